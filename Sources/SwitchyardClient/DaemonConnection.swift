@@ -1,0 +1,110 @@
+import CCurl
+import Foundation
+import SwitchyardCore
+
+/// How to reach a running daemon: its Unix socket (the default) or a TCP URL.
+public enum DaemonEndpoint: Sendable, Hashable, CustomStringConvertible {
+    case unixSocket(String)
+    case url(String)
+
+    /// `SWITCHYARD_SOCKET`, else `$RUNTIME_DIRECTORY/switchyard.sock`, else `/run/switchyard/switchyard.sock`.
+    public static func defaultSocket(environment: [String: String] = ProcessInfo.processInfo.environment) -> DaemonEndpoint {
+        if let path = environment["SWITCHYARD_SOCKET"], !path.isEmpty { return .unixSocket(path) }
+        if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first { return .unixSocket("\(runtime)/switchyard.sock") }
+        return .unixSocket("/run/switchyard/switchyard.sock")
+    }
+
+    public var description: String {
+        switch self {
+        case .unixSocket(let path): "unix socket \(path)"
+        case .url(let url): url
+        }
+    }
+}
+
+/// Failures talking to the daemon, split the way the CLI's exit codes are.
+public enum ClientError: Error, CustomStringConvertible, Sendable {
+    /// Nothing answered (not running, wrong path, refused).
+    case unreachable(endpoint: DaemonEndpoint, detail: String)
+    /// The daemon answered with an error.
+    case daemon(status: Int, code: String, message: String)
+    /// The daemon's answer could not be read.
+    case badAnswer(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let endpoint, let detail):
+            "cannot reach switchyard at \(endpoint) (\(detail)); is the daemon running? (systemctl status switchyard)"
+        case .daemon(let status, let code, let message): "daemon answered \(status) \(code): \(message)"
+        case .badAnswer(let detail): "unreadable answer from the daemon: \(detail)"
+        }
+    }
+}
+
+/// A small blocking HTTP client for the CLI, on libcurl (which speaks HTTP over Unix sockets).
+public struct DaemonConnection: Sendable {
+    public var endpoint: DaemonEndpoint
+    public var timeoutSeconds: Double
+
+    public init(endpoint: DaemonEndpoint, timeoutSeconds: Double = 5) {
+        self.endpoint = endpoint
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// GETs `path` (with query) and returns the body of a 2xx answer; throws `ClientError` otherwise.
+    public func get(_ path: String) throws -> Data {
+        try request("GET", path)
+    }
+
+    /// POSTs an empty body to `path`.
+    public func post(_ path: String) throws -> Data {
+        try request("POST", path)
+    }
+
+    private func request(_ method: String, _ path: String) throws -> Data {
+        guard let easy = curl_easy_init() else { throw ClientError.badAnswer("libcurl could not start") }
+        defer { curl_easy_cleanup(easy) }
+        let url: String
+        switch endpoint {
+        case .unixSocket(let socketPath):
+            _ = sy_easy_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, socketPath)
+            url = "http://localhost" + path
+        case .url(let base):
+            url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
+        }
+        _ = sy_easy_setopt_string(easy, CURLOPT_URL, url)
+        _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)
+        if method == "POST" { _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, 0); _ = sy_easy_setopt_string(easy, CURLOPT_POSTFIELDS, "") }
+        _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(timeoutSeconds * 1000))
+        let box = BodyBox()
+        let context = Unmanaged.passUnretained(box).toOpaque()
+        _ = sy_easy_setopt_write_function(easy, { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let box = Unmanaged<BodyBox>.fromOpaque(context).takeUnretainedValue()
+            box.data.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+            return size * count
+        })
+        _ = sy_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
+        let code = curl_easy_perform(easy)
+        guard code == CURLE_OK else {
+            throw ClientError.unreachable(endpoint: endpoint, detail: String(cString: curl_easy_strerror(code)))
+        }
+        var status = 0
+        _ = sy_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        guard (200..<300).contains(status) else {
+            let error = try? JSONDecoder().decode(ErrorAnswer.self, from: box.data)
+            throw ClientError.daemon(status: status, code: error?.error.code ?? "http_\(status)", message: error?.error.message ?? "")
+        }
+        return box.data
+    }
+}
+
+private final class BodyBox {
+    var data = Data()
+}
+
+private struct ErrorAnswer: Decodable {
+    struct Detail: Decodable { var code: String; var message: String }
+    var error: Detail
+}

@@ -1,0 +1,206 @@
+import Foundation
+import SwitchyardCore
+import Yams
+
+/// Reads and validates the YAML configuration. Unknown keys are errors; every error
+/// carries `file:line:column`.
+public enum ConfigLoader {
+    /// Loads the file at `path`.
+    public static func load(path: String) throws -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: 1, column: 1, message: "cannot read the config file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, line: 1, column: 1, message: "the config file is not UTF-8 text")
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// Parses YAML text; `file` names it in errors.
+    public static func parse(yaml: String, file: String) throws -> Configuration {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigError(file: file, line: 1, column: 1, message: "the config is empty")
+            }
+            root = node
+        } catch let error as YamlError {
+            throw syntaxError(error, file: file)
+        }
+        return try ConfigDecoder(file: file).decode(YAMLCursor(node: root, file: file, path: ""))
+    }
+
+    private static func syntaxError(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let where_ = context.map { "\($0.text) " } ?? ""
+            return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(where_)\(problem)")
+        default:
+            return ConfigError(file: file, line: 1, column: 1, message: "invalid YAML: \(error)")
+        }
+    }
+}
+
+/// Walks the YAML tree into a `Configuration`.
+private struct ConfigDecoder {
+    let file: String
+
+    func decode(_ root: YAMLCursor) throws -> Configuration {
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "providers"])
+        var listen = ListenSettings()
+        if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
+        let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
+        let logLevel = try top.optional("log_level").map { try decodeEnum($0, LogLevel.self) } ?? .info
+        let providersCursor = try top.required("providers")
+        var providers: [ProviderSettings] = []
+        var seen: Set<ProviderID> = []
+        for item in try providersCursor.sequence() {
+            let provider = try decodeProvider(item, probeDefaults: probeDefaults)
+            guard seen.insert(provider.name).inserted else {
+                throw item.error("provider name '\(provider.name)' is used twice; names must be unique")
+            }
+            providers.append(provider)
+        }
+        guard !providers.isEmpty else { throw providersCursor.error("providers must list at least one provider") }
+        return Configuration(
+            listen: listen, stateDir: try top.optional("state_dir")?.nonEmptyString(), logLevel: logLevel,
+            probe: probeDefaults, providers: providers, source: file
+        )
+    }
+
+    private func decodeListen(_ cursor: YAMLCursor) throws -> ListenSettings {
+        let map = try cursor.mapping(allowedKeys: ["tcp", "unix"])
+        var listen = ListenSettings()
+        if map.has("tcp") {
+            let text = try map.optional("tcp")?.string() ?? ""
+            if text.isEmpty {
+                listen.tcp = nil
+            } else {
+                guard let address = HostPort(parsing: text) else {
+                    throw map.optional("tcp")!.error("listen.tcp: '\(text)' is not host:port (e.g. 127.0.0.1:7464, [::1]:7464, or \"\" to disable)")
+                }
+                listen.tcp = address
+            }
+        }
+        if map.has("unix") {
+            let path = try map.optional("unix")?.string() ?? ""
+            listen.unix = path.isEmpty ? .disabled : .path(path)
+        }
+        return listen
+    }
+
+    private func decodeProbe(_ cursor: YAMLCursor, base: ProbeSettings) throws -> ProbeSettings {
+        let map = try cursor.mapping(allowedKeys: ["interval", "connect_timeout", "timeout", "mode", "max_tokens"])
+        var probe = base
+        if let c = map.optional("interval") { probe.intervalSeconds = try c.duration() }
+        if let c = map.optional("connect_timeout") { probe.connectTimeoutSeconds = try c.duration() }
+        if let c = map.optional("timeout") { probe.timeoutSeconds = try c.duration() }
+        if let c = map.optional("mode") { probe.mode = try decodeEnum(c, ProbeMode.self) }
+        if let c = map.optional("max_tokens") { probe.maxTokens = try c.positiveInt() }
+        if probe.connectTimeoutSeconds > probe.timeoutSeconds {
+            throw (map.keyCursor("connect_timeout") ?? cursor).error(
+                "\(cursor.path).connect_timeout (\(DurationText.format(probe.connectTimeoutSeconds))) is longer than timeout (\(DurationText.format(probe.timeoutSeconds)))"
+            )
+        }
+        return probe
+    }
+
+    private func decodeProvider(_ cursor: YAMLCursor, probeDefaults: ProbeSettings) throws -> ProviderSettings {
+        let map = try cursor.mapping(allowedKeys: [
+            "name", "kind", "base_url", "api_key", "api_key_env", "api_key_file", "api_key_credential",
+            "price", "budget", "probe", "models",
+        ])
+        let nameCursor = try map.required("name")
+        let name = try nameCursor.nonEmptyString()
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw nameCursor.error("\(cursor.path).name '\(name)' may only contain letters, digits, '-', '_' and '.'")
+        }
+        if let inline = map.keyCursor("api_key") {
+            throw inline.error(
+                "provider '\(name)': inline api_key is not allowed; put the key in an environment variable and set api_key_env: NAME, or use api_key_file: PATH or api_key_credential: NAME (systemd LoadCredential=)"
+            )
+        }
+        let kind = try decodeEnum(try map.required("kind"), ProviderKind.self)
+        let baseURLCursor = try map.required("base_url")
+        let baseURL = try baseURLCursor.nonEmptyString()
+        guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw baseURLCursor.error("\(baseURLCursor.path): '\(baseURL)' is not an http:// or https:// URL")
+        }
+        guard url.user == nil, url.password == nil, url.query == nil else {
+            throw baseURLCursor.error("\(baseURLCursor.path) must not carry credentials or a query; use api_key_env / api_key_file / api_key_credential")
+        }
+        let apiKey = try decodeSecretReference(map, provider: name)
+        let price = try map.optional("price").map(decodePrice)
+        let budget = try map.optional("budget").map(decodeBudget)
+        let probe = try map.optional("probe").map { try decodeProbe($0, base: probeDefaults) } ?? probeDefaults
+        let modelsCursor = try map.required("models")
+        var models: [ModelSettings] = []
+        for item in try modelsCursor.sequence() {
+            let model = try decodeModel(item, probeDefaults: probe)
+            guard !models.contains(where: { $0.name == model.name }) else {
+                throw item.error("model '\(model.name)' is listed twice under provider '\(name)'")
+            }
+            models.append(model)
+        }
+        guard !models.isEmpty else { throw modelsCursor.error("provider '\(name)' must list at least one model") }
+        let trimmedBase = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        return ProviderSettings(
+            name: ProviderID(name), kind: kind, baseURL: trimmedBase, apiKey: apiKey,
+            price: price, budget: budget, probe: probe, models: models
+        )
+    }
+
+    private func decodeSecretReference(_ map: YAMLMapping, provider: String) throws -> SecretReference? {
+        let given = ["api_key_env", "api_key_file", "api_key_credential"].filter { map.has($0) }
+        guard given.count <= 1 else {
+            throw map.keyCursor(given[1])!.error("provider '\(provider)': set only one of api_key_env, api_key_file, api_key_credential")
+        }
+        guard let key = given.first, let cursor = map.optional(key) else { return nil }
+        let value = try cursor.nonEmptyString()
+        switch key {
+        case "api_key_env":
+            guard value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw cursor.error("\(cursor.path) must name an environment variable (letters, digits, '_'), not hold a key")
+            }
+            return .environment(value)
+        case "api_key_file": return .file(value)
+        default:
+            guard !value.contains("/") else { throw cursor.error("\(cursor.path) is a credential name, not a path") }
+            return .credential(value)
+        }
+    }
+
+    private func decodePrice(_ cursor: YAMLCursor) throws -> Price {
+        let map = try cursor.mapping(allowedKeys: ["input_per_mtok", "output_per_mtok", "per_request", "per_second"])
+        return Price(
+            inputPerMTok: try map.optional("input_per_mtok")?.nonNegativeDouble(),
+            outputPerMTok: try map.optional("output_per_mtok")?.nonNegativeDouble(),
+            perRequest: try map.optional("per_request")?.nonNegativeDouble(),
+            perSecond: try map.optional("per_second")?.nonNegativeDouble()
+        )
+    }
+
+    private func decodeBudget(_ cursor: YAMLCursor) throws -> Budget {
+        let map = try cursor.mapping(allowedKeys: ["probe_usd_per_day"])
+        return Budget(probeUSDPerDay: try map.optional("probe_usd_per_day")?.nonNegativeDouble())
+    }
+
+    private func decodeModel(_ cursor: YAMLCursor, probeDefaults: ProbeSettings) throws -> ModelSettings {
+        let map = try cursor.mapping(allowedKeys: ["name", "upstream", "probe"])
+        let name = try map.required("name").nonEmptyString()
+        let upstream = try map.optional("upstream")?.nonEmptyString() ?? name
+        let probe = try map.optional("probe").map { try decodeProbe($0, base: probeDefaults) } ?? probeDefaults
+        return ModelSettings(name: ModelName(name), upstream: upstream, probe: probe)
+    }
+
+    private func decodeEnum<E: RawRepresentable & CaseIterable>(_ cursor: YAMLCursor, _ type: E.Type) throws -> E where E.RawValue == String {
+        let text = try cursor.string()
+        guard let value = E(rawValue: text) else {
+            let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
+            throw cursor.error("\(cursor.path): '\(text)' is not one of \(allowed)")
+        }
+        return value
+    }
+}

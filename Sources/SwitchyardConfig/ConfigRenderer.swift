@@ -1,0 +1,64 @@
+import Foundation
+import SwitchyardCore
+
+/// Prints the effective configuration (defaults filled in) as YAML. Secrets are only
+/// ever references here, so nothing secret can be printed.
+public enum ConfigRenderer {
+    public static func render(_ config: Configuration) -> String {
+        var lines = ["# effective configuration from \(config.source)"]
+        lines.append("listen:")
+        lines.append("  tcp: \(quoted(config.listen.tcp?.description ?? ""))")
+        switch config.listen.unix {
+        case .systemDefault: lines.append("  # unix: $RUNTIME_DIRECTORY/switchyard.sock, else /run/switchyard/switchyard.sock")
+        case .path(let path): lines.append("  unix: \(quoted(path))")
+        case .disabled: lines.append("  unix: \"\"")
+        }
+        if let stateDir = config.stateDir { lines.append("state_dir: \(quoted(stateDir))") }
+        lines.append("log_level: \(config.logLevel.rawValue)")
+        lines.append("probe:")
+        lines += probeLines(config.probe, indent: "  ")
+        lines.append("providers:")
+        for provider in config.providers {
+            lines.append("  - name: \(quoted(provider.name.rawValue))")
+            lines.append("    kind: \(provider.kind.rawValue)")
+            lines.append("    base_url: \(quoted(provider.baseURL))")
+            if let key = provider.apiKey { lines.append("    \(key.description)") }
+            if let price = provider.price { lines.append("    price: { \(priceText(price)) }") }
+            if let perDay = provider.budget?.probeUSDPerDay { lines.append("    budget: { probe_usd_per_day: \(perDay) }") }
+            lines.append("    probe:")
+            lines += probeLines(provider.probe, indent: "      ")
+            lines.append("    models:")
+            for model in provider.models {
+                lines.append("      - name: \(quoted(model.name.rawValue))")
+                lines.append("        upstream: \(quoted(model.upstream))")
+                if model.probe != provider.probe {
+                    lines.append("        probe:")
+                    lines += probeLines(model.probe, indent: "          ")
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func probeLines(_ probe: ProbeSettings, indent: String) -> [String] {
+        [
+            "\(indent)interval: \(DurationText.format(probe.intervalSeconds))",
+            "\(indent)connect_timeout: \(DurationText.format(probe.connectTimeoutSeconds))",
+            "\(indent)timeout: \(DurationText.format(probe.timeoutSeconds))",
+            "\(indent)mode: \(probe.mode.rawValue)",
+            "\(indent)max_tokens: \(probe.maxTokens)",
+        ]
+    }
+
+    private static func priceText(_ price: Price) -> String {
+        [("input_per_mtok", price.inputPerMTok), ("output_per_mtok", price.outputPerMTok),
+         ("per_request", price.perRequest), ("per_second", price.perSecond)]
+            .compactMap { name, value in value.map { "\(name): \($0)" } }
+            .joined(separator: ", ")
+    }
+
+    private static func quoted(_ text: String) -> String {
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(escaped)\""
+    }
+}

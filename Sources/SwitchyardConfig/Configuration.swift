@@ -1,0 +1,176 @@
+import SwitchyardCore
+
+/// The whole daemon configuration, after defaults and validation.
+public struct Configuration: Hashable, Sendable {
+    public var listen: ListenSettings
+    /// Where the SQLite database lives; nil means the systemd/default location.
+    public var stateDir: String?
+    public var logLevel: LogLevel
+    /// Probe defaults, already merged into every provider and model.
+    public var probe: ProbeSettings
+    public var providers: [ProviderSettings]
+    /// Where this configuration came from (a path, or `<embedded default>`).
+    public var source: String
+
+    public init(listen: ListenSettings = ListenSettings(), stateDir: String? = nil, logLevel: LogLevel = .info,
+                probe: ProbeSettings = ProbeSettings(), providers: [ProviderSettings], source: String) {
+        self.listen = listen
+        self.stateDir = stateDir
+        self.logLevel = logLevel
+        self.probe = probe
+        self.providers = providers
+        self.source = source
+    }
+
+    /// Every (provider, model) target in configuration order, as the router sees it.
+    public var targetDescriptors: [TargetDescriptor] {
+        var order = 0
+        return providers.flatMap { provider in
+            provider.models.map { model in
+                defer { order += 1 }
+                return TargetDescriptor(
+                    target: Target(provider: provider.name, model: model.name),
+                    upstreamModel: model.upstream, baseURL: provider.baseURL,
+                    price: provider.price, preferenceOrder: order
+                )
+            }
+        }
+    }
+}
+
+/// Where the HTTP API listens. A nil TCP address is disabled.
+public struct ListenSettings: Hashable, Sendable {
+    public var tcp: HostPort?
+    public var unix: UnixSocketSetting
+
+    public init(tcp: HostPort? = HostPort(host: "127.0.0.1", port: 7464), unix: UnixSocketSetting = .systemDefault) {
+        self.tcp = tcp
+        self.unix = unix
+    }
+}
+
+/// The Unix socket listener: the systemd/FHS default path, a given path, or none.
+public enum UnixSocketSetting: Hashable, Sendable {
+    /// `$RUNTIME_DIRECTORY/switchyard.sock`, else `/run/switchyard/switchyard.sock`.
+    case systemDefault
+    case path(String)
+    case disabled
+
+    /// The path to bind, given the process environment; nil when disabled.
+    public func resolve(environment: [String: String]) -> String? {
+        switch self {
+        case .systemDefault:
+            let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init)
+            return (runtime.map { $0 + "/switchyard.sock" }) ?? "/run/switchyard/switchyard.sock"
+        case .path(let path): return path
+        case .disabled: return nil
+        }
+    }
+}
+
+/// A TCP host and port, written `127.0.0.1:7464` or `[::1]:7464`.
+public struct HostPort: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public init?(parsing text: String) {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            port = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else { return nil }
+        self.host = String(host)
+        self.port = number
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Log verbosity, as in swift-log.
+public enum LogLevel: String, CaseIterable, Hashable, Sendable {
+    case trace, debug, info, notice, warning, error, critical
+}
+
+/// What a probe does: a paid completion, or a free liveness check.
+public enum ProbeMode: String, CaseIterable, Hashable, Sendable {
+    case completion
+    case liveness
+}
+
+/// The provider dialects Switchyard knows how to probe.
+public enum ProviderKind: String, CaseIterable, Hashable, Sendable {
+    case openai
+    case hfRouter = "hf-router"
+    case ollama
+    case tgi
+    case vllm
+    case http
+}
+
+/// Probe timing and size; defaults live here and nowhere else.
+public struct ProbeSettings: Hashable, Sendable {
+    public var intervalSeconds: Double = 15
+    public var connectTimeoutSeconds: Double = 5
+    public var timeoutSeconds: Double = 30
+    public var mode: ProbeMode = .completion
+    public var maxTokens: Int = 16
+
+    public init() {}
+}
+
+/// One configured provider with its models; probe settings are the merged, effective ones.
+public struct ProviderSettings: Hashable, Sendable {
+    public var name: ProviderID
+    public var kind: ProviderKind
+    public var baseURL: String
+    public var apiKey: SecretReference?
+    public var price: Price?
+    public var budget: Budget?
+    public var probe: ProbeSettings
+    public var models: [ModelSettings]
+
+    public init(name: ProviderID, kind: ProviderKind, baseURL: String, apiKey: SecretReference? = nil, price: Price? = nil,
+                budget: Budget? = nil, probe: ProbeSettings = ProbeSettings(), models: [ModelSettings]) {
+        self.name = name
+        self.kind = kind
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.price = price
+        self.budget = budget
+        self.probe = probe
+        self.models = models
+    }
+}
+
+/// A model as clients name it, and the id this provider knows it by.
+public struct ModelSettings: Hashable, Sendable {
+    public var name: ModelName
+    public var upstream: String
+    public var probe: ProbeSettings
+
+    public init(name: ModelName, upstream: String, probe: ProbeSettings = ProbeSettings()) {
+        self.name = name
+        self.upstream = upstream
+        self.probe = probe
+    }
+}
+
+/// Spending limits of a provider.
+public struct Budget: Hashable, Sendable {
+    /// USD that completion probes may spend per UTC day.
+    public var probeUSDPerDay: Double?
+
+    public init(probeUSDPerDay: Double? = nil) { self.probeUSDPerDay = probeUSDPerDay }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// A credential value. It prints, logs, encodes and reflects as `<secret>`; only
+/// `exposedValue` gives the text, for the one place that sends it to a provider.
+public struct Secret: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable, Encodable {
+    private let value: String
+
+    public init(_ value: String) { self.value = value }
+
+    /// The raw credential. Call only where it leaves the process as a header.
+    public var exposedValue: String { value }
+
+    public var description: String { "<secret>" }
+    public var debugDescription: String { "<secret>" }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode("<secret>")
+    }
+}
+
+/// Where a provider's API key comes from. Keys are never written inline in the config.
+public enum SecretReference: Hashable, Sendable, CustomStringConvertible {
+    /// An environment variable, e.g. `HF_TOKEN`.
+    case environment(String)
+    /// A file whose content (without trailing newline) is the key.
+    case file(String)
+    /// A systemd credential: `$CREDENTIALS_DIRECTORY/NAME` (`LoadCredential=`).
+    case credential(String)
+
+    /// The config line that names it, e.g. `api_key_env: HF_TOKEN`.
+    public var description: String {
+        switch self {
+        case .environment(let name): "api_key_env: \(name)"
+        case .file(let path): "api_key_file: \(path)"
+        case .credential(let name): "api_key_credential: \(name)"
+        }
+    }
+}
+
+/// Why a secret could not be read. Messages name the source, never the value.
+public struct SecretError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// Reads secrets from the environment, files and systemd credentials.
+public struct SecretResolver: Sendable {
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    public func resolve(_ reference: SecretReference) throws -> Secret {
+        switch reference {
+        case .environment(let name):
+            guard let value = environment[name], !value.isEmpty else {
+                throw SecretError(description: "environment variable \(name) (api_key_env) is not set")
+            }
+            return Secret(value)
+        case .file(let path):
+            return try readFile(path, what: "api_key_file")
+        case .credential(let name):
+            guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
+                throw SecretError(description: "api_key_credential \(name) needs CREDENTIALS_DIRECTORY (set by systemd LoadCredential=)")
+            }
+            return try readFile(directory + "/" + name, what: "credential \(name)")
+        }
+    }
+
+    private func readFile(_ path: String, what: String) throws -> Secret {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw SecretError(description: "cannot read \(what) at \(path)")
+        }
+        let value = text.trimmingCharacters(in: .newlines)
+        guard !value.isEmpty else { throw SecretError(description: "\(what) at \(path) is empty") }
+        return Secret(value)
+    }
+}

@@ -1,0 +1,19 @@
+/// The thresholds of the health state machine. Defaults follow the routing issue.
+public struct HealthPolicy: Hashable, Sendable {
+    /// Consecutive failures that open the circuit.
+    public var consecutiveFailuresToEject: Int = 3
+    /// First ejection lasts this long; the n-th lasts n times as long, up to `maxEjectionSeconds`.
+    public var baseEjectionSeconds: Double = 30
+    public var maxEjectionSeconds: Double = 300
+    /// Consecutive successes that close the circuit again (half-open probing).
+    public var successesToRecover: Int = 2
+    /// How long to stay rate limited when a 429 carries no Retry-After.
+    public var defaultRetryAfterSeconds: Double = 30
+
+    public init() {}
+
+    /// The length of the `count`-th ejection (1-based).
+    public func ejectionSeconds(forCount count: Int) -> Double {
+        min(baseEjectionSeconds * Double(max(count, 1)), maxEjectionSeconds)
+    }
+}

@@ -1,0 +1,57 @@
+/// Where an observation came from. Real traffic (client reports) weighs more than probes.
+public enum ObservationSource: String, Sendable, Codable, CaseIterable {
+    case probe
+    case report
+}
+
+/// One request outcome for one target, from a probe or a client report: the single
+/// value that health, statistics, metrics and storage are all derived from.
+public struct Observation: Hashable, Sendable {
+    public var target: Target
+    public var source: ObservationSource
+    public var startedAt: Timestamp
+    public var outcome: Outcome
+    /// HTTP status, when a response arrived.
+    public var httpStatus: Int?
+    /// Seconds from start to the complete answer (or to the failure).
+    public var totalSeconds: Double
+    /// Seconds to the first token, for completion probes and reports that measured it.
+    public var ttftSeconds: Double?
+    public var tokensIn: Int?
+    public var tokensOut: Int?
+    /// Cost of this request in USD, when known.
+    public var costUSD: Double?
+    /// When a rate-limited answer said to come back (`Retry-After`).
+    public var retryAt: Timestamp?
+    /// A short, secret-free description of a failure.
+    public var message: String?
+
+    public init(
+        target: Target, source: ObservationSource, startedAt: Timestamp, outcome: Outcome,
+        httpStatus: Int? = nil, totalSeconds: Double, ttftSeconds: Double? = nil,
+        tokensIn: Int? = nil, tokensOut: Int? = nil, costUSD: Double? = nil,
+        retryAt: Timestamp? = nil, message: String? = nil
+    ) {
+        self.target = target
+        self.source = source
+        self.startedAt = startedAt
+        self.outcome = outcome
+        self.httpStatus = httpStatus
+        self.totalSeconds = totalSeconds
+        self.ttftSeconds = ttftSeconds
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.costUSD = costUSD
+        self.retryAt = retryAt
+        self.message = message
+    }
+
+    /// When the request finished: the time this observation is about.
+    public var finishedAt: Timestamp { startedAt + totalSeconds }
+}
+
+/// Anything that consumes observations and state transitions (store writer, metrics, …).
+public protocol ObservationSink: Sendable {
+    func record(_ observation: Observation)
+    func record(_ transition: Transition)
+}

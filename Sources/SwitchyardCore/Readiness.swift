@@ -1,0 +1,25 @@
+import Synchronization
+
+/// What `/readyz` reports: ready once the config is loaded and either a probe round
+/// finished or state was warm-started from SQLite.
+public final class Readiness: Sendable {
+    public struct Status: Hashable, Sendable {
+        public var configLoaded = false
+        public var firstProbeRoundDone = false
+        public var warmStarted = false
+        /// Last problem writing the database, if it is failing now.
+        public var storageProblem: String?
+
+        public var isReady: Bool { configLoaded && (firstProbeRoundDone || warmStarted) }
+    }
+
+    private let status = Mutex(Status())
+
+    public init() {}
+
+    public var current: Status { status.withLock { $0 } }
+
+    public func update(_ change: (inout Status) -> Void) {
+        status.withLock { change(&$0) }
+    }
+}

@@ -1,0 +1,88 @@
+/// How candidates are ranked. Names follow DESIGN.md (and Hugging Face's router policies).
+public enum RoutingStrategy: String, CaseIterable, Sendable, Codable {
+    /// Expected time to a successful answer, failover included; price breaks near-ties.
+    case balanced
+    /// Time to first token and total time.
+    case latency
+    /// Output tokens per second.
+    case fastest
+    /// Price per successful request.
+    case cheapest
+    /// The configured order, skipping unhealthy targets.
+    case preferred
+}
+
+/// The options of one route query.
+public struct RouteQuery: Hashable, Sendable {
+    public var model: ModelName
+    public var strategy: RoutingStrategy
+    /// Drop candidates whose expected price per request is above this (USD).
+    public var maxPrice: Double?
+    public var exclude: Set<ProviderID>
+    public var limit: Int?
+
+    public init(model: ModelName, strategy: RoutingStrategy = .balanced, maxPrice: Double? = nil, exclude: Set<ProviderID> = [], limit: Int? = nil) {
+        self.model = model
+        self.strategy = strategy
+        self.maxPrice = maxPrice
+        self.exclude = exclude
+        self.limit = limit
+    }
+}
+
+/// One ranked candidate of a route, with everything a client needs to call it.
+public struct RouteCandidate: Hashable, Sendable, Codable {
+    public var provider: ProviderID
+    public var upstreamModel: String
+    public var baseURL: String
+    public var score: Double
+    public var state: TargetState
+    public var latencyP50Ms: Double?
+    public var latencyP90Ms: Double?
+    public var latencyP99Ms: Double?
+    public var ttftP50Ms: Double?
+    public var tokensPerSecond: Double?
+    public var successRate: Double
+    /// Expected USD per request from the configured price and observed usage.
+    public var pricePerRequest: Double?
+    public var reasons: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case provider, score, state, reasons
+        case upstreamModel = "upstream_model"
+        case baseURL = "base_url"
+        case latencyP50Ms = "latency_p50_ms"
+        case latencyP90Ms = "latency_p90_ms"
+        case latencyP99Ms = "latency_p99_ms"
+        case ttftP50Ms = "ttft_p50_ms"
+        case tokensPerSecond = "tokens_per_second"
+        case successRate = "success_rate"
+        case pricePerRequest = "price_per_request"
+    }
+}
+
+/// The ranked candidates for one model. `panic` means none is healthy and the list is a best effort.
+public struct Route: Hashable, Sendable {
+    public var model: ModelName
+    public var strategy: RoutingStrategy
+    public var candidates: [RouteCandidate]
+    public var panic: Bool
+    /// In panic mode, the earliest time any candidate is expected back.
+    public var earliestRetryAt: Timestamp?
+    public var generatedAt: Timestamp
+
+    public init(model: ModelName, strategy: RoutingStrategy, candidates: [RouteCandidate], panic: Bool, earliestRetryAt: Timestamp?, generatedAt: Timestamp) {
+        self.model = model
+        self.strategy = strategy
+        self.candidates = candidates
+        self.panic = panic
+        self.earliestRetryAt = earliestRetryAt
+        self.generatedAt = generatedAt
+    }
+}
+
+/// The answer to a route query: a route, or the models that do exist.
+public enum RouteResult: Hashable, Sendable {
+    case route(Route)
+    case unknownModel(known: [ModelName])
+}

@@ -1,0 +1,49 @@
+/// Short human-readable reasons for a candidate's place in a route.
+enum RouteReasons {
+    static func describe(_ snapshot: TargetSnapshot, successProbability p: Double, now: Timestamp) -> [String] {
+        var reasons: [String] = []
+        let health = snapshot.health
+        let stats = snapshot.stats
+        switch health.state {
+        case .unknown:
+            reasons.append("no measurements yet")
+        case .ejected:
+            let ago = Duration.describe(seconds: now - health.since)
+            let last = health.lastFailure.map { " (last: \($0.rawValue))" } ?? ""
+            reasons.append("ejected \(ago) ago after \(health.consecutiveFailures) consecutive failures\(last)")
+            if let until = health.ejectedUntil { reasons.append("half-open probe from \(until.timeOfDay)") }
+        case .rateLimited:
+            if let until = health.retryAt { reasons.append("rate limited until \(until.timeOfDay)") }
+        case .draining:
+            reasons.append("drained by an admin")
+        case .degraded:
+            let last = health.lastFailure.map { "last failure: \($0.rawValue)" } ?? "recent failures"
+            reasons.append("degraded, \(last)")
+        case .healthy:
+            break
+        }
+        if let p50 = stats.total.p50 {
+            reasons.append("p50 latency \(Int((p50 * 1000).rounded())) ms over \(stats.total.count) samples")
+        }
+        if let ttft = stats.ttft.p50 {
+            reasons.append("p50 TTFT \(Int((ttft * 1000).rounded())) ms over \(stats.ttft.count) samples")
+        }
+        if stats.samples > 0 {
+            reasons.append("success \(Int((p * 100).rounded()))%")
+        }
+        return reasons
+    }
+}
+
+extension Duration {
+    /// "2m10s", "45s", "1h3m": a compact human duration.
+    static func describe(seconds: Double) -> String {
+        let total = max(Int(seconds.rounded(.down)), 0)
+        let hours = total / 3600
+        let minutes = total / 60 % 60
+        let secs = total % 60
+        if hours > 0 { return "\(hours)h\(minutes)m" }
+        if minutes > 0 { return "\(minutes)m\(secs)s" }
+        return "\(secs)s"
+    }
+}

@@ -1,0 +1,76 @@
+import SwitchyardConfig
+import SwitchyardCore
+import SwitchyardSimulator
+
+/// `switchyard demo`: three simulated providers of different speed and price, one of
+/// them failing on and off, so probing, ejection, failover and recovery show in a minute.
+public enum Demo {
+    public static let models = ["llama-3.1-8b", "qwen-2.5-7b"]
+
+    /// The simulated providers. `sim-flaky` is the fastest but fails 30 s of every 90 s.
+    public static func simulators() -> [ProviderSimulator] {
+        [
+            ProviderSimulator(name: "sim-flaky", behavior: SimulatorBehavior(
+                models: models, latencyMs: 25, jitterMs: 10, outagePeriodSeconds: 90, outageSeconds: 30), seed: 1),
+            ProviderSimulator(name: "sim-fast", behavior: SimulatorBehavior(
+                models: models, latencyMs: 60, jitterMs: 20), seed: 2),
+            ProviderSimulator(name: "sim-cheap", behavior: SimulatorBehavior(
+                models: [models[0]], latencyMs: 180, jitterMs: 60, errorRate: 0.02), seed: 3),
+        ]
+    }
+
+    /// The daemon configuration pointing at the running simulators.
+    public static func configuration(ports: [String: Int], tcp: HostPort?, unixSocket: String, stateDir: String) -> Configuration {
+        var probe = ProbeSettings()
+        probe.intervalSeconds = 2
+        probe.timeoutSeconds = 5
+        probe.connectTimeoutSeconds = 1
+        let prices: [String: Price] = [
+            "sim-flaky": Price(inputPerMTok: 0.20, outputPerMTok: 0.60),
+            "sim-fast": Price(inputPerMTok: 0.90, outputPerMTok: 0.90),
+            "sim-cheap": Price(inputPerMTok: 0.05, outputPerMTok: 0.10),
+        ]
+        let providers = simulators().map { simulator in
+            ProviderSettings(
+                name: ProviderID(simulator.name), kind: .openai,
+                baseURL: "http://127.0.0.1:\(ports[simulator.name] ?? 0)/v1",
+                price: prices[simulator.name], probe: probe,
+                models: simulator.currentBehavior.models.map { ModelSettings(name: ModelName($0), upstream: $0, probe: probe) }
+            )
+        }
+        return Configuration(
+            listen: ListenSettings(tcp: tcp, unix: .path(unixSocket)), stateDir: stateDir,
+            probe: probe, providers: providers, source: "<demo>"
+        )
+    }
+
+    /// What the demo prints once it serves: where to look and what to type.
+    public static func summary(tcp: HostPort?, unixSocket: String, stateDir: String) -> String {
+        let base = tcp.map { "http://\($0)" }
+        var lines = [
+            "switchyard demo: 3 simulated providers on loopback, probed every 2 s.",
+            "  sim-flaky  fastest, fails 30 s of every 90 s (watch it get ejected and come back)",
+            "  sim-fast   steady, dearer",
+            "  sim-cheap  slow, cheapest, 2% errors",
+            "",
+            "State:       \(stateDir)/switchyard.db",
+            "Unix socket: \(unixSocket)",
+        ]
+        if let base { lines.append("TCP:         \(base)") }
+        lines += [
+            "",
+            "Try:",
+            "  curl --unix-socket \(unixSocket) 'http://localhost/v1/route?model=llama-3.1-8b'",
+            "  SWITCHYARD_SOCKET=\(unixSocket) switchyard route llama-3.1-8b",
+            "  SWITCHYARD_SOCKET=\(unixSocket) switchyard providers",
+        ]
+        if let base {
+            lines += [
+                "  curl '\(base)/v1/route?model=qwen-2.5-7b&strategy=cheapest'",
+                "  curl \(base)/metrics",
+            ]
+        }
+        lines.append("Ctrl-C stops the demo.")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,244 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// Runs every HTTP transfer of the daemon on one libcurl multi handle, driven by one
+/// dedicated thread: thousands of concurrent probes cost one thread and a shared
+/// connection cache. All unsafe libcurl handling lives in this file.
+public final class CurlEngine: HTTPTransport, @unchecked Sendable {
+    // @unchecked: `multi` and `active` are touched only by the driver thread; the
+    // inbox is the one shared piece and is behind a Mutex.
+    private struct Inbox {
+        var added: [CurlTransfer] = []
+        var canceled: [CurlTransfer] = []
+        var shuttingDown = false
+    }
+
+    private let multi: UnsafeMutableRawPointer
+    private let inbox = Mutex(Inbox())
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private let stopped = DispatchSemaphore(value: 0)
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init(maxHostConnections: Int = 16) {
+        _ = CurlEngine.globalInit
+        multi = curl_multi_init()
+        _ = sy_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxHostConnections)
+        let thread = Thread { [self] in drive() }
+        thread.name = "switchyard-curl"
+        thread.start()
+    }
+
+    /// Stops the driver thread; transfers still running finish as canceled.
+    public func shutdown() {
+        let first = inbox.withLock { inbox -> Bool in
+            defer { inbox.shuttingDown = true }
+            return !inbox.shuttingDown
+        }
+        guard first else { return }
+        curl_multi_wakeup(multi)
+        stopped.wait()
+    }
+
+    deinit {
+        shutdown()
+        curl_multi_cleanup(multi)
+    }
+
+    public func perform(_ request: HTTPRequest) async -> HTTPTransferResult {
+        let transfer = CurlTransfer(request: request)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                transfer.continuation = continuation
+                let accepted = inbox.withLock { inbox -> Bool in
+                    guard !inbox.shuttingDown else { return false }
+                    inbox.added.append(transfer)
+                    return true
+                }
+                if accepted {
+                    curl_multi_wakeup(multi)
+                } else {
+                    transfer.finish(HTTPTransferResult(failure: .canceled))
+                }
+            }
+        } onCancel: {
+            transfer.cancelRequested.store(true, ordering: .relaxed)
+            inbox.withLock { $0.canceled.append(transfer) }
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    // MARK: - Driver thread
+
+    private func drive() {
+        var running: Int32 = 0
+        while true {
+            let work = inbox.withLock { inbox -> Inbox in
+                defer { inbox.added.removeAll(keepingCapacity: true); inbox.canceled.removeAll(keepingCapacity: true) }
+                return inbox
+            }
+            for transfer in work.added {
+                if transfer.cancelRequested.load(ordering: .relaxed) || work.shuttingDown {
+                    transfer.finish(HTTPTransferResult(failure: .canceled))
+                } else if let easy = transfer.makeEasyHandle() {
+                    active[easy] = transfer
+                    curl_multi_add_handle(multi, easy)
+                } else {
+                    transfer.finish(HTTPTransferResult(failure: .curl(code: Int(CURLE_FAILED_INIT.rawValue), message: "could not create a transfer")))
+                }
+            }
+            for transfer in work.canceled {
+                guard let easy = transfer.easy, active[easy] != nil else { continue }
+                complete(easy, failure: .canceled)
+            }
+            if work.shuttingDown {
+                for easy in Array(active.keys) { complete(easy, failure: .canceled) }
+                stopped.signal()
+                return
+            }
+            curl_multi_perform(multi, &running)
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+                let code = message.pointee.data.result
+                complete(easy, failure: code == CURLE_OK ? nil : .curl(code: Int(code.rawValue), message: ""))
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+    }
+
+    /// Detaches a finished (or canceled) transfer and resumes its caller.
+    private func complete(_ easy: UnsafeMutableRawPointer, failure: TransferFailure?) {
+        guard let transfer = active.removeValue(forKey: easy) else { return }
+        curl_multi_remove_handle(multi, easy)
+        transfer.finish(transfer.collectResult(failure: failure))
+    }
+}
+
+/// One transfer's buffers and libcurl handle. Owned by the driver thread once queued.
+final class CurlTransfer: @unchecked Sendable {
+    let request: HTTPRequest
+    let cancelRequested = Atomic<Bool>(false)
+    var continuation: CheckedContinuation<HTTPTransferResult, Never>?
+    private(set) var easy: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+    fileprivate var body: [UInt8] = []
+    fileprivate var headers: [String: String] = [:]
+    fileprivate var bodyTooLarge = false
+
+    init(request: HTTPRequest) {
+        self.request = request
+        errorBuffer.initialize(to: 0)
+    }
+
+    deinit {
+        if let easy { curl_easy_cleanup(easy) }
+        curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
+    }
+
+    func finish(_ result: HTTPTransferResult) {
+        continuation?.resume(returning: result)
+        continuation = nil
+    }
+
+    func makeEasyHandle() -> UnsafeMutableRawPointer? {
+        guard let easy = curl_easy_init() else { return nil }
+        self.easy = easy
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = sy_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = sy_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeoutSeconds))
+        _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(request.timeoutSeconds))
+        if let idle = request.idleTimeoutSeconds {
+            _ = sy_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
+            _ = sy_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(idle.rounded(.up))))
+        }
+        _ = sy_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        _ = sy_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = sy_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")
+        _ = sy_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
+        _ = sy_easy_setopt_pointer(easy, CURLOPT_PRIVATE, me)
+        _ = sy_easy_setopt_write_function(easy, curlWriteBody)
+        _ = sy_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+        _ = sy_easy_setopt_header_function(easy, curlWriteHeader)
+        _ = sy_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+        for line in request.headers { headerList = curl_slist_append(headerList, line) }
+        if request.method == .post {
+            headerList = curl_slist_append(headerList, "Content-Type: application/json")
+            let payload = request.body ?? []
+            _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, payload.count)
+            payload.withUnsafeBufferPointer { buffer in
+                _ = sy_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+            }
+        }
+        if let headerList { _ = sy_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList) }
+        return easy
+    }
+
+    func collectResult(failure: TransferFailure?) -> HTTPTransferResult {
+        guard let easy else { return HTTPTransferResult(failure: failure) }
+        var status = 0
+        _ = sy_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        let timings = PhaseTimings(
+            dns: seconds(easy, CURLINFO_NAMELOOKUP_TIME_T),
+            connect: seconds(easy, CURLINFO_CONNECT_TIME_T),
+            tls: seconds(easy, CURLINFO_APPCONNECT_TIME_T),
+            firstByte: seconds(easy, CURLINFO_STARTTRANSFER_TIME_T),
+            total: seconds(easy, CURLINFO_TOTAL_TIME_T)
+        )
+        var resolved = failure
+        if bodyTooLarge {
+            resolved = .bodyTooLarge
+        } else if case .curl(let code, _) = failure {
+            let detail = String(cString: errorBuffer)
+            let fallback = String(cString: curl_easy_strerror(CURLcode(UInt32(code))))
+            resolved = .curl(code: code, message: detail.isEmpty ? fallback : detail)
+        }
+        return HTTPTransferResult(status: status, headers: headers, body: body, timings: timings, failure: resolved)
+    }
+
+    fileprivate func appendBody(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard body.count + bytes.count <= request.maxBodyBytes else {
+            bodyTooLarge = true
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    fileprivate func appendHeader(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let line = String(bytes: bytes, encoding: .utf8) else { return }
+        if line.hasPrefix("HTTP/") { headers.removeAll() }  // a new response (after 100-continue or a redirect)
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        headers[name] = value
+    }
+}
+
+private func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded())) }
+
+private func seconds(_ easy: UnsafeMutableRawPointer, _ info: CURLINFO) -> Double {
+    var micros: curl_off_t = 0
+    _ = sy_easy_getinfo_off_t(easy, info, &micros)
+    return Double(micros) / 1_000_000
+}
+
+private let curlWriteBody: sy_write_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: length)
+    return transfer.appendBody(bytes) ? length : 0
+}
+
+private let curlWriteHeader: sy_write_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    transfer.appendHeader(UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: length))
+    return length
+}

@@ -1,0 +1,79 @@
+/// One HTTP request as the probe engine performs it.
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+
+    public var url: String
+    public var method: Method
+    /// Header lines, `Name: value`. May hold a credential: never log a request.
+    public var headers: [String]
+    public var body: [UInt8]?
+    public var connectTimeoutSeconds: Double
+    public var timeoutSeconds: Double
+    /// Abort when no byte arrives for this long (a stalled stream).
+    public var idleTimeoutSeconds: Double?
+    /// Abort once the body grows past this size.
+    public var maxBodyBytes: Int
+
+    public init(url: String, method: Method = .get, headers: [String] = [], body: [UInt8]? = nil,
+                connectTimeoutSeconds: Double, timeoutSeconds: Double, idleTimeoutSeconds: Double? = nil, maxBodyBytes: Int = 1 << 20) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.timeoutSeconds = timeoutSeconds
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// Cumulative times from the start of a transfer, in seconds, as libcurl measures them.
+public struct PhaseTimings: Hashable, Sendable {
+    public var dns: Double = 0
+    public var connect: Double = 0
+    public var tls: Double = 0
+    public var firstByte: Double = 0
+    public var total: Double = 0
+
+    public init(dns: Double = 0, connect: Double = 0, tls: Double = 0, firstByte: Double = 0, total: Double = 0) {
+        self.dns = dns
+        self.connect = connect
+        self.tls = tls
+        self.firstByte = firstByte
+        self.total = total
+    }
+}
+
+/// How a transfer ended, before any interpretation by a probe kind.
+public enum TransferFailure: Hashable, Sendable {
+    /// libcurl gave up: its error code and its message (which never holds headers).
+    case curl(code: Int, message: String)
+    /// The body grew past `maxBodyBytes`.
+    case bodyTooLarge
+    /// The probe was canceled (shutdown or reload).
+    case canceled
+}
+
+/// Everything a transfer produced: the response so far, its timings, and a failure if any.
+public struct HTTPTransferResult: Sendable {
+    /// HTTP status, 0 if no response line arrived.
+    public var status: Int
+    /// Response headers with lower-cased names; the last value wins.
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var timings: PhaseTimings
+    public var failure: TransferFailure?
+
+    public init(status: Int = 0, headers: [String: String] = [:], body: [UInt8] = [], timings: PhaseTimings = PhaseTimings(), failure: TransferFailure? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.timings = timings
+        self.failure = failure
+    }
+}
+
+/// Performs HTTP transfers. The libcurl engine is the real one; probes depend only on this.
+public protocol HTTPTransport: Sendable {
+    func perform(_ request: HTTPRequest) async -> HTTPTransferResult
+}

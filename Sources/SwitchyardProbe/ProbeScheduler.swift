@@ -1,0 +1,135 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import SwitchyardCore
+
+/// Probes every target on its own interval, with jitter so that start-up and reloads
+/// do not herd, under a global concurrency cap. A slow or hung provider holds only its
+/// own loop: every other target keeps its schedule.
+public final class ProbeScheduler: Service {
+    public struct Dependencies: Sendable {
+        public var transport: any HTTPTransport
+        public var clock: any WallClock
+        /// Receives every probe's observation (health, store, metrics fan-out).
+        public var deliver: @Sendable (Observation) -> Void
+        /// Called once when every target has been probed at least once.
+        public var onFirstRound: @Sendable () -> Void
+        public var logger: Logger
+
+        public init(transport: any HTTPTransport, clock: any WallClock, deliver: @escaping @Sendable (Observation) -> Void,
+                    onFirstRound: @escaping @Sendable () -> Void = {}, logger: Logger) {
+            self.transport = transport
+            self.clock = clock
+            self.deliver = deliver
+            self.onFirstRound = onFirstRound
+            self.logger = logger
+        }
+    }
+
+    private let targets: [ProbeTarget]
+    private let dependencies: Dependencies
+    private let limiter: ConcurrencyLimiter
+    private let unprobed: Mutex<Set<Target>>
+
+    public init(targets: [ProbeTarget], maxConcurrentProbes: Int = 256, dependencies: Dependencies) {
+        self.targets = targets
+        self.dependencies = dependencies
+        self.limiter = ConcurrencyLimiter(limit: maxConcurrentProbes)
+        self.unprobed = Mutex(Set(targets.map(\.target)))
+    }
+
+    public func run() async throws {
+        if targets.isEmpty { dependencies.onFirstRound() }
+        try await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for target in self.targets {
+                    group.addTask { await self.loop(target) }
+                }
+            }
+        }
+    }
+
+    private func loop(_ target: ProbeTarget) async {
+        let interval = target.settings.intervalSeconds
+        // Spread the first probes over the first interval (capped so start-up stays quick).
+        var delay = Double.random(in: 0..<min(interval, 1))
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(delay)) } catch { return }
+            await probeOnce(target)
+            delay = interval * Double.random(in: 0.9...1.1)
+        }
+    }
+
+    /// Performs one probe of one target and delivers its observation.
+    public func probeOnce(_ target: ProbeTarget) async {
+        guard await limiter.acquire() else { return }
+        defer { limiter.release() }
+        let startedAt = dependencies.clock.now()
+        let prober = ProberTable.prober(for: target.kind)
+        let result = await prober.probe(target, using: dependencies.transport, now: startedAt)
+        if result.outcome == .failure(.canceled), Task.isCancelled { return }
+        dependencies.deliver(result.observation(of: target.target, startedAt: startedAt))
+        if !result.outcome.isSuccess {
+            dependencies.logger.debug("probe failed", metadata: [
+                "provider": "\(target.target.provider)", "model": "\(target.target.model)",
+                "outcome": "\(result.outcome.label)", "message": "\(result.message ?? "")",
+            ])
+        }
+        let firstRoundDone = unprobed.withLock { pending -> Bool in
+            guard pending.remove(target.target) != nil else { return false }
+            return pending.isEmpty
+        }
+        if firstRoundDone { dependencies.onFirstRound() }
+    }
+}
+
+/// An async counting semaphore: at most `limit` holders at once, waiters served in order.
+final class ConcurrencyLimiter: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+        var nextID = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(limit: Int) { state = Mutex(State(available: max(limit, 1))) }
+
+    /// Waits for a slot; false when the task was canceled while waiting.
+    func acquire() async -> Bool {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let granted = state.withLock { state -> Bool in
+                    if state.available > 0 {
+                        state.available -= 1
+                        return true
+                    }
+                    state.waiters.append((id, continuation))
+                    return false
+                }
+                if granted { continuation.resume(returning: true) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            waiter?.resume(returning: false)
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            if state.waiters.isEmpty {
+                state.available += 1
+                return nil
+            }
+            return state.waiters.removeFirst().continuation
+        }
+        next?.resume(returning: true)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An API error: JSON `{"error": {"code", "message"}}` with the matching status.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public static func badParameter(_ name: String, _ message: String) -> APIError {
+        APIError(.badRequest, code: "bad_parameter", message: "\(name): \(message)")
+    }
+
+    public static func notFound(_ code: String, _ message: String) -> APIError {
+        APIError(.notFound, code: code, message: message)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns every error a handler throws (including Hummingbird's own 404s) into the JSON shape.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            let code = switch error.status {
+            case .notFound: "not_found"
+            case .methodNotAllowed: "method_not_allowed"
+            case .contentTooLarge: "body_too_large"
+            default: "http_\(error.status.code)"
+            }
+            throw APIError(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
+        } catch is DecodingError {
+            throw APIError(.badRequest, code: "bad_body", message: "the request body is not valid JSON of the expected shape")
+        } catch {
+            throw APIError(.internalServerError, code: "internal", message: "internal error")
+        }
+    }
+}
+
+/// The wire shape of every error answer.
+struct ErrorBody: Codable, Sendable {
+    struct Detail: Codable, Sendable {
+        var code: String
+        var message: String
+    }
+    var error: Detail
+}

@@ -1,0 +1,104 @@
+import Hummingbird
+import NIOCore
+import SwitchyardCore
+
+/// What the HTTP handlers read. Passed in by the wiring; the handlers own nothing.
+public struct APIDependencies: Sendable {
+    public var healthBook: HealthBook
+    public var readiness: Readiness
+    public var metrics: SwitchyardMetrics
+    public var clock: any WallClock
+
+    public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock) {
+        self.healthBook = healthBook
+        self.readiness = readiness
+        self.metrics = metrics
+        self.clock = clock
+    }
+}
+
+/// The routes of DESIGN.md, identical on every listener.
+public enum APIRoutes {
+    public static func router(_ deps: APIDependencies) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrorMiddleware())
+        router.get("/healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            let status = deps.readiness.current
+            return try JSONResponse.make(ReadinessBody(status), status: status.isReady ? .ok : .serviceUnavailable)
+        }
+        router.get("/v1/route") { request, _ in try route(request, deps) }
+        router.get("/v1/providers") { _, _ in try JSONResponse.make(["providers": providers(deps, only: nil)]) }
+        router.get("/v1/providers/{name}") { _, context in
+            let name = try context.parameters.require("name")
+            let matching = providers(deps, only: ProviderID(name))
+            guard let provider = matching.first else {
+                let known = providers(deps, only: nil).map(\.name.rawValue).joined(separator: ", ")
+                throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(known)")
+            }
+            return try JSONResponse.make(provider)
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
+        }
+        return router
+    }
+
+    private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit"]
+
+    private static func route(_ request: Request, _ deps: APIDependencies) throws -> Response {
+        let parameters = request.uri.queryParameters
+        for (key, _) in parameters where !routeParameters.contains(String(key)) {
+            throw APIError.badParameter(String(key), "unknown parameter; known: \(routeParameters.sorted().joined(separator: ", "))")
+        }
+        guard let modelText = parameters.get("model"), !modelText.isEmpty else {
+            throw APIError.badParameter("model", "required, e.g. /v1/route?model=llama-3.1-8b")
+        }
+        var query = RouteQuery(model: ModelName(modelText))
+        if let text = parameters.get("strategy") {
+            guard let strategy = RoutingStrategy(rawValue: text) else {
+                throw APIError.badParameter("strategy", "'\(text)' is not one of \(RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.strategy = strategy
+        }
+        if let text = parameters.get("max_price") {
+            guard let value = Double(text), value.isFinite, value >= 0 else {
+                throw APIError.badParameter("max_price", "'\(text)' is not a non-negative number of USD")
+            }
+            query.maxPrice = value
+        }
+        if let text = parameters.get("limit") {
+            guard let value = Int(text), value > 0 else { throw APIError.badParameter("limit", "'\(text)' is not a positive whole number") }
+            query.limit = value
+        }
+        if let text = parameters.get("exclude") {
+            query.exclude = Set(text.split(separator: ",").map { ProviderID(String($0)) })
+        }
+        switch deps.healthBook.route(query, now: deps.clock.now()) {
+        case .route(let route):
+            deps.metrics.recordRouteQuery(strategy: query.strategy, result: route.panic ? .panic : .ok)
+            return try JSONResponse.make(RouteBody(route))
+        case .unknownModel(let known):
+            deps.metrics.recordRouteQuery(strategy: query.strategy, result: .unknownModel)
+            throw APIError.notFound("unknown_model", "no model named '\(modelText)'; configured: \(known.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    private static func providers(_ deps: APIDependencies, only: ProviderID?) -> [ProviderBody] {
+        let now = deps.clock.now()
+        let halfLife = deps.healthBook.ranker.policy.successHalfLifeSeconds
+        var bodies: [ProviderBody] = []
+        for snapshot in deps.healthBook.snapshots() {
+            let provider = snapshot.descriptor.target.provider
+            if let only, only != provider { continue }
+            let target = TargetBody(snapshot, successRate: snapshot.stats.successProbability(at: now, halfLifeSeconds: halfLife))
+            if bodies.last?.name == provider {
+                bodies[bodies.count - 1].targets.append(target)
+            } else {
+                bodies.append(ProviderBody(name: provider, baseURL: snapshot.descriptor.baseURL, targets: [target]))
+            }
+        }
+        return bodies
+    }
+}

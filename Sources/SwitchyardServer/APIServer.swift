@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SwitchyardConfig
+
+/// Builds the HTTP listeners: one Hummingbird application per address (TCP, Unix
+/// socket), all sharing one responder, so every route answers the same on each.
+public enum APIServer {
+    /// Callbacks that tell the wiring when each listener accepts connections.
+    public struct Events: Sendable {
+        public var tcpBound: @Sendable (Int) async -> Void
+        public var unixBound: @Sendable (String) async -> Void
+
+        public init(tcpBound: @escaping @Sendable (Int) async -> Void = { _ in }, unixBound: @escaping @Sendable (String) async -> Void = { _ in }) {
+            self.tcpBound = tcpBound
+            self.unixBound = unixBound
+        }
+    }
+
+    public static func services(tcp: HostPort?, unixPath: String?, dependencies: APIDependencies, events: Events, logger: Logger) throws -> [any Service] {
+        let responder = APIRoutes.router(dependencies).buildResponder()
+        var services: [any Service] = []
+        if let tcp {
+            services.append(Application(
+                responder: responder,
+                configuration: ApplicationConfiguration(address: .hostname(tcp.host, port: tcp.port), serverName: "switchyard"),
+                onServerRunning: { channel in await events.tcpBound(channel.localAddress?.port ?? tcp.port) },
+                logger: logger
+            ))
+        }
+        if let path = unixPath {
+            try UnixSocketPath.prepare(path)
+            services.append(Application(
+                responder: responder,
+                configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "switchyard"),
+                onServerRunning: { _ in
+                    chmod(path, 0o660)
+                    await events.unixBound(path)
+                },
+                logger: logger
+            ))
+        }
+        return services
+    }
+}
+
+/// Makes a Unix socket path ready to bind: creates its directory, removes a stale
+/// socket file, and refuses when a live daemon already answers on it.
+enum UnixSocketPath {
+    struct InUse: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "another process is serving on \(path); stop it or choose another listen.unix path" }
+    }
+
+    static func prepare(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        if isLive(path) { throw InUse(path: path) }
+        try FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Whether something accepts connections on the socket file.
+    static func isLive(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return result == 0
+    }
+}

@@ -1,0 +1,109 @@
+import Prometheus
+import Synchronization
+import SwitchyardCore
+
+/// Every metric the daemon exports, created through one registry with help text.
+/// Series exist only for configured targets and fixed enums, never for request input,
+/// so cardinality is bounded by the configuration.
+public final class SwitchyardMetrics: ObservationSink, Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let probes: [Target: [String: Counter]]
+    private let reports: [Target: [String: Counter]]
+    private let probeDuration: [Target: DurationHistogram]
+    private let stateGauges: [Target: [TargetState: Gauge]]
+    private let transitions: [Target: [TargetState: Counter]]
+    private let routeQueries: [RoutingStrategy: [RouteQueryResult: Counter]]
+    private let costUSD: [Target: Counter]
+
+    /// Outcome of one route query, as a metric label.
+    public enum RouteQueryResult: String, CaseIterable, Sendable {
+        case ok, panic
+        case unknownModel = "unknown_model"
+    }
+
+    public init(targets: [Target], version: String) {
+        let registry = self.registry
+        func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "switchyard", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
+        }
+        let outcomes = ["ok"] + ErrorClass.allCases.map(\.rawValue)
+        func labels(_ target: Target) -> [(String, String)] {
+            [("provider", target.provider.rawValue), ("model", target.model.rawValue)]
+        }
+        let probeTotal = name("probe", "results", "total", "Probes finished, by target and outcome (ok or error class).")
+        let reportTotal = name("report", "results", "total", "Client reports accepted, by target and outcome.")
+        let duration = name("probe", "duration", "seconds", "Total time of a probe, from start to the last byte or the failure.")
+        let state = name("target", "state", "", "1 for the state each target is in now, 0 for the others.")
+        let transition = name("target", "transitions", "total", "State transitions, by target and the state entered.")
+        let route = name("route", "queries", "total", "Route queries answered, by strategy and result.")
+        let cost = name("probe", "cost_usd", "total", "USD spent on probes, from the configured price and reported usage.")
+        let buckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map { .milliseconds(Int64($0 * 1000)) }
+
+        var probes: [Target: [String: Counter]] = [:]
+        var reports: [Target: [String: Counter]] = [:]
+        var probeDuration: [Target: DurationHistogram] = [:]
+        var stateGauges: [Target: [TargetState: Gauge]] = [:]
+        var transitions: [Target: [TargetState: Counter]] = [:]
+        var costUSD: [Target: Counter] = [:]
+        for target in targets {
+            for outcome in outcomes {
+                probes[target, default: [:]][outcome] = registry.makeCounter(descriptor: probeTotal, labels: labels(target) + [("outcome", outcome)])
+                reports[target, default: [:]][outcome] = registry.makeCounter(descriptor: reportTotal, labels: labels(target) + [("outcome", outcome)])
+            }
+            probeDuration[target] = registry.makeDurationHistogram(descriptor: duration, labels: labels(target), buckets: buckets)
+            for s in TargetState.allCases {
+                let gauge = registry.makeGauge(descriptor: state, labels: labels(target) + [("state", s.rawValue)])
+                gauge.set(to: s == .unknown ? 1.0 : 0.0)
+                stateGauges[target, default: [:]][s] = gauge
+                transitions[target, default: [:]][s] = registry.makeCounter(descriptor: transition, labels: labels(target) + [("to", s.rawValue)])
+            }
+            costUSD[target] = registry.makeCounter(descriptor: cost, labels: [("provider", target.provider.rawValue), ("model", target.model.rawValue)])
+        }
+        var routeQueries: [RoutingStrategy: [RouteQueryResult: Counter]] = [:]
+        for strategy in RoutingStrategy.allCases {
+            for result in RouteQueryResult.allCases {
+                routeQueries[strategy, default: [:]][result] = registry.makeCounter(descriptor: route, labels: [("strategy", strategy.rawValue), ("result", result.rawValue)])
+            }
+        }
+        registry.makeGauge(descriptor: name(nil, "build", "info", "Always 1; the version label says which build is running."), labels: [("version", version)]).set(to: 1.0)
+
+        self.probes = probes
+        self.reports = reports
+        self.probeDuration = probeDuration
+        self.stateGauges = stateGauges
+        self.transitions = transitions
+        self.routeQueries = routeQueries
+        self.costUSD = costUSD
+    }
+
+    public func record(_ observation: Observation) {
+        let target = observation.target
+        switch observation.source {
+        case .probe:
+            probes[target]?[observation.outcome.label]?.increment()
+            probeDuration[target]?.record(.milliseconds(Int64(observation.totalSeconds * 1000)))
+            if let cost = observation.costUSD, cost > 0 { costUSD[target]?.increment(by: cost) }
+        case .report:
+            reports[target]?[observation.outcome.label]?.increment()
+        }
+    }
+
+    public func record(_ transition: Transition) {
+        guard let gauges = stateGauges[transition.target] else { return }
+        for (state, gauge) in gauges { gauge.set(to: state == transition.to ? 1.0 : 0.0) }
+        transitions[transition.target]?[transition.to]?.increment()
+    }
+
+    /// Counts one answered route query.
+    public func recordRouteQuery(strategy: RoutingStrategy, result: RouteQueryResult) {
+        routeQueries[strategy]?[result]?.increment()
+    }
+
+    /// The text exposition format.
+    public func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64 * 1024)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

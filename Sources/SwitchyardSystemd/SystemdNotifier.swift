@@ -1,0 +1,27 @@
+import CSystemd
+
+/// Tells systemd about the daemon's life (`Type=notify`). Every call is a no-op when
+/// `NOTIFY_SOCKET` is unset, i.e. outside systemd.
+public struct SystemdNotifier: Sendable {
+    public init() {}
+
+    /// `READY=1`: config loaded, state ready and listeners accepting.
+    public func ready(status: String) { send("READY=1\nSTATUS=\(oneLine(status))") }
+
+    /// `STATUS=`: a one-line summary shown by `systemctl status`.
+    public func status(_ text: String) { send("STATUS=\(oneLine(text))") }
+
+    /// `STOPPING=1`: shutdown has begun.
+    public func stopping() { send("STOPPING=1") }
+
+    /// `WATCHDOG=1`: the daemon is making progress.
+    public func watchdog() { send("WATCHDOG=1") }
+
+    private func send(_ state: String) {
+        _ = switchyard_sd_notify(0, state)
+    }
+
+    private func oneLine(_ text: String) -> String {
+        String(text.map { $0.isNewline ? " " : $0 })
+    }
+}

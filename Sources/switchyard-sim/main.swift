@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SwitchyardSimulator
+
+/// `switchyard-sim`: one simulated provider on loopback, for tests, demos and benchmarks.
+struct SimulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchyard-sim",
+        abstract: "A fake OpenAI/Ollama/TGI provider with injectable latency and faults (PUT /_sim/behavior to change them)."
+    )
+
+    @Option(help: "Address to bind; loopback only by default.") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one and prints it).") var port = 0
+    @Option(help: "Name reported in x-inference-provider.") var name = "sim"
+    @Option(help: "Comma-separated model ids served.") var models = "llama-3.1-8b"
+    @Option(help: "Base latency in milliseconds.") var latencyMs = 20.0
+    @Option(help: "Extra random latency up to this many milliseconds.") var jitterMs = 0.0
+    @Option(help: "Probability of a 500 per request.") var errorRate = 0.0
+    @Option(help: "Fault: \(SimulatorBehavior.Fault.allCases.map(\.rawValue).joined(separator: ", ")).") var fault = "none"
+    @Option(help: "Seed for the fault generator.") var seed: UInt64 = 1
+
+    func run() async throws {
+        guard let fault = SimulatorBehavior.Fault(rawValue: fault) else { throw ValidationError("unknown --fault \(fault)") }
+        let behavior = SimulatorBehavior(
+            models: models.split(separator: ",").map(String.init), latencyMs: latencyMs, jitterMs: jitterMs,
+            errorRate: errorRate, fault: fault
+        )
+        let simulator = ProviderSimulator(name: name, behavior: behavior, seed: seed)
+        let app = simulator.application(address: .hostname(host, port: port)) { port in
+            FileHandle.standardOutput.write(Data("switchyard-sim \(simulator.name) listening on http://\(host):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
+
+await SimulatorCommand.main()

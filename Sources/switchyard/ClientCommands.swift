@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import SwitchyardClient
+import SwitchyardCore
+
+/// How client commands find the daemon. Exit codes: 0 ok, 1 daemon error, 2 usage, 3 unreachable.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "Unix socket of the daemon (default $SWITCHYARD_SOCKET, else $RUNTIME_DIRECTORY/switchyard.sock, else /run/switchyard/switchyard.sock).")
+    var socket: String?
+    @Option(name: .long, help: "Talk to the daemon over TCP instead, e.g. http://127.0.0.1:7464.")
+    var url: String?
+    @Flag(name: .long, help: "Print the daemon's JSON instead of a table.")
+    var json = false
+
+    var endpoint: DaemonEndpoint {
+        if let url { return .url(url) }
+        if let socket { return .unixSocket(socket) }
+        return .defaultSocket()
+    }
+
+    /// Runs a client call, mapping its failures onto the documented exit codes.
+    func call<T>(_ body: (SwitchyardClient) throws -> T) throws -> T {
+        do {
+            return try body(SwitchyardClient(endpoint: endpoint))
+        } catch let error as ClientError {
+            switch error {
+            case .unreachable: throw Failure.exit("\(error)", code: 3)
+            case .daemon, .badAnswer: throw Failure.exit("\(error)", code: 1)
+            }
+        }
+    }
+
+    func printJSON(_ data: Data) {
+        FileHandle.standardOutput.write(data)
+        print()
+    }
+}
+
+struct RouteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "route", abstract: "Show the ranked providers for a model.")
+
+    @Argument(help: "The model name clients ask for.")
+    var model: String
+    @Option(name: .long, help: "balanced, latency, fastest, cheapest or preferred.")
+    var strategy: RoutingStrategy?
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        if connection.json {
+            var path = "/v1/route?model=\(model.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? model)"
+            if let strategy { path += "&strategy=\(strategy.rawValue)" }
+            connection.printJSON(try connection.call { try $0.connection.get(path) })
+            return
+        }
+        let route = try connection.call { try $0.route(model: model, strategy: strategy) }
+        print("\(route.model) (\(route.strategy))\(route.panic ? "  PANIC: no healthy provider, best effort order" : "")")
+        let rows = route.candidates.enumerated().map { index, c in
+            ["\(index + 1)", c.provider.rawValue, c.state.rawValue, Table.ms(c.latencyP50Ms), Table.percent(c.successRate),
+             c.pricePerRequest.map { String(format: "$%.6f", $0) } ?? "-", c.reasons.joined(separator: "; ")]
+        }
+        print(Table.render(header: ["#", "PROVIDER", "STATE", "P50", "SUCCESS", "PRICE/REQ", "REASONS"], rows: rows))
+    }
+}
+
+struct Providers: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show every provider's targets with state and statistics.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let data = try connection.call { try $0.connection.get("/v1/providers") }
+        if connection.json { return connection.printJSON(data) }
+        let answer = try JSONDecoder().decode(ProvidersAnswer.self, from: data)
+        let rows = answer.providers.flatMap { provider in
+            provider.targets.map { t in
+                [provider.name, t.model, t.state, Table.ms(t.latency_p50_ms), Table.percent(t.success_rate), "\(t.samples)",
+                 t.last_error.map { "\($0): \(t.last_error_message ?? "")" } ?? "-"]
+            }
+        }
+        print(Table.render(header: ["PROVIDER", "MODEL", "STATE", "P50", "SUCCESS", "SAMPLES", "LAST ERROR"], rows: rows))
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Is the daemon ready, and how are its targets?")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let ready: Data
+        do {
+            ready = try connection.call { try $0.connection.get("/readyz") }
+        } catch let exit as ExitCode where exit.rawValue == 1 {
+            ready = Data("{\"ready\":false}".utf8)
+        }
+        let providers = try connection.call { try $0.connection.get("/v1/providers") }
+        if connection.json {
+            return connection.printJSON(Data("{\"readiness\":".utf8) + ready + Data(",\"providers\":".utf8) + providers + Data("}".utf8))
+        }
+        let readiness = (try? JSONDecoder().decode(ReadyAnswer.self, from: ready))?.ready ?? false
+        let answer = try JSONDecoder().decode(ProvidersAnswer.self, from: providers)
+        var counts: [String: Int] = [:]
+        for target in answer.providers.flatMap(\.targets) { counts[target.state, default: 0] += 1 }
+        print("switchyard at \(connection.endpoint): \(readiness ? "ready" : "not ready")")
+        print("targets: " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+    }
+}
+
+extension RoutingStrategy: ExpressibleByArgument {}
+
+private struct ReadyAnswer: Decodable { var ready: Bool }
+
+private struct ProvidersAnswer: Decodable {
+    struct Provider: Decodable { var name: String; var targets: [TargetAnswer] }
+    struct TargetAnswer: Decodable {
+        var model: String
+        var state: String
+        var samples: Int
+        var success_rate: Double
+        var latency_p50_ms: Double?
+        var last_error: String?
+        var last_error_message: String?
+    }
+    var providers: [Provider]
+}
+
+/// Plain aligned text tables for humans.
+enum Table {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func ms(_ value: Double?) -> String { value.map { "\(Int($0.rounded())) ms" } ?? "-" }
+    static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SwitchyardConfig
+import SwitchyardCore
+import SwitchyardDaemon
+import SwitchyardSimulator
+
+/// Options shared by the commands that load a configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Config file (default /etc/switchyard/switchyard.yaml; the embedded default when it does not exist).")
+    var config: String?
+
+    /// The configuration, or the embedded default when no file is given and the default file is absent.
+    func load() throws -> Configuration {
+        let environment = ProcessInfo.processInfo.environment
+        if let config { return try ConfigLoader.load(path: config) }
+        let path = "/etc/switchyard/switchyard.yaml"
+        if FileManager.default.fileExists(atPath: path) { return try ConfigLoader.load(path: path) }
+        return try EmbeddedDefault.configuration(environment: environment)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon.")
+
+    @OptionGroup var configOptions: ConfigOptions
+    @Option(name: .long, help: "State directory (default $STATE_DIRECTORY, else /var/lib/switchyard).")
+    var stateDir: String?
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default from config).")
+    var logLevel: String?
+
+    func run() async throws {
+        let config: Configuration
+        do { config = try configOptions.load() } catch { throw Failure.config("\(error)") }
+        let logger = LogSetup.bootstrap(level: logLevel ?? config.logLevel.rawValue)
+        logger.info("starting", metadata: ["config": "\(config.source)", "version": "\(SwitchyardVersion.current)"])
+        let daemon: Daemon
+        do {
+            daemon = try buildServiceGroup(config: config, options: DaemonOptions(stateDirOverride: stateDir, logger: logger))
+        } catch {
+            throw Failure.startup("\(error)")
+        }
+        try await daemon.run()
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon against built-in simulated providers on loopback.")
+
+    @Option(name: .long, help: "State directory for the demo's database and socket.")
+    var stateDir: String = "/tmp/switchyard-demo"
+    @Option(name: .long, help: "TCP listener, host:port (\"\" disables).")
+    var tcp: String = "127.0.0.1:7464"
+    @Option(name: .long, help: "Log level.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let logger = LogSetup.bootstrap(level: logLevel)
+        let tcpAddress: HostPort?
+        if tcp.isEmpty {
+            tcpAddress = nil
+        } else {
+            guard let parsed = HostPort(parsing: tcp) else { throw ValidationError("--tcp must be host:port") }
+            tcpAddress = parsed
+        }
+        let socket = stateDir + "/switchyard.sock"
+        let fleet = SimulatorFleet(SwitchyardDaemon.Demo.simulators())
+        let stateDir = self.stateDir
+        try await fleet.withRunning(logger: Logger(label: "switchyard.sim", factory: { _ in SwiftLogNoOpLogHandler() })) { ports in
+            let config = SwitchyardDaemon.Demo.configuration(ports: ports, tcp: tcpAddress, unixSocket: socket, stateDir: stateDir)
+            let daemon: Daemon
+            do {
+                daemon = try buildServiceGroup(config: config, options: DaemonOptions(logger: logger))
+            } catch {
+                throw Failure.startup("\(error)")
+            }
+            FileHandle.standardOutput.write(Data((SwitchyardDaemon.Demo.summary(tcp: tcpAddress, unixSocket: socket, stateDir: stateDir) + "\n\n").utf8))
+            try await daemon.run()
+        }
+    }
+}
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the config and print the effective config (secrets are only ever references)."
+    )
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    func run() async throws {
+        do {
+            print(ConfigRenderer.render(try configOptions.load()), terminator: "")
+        } catch {
+            throw Failure.config("\(error)")
+        }
+    }
+}
+
+/// Ends the program with a message on stderr and a documented exit code.
+enum Failure {
+    static func config(_ message: String) -> ExitCode { exit(message, code: 1) }
+    static func startup(_ message: String) -> ExitCode { exit("cannot start: \(message)", code: 1) }
+
+    static func exit(_ message: String, code: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        return ExitCode(code)
+    }
+}
+
+/// Process-wide logging setup, done once in `main`'s commands.
+enum LogSetup {
+    /// Sets up stderr logging at the given level and returns the daemon's logger.
+    static func bootstrap(level: String) -> Logger {
+        let parsed = Logger.Level(rawValue: level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = parsed
+            return handler
+        }
+        return Logger(label: "switchyard")
+    }
+}
