@@ -100,6 +100,12 @@ private struct ConfigDecoder {
         if let c = map.optional("mode") { probe.mode = try decodeEnum(c, ProbeMode.self) }
         if let c = map.optional("max_tokens") { probe.maxTokens = try c.positiveInt() }
         if probe.connectTimeoutSeconds > probe.timeoutSeconds {
+            // An inherited connect timeout shrinks to fit a shorter timeout set here;
+            // one written at this level is a contradiction.
+            guard map.has("connect_timeout") else {
+                probe.connectTimeoutSeconds = probe.timeoutSeconds
+                return probe
+            }
             throw (map.keyCursor("connect_timeout") ?? cursor).error(
                 "\(cursor.path).connect_timeout (\(DurationText.format(probe.connectTimeoutSeconds))) is longer than timeout (\(DurationText.format(probe.timeoutSeconds)))"
             )

@@ -56,18 +56,6 @@ enum ResponseClassifier {
         return String(line.prefix(200))
     }
 
-    /// `Retry-After` as seconds from now: delta-seconds or an HTTP date.
-    static func retryAfterSeconds(_ headers: [String: String], now: Timestamp) -> Double? {
-        guard let value = headers["retry-after"]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Double(value), seconds >= 0 { return seconds }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return max(0, date.timeIntervalSince1970 - now.secondsSinceEpoch)
-    }
-
     /// The common result for a completed transfer that failed at the HTTP level.
     static func httpFailure(_ result: HTTPTransferResult, now: Timestamp) -> ProbeResult? {
         if let (errorClass, message) = classify(result) {
@@ -76,7 +64,7 @@ enum ResponseClassifier {
         guard let errorClass = errorClass(httpStatus: result.status) else { return nil }
         return ProbeResult(
             outcome: .failure(errorClass), httpStatus: result.status, timings: result.timings,
-            retryAfterSeconds: errorClass == .rateLimited ? retryAfterSeconds(result.headers, now: now) : nil,
+            retryAfterSeconds: errorClass == .rateLimited ? RetryAfter.seconds(result.headers, now: now) : nil,
             servedBy: result.headers["x-inference-provider"],
             message: "HTTP \(result.status)"
         )

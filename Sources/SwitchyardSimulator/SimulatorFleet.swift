@@ -33,7 +33,13 @@ public struct SimulatorFleet: Sendable {
                 if ports.count == simulators.count { break }
             }
             let result = try await body(ports)
+            // Let the servers close cleanly; a request hung on purpose gets a second, then cancellation.
             await group.triggerGracefulShutdown()
+            tasks.addTask {
+                try await Task.sleep(for: .seconds(1))
+                return nil
+            }
+            _ = try? await tasks.next()
             tasks.cancelAll()
             return result
         }

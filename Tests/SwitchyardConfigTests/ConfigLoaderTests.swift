@@ -1,0 +1,129 @@
+import Foundation
+import SwitchyardConfig
+import SwitchyardCore
+import Testing
+
+private func fixture(_ name: String) throws -> String {
+    try #require(Bundle.module.path(forResource: name, ofType: "yaml", inDirectory: "Fixtures"))
+}
+
+@Suite struct ConfigLoaderTests {
+    @Test func validConfigMergesDefaultsAndOverrides() throws {
+        let config = try ConfigLoader.load(path: try fixture("valid"))
+        #expect(config.listen.tcp == HostPort(host: "127.0.0.1", port: 7464))
+        #expect(config.listen.unix == .path("/run/switchyard/switchyard.sock"))
+        #expect(config.providers.map(\.name.rawValue) == ["together", "local-ollama"])
+        let together = config.providers[0]
+        #expect(together.kind == .hfRouter)
+        #expect(together.apiKey == .environment("HF_TOKEN"))
+        #expect(together.price == Price(inputPerMTok: 0.18, outputPerMTok: 0.59))
+        #expect(together.budget?.probeUSDPerDay == 0.5)
+        #expect(together.models[0].upstream == "meta-llama/Llama-3.1-8B-Instruct:together")
+        let ollama = config.providers[1]
+        #expect(ollama.baseURL == "http://127.0.0.1:11434")
+        #expect(ollama.probe.intervalSeconds == 90)
+        #expect(ollama.probe.mode == .liveness)
+        #expect(ollama.probe.timeoutSeconds == 30)
+        #expect(ollama.models[0].probe.timeoutSeconds == 0.5)
+        #expect(ollama.models[0].probe.connectTimeoutSeconds == 0.5)
+        #expect(ollama.models[0].probe.intervalSeconds == 90)
+        #expect(config.targetDescriptors.map(\.preferenceOrder) == [0, 1])
+    }
+
+    @Test(arguments: [
+        ("invalid-unknown-key", 5, 5, "unknown key 'modles' in providers[0] (known keys: api_key, api_key_credential, api_key_env, api_key_file, base_url, budget, kind, models, name, price, probe)"),
+        ("invalid-inline-key", 5, 5, "provider 'together': inline api_key is not allowed; put the key in an environment variable and set api_key_env: NAME, or use api_key_file: PATH or api_key_credential: NAME (systemd LoadCredential=)"),
+        ("invalid-kind", 3, 11, "providers[0].kind: 'openia' is not one of openai, hf-router, ollama, tgi, vllm, http"),
+        ("invalid-duration", 2, 13, "probe.interval: '15 seconds' is not a duration (use e.g. 500ms, 15s, 2m, 1h)"),
+        ("invalid-duplicate-provider", 6, 5, "provider name 'p' is used twice; names must be unique"),
+        ("invalid-syntax", 4, 1, "invalid YAML: while parsing a flow sequence did not find expected ',' or ']'"),
+        ("invalid-base-url", 4, 15, "providers[0].base_url: 'ftp://files.example.com' is not an http:// or https:// URL"),
+        ("invalid-missing-models", 2, 5, "providers[0] is missing required key 'models'"),
+        ("invalid-tcp", 2, 8, "listen.tcp: 'localhost' is not host:port (e.g. 127.0.0.1:7464, [::1]:7464, or \"\" to disable)"),
+        ("invalid-price", 5, 30, "providers[0].price.input_per_mtok must not be negative"),
+        ("invalid-timeouts", 2, 3, "probe.connect_timeout (10s) is longer than timeout (2s)"),
+        ("invalid-two-keys", 6, 5, "provider 'p': set only one of api_key_env, api_key_file, api_key_credential"),
+    ])
+    func invalidConfigIsPinnedToItsPlace(name: String, line: Int, column: Int, message: String) throws {
+        let path = try fixture(name)
+        let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(path: path) }
+        #expect(error.description == "\(path):\(line):\(column): \(message)")
+    }
+
+    @Test func inlineKeyErrorNeverEchoesTheKey() throws {
+        let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(path: try fixture("invalid-inline-key")) }
+        #expect(!error.description.contains("SECRET"))
+    }
+
+    @Test func missingFileIsAnError() {
+        #expect(throws: ConfigError(file: "/nonexistent/switchyard.yaml", line: 1, column: 1, message: "cannot read the config file")) {
+            try ConfigLoader.load(path: "/nonexistent/switchyard.yaml")
+        }
+    }
+
+    @Test func emptyTCPDisablesTheListener() throws {
+        let config = try ConfigLoader.parse(yaml: """
+            listen: { tcp: "", unix: "" }
+            providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:1/v1", models: [{ name: a }] }]
+            """, file: "inline.yaml")
+        #expect(config.listen.tcp == nil)
+        #expect(config.listen.unix == .disabled)
+        #expect(config.providers[0].models[0].upstream == "a")
+    }
+
+    @Test func embeddedDefaultParsesAndAddsTheRouterOnlyWithAToken() throws {
+        let without = try EmbeddedDefault.configuration(environment: [:])
+        #expect(without.providers.map(\.name.rawValue) == ["local-ollama", "local-vllm", "local-tgi"])
+        #expect(without.probe.mode == .liveness)
+        let with = try EmbeddedDefault.configuration(environment: ["HF_TOKEN": "hf_x"])
+        #expect(with.providers.last?.apiKey == .environment("HF_TOKEN"))
+    }
+
+    @Test func effectiveConfigRoundTrips() throws {
+        let config = try ConfigLoader.load(path: try fixture("valid"))
+        let rendered = ConfigRenderer.render(config)
+        var reparsed = try ConfigLoader.parse(yaml: rendered, file: config.source)
+        reparsed.source = config.source
+        #expect(reparsed == config)
+    }
+
+    @Test(arguments: [("15s", 15.0), ("250ms", 0.25), ("2m", 120.0), ("1h", 3600.0), ("1m30s", 90.0)])
+    func durations(text: String, seconds: Double) throws {
+        let config = try ConfigLoader.parse(yaml: """
+            probe: { interval: \(text) }
+            providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:1/v1", models: [{ name: a }] }]
+            """, file: "inline.yaml")
+        #expect(config.probe.intervalSeconds == seconds)
+    }
+}
+
+@Suite struct SecretTests {
+    @Test func secretsPrintAsPlaceholderEverywhere() throws {
+        let secret = Secret("hf_supersecret")
+        #expect("\(secret)" == "<secret>")
+        #expect(String(reflecting: secret) == "<secret>")
+        var dumped = ""
+        dump(secret, to: &dumped)
+        #expect(!dumped.contains("supersecret"))
+        let encoded = String(decoding: try JSONEncoder().encode(["key": secret]), as: UTF8.self)
+        #expect(encoded == #"{"key":"<secret>"}"#)
+    }
+
+    @Test func resolvesFromEnvironmentFileAndCredential() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sy-secrets-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "from-file\n".write(toFile: directory + "/key", atomically: true, encoding: .utf8)
+        try "from-credential".write(toFile: directory + "/hf", atomically: true, encoding: .utf8)
+        let resolver = SecretResolver(environment: ["TOKEN": "from-env", "CREDENTIALS_DIRECTORY": directory])
+        #expect(try resolver.resolve(.environment("TOKEN")).exposedValue == "from-env")
+        #expect(try resolver.resolve(.file(directory + "/key")).exposedValue == "from-file")
+        #expect(try resolver.resolve(.credential("hf")).exposedValue == "from-credential")
+    }
+
+    @Test func missingSecretsSayWhereTheyLooked() {
+        let resolver = SecretResolver(environment: [:])
+        #expect(throws: SecretError(description: "environment variable HF_TOKEN (api_key_env) is not set")) { try resolver.resolve(.environment("HF_TOKEN")) }
+        #expect(throws: SecretError(description: "api_key_credential hf needs CREDENTIALS_DIRECTORY (set by systemd LoadCredential=)")) { try resolver.resolve(.credential("hf")) }
+    }
+}

@@ -1,0 +1,93 @@
+import SwitchyardCore
+import Testing
+
+private let target = Target(provider: ProviderID("p"), model: ModelName("m"))
+private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
+
+private func observation(_ outcome: Outcome, at seconds: Double, retryAt: Timestamp? = nil) -> Observation {
+    Observation(target: target, source: .probe, startedAt: t0 + seconds, outcome: outcome, totalSeconds: 0, retryAt: retryAt)
+}
+
+@Suite struct TargetHealthTests {
+    let policy = HealthPolicy()
+
+    @Test func firstSuccessMakesHealthy() {
+        var health = TargetHealth(since: t0)
+        let transition = health.observe(observation(.ok, at: 1), policy: policy)
+        #expect(transition?.from == .unknown)
+        #expect(transition?.to == .healthy)
+        #expect(health.state == .healthy)
+    }
+
+    @Test func threeConsecutiveFailuresEject() throws {
+        var health = TargetHealth(since: t0)
+        _ = health.observe(observation(.ok, at: 0), policy: policy)
+        #expect(health.observe(observation(.failure(.timeout), at: 1), policy: policy)?.to == .degraded)
+        #expect(health.observe(observation(.failure(.timeout), at: 2), policy: policy) == nil)
+        let transition = health.observe(observation(.failure(.timeout), at: 3), policy: policy)
+        let ejection = try #require(transition)
+        #expect(ejection.to == .ejected)
+        #expect(ejection.reason == "ejected for 30s after 3 consecutive failures (last: timeout)")
+        #expect(health.ejectedUntil == t0 + 33)
+    }
+
+    @Test func successDuringEjectionDoesNotCloseTheCircuitEarly() {
+        var health = TargetHealth(since: t0)
+        for second in 1...3 { _ = health.observe(observation(.failure(.serverError), at: Double(second)), policy: policy) }
+        #expect(health.observe(observation(.ok, at: 10), policy: policy) == nil)
+        #expect(health.observe(observation(.ok, at: 11), policy: policy) == nil)
+        #expect(health.state == .ejected)
+    }
+
+    @Test func halfOpenSuccessesRecover() {
+        var health = TargetHealth(since: t0)
+        for second in 1...3 { _ = health.observe(observation(.failure(.serverError), at: Double(second)), policy: policy) }
+        #expect(health.observe(observation(.ok, at: 34), policy: policy) == nil)
+        let recovery = health.observe(observation(.ok, at: 35), policy: policy)
+        #expect(recovery?.to == .healthy)
+        #expect(recovery?.reason == "recovered after 2 half-open successes")
+    }
+
+    @Test func failureWhileEjectedExtendsAndEjectionsGrow() {
+        var health = TargetHealth(since: t0)
+        for second in 1...3 { _ = health.observe(observation(.failure(.serverError), at: Double(second)), policy: policy) }
+        _ = health.observe(observation(.failure(.serverError), at: 40), policy: policy)  // failed half-open probe
+        #expect(health.ejectedUntil == t0 + 70)
+        _ = health.observe(observation(.ok, at: 71), policy: policy)
+        _ = health.observe(observation(.ok, at: 72), policy: policy)
+        #expect(health.state == .healthy)
+        for second in 73...75 { _ = health.observe(observation(.failure(.connectRefused), at: Double(second)), policy: policy) }
+        #expect(health.ejectionCount == 2)
+        #expect(health.ejectedUntil == t0 + 75 + 60)
+    }
+
+    @Test func ejectionTimeIsCapped() {
+        #expect(HealthPolicy().ejectionSeconds(forCount: 100) == 300)
+    }
+
+    @Test func rateLimitHonoursRetryAfterAndSuccessEndsIt() {
+        var health = TargetHealth(since: t0)
+        let transition = health.observe(observation(.failure(.rateLimited), at: 5, retryAt: t0 + 65), policy: policy)
+        #expect(transition?.to == .rateLimited)
+        #expect(health.retryAt == t0 + 65)
+        #expect(health.expectedRecovery == t0 + 65)
+        #expect(health.observe(observation(.ok, at: 70), policy: policy)?.to == .healthy)
+    }
+
+    @Test func canceledProbesSayNothingAboutHealth() {
+        var health = TargetHealth(since: t0)
+        for second in 1...5 { #expect(health.observe(observation(.failure(.canceled), at: Double(second)), policy: policy) == nil) }
+        #expect(health.state == .unknown)
+    }
+
+    @Test func drainHoldsUntilUndrainAndRestoresTheState() {
+        var health = TargetHealth(since: t0)
+        _ = health.observe(observation(.ok, at: 1), policy: policy)
+        #expect(health.drain(target: target, at: t0 + 2, by: "uid 0")?.to == .draining)
+        for second in 3...6 { _ = health.observe(observation(.failure(.timeout), at: Double(second)), policy: policy) }
+        #expect(health.state == .draining)
+        let undrain = health.undrain(target: target, at: t0 + 7, by: "uid 0")
+        #expect(undrain?.to == .healthy)
+        #expect(undrain?.reason == "undrained by uid 0")
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import SwitchyardConfig
+import SwitchyardCore
+import SwitchyardProbe
+import SwitchyardSimulator
+import Testing
+
+/// A port on 127.0.0.1 that nothing listens on: bound by us, then released.
+func unusedLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+private func probeTarget(port: Int, kind: ProviderKind = .openai, model: String = "m1", mode: ProbeMode = .liveness,
+                         timeout: Double = 2, key: String? = nil, price: Price? = nil) -> ProbeTarget {
+    var settings = ProbeSettings()
+    settings.mode = mode
+    settings.timeoutSeconds = timeout
+    settings.connectTimeoutSeconds = min(1, timeout)
+    let base = kind == .ollama || kind == .http ? "http://127.0.0.1:\(port)" : "http://127.0.0.1:\(port)/v1"
+    return ProbeTarget(target: Target(provider: ProviderID("sim"), model: ModelName("m")), kind: kind, baseURL: base,
+                       upstreamModel: model, apiKey: key.map(Secret.init), settings: settings, price: price)
+}
+
+/// Runs one probe against a fresh simulator with the given behaviour.
+private func probe(_ behavior: SimulatorBehavior, _ makeTarget: @escaping @Sendable (Int) -> ProbeTarget) async throws -> ProbeResult {
+    let simulator = ProviderSimulator(name: "sim", behavior: behavior)
+    return try await SimulatorFleet([simulator]).withRunning { ports in
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let target = makeTarget(ports["sim"]!)
+        return await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
+    }
+}
+
+@Suite struct ProbeTests {
+    @Test func livenessSucceedsWhenTheModelIsListed() async throws {
+        let result = try await probe(SimulatorBehavior(models: ["m1", "m2"], latencyMs: 5)) { probeTarget(port: $0) }
+        #expect(result.outcome == .ok)
+        #expect(result.httpStatus == 200)
+        #expect(result.timings.total >= 0.005)
+        #expect(result.timings.firstByte > 0)
+    }
+
+    @Test func livenessFailsWhenTheModelIsMissing() async throws {
+        let result = try await probe(SimulatorBehavior(models: ["other"], latencyMs: 0)) { probeTarget(port: $0) }
+        #expect(result.outcome == .failure(.modelNotFound))
+        #expect(result.message == "model 'm1' is not listed by /models")
+    }
+
+    @Test func completionReadsUsageAndPricesIt() async throws {
+        let price = Price(inputPerMTok: 1, outputPerMTok: 2)
+        let result = try await probe(SimulatorBehavior(models: ["m1"], latencyMs: 1, completionTokens: 16)) {
+            probeTarget(port: $0, mode: .completion, price: price)
+        }
+        #expect(result.outcome == .ok)
+        #expect(result.tokensIn == 9)
+        #expect(result.tokensOut == 16)
+        #expect(result.costUSD == price.cost(tokensIn: 9, tokensOut: 16, seconds: result.timings.total))
+        #expect(result.servedBy == "sim")
+    }
+
+    @Test func ollamaTagsListTheModel() async throws {
+        let ok = try await probe(SimulatorBehavior(models: ["llama3.1:8b"], latencyMs: 0)) { probeTarget(port: $0, kind: .ollama, model: "llama3.1:8b") }
+        #expect(ok.outcome == .ok)
+        let missing = try await probe(SimulatorBehavior(models: ["llama3.1:8b"], latencyMs: 0)) { probeTarget(port: $0, kind: .ollama, model: "qwen") }
+        #expect(missing.outcome == .failure(.modelNotFound))
+    }
+
+    @Test(arguments: [
+        (SimulatorBehavior.Fault.serverError, ErrorClass.serverError),
+        (.unauthorized, .auth),
+        (.rateLimited, .rateLimited),
+        (.garbage, .badResponse),
+    ])
+    func faultsMapToTheirErrorClass(fault: SimulatorBehavior.Fault, expected: ErrorClass) async throws {
+        let result = try await probe(SimulatorBehavior(models: ["m1"], latencyMs: 0, fault: fault, retryAfterSeconds: 7)) {
+            probeTarget(port: $0, mode: .completion)
+        }
+        #expect(result.outcome == .failure(expected))
+        if expected == .rateLimited { #expect(result.retryAfterSeconds == 7) }
+    }
+
+    @Test func hangingProviderTimesOut() async throws {
+        let start = ContinuousClock.now
+        let result = try await probe(SimulatorBehavior(models: ["m1"], fault: .hang)) { probeTarget(port: $0, timeout: 0.3) }
+        #expect(result.outcome == .failure(.timeout))
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    @Test func refusedConnectionIsClassified() async throws {
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let target = probeTarget(port: unusedLoopbackPort())
+        let result = await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now())
+        #expect(result.outcome == .failure(.connectRefused))
+        #expect(result.httpStatus == nil)
+    }
+
+    @Test func unresolvableHostIsDNS() async throws {
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        var target = probeTarget(port: 80)
+        target.baseURL = "http://switchyard-test.invalid/v1"
+        let result = await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now())
+        #expect(result.outcome == .failure(.dns))
+    }
+
+    @Test func retryAfterAcceptsSecondsAndHTTPDates() {
+        let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        #expect(RetryAfter.seconds(["retry-after": "12"], now: now) == 12)
+        #expect(RetryAfter.seconds(["retry-after": "Fri, 15 Jan 2027 08:00:30 GMT"], now: now) == 30)
+        #expect(RetryAfter.seconds(["retry-after": "soon"], now: now) == nil)
+    }
+}
+
+@Suite struct CurlEngineTests {
+    @Test func manyConcurrentTransfersAllComplete() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 20))
+        try await SimulatorFleet([simulator]).withRunning { ports in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 5)
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for _ in 0..<200 { group.addTask { await engine.perform(request).status } }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 200)
+            #expect(statuses.allSatisfy { $0 == 200 })
+        }
+    }
+
+    @Test func bodyCapAbortsTheTransfer() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: (0..<500).map { "model-\($0)" }))
+        try await SimulatorFleet([simulator]).withRunning { ports in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 5, maxBodyBytes: 1024)
+            let result = await engine.perform(request)
+            #expect(result.failure == .bodyTooLarge)
+            #expect(result.body.count <= 1024)
+        }
+    }
+
+    @Test func cancellationEndsAHangingTransferPromptly() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], fault: .hang))
+        try await SimulatorFleet([simulator]).withRunning { ports in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 60)
+            let task = Task { await engine.perform(request) }
+            try await Task.sleep(for: .milliseconds(100))
+            task.cancel()
+            let result = await task.value
+            #expect(result.failure == .canceled)
+        }
+    }
+}
