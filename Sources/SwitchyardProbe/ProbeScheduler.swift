@@ -40,7 +40,7 @@ public final class ProbeScheduler: Service {
 
     public func run() async throws {
         if targets.isEmpty { dependencies.onFirstRound() }
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for target in self.targets {
                     group.addTask { await self.loop(target) }

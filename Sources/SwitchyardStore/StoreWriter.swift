@@ -32,7 +32,7 @@ public final class StoreWriter: Service, ObservationSink {
 
     public func run() async throws {
         // Drain what is queued even after graceful shutdown begins; stop when the queue is closed and empty.
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             while let batch = await queue.nextBatch(max: maxBatch) {
                 await commit(batch)
             }

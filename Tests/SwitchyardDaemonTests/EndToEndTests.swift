@@ -125,7 +125,7 @@ import Testing
     @Test func aStaleSocketFileIsReplaced() async throws {
         try await withTemporaryDirectory { directory in
             let path = "\(directory)/switchyard.sock"
-            FileManager.default.createFile(atPath: path, contents: Data())
+            _ = FileManager.default.createFile(atPath: path, contents: Data())
             let yaml = """
                 listen: { tcp: "", unix: "\(path)" }
                 providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:\(unusedLoopbackPort())/v1", models: [{ name: m }] }]

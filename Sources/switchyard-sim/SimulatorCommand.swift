@@ -5,6 +5,7 @@ import Logging
 import SwitchyardSimulator
 
 /// `switchyard-sim`: one simulated provider on loopback, for tests, demos and benchmarks.
+@main
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-sim",
@@ -35,4 +36,3 @@ struct SimulatorCommand: AsyncParsableCommand {
     }
 }
 
-await SimulatorCommand.main()
