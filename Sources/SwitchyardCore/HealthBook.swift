@@ -15,6 +15,13 @@ public final class HealthBook: Sendable {
         var entries: [Target: Entry] = [:]
         /// Targets of each model in configuration order.
         var targetsByModel: [ModelName: [Target]] = [:]
+        /// The provider that led the last canonical answer, per model and strategy.
+        var incumbents: [IncumbentKey: ProviderID] = [:]
+    }
+
+    private struct IncumbentKey: Hashable {
+        var model: ModelName
+        var strategy: RoutingStrategy
     }
 
     public let healthPolicy: HealthPolicy
@@ -47,7 +54,7 @@ public final class HealthBook: Sendable {
         return state.withLock { state -> Transition? in
             guard var entry = state.entries[observation.target] else { return nil }
             entry.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
-            let transition = entry.health.observe(observation, policy: healthPolicy)
+            let transition = entry.health.observe(observation, policy: healthPolicy, weight: weight)
             state.entries[observation.target] = entry
             return transition
         }
@@ -73,12 +80,25 @@ public final class HealthBook: Sendable {
     }
 
     /// Ranks the targets of a model, or names the known models when it does not exist.
+    /// A canonical answer (no filters, no spread) records its leader as the incumbent, so the
+    /// next answer keeps it unless a challenger is better by the stability margin.
     public func route(_ query: RouteQuery, now: Timestamp) -> RouteResult {
-        let snapshots: [TargetSnapshot]? = state.withLock { state in
-            state.targetsByModel[query.model].map { targets in targets.map { state.entries[$0]!.snapshot } }
+        let key = IncumbentKey(model: query.model, strategy: query.strategy)
+        let input: ([TargetSnapshot], ProviderID?)? = state.withLock { state in
+            state.targetsByModel[query.model].map { targets in (targets.map { state.entries[$0]!.snapshot }, state.incumbents[key]) }
         }
-        guard let snapshots else { return .unknownModel(known: models) }
-        return .route(ranker.rank(snapshots, query: query, now: now))
+        guard let (snapshots, incumbent) = input else { return .unknownModel(known: models) }
+        let route = ranker.rank(snapshots, query: query, now: now, incumbent: incumbent)
+        if query.isCanonical, !route.panic, let leader = route.candidates.first?.provider, leader != incumbent {
+            state.withLock { $0.incumbents[key] = leader }
+        }
+        return .route(route)
+    }
+
+    /// When the target's next probe is worth making, given its probe interval and when the last one finished.
+    public func nextProbe(of target: Target, after now: Timestamp, interval: Double) -> Timestamp {
+        let health = state.withLock { $0.entries[target]?.health }
+        return health?.nextProbe(after: now, interval: interval, policy: healthPolicy) ?? now + interval
     }
 
     /// Every target's current state and statistics, sorted by provider then model.

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The scoring settings shared by every strategy.
 public struct ScoringPolicy: Hashable, Sendable {
     /// Half-life of the success estimate: old outcomes fade.
@@ -11,6 +17,10 @@ public struct ScoringPolicy: Hashable, Sendable {
     /// Typical request size used to compare per-token prices.
     public var typicalTokensIn = 500
     public var typicalTokensOut = 200
+    /// A challenger displaces the current top pick only when better by this fraction.
+    public var stabilityMargin: Double = 0.10
+    /// `pick=spread` keeps one client's order for this long before reshuffling.
+    public var spreadPeriodSeconds: Double = 60
 
     public init() {}
 }
@@ -45,7 +55,10 @@ public struct RouteRanker: Sendable {
 
     public init(policy: ScoringPolicy = ScoringPolicy()) { self.policy = policy }
 
-    public func rank(_ snapshots: [TargetSnapshot], query: RouteQuery, now: Timestamp) -> Route {
+    /// Ranks `snapshots` (the targets of one model) for `query` at `now`. `incumbent` is the
+    /// provider that led the previous answer to the same question: it keeps the lead unless a
+    /// challenger beats it by `stabilityMargin`, so near-equal targets do not flap.
+    public func rank(_ snapshots: [TargetSnapshot], query: RouteQuery, now: Timestamp, incumbent: ProviderID? = nil) -> Route {
         let eligible = snapshots.filter { !query.exclude.contains($0.descriptor.target.provider) }
         let priced = eligible.map { ($0, expectedPrice($0)) }.filter { _, price in
             guard let max = query.maxPrice, let price else { return true }
@@ -58,24 +71,58 @@ public struct RouteRanker: Sendable {
         let prices = pool.compactMap(\.1)
         let priceRange = (prices.min() ?? 0)...(prices.max() ?? 0)
         var scored = pool.map { snapshot, price in
-            let key = sortKey(snapshot, strategy: query.strategy, price: price, priceRange: priceRange, now: now)
-            return (snapshot: snapshot, price: price, key: key)
+            Scored(snapshot: snapshot, price: price, key: sortKey(snapshot, strategy: query.strategy, price: price, priceRange: priceRange, now: now))
         }
+        var keptReason: String?
         if panic {
             scored.sort { a, b in
                 let ra = a.snapshot.health.expectedRecovery ?? now
                 let rb = b.snapshot.health.expectedRecovery ?? now
-                return ra != rb ? ra < rb : a.snapshot.descriptor.preferenceOrder < b.snapshot.descriptor.preferenceOrder
+                return ra != rb ? ra < rb : a.order < b.order
             }
         } else {
-            scored.sort { a, b in
-                a.key != b.key ? a.key < b.key : a.snapshot.descriptor.preferenceOrder < b.snapshot.descriptor.preferenceOrder
+            scored.sort { a, b in a.key != b.key ? a.key < b.key : a.order < b.order }
+            switch query.pick {
+            case .ranked:
+                keptReason = keepIncumbent(incumbent, in: &scored, strategy: query.strategy)
+            case .spread(let client):
+                spread(&scored, client: client, now: now)
             }
         }
         var candidates = scored.map { candidate($0.snapshot, price: $0.price, key: $0.key, query: query, now: now) }
+        if let keptReason, !candidates.isEmpty { candidates[0].reasons.insert(keptReason, at: 0) }
         if let limit = query.limit { candidates = Array(candidates.prefix(max(limit, 0))) }
         let earliest = panic ? pool.compactMap { $0.0.health.expectedRecovery }.min() : nil
         return Route(model: query.model, strategy: query.strategy, candidates: candidates, panic: panic, earliestRetryAt: earliest, generatedAt: now)
+    }
+
+    private struct Scored {
+        var snapshot: TargetSnapshot
+        var price: Double?
+        var key: Double
+        var order: Int { snapshot.descriptor.preferenceOrder }
+    }
+
+    /// Moves the incumbent back to the front unless the leader beats it by the margin.
+    private func keepIncumbent(_ incumbent: ProviderID?, in scored: inout [Scored], strategy: RoutingStrategy) -> String? {
+        guard strategy != .preferred, let incumbent,
+              let index = scored.firstIndex(where: { $0.snapshot.descriptor.target.provider == incumbent }), index > 0 else { return nil }
+        let leader = scored[0]
+        guard leader.key * (1 + policy.stabilityMargin) >= scored[index].key else { return nil }
+        scored.insert(scored.remove(at: index), at: 0)
+        return "kept as top pick: \(leader.snapshot.descriptor.target.provider) is within \(Int((policy.stabilityMargin * 100).rounded()))%"
+    }
+
+    /// A score-weighted random order (Efraimidis–Spirakis), the same for one client within a period.
+    private func spread(_ scored: inout [Scored], client: String, now: Timestamp) {
+        let epoch = UInt64(max(0, (now.secondsSinceEpoch / max(policy.spreadPeriodSeconds, 1)).rounded(.down)))
+        var generator = SplitMix64(seed: fnv1a(client) ^ (epoch &* 0x9E37_79B9_7F4A_7C15))
+        let keyed = scored.map { item -> (Scored, Double) in
+            let weight = item.key > 0 && item.key.isFinite ? 1 / item.key : 1e-9
+            let u = Double.random(in: Double.ulpOfOne..<1, using: &generator)
+            return (item, log(u) / weight)
+        }
+        scored = keyed.sorted { $0.1 > $1.1 }.map(\.0)
     }
 
     /// Expected USD per request for the typical request size, from config and observed usage.

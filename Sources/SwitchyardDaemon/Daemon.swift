@@ -86,6 +86,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             readiness.update { $0.firstProbeRoundDone = true }
             logger.info("first probe round finished", metadata: ["targets": "\(probeTargets.count)"])
         },
+        nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
         logger: logger
     ))
 

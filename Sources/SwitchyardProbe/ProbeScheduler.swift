@@ -14,14 +14,20 @@ public final class ProbeScheduler: Service {
         public var deliver: @Sendable (Observation) -> Void
         /// Called once when every target has been probed at least once.
         public var onFirstRound: @Sendable () -> Void
+        /// When a target's next probe is due, given when its last one finished and its interval
+        /// (the health book's answer: half-open probe time, Retry-After, quick confirmation).
+        public var nextProbeAt: @Sendable (Target, Timestamp, Double) -> Timestamp
         public var logger: Logger
 
         public init(transport: any HTTPTransport, clock: any WallClock, deliver: @escaping @Sendable (Observation) -> Void,
-                    onFirstRound: @escaping @Sendable () -> Void = {}, logger: Logger) {
+                    onFirstRound: @escaping @Sendable () -> Void = {},
+                    nextProbeAt: @escaping @Sendable (Target, Timestamp, Double) -> Timestamp = { _, now, interval in now + interval },
+                    logger: Logger) {
             self.transport = transport
             self.clock = clock
             self.deliver = deliver
             self.onFirstRound = onFirstRound
+            self.nextProbeAt = nextProbeAt
             self.logger = logger
         }
     }
@@ -56,7 +62,10 @@ public final class ProbeScheduler: Service {
         while !Task.isCancelled {
             do { try await Task.sleep(for: .seconds(delay)) } catch { return }
             await probeOnce(target)
-            delay = interval * Double.random(in: 0.9...1.1)
+            let now = dependencies.clock.now()
+            let due = dependencies.nextProbeAt(target.target, now, interval)
+            // Up to 10% later, never earlier: a half-open probe must not come before the ejection ends.
+            delay = max(due - now, 0) * Double.random(in: 1.0...1.1)
         }
     }
 
