@@ -60,9 +60,9 @@ public final class HealthBook: Sendable {
         }
     }
 
-    /// Whether the target is configured.
-    public func contains(_ target: Target) -> Bool {
-        state.withLock { $0.entries[target] != nil }
+    /// The configuration of a target, or nil when it is not configured.
+    public func descriptor(of target: Target) -> TargetDescriptor? {
+        state.withLock { $0.entries[target]?.descriptor }
     }
 
     /// Drains (or undrains) every target of a provider; nil when the provider is unknown.

@@ -106,7 +106,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             bound.arrived()
         }
     )
-    let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock)
+    let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock, deliver: pipeline.deliver)
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)
