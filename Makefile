@@ -6,7 +6,7 @@ SWIFT        ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps release clean
+.PHONY: run test build deps release clean bench-routing
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -30,6 +30,11 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## Routing scenarios on a simulated clock and route() timings (release build).
+bench-routing: deps
+	$(SWIFT) build -c release --product switchyard-routing-lab
+	.build/release/switchyard-routing-lab
 
 clean:
 	rm -rf .build

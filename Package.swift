@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-sim", targets: ["switchyard-sim"]),
+        .executable(name: "switchyard-routing-lab", targets: ["switchyard-routing-lab"]),
         .library(name: "SwitchyardClient", targets: ["SwitchyardClient"]),
     ],
     dependencies: [
@@ -113,7 +114,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(name: "SwitchyardRoutingLab", dependencies: ["SwitchyardCore"], swiftSettings: strict),
+        .executableTarget(
+            name: "switchyard-routing-lab",
+            dependencies: ["SwitchyardRoutingLab", "SwitchyardCore"],
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"], swiftSettings: strict),
+        .testTarget(name: "SwitchyardRoutingLabTests", dependencies: ["SwitchyardRoutingLab"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardConfigTests",
             dependencies: ["SwitchyardConfig"],

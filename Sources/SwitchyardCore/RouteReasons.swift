@@ -2,6 +2,7 @@
 enum RouteReasons {
     static func describe(_ snapshot: TargetSnapshot, successProbability p: Double, now: Timestamp) -> [String] {
         var reasons: [String] = []
+        reasons.reserveCapacity(4)
         let health = snapshot.health
         let stats = snapshot.stats
         switch health.state {
@@ -22,14 +23,9 @@ enum RouteReasons {
         case .healthy:
             break
         }
-        if let p50 = stats.total.p50 {
-            reasons.append("p50 latency \(Int((p50 * 1000).rounded())) ms over \(stats.total.count) samples")
-        }
-        if let ttft = stats.ttft.p50 {
-            reasons.append("p50 TTFT \(Int((ttft * 1000).rounded())) ms over \(stats.ttft.count) samples")
-        }
+        reasons += stats.measurementReasons
         if stats.samples > 0 {
-            reasons.append("success \(Int((p * 100).rounded()))%")
+            reasons.append("success " + String(Int((p * 100).rounded())) + "%")
         }
         return reasons
     }

@@ -12,6 +12,9 @@ public struct TargetStats: Hashable, Sendable {
     public private(set) var lastError: ErrorClass?
     public private(set) var lastErrorMessage: String?
     public private(set) var lastErrorAt: Timestamp?
+    /// "p50 latency 180 ms over 42 samples", …: rebuilt when a measurement arrives, so that
+    /// answering a route (far more frequent than measuring) formats nothing.
+    public private(set) var measurementReasons: [String] = []
 
     public init() {}
 
@@ -29,6 +32,7 @@ public struct TargetStats: Hashable, Sendable {
                 let generation = observation.totalSeconds - (observation.ttftSeconds ?? 0)
                 if generation > 0 { tokensPerSecond.add(Double(tokens) / generation) }
             }
+            measurementReasons = describeMeasurements()
         case .failure(let errorClass):
             guard errorClass.countsAgainstHealth else { return }
             outcomes.add(success: false, weight: weight, at: now, halfLifeSeconds: halfLifeSeconds)
@@ -37,6 +41,13 @@ public struct TargetStats: Hashable, Sendable {
             lastErrorMessage = observation.message
             lastErrorAt = now
         }
+    }
+
+    private func describeMeasurements() -> [String] {
+        var reasons: [String] = []
+        if let p50 = total.p50 { reasons.append("p50 latency \(Int((p50 * 1000).rounded())) ms over \(total.count) samples") }
+        if let p50 = ttft.p50 { reasons.append("p50 TTFT \(Int((p50 * 1000).rounded())) ms over \(ttft.count) samples") }
+        return reasons
     }
 
     /// Posterior mean success probability at `now`, with decay applied: in (0, 1).

@@ -78,9 +78,11 @@ import Testing
                 }
 
                 // Graceful shutdown flushed the writer: every observation the daemon made is in SQLite.
-                for snapshot in daemon.healthBook.snapshots() {
-                    #expect(try daemon.store.observations(of: snapshot.descriptor.target).count == snapshot.stats.samples)
-                    #expect(snapshot.stats.samples >= 1)
+                let observed = daemon.healthBook.snapshots().map { ($0.descriptor.target, $0.stats.samples) }
+                for (target, samples) in observed {
+                    let stored = try daemon.store.observations(of: target).count
+                    #expect(stored == samples, "\(target)")
+                    #expect(samples >= 1, "\(target)")
                 }
                 #expect(try daemon.store.transitions().contains { $0.target.provider == ProviderID("dead") && $0.to == .ejected })
 
