@@ -6,7 +6,7 @@ SWIFT        ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps release clean bench-routing
+.PHONY: run test build deps release clean bench-routing bench-litellm
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -35,6 +35,12 @@ test: deps
 bench-routing: deps
 	$(SWIFT) build -c release --product switchyard-routing-lab
 	.build/release/switchyard-routing-lab
+
+## LiteLLM's routing decision at the same sizes, for comparison (installs litellm into a venv under .build).
+bench-litellm:
+	@dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	[ -x .build/litellm-venv/bin/python ] || { python3 -m venv .build/litellm-venv && .build/litellm-venv/bin/pip install -q litellm; }
+	.build/litellm-venv/bin/python bench/litellm_route_decision.py
 
 clean:
 	rm -rf .build

@@ -63,13 +63,16 @@ public struct RouteRanker: Sendable {
         var pool: [Scored] = []
         pool.reserveCapacity(snapshots.count)
         var routableCount = 0
-        for (index, snapshot) in snapshots.enumerated() where query.exclude.isEmpty || !query.exclude.contains(snapshot.descriptor.target.provider) {
-            let price = expectedPrice(snapshot)
+        // Fields are read through the array subscript (not bound to a local) so that the
+        // large snapshot values are borrowed, not copied and retained.
+        for index in snapshots.indices {
+            if !query.exclude.isEmpty, query.exclude.contains(snapshots[index].descriptor.target.provider) { continue }
+            let price = expectedPrice(snapshots[index])
             if let max = query.maxPrice, let price, price > max { continue }
-            let routable = snapshot.health.state.isRoutable
+            let routable = snapshots[index].health.state.isRoutable
             if routable { routableCount += 1 }
-            pool.append(Scored(index: index, price: price, key: 0, order: snapshot.descriptor.preferenceOrder, routable: routable,
-                               recovery: snapshot.health.expectedRecovery))
+            pool.append(Scored(index: index, price: price, key: 0, order: snapshots[index].descriptor.preferenceOrder, routable: routable,
+                               recovery: snapshots[index].health.expectedRecovery))
         }
         let panic = routableCount == 0 && !pool.isEmpty
         if !panic { pool.removeAll { !$0.routable } }
@@ -84,10 +87,9 @@ public struct RouteRanker: Sendable {
         }
         let priceRange = cheapest <= dearest ? cheapest...dearest : 0...0
         for i in pool.indices {
-            let snapshot = snapshots[pool[i].index]
-            let p = snapshot.stats.successProbability(at: now, halfLifeSeconds: policy.successHalfLifeSeconds)
+            let p = snapshots[pool[i].index].stats.successProbability(at: now, halfLifeSeconds: policy.successHalfLifeSeconds)
             pool[i].successProbability = p
-            pool[i].key = sortKey(snapshot, successProbability: p, strategy: query.strategy, price: pool[i].price, priceRange: priceRange)
+            pool[i].key = sortKey(snapshots[pool[i].index], successProbability: p, strategy: query.strategy, price: pool[i].price, priceRange: priceRange)
         }
         var keptReason: String?
         if panic {
@@ -146,14 +148,14 @@ public struct RouteRanker: Sendable {
     }
 
     /// Expected USD per request for the typical request size, from config and observed usage.
-    public func expectedPrice(_ snapshot: TargetSnapshot) -> Double? {
+    public func expectedPrice(_ snapshot: borrowing TargetSnapshot) -> Double? {
         guard let price = snapshot.descriptor.price else { return nil }
         let seconds = snapshot.stats.total.p50 ?? policy.priorLatencySeconds
         return price.cost(tokensIn: policy.typicalTokensIn, tokensOut: policy.typicalTokensOut, seconds: seconds)
     }
 
     /// Lower is better, for every strategy.
-    func sortKey(_ snapshot: TargetSnapshot, successProbability p: Double, strategy: RoutingStrategy, price: Double?, priceRange: ClosedRange<Double>) -> Double {
+    func sortKey(_ snapshot: borrowing TargetSnapshot, successProbability p: Double, strategy: RoutingStrategy, price: Double?, priceRange: ClosedRange<Double>) -> Double {
         let stats = snapshot.stats
         let latency = stats.total.p50 ?? policy.priorLatencySeconds
         switch strategy {
@@ -176,7 +178,7 @@ public struct RouteRanker: Sendable {
         }
     }
 
-    private func candidate(_ snapshot: TargetSnapshot, scored: Scored, query: RouteQuery, now: Timestamp) -> RouteCandidate {
+    private func candidate(_ snapshot: borrowing TargetSnapshot, scored: Scored, query: RouteQuery, now: Timestamp) -> RouteCandidate {
         let stats = snapshot.stats
         let descriptor = snapshot.descriptor
         let p = scored.successProbability
@@ -199,7 +201,7 @@ public struct RouteRanker: Sendable {
             tokensPerSecond: stats.tokensPerSecond.p50,
             successRate: p,
             pricePerRequest: price,
-            reasons: RouteReasons.describe(snapshot, successProbability: p, now: now)
+            reasons: RouteReasons.describe(snapshot, now: now)
         )
     }
 }

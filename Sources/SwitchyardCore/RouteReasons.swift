@@ -1,8 +1,10 @@
 /// Short human-readable reasons for a candidate's place in a route.
 enum RouteReasons {
-    static func describe(_ snapshot: TargetSnapshot, successProbability p: Double, now: Timestamp) -> [String] {
+    /// The state's reason (when not plainly healthy) followed by the measurements' reasons,
+    /// which are formatted when measured: a healthy target's reasons cost no allocation here.
+    static func describe(_ snapshot: borrowing TargetSnapshot, now: Timestamp) -> [String] {
+        if snapshot.health.state == .healthy { return snapshot.stats.measurementReasons }
         var reasons: [String] = []
-        reasons.reserveCapacity(4)
         let health = snapshot.health
         let stats = snapshot.stats
         switch health.state {
@@ -23,11 +25,7 @@ enum RouteReasons {
         case .healthy:
             break
         }
-        reasons += stats.measurementReasons
-        if stats.samples > 0 {
-            reasons.append("success " + String(Int((p * 100).rounded())) + "%")
-        }
-        return reasons
+        return reasons + stats.measurementReasons
     }
 }
 

@@ -47,6 +47,7 @@ public struct TargetStats: Hashable, Sendable {
         var reasons: [String] = []
         if let p50 = total.p50 { reasons.append("p50 latency \(Int((p50 * 1000).rounded())) ms over \(total.count) samples") }
         if let p50 = ttft.p50 { reasons.append("p50 TTFT \(Int((p50 * 1000).rounded())) ms over \(ttft.count) samples") }
+        if let rate = tokensPerSecond.p50 { reasons.append("\(Int(rate.rounded())) output tokens/s") }
         return reasons
     }
 
