@@ -123,6 +123,7 @@ let package = Package(
 
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"], swiftSettings: strict),
         .testTarget(name: "SwitchyardRoutingLabTests", dependencies: ["SwitchyardRoutingLab"], swiftSettings: strict),
+        .testTarget(name: "SwitchyardDeployTests", dependencies: ["SwitchyardSystemd"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardConfigTests",
             dependencies: ["SwitchyardConfig"],
