@@ -99,8 +99,9 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardConfig",
+                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardConfig", "SwitchyardSystemd", "SwitchyardSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -123,7 +124,7 @@ let package = Package(
 
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"], swiftSettings: strict),
         .testTarget(name: "SwitchyardRoutingLabTests", dependencies: ["SwitchyardRoutingLab"], swiftSettings: strict),
-        .testTarget(name: "SwitchyardDeployTests", dependencies: ["SwitchyardSystemd"], swiftSettings: strict),
+        .testTarget(name: "SwitchyardDeployTests", dependencies: ["SwitchyardSystemd", "SwitchyardClient"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardConfigTests",
             dependencies: ["SwitchyardConfig"],

@@ -93,7 +93,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let notifier = SystemdNotifier()
     let listenerCount = (listen.tcp == nil ? 0 : 1) + (listen.unix == nil ? 0 : 1)
     let bound = ListenerTally(expected: listenerCount) {
-        notifier.ready(status: "serving \(probeTargets.count) targets")
+        notifier.ready(status: "listening; \(probeTargets.count) targets, first probe round running")
         logger.info("ready", metadata: ["tcp": "\(listen.tcp?.description ?? "off")", "unix": "\(listen.unix ?? "off")"])
     }
     let events = APIServer.Events(
@@ -115,7 +115,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     }
     readiness.update { $0.configLoaded = true }
 
-    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers
+    let lifecycle = SystemdLifecycle(notifier: notifier, healthBook: healthBook, readiness: readiness, writer: writer)
+    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers + [lifecycle]
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,

@@ -5,6 +5,7 @@ import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardDaemon
 import SwitchyardSimulator
+import SwitchyardSystemd
 
 /// Options shared by the commands that load a configuration.
 struct ConfigOptions: ParsableArguments {
@@ -112,9 +113,12 @@ enum Failure {
 /// Process-wide logging setup, done once in `main`'s commands.
 enum LogSetup {
     /// Sets up stderr logging at the given level and returns the daemon's logger.
+    /// Structured journal entries when stderr is the journal (under systemd), plain text otherwise.
     static func bootstrap(level: String) -> Logger {
         let parsed = Logger.Level(rawValue: level) ?? .info
+        let journal = JournaldLogHandler.stderrIsJournal(environment: ProcessInfo.processInfo.environment)
         LoggingSystem.bootstrap { label in
+            if journal { return JournaldLogHandler(label: label, level: parsed) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = parsed
             return handler
