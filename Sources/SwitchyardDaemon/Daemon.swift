@@ -19,6 +19,8 @@ public struct DaemonOptions: Sendable {
     /// Signals that start a graceful shutdown; empty in tests.
     public var shutdownSignals: [UnixSignal]
     public var logger: Logger
+    /// Fault injection for the watchdog test: the probe scheduler wedges this long after start.
+    public var wedgeSchedulerAfter: Duration?
 
     public init(stateDirOverride: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 clock: any WallClock = SystemWallClock(), listenerEvents: APIServer.Events = .init(),
@@ -87,7 +89,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             logger.info("first probe round finished", metadata: ["targets": "\(probeTargets.count)"])
         },
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
-        logger: logger
+        logger: logger,
+        wedgeAt: options.wedgeSchedulerAfter.map { ContinuousClock.now + $0 }
     ))
 
     let notifier = SystemdNotifier()
@@ -116,7 +119,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     readiness.update { $0.configLoaded = true }
 
     let lifecycle = SystemdLifecycle(notifier: notifier, healthBook: healthBook, readiness: readiness, writer: writer)
-    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers + [lifecycle]
+    let watchdog = WatchdogService(notifier: notifier, ledger: scheduler.ledger, writer: writer, logger: logger)
+    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers + [watchdog, lifecycle]
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,

@@ -12,6 +12,7 @@ public final class StoreWriter: Service, ObservationSink {
     private let logger: Logger
     private let maxBatch: Int
     private let failures = Mutex(WriteFailureLog())
+    private let lastAttempt = Mutex<ContinuousClock.Instant>(.now)
 
     public init(store: SQLiteStore, capacity: Int = 100_000, maxBatch: Int = 1000, logger: Logger) {
         self.store = store
@@ -30,13 +31,20 @@ public final class StoreWriter: Service, ObservationSink {
     /// Batches that failed to commit (and were retried).
     public var writeErrors: Int { failures.withLock { $0.count } }
 
+    /// Whether the writer keeps up: nothing is waiting, or it tried to commit within `window`
+    /// (a failing disk still counts as progress: the writer is alive and retrying).
+    public func isMakingProgress(within window: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+        queue.count == 0 || now - lastAttempt.withLock { $0 } < window
+    }
+
     public func run() async throws {
-        // Drain what is queued even after graceful shutdown begins; stop when the queue is closed and empty.
-        await withGracefulShutdownHandler {
+        // Drain what is queued even after shutdown begins; stop when the queue is closed and empty.
+        // Cancellation closes the queue too, or the writer would wait for records forever.
+        await withTaskCancellationOrGracefulShutdownHandler {
             while let batch = await queue.nextBatch(max: maxBatch) {
                 await commit(batch)
             }
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             self.queue.close()
         }
     }
@@ -45,6 +53,7 @@ public final class StoreWriter: Service, ObservationSink {
     private func commit(_ batch: [StoreRecord]) async {
         var backoff = 0.1
         while true {
+            lastAttempt.withLock { $0 = .now }
             do {
                 try store.write(batch)
                 let recovered = failures.withLock { $0.recover() }

@@ -30,6 +30,8 @@ struct Serve: AsyncParsableCommand {
     var stateDir: String?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default from config).")
     var logLevel: String?
+    @Option(name: .long, help: ArgumentHelp("Fault injection for tests: wedge the probe scheduler after this many seconds.", visibility: .hidden))
+    var debugWedgeSchedulerAfter: Double?
 
     func run() async throws {
         let config: Configuration
@@ -38,7 +40,9 @@ struct Serve: AsyncParsableCommand {
         logger.info("starting", metadata: ["config": "\(config.source)", "version": "\(SwitchyardVersion.current)"])
         let daemon: Daemon
         do {
-            daemon = try buildServiceGroup(config: config, options: DaemonOptions(stateDirOverride: stateDir, logger: logger))
+            var options = DaemonOptions(stateDirOverride: stateDir, logger: logger)
+            options.wedgeSchedulerAfter = debugWedgeSchedulerAfter.map { .milliseconds(Int64($0 * 1000)) }
+            daemon = try buildServiceGroup(config: config, options: options)
         } catch {
             throw Failure.startup("\(error)")
         }

@@ -59,26 +59,66 @@ final class NotifySocket: Sendable {
 private let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     .pathComponents.prefix { $0 != "switchyardPackageTests.xctest" }.joined(separator: "/").replacingOccurrences(of: "//", with: "/")
 
+/// Starts the real `switchyard serve` the way systemd would, with a notify socket.
+private func startDaemon(in directory: String, notify: NotifySocket, interval: String = "1s", providerPort: Int = 9,
+                         environment: [String: String] = [:], arguments: [String] = []) throws -> Process {
+    try """
+        listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
+        probe: { interval: \(interval), timeout: 1s, mode: liveness }
+        providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:\(providerPort)/v1", models: [{ name: m }] }]
+        """.write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: buildDirectory + "/switchyard")
+    process.arguments = ["serve", "--config", directory + "/switchyard.yaml", "--state-dir", directory] + arguments
+    process.environment = ["NOTIFY_SOCKET": notify.path, "PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    return process
+}
+
+/// Starts `switchyard-sim` serving model `m` on a free loopback port; returns the process and the port.
+private func startSimulator() throws -> (Process, Int) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: buildDirectory + "/switchyard-sim")
+    process.arguments = ["--models", "m", "--latency-ms", "1"]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line.append(chunk)
+    }
+    let text = String(decoding: line, as: UTF8.self)
+    guard let port = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+        process.terminate()
+        throw POSIXError(.EIO)
+    }
+    return (process, port)
+}
+
+/// Stops a child that is still running and reaps it.
+private func stop(_ process: Process) {
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+}
+
+private func withScratchDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let directory = "/tmp/sy-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try await body(directory)
+}
+
 @Suite struct NotifyHarnessTests {
     @Test func readyComesAfterTheListenersAcceptAndSIGTERMStopsCleanly() async throws {
-        let directory = "/tmp/sy-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+      try await withScratchDirectory { directory in
         let notify = try NotifySocket(path: directory + "/notify.sock")
         defer { notify.stop() }
-        try """
-            listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
-            probe: { interval: 1s, mode: liveness }
-            providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:9/v1", models: [{ name: m }] }]
-            """.write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: buildDirectory + "/switchyard")
-        process.arguments = ["serve", "--config", directory + "/switchyard.yaml", "--state-dir", directory]
-        process.environment = ["NOTIFY_SOCKET": notify.path, "PATH": "/usr/bin:/bin"]
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let process = try startDaemon(in: directory, notify: notify)
+        defer { stop(process) }
 
         let ready = try await notify.waitFor("READY=1", within: 30)
         #expect(ready != nil, "no READY=1: \(notify.received.map(\.text))")
@@ -94,6 +134,32 @@ private let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).reso
         #expect(!process.isRunning)
         #expect(process.terminationStatus == 0)
         #expect(stopping != nil && ready != nil && stopping! > ready!)
+      }
+    }
+
+    @Test func watchdogIsFedAtHalfTheTimeoutAndStopsWhenTheSchedulerWedges() async throws {
+        try await withScratchDirectory { directory in
+            let notify = try NotifySocket(path: directory + "/notify.sock")
+            defer { notify.stop() }
+            let (simulator, port) = try startSimulator()
+            defer {
+                simulator.terminate()
+                simulator.waitUntilExit()
+            }
+            // WatchdogSec=1s; the scheduler (probing a healthy provider every 300 ms) wedges 3 s after start.
+            let process = try startDaemon(in: directory, notify: notify, interval: "300ms", providerPort: port,
+                                          environment: ["WATCHDOG_USEC": "1000000"], arguments: ["--debug-wedge-scheduler-after", "3"])
+            defer { stop(process) }
+            let ready = try #require(try await notify.waitFor("READY=1", within: 30))
+            try await Task.sleep(for: .seconds(9))
+            let pings = notify.received.filter { $0.text == "WATCHDOG=1" }.map { $0.at - ready }
+            let early = pings.filter { $0 < .seconds(2.5) }
+            #expect(early.count >= 4, "pings: \(pings)")
+            let gaps = zip(early.dropFirst(), early).map { $0 - $1 }
+            #expect(gaps.allSatisfy { $0 > .milliseconds(300) && $0 < .milliseconds(900) }, "gaps: \(gaps)")
+            // Wedged at 3 s; overdue within interval + 2 s grace; then no more pings.
+            #expect(pings.filter { $0 > .seconds(6.5) }.isEmpty, "pings: \(pings)")
+        }
     }
 
     @Test func journalFieldsCarryCodeLocationAndSwitchyardMetadata() {
