@@ -44,11 +44,11 @@ public enum ConfigLoader {
 }
 
 /// Walks the YAML tree into a `Configuration`.
-private struct ConfigDecoder {
+struct ConfigDecoder {
     let file: String
 
     func decode(_ root: YAMLCursor) throws -> Configuration {
-        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "providers"])
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "providers"])
         var listen = ListenSettings()
         if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
         let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
@@ -64,10 +64,12 @@ private struct ConfigDecoder {
             providers.append(provider)
         }
         guard !providers.isEmpty else { throw providersCursor.error("providers must list at least one provider") }
-        return Configuration(
+        var config = Configuration(
             listen: listen, stateDir: try top.optional("state_dir")?.nonEmptyString(), logLevel: logLevel,
             probe: probeDefaults, providers: providers, source: file
         )
+        if let cursor = top.optional("routing") { config.routing = try decodeRouting(cursor) }
+        return config
     }
 
     private func decodeListen(_ cursor: YAMLCursor) throws -> ListenSettings {
@@ -201,7 +203,7 @@ private struct ConfigDecoder {
         return ModelSettings(name: ModelName(name), upstream: upstream, probe: probe)
     }
 
-    private func decodeEnum<E: RawRepresentable & CaseIterable>(_ cursor: YAMLCursor, _ type: E.Type) throws -> E where E.RawValue == String {
+    func decodeEnum<E: RawRepresentable & CaseIterable>(_ cursor: YAMLCursor, _ type: E.Type) throws -> E where E.RawValue == String {
         let text = try cursor.string()
         guard let value = E(rawValue: text) else {
             let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")

@@ -17,6 +17,7 @@ public enum ConfigRenderer {
         lines.append("log_level: \(config.logLevel.rawValue)")
         lines.append("probe:")
         lines += probeLines(config.probe, indent: "  ")
+        lines += routingLines(config.routing)
         lines.append("providers:")
         for provider in config.providers {
             lines.append("  - name: \(quoted(provider.name.rawValue))")
@@ -48,6 +49,31 @@ public enum ConfigRenderer {
             "\(indent)mode: \(probe.mode.rawValue)",
             "\(indent)max_tokens: \(probe.maxTokens)",
         ]
+    }
+
+    private static func routingLines(_ routing: RoutingSettings) -> [String] {
+        let scoring = routing.scoring
+        let health = routing.health
+        return [
+            "routing:",
+            "  stability_margin: \(percent(scoring.stabilityMargin))",
+            "  spread_period: \(DurationText.format(scoring.spreadPeriodSeconds))",
+            "  price_tie_break: \(percent(scoring.priceTieBreak))",
+            "  success_half_life: \(DurationText.format(scoring.successHalfLifeSeconds))",
+            "  report_weight: \(scoring.reportWeight)",
+            "  ejection:",
+            "    consecutive_failures: \(health.consecutiveFailuresToEject)",
+            "    failure_ratio: \(percent(health.failureRatioToEject))",
+            "    minimum_volume: \(health.minimumVolume)",
+            "    base_duration: \(DurationText.format(health.baseEjectionSeconds))",
+            "    max_duration: \(DurationText.format(health.maxEjectionSeconds))",
+            "    recover_after: \(health.successesToRecover)",
+        ]
+    }
+
+    private static func percent(_ share: Double) -> String {
+        let value = share * 100
+        return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
     }
 
     private static func priceText(_ price: Price) -> String {

@@ -9,6 +9,8 @@ public struct Configuration: Hashable, Sendable {
     /// Probe defaults, already merged into every provider and model.
     public var probe: ProbeSettings
     public var providers: [ProviderSettings]
+    /// How targets are judged and ranked.
+    public var routing = RoutingSettings()
     /// Where this configuration came from (a path, or `<embedded default>`).
     public var source: String
 
@@ -36,6 +38,14 @@ public struct Configuration: Hashable, Sendable {
             }
         }
     }
+}
+
+/// The health state machine's and the ranker's settings (`routing:`).
+public struct RoutingSettings: Hashable, Sendable {
+    public var health = HealthPolicy()
+    public var scoring = ScoringPolicy()
+
+    public init() {}
 }
 
 /// Where the HTTP API listens. A nil TCP address is disabled.

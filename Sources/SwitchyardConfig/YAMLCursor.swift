@@ -43,6 +43,16 @@ struct YAMLCursor {
         return value
     }
 
+    /// A share written `10%` or `0.1`, between 0 and 1.
+    func fraction() throws -> Double {
+        let text = try string().trimmingCharacters(in: .whitespaces)
+        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        guard let value, value.isFinite, (0...1).contains(value) else {
+            throw error("\(path): '\(text)' is not a share between 0 and 1 (e.g. 10% or 0.1)")
+        }
+        return value
+    }
+
     func positiveInt() throws -> Int {
         guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Int(scalar.string) else {
             throw error("\(path) must be a whole number")

@@ -77,7 +77,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     do { store = try SQLiteStore(path: paths.databasePath) } catch { throw StartupError(description: "\(error)") }
 
     let readiness = Readiness()
-    let healthBook = HealthBook(descriptors: config.targetDescriptors, now: clock.now())
+    let healthBook = HealthBook(descriptors: config.targetDescriptors, healthPolicy: config.routing.health,
+                                scoring: config.routing.scoring, now: clock.now())
     let metrics = SwitchyardMetrics(targets: config.targetDescriptors.map(\.target), version: SwitchyardVersion.current)
     let writer = StoreWriter(store: store, logger: logger)
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)

@@ -28,6 +28,12 @@ private func fixture(_ name: String) throws -> String {
         #expect(ollama.models[0].probe.connectTimeoutSeconds == 0.5)
         #expect(ollama.models[0].probe.intervalSeconds == 90)
         #expect(config.targetDescriptors.map(\.preferenceOrder) == [0, 1])
+        #expect(config.routing.scoring.stabilityMargin == 0.15)
+        #expect(config.routing.scoring.spreadPeriodSeconds == 120)
+        #expect(config.routing.health.consecutiveFailuresToEject == 5)
+        #expect(config.routing.health.failureRatioToEject == 0.4)
+        #expect(config.routing.health.maxEjectionSeconds == 600)
+        #expect(config.routing.health.baseEjectionSeconds == 30)
     }
 
     @Test(arguments: [
@@ -42,6 +48,7 @@ private func fixture(_ name: String) throws -> String {
         ("invalid-tcp", 2, 8, "listen.tcp: 'localhost' is not host:port (e.g. 127.0.0.1:7464, [::1]:7464, or \"\" to disable)"),
         ("invalid-price", 5, 30, "providers[0].price.input_per_mtok must not be negative"),
         ("invalid-timeouts", 2, 3, "probe.connect_timeout (10s) is longer than timeout (2s)"),
+        ("invalid-routing", 2, 21, "routing.stability_margin: '150%' is not a share between 0 and 1 (e.g. 10% or 0.1)"),
         ("invalid-two-keys", 6, 5, "provider 'p': set only one of api_key_env, api_key_file, api_key_credential"),
     ])
     func invalidConfigIsPinnedToItsPlace(name: String, line: Int, column: Int, message: String) throws {
