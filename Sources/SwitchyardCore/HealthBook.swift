@@ -53,6 +53,32 @@ public final class HealthBook: Sendable {
         }
     }
 
+    /// Rebuilds health and statistics from stored history before the first probe: replays
+    /// the observations oldest first through the same state machine (their transitions were
+    /// recorded already and are discarded), then re-applies admin drains. Returns the
+    /// configured targets that had any history.
+    @discardableResult
+    public func warmStart(_ warm: WarmStart) -> Set<Target> {
+        let halfLife = ranker.policy.successHalfLifeSeconds
+        let reportWeight = ranker.policy.reportWeight
+        let ordered = warm.observations.sorted { $0.finishedAt < $1.finishedAt }
+        return state.withLock { state -> Set<Target> in
+            var restored: Set<Target> = []
+            for observation in ordered {
+                guard var entry = state.entries[observation.target] else { continue }
+                entry.stats.record(observation, weight: observation.source == .report ? reportWeight : 1, halfLifeSeconds: halfLife)
+                _ = entry.health.observe(observation, policy: healthPolicy)
+                state.entries[observation.target] = entry
+                restored.insert(observation.target)
+            }
+            for (target, at) in warm.drained where state.entries[target] != nil {
+                _ = state.entries[target]!.health.drain(target: target, at: at, by: "an admin before the restart")
+                restored.insert(target)
+            }
+            return restored
+        }
+    }
+
     /// Whether the target is configured.
     public func contains(_ target: Target) -> Bool {
         state.withLock { $0.entries[target] != nil }
