@@ -32,6 +32,7 @@ public final class SQLiteStore: Sendable {
             for function in RollupCoding.functions { db.add(function: function) }
         }
         do {
+            if FileManager.default.fileExists(atPath: path) { try Self.preflight(path: path) }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.prepareSchema(pool, path: path)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
@@ -43,20 +44,31 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Refuses a newer schema, makes a new file incrementally vacuumable, applies migrations.
-    private static func prepareSchema(_ pool: DatabasePool, path: String) throws {
-        let migrator = SchemaMigrations.migrator
-        try pool.writeWithoutTransaction { db in
-            // A cheap structural check: a truncated or overwritten file fails here, before any write.
+    /// Checks an existing file through a read-only connection, before anything (even the
+    /// switch to WAL) can modify it: it must be an intact SQLite file of a schema we know.
+    private static func preflight(path: String) throws {
+        var readOnly = GRDB.Configuration()
+        readOnly.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: readOnly)
+        defer { try? queue.close() }
+        try queue.read { db in
+            // A structural check: a truncated or overwritten file is caught here.
             let problem = try String.fetchOne(db, sql: "PRAGMA quick_check(1)") ?? "no answer"
             guard problem == "ok" else {
                 throw StoreError(description: "\(path) is corrupt (\(problem)): move it aside or restore it from a backup, then start again; it was not modified")
             }
-            let applied = try migrator.appliedIdentifiers(db)
-            let unknown = applied.subtracting(migrator.migrations).sorted()
+            let migrator = SchemaMigrations.migrator
+            let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
             guard unknown.isEmpty else {
                 throw StoreError(description: "\(path) was written by a newer Switchyard (schema migrations \(unknown.joined(separator: ", ")) are unknown to this version, which knows up to \(migrator.migrations.last!)); run that newer version, or move the file aside to start with an empty database; it was not modified")
             }
+        }
+    }
+
+    /// Makes a new file incrementally vacuumable, then applies the migrations.
+    private static func prepareSchema(_ pool: DatabasePool, path: String) throws {
+        let migrator = SchemaMigrations.migrator
+        try pool.writeWithoutTransaction { db in
             if try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") == 0 {
                 // Must be chosen before the first table exists: freed pages can then be handed
                 // back to the file system with `PRAGMA incremental_vacuum` after pruning.

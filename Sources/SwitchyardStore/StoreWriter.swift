@@ -7,17 +7,45 @@ import SwitchyardCore
 /// commits them in batches, off the probing and serving paths. When the queue is full,
 /// new records are dropped and counted rather than blocking a probe or a request.
 public final class StoreWriter: Service, ObservationSink {
+    /// What the writer needs besides the store; defaults suit the daemon.
+    public struct Settings: Sendable {
+        public var capacity = 100_000
+        public var maxBatch = 1000
+        public var retention = RetentionPolicy()
+        /// How often expired rows are pruned (wall-clock seconds).
+        public var pruneIntervalSeconds = 300.0
+        /// How often a persistent write failure is logged again.
+        public var failureLogIntervalSeconds = 60.0
+        public init() {}
+    }
+
     private let store: SQLiteStore
     private let queue: BatchQueue<StoreRecord>
     private let logger: Logger
-    private let maxBatch: Int
-    private let failures = Mutex(WriteFailureLog())
+    private let settings: Settings
+    private let clock: any WallClock
+    private let onProblem: @Sendable (String?) -> Void
+    private let failures: Mutex<WriteFailureLog>
+    private let lastPrune = Mutex<Timestamp?>(nil)
 
-    public init(store: SQLiteStore, capacity: Int = 100_000, maxBatch: Int = 1000, logger: Logger) {
+    /// `onProblem` hears the current write error when writing starts failing, and nil when it recovers.
+    public init(store: SQLiteStore, settings: Settings = Settings(), clock: any WallClock = SystemWallClock(), logger: Logger,
+                onProblem: @escaping @Sendable (String?) -> Void = { _ in }) {
         self.store = store
-        self.queue = BatchQueue(capacity: capacity)
-        self.maxBatch = maxBatch
+        self.queue = BatchQueue(capacity: settings.capacity)
+        self.settings = settings
+        self.clock = clock
         self.logger = logger
+        self.onProblem = onProblem
+        self.failures = Mutex(WriteFailureLog(intervalSeconds: settings.failureLogIntervalSeconds))
+    }
+
+    /// The daemon's defaults with a different queue size or batch size.
+    public convenience init(store: SQLiteStore, capacity: Int = 100_000, maxBatch: Int = 1000, logger: Logger) {
+        var settings = Settings()
+        settings.capacity = capacity
+        settings.maxBatch = maxBatch
+        self.init(store: store, settings: settings, logger: logger)
     }
 
     public func record(_ observation: Observation) { queue.append(.observation(observation)) }
@@ -29,12 +57,17 @@ public final class StoreWriter: Service, ObservationSink {
     public var droppedRecords: Int { queue.dropped }
     /// Batches that failed to commit (and were retried).
     public var writeErrors: Int { failures.withLock { $0.count } }
+    /// The last write error while writing is failing now; nil when writes succeed.
+    public var currentProblem: String? { failures.withLock { $0.failing ? $0.lastError : nil } }
+    /// Bytes the database and its WAL take on disk.
+    public var databaseBytes: Int64 { store.fileBytes() }
 
     public func run() async throws {
         // Drain what is queued even after graceful shutdown begins; stop when the queue is closed and empty.
         await withGracefulShutdownHandler {
-            while let batch = await queue.nextBatch(max: maxBatch) {
+            while let batch = await queue.nextBatch(max: settings.maxBatch) {
                 await commit(batch)
+                pruneIfDue()
             }
         } onGracefulShutdown: {
             self.queue.close()
@@ -48,12 +81,17 @@ public final class StoreWriter: Service, ObservationSink {
             do {
                 try store.write(batch)
                 let recovered = failures.withLock { $0.recover() }
-                if recovered { logger.notice("state database writable again", metadata: ["path": "\(store.path)"]) }
+                if recovered {
+                    onProblem(nil)
+                    logger.notice("state database writable again", metadata: ["path": "\(store.path)"])
+                }
                 return
             } catch {
-                let shouldLog = failures.withLock { $0.fail(now: ContinuousClock.now) }
+                let description = "\(error)"
+                let (shouldLog, started) = failures.withLock { $0.fail(now: clock.now(), error: description) }
+                if started { onProblem("cannot write \(store.path): \(description)") }
                 if shouldLog {
-                    logger.error("cannot write the state database; routing continues from memory", metadata: ["path": "\(store.path)", "error": "\(error)"])
+                    logger.error("cannot write the state database; routing continues from memory", metadata: ["path": "\(store.path)", "error": "\(description)"])
                 }
                 if queue.isClosed { return }
                 try? await Task.sleep(for: .seconds(backoff))
@@ -61,27 +99,50 @@ public final class StoreWriter: Service, ObservationSink {
             }
         }
     }
+
+    /// Prunes expired rows when the interval has passed; a turn that runs out of budget is
+    /// continued after the next batch instead of waiting a whole interval.
+    private func pruneIfDue() {
+        let now = clock.now()
+        let due = lastPrune.withLock { last in last.map { now - $0 >= settings.pruneIntervalSeconds } ?? true }
+        guard due else { return }
+        do {
+            let report = try store.prune(now: now, retention: settings.retention)
+            lastPrune.withLock { $0 = report.finished ? now : nil }
+            if report.deletedRows > 0 || report.vacuumedPages > 0 {
+                logger.debug("pruned expired rows", metadata: ["rows": "\(report.deletedRows)", "vacuumed_pages": "\(report.vacuumedPages)"])
+            }
+        } catch {
+            lastPrune.withLock { $0 = now }
+            logger.warning("cannot prune the state database; will retry", metadata: ["path": "\(store.path)", "error": "\(error)"])
+        }
+    }
 }
 
-/// Logs a persistent write failure once per interval, not once per batch.
+/// Logs a persistent write failure once per interval, not once per batch. Time is a parameter.
 struct WriteFailureLog {
     var count = 0
     var failing = false
-    var lastLogged: ContinuousClock.Instant?
-    let interval = Duration.seconds(60)
+    var lastError: String?
+    var lastLogged: Timestamp?
+    let intervalSeconds: Double
 
-    mutating func fail(now: ContinuousClock.Instant) -> Bool {
+    /// Counts a failure; returns whether to log it and whether it starts a failing period.
+    mutating func fail(now: Timestamp, error: String) -> (log: Bool, started: Bool) {
         count += 1
+        let started = !failing
         failing = true
-        guard let lastLogged, now - lastLogged < interval else {
+        lastError = error
+        guard let lastLogged, now - lastLogged < intervalSeconds else {
             self.lastLogged = now
-            return true
+            return (true, started)
         }
-        return false
+        return (false, started)
     }
 
+    /// Ends a failing period; returns whether one was in progress.
     mutating func recover() -> Bool {
-        defer { failing = false; lastLogged = nil }
+        defer { failing = false; lastLogged = nil; lastError = nil }
         return failing
     }
 }
