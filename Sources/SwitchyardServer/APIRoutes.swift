@@ -8,8 +8,12 @@ public struct APIDependencies: Sendable {
     public var readiness: Readiness
     public var metrics: SwitchyardMetrics
     public var clock: any WallClock
+    /// Stored rollups and transitions for `/v1/history` and `/v1/events`; nil answers 503.
+    public var history: (any HistoryReading)?
 
-    public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock) {
+    public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
+                history: (any HistoryReading)? = nil) {
+        self.history = history
         self.healthBook = healthBook
         self.readiness = readiness
         self.metrics = metrics
@@ -38,6 +42,7 @@ public enum APIRoutes {
             }
             return try JSONResponse.make(provider)
         }
+        HistoryRoutes.add(to: router, deps)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
