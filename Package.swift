@@ -128,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardDaemonTests",
-            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator"],
+            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore"],
             swiftSettings: strict
         ),
     ]

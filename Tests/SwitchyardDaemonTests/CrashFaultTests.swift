@@ -1,0 +1,78 @@
+import Foundation
+import SwitchyardSimulator
+import Testing
+
+/// `kill -9` of the real daemon binary at random moments while it writes probe results:
+/// after every kill the file is intact, nothing committed before is gone, and raw rows and
+/// rollups agree (they are committed in the same transactions).
+@Suite struct CrashFaultTests {
+    @Test func killNineAtRandomMomentsLosesNothingCommitted() async throws {
+        let binary = packageRoot() + "/.build/debug/switchyard"
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the daemon first: swift build (\(binary))")
+        let fleet = SimulatorFleet([
+            ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m"], latencyMs: 2)),
+            ProviderSimulator(name: "b", behavior: SimulatorBehavior(models: ["m"], latencyMs: 4, errorRate: 0.2)),
+        ])
+        try await withTemporaryDirectory { directory in
+            try await fleet.withRunning { ports in
+                let configPath = "\(directory)/switchyard.yaml"
+                try """
+                    listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
+                    probe: { interval: 20ms, timeout: 1s, connect_timeout: 500ms }
+                    providers:
+                      - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", models: [{ name: m }, { name: m2, upstream: m }] }
+                      - { name: b, kind: openai, base_url: "http://127.0.0.1:\(ports["b"]!)/v1", models: [{ name: m }, { name: m2, upstream: m }] }
+                      - { name: dead, kind: openai, base_url: "http://127.0.0.1:\(unusedLoopbackPort())/v1", models: [{ name: m }] }
+                    """.write(toFile: configPath, atomically: true, encoding: .utf8)
+                let database = "\(directory)/switchyard.db"
+                var committed = (count: 0, maxID: 0)
+                var random = SystemRandomNumberGenerator()
+                for round in 1...20 {
+                    let daemon = Process()
+                    daemon.executableURL = URL(fileURLWithPath: binary)
+                    daemon.arguments = ["serve", "--config", configPath, "--state-dir", directory, "--log-level", "error"]
+                    daemon.standardOutput = FileHandle.nullDevice
+                    daemon.standardError = FileHandle.nullDevice
+                    try daemon.run()
+                    let serving = try await eventually(within: 20) {
+                        FileManager.default.fileExists(atPath: database)
+                            && (Int(try sqlite(database, "SELECT count(*) FROM observations")) ?? 0) > committed.count
+                    }
+                    #expect(serving, "round \(round): the daemon wrote nothing new")
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &random)))
+                    kill(daemon.processIdentifier, SIGKILL)
+                    daemon.waitUntilExit()
+                    #expect(daemon.terminationReason == .uncaughtSignal, "round \(round): the daemon exited by itself")
+
+                    #expect(try sqlite(database, "PRAGMA integrity_check") == "ok", "round \(round)")
+                    let kept = try sqlite(database, "SELECT count(*) FROM observations WHERE id <= \(committed.maxID)")
+                    #expect(kept == "\(committed.count)", "round \(round): rows committed before were lost")
+                    let consistent = try sqlite(database, "SELECT (SELECT count(*) FROM observations) = (SELECT coalesce(sum(count), 0) FROM rollups_minute) AND (SELECT count(*) FROM observations) = (SELECT coalesce(sum(count), 0) FROM rollups_hour)")
+                    #expect(consistent == "1", "round \(round): raw rows and rollups disagree")
+                    let now = try sqlite(database, "SELECT count(*) || ' ' || coalesce(max(id), 0) FROM observations").split(separator: " ")
+                    committed = (Int(now[0])!, Int(now[1])!)
+                }
+                #expect(committed.count > 100)
+            }
+        }
+    }
+}
+
+/// The package root, from this file's path (Tests/SwitchyardDaemonTests/…).
+func packageRoot(file: String = #filePath) -> String {
+    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+}
+
+/// Runs one statement with the sqlite3 command-line shell (an independent reader) and returns its output.
+func sqlite(_ database: String, _ sql: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = ["-bail", database, sql]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
