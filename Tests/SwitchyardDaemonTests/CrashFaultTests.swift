@@ -35,8 +35,8 @@ import Testing
                     daemon.standardError = FileHandle.nullDevice
                     try daemon.run()
                     let serving = try await eventually(within: 20) {
-                        FileManager.default.fileExists(atPath: database)
-                            && (Int(try sqlite(database, "SELECT count(*) FROM observations")) ?? 0) > committed.count
+                        guard FileManager.default.fileExists(atPath: database) else { return false }
+                        return (Int(try sqlite(database, "SELECT count(*) FROM observations")) ?? 0) > committed.count
                     }
                     #expect(serving, "round \(round): the daemon wrote nothing new")
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &random)))
