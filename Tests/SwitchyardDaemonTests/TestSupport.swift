@@ -8,6 +8,9 @@ final class LogCapture: Sendable {
 
     var text: String { lines.withLock { $0.joined(separator: "\n") } }
 
+    /// The captured lines that contain `fragment`.
+    func lines(containing fragment: String) -> [String] { lines.withLock { $0.filter { $0.contains(fragment) } } }
+
     func logger(label: String = "switchyard") -> Logger {
         var logger = Logger(label: label) { label in CapturingHandler(capture: self, label: label) }
         logger.logLevel = .trace
