@@ -6,7 +6,7 @@ SWIFT        ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps release clean
+.PHONY: run test build deps release clean bench-store
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -30,6 +30,18 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## Storage benchmarks (release build): ingest rows/s through the writer, 30-day history
+## query latency, and file size of a simulated fleet. BENCH_TARGETS/BENCH_DAYS scale the
+## generator; the full acceptance run is BENCH_TARGETS=1000 BENCH_DAYS=400 (many hours).
+BENCH_TARGETS ?= 1000
+BENCH_DAYS    ?= 2
+bench-store: deps
+	$(SWIFT) build -c release --product switchyard-bench
+	@echo "machine: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	.build/release/switchyard-bench ingest --rows 1000000
+	.build/release/switchyard-bench history
+	.build/release/switchyard-bench generate --targets $(BENCH_TARGETS) --days $(BENCH_DAYS) --every 1
 
 clean:
 	rm -rf .build
