@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SwitchyardCore
 
 /// How rollup columns are packed, and the SQL functions that merge them inside an UPSERT.
@@ -9,10 +10,10 @@ enum RollupCoding {
     static func encode(_ histogram: LatencyHistogram) -> Data? {
         guard !histogram.isEmpty else { return nil }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(histogram.counts.count * 2)
-        for index in histogram.counts.keys.sorted() {
-            bytes.append(UInt8(index))
-            var value = UInt64(histogram.counts[index]!)
+        bytes.reserveCapacity(histogram.bins.count * 2)
+        for bin in histogram.bins {
+            bytes.append(UInt8(bin.index))
+            var value = UInt64(bin.count)
             repeat {
                 let low = UInt8(value & 0x7f)
                 value >>= 7
@@ -25,25 +26,36 @@ enum RollupCoding {
     /// The inverse of `encode`; a malformed tail is ignored rather than trusted.
     static func decodeHistogram(_ data: Data?) -> LatencyHistogram {
         guard let data, !data.isEmpty else { return LatencyHistogram() }
-        var counts: [Int: Int] = [:]
-        var position = data.startIndex
-        while position < data.endIndex {
-            let index = Int(data[position])
+        return data.withUnsafeBytes { decodeHistogram(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Decodes the blob in a column of the statement's current row, in place.
+    static func decodeHistogram(blobAt column: Int32, of statement: SQLiteStatement) -> LatencyHistogram {
+        guard let bytes = sqlite3_column_blob(statement, column) else { return LatencyHistogram() }
+        return decodeHistogram(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, column))))
+    }
+
+    private static func decodeHistogram(_ raw: UnsafeRawBufferPointer) -> LatencyHistogram {
+        var bins: [LatencyHistogram.Bin] = []
+        bins.reserveCapacity(raw.count / 2)
+        var position = 0
+        while position < raw.count {
+            let index = Int(raw[position])
             position += 1
             var value: UInt64 = 0
             var shift: UInt64 = 0
             var complete = false
-            while position < data.endIndex, shift < 64 {
-                let byte = data[position]
+            while position < raw.count, shift < 64 {
+                let byte = raw[position]
                 position += 1
                 value |= UInt64(byte & 0x7f) << shift
                 shift += 7
                 if byte & 0x80 == 0 { complete = true; break }
             }
             guard complete else { break }
-            counts[index, default: 0] += Int(clamping: value)
+            bins.append(LatencyHistogram.Bin(index: index, count: Int(clamping: value)))
         }
-        return LatencyHistogram(counts: counts)
+        return LatencyHistogram(bins: bins)
     }
 
     /// Failures by class as text, e.g. `server_error=2,timeout=1` (sorted; nil when none).

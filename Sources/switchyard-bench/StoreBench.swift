@@ -19,12 +19,16 @@ struct StoreBench: AsyncParsableCommand {
 struct BenchDirectory: ParsableArguments {
     @Option(help: "Directory for the database (a fresh one is created inside and removed afterwards).")
     var directory = FileManager.default.temporaryDirectory.path
+    @Flag(help: "Keep the database afterwards (its path is printed).")
+    var keep = false
 
     /// A fresh database path; the directory is removed when `body` returns.
     func withDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
         let path = directory + "/switchyard-bench-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer {
+            if keep { print("kept: \(path)/switchyard.db") } else { try? FileManager.default.removeItem(atPath: path) }
+        }
         return try await body(path + "/switchyard.db")
     }
 }
@@ -69,7 +73,7 @@ struct Ingest: AsyncParsableCommand {
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Latency of a 30-day, 1-minute history query for one target.")
     @OptionGroup var location: BenchDirectory
-    @Option(help: "Targets in the database.") var targets = 100
+    @Option(help: "Targets in the database.") var targets = 20
     @Option(help: "Days of history.") var days = 30.0
 
     func run() async throws {
