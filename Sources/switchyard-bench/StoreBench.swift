@@ -122,6 +122,7 @@ struct Generate: AsyncParsableCommand {
             let start = ContinuousClock.now
             let samples = try StoreLoadGenerator(settings: settings).run(into: store) { sample in
                 print("day \(format(sample.day)): \(mib(sample.bytes)) MiB after \(sample.observations) observations, \(format((ContinuousClock.now - start).seconds)) s")
+                fflush(nil)  // progress appears as it happens, also in a pipe
             }
             try store.checkpoint()
             let bytes = store.fileBytes()

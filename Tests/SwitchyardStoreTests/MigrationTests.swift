@@ -70,7 +70,9 @@ private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
         }
     }
 
-    @Test func aTruncatedDatabaseIsRefusedAndLeftAlone() async throws {
+    /// A real database, damaged two ways: cut in half, or a page in the middle overwritten.
+    @Test(arguments: ["truncated", "overwritten page"])
+    func aDamagedDatabaseIsRefusedAndLeftAlone(damage: String) async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/switchyard.db"
             do {
@@ -82,13 +84,18 @@ private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
                 try store.write(batch)
                 try store.checkpoint()
             }
-            let whole = try Data(contentsOf: URL(fileURLWithPath: path))
-            let truncated = whole.prefix(whole.count / 2)
-            try truncated.write(to: URL(fileURLWithPath: path))
+            var damaged = try Data(contentsOf: URL(fileURLWithPath: path))
+            if damage == "truncated" {
+                damaged = damaged.prefix(damaged.count / 2)
+            } else {
+                let page = (damaged.count / 4096) / 2 * 4096
+                damaged.replaceSubrange(page..<(page + 4096), with: Data(repeating: 0xA5, count: 4096))
+            }
+            try damaged.write(to: URL(fileURLWithPath: path))
             let error = try #require(throws: StoreError.self) { try SQLiteStore(path: path) }
             #expect(error.description.contains(path))
             #expect(error.description.contains("move it aside"))
-            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == truncated)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == damaged)
         }
     }
 }
