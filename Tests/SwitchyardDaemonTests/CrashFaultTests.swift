@@ -34,22 +34,24 @@ import Testing
                     daemon.standardOutput = FileHandle.nullDevice
                     daemon.standardError = FileHandle.nullDevice
                     try daemon.run()
-                    let serving = try await eventually(within: 20) {
+                    let seen = committed.count
+                    let serving = try await eventuallyOffPool(within: 20) {
                         guard FileManager.default.fileExists(atPath: database) else { return false }
-                        return (Int(try sqlite(database, "SELECT count(*) FROM observations")) ?? 0) > committed.count
+                        return (Int(try sqlite(database, "SELECT count(*) FROM observations")) ?? 0) > seen
                     }
                     #expect(serving, "round \(round): the daemon wrote nothing new")
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &random)))
                     kill(daemon.processIdentifier, SIGKILL)
-                    daemon.waitUntilExit()
+                    try await offPool { daemon.waitUntilExit() }
                     #expect(daemon.terminationReason == .uncaughtSignal, "round \(round): the daemon exited by itself")
 
-                    #expect(try sqlite(database, "PRAGMA integrity_check") == "ok", "round \(round)")
-                    let kept = try sqlite(database, "SELECT count(*) FROM observations WHERE id <= \(committed.maxID)")
+                    #expect(try await offPool { try sqlite(database, "PRAGMA integrity_check") } == "ok", "round \(round)")
+                    let maxID = committed.maxID
+                    let kept = try await offPool { try sqlite(database, "SELECT count(*) FROM observations WHERE id <= \(maxID)") }
                     #expect(kept == "\(committed.count)", "round \(round): rows committed before were lost")
-                    let consistent = try sqlite(database, "SELECT (SELECT count(*) FROM observations) = (SELECT coalesce(sum(count), 0) FROM rollups_minute) AND (SELECT count(*) FROM observations) = (SELECT coalesce(sum(count), 0) FROM rollups_hour)")
+                    let consistent = try await offPool { try sqlite(database, "SELECT (SELECT count(*) FROM observations) = (SELECT coalesce(sum(count), 0) FROM rollups_minute) AND (SELECT count(*) FROM observations) = (SELECT coalesce(sum(count), 0) FROM rollups_hour)") }
                     #expect(consistent == "1", "round \(round): raw rows and rollups disagree")
-                    let now = try sqlite(database, "SELECT count(*) || ' ' || coalesce(max(id), 0) FROM observations").split(separator: " ")
+                    let now = try await offPool { try sqlite(database, "SELECT count(*) || ' ' || coalesce(max(id), 0) FROM observations") }.split(separator: " ")
                     committed = (Int(now[0])!, Int(now[1])!)
                 }
                 #expect(committed.count > 100)

@@ -15,24 +15,24 @@ import Testing
         try await withTemporaryDirectory { directory in
             let state = "\(directory)/state"
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-            let mount = try shell("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", state])
+            let mount = try await offPool { try shell("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", state]) }
             try #require(mount.status == 0, "this test mounts a 6 MiB tmpfs as the state directory and needs root: \(mount.output)")
             defer { _ = try? shell("/bin/umount", ["-l", state]) }
 
             try await withRunningDaemon(stateDir: state, socket: "\(directory)/switchyard.sock") { daemon, logs in
                 let filler = "\(state)/filler"
-                fillDisk(filler)
-                let failing = try await eventually(within: 30) { daemon.writer.currentProblem != nil }
+                try await offPool { fillDisk(filler) }
+                let failing = try await eventuallyOffPool(within: 30) { daemon.writer.currentProblem != nil }
                 try #require(failing, "writes never failed on a full disk")
                 let countWhileFull = try daemon.store.observationCount()
                 try await assertServingFromMemory(daemon, socket: "\(directory)/switchyard.sock", problem: "full")
                 // Many batches failed; the log said so once.
-                _ = try await eventually(within: 5) { daemon.writer.writeErrors >= 3 }
+                _ = try await eventuallyOffPool(within: 5) { daemon.writer.writeErrors >= 3 }
                 #expect(daemon.writer.writeErrors >= 3)
                 #expect(logs.lines(containing: "cannot write the state database").count == 1)
 
                 try FileManager.default.removeItem(atPath: filler)
-                let resumed = try await eventually(within: 30) {
+                let resumed = try await eventuallyOffPool(within: 30) {
                     let count = try daemon.store.observationCount()
                     return daemon.writer.currentProblem == nil && count > countWhileFull
                 }
@@ -57,10 +57,10 @@ import Testing
                 try holder.run()
                 defer { if holder.isRunning { holder.terminate() } }
                 input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nSELECT 'holding';\n".utf8))
-                #expect(readLine(from: output) == "holding")
+                #expect(try await offPool { readLine(from: output) } == "holding")
                 let lockedAt = ContinuousClock.now
 
-                let failing = try await eventually(within: 30) { daemon.writer.currentProblem != nil }
+                let failing = try await eventuallyOffPool(within: 30) { daemon.writer.currentProblem != nil }
                 try #require(failing, "writes never failed while the database was locked")
                 #expect(ContinuousClock.now - lockedAt >= .milliseconds(400), "reported before the busy timeout passed")
                 #expect(daemon.writer.currentProblem?.contains("locked") == true, "\(daemon.writer.currentProblem ?? "")")
@@ -68,8 +68,8 @@ import Testing
                 let countWhileLocked = try daemon.store.observationCount()
 
                 input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-                holder.waitUntilExit()
-                let resumed = try await eventually(within: 30) {
+                try await offPool { holder.waitUntilExit() }
+                let resumed = try await eventuallyOffPool(within: 30) {
                     let count = try daemon.store.observationCount()
                     return daemon.writer.currentProblem == nil && count > countWhileLocked
                 }
@@ -83,10 +83,10 @@ import Testing
 /// Routes and health answer from memory, and `/readyz` names the storage problem.
 private func assertServingFromMemory(_ daemon: Daemon, socket: String, problem: String) async throws {
     let connection = DaemonConnection(endpoint: .unixSocket(socket))
-    let route = try JSONSerialization.jsonObject(with: try connection.get("/v1/route?model=m")) as? [String: Any]
+    let route = try JSONSerialization.jsonObject(with: try await offPool { try connection.get("/v1/route?model=m") }) as? [String: Any]
     let candidates = try #require(route?["candidates"] as? [[String: Any]])
     #expect(candidates.first?["provider"] as? String == "up")
-    let ready = try JSONSerialization.jsonObject(with: try connection.get("/readyz")) as? [String: Any]
+    let ready = try JSONSerialization.jsonObject(with: try await offPool { try connection.get("/readyz") }) as? [String: Any]
     let reported = try #require(ready?["storage_problem"] as? String, "readyz does not show the \(problem) problem")
     #expect(reported.contains("switchyard.db"))
     #expect(ready?["ready"] as? Bool == true)
@@ -109,7 +109,7 @@ private func withRunningDaemon(stateDir: String, socket: String, busyTimeout: St
         let daemon = try buildServiceGroup(config: config, options: DaemonOptions(stateDirOverride: stateDir, shutdownSignals: [], logger: logs.logger()))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await daemon.run() }
-            let writing = try await eventually(within: 20) { (try daemon.store.observationCount()) >= 10 }
+            let writing = try await eventuallyOffPool(within: 20) { (try daemon.store.observationCount()) >= 10 }
             #expect(writing)
             try await body(daemon, logs)
             await daemon.serviceGroup.triggerGracefulShutdown()
