@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import SwitchyardCore
 
 /// Why the state database could not be opened or written; names the file and what to do.
@@ -12,6 +13,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 public final class SQLiteStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// Row ids of targets already in the table (rows are never deleted): saves two
+    /// statements per target per batch. Only ids from committed transactions get here.
+    private let knownTargetIDs = Mutex<[Target: Int64]>([:])
 
     /// Opens (creating if needed) and migrates the database at `path`. Refuses, without
     /// modifying it, a file that is not SQLite, is corrupt, or was written by a newer schema.
@@ -90,8 +94,9 @@ public final class SQLiteStore: Sendable {
 
     /// Writes a batch in one transaction: all of it is committed, or none.
     public func write(_ records: [StoreRecord]) throws {
-        try pool.write { db in
-            var targetIDs: [Target: Int64] = [:]
+        let known = knownTargetIDs.withLock { $0 }
+        let learned = try pool.write { db -> [Target: Int64] in
+            var targetIDs = known
             var rollups = RollupBatch()
             for record in records {
                 switch record {
@@ -114,7 +119,9 @@ public final class SQLiteStore: Sendable {
                 }
             }
             try rollups.write(db)
+            return targetIDs
         }
+        if learned.count > known.count { knownTargetIDs.withLock { $0.merge(learned) { old, _ in old } } }
     }
 
     func targetID(_ target: Target, db: Database, cache: inout [Target: Int64]) throws -> Int64 {
