@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-sim", targets: ["switchyard-sim"]),
+        .executable(name: "switchyard-routing-lab", targets: ["switchyard-routing-lab"]),
         .library(name: "SwitchyardClient", targets: ["SwitchyardClient"]),
     ],
     dependencies: [
@@ -100,8 +101,9 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardConfig",
+                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardConfig", "SwitchyardSystemd", "SwitchyardSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -115,6 +117,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(name: "SwitchyardRoutingLab", dependencies: ["SwitchyardCore"], swiftSettings: strict),
+        .executableTarget(
+            name: "switchyard-routing-lab",
+            dependencies: ["SwitchyardRoutingLab", "SwitchyardCore"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "switchyard-bench",
             dependencies: [
@@ -127,6 +135,8 @@ let package = Package(
         ),
 
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"], swiftSettings: strict),
+        .testTarget(name: "SwitchyardRoutingLabTests", dependencies: ["SwitchyardRoutingLab"], swiftSettings: strict),
+        .testTarget(name: "SwitchyardDeployTests", dependencies: ["SwitchyardSystemd", "SwitchyardClient"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardConfigTests",
             dependencies: ["SwitchyardConfig"],

@@ -41,7 +41,9 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A small blocking HTTP client for the CLI, on libcurl (which speaks HTTP over Unix sockets).
+/// A small HTTP client for the daemon's API on libcurl (which speaks HTTP over Unix sockets).
+/// Each call runs the blocking transfer on a Dispatch thread, never on Swift's cooperative
+/// pool, so callers (and a daemon in the same process) are never starved.
 public struct DaemonConnection: Sendable {
     public var endpoint: DaemonEndpoint
     public var timeoutSeconds: Double
@@ -52,16 +54,22 @@ public struct DaemonConnection: Sendable {
     }
 
     /// GETs `path` (with query) and returns the body of a 2xx answer; throws `ClientError` otherwise.
-    public func get(_ path: String) throws -> Data {
-        try request("GET", path)
+    public func get(_ path: String) async throws -> Data {
+        try await offloaded { try performBlocking("GET", path) }
     }
 
-    /// POSTs an empty body to `path`.
-    public func post(_ path: String) throws -> Data {
-        try request("POST", path)
+    /// POSTs a JSON body (empty by default) to `path`.
+    public func post(_ path: String, json body: Data = Data()) async throws -> Data {
+        try await offloaded { try performBlocking("POST", path, body: body) }
     }
 
-    private func request(_ method: String, _ path: String) throws -> Data {
+    private func offloaded(_ work: @escaping @Sendable () throws -> Data) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    private func performBlocking(_ method: String, _ path: String, body: Data = Data()) throws -> Data {
         guard let easy = curl_easy_init() else { throw ClientError.badAnswer("libcurl could not start") }
         defer { curl_easy_cleanup(easy) }
         let url: String
@@ -74,7 +82,16 @@ public struct DaemonConnection: Sendable {
         }
         _ = sy_easy_setopt_string(easy, CURLOPT_URL, url)
         _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)
-        if method == "POST" { _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, 0); _ = sy_easy_setopt_string(easy, CURLOPT_POSTFIELDS, "") }
+        var headers: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headers) }
+        if method == "POST" {
+            headers = curl_slist_append(headers, "Content-Type: application/json")
+            _ = sy_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
+            _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, body.count)
+            body.withUnsafeBytes { raw in
+                _ = sy_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+            }
+        }
         _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(timeoutSeconds * 1000))
         let box = BodyBox()

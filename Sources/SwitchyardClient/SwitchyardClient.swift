@@ -26,10 +26,10 @@ public struct SwitchyardClient: Sendable {
     }
 
     /// The ranked candidates for `model`.
-    public func route(model: String, strategy: RoutingStrategy? = nil) throws -> RouteAnswer {
+    public func route(model: String, strategy: RoutingStrategy? = nil) async throws -> RouteAnswer {
         var query = "model=\(escape(model))"
         if let strategy { query += "&strategy=\(strategy.rawValue)" }
-        let data = try connection.get("/v1/route?" + query)
+        let data = try await connection.get("/v1/route?" + query)
         do {
             return try JSONDecoder().decode(RouteAnswer.self, from: data)
         } catch {

@@ -3,18 +3,43 @@ import Synchronization
 /// The live health and statistics of every configured target, shared by the probe
 /// loop (writes) and the API (reads). All decisions are delegated to the pure
 /// `TargetHealth` and `RouteRanker`; this type only keeps them consistent under a lock.
+///
+/// Targets are stored per model, in configuration order, as the very snapshot array the
+/// ranker reads: answering a route takes the lock only to retain that array.
 public final class HealthBook: Sendable {
-    private struct Entry {
-        var descriptor: TargetDescriptor
-        var health: TargetHealth
-        var stats: TargetStats
-        var snapshot: TargetSnapshot { TargetSnapshot(descriptor: descriptor, health: health, stats: stats) }
+    private struct State {
+        /// Each model's targets in configuration order.
+        var models: [ModelName: [TargetSnapshot]] = [:]
+        /// Where each target sits in its model's array.
+        var positions: [Target: Int] = [:]
+        /// The provider that led the last canonical answer, per model and strategy.
+        var incumbents: [IncumbentKey: ProviderID] = [:]
+
+        init(descriptors: [TargetDescriptor], previous: State?, now: Timestamp) {
+            for descriptor in descriptors {
+                let target = descriptor.target
+                var snapshot = previous?.snapshot(of: target)
+                    ?? TargetSnapshot(descriptor: descriptor, health: TargetHealth(since: now), stats: TargetStats())
+                snapshot.descriptor = descriptor
+                positions[target] = models[target.model, default: []].count
+                models[target.model, default: []].append(snapshot)
+            }
+        }
+
+        func snapshot(of target: Target) -> TargetSnapshot? {
+            positions[target].map { models[target.model]![$0] }
+        }
+
+        /// Applies `change` to one target in place; nil when it is not configured.
+        mutating func update<T>(_ target: Target, _ change: (inout TargetSnapshot) -> T) -> T? {
+            guard let position = positions[target] else { return nil }
+            return change(&models[target.model]![position])
+        }
     }
 
-    private struct State {
-        var entries: [Target: Entry] = [:]
-        /// Targets of each model in configuration order.
-        var targetsByModel: [ModelName: [Target]] = [:]
+    private struct IncumbentKey: Hashable {
+        var model: ModelName
+        var strategy: RoutingStrategy
     }
 
     public let healthPolicy: HealthPolicy
@@ -24,18 +49,26 @@ public final class HealthBook: Sendable {
     public init(descriptors: [TargetDescriptor], healthPolicy: HealthPolicy = HealthPolicy(), scoring: ScoringPolicy = ScoringPolicy(), now: Timestamp) {
         self.healthPolicy = healthPolicy
         self.ranker = RouteRanker(policy: scoring)
-        var initial = State()
-        for descriptor in descriptors {
-            let target = descriptor.target
-            initial.entries[target] = Entry(descriptor: descriptor, health: TargetHealth(since: now), stats: TargetStats())
-            initial.targetsByModel[target.model, default: []].append(target)
+        self.state = Mutex(State(descriptors: descriptors, previous: nil, now: now))
+    }
+
+    /// Replaces the set of targets (a config reload): targets that stay keep their state and
+    /// statistics and take the new descriptor (price, order, URL); removed ones are forgotten;
+    /// new ones start `unknown`. A model whose targets changed is decided afresh (no incumbent).
+    public func reconfigure(descriptors: [TargetDescriptor], now: Timestamp) {
+        state.withLock { state in
+            var next = State(descriptors: descriptors, previous: state, now: now)
+            let changed = Set(next.models.keys.filter { model in
+                next.models[model]!.map(\.descriptor) != state.models[model]?.map(\.descriptor)
+            }).union(state.models.keys.filter { next.models[$0] == nil })
+            next.incumbents = state.incumbents.filter { key, _ in !changed.contains(key.model) }
+            state = next
         }
-        self.state = Mutex(initial)
     }
 
     /// Every configured model name, sorted.
     public var models: [ModelName] {
-        state.withLock { $0.targetsByModel.keys.sorted() }
+        state.withLock { $0.models.keys.sorted() }
     }
 
     /// Folds one observation into its target; returns the transition it caused, if any.
@@ -44,12 +77,12 @@ public final class HealthBook: Sendable {
     public func observe(_ observation: Observation) -> Transition? {
         let weight = observation.source == .report ? ranker.policy.reportWeight : 1
         let halfLife = ranker.policy.successHalfLifeSeconds
+        let policy = healthPolicy
         return state.withLock { state -> Transition? in
-            guard var entry = state.entries[observation.target] else { return nil }
-            entry.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
-            let transition = entry.health.observe(observation, policy: healthPolicy)
-            state.entries[observation.target] = entry
-            return transition
+            state.update(observation.target) { snapshot in
+                snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
+                return snapshot.health.observe(observation, policy: policy, weight: weight)
+            } ?? nil
         }
     }
 
@@ -61,56 +94,74 @@ public final class HealthBook: Sendable {
     public func warmStart(_ warm: WarmStart) -> Set<Target> {
         let halfLife = ranker.policy.successHalfLifeSeconds
         let reportWeight = ranker.policy.reportWeight
+        let policy = healthPolicy
         let ordered = warm.observations.sorted { $0.finishedAt < $1.finishedAt }
         return state.withLock { state -> Set<Target> in
             var restored: Set<Target> = []
             for observation in ordered {
-                guard var entry = state.entries[observation.target] else { continue }
-                entry.stats.record(observation, weight: observation.source == .report ? reportWeight : 1, halfLifeSeconds: halfLife)
-                _ = entry.health.observe(observation, policy: healthPolicy)
-                state.entries[observation.target] = entry
-                restored.insert(observation.target)
+                let weight = observation.source == .report ? reportWeight : 1
+                let replayed: Void? = state.update(observation.target) { snapshot in
+                    snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
+                    _ = snapshot.health.observe(observation, policy: policy, weight: weight)
+                }
+                if replayed != nil { restored.insert(observation.target) }
             }
-            for (target, at) in warm.drained where state.entries[target] != nil {
-                _ = state.entries[target]!.health.drain(target: target, at: at, by: "an admin before the restart")
-                restored.insert(target)
+            for (target, at) in warm.drained {
+                let drained: Void? = state.update(target) { snapshot in
+                    _ = snapshot.health.drain(target: target, at: at, by: "an admin before the restart")
+                }
+                if drained != nil { restored.insert(target) }
             }
             return restored
         }
     }
 
-    /// Whether the target is configured.
-    public func contains(_ target: Target) -> Bool {
-        state.withLock { $0.entries[target] != nil }
+    /// The configuration of a target, or nil when it is not configured.
+    public func descriptor(of target: Target) -> TargetDescriptor? {
+        state.withLock { $0.snapshot(of: target)?.descriptor }
     }
 
     /// Drains (or undrains) every target of a provider; nil when the provider is unknown.
     public func setDraining(_ draining: Bool, provider: ProviderID, at now: Timestamp, by caller: String) -> [Transition]? {
         state.withLock { state -> [Transition]? in
-            let targets = state.entries.keys.filter { $0.provider == provider }.sorted()
+            let targets = state.positions.keys.filter { $0.provider == provider }.sorted()
             guard !targets.isEmpty else { return nil }
             return targets.compactMap { target in
-                let transition = draining
-                    ? state.entries[target]!.health.drain(target: target, at: now, by: caller)
-                    : state.entries[target]!.health.undrain(target: target, at: now, by: caller)
-                return transition
+                state.update(target) { snapshot in
+                    draining
+                        ? snapshot.health.drain(target: target, at: now, by: caller)
+                        : snapshot.health.undrain(target: target, at: now, by: caller)
+                } ?? nil
             }
         }
     }
 
     /// Ranks the targets of a model, or names the known models when it does not exist.
+    /// A canonical answer (no filters, no spread) records its leader as the incumbent, so the
+    /// next answer keeps it unless a challenger is better by the stability margin.
     public func route(_ query: RouteQuery, now: Timestamp) -> RouteResult {
-        let snapshots: [TargetSnapshot]? = state.withLock { state in
-            state.targetsByModel[query.model].map { targets in targets.map { state.entries[$0]!.snapshot } }
+        let key = IncumbentKey(model: query.model, strategy: query.strategy)
+        let input: ([TargetSnapshot], ProviderID?)? = state.withLock { state in
+            state.models[query.model].map { ($0, state.incumbents[key]) }
         }
-        guard let snapshots else { return .unknownModel(known: models) }
-        return .route(ranker.rank(snapshots, query: query, now: now))
+        guard let (snapshots, incumbent) = input else { return .unknownModel(known: models) }
+        let route = ranker.rank(snapshots, query: query, now: now, incumbent: incumbent)
+        if query.isCanonical, !route.panic, let leader = route.candidates.first?.provider, leader != incumbent {
+            state.withLock { $0.incumbents[key] = leader }
+        }
+        return .route(route)
+    }
+
+    /// When the target's next probe is worth making, given its probe interval and when the last one finished.
+    public func nextProbe(of target: Target, after now: Timestamp, interval: Double) -> Timestamp {
+        let health = state.withLock { $0.snapshot(of: target)?.health }
+        return health?.nextProbe(after: now, interval: interval, policy: healthPolicy) ?? now + interval
     }
 
     /// Every target's current state and statistics, sorted by provider then model.
     public func snapshots() -> [TargetSnapshot] {
         state.withLock { state in
-            state.entries.values.map(\.snapshot).sorted { $0.descriptor.target < $1.descriptor.target }
+            state.models.values.flatMap { $0 }.sorted { $0.descriptor.target < $1.descriptor.target }
         }
     }
 }

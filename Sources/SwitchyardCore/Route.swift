@@ -20,14 +20,39 @@ public struct RouteQuery: Hashable, Sendable {
     public var maxPrice: Double?
     public var exclude: Set<ProviderID>
     public var limit: Int?
+    public var pick: RoutePick
 
-    public init(model: ModelName, strategy: RoutingStrategy = .balanced, maxPrice: Double? = nil, exclude: Set<ProviderID> = [], limit: Int? = nil) {
+    public init(model: ModelName, strategy: RoutingStrategy = .balanced, maxPrice: Double? = nil, exclude: Set<ProviderID> = [],
+                limit: Int? = nil, pick: RoutePick = .ranked) {
         self.model = model
         self.strategy = strategy
         self.maxPrice = maxPrice
         self.exclude = exclude
         self.limit = limit
+        self.pick = pick
     }
+
+    /// Whether the answer is the plain ranking every client would get (no filters, no spread):
+    /// only such answers move the incumbent top pick.
+    public var isCanonical: Bool { maxPrice == nil && exclude.isEmpty && pick == .ranked }
+}
+
+/// How the ranked list is ordered for one client.
+public enum RoutePick: Hashable, Sendable {
+    /// Best first, with the stability margin.
+    case ranked
+    /// A score-weighted random order, stable for one client id within a period, so many clients do not herd.
+    case spread(client: String)
+}
+
+/// FNV-1a, a small stable hash (Swift's `Hasher` is seeded per process).
+func fnv1a(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x100_0000_01b3
+    }
+    return hash
 }
 
 /// One ranked candidate of a route, with everything a client needs to call it.

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The scoring settings shared by every strategy.
 public struct ScoringPolicy: Hashable, Sendable {
     /// Half-life of the success estimate: old outcomes fade.
@@ -7,10 +13,14 @@ public struct ScoringPolicy: Hashable, Sendable {
     /// Weight of a client report relative to a probe.
     public var reportWeight: Double = 2
     /// How much price may stretch a balanced score: at most this fraction for the dearest candidate.
-    public var priceTieBreak: Double = 0.05
+    public var priceTieBreak: Double = 0.10
     /// Typical request size used to compare per-token prices.
     public var typicalTokensIn = 500
     public var typicalTokensOut = 200
+    /// A challenger displaces the current top pick only when better by this fraction.
+    public var stabilityMargin: Double = 0.10
+    /// `pick=spread` keeps one client's order for this long before reshuffling.
+    public var spreadPeriodSeconds: Double = 60
 
     public init() {}
 }
@@ -45,50 +55,108 @@ public struct RouteRanker: Sendable {
 
     public init(policy: ScoringPolicy = ScoringPolicy()) { self.policy = policy }
 
-    public func rank(_ snapshots: [TargetSnapshot], query: RouteQuery, now: Timestamp) -> Route {
-        let eligible = snapshots.filter { !query.exclude.contains($0.descriptor.target.provider) }
-        let priced = eligible.map { ($0, expectedPrice($0)) }.filter { _, price in
-            guard let max = query.maxPrice, let price else { return true }
-            return price <= max
+    /// Ranks `snapshots` (the targets of one model) for `query` at `now`. `incumbent` is the
+    /// provider that led the previous answer to the same question: it keeps the lead unless a
+    /// challenger beats it by `stabilityMargin`, so near-equal targets do not flap.
+    public func rank(_ snapshots: [TargetSnapshot], query: RouteQuery, now: Timestamp, incumbent: ProviderID? = nil) -> Route {
+        // Work on small index records: sorting whole snapshots would copy and retain them.
+        var pool: [Scored] = []
+        pool.reserveCapacity(snapshots.count)
+        var routableCount = 0
+        // Fields are read through the array subscript (not bound to a local) so that the
+        // large snapshot values are borrowed, not copied and retained.
+        for index in snapshots.indices {
+            if !query.exclude.isEmpty, query.exclude.contains(snapshots[index].descriptor.target.provider) { continue }
+            let price = expectedPrice(snapshots[index])
+            if let max = query.maxPrice, let price, price > max { continue }
+            let routable = snapshots[index].health.state.isRoutable
+            if routable { routableCount += 1 }
+            pool.append(Scored(index: index, price: price, key: 0, order: snapshots[index].descriptor.preferenceOrder, routable: routable,
+                               recovery: snapshots[index].health.expectedRecovery))
         }
-        let routable = priced.filter { snapshot, _ in snapshot.health.state.isRoutable }
-        let panic = routable.isEmpty && !priced.isEmpty
-        let pool = panic ? priced : routable
+        let panic = routableCount == 0 && !pool.isEmpty
+        if !panic { pool.removeAll { !$0.routable } }
 
-        let prices = pool.compactMap(\.1)
-        let priceRange = (prices.min() ?? 0)...(prices.max() ?? 0)
-        var scored = pool.map { snapshot, price in
-            let key = sortKey(snapshot, strategy: query.strategy, price: price, priceRange: priceRange, now: now)
-            return (snapshot: snapshot, price: price, key: key)
+        var cheapest = Double.infinity
+        var dearest = -Double.infinity
+        for item in pool {
+            if let price = item.price {
+                cheapest = min(cheapest, price)
+                dearest = max(dearest, price)
+            }
         }
+        let priceRange = cheapest <= dearest ? cheapest...dearest : 0...0
+        for i in pool.indices {
+            let p = snapshots[pool[i].index].stats.successProbability(at: now, halfLifeSeconds: policy.successHalfLifeSeconds)
+            pool[i].successProbability = p
+            pool[i].key = sortKey(snapshots[pool[i].index], successProbability: p, strategy: query.strategy, price: pool[i].price, priceRange: priceRange)
+        }
+        var keptReason: String?
         if panic {
-            scored.sort { a, b in
-                let ra = a.snapshot.health.expectedRecovery ?? now
-                let rb = b.snapshot.health.expectedRecovery ?? now
-                return ra != rb ? ra < rb : a.snapshot.descriptor.preferenceOrder < b.snapshot.descriptor.preferenceOrder
+            pool.sort { a, b in
+                let ra = a.recovery ?? now
+                let rb = b.recovery ?? now
+                return ra != rb ? ra < rb : a.order < b.order
             }
         } else {
-            scored.sort { a, b in
-                a.key != b.key ? a.key < b.key : a.snapshot.descriptor.preferenceOrder < b.snapshot.descriptor.preferenceOrder
+            pool.sort { a, b in a.key != b.key ? a.key < b.key : a.order < b.order }
+            switch query.pick {
+            case .ranked:
+                keptReason = keepIncumbent(incumbent, in: &pool, snapshots: snapshots, strategy: query.strategy)
+            case .spread(let client):
+                spread(&pool, client: client, now: now)
             }
         }
-        var candidates = scored.map { candidate($0.snapshot, price: $0.price, key: $0.key, query: query, now: now) }
-        if let limit = query.limit { candidates = Array(candidates.prefix(max(limit, 0))) }
-        let earliest = panic ? pool.compactMap { $0.0.health.expectedRecovery }.min() : nil
+        let shown = query.limit.map { Array(pool.prefix(max($0, 0))) } ?? pool
+        var candidates = shown.map { candidate(snapshots[$0.index], scored: $0, query: query, now: now) }
+        if let keptReason, !candidates.isEmpty { candidates[0].reasons.insert(keptReason, at: 0) }
+        let earliest = panic ? pool.compactMap(\.recovery).min() : nil
         return Route(model: query.model, strategy: query.strategy, candidates: candidates, panic: panic, earliestRetryAt: earliest, generatedAt: now)
     }
 
+    /// One candidate while ranking: an index into the snapshots and what it is sorted by.
+    private struct Scored {
+        var index: Int
+        var price: Double?
+        var key: Double
+        var order: Int
+        var routable: Bool
+        var recovery: Timestamp?
+        var successProbability = 0.5
+    }
+
+    /// Moves the incumbent back to the front unless the leader beats it by the margin.
+    private func keepIncumbent(_ incumbent: ProviderID?, in scored: inout [Scored], snapshots: [TargetSnapshot], strategy: RoutingStrategy) -> String? {
+        guard strategy != .preferred, let incumbent,
+              let index = scored.firstIndex(where: { snapshots[$0.index].descriptor.target.provider == incumbent }), index > 0 else { return nil }
+        let leader = scored[0]
+        guard leader.key * (1 + policy.stabilityMargin) >= scored[index].key else { return nil }
+        scored.insert(scored.remove(at: index), at: 0)
+        return "kept as top pick: \(snapshots[leader.index].descriptor.target.provider) is within \(Int((policy.stabilityMargin * 100).rounded()))%"
+    }
+
+    /// A score-weighted random order (Efraimidis–Spirakis), the same for one client within a period.
+    private func spread(_ scored: inout [Scored], client: String, now: Timestamp) {
+        let epoch = UInt64(max(0, (now.secondsSinceEpoch / max(policy.spreadPeriodSeconds, 1)).rounded(.down)))
+        var generator = SplitMix64(seed: fnv1a(client) ^ (epoch &* 0x9E37_79B9_7F4A_7C15))
+        let keyed = scored.map { item -> (Scored, Double) in
+            let weight = item.key > 0 && item.key.isFinite ? 1 / item.key : 1e-9
+            let u = Double.random(in: Double.ulpOfOne..<1, using: &generator)
+            return (item, log(u) / weight)
+        }
+        scored = keyed.sorted { $0.1 > $1.1 }.map(\.0)
+    }
+
     /// Expected USD per request for the typical request size, from config and observed usage.
-    public func expectedPrice(_ snapshot: TargetSnapshot) -> Double? {
+    public func expectedPrice(_ snapshot: borrowing TargetSnapshot) -> Double? {
         guard let price = snapshot.descriptor.price else { return nil }
         let seconds = snapshot.stats.total.p50 ?? policy.priorLatencySeconds
         return price.cost(tokensIn: policy.typicalTokensIn, tokensOut: policy.typicalTokensOut, seconds: seconds)
     }
 
     /// Lower is better, for every strategy.
-    func sortKey(_ snapshot: TargetSnapshot, strategy: RoutingStrategy, price: Double?, priceRange: ClosedRange<Double>, now: Timestamp) -> Double {
+    func sortKey(_ snapshot: borrowing TargetSnapshot, successProbability p: Double, strategy: RoutingStrategy, price: Double?, priceRange: ClosedRange<Double>) -> Double {
         let stats = snapshot.stats
-        let p = stats.successProbability(at: now, halfLifeSeconds: policy.successHalfLifeSeconds)
         let latency = stats.total.p50 ?? policy.priorLatencySeconds
         switch strategy {
         case .balanced:
@@ -110,10 +178,12 @@ public struct RouteRanker: Sendable {
         }
     }
 
-    private func candidate(_ snapshot: TargetSnapshot, price: Double?, key: Double, query: RouteQuery, now: Timestamp) -> RouteCandidate {
+    private func candidate(_ snapshot: borrowing TargetSnapshot, scored: Scored, query: RouteQuery, now: Timestamp) -> RouteCandidate {
         let stats = snapshot.stats
         let descriptor = snapshot.descriptor
-        let p = stats.successProbability(at: now, halfLifeSeconds: policy.successHalfLifeSeconds)
+        let p = scored.successProbability
+        let key = scored.key
+        let price = scored.price
         let score: Double = switch query.strategy {
         case .preferred: 1 / Double(descriptor.preferenceOrder + 1)
         default: key > 0 ? 1 / key : 0
@@ -131,7 +201,7 @@ public struct RouteRanker: Sendable {
             tokensPerSecond: stats.tokensPerSecond.p50,
             successRate: p,
             pricePerRequest: price,
-            reasons: RouteReasons.describe(snapshot, successProbability: p, now: now)
+            reasons: RouteReasons.describe(snapshot, now: now)
         )
     }
 }

@@ -1,6 +1,9 @@
 /// Short human-readable reasons for a candidate's place in a route.
 enum RouteReasons {
-    static func describe(_ snapshot: TargetSnapshot, successProbability p: Double, now: Timestamp) -> [String] {
+    /// The state's reason (when not plainly healthy) followed by the measurements' reasons,
+    /// which are formatted when measured: a healthy target's reasons cost no allocation here.
+    static func describe(_ snapshot: borrowing TargetSnapshot, now: Timestamp) -> [String] {
+        if snapshot.health.state == .healthy { return snapshot.stats.measurementReasons }
         var reasons: [String] = []
         let health = snapshot.health
         let stats = snapshot.stats
@@ -22,16 +25,7 @@ enum RouteReasons {
         case .healthy:
             break
         }
-        if let p50 = stats.total.p50 {
-            reasons.append("p50 latency \(Int((p50 * 1000).rounded())) ms over \(stats.total.count) samples")
-        }
-        if let ttft = stats.ttft.p50 {
-            reasons.append("p50 TTFT \(Int((ttft * 1000).rounded())) ms over \(stats.ttft.count) samples")
-        }
-        if stats.samples > 0 {
-            reasons.append("success \(Int((p * 100).rounded()))%")
-        }
-        return reasons
+        return reasons + stats.measurementReasons
     }
 }
 

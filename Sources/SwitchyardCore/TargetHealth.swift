@@ -12,6 +12,8 @@ public struct TargetHealth: Hashable, Sendable {
     /// While rate limited: when the provider said to come back.
     public private(set) var retryAt: Timestamp?
     public private(set) var lastFailure: ErrorClass?
+    /// Outcomes since the circuit last opened, for the failure-ratio rule.
+    public private(set) var recentOutcomes = DecayedOutcomes()
     /// The state before an admin drained the target, restored on undrain.
     private var stateBeforeDrain: TargetState?
 
@@ -26,13 +28,31 @@ public struct TargetHealth: Hashable, Sendable {
         }
     }
 
+    /// When the next probe is worth making, for a target probed every `interval` seconds
+    /// whose last probe finished at `now`: the half-open probe when the ejection ends, the
+    /// retry time when rate limited, sooner after a fresh failure (to confirm it), else one interval.
+    public func nextProbe(after now: Timestamp, interval: Double, policy: HealthPolicy) -> Timestamp {
+        switch state {
+        case .ejected:
+            return max(ejectedUntil ?? now, now + 0.001)
+        case .rateLimited:
+            return max(retryAt ?? now + interval, now + 0.001)
+        case .degraded, .healthy, .unknown, .draining:
+            let confirming = consecutiveFailures > 0 && consecutiveFailures < policy.consecutiveFailuresToEject
+            return now + (confirming ? interval * policy.confirmationIntervalFraction : interval)
+        }
+    }
+
     /// Folds one observation in; returns the transition when the state changed.
-    public mutating func observe(_ observation: Observation, policy: HealthPolicy) -> Transition? {
+    /// `weight` counts a real-traffic report more than a probe in the failure ratio.
+    public mutating func observe(_ observation: Observation, policy: HealthPolicy, weight: Double = 1) -> Transition? {
         let now = observation.finishedAt
         switch observation.outcome {
         case .ok:
+            recentOutcomes.add(success: true, weight: weight, at: now, halfLifeSeconds: policy.failureRatioHalfLifeSeconds)
             return recordSuccess(at: now, target: observation.target, policy: policy)
         case .failure(let errorClass) where errorClass.countsAgainstHealth:
+            recentOutcomes.add(success: false, weight: weight, at: now, halfLifeSeconds: policy.failureRatioHalfLifeSeconds)
             return recordFailure(errorClass, observation: observation, at: now, policy: policy)
         case .failure:
             return nil
@@ -59,7 +79,7 @@ public struct TargetHealth: Hashable, Sendable {
         consecutiveSuccesses += 1
         switch state {
         case .draining:
-            stateBeforeDrain = .healthy
+            if stateBeforeDrain == .unknown { stateBeforeDrain = .healthy }
             return nil
         case .healthy:
             return nil
@@ -93,29 +113,40 @@ public struct TargetHealth: Hashable, Sendable {
         if state == .draining {
             return nil
         }
-        if errorClass == .rateLimited {
-            let until = observation.retryAt ?? (now + policy.defaultRetryAfterSeconds)
-            retryAt = max(until, retryAt ?? until)
-            guard state != .rateLimited else { return nil }
-            return move(target, to: .rateLimited, at: now, reason: "rate limited until \(retryAt!.timeOfDay)")
-        }
         if state == .ejected {
-            // A failure while ejected (including a failed half-open probe) extends the ejection.
-            ejectedUntil = now + policy.ejectionSeconds(forCount: ejectionCount)
+            // A failure while ejected (including a failed half-open probe) extends the ejection;
+            // a rate limit extends it to the provider's Retry-After at least.
+            let extended = errorClass == .rateLimited
+                ? (observation.retryAt ?? now + policy.defaultRetryAfterSeconds)
+                : now + policy.ejectionSeconds(forCount: ejectionCount)
+            ejectedUntil = max(ejectedUntil ?? now, extended)
             return nil
         }
+        if errorClass == .rateLimited {
+            let until = observation.retryAt ?? (now + policy.defaultRetryAfterSeconds)
+            let later = max(until, retryAt ?? until)
+            retryAt = later
+            guard state != .rateLimited else { return nil }
+            return move(target, to: .rateLimited, at: now, reason: "rate limited until \(later.timeOfDay)")
+        }
         if consecutiveFailures >= policy.consecutiveFailuresToEject {
-            ejectionCount += 1
-            let seconds = policy.ejectionSeconds(forCount: ejectionCount)
-            ejectedUntil = now + seconds
-            retryAt = nil
-            return move(
-                target, to: .ejected, at: now,
-                reason: "ejected for \(Int(seconds))s after \(consecutiveFailures) consecutive failures (last: \(errorClass.rawValue))"
-            )
+            return eject(target, at: now, policy: policy, because: "\(consecutiveFailures) consecutive failures (last: \(errorClass.rawValue))")
+        }
+        let (ratio, volume) = recentOutcomes.failureRatio(at: now, halfLifeSeconds: policy.failureRatioHalfLifeSeconds)
+        if volume >= policy.minimumVolume, ratio >= policy.failureRatioToEject {
+            return eject(target, at: now, policy: policy, because: "a \(Int((ratio * 100).rounded()))% failure rate over \(Int(volume.rounded())) recent requests")
         }
         guard state != .degraded else { return nil }
         return move(target, to: .degraded, at: now, reason: "\(errorClass.rawValue) failure")
+    }
+
+    private mutating func eject(_ target: Target, at now: Timestamp, policy: HealthPolicy, because cause: String) -> Transition {
+        ejectionCount += 1
+        let seconds = policy.ejectionSeconds(forCount: ejectionCount)
+        ejectedUntil = now + seconds
+        retryAt = nil
+        recentOutcomes = DecayedOutcomes()
+        return move(target, to: .ejected, at: now, reason: "ejected for \(Int(seconds))s after \(cause)")
     }
 
     private mutating func move(_ target: Target, to newState: TargetState, at now: Timestamp, reason: String) -> Transition {

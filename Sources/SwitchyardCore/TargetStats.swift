@@ -1,9 +1,7 @@
 /// Running statistics of one target: a time-decayed success posterior and latency windows.
 public struct TargetStats: Hashable, Sendable {
-    /// Decayed counts of a Beta(1, 1) posterior: never NaN, 0.5 with no samples.
-    public private(set) var decayedSuccesses = 0.0
-    public private(set) var decayedFailures = 0.0
-    private var decayedAt: Timestamp?
+    /// Decayed outcomes behind the success posterior.
+    public private(set) var outcomes = DecayedOutcomes()
     public private(set) var total = SampleWindow()
     public private(set) var ttft = SampleWindow()
     public private(set) var tokensPerSecond = SampleWindow(capacity: 64)
@@ -14,27 +12,30 @@ public struct TargetStats: Hashable, Sendable {
     public private(set) var lastError: ErrorClass?
     public private(set) var lastErrorMessage: String?
     public private(set) var lastErrorAt: Timestamp?
+    /// "p50 latency 180 ms over 42 samples", …: rebuilt when a measurement arrives, so that
+    /// answering a route (far more frequent than measuring) formats nothing.
+    public private(set) var measurementReasons: [String] = []
 
     public init() {}
 
     /// Folds one observation in with the given weight (reports count more than probes).
     public mutating func record(_ observation: Observation, weight: Double, halfLifeSeconds: Double) {
         let now = observation.finishedAt
-        decay(to: now, halfLifeSeconds: halfLifeSeconds)
         samples += 1
         lastObservedAt = max(now, lastObservedAt ?? now)
         switch observation.outcome {
         case .ok:
-            decayedSuccesses += weight
+            outcomes.add(success: true, weight: weight, at: now, halfLifeSeconds: halfLifeSeconds)
             total.add(observation.totalSeconds)
             if let ttftSeconds = observation.ttftSeconds { ttft.add(ttftSeconds) }
             if let tokens = observation.tokensOut, tokens > 0 {
                 let generation = observation.totalSeconds - (observation.ttftSeconds ?? 0)
                 if generation > 0 { tokensPerSecond.add(Double(tokens) / generation) }
             }
+            measurementReasons = describeMeasurements()
         case .failure(let errorClass):
             guard errorClass.countsAgainstHealth else { return }
-            decayedFailures += weight
+            outcomes.add(success: false, weight: weight, at: now, halfLifeSeconds: halfLifeSeconds)
             failureSeconds.add(observation.totalSeconds)
             lastError = errorClass
             lastErrorMessage = observation.message
@@ -42,40 +43,16 @@ public struct TargetStats: Hashable, Sendable {
         }
     }
 
+    private func describeMeasurements() -> [String] {
+        var reasons: [String] = []
+        if let p50 = total.p50 { reasons.append("p50 latency \(Int((p50 * 1000).rounded())) ms over \(total.count) samples") }
+        if let p50 = ttft.p50 { reasons.append("p50 TTFT \(Int((p50 * 1000).rounded())) ms over \(ttft.count) samples") }
+        if let rate = tokensPerSecond.p50 { reasons.append("\(Int(rate.rounded())) output tokens/s") }
+        return reasons
+    }
+
     /// Posterior mean success probability at `now`, with decay applied: in (0, 1).
     public func successProbability(at now: Timestamp, halfLifeSeconds: Double) -> Double {
-        let factor = decayFactor(from: decayedAt, to: now, halfLifeSeconds: halfLifeSeconds)
-        let successes = decayedSuccesses * factor
-        let failures = decayedFailures * factor
-        return (successes + 1) / (successes + failures + 2)
-    }
-
-    /// The effective (decayed) number of observations behind the success estimate.
-    public func effectiveVolume(at now: Timestamp, halfLifeSeconds: Double) -> Double {
-        (decayedSuccesses + decayedFailures) * decayFactor(from: decayedAt, to: now, halfLifeSeconds: halfLifeSeconds)
-    }
-
-    private mutating func decay(to now: Timestamp, halfLifeSeconds: Double) {
-        let factor = decayFactor(from: decayedAt, to: now, halfLifeSeconds: halfLifeSeconds)
-        decayedSuccesses *= factor
-        decayedFailures *= factor
-        if decayedAt == nil || now > decayedAt! { decayedAt = now }
-    }
-
-    private func decayFactor(from then: Timestamp?, to now: Timestamp, halfLifeSeconds: Double) -> Double {
-        guard let then, now > then, halfLifeSeconds > 0 else { return 1 }
-        return pow2(-(now - then) / halfLifeSeconds)
+        outcomes.successProbability(at: now, halfLifeSeconds: halfLifeSeconds)
     }
 }
-
-/// 2^x without Foundation.
-func pow2(_ x: Double) -> Double {
-    // exp2 is in the C library on every platform Swift runs on.
-    exp2(x)
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -19,6 +19,8 @@ public struct DaemonOptions: Sendable {
     /// Signals that start a graceful shutdown; empty in tests.
     public var shutdownSignals: [UnixSignal]
     public var logger: Logger
+    /// Fault injection for the watchdog test: the probe scheduler wedges this long after start.
+    public var wedgeSchedulerAfter: Duration?
 
     public init(stateDirOverride: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 clock: any WallClock = SystemWallClock(), listenerEvents: APIServer.Events = .init(),
@@ -91,13 +93,15 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             readiness.update { $0.firstProbeRoundDone = true }
             logger.info("first probe round finished", metadata: ["targets": "\(probeTargets.count)"])
         },
-        logger: logger
+        nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
+        logger: logger,
+        wedgeAt: options.wedgeSchedulerAfter.map { ContinuousClock.now + $0 }
     ))
 
     let notifier = SystemdNotifier()
     let listenerCount = (listen.tcp == nil ? 0 : 1) + (listen.unix == nil ? 0 : 1)
     let bound = ListenerTally(expected: listenerCount) {
-        notifier.ready(status: "serving \(probeTargets.count) targets")
+        notifier.ready(status: "listening; \(probeTargets.count) targets, first probe round running")
         logger.info("ready", metadata: ["tcp": "\(listen.tcp?.description ?? "off")", "unix": "\(listen.unix ?? "off")"])
     }
     let events = APIServer.Events(
@@ -110,7 +114,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             bound.arrived()
         }
     )
-    let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock, history: store)
+    let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
+                                       deliver: pipeline.deliver, history: store)
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)
@@ -119,7 +124,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     }
     readiness.update { $0.configLoaded = true }
 
-    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers
+    let lifecycle = SystemdLifecycle(notifier: notifier, healthBook: healthBook, readiness: readiness, writer: writer)
+    let watchdog = WatchdogService(notifier: notifier, ledger: scheduler.ledger, writer: writer, logger: logger)
+    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers + [watchdog, lifecycle]
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,

@@ -12,22 +12,33 @@ public final class ProbeScheduler: Service {
         public var clock: any WallClock
         /// Receives every probe's observation (health, store, metrics fan-out).
         public var deliver: @Sendable (Observation) -> Void
+        /// Fault injection for the watchdog test: from this instant on, every loop stops (wedges).
+        public var wedgeAt: ContinuousClock.Instant?
         /// Called once when every target has been probed at least once.
         public var onFirstRound: @Sendable () -> Void
+        /// When a target's next probe is due, given when its last one finished and its interval
+        /// (the health book's answer: half-open probe time, Retry-After, quick confirmation).
+        public var nextProbeAt: @Sendable (Target, Timestamp, Double) -> Timestamp
         public var logger: Logger
 
         public init(transport: any HTTPTransport, clock: any WallClock, deliver: @escaping @Sendable (Observation) -> Void,
-                    onFirstRound: @escaping @Sendable () -> Void = {}, logger: Logger) {
+                    onFirstRound: @escaping @Sendable () -> Void = {},
+                    nextProbeAt: @escaping @Sendable (Target, Timestamp, Double) -> Timestamp = { _, now, interval in now + interval },
+                    logger: Logger, wedgeAt: ContinuousClock.Instant? = nil) {
             self.transport = transport
             self.clock = clock
             self.deliver = deliver
             self.onFirstRound = onFirstRound
+            self.nextProbeAt = nextProbeAt
             self.logger = logger
+            self.wedgeAt = wedgeAt
         }
     }
 
     private let targets: [ProbeTarget]
     private let dependencies: Dependencies
+    /// Each loop's promise of progress, read by the watchdog.
+    public let ledger = ScheduleLedger()
     private let limiter: ConcurrencyLimiter
     private let unprobed: Mutex<Set<Target>>
 
@@ -39,7 +50,11 @@ public final class ProbeScheduler: Service {
     }
 
     public func run() async throws {
-        if targets.isEmpty { dependencies.onFirstRound() }
+        if targets.isEmpty {
+            dependencies.onFirstRound()
+            try? await gracefulShutdown()  // a service that returns would end the whole group
+            return
+        }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for target in self.targets {
@@ -51,19 +66,30 @@ public final class ProbeScheduler: Service {
 
     private func loop(_ target: ProbeTarget) async {
         let interval = target.settings.intervalSeconds
+        defer { ledger.release(target.target) }
         // Spread the first probes over the first interval (capped so start-up stays quick).
         var delay = Double.random(in: 0..<min(interval, 1))
         while !Task.isCancelled {
+            ledger.promise(target.target, within: .seconds(delay))
             do { try await Task.sleep(for: .seconds(delay)) } catch { return }
+            if let wedgeAt = dependencies.wedgeAt, ContinuousClock.now >= wedgeAt {
+                try? await Task.sleep(for: .seconds(365 * 86_400))
+                return
+            }
             await probeOnce(target)
-            delay = interval * Double.random(in: 0.9...1.1)
+            let now = dependencies.clock.now()
+            let due = dependencies.nextProbeAt(target.target, now, interval)
+            // Up to 10% later, never earlier: a half-open probe must not come before the ejection ends.
+            delay = max(due - now, 0) * Double.random(in: 1.0...1.1)
         }
     }
 
     /// Performs one probe of one target and delivers its observation.
     public func probeOnce(_ target: ProbeTarget) async {
+        ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the global cap
         guard await limiter.acquire() else { return }
         defer { limiter.release() }
+        ledger.promise(target.target, within: .seconds(target.settings.timeoutSeconds + 1))
         let startedAt = dependencies.clock.now()
         let prober = ProberTable.prober(for: target.kind)
         let result = await prober.probe(target, using: dependencies.transport, now: startedAt)

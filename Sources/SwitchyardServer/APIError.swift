@@ -37,17 +37,23 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             throw error
         } catch let error as HTTPError {
-            let code = switch error.status {
-            case .notFound: "not_found"
-            case .methodNotAllowed: "method_not_allowed"
-            case .contentTooLarge: "body_too_large"
-            default: "http_\(error.status.code)"
-            }
-            throw APIError(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
+            throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
+        } catch let error as any HTTPResponseError {
+            // e.g. NIOTooManyBytesError from a body over its cap: 413.
+            throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         } catch is DecodingError {
             throw APIError(.badRequest, code: "bad_body", message: "the request body is not valid JSON of the expected shape")
         } catch {
             throw APIError(.internalServerError, code: "internal", message: "internal error")
+        }
+    }
+
+    private static func code(for status: HTTPResponse.Status) -> String {
+        switch status {
+        case .notFound: "not_found"
+        case .methodNotAllowed: "method_not_allowed"
+        case .contentTooLarge: "body_too_large"
+        default: "http_\(status.code)"
         }
     }
 }

@@ -8,16 +8,19 @@ public struct APIDependencies: Sendable {
     public var readiness: Readiness
     public var metrics: SwitchyardMetrics
     public var clock: any WallClock
+    /// Where accepted client reports go: the same pipeline as probes (health, store, metrics).
+    public var deliver: @Sendable (Observation) -> Void
     /// Stored rollups and transitions for `/v1/history` and `/v1/events`; nil answers 503.
     public var history: (any HistoryReading)?
 
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
-                history: (any HistoryReading)? = nil) {
+                deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil) {
         self.history = history
         self.healthBook = healthBook
         self.readiness = readiness
         self.metrics = metrics
         self.clock = clock
+        self.deliver = deliver
     }
 }
 
@@ -42,6 +45,10 @@ public enum APIRoutes {
             }
             return try JSONResponse.make(provider)
         }
+        router.post("/v1/reports") { request, _ in
+            let body = try await request.body.collect(upTo: ReportsEndpoint.maxBodyBytes)
+            return try JSONResponse.make(try ReportsEndpoint.accept(body, deps))
+        }
         HistoryRoutes.add(to: router, deps)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -50,7 +57,7 @@ public enum APIRoutes {
         return router
     }
 
-    private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit"]
+    private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit", "pick", "client"]
 
     private static func route(_ request: Request, _ deps: APIDependencies) throws -> Response {
         let parameters = request.uri.queryParameters
@@ -76,6 +83,18 @@ public enum APIRoutes {
         if let text = parameters.get("limit") {
             guard let value = Int(text), value > 0 else { throw APIError.badParameter("limit", "'\(text)' is not a positive whole number") }
             query.limit = value
+        }
+        switch (parameters.get("pick"), parameters.get("client")) {
+        case (nil, nil), ("best", nil):
+            break
+        case ("spread", let client?) where !client.isEmpty && client.count <= 200:
+            query.pick = .spread(client: client)
+        case ("spread", _):
+            throw APIError.badParameter("client", "pick=spread needs a client id (1 to 200 characters) to keep its order stable")
+        case (let pick?, _) where pick != "spread" && pick != "best":
+            throw APIError.badParameter("pick", "'\(pick)' is not one of best, spread")
+        default:
+            throw APIError.badParameter("client", "only meaningful with pick=spread")
         }
         if let text = parameters.get("exclude") {
             query.exclude = Set(text.split(separator: ",").map { ProviderID(String($0)) })

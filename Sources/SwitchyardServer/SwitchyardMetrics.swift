@@ -14,6 +14,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     private let transitions: [Target: [TargetState: Counter]]
     private let routeQueries: [RoutingStrategy: [RouteQueryResult: Counter]]
     private let costUSD: [Target: Counter]
+    private let reportCostUSD: [Target: Counter]
+    private let rejectedReports: [ReportRejection: Counter]
 
     /// Outcome of one route query, as a metric label.
     public enum RouteQueryResult: String, CaseIterable, Sendable {
@@ -36,7 +38,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         let state = name("target", "state", "", "1 for the state each target is in now, 0 for the others.")
         let transition = name("target", "transitions", "total", "State transitions, by target and the state entered.")
         let route = name("route", "queries", "total", "Route queries answered, by strategy and result.")
-        let cost = name("probe", "cost_usd", "total", "USD spent on probes, from the configured price and reported usage.")
+        let cost = name(nil, "cost_usd", "total", "USD spent, by target and source (probe: our probes; report: clients' real requests), from the configured price and observed usage.")
         let buckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map { .milliseconds(Int64($0 * 1000)) }
 
         var probes: [Target: [String: Counter]] = [:]
@@ -45,6 +47,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         var stateGauges: [Target: [TargetState: Gauge]] = [:]
         var transitions: [Target: [TargetState: Counter]] = [:]
         var costUSD: [Target: Counter] = [:]
+        var reportCostUSD: [Target: Counter] = [:]
         for target in targets {
             for outcome in outcomes {
                 probes[target, default: [:]][outcome] = registry.makeCounter(descriptor: probeTotal, labels: labels(target) + [("outcome", outcome)])
@@ -57,13 +60,19 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
                 stateGauges[target, default: [:]][s] = gauge
                 transitions[target, default: [:]][s] = registry.makeCounter(descriptor: transition, labels: labels(target) + [("to", s.rawValue)])
             }
-            costUSD[target] = registry.makeCounter(descriptor: cost, labels: [("provider", target.provider.rawValue), ("model", target.model.rawValue)])
+            costUSD[target] = registry.makeCounter(descriptor: cost, labels: labels(target) + [("source", "probe")])
+            reportCostUSD[target] = registry.makeCounter(descriptor: cost, labels: labels(target) + [("source", "report")])
         }
         var routeQueries: [RoutingStrategy: [RouteQueryResult: Counter]] = [:]
         for strategy in RoutingStrategy.allCases {
             for result in RouteQueryResult.allCases {
                 routeQueries[strategy, default: [:]][result] = registry.makeCounter(descriptor: route, labels: [("strategy", strategy.rawValue), ("result", result.rawValue)])
             }
+        }
+        let rejected = name("report", "rejected", "total", "Client report items refused, by reason.")
+        var rejectedReports: [ReportRejection: Counter] = [:]
+        for reason in ReportRejection.allCases {
+            rejectedReports[reason] = registry.makeCounter(descriptor: rejected, labels: [("reason", reason.rawValue)])
         }
         registry.makeGauge(descriptor: name(nil, "build", "info", "Always 1; the version label says which build is running."), labels: [("version", version)]).set(to: 1.0)
 
@@ -74,6 +83,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         self.transitions = transitions
         self.routeQueries = routeQueries
         self.costUSD = costUSD
+        self.reportCostUSD = reportCostUSD
+        self.rejectedReports = rejectedReports
     }
 
     public func record(_ observation: Observation) {
@@ -85,6 +96,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
             if let cost = observation.costUSD, cost > 0 { costUSD[target]?.increment(by: cost) }
         case .report:
             reports[target]?[observation.outcome.label]?.increment()
+            if let cost = observation.costUSD, cost > 0 { reportCostUSD[target]?.increment(by: cost) }
         }
     }
 
@@ -92,6 +104,11 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         guard let gauges = stateGauges[transition.target] else { return }
         for (state, gauge) in gauges { gauge.set(to: state == transition.to ? 1.0 : 0.0) }
         transitions[transition.target]?[transition.to]?.increment()
+    }
+
+    /// Counts one refused report item.
+    public func recordRejectedReport(_ reason: ReportRejection) {
+        rejectedReports[reason]?.increment()
     }
 
     /// Counts one answered route query.

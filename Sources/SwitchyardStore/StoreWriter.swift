@@ -27,6 +27,7 @@ public final class StoreWriter: Service, ObservationSink {
     private let onProblem: @Sendable (String?) -> Void
     private let failures: Mutex<WriteFailureLog>
     private let lastPrune = Mutex<Timestamp?>(nil)
+    private let lastAttempt = Mutex<ContinuousClock.Instant>(.now)
 
     /// `onProblem` hears the current write error when writing starts failing, and nil when it recovers.
     public init(store: SQLiteStore, settings: Settings = Settings(), clock: any WallClock = SystemWallClock(), logger: Logger,
@@ -62,14 +63,21 @@ public final class StoreWriter: Service, ObservationSink {
     /// Bytes the database and its WAL take on disk.
     public var databaseBytes: Int64 { store.fileBytes() }
 
+    /// Whether the writer keeps up: nothing is waiting, or it tried to commit within `window`
+    /// (a failing disk still counts as progress: the writer is alive and retrying).
+    public func isMakingProgress(within window: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+        queue.count == 0 || now - lastAttempt.withLock { $0 } < window
+    }
+
     public func run() async throws {
-        // Drain what is queued even after graceful shutdown begins; stop when the queue is closed and empty.
-        await withGracefulShutdownHandler {
+        // Drain what is queued even after shutdown begins; stop when the queue is closed and empty.
+        // Cancellation closes the queue too, or the writer would wait for records forever.
+        await withTaskCancellationOrGracefulShutdownHandler {
             while let batch = await queue.nextBatch(max: settings.maxBatch) {
                 await commit(batch)
                 pruneIfDue()
             }
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             self.queue.close()
         }
     }
@@ -78,6 +86,7 @@ public final class StoreWriter: Service, ObservationSink {
     private func commit(_ batch: [StoreRecord]) async {
         var backoff = 0.1
         while true {
+            lastAttempt.withLock { $0 = .now }
             do {
                 try store.write(batch)
                 let recovered = failures.withLock { $0.recover() }

@@ -17,6 +17,12 @@ public struct SystemdNotifier: Sendable {
     /// `WATCHDOG=1`: the daemon is making progress.
     public func watchdog() { send("WATCHDOG=1") }
 
+    /// The watchdog timeout systemd set for this process (`WatchdogSec=`), nil when disabled.
+    public var watchdogTimeout: Duration? {
+        let usec = switchyard_watchdog_usec()
+        return usec > 0 ? .microseconds(Int64(usec)) : nil
+    }
+
     private func send(_ state: String) {
         _ = switchyard_sd_notify(0, state)
     }

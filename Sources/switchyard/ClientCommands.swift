@@ -19,9 +19,9 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// Runs a client call, mapping its failures onto the documented exit codes.
-    func call<T>(_ body: (SwitchyardClient) throws -> T) throws -> T {
+    func call<T>(_ body: (SwitchyardClient) async throws -> T) async throws -> T {
         do {
-            return try body(SwitchyardClient(endpoint: endpoint))
+            return try await body(SwitchyardClient(endpoint: endpoint))
         } catch let error as ClientError {
             switch error {
             case .unreachable: throw Failure.exit("\(error)", code: 3)
@@ -36,7 +36,7 @@ struct ConnectionOptions: ParsableArguments {
     }
 }
 
-struct RouteCommand: ParsableCommand {
+struct RouteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "route", abstract: "Show the ranked providers for a model.")
 
     @Argument(help: "The model name clients ask for.")
@@ -45,14 +45,14 @@ struct RouteCommand: ParsableCommand {
     var strategy: RoutingStrategy?
     @OptionGroup var connection: ConnectionOptions
 
-    func run() throws {
+    func run() async throws {
         if connection.json {
             var path = "/v1/route?model=\(model.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? model)"
             if let strategy { path += "&strategy=\(strategy.rawValue)" }
-            connection.printJSON(try connection.call { try $0.connection.get(path) })
+            connection.printJSON(try await connection.call { try await $0.connection.get(path) })
             return
         }
-        let route = try connection.call { try $0.route(model: model, strategy: strategy) }
+        let route = try await connection.call { try await $0.route(model: model, strategy: strategy) }
         print("\(route.model) (\(route.strategy))\(route.panic ? "  PANIC: no healthy provider, best effort order" : "")")
         let rows = route.candidates.enumerated().map { index, c in
             ["\(index + 1)", c.provider.rawValue, c.state.rawValue, Table.ms(c.latencyP50Ms), Table.percent(c.successRate),
@@ -62,13 +62,13 @@ struct RouteCommand: ParsableCommand {
     }
 }
 
-struct Providers: ParsableCommand {
+struct Providers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show every provider's targets with state and statistics.")
 
     @OptionGroup var connection: ConnectionOptions
 
-    func run() throws {
-        let data = try connection.call { try $0.connection.get("/v1/providers") }
+    func run() async throws {
+        let data = try await connection.call { try await $0.connection.get("/v1/providers") }
         if connection.json { return connection.printJSON(data) }
         let answer = try JSONDecoder().decode(ProvidersAnswer.self, from: data)
         let rows = answer.providers.flatMap { provider in
@@ -81,19 +81,19 @@ struct Providers: ParsableCommand {
     }
 }
 
-struct Status: ParsableCommand {
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Is the daemon ready, and how are its targets?")
 
     @OptionGroup var connection: ConnectionOptions
 
-    func run() throws {
+    func run() async throws {
         let ready: Data
         do {
-            ready = try connection.call { try $0.connection.get("/readyz") }
+            ready = try await connection.call { try await $0.connection.get("/readyz") }
         } catch let exit as ExitCode where exit.rawValue == 1 {
             ready = Data("{\"ready\":false}".utf8)
         }
-        let providers = try connection.call { try $0.connection.get("/v1/providers") }
+        let providers = try await connection.call { try await $0.connection.get("/v1/providers") }
         if connection.json {
             return connection.printJSON(Data("{\"readiness\":".utf8) + ready + Data(",\"providers\":".utf8) + providers + Data("}".utf8))
         }

@@ -5,6 +5,7 @@ import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardDaemon
 import SwitchyardSimulator
+import SwitchyardSystemd
 
 /// Options shared by the commands that load a configuration.
 struct ConfigOptions: ParsableArguments {
@@ -29,6 +30,8 @@ struct Serve: AsyncParsableCommand {
     var stateDir: String?
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default from config).")
     var logLevel: String?
+    @Option(name: .long, help: ArgumentHelp("Fault injection for tests: wedge the probe scheduler after this many seconds.", visibility: .hidden))
+    var debugWedgeSchedulerAfter: Double?
 
     func run() async throws {
         let config: Configuration
@@ -37,7 +40,9 @@ struct Serve: AsyncParsableCommand {
         logger.info("starting", metadata: ["config": "\(config.source)", "version": "\(SwitchyardVersion.current)"])
         let daemon: Daemon
         do {
-            daemon = try buildServiceGroup(config: config, options: DaemonOptions(stateDirOverride: stateDir, logger: logger))
+            var options = DaemonOptions(stateDirOverride: stateDir, logger: logger)
+            options.wedgeSchedulerAfter = debugWedgeSchedulerAfter.map { .milliseconds(Int64($0 * 1000)) }
+            daemon = try buildServiceGroup(config: config, options: options)
         } catch {
             throw Failure.startup("\(error)")
         }
@@ -112,9 +117,12 @@ enum Failure {
 /// Process-wide logging setup, done once in `main`'s commands.
 enum LogSetup {
     /// Sets up stderr logging at the given level and returns the daemon's logger.
+    /// Structured journal entries when stderr is the journal (under systemd), plain text otherwise.
     static func bootstrap(level: String) -> Logger {
         let parsed = Logger.Level(rawValue: level) ?? .info
+        let journal = JournaldLogHandler.stderrIsJournal(environment: ProcessInfo.processInfo.environment)
         LoggingSystem.bootstrap { label in
+            if journal { return JournaldLogHandler(label: label, level: parsed) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = parsed
             return handler

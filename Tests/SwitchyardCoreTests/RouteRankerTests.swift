@@ -134,3 +134,57 @@ private func snapshot(_ provider: String, order: Int, price: Price? = nil, laten
         #expect(Timestamp(secondsSinceEpoch: 1_800_000_000 + 4 * 3600 + 245).timeOfDay == "12:04:05Z")
     }
 }
+
+@Suite struct StabilityAndSpreadTests {
+    let ranker = RouteRanker()
+    let now = t0 + 30
+
+    @Test func incumbentKeepsTheLeadWithinTheMargin() {
+        let a = snapshot("a", order: 0, latency: 0.100)
+        let b = snapshot("b", order: 1, latency: 0.095)  // 5% better: not enough
+        let kept = ranker.rank([a, b], query: RouteQuery(model: model), now: now, incumbent: ProviderID("a"))
+        #expect(kept.candidates.map(\.provider.rawValue) == ["a", "b"])
+        #expect(kept.candidates[0].reasons.first == "kept as top pick: b is within 10%")
+        let c = snapshot("c", order: 1, latency: 0.080)  // 20% better: takes over
+        let displaced = ranker.rank([a, c], query: RouteQuery(model: model), now: now, incumbent: ProviderID("a"))
+        #expect(displaced.candidates.map(\.provider.rawValue) == ["c", "a"])
+    }
+
+    @Test func healthBookRemembersTheIncumbentOnlyForCanonicalQueries() {
+        let descriptors = ["a", "b"].enumerated().map { index, name in
+            TargetDescriptor(target: Target(provider: ProviderID(name), model: model), upstreamModel: name, baseURL: "http://\(name)", price: nil, preferenceOrder: index)
+        }
+        let book = HealthBook(descriptors: descriptors, now: t0)
+        func feed(_ name: String, latency: Double, at second: Double) {
+            book.observe(Observation(target: Target(provider: ProviderID(name), model: model), source: .probe, startedAt: t0 + second, outcome: .ok, totalSeconds: latency))
+        }
+        func top(_ query: RouteQuery = RouteQuery(model: model)) -> String? {
+            guard case .route(let route) = book.route(query, now: t0 + 100) else { return nil }
+            return route.candidates.first?.provider.rawValue
+        }
+        feed("a", latency: 0.100, at: 1)
+        feed("b", latency: 0.200, at: 1)
+        #expect(top() == "a")
+        for second in [2.0, 3.0] {
+            feed("a", latency: 0.100, at: second)
+            feed("b", latency: 0.097, at: second)  // b's p50 becomes 0.097 s: 3% better than a
+        }
+        #expect(top() == "a")
+        #expect(top(RouteQuery(model: model, exclude: [ProviderID("a")])) == "b")
+        #expect(top() == "a")  // the filtered answer did not move the incumbent
+    }
+
+    @Test func spreadIsStablePerClientAndPeriodAndFollowsScores() {
+        let snapshots = [snapshot("a", order: 0, latency: 0.1), snapshot("b", order: 1, latency: 0.1), snapshot("c", order: 2, latency: 0.4)]
+        func order(_ client: String, at time: Timestamp) -> [String] {
+            ranker.rank(snapshots, query: RouteQuery(model: model, pick: .spread(client: client)), now: time).candidates.map(\.provider.rawValue)
+        }
+        #expect(order("client-1", at: now) == order("client-1", at: now + 1))
+        var firsts: [String: Int] = [:]
+        for index in 0..<3000 { firsts[order("client-\(index)", at: now)[0], default: 0] += 1 }
+        // Weights 10 : 10 : 2.5 → shares about 44% : 44% : 11%.
+        #expect((1150...1500).contains(firsts["a"] ?? 0))
+        #expect((1150...1500).contains(firsts["b"] ?? 0))
+        #expect((200...480).contains(firsts["c"] ?? 0))
+    }
+}

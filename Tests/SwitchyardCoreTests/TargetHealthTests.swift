@@ -91,3 +91,49 @@ private func observation(_ outcome: Outcome, at seconds: Double, retryAt: Timest
         #expect(undrain?.reason == "undrained by uid 0")
     }
 }
+
+@Suite struct FailureRatioAndSchedulingTests {
+    let policy = HealthPolicy()
+
+    @Test func aHighDecayedFailureRateEjectsWithoutConsecutiveFailures() {
+        var health = TargetHealth(since: t0)
+        var transitions: [Transition] = []
+        // Real traffic alternating ok/fail at 10 per second: never 3 failures in a row.
+        for index in 0..<40 {
+            let outcome: Outcome = index % 2 == 0 ? .ok : .failure(.serverError)
+            if let t = health.observe(observation(outcome, at: Double(index) * 0.1), policy: policy, weight: 2) { transitions.append(t) }
+            if health.state == .ejected { break }
+        }
+        #expect(health.state == .ejected)
+        #expect(transitions.last?.reason.hasPrefix("ejected for 30s after a 50% failure rate over") == true)
+    }
+
+    @Test func probesAloneDoNotReachTheRatioVolume() {
+        var health = TargetHealth(since: t0)
+        for index in 0..<100 {
+            let outcome: Outcome = index % 2 == 0 ? .ok : .failure(.timeout)
+            _ = health.observe(observation(outcome, at: Double(index) * 15), policy: policy)
+        }
+        #expect(health.state != .ejected)
+    }
+
+    @Test func nextProbeConfirmsFailuresQuicklyAndWaitsOutEjections() {
+        var health = TargetHealth(since: t0)
+        #expect(health.nextProbe(after: t0, interval: 10, policy: policy) == t0 + 10)
+        _ = health.observe(observation(.failure(.timeout), at: 1), policy: policy)
+        #expect(health.nextProbe(after: t0 + 1, interval: 10, policy: policy) == t0 + 3.5)
+        _ = health.observe(observation(.failure(.timeout), at: 3.5), policy: policy)
+        _ = health.observe(observation(.failure(.timeout), at: 6), policy: policy)
+        #expect(health.state == .ejected)
+        #expect(health.nextProbe(after: t0 + 6, interval: 10, policy: policy) == t0 + 36)
+        _ = health.observe(observation(.failure(.rateLimited), at: 40, retryAt: t0 + 100), policy: policy)
+        #expect(health.state == .ejected)  // a rate limit while ejected extends the ejection to Retry-After
+        #expect(health.ejectedUntil == t0 + 100)
+    }
+
+    @Test func rateLimitedTargetsAreProbedAtRetryAfter() {
+        var health = TargetHealth(since: t0)
+        _ = health.observe(observation(.failure(.rateLimited), at: 1, retryAt: t0 + 61), policy: policy)
+        #expect(health.nextProbe(after: t0 + 1, interval: 10, policy: policy) == t0 + 61)
+    }
+}

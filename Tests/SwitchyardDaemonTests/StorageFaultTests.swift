@@ -83,10 +83,10 @@ import Testing
 /// Routes and health answer from memory, and `/readyz` names the storage problem.
 private func assertServingFromMemory(_ daemon: Daemon, socket: String, problem: String) async throws {
     let connection = DaemonConnection(endpoint: .unixSocket(socket))
-    let route = try JSONSerialization.jsonObject(with: try await offPool { try connection.get("/v1/route?model=m") }) as? [String: Any]
+    let route = try JSONSerialization.jsonObject(with: try await connection.get("/v1/route?model=m")) as? [String: Any]
     let candidates = try #require(route?["candidates"] as? [[String: Any]])
     #expect(candidates.first?["provider"] as? String == "up")
-    let ready = try JSONSerialization.jsonObject(with: try await offPool { try connection.get("/readyz") }) as? [String: Any]
+    let ready = try JSONSerialization.jsonObject(with: try await connection.get("/readyz")) as? [String: Any]
     let reported = try #require(ready?["storage_problem"] as? String, "readyz does not show the \(problem) problem")
     #expect(reported.contains("switchyard.db"))
     #expect(ready?["ready"] as? Bool == true)

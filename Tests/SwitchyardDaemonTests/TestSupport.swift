@@ -59,13 +59,13 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 }
 
 /// Polls `condition` until it holds or `seconds` pass; the daemon under test runs on real time.
-func eventually(within seconds: Double, _ condition: () throws -> Bool) async throws -> Bool {
+func eventually(within seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
-        if (try? condition()) == true { return true }
+        if (try? await condition()) == true { return true }
         try await Task.sleep(for: .milliseconds(50))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// Resolves once with a value set from another task.

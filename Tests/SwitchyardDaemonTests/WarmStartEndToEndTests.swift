@@ -60,37 +60,36 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await second.run() }
                     let connection = DaemonConnection(endpoint: .unixSocket(socket))
-                    #expect(try await eventuallyOffPool(within: 10) { (try? connection.get("/healthz")) != nil })
-                    let ready = String(decoding: try await offPool { try connection.get("/readyz") }, as: UTF8.self)
+                    #expect(try await eventually(within: 10) { (try? await connection.get("/healthz")) != nil })
+                    let ready = String(decoding: try await connection.get("/readyz"), as: UTF8.self)
                     #expect(ready.contains(#""warm_started":true"#))
                     #expect(ready.contains(#""ready":true"#))
 
-                    let history = try JSONSerialization.jsonObject(with: try await offPool { try connection.get("/v1/history?provider=up&step=1m") }) as? [String: Any]
+                    let history = try JSONSerialization.jsonObject(with: try await connection.get("/v1/history?provider=up&step=1m")) as? [String: Any]
                     let series = try #require(history?["series"] as? [[String: Any]])
                     #expect(series.first?["model"] as? String == "m")
                     let points = try #require(series.first?["points"] as? [[String: Any]])
                     #expect(points.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } >= 3)
                     #expect((points.first?["latency_ms"] as? [String: Double])?["p99"] != nil)
                     let since = Int(Date().timeIntervalSince1970) - 600
-                    let deadHistory = String(decoding: try await offPool { try connection.get("/v1/history?provider=dead&since=\(since)") }, as: UTF8.self)
+                    let deadHistory = String(decoding: try await connection.get("/v1/history?provider=dead&since=\(since)"), as: UTF8.self)
                     #expect(deadHistory.contains(#""connect_refused":"#))
 
-                    let events = String(decoding: try await offPool { try connection.get("/v1/events?limit=50") }, as: UTF8.self)
+                    let events = String(decoding: try await connection.get("/v1/events?limit=50"), as: UTF8.self)
                     #expect(events.contains(#""to":"ejected""#))
                     #expect(events.contains("consecutive failures"))
 
                     for (query, parameter) in [("step=5m", "step"), ("since=yesterday", "since"), ("since=2000&until=1000", "since"),
                                                ("step=1m&since=0", "step"), ("color=red", "color")] {
-                        let answer = try await offPool { () -> Result<Data, ClientError> in
-                            do { return .success(try connection.get("/v1/history?\(query)")) } catch let error as ClientError { return .failure(error) }
-                        }
+                        let answer: Result<Data, ClientError>
+                        do { answer = .success(try await connection.get("/v1/history?\(query)")) } catch let error as ClientError { answer = .failure(error) }
                         guard case .failure(.daemon(let status, let code, let message)) = answer else { Issue.record("\(query): \(answer)"); continue }
                         #expect(status == 400)
                         #expect(code == "bad_parameter")
                         #expect(message.hasPrefix("\(parameter):"), "\(query): \(message)")
                     }
                     for path in ["/v1/events?limit=0", "/v1/history?provider=nobody"] {
-                        let failed = try await offPool { (try? connection.get(path)) == nil }
+                        let failed = (try? await connection.get(path)) == nil
                         #expect(failed, "\(path) was accepted")
                     }
                     await second.serviceGroup.triggerGracefulShutdown()

@@ -90,10 +90,9 @@ private func probe(_ behavior: SimulatorBehavior, _ makeTarget: @escaping @Senda
     }
 
     @Test func hangingProviderTimesOut() async throws {
-        let start = ContinuousClock.now
         let result = try await probe(SimulatorBehavior(models: ["m1"], fault: .hang)) { probeTarget(port: $0, timeout: 0.3) }
         #expect(result.outcome == .failure(.timeout))
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(result.timings.total < 1)
     }
 
     @Test func refusedConnectionIsClassified() async throws {

@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import Synchronization
+import SwitchyardClient
+import SwitchyardSystemd
+import Testing
+
+/// Plays systemd's part for `Type=notify`: a datagram socket at `NOTIFY_SOCKET` that
+/// records every message the daemon sends, with the time it arrived.
+final class NotifySocket: Sendable {
+    let path: String
+    private let fd: Int32
+    private let messages = Mutex<[(at: ContinuousClock.Instant, text: String)]>([])
+    private let stopped = Atomic<Bool>(false)
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8))
+            raw[path.utf8.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let thread = Thread { [self] in receive() }
+        thread.start()
+    }
+
+    private func receive() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !stopped.load(ordering: .relaxed) {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { continue }
+            let text = String(decoding: buffer[0..<count], as: UTF8.self)
+            messages.withLock { $0.append((ContinuousClock.now, text)) }
+        }
+        close(fd)
+    }
+
+    func stop() { stopped.store(true, ordering: .relaxed) }
+
+    var received: [(at: ContinuousClock.Instant, text: String)] { messages.withLock { $0 } }
+
+    /// Waits (bounded) for a message containing `needle`.
+    func waitFor(_ needle: String, within seconds: Double) async throws -> ContinuousClock.Instant? {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if let hit = received.first(where: { $0.text.contains(needle) }) { return hit.at }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+}
+
+private let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    .pathComponents.prefix { $0 != "switchyardPackageTests.xctest" }.joined(separator: "/").replacingOccurrences(of: "//", with: "/")
+
+/// Starts the real `switchyard serve` the way systemd would, with a notify socket.
+private func startDaemon(in directory: String, notify: NotifySocket, interval: String = "1s", providerPort: Int = 9,
+                         environment: [String: String] = [:], arguments: [String] = []) throws -> Process {
+    try """
+        listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
+        probe: { interval: \(interval), timeout: 1s, mode: liveness }
+        providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:\(providerPort)/v1", models: [{ name: m }] }]
+        """.write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: buildDirectory + "/switchyard")
+    process.arguments = ["serve", "--config", directory + "/switchyard.yaml", "--state-dir", directory] + arguments
+    process.environment = ["NOTIFY_SOCKET": notify.path, "PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    return process
+}
+
+/// Starts `switchyard-sim` serving model `m` on a free loopback port; returns the process and the port.
+private func startSimulator() throws -> (Process, Int) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: buildDirectory + "/switchyard-sim")
+    process.arguments = ["--models", "m", "--latency-ms", "1"]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line.append(chunk)
+    }
+    let text = String(decoding: line, as: UTF8.self)
+    guard let port = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+        process.terminate()
+        throw POSIXError(.EIO)
+    }
+    return (process, port)
+}
+
+/// Stops a child that is still running and reaps it.
+private func stop(_ process: Process) {
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+}
+
+private func withScratchDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let directory = "/tmp/sy-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try await body(directory)
+}
+
+@Suite struct NotifyHarnessTests {
+    @Test func readyComesAfterTheListenersAcceptAndSIGTERMStopsCleanly() async throws {
+      try await withScratchDirectory { directory in
+        let notify = try NotifySocket(path: directory + "/notify.sock")
+        defer { notify.stop() }
+        let process = try startDaemon(in: directory, notify: notify)
+        defer { stop(process) }
+
+        let ready = try await notify.waitFor("READY=1", within: 30)
+        #expect(ready != nil, "no READY=1: \(notify.received.map(\.text))")
+        // READY promises that the listeners accept: the socket answers at once.
+        let health = try await DaemonConnection(endpoint: .unixSocket(directory + "/switchyard.sock")).get("/healthz")
+        #expect(String(decoding: health, as: UTF8.self).contains("ok"))
+        #expect(try await notify.waitFor("STATUS=1 targets:", within: 10) != nil, "\(notify.received.map(\.text))")
+
+        kill(process.processIdentifier, SIGTERM)
+        let stopping = try await notify.waitFor("STOPPING=1", within: 20)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+        #expect(stopping != nil && ready != nil && stopping! > ready!)
+      }
+    }
+
+    @Test func watchdogIsFedAtHalfTheTimeoutAndStopsWhenTheSchedulerWedges() async throws {
+        try await withScratchDirectory { directory in
+            let notify = try NotifySocket(path: directory + "/notify.sock")
+            defer { notify.stop() }
+            let (simulator, port) = try startSimulator()
+            defer {
+                simulator.terminate()
+                simulator.waitUntilExit()
+            }
+            // WatchdogSec=1s; the scheduler (probing a healthy provider every 300 ms) wedges 3 s after start.
+            let process = try startDaemon(in: directory, notify: notify, interval: "300ms", providerPort: port,
+                                          environment: ["WATCHDOG_USEC": "1000000"], arguments: ["--debug-wedge-scheduler-after", "3"])
+            defer { stop(process) }
+            let ready = try #require(try await notify.waitFor("READY=1", within: 30))
+            try await Task.sleep(for: .seconds(9))
+            let pings = notify.received.filter { $0.text == "WATCHDOG=1" }.map { $0.at - ready }
+            let early = pings.filter { $0 < .seconds(2.5) }
+            #expect(early.count >= 4, "pings: \(pings)")
+            let gaps = zip(early.dropFirst(), early).map { $0 - $1 }
+            #expect(gaps.allSatisfy { $0 > .milliseconds(300) && $0 < .milliseconds(900) }, "gaps: \(gaps)")
+            // Wedged at 3 s; overdue within interval + 2 s grace; then no more pings.
+            #expect(pings.filter { $0 > .seconds(6.5) }.isEmpty, "pings: \(pings)")
+        }
+    }
+
+    @Test func journalFieldsCarryCodeLocationAndSwitchyardMetadata() {
+        let event = LogEvent(level: .warning, message: "target healthy -> ejected", metadata: ["provider": "together", "model": "llama", "event": "state_transition"],
+                             source: "SwitchyardDaemon", file: "Daemon.swift", function: "deliver(_:)", line: 42)
+        let fields = JournaldLogHandler.fields(for: event, handlerMetadata: ["request-id": "7"], label: "switchyard")
+        #expect(fields == [
+            "MESSAGE=target healthy -> ejected", "PRIORITY=4", "CODE_FILE=Daemon.swift", "CODE_LINE=42", "CODE_FUNC=deliver(_:)",
+            "SYSLOG_IDENTIFIER=switchyard", "SWITCHYARD_LOGGER=switchyard",
+            "SWITCHYARD_EVENT=state_transition", "SWITCHYARD_MODEL=llama", "SWITCHYARD_PROVIDER=together", "SWITCHYARD_REQUEST_ID=7",
+        ])
+    }
+
+    @Test func journalStreamIsRecognisedOnlyForTheRealStderr() {
+        var status = stat()
+        fstat(STDERR_FILENO, &status)
+        #expect(JournaldLogHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "\(status.st_dev):\(status.st_ino)"]))
+        #expect(!JournaldLogHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "1:2"]))
+        #expect(!JournaldLogHandler.stderrIsJournal(environment: [:]))
+    }
+}
