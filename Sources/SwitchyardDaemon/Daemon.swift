@@ -115,7 +115,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         }
     )
     let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
-                                       deliver: pipeline.deliver, history: store)
+                                       deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() })
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)

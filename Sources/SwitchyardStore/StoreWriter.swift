@@ -28,6 +28,9 @@ public final class StoreWriter: Service, ObservationSink {
     private let failures: Mutex<WriteFailureLog>
     private let lastPrune = Mutex<Timestamp?>(nil)
     private let lastAttempt = Mutex<ContinuousClock.Instant>(.now)
+    /// Records committed so far; records leave the queue in order, so once this reaches the
+    /// queue's `appended` count at some moment, everything queued before it is on disk.
+    private let committedRecords = Mutex(0)
 
     /// `onProblem` hears the current write error when writing starts failing, and nil when it recovers.
     public init(store: SQLiteStore, settings: Settings = Settings(), clock: any WallClock = SystemWallClock(), logger: Logger,
@@ -63,6 +66,18 @@ public final class StoreWriter: Service, ObservationSink {
     /// Bytes the database and its WAL take on disk.
     public var databaseBytes: Int64 { store.fileBytes() }
 
+    /// Waits until everything recorded before the call is committed (so an answer sent after
+    /// it survives `kill -9`); false when that takes longer than `timeout` (writes failing).
+    public func waitUntilStored(timeout: Duration = .seconds(2)) async -> Bool {
+        let target = queue.appended
+        let deadline = ContinuousClock.now + timeout
+        while committedRecords.withLock({ $0 }) < target {
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return true
+    }
+
     /// Whether the writer keeps up: nothing is waiting, or it tried to commit within `window`
     /// (a failing disk still counts as progress: the writer is alive and retrying).
     public func isMakingProgress(within window: Duration, now: ContinuousClock.Instant = .now) -> Bool {
@@ -89,6 +104,7 @@ public final class StoreWriter: Service, ObservationSink {
             lastAttempt.withLock { $0 = .now }
             do {
                 try store.write(batch)
+                committedRecords.withLock { $0 += batch.count }
                 let recovered = failures.withLock { $0.recover() }
                 if recovered {
                     onProblem(nil)
@@ -162,6 +178,7 @@ final class BatchQueue<Element: Sendable>: Sendable {
         var items: [Element] = []
         var waiter: CheckedContinuation<Void, Never>?
         var dropped = 0
+        var appended = 0
         var closed = false
     }
 
@@ -172,6 +189,8 @@ final class BatchQueue<Element: Sendable>: Sendable {
 
     var count: Int { state.withLock { $0.items.count } }
     var dropped: Int { state.withLock { $0.dropped } }
+    /// Elements accepted since the start (not dropped).
+    var appended: Int { state.withLock { $0.appended } }
     var isClosed: Bool { state.withLock { $0.closed } }
 
     /// Adds one element; drops it (and counts) when full or closed.
@@ -182,6 +201,7 @@ final class BatchQueue<Element: Sendable>: Sendable {
                 return nil
             }
             state.items.append(element)
+            state.appended += 1
             defer { state.waiter = nil }
             return state.waiter
         }
