@@ -44,9 +44,20 @@ import Testing
                         return (Int(try sqlite(database, "SELECT count(*) FROM observations")) ?? 0) > seen
                     }
                     #expect(serving, "round \(round): the daemon wrote nothing new")
-                    let poster = Task { await postReports(socket: "\(directory)/switchyard.sock", firstMarker: round * 100_000, acked: acked) }
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &random)))
-                    kill(daemon.processIdentifier, SIGKILL)
+                    // Odd rounds kill at a random moment; even rounds right after a report is acknowledged,
+                    // the moment a 2xx sent before the commit would be lost.
+                    let pid = daemon.processIdentifier
+                    let killOnAck = round % 2 == 0
+                    let afterAck = killOnAck ? killer(pid) : nil
+                    let poster = Task {
+                        await postReports(socket: "\(directory)/switchyard.sock", firstMarker: round * 100_000, acked: acked, afterAck: afterAck)
+                    }
+                    if killOnAck {
+                        for _ in 0..<200 where daemon.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+                    } else {
+                        try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &random)))
+                    }
+                    kill(pid, SIGKILL)
                     poster.cancel()
                     await poster.value
                     try await offPool { daemon.waitUntilExit() }
@@ -74,7 +85,7 @@ import Testing
 
 /// POSTs batches of five reports until cancelled; each report's `total_ms` is a unique
 /// marker, and the markers of reports the daemon accepted in a 2xx answer go to `acked`.
-private func postReports(socket: String, firstMarker: Int, acked: Markers) async {
+private func postReports(socket: String, firstMarker: Int, acked: Markers, afterAck: (@Sendable () -> Void)? = nil) async {
     let connection = DaemonConnection(endpoint: .unixSocket(socket), timeoutSeconds: 2)
     var marker = firstMarker
     while !Task.isCancelled {
@@ -91,7 +102,16 @@ private func postReports(socket: String, firstMarker: Int, acked: Markers) async
             return markers[index]
         }
         acked.add(accepted)
+        if !accepted.isEmpty, let afterAck {
+            afterAck()
+            return
+        }
     }
+}
+
+/// A callback that kills the process with SIGKILL.
+private func killer(_ pid: Int32) -> @Sendable () -> Void {
+    { _ = kill(pid, SIGKILL) }
 }
 
 /// The markers of reports answered 2xx, shared between the posting task and the checks.
