@@ -9,11 +9,14 @@ public enum HistoryStep: String, CaseIterable, Hashable, Sendable {
 
 /// What `GET /v1/history` asks for: one target, a provider's or a model's targets, or all.
 public struct HistoryQuery: Hashable, Sendable {
+    /// Only this provider's targets, when set.
     public var provider: ProviderID?
+    /// Only this model's targets, when set.
     public var model: ModelName?
     /// Inclusive start and exclusive end of the time range.
     public var since: Timestamp
     public var until: Timestamp
+    /// Minute or hour rollups.
     public var step: HistoryStep
 
     public init(provider: ProviderID? = nil, model: ModelName? = nil, since: Timestamp, until: Timestamp, step: HistoryStep) {
@@ -28,6 +31,7 @@ public struct HistoryQuery: Hashable, Sendable {
 /// The rollup of one target over one minute or hour, probes and reports together.
 public struct HistoryBucket: Hashable, Sendable {
     public var target: Target
+    /// The first instant of the minute or hour.
     public var start: Timestamp
     /// Observations in the bucket, of which `reports` came from clients.
     public var count: Int

@@ -4,8 +4,11 @@ import SwitchyardCore
 
 /// How long each kind of row is kept.
 public struct RetentionPolicy: Hashable, Sendable {
+    /// Raw probe and report rows.
     public var rawSeconds: Double
+    /// Per-minute rollups.
     public var minuteRollupSeconds: Double
+    /// Per-hour rollups, transitions and probe spend.
     public var hourRollupSeconds: Double
 
     /// Raw rows 7 days, minute rollups 30 days, hour rollups (and transitions, probe spend) 400 days.

@@ -7,27 +7,37 @@ import SwitchyardCore
 public struct StoreLoadGenerator: Sendable {
     /// The simulated fleet and how long it runs.
     public struct Settings: Sendable {
+        /// Simulated targets, each probed once per interval.
         public var targets = 1000
+        /// Simulated days to run.
         public var days = 400.0
         public var probeIntervalSeconds = 10.0
+        /// Observations per transaction, as the writer batches them.
         public var batchSize = 1000
         public var retention = RetentionPolicy()
         /// How often (simulated seconds) the retention pass runs, as the writer would.
         public var pruneIntervalSeconds = 3600.0
         /// How often (simulated days) the file size is sampled.
         public var sampleIntervalDays = 1.0
+        /// The simulated clock's first instant.
         public var start = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        /// The acceptance scenario: 1,000 targets every 10 s for 400 days.
         public init() {}
     }
 
     /// The file size at one simulated moment.
     public struct Sample: Sendable {
+        /// Simulated days since the start.
         public var day: Double
+        /// Database plus WAL on disk.
         public var bytes: Int64
+        /// Observations written so far.
         public var observations: Int
     }
 
+    /// The fleet being simulated.
     public let settings: Settings
+    /// A generator for the given fleet.
     public init(settings: Settings) { self.settings = settings }
 
     /// Runs the simulation into `store`; `progress` sees every sample as it is taken.

@@ -9,13 +9,17 @@ import SwitchyardCore
 public final class StoreWriter: Service, ObservationSink {
     /// What the writer needs besides the store; defaults suit the daemon.
     public struct Settings: Sendable {
+        /// Records the queue holds before new ones are dropped (and counted).
         public var capacity = 100_000
+        /// Records committed per transaction at most.
         public var maxBatch = 1000
+        /// What pruning keeps.
         public var retention = RetentionPolicy()
         /// How often expired rows are pruned (wall-clock seconds).
         public var pruneIntervalSeconds = 300.0
         /// How often a persistent write failure is logged again.
         public var failureLogIntervalSeconds = 60.0
+        /// The defaults.
         public init() {}
     }
 
