@@ -6,7 +6,7 @@ SWIFT        ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl systemd
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps release clean bench-routing bench-litellm
+.PHONY: run test build deps release clean bench-routing bench-litellm bench-store
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -41,6 +41,18 @@ bench-litellm:
 	@dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
 	[ -x .build/litellm-venv/bin/python ] || { python3 -m venv .build/litellm-venv && .build/litellm-venv/bin/pip install -q litellm; }
 	.build/litellm-venv/bin/python bench/litellm_route_decision.py
+
+## Storage benchmarks (release build): ingest rows/s through the writer, 30-day history
+## query latency, and file size of a simulated fleet. BENCH_TARGETS/BENCH_DAYS scale the
+## generator; the full acceptance run is BENCH_TARGETS=1000 BENCH_DAYS=400 (many hours).
+BENCH_TARGETS ?= 1000
+BENCH_DAYS    ?= 1
+bench-store: deps
+	$(SWIFT) build -c release --product switchyard-bench
+	@echo "machine: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	.build/release/switchyard-bench ingest --rows 1000000
+	.build/release/switchyard-bench history
+	.build/release/switchyard-bench generate --targets $(BENCH_TARGETS) --days $(BENCH_DAYS) --every 0.25
 
 clean:
 	rm -rf .build

@@ -41,6 +41,8 @@ let package = Package(
             dependencies: [
                 "SwitchyardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API, for reading history columns in place on the hot read path.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -121,6 +123,16 @@ let package = Package(
             dependencies: ["SwitchyardRoutingLab", "SwitchyardCore"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "switchyard-bench",
+            dependencies: [
+                "SwitchyardCore", "SwitchyardStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"], swiftSettings: strict),
         .testTarget(name: "SwitchyardRoutingLabTests", dependencies: ["SwitchyardRoutingLab"], swiftSettings: strict),
@@ -139,7 +151,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardDaemonTests",
-            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator"],
+            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore"],
             swiftSettings: strict
         ),
     ]

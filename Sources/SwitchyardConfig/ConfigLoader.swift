@@ -48,7 +48,7 @@ struct ConfigDecoder {
     let file: String
 
     func decode(_ root: YAMLCursor) throws -> Configuration {
-        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "providers"])
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers"])
         var listen = ListenSettings()
         if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
         let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
@@ -66,10 +66,26 @@ struct ConfigDecoder {
         guard !providers.isEmpty else { throw providersCursor.error("providers must list at least one provider") }
         var config = Configuration(
             listen: listen, stateDir: try top.optional("state_dir")?.nonEmptyString(), logLevel: logLevel,
-            probe: probeDefaults, providers: providers, source: file
+            probe: probeDefaults, providers: providers, source: file,
+            storage: try top.optional("storage").map(decodeStorage) ?? StorageSettings()
         )
         if let cursor = top.optional("routing") { config.routing = try decodeRouting(cursor) }
         return config
+    }
+
+    private func decodeStorage(_ cursor: YAMLCursor) throws -> StorageSettings {
+        let map = try cursor.mapping(allowedKeys: ["retention", "busy_timeout"])
+        var storage = StorageSettings()
+        if let c = map.optional("busy_timeout") { storage.busyTimeoutSeconds = try c.duration() }
+        guard let retention = map.optional("retention") else { return storage }
+        let keys = try retention.mapping(allowedKeys: ["raw", "minute_rollups", "hour_rollups"])
+        if let c = keys.optional("raw") { storage.rawRetentionSeconds = try c.duration() }
+        if let c = keys.optional("minute_rollups") { storage.minuteRetentionSeconds = try c.duration() }
+        if let c = keys.optional("hour_rollups") { storage.hourRetentionSeconds = try c.duration() }
+        if storage.minuteRetentionSeconds > storage.hourRetentionSeconds, let c = keys.optional("minute_rollups") ?? keys.optional("hour_rollups") {
+            throw c.error("storage.retention.minute_rollups (\(DurationText.format(storage.minuteRetentionSeconds))) is longer than hour_rollups (\(DurationText.format(storage.hourRetentionSeconds))); hours are what remains after minutes expire")
+        }
+        return storage
     }
 
     private func decodeListen(_ cursor: YAMLCursor) throws -> ListenSettings {

@@ -15,6 +15,12 @@ public enum ConfigRenderer {
         }
         if let stateDir = config.stateDir { lines.append("state_dir: \(quoted(stateDir))") }
         lines.append("log_level: \(config.logLevel.rawValue)")
+        let storage = config.storage
+        lines += [
+            "storage:",
+            "  retention: { raw: \(DurationText.format(storage.rawRetentionSeconds)), minute_rollups: \(DurationText.format(storage.minuteRetentionSeconds)), hour_rollups: \(DurationText.format(storage.hourRetentionSeconds)) }",
+            "  busy_timeout: \(DurationText.format(storage.busyTimeoutSeconds))",
+        ]
         lines.append("probe:")
         lines += probeLines(config.probe, indent: "  ")
         lines += routingLines(config.routing)

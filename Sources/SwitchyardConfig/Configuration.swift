@@ -13,9 +13,13 @@ public struct Configuration: Hashable, Sendable {
     public var routing = RoutingSettings()
     /// Where this configuration came from (a path, or `<embedded default>`).
     public var source: String
+    /// Retention and database settings.
+    public var storage: StorageSettings
 
     public init(listen: ListenSettings = ListenSettings(), stateDir: String? = nil, logLevel: LogLevel = .info,
-                probe: ProbeSettings = ProbeSettings(), providers: [ProviderSettings], source: String) {
+                probe: ProbeSettings = ProbeSettings(), providers: [ProviderSettings], source: String,
+                storage: StorageSettings = StorageSettings()) {
+        self.storage = storage
         self.listen = listen
         self.stateDir = stateDir
         self.logLevel = logLevel
@@ -183,4 +187,18 @@ public struct Budget: Hashable, Sendable {
     public var probeUSDPerDay: Double?
 
     public init(probeUSDPerDay: Double? = nil) { self.probeUSDPerDay = probeUSDPerDay }
+}
+
+/// The `storage:` section: how long history is kept and how long to wait for a locked database.
+public struct StorageSettings: Hashable, Sendable {
+    /// Raw probe and report rows.
+    public var rawRetentionSeconds: Double = 7 * 86_400
+    /// Per-minute rollups.
+    public var minuteRetentionSeconds: Double = 30 * 86_400
+    /// Per-hour rollups, state transitions and probe spend.
+    public var hourRetentionSeconds: Double = 400 * 86_400
+    /// How long a write waits for another process holding the database lock.
+    public var busyTimeoutSeconds: Double = 5
+
+    public init() {}
 }

@@ -119,7 +119,7 @@ struct YAMLMapping {
     }
 }
 
-/// Parses durations written as one or more `<number><unit>` parts: ms, s, m, h.
+/// Parses durations written as one or more `<number><unit>` parts: ms, s, m, h, d.
 enum DurationText {
     static func parse(_ text: String) -> Double? {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
@@ -136,6 +136,7 @@ enum DurationText {
             case "s": total += value
             case "m": total += value * 60
             case "h": total += value * 3600
+            case "d": total += value * 86_400
             default: return nil
             }
         }
@@ -144,6 +145,7 @@ enum DurationText {
 
     /// The shortest exact text for a duration: `15s`, `250ms`, `2m`.
     static func format(_ seconds: Double) -> String {
+        if seconds >= 86_400, seconds.truncatingRemainder(dividingBy: 86_400) == 0 { return "\(Int(seconds / 86_400))d" }
         if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600))h" }
         if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
         if seconds.truncatingRemainder(dividingBy: 1) == 0 { return "\(Int(seconds))s" }

@@ -86,6 +86,36 @@ public final class HealthBook: Sendable {
         }
     }
 
+    /// Rebuilds health and statistics from stored history before the first probe: replays
+    /// the observations oldest first through the same state machine (their transitions were
+    /// recorded already and are discarded), then re-applies admin drains. Returns the
+    /// configured targets that had any history.
+    @discardableResult
+    public func warmStart(_ warm: WarmStart) -> Set<Target> {
+        let halfLife = ranker.policy.successHalfLifeSeconds
+        let reportWeight = ranker.policy.reportWeight
+        let policy = healthPolicy
+        let ordered = warm.observations.sorted { $0.finishedAt < $1.finishedAt }
+        return state.withLock { state -> Set<Target> in
+            var restored: Set<Target> = []
+            for observation in ordered {
+                let weight = observation.source == .report ? reportWeight : 1
+                let replayed: Void? = state.update(observation.target) { snapshot in
+                    snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
+                    _ = snapshot.health.observe(observation, policy: policy, weight: weight)
+                }
+                if replayed != nil { restored.insert(observation.target) }
+            }
+            for (target, at) in warm.drained {
+                let drained: Void? = state.update(target) { snapshot in
+                    _ = snapshot.health.drain(target: target, at: at, by: "an admin before the restart")
+                }
+                if drained != nil { restored.insert(target) }
+            }
+            return restored
+        }
+    }
+
     /// The configuration of a target, or nil when it is not configured.
     public func descriptor(of target: Target) -> TargetDescriptor? {
         state.withLock { $0.snapshot(of: target)?.descriptor }

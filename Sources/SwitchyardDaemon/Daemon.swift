@@ -74,13 +74,18 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         throw StartupError(description: "cannot create the state directory \(paths.stateDirectory): \(error.localizedDescription)")
     }
     let store: SQLiteStore
-    do { store = try SQLiteStore(path: paths.databasePath) } catch { throw StartupError(description: "\(error)") }
+    do {
+        store = try SQLiteStore(path: paths.databasePath, busyTimeoutSeconds: config.storage.busyTimeoutSeconds)
+    } catch {
+        throw StartupError(description: "\(error)")
+    }
 
     let readiness = Readiness()
     let healthBook = HealthBook(descriptors: config.targetDescriptors, healthPolicy: config.routing.health,
                                 scoring: config.routing.scoring, now: clock.now())
+    try StorageWiring.warmStart(healthBook, from: store, readiness: readiness, now: clock.now(), logger: logger)
     let metrics = SwitchyardMetrics(targets: config.targetDescriptors.map(\.target), version: SwitchyardVersion.current)
-    let writer = StoreWriter(store: store, logger: logger)
+    let writer = StorageWiring.writer(store: store, config: config, readiness: readiness, clock: clock, logger: logger)
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
     let engine = CurlEngine()
     let scheduler = ProbeScheduler(targets: probeTargets, dependencies: .init(
@@ -110,7 +115,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             bound.arrived()
         }
     )
-    let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock, deliver: pipeline.deliver)
+    let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
+                                       deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() })
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)

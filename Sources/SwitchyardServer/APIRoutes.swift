@@ -10,9 +10,17 @@ public struct APIDependencies: Sendable {
     public var clock: any WallClock
     /// Where accepted client reports go: the same pipeline as probes (health, store, metrics).
     public var deliver: @Sendable (Observation) -> Void
+    /// Stored rollups and transitions for `/v1/history` and `/v1/events`; nil answers 503.
+    public var history: (any HistoryReading)?
+    /// Waits until what was delivered is committed, so a 2xx for reports means stored
+    /// (false when storage is failing: the reports still count, from memory).
+    public var stored: @Sendable () async -> Bool
 
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
-                deliver: @escaping @Sendable (Observation) -> Void) {
+                deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil,
+                stored: @escaping @Sendable () async -> Bool = { true }) {
+        self.history = history
+        self.stored = stored
         self.healthBook = healthBook
         self.readiness = readiness
         self.metrics = metrics
@@ -44,8 +52,11 @@ public enum APIRoutes {
         }
         router.post("/v1/reports") { request, _ in
             let body = try await request.body.collect(upTo: ReportsEndpoint.maxBodyBytes)
-            return try JSONResponse.make(try ReportsEndpoint.accept(body, deps))
+            let answer = try ReportsEndpoint.accept(body, deps)
+            if answer.accepted > 0 { _ = await deps.stored() }
+            return try JSONResponse.make(answer)
         }
+        HistoryRoutes.add(to: router, deps)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))

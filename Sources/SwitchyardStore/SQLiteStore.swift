@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import SwitchyardCore
 
 /// Why the state database could not be opened or written; names the file and what to do.
@@ -12,22 +13,35 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 public final class SQLiteStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// Row ids of targets already in the table (rows are never deleted): saves two
+    /// statements per target per batch. Only ids from committed transactions get here.
+    private let knownTargetIDs = Mutex<[Target: Int64]>([:])
 
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens (creating if needed) and migrates the database at `path`. Refuses, without
+    /// modifying it, a file that is not SQLite, is corrupt, or was written by a newer schema.
     public init(path: String, busyTimeoutSeconds: Double = 5) throws {
         self.path = path
         var configuration = GRDB.Configuration()
         // Wait for another writer (another process, a backup) instead of failing at once.
         configuration.busyMode = .timeout(busyTimeoutSeconds)
         configuration.prepareDatabase { db in
-            // WAL + NORMAL: a committed transaction survives a process crash (kill -9);
-            // only an OS crash can lose the last few, and the file never corrupts.
+            // WAL (set by DatabasePool) + NORMAL: a committed transaction survives a process
+            // crash (kill -9); only an OS crash can lose the last few, and the file never corrupts.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // The schema declares its references; let SQLite enforce them.
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // After a checkpoint resets the WAL, truncate it to this size, so one burst of
+            // writes (pruning, a VACUUM) does not leave a large -wal file behind for good.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            // 16 MiB of page cache instead of the 2 MiB default: rollup upserts and the
+            // per-target index touch pages all over a large file, and re-reading them is the cost.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
+            for function in RollupCoding.functions { db.add(function: function) }
         }
         do {
+            if FileManager.default.fileExists(atPath: path) { try Self.preflight(path: path) }
             pool = try DatabasePool(path: path, configuration: configuration)
-            try SchemaMigrations.migrator.migrate(pool)
+            try Self.prepareSchema(pool, path: path)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
             throw StoreError(description: "\(path) is not a usable SQLite database (\(error.resultCode)): move it aside or restore it from a backup, then start again; it was not modified")
         } catch let error as StoreError {
@@ -37,14 +51,58 @@ public final class SQLiteStore: Sendable {
         }
     }
 
+    /// Checks an existing file through a read-only connection, before anything (even the
+    /// switch to WAL) can modify it: it must be an intact SQLite file of a schema we know.
+    private static func preflight(path: String) throws {
+        var readOnly = GRDB.Configuration()
+        readOnly.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: readOnly)
+        defer { try? queue.close() }
+        try queue.read { db in
+            // A structural check: a truncated or overwritten file is caught here.
+            let problem = try String.fetchOne(db, sql: "PRAGMA quick_check(1)") ?? "no answer"
+            guard problem == "ok" else {
+                throw StoreError(description: "\(path) is corrupt (\(problem)): move it aside or restore it from a backup, then start again; it was not modified")
+            }
+            let migrator = SchemaMigrations.migrator
+            let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
+            guard unknown.isEmpty else {
+                throw StoreError(description: "\(path) was written by a newer Switchyard (schema migrations \(unknown.joined(separator: ", ")) are unknown to this version, which knows up to \(migrator.migrations.last!)); run that newer version, or move the file aside to start with an empty database; it was not modified")
+            }
+        }
+    }
+
+    /// Makes a new file incrementally vacuumable, then applies the migrations.
+    private static func prepareSchema(_ pool: DatabasePool, path: String) throws {
+        let migrator = SchemaMigrations.migrator
+        try pool.writeWithoutTransaction { db in
+            if try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") == 0 {
+                // Must be chosen before the first table exists: freed pages can then be handed
+                // back to the file system with `PRAGMA incremental_vacuum` after pruning.
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+            }
+        }
+        try migrator.migrate(pool)
+        try pool.writeWithoutTransaction { db in
+            if try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 {
+                // A file created before auto_vacuum was set (schema v1): switching needs one full VACUUM.
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "VACUUM")
+            }
+        }
+    }
+
     /// Writes a batch in one transaction: all of it is committed, or none.
     public func write(_ records: [StoreRecord]) throws {
-        try pool.write { db in
-            var targetIDs: [Target: Int64] = [:]
+        let known = knownTargetIDs.withLock { $0 }
+        let learned = try pool.write { db -> [Target: Int64] in
+            var targetIDs = known
+            var rollups = RollupBatch()
             for record in records {
                 switch record {
                 case .observation(let o):
                     let id = try targetID(o.target, db: db, cache: &targetIDs)
+                    rollups.add(RollupSample(targetID: id, observation: o))
                     try db.cachedStatement(sql: """
                         INSERT INTO observations (target_id, source, started_at, outcome, http_status, total_ms, ttft_ms,
                                                   tokens_in, tokens_out, cost_usd, retry_at, message)
@@ -60,10 +118,13 @@ public final class SQLiteStore: Sendable {
                         .execute(arguments: [id, t.at.secondsSinceEpoch, t.from.rawValue, t.to.rawValue, t.reason])
                 }
             }
+            try rollups.write(db)
+            return targetIDs
         }
+        if learned.count > known.count { knownTargetIDs.withLock { $0.merge(learned) { old, _ in old } } }
     }
 
-    private func targetID(_ target: Target, db: Database, cache: inout [Target: Int64]) throws -> Int64 {
+    func targetID(_ target: Target, db: Database, cache: inout [Target: Int64]) throws -> Int64 {
         if let id = cache[target] { return id }
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)")
             .execute(arguments: [target.provider.rawValue, target.model.rawValue])
@@ -71,48 +132,6 @@ public final class SQLiteStore: Sendable {
                                     arguments: [target.provider.rawValue, target.model.rawValue])!
         cache[target] = id
         return id
-    }
-
-    /// The stored observations of one target, oldest first.
-    public func observations(of target: Target, limit: Int = 1000) throws -> [Observation] {
-        try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT o.* FROM observations o JOIN targets t ON t.id = o.target_id
-                WHERE t.provider = ? AND t.model = ? ORDER BY o.started_at, o.id LIMIT ?
-                """, arguments: [target.provider.rawValue, target.model.rawValue, limit])
-            return rows.map { row in
-                Observation(
-                    target: target, source: ObservationSource(rawValue: row["source"]) ?? .probe,
-                    startedAt: Timestamp(secondsSinceEpoch: row["started_at"]),
-                    outcome: Outcome(label: row["outcome"]) ?? .failure(.badResponse),
-                    httpStatus: row["http_status"], totalSeconds: (row["total_ms"] as Double) / 1000,
-                    ttftSeconds: (row["ttft_ms"] as Double?).map { $0 / 1000 },
-                    tokensIn: row["tokens_in"], tokensOut: row["tokens_out"], costUSD: row["cost_usd"],
-                    retryAt: (row["retry_at"] as Double?).map { Timestamp(secondsSinceEpoch: $0) }, message: row["message"]
-                )
-            }
-        }
-    }
-
-    /// The stored transitions, oldest first.
-    public func transitions(limit: Int = 1000) throws -> [Transition] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT t.provider, t.model, x.at, x.from_state, x.to_state, x.reason
-                FROM transitions x JOIN targets t ON t.id = x.target_id ORDER BY x.at, x.id LIMIT ?
-                """, arguments: [limit]).map { row in
-                Transition(
-                    target: Target(provider: ProviderID(row["provider"] as String), model: ModelName(row["model"] as String)),
-                    from: TargetState(rawValue: row["from_state"]) ?? .unknown, to: TargetState(rawValue: row["to_state"]) ?? .unknown,
-                    at: Timestamp(secondsSinceEpoch: row["at"]), reason: row["reason"]
-                )
-            }
-        }
-    }
-
-    /// `PRAGMA integrity_check`: "ok" for a healthy file.
-    public func integrityCheck() throws -> String {
-        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 }
 

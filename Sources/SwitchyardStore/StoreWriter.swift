@@ -7,18 +7,53 @@ import SwitchyardCore
 /// commits them in batches, off the probing and serving paths. When the queue is full,
 /// new records are dropped and counted rather than blocking a probe or a request.
 public final class StoreWriter: Service, ObservationSink {
+    /// What the writer needs besides the store; defaults suit the daemon.
+    public struct Settings: Sendable {
+        /// Records the queue holds before new ones are dropped (and counted).
+        public var capacity = 100_000
+        /// Records committed per transaction at most.
+        public var maxBatch = 1000
+        /// What pruning keeps.
+        public var retention = RetentionPolicy()
+        /// How often expired rows are pruned (wall-clock seconds).
+        public var pruneIntervalSeconds = 300.0
+        /// How often a persistent write failure is logged again.
+        public var failureLogIntervalSeconds = 60.0
+        /// The defaults.
+        public init() {}
+    }
+
     private let store: SQLiteStore
     private let queue: BatchQueue<StoreRecord>
     private let logger: Logger
-    private let maxBatch: Int
-    private let failures = Mutex(WriteFailureLog())
+    private let settings: Settings
+    private let clock: any WallClock
+    private let onProblem: @Sendable (String?) -> Void
+    private let failures: Mutex<WriteFailureLog>
+    private let lastPrune = Mutex<Timestamp?>(nil)
     private let lastAttempt = Mutex<ContinuousClock.Instant>(.now)
+    /// Records committed so far; records leave the queue in order, so once this reaches the
+    /// queue's `appended` count at some moment, everything queued before it is on disk.
+    private let committedRecords = Mutex(0)
 
-    public init(store: SQLiteStore, capacity: Int = 100_000, maxBatch: Int = 1000, logger: Logger) {
+    /// `onProblem` hears the current write error when writing starts failing, and nil when it recovers.
+    public init(store: SQLiteStore, settings: Settings = Settings(), clock: any WallClock = SystemWallClock(), logger: Logger,
+                onProblem: @escaping @Sendable (String?) -> Void = { _ in }) {
         self.store = store
-        self.queue = BatchQueue(capacity: capacity)
-        self.maxBatch = maxBatch
+        self.queue = BatchQueue(capacity: settings.capacity)
+        self.settings = settings
+        self.clock = clock
         self.logger = logger
+        self.onProblem = onProblem
+        self.failures = Mutex(WriteFailureLog(intervalSeconds: settings.failureLogIntervalSeconds))
+    }
+
+    /// The daemon's defaults with a different queue size or batch size.
+    public convenience init(store: SQLiteStore, capacity: Int = 100_000, maxBatch: Int = 1000, logger: Logger) {
+        var settings = Settings()
+        settings.capacity = capacity
+        settings.maxBatch = maxBatch
+        self.init(store: store, settings: settings, logger: logger)
     }
 
     public func record(_ observation: Observation) { queue.append(.observation(observation)) }
@@ -30,6 +65,22 @@ public final class StoreWriter: Service, ObservationSink {
     public var droppedRecords: Int { queue.dropped }
     /// Batches that failed to commit (and were retried).
     public var writeErrors: Int { failures.withLock { $0.count } }
+    /// The last write error while writing is failing now; nil when writes succeed.
+    public var currentProblem: String? { failures.withLock { $0.failing ? $0.lastError : nil } }
+    /// Bytes the database and its WAL take on disk.
+    public var databaseBytes: Int64 { store.fileBytes() }
+
+    /// Waits until everything recorded before the call is committed (so an answer sent after
+    /// it survives `kill -9`); false when that takes longer than `timeout` (writes failing).
+    public func waitUntilStored(timeout: Duration = .seconds(2)) async -> Bool {
+        let target = queue.appended
+        let deadline = ContinuousClock.now + timeout
+        while committedRecords.withLock({ $0 }) < target {
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return true
+    }
 
     /// Whether the writer keeps up: nothing is waiting, or it tried to commit within `window`
     /// (a failing disk still counts as progress: the writer is alive and retrying).
@@ -41,8 +92,9 @@ public final class StoreWriter: Service, ObservationSink {
         // Drain what is queued even after shutdown begins; stop when the queue is closed and empty.
         // Cancellation closes the queue too, or the writer would wait for records forever.
         await withTaskCancellationOrGracefulShutdownHandler {
-            while let batch = await queue.nextBatch(max: maxBatch) {
+            while let batch = await queue.nextBatch(max: settings.maxBatch) {
                 await commit(batch)
+                pruneIfDue()
             }
         } onCancelOrGracefulShutdown: {
             self.queue.close()
@@ -56,13 +108,19 @@ public final class StoreWriter: Service, ObservationSink {
             lastAttempt.withLock { $0 = .now }
             do {
                 try store.write(batch)
+                committedRecords.withLock { $0 += batch.count }
                 let recovered = failures.withLock { $0.recover() }
-                if recovered { logger.notice("state database writable again", metadata: ["path": "\(store.path)"]) }
+                if recovered {
+                    onProblem(nil)
+                    logger.notice("state database writable again", metadata: ["path": "\(store.path)"])
+                }
                 return
             } catch {
-                let shouldLog = failures.withLock { $0.fail(now: ContinuousClock.now) }
+                let description = "\(error)"
+                let (shouldLog, started) = failures.withLock { $0.fail(now: clock.now(), error: description) }
+                if started { onProblem("cannot write \(store.path): \(description)") }
                 if shouldLog {
-                    logger.error("cannot write the state database; routing continues from memory", metadata: ["path": "\(store.path)", "error": "\(error)"])
+                    logger.error("cannot write the state database; routing continues from memory", metadata: ["path": "\(store.path)", "error": "\(description)"])
                 }
                 if queue.isClosed { return }
                 try? await Task.sleep(for: .seconds(backoff))
@@ -70,27 +128,50 @@ public final class StoreWriter: Service, ObservationSink {
             }
         }
     }
+
+    /// Prunes expired rows when the interval has passed; a turn that runs out of budget is
+    /// continued after the next batch instead of waiting a whole interval.
+    private func pruneIfDue() {
+        let now = clock.now()
+        let due = lastPrune.withLock { last in last.map { now - $0 >= settings.pruneIntervalSeconds } ?? true }
+        guard due else { return }
+        do {
+            let report = try store.prune(now: now, retention: settings.retention)
+            lastPrune.withLock { $0 = report.finished ? now : nil }
+            if report.deletedRows > 0 || report.vacuumedPages > 0 {
+                logger.debug("pruned expired rows", metadata: ["rows": "\(report.deletedRows)", "vacuumed_pages": "\(report.vacuumedPages)"])
+            }
+        } catch {
+            lastPrune.withLock { $0 = now }
+            logger.warning("cannot prune the state database; will retry", metadata: ["path": "\(store.path)", "error": "\(error)"])
+        }
+    }
 }
 
-/// Logs a persistent write failure once per interval, not once per batch.
+/// Logs a persistent write failure once per interval, not once per batch. Time is a parameter.
 struct WriteFailureLog {
     var count = 0
     var failing = false
-    var lastLogged: ContinuousClock.Instant?
-    let interval = Duration.seconds(60)
+    var lastError: String?
+    var lastLogged: Timestamp?
+    let intervalSeconds: Double
 
-    mutating func fail(now: ContinuousClock.Instant) -> Bool {
+    /// Counts a failure; returns whether to log it and whether it starts a failing period.
+    mutating func fail(now: Timestamp, error: String) -> (log: Bool, started: Bool) {
         count += 1
+        let started = !failing
         failing = true
-        guard let lastLogged, now - lastLogged < interval else {
+        lastError = error
+        guard let lastLogged, now - lastLogged < intervalSeconds else {
             self.lastLogged = now
-            return true
+            return (true, started)
         }
-        return false
+        return (false, started)
     }
 
+    /// Ends a failing period; returns whether one was in progress.
     mutating func recover() -> Bool {
-        defer { failing = false; lastLogged = nil }
+        defer { failing = false; lastLogged = nil; lastError = nil }
         return failing
     }
 }
@@ -101,6 +182,7 @@ final class BatchQueue<Element: Sendable>: Sendable {
         var items: [Element] = []
         var waiter: CheckedContinuation<Void, Never>?
         var dropped = 0
+        var appended = 0
         var closed = false
     }
 
@@ -111,6 +193,8 @@ final class BatchQueue<Element: Sendable>: Sendable {
 
     var count: Int { state.withLock { $0.items.count } }
     var dropped: Int { state.withLock { $0.dropped } }
+    /// Elements accepted since the start (not dropped).
+    var appended: Int { state.withLock { $0.appended } }
     var isClosed: Bool { state.withLock { $0.closed } }
 
     /// Adds one element; drops it (and counts) when full or closed.
@@ -121,6 +205,7 @@ final class BatchQueue<Element: Sendable>: Sendable {
                 return nil
             }
             state.items.append(element)
+            state.appended += 1
             defer { state.waiter = nil }
             return state.waiter
         }

@@ -49,12 +49,29 @@ private func fixture(_ name: String) throws -> String {
         ("invalid-price", 5, 30, "providers[0].price.input_per_mtok must not be negative"),
         ("invalid-timeouts", 2, 3, "probe.connect_timeout (10s) is longer than timeout (2s)"),
         ("invalid-routing", 2, 21, "routing.stability_margin: '150%' is not a share between 0 and 1 (e.g. 10% or 0.1)"),
+        ("invalid-retention", 2, 41, "storage.retention.minute_rollups: '30 days' is not a duration (use e.g. 500ms, 15s, 2m, 1h)"),
+        ("invalid-retention-order", 3, 21, "storage.retention.minute_rollups (60d) is longer than hour_rollups (30d); hours are what remains after minutes expire"),
         ("invalid-two-keys", 6, 5, "provider 'p': set only one of api_key_env, api_key_file, api_key_credential"),
     ])
     func invalidConfigIsPinnedToItsPlace(name: String, line: Int, column: Int, message: String) throws {
         let path = try fixture(name)
         let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(path: path) }
         #expect(error.description == "\(path):\(line):\(column): \(message)")
+    }
+
+    @Test func storageRetentionDefaultsAndOverrides() throws {
+        let defaults = try ConfigLoader.load(path: try fixture("valid")).storage
+        #expect(defaults == StorageSettings())
+        #expect(defaults.rawRetentionSeconds == 7 * 86_400)
+        let yaml = """
+            storage: { retention: { raw: 2d, minute_rollups: 10d, hour_rollups: 90d }, busy_timeout: 250ms }
+            providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:8000/v1", models: [{ name: m }] }]
+            """
+        let storage = try ConfigLoader.parse(yaml: yaml, file: "s.yaml").storage
+        #expect(storage.rawRetentionSeconds == 2 * 86_400)
+        #expect(storage.minuteRetentionSeconds == 10 * 86_400)
+        #expect(storage.hourRetentionSeconds == 90 * 86_400)
+        #expect(storage.busyTimeoutSeconds == 0.25)
     }
 
     @Test func inlineKeyErrorNeverEchoesTheKey() throws {

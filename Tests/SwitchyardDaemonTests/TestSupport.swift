@@ -8,6 +8,9 @@ final class LogCapture: Sendable {
 
     var text: String { lines.withLock { $0.joined(separator: "\n") } }
 
+    /// The captured lines that contain `fragment`.
+    func lines(containing fragment: String) -> [String] { lines.withLock { $0.filter { $0.contains(fragment) } } }
+
     func logger(label: String = "switchyard") -> Logger {
         var logger = Logger(label: label) { label in CapturingHandler(capture: self, label: label) }
         logger.logLevel = .trace
@@ -88,4 +91,23 @@ final class Rendezvous<Value: Sendable>: Sendable {
             if let ready { continuation.resume(returning: ready) }
         }
     }
+}
+
+/// Runs blocking work (a child process, a blocking HTTP call, a synchronous SQLite scan) on its
+/// own thread, so it never holds one of the few cooperative threads that the in-process
+/// simulators and daemons need to answer.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// `eventually`, with each check run off the cooperative pool.
+func eventuallyOffPool(within seconds: Double, _ condition: @escaping @Sendable () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if (try? await offPool(condition)) == true { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return try await offPool(condition)
 }

@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+import SwitchyardCore
+
+/// `GET /v1/history` (rollups) and `GET /v1/events` (transitions), read from the store
+/// through Core's `HistoryReading`.
+enum HistoryRoutes {
+    /// The most buckets one history answer may hold (30 days of minutes for one target fit).
+    static let maxBuckets = 50_000
+
+    static func add(to router: Router<BasicRequestContext>, _ deps: APIDependencies) {
+        router.get("/v1/history") { request, _ in try history(request, deps) }
+        router.get("/v1/events") { request, _ in try events(request, deps) }
+    }
+
+    private static func reader(_ deps: APIDependencies) throws -> any HistoryReading {
+        guard let reader = deps.history else {
+            throw APIError(.serviceUnavailable, code: "history_unavailable", message: "this daemon keeps no history store")
+        }
+        return reader
+    }
+
+    private static func history(_ request: Request, _ deps: APIDependencies) throws -> Response {
+        let parameters = try QueryParameters(request, known: ["provider", "model", "since", "until", "step"])
+        let now = deps.clock.now()
+        let until = try parameters.timestamp("until") ?? now
+        let since = try parameters.timestamp("since") ?? (until + -86_400)
+        guard since < until else { throw APIError.badParameter("since", "must be before until (\(until.rfc3339))") }
+        let span = until - since
+        let step: HistoryStep
+        switch parameters.text("step") ?? "auto" {
+        case "auto": step = span <= 86_400 ? .minute : .hour
+        case let text:
+            guard let parsed = HistoryStep(rawValue: text) else { throw APIError.badParameter("step", "'\(text)' is not one of 1m, 1h, auto") }
+            step = parsed
+        }
+        guard span / step.seconds <= Double(maxBuckets) else {
+            throw APIError.badParameter("step", "\(Int(span / step.seconds)) buckets of \(step.rawValue) exceed \(maxBuckets); use step=1h or a shorter range")
+        }
+        let provider = parameters.text("provider").map { ProviderID($0) }
+        let model = parameters.text("model").map { ModelName($0) }
+        let configured = deps.healthBook.snapshots().map(\.descriptor.target)
+        if let provider, !configured.contains(where: { $0.provider == provider }) {
+            throw APIError.notFound("unknown_provider", "no provider named '\(provider)'")
+        }
+        if let model, !configured.contains(where: { $0.model == model }) {
+            throw APIError.notFound("unknown_model", "no model named '\(model)'")
+        }
+        let buckets = try reader(deps).history(HistoryQuery(provider: provider, model: model, since: since, until: until, step: step))
+        return try JSONResponse.make(HistoryBody(since: since, until: until, step: step, buckets: buckets))
+    }
+
+    private static func events(_ request: Request, _ deps: APIDependencies) throws -> Response {
+        let parameters = try QueryParameters(request, known: ["since", "limit"])
+        var limit = 100
+        if let text = parameters.text("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badParameter("limit", "'\(text)' is not a whole number from 1 to 1000") }
+            limit = value
+        }
+        let transitions = try reader(deps).events(since: try parameters.timestamp("since"), limit: limit)
+        return try JSONResponse.make(EventsBody(events: transitions.map(EventBody.init)))
+    }
+}
+
+/// Query parameters checked against the known names; values parsed with errors naming the parameter.
+struct QueryParameters {
+    private let values: [String: String]
+
+    init(_ request: Request, known: Set<String>) throws {
+        var values: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            let name = String(key)
+            guard known.contains(name) else {
+                throw APIError.badParameter(name, "unknown parameter; known: \(known.sorted().joined(separator: ", "))")
+            }
+            values[name] = String(value)
+        }
+        self.values = values
+    }
+
+    /// The value, nil when absent or empty.
+    func text(_ name: String) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// A time as Unix seconds or RFC 3339.
+    func timestamp(_ name: String) throws -> Timestamp? {
+        guard let text = text(name) else { return nil }
+        if let seconds = Double(text), seconds.isFinite { return Timestamp(secondsSinceEpoch: seconds) }
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) { return Timestamp(secondsSinceEpoch: date.timeIntervalSince1970) }
+        }
+        throw APIError.badParameter(name, "'\(text)' is not Unix seconds or an RFC 3339 time such as 2026-11-29T08:00:00Z")
+    }
+}

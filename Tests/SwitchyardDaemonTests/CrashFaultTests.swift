@@ -1,0 +1,141 @@
+import Foundation
+import Synchronization
+import SwitchyardClient
+import SwitchyardSimulator
+import Testing
+
+/// `kill -9` of the real daemon binary at random moments while it writes probe results and
+/// clients POST reports: after every kill the file is intact, nothing committed before is
+/// gone, every report answered 2xx is stored, and raw rows and rollups agree (they are
+/// committed in the same transactions).
+@Suite struct CrashFaultTests {
+    @Test func killNineAtRandomMomentsLosesNothingCommitted() async throws {
+        let binary = packageRoot() + "/.build/debug/switchyard"
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the daemon first: swift build (\(binary))")
+        let fleet = SimulatorFleet([
+            ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m"], latencyMs: 2)),
+            ProviderSimulator(name: "b", behavior: SimulatorBehavior(models: ["m"], latencyMs: 4, errorRate: 0.2)),
+        ])
+        try await withTemporaryDirectory { directory in
+            try await fleet.withRunning { ports in
+                let configPath = "\(directory)/switchyard.yaml"
+                try """
+                    listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
+                    probe: { interval: 20ms, timeout: 1s, connect_timeout: 500ms }
+                    providers:
+                      - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", models: [{ name: m }, { name: m2, upstream: m }] }
+                      - { name: b, kind: openai, base_url: "http://127.0.0.1:\(ports["b"]!)/v1", models: [{ name: m }, { name: m2, upstream: m }] }
+                      - { name: dead, kind: openai, base_url: "http://127.0.0.1:\(unusedLoopbackPort())/v1", models: [{ name: m }] }
+                    """.write(toFile: configPath, atomically: true, encoding: .utf8)
+                let database = "\(directory)/switchyard.db"
+                var committed = (count: 0, maxID: 0)
+                let acked = Markers()
+                var random = SystemRandomNumberGenerator()
+                for round in 1...20 {
+                    let daemon = Process()
+                    daemon.executableURL = URL(fileURLWithPath: binary)
+                    daemon.arguments = ["serve", "--config", configPath, "--state-dir", directory, "--log-level", "error"]
+                    daemon.standardOutput = FileHandle.nullDevice
+                    daemon.standardError = FileHandle.nullDevice
+                    try daemon.run()
+                    let seen = committed.count
+                    let serving = try await eventuallyOffPool(within: 20) {
+                        guard FileManager.default.fileExists(atPath: database) else { return false }
+                        return (Int(try sqlite(database, "SELECT count(*) FROM observations")) ?? 0) > seen
+                    }
+                    #expect(serving, "round \(round): the daemon wrote nothing new")
+                    // Odd rounds kill at a random moment; even rounds right after a report is acknowledged,
+                    // the moment a 2xx sent before the commit would be lost.
+                    let pid = daemon.processIdentifier
+                    let killOnAck = round % 2 == 0
+                    let afterAck = killOnAck ? killer(pid) : nil
+                    let poster = Task {
+                        await postReports(socket: "\(directory)/switchyard.sock", firstMarker: round * 100_000, acked: acked, afterAck: afterAck)
+                    }
+                    if killOnAck {
+                        for _ in 0..<200 where daemon.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+                    } else {
+                        try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &random)))
+                    }
+                    kill(pid, SIGKILL)
+                    poster.cancel()
+                    await poster.value
+                    try await offPool { daemon.waitUntilExit() }
+                    #expect(daemon.terminationReason == .uncaughtSignal, "round \(round): the daemon exited by itself")
+
+                    #expect(try await offPool { try sqlite(database, "PRAGMA integrity_check") } == "ok", "round \(round)")
+                    let maxID = committed.maxID
+                    let kept = try await offPool { try sqlite(database, "SELECT count(*) FROM observations WHERE id <= \(maxID)") }
+                    #expect(kept == "\(committed.count)", "round \(round): rows committed before were lost")
+                    let stored = Set(try await offPool { try sqlite(database, "SELECT CAST(total_ms AS INTEGER) FROM observations WHERE source = 'report'") }
+                        .split(separator: "\n").compactMap { Int($0) })
+                    let missing = acked.all.filter { !stored.contains($0) }
+                    #expect(missing.isEmpty, "round \(round): \(missing.count) reports answered 2xx are not in the database")
+                    let consistent = try await offPool { try sqlite(database, "SELECT (SELECT count(*) FROM observations) = (SELECT coalesce(sum(count), 0) FROM rollups_minute) AND (SELECT count(*) FROM observations) = (SELECT coalesce(sum(count), 0) FROM rollups_hour)") }
+                    #expect(consistent == "1", "round \(round): raw rows and rollups disagree")
+                    let now = try await offPool { try sqlite(database, "SELECT count(*) || ' ' || coalesce(max(id), 0) FROM observations") }.split(separator: " ")
+                    committed = (Int(now[0])!, Int(now[1])!)
+                }
+                #expect(committed.count > 100)
+                #expect(acked.all.count > 20, "too few reports were answered to prove anything")
+            }
+        }
+    }
+}
+
+/// POSTs batches of five reports until cancelled; each report's `total_ms` is a unique
+/// marker, and the markers of reports the daemon accepted in a 2xx answer go to `acked`.
+private func postReports(socket: String, firstMarker: Int, acked: Markers, afterAck: (@Sendable () -> Void)? = nil) async {
+    let connection = DaemonConnection(endpoint: .unixSocket(socket), timeoutSeconds: 2)
+    var marker = firstMarker
+    while !Task.isCancelled {
+        let markers = Array(marker..<(marker + 5))
+        marker += 5
+        let now = Date().timeIntervalSince1970
+        let reports = markers.map { ["provider": "a", "model": "m", "started_at": now - 1, "outcome": "ok", "status": 200, "total_ms": $0] as [String: Any] }
+        guard let body = try? JSONSerialization.data(withJSONObject: ["reports": reports]),
+              let answer = try? await connection.post("/v1/reports", json: body),
+              let decoded = try? JSONSerialization.jsonObject(with: answer) as? [String: Any],
+              let results = decoded["results"] as? [[String: Any]] else { continue }
+        let accepted = results.compactMap { item -> Int? in
+            guard item["accepted"] as? Bool == true, let index = item["index"] as? Int, markers.indices.contains(index) else { return nil }
+            return markers[index]
+        }
+        acked.add(accepted)
+        if !accepted.isEmpty, let afterAck {
+            afterAck()
+            return
+        }
+    }
+}
+
+/// A callback that kills the process with SIGKILL.
+private func killer(_ pid: Int32) -> @Sendable () -> Void {
+    { _ = kill(pid, SIGKILL) }
+}
+
+/// The markers of reports answered 2xx, shared between the posting task and the checks.
+private final class Markers: Sendable {
+    private let list = Mutex<[Int]>([])
+    var all: [Int] { list.withLock { $0 } }
+    func add(_ markers: [Int]) { list.withLock { $0 += markers } }
+}
+
+/// The package root, from this file's path (Tests/SwitchyardDaemonTests/…).
+func packageRoot(file: String = #filePath) -> String {
+    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+}
+
+/// Runs one statement with the sqlite3 command-line shell (an independent reader) and returns its output.
+func sqlite(_ database: String, _ sql: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = ["-bail", database, sql]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
