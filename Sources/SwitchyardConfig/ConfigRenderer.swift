@@ -47,7 +47,10 @@ public enum ConfigRenderer {
             "\(indent)timeout: \(DurationText.format(probe.timeoutSeconds))",
             "\(indent)mode: \(probe.mode.rawValue)",
             "\(indent)max_tokens: \(probe.maxTokens)",
-        ]
+            "\(indent)stream_idle_timeout: \(DurationText.format(probe.streamIdleTimeoutSeconds))",
+            "\(indent)max_body_bytes: \(probe.maxBodyBytes)",
+            "\(indent)max_concurrent: \(probe.maxConcurrentPerProvider)",
+        ] + (probe.expectedStatus.isEmpty ? [] : ["\(indent)expected_status: [\(probe.expectedStatus.map(String.init).joined(separator: ", "))]"])
     }
 
     private static func priceText(_ price: Price) -> String {

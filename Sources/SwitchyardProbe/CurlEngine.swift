@@ -127,6 +127,8 @@ final class CurlTransfer: @unchecked Sendable {
     fileprivate var body: [UInt8] = []
     fileprivate var headers: [String: String] = [:]
     fileprivate var bodyTooLarge = false
+    fileprivate var bytesReceived = 0
+    fileprivate var startedAt = ContinuousClock.now
 
     init(request: HTTPRequest) {
         self.request = request
@@ -147,6 +149,7 @@ final class CurlTransfer: @unchecked Sendable {
     func makeEasyHandle() -> UnsafeMutableRawPointer? {
         guard let easy = curl_easy_init() else { return nil }
         self.easy = easy
+        startedAt = ContinuousClock.now
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = sy_easy_setopt_string(easy, CURLOPT_URL, request.url)
         _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
@@ -195,17 +198,28 @@ final class CurlTransfer: @unchecked Sendable {
         } else if case .curl(let code, _) = failure {
             let detail = String(cString: errorBuffer)
             let fallback = String(cString: curl_easy_strerror(CURLcode(UInt32(code))))
-            resolved = .curl(code: code, message: detail.isEmpty ? fallback : detail)
+            // libcurl's low-speed check ("Operation too slow…") is our stream idle timeout.
+            if CURLcode(UInt32(code)) == CURLE_OPERATION_TIMEDOUT, request.idleTimeoutSeconds != nil, detail.hasPrefix("Operation too slow") {
+                resolved = .idle(seconds: request.idleTimeoutSeconds ?? 0)
+            } else {
+                resolved = .curl(code: code, message: detail.isEmpty ? fallback : detail)
+            }
         }
-        return HTTPTransferResult(status: status, headers: headers, body: body, timings: timings, failure: resolved)
+        return HTTPTransferResult(status: status, headers: headers, body: body, bytesReceived: bytesReceived, timings: timings, failure: resolved)
     }
 
     fileprivate func appendBody(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard body.count + bytes.count <= request.maxBodyBytes else {
+        guard bytesReceived + bytes.count <= request.maxBodyBytes else {
             bodyTooLarge = true
             return false
         }
-        body.append(contentsOf: bytes)
+        bytesReceived += bytes.count
+        if let consumer = request.bodyConsumer {
+            let elapsed = ContinuousClock.now - startedAt
+            consumer.receive(Array(bytes), elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        } else {
+            body.append(contentsOf: bytes)
+        }
         return true
     }
 
