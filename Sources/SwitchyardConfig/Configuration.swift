@@ -126,7 +126,7 @@ public struct ProbeSettings: Hashable, Sendable {
     public var timeoutSeconds: Double = 30
     public var mode: ProbeMode = .completion
     public var maxTokens: Int = 16
-    /// A stream that sends nothing for this long is `stream_stalled` (libcurl checks whole seconds).
+    /// A response that began and then sends nothing for this long is `stream_stalled`.
     public var streamIdleTimeoutSeconds: Double = 10
     /// A response body larger than this is `body_too_large`.
     public var maxBodyBytes: Int = 1 << 20

@@ -17,6 +17,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let inbox = Mutex(Inbox())
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// The active transfers that have a stream idle timeout (completion probes): few, scanned often.
+    private var idleWatched: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private let stopped = DispatchSemaphore(value: 0)
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -83,6 +85,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                     transfer.finish(HTTPTransferResult(failure: .canceled))
                 } else if let easy = transfer.makeEasyHandle() {
                     active[easy] = transfer
+                    if transfer.request.idleTimeoutSeconds != nil { idleWatched[easy] = transfer }
                     curl_multi_add_handle(multi, easy)
                 } else {
                     transfer.finish(HTTPTransferResult(failure: .curl(code: Int(CURLE_FAILED_INIT.rawValue), message: "could not create a transfer")))
@@ -104,12 +107,27 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                 let code = message.pointee.data.result
                 complete(easy, failure: code == CURLE_OK ? nil : .curl(code: Int(code.rawValue), message: ""))
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            expireIdleTransfers()
+            // Idle timeouts are ours, not libcurl's: wake up often enough to enforce them.
+            curl_multi_poll(multi, nil, 0, idleWatched.isEmpty ? 1000 : 25, nil)
+        }
+    }
+
+    /// Ends every transfer whose response began and then went silent for its idle timeout.
+    /// (libcurl's low-speed limit averages over seconds and cannot say "no byte for 1 s".)
+    private func expireIdleTransfers() {
+        guard !idleWatched.isEmpty else { return }
+        let now = ContinuousClock.now
+        for (easy, transfer) in idleWatched {
+            guard let idle = transfer.request.idleTimeoutSeconds, let last = transfer.lastActivity,
+                  now - last >= .milliseconds(Int64(idle * 1000)) else { continue }
+            complete(easy, failure: .idle(seconds: idle))
         }
     }
 
     /// Detaches a finished (or canceled) transfer and resumes its caller.
     private func complete(_ easy: UnsafeMutableRawPointer, failure: TransferFailure?) {
+        idleWatched.removeValue(forKey: easy)
         guard let transfer = active.removeValue(forKey: easy) else { return }
         curl_multi_remove_handle(multi, easy)
         transfer.finish(transfer.collectResult(failure: failure))
@@ -129,6 +147,8 @@ final class CurlTransfer: @unchecked Sendable {
     fileprivate var bodyTooLarge = false
     fileprivate var bytesReceived = 0
     fileprivate var startedAt = ContinuousClock.now
+    /// When the last byte of the response (head or body) arrived; nil until the first.
+    fileprivate(set) var lastActivity: ContinuousClock.Instant?
 
     init(request: HTTPRequest) {
         self.request = request
@@ -155,10 +175,6 @@ final class CurlTransfer: @unchecked Sendable {
         _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = sy_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeoutSeconds))
         _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(request.timeoutSeconds))
-        if let idle = request.idleTimeoutSeconds {
-            _ = sy_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
-            _ = sy_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(idle.rounded(.up))))
-        }
         _ = sy_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         _ = sy_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = sy_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")
@@ -198,12 +214,7 @@ final class CurlTransfer: @unchecked Sendable {
         } else if case .curl(let code, _) = failure {
             let detail = String(cString: errorBuffer)
             let fallback = String(cString: curl_easy_strerror(CURLcode(UInt32(code))))
-            // libcurl's low-speed check ("Operation too slow…") is our stream idle timeout.
-            if CURLcode(UInt32(code)) == CURLE_OPERATION_TIMEDOUT, request.idleTimeoutSeconds != nil, detail.hasPrefix("Operation too slow") {
-                resolved = .idle(seconds: request.idleTimeoutSeconds ?? 0)
-            } else {
-                resolved = .curl(code: code, message: detail.isEmpty ? fallback : detail)
-            }
+            resolved = .curl(code: code, message: detail.isEmpty ? fallback : detail)
         }
         return HTTPTransferResult(status: status, headers: headers, body: body, bytesReceived: bytesReceived, timings: timings, failure: resolved)
     }
@@ -214,8 +225,10 @@ final class CurlTransfer: @unchecked Sendable {
             return false
         }
         bytesReceived += bytes.count
+        let now = ContinuousClock.now
+        lastActivity = now
         if let consumer = request.bodyConsumer {
-            let elapsed = ContinuousClock.now - startedAt
+            let elapsed = now - startedAt
             consumer.receive(Array(bytes), elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         } else {
             body.append(contentsOf: bytes)
@@ -224,6 +237,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     fileprivate func appendHeader(_ bytes: UnsafeBufferPointer<UInt8>) {
+        lastActivity = ContinuousClock.now
         guard let line = String(bytes: bytes, encoding: .utf8) else { return }
         if line.hasPrefix("HTTP/") { headers.removeAll() }  // a new response (after 100-continue or a redirect)
         guard let colon = line.firstIndex(of: ":") else { return }

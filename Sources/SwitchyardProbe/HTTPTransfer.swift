@@ -9,7 +9,7 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]?
     public var connectTimeoutSeconds: Double
     public var timeoutSeconds: Double
-    /// Abort when no byte arrives for this long (a stalled stream).
+    /// Abort when no byte arrives for this long once the response began (a stalled stream).
     public var idleTimeoutSeconds: Double?
     /// Abort once the body grows past this size.
     public var maxBodyBytes: Int
@@ -62,7 +62,7 @@ public enum TransferFailure: Hashable, Sendable {
     case curl(code: Int, message: String)
     /// The body grew past `maxBodyBytes`.
     case bodyTooLarge
-    /// No byte arrived for the request's idle timeout (a stalled stream or a silent server).
+    /// The response began, then no byte arrived for the request's idle timeout (a stalled stream).
     case idle(seconds: Double)
     /// The probe was canceled (shutdown or reload).
     case canceled

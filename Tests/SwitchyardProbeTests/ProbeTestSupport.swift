@@ -77,7 +77,8 @@ final class SelfSignedTLSServer {
     }
 
     deinit {
-        process.terminate()
+        // SIGKILL: the test runner's children may inherit an ignored SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }
