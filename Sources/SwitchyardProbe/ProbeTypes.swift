@@ -10,8 +10,11 @@ public struct ProbeTarget: Sendable {
     public var apiKey: Secret?
     public var settings: ProbeSettings
     public var price: Price?
+    /// The provider's `budget.probe_usd_per_day`, shared by all its targets.
+    public var budgetUSDPerDay: Double?
 
-    public init(target: Target, kind: ProviderKind, baseURL: String, upstreamModel: String, apiKey: Secret?, settings: ProbeSettings, price: Price?) {
+    public init(target: Target, kind: ProviderKind, baseURL: String, upstreamModel: String, apiKey: Secret?, settings: ProbeSettings, price: Price?,
+                budgetUSDPerDay: Double? = nil) {
         self.target = target
         self.kind = kind
         self.baseURL = baseURL
@@ -19,6 +22,7 @@ public struct ProbeTarget: Sendable {
         self.apiKey = apiKey
         self.settings = settings
         self.price = price
+        self.budgetUSDPerDay = budgetUSDPerDay
     }
 
     /// `Authorization: Bearer …` when a key is configured. The only place a secret becomes text.
