@@ -6,7 +6,7 @@ SWIFT        ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl openssl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps release clean
+.PHONY: run test build deps release clean bench-probe
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -30,6 +30,15 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## Probe-engine benchmark (README "Probe benchmark"): 1,000 targets every 10 s against simulator
+## processes, side by side with Prometheus blackbox_exporter probing the same endpoints; all on loopback.
+bench-probe: deps
+	@dpkg -s prometheus-blackbox-exporter >/dev/null 2>&1 || { echo "installing: prometheus-blackbox-exporter"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus-blackbox-exporter; }
+	$(SWIFT) build -c release --product switchyard-sim
+	$(SWIFT) build -c release --product switchyard-bench
+	.build/release/switchyard-bench run --targets 1000 --interval 10 --window 60 --hung-window 30
 
 clean:
 	rm -rf .build

@@ -27,12 +27,14 @@ struct StreamMeasurement: Sendable {
         return Double(count - 1) / (last - first)
     }
 
+    /// Records a chunk that carried a token, `elapsed` seconds after the start.
     mutating func token(at elapsed: Double) {
         if firstTokenAt == nil { firstTokenAt = elapsed }
         lastTokenAt = elapsed
         tokenChunks += 1
     }
 
+    /// Records why the stream is invalid; the first reason wins.
     mutating func fail(_ message: String) {
         if problem == nil { problem = message }
     }
@@ -48,6 +50,7 @@ final class OpenAIStreamMeter: HTTPBodyConsumer {
 
     private let state = Mutex(State())
 
+    /// Decodes the events `chunk` completes (called on the engine thread).
     func receive(_ chunk: [UInt8], elapsedSeconds: Double) {
         state.withLock { state in
             for event in state.decoder.feed(chunk) { Self.handle(event, at: elapsedSeconds, into: &state.measurement) }
@@ -123,6 +126,7 @@ final class OllamaStreamMeter: HTTPBodyConsumer {
 
     private let state = Mutex(State())
 
+    /// Decodes the lines `chunk` completes (called on the engine thread).
     func receive(_ chunk: [UInt8], elapsedSeconds: Double) {
         state.withLock { state in
             for line in state.lines.feed(chunk) where !line.isEmpty { Self.handle(line, at: elapsedSeconds, into: &state.measurement) }

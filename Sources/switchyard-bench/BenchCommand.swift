@@ -31,6 +31,7 @@ struct DaemonSide: AsyncParsableCommand {
     @OptionGroup var load: LoadOptions
     @Option(help: "Port of a simulator that hangs every request.") var hungPort: Int?
     @Option(help: "Targets on the hanging simulator (their own lateness is not reported).") var hungTargets = 0
+    @Flag(help: "Measure the probe engine and scheduler alone, without the health book and metrics.") var noSinks = false
 
     func run() async throws {
         var targets = ProbeLoad.targets(ports: load.portList, count: load.targets, interval: load.interval)
@@ -39,7 +40,7 @@ struct DaemonSide: AsyncParsableCommand {
         }
         let report = try await ProbeLoad(
             side: hungTargets > 0 ? "switchyard+hung" : "switchyard", targets: targets, excludedFromLateness: [ProviderID("hung0")],
-            warmupSeconds: load.warmup, windowSeconds: load.window, measure: { ProcessStats.current() }
+            warmupSeconds: load.warmup, windowSeconds: load.window, measure: { ProcessStats.current() }, withSinks: !noSinks
         ).run()
         print(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
     }

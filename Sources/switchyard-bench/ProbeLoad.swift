@@ -33,6 +33,8 @@ struct ProbeLoad {
     var warmupSeconds: Double
     var windowSeconds: Double
     var measure: @Sendable () -> ProcessStats?
+    /// Feed observations to the daemon's in-memory sinks (health book, metrics); off to measure the engine alone.
+    var withSinks = true
 
     func run() async throws -> LoadReport {
         let engine = CurlEngine(maxHostConnections: 64)
@@ -41,15 +43,15 @@ struct ProbeLoad {
             TargetDescriptor(target: target.target, upstreamModel: target.upstreamModel, baseURL: target.baseURL, price: nil, preferenceOrder: index)
         }
         // The daemon's in-memory sinks: health book and metrics (no SQLite, no HTTP API).
-        let healthBook = HealthBook(descriptors: descriptors, now: SystemWallClock().now())
-        let metrics = SwitchyardMetrics(targets: descriptors.map(\.target), version: "bench")
+        let healthBook = withSinks ? HealthBook(descriptors: descriptors, now: SystemWallClock().now()) : nil
+        let metrics = withSinks ? SwitchyardMetrics(targets: descriptors.map(\.target), version: "bench") : nil
         let window = Mutex<(open: Bool, lateness: [Double], probes: Int, failures: [String: Int])>((false, [], 0, [:]))
         let excluded = excludedFromLateness
         let scheduler = ProbeScheduler(targets: targets, maxConcurrentProbes: 256, startSpreadSeconds: 10, dependencies: .init(
             transport: engine, clock: SystemWallClock(),
             deliver: { observation in
-                _ = healthBook.observe(observation)
-                metrics.record(observation)
+                _ = healthBook?.observe(observation)
+                metrics?.record(observation)
             },
             onResult: { target, result in
                 guard !excluded.contains(target.target.provider) else { return }
