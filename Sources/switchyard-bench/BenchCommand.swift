@@ -31,7 +31,7 @@ struct DaemonSide: AsyncParsableCommand {
     @OptionGroup var load: LoadOptions
     @Option(help: "Port of a simulator that hangs every request.") var hungPort: Int?
     @Option(help: "Targets on the hanging simulator (their own lateness is not reported).") var hungTargets = 0
-    @Flag(help: "Measure the probe engine and scheduler alone, without the health book and metrics.") var noSinks = false
+    @Option(help: "Daemon sinks fed: none (the engine alone), health, metrics, all.") var sinks = "all"
 
     func run() async throws {
         var targets = ProbeLoad.targets(ports: load.portList, count: load.targets, interval: load.interval)
@@ -40,7 +40,8 @@ struct DaemonSide: AsyncParsableCommand {
         }
         let report = try await ProbeLoad(
             side: hungTargets > 0 ? "switchyard+hung" : "switchyard", targets: targets, excludedFromLateness: [ProviderID("hung0")],
-            warmupSeconds: load.warmup, windowSeconds: load.window, measure: { ProcessStats.current() }, withSinks: !noSinks
+            warmupSeconds: load.warmup, windowSeconds: load.window, measure: { ProcessStats.current() },
+            sinks: ProbeLoad.Sinks(rawValue: sinks) ?? .all
         ).run()
         print(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
     }

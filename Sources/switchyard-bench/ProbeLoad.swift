@@ -33,8 +33,11 @@ struct ProbeLoad {
     var warmupSeconds: Double
     var windowSeconds: Double
     var measure: @Sendable () -> ProcessStats?
-    /// Feed observations to the daemon's in-memory sinks (health book, metrics); off to measure the engine alone.
-    var withSinks = true
+    /// Which of the daemon's in-memory sinks get the observations; none measures the engine alone.
+    var sinks: Sinks = .all
+
+    /// The daemon's in-memory observation sinks.
+    enum Sinks: String, CaseIterable, Sendable { case none, health, metrics, all }
 
     func run() async throws -> LoadReport {
         let engine = CurlEngine(maxHostConnections: 64)
@@ -43,8 +46,8 @@ struct ProbeLoad {
             TargetDescriptor(target: target.target, upstreamModel: target.upstreamModel, baseURL: target.baseURL, price: nil, preferenceOrder: index)
         }
         // The daemon's in-memory sinks: health book and metrics (no SQLite, no HTTP API).
-        let healthBook = withSinks ? HealthBook(descriptors: descriptors, now: SystemWallClock().now()) : nil
-        let metrics = withSinks ? SwitchyardMetrics(targets: descriptors.map(\.target), version: "bench") : nil
+        let healthBook = sinks == .health || sinks == .all ? HealthBook(descriptors: descriptors, now: SystemWallClock().now()) : nil
+        let metrics = sinks == .metrics || sinks == .all ? SwitchyardMetrics(targets: descriptors.map(\.target), version: "bench") : nil
         let window = Mutex<(open: Bool, lateness: [Double], probes: Int, failures: [String: Int])>((false, [], 0, [:]))
         let excluded = excludedFromLateness
         let scheduler = ProbeScheduler(targets: targets, maxConcurrentProbes: 256, startSpreadSeconds: 10, dependencies: .init(
