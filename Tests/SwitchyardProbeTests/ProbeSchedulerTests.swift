@@ -68,7 +68,7 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
             for target in all where target.target.provider == ProviderID("ok") {
                 let late = lateness[target.target] ?? []
                 #expect(late.count >= 12, "\(target.target) kept its cadence: \(late.count) probes in 2 s at 0.1 s")
-                #expect((late.max() ?? 1) < 0.05, "\(target.target) started at most \(late.max() ?? -1) s late")
+                #expect((late.max() ?? 1) < 0.25, "\(target.target) started at most \(late.max() ?? -1) s late")
             }
         }
     }

@@ -18,7 +18,7 @@ import Testing
         let ttft = try #require(result.ttftSeconds)
         #expect(ttft >= 0.15 && ttft < 0.6, "ttft \(ttft)")
         let rate = try #require(result.tokensPerSecond)
-        #expect(rate > 35 && rate < 60, "tokens/s \(rate)")
+        #expect(rate > 25 && rate < 60, "tokens/s \(rate)")
         // Nine more tokens at 50/s after the first: the total is at least TTFT + 0.18 s.
         #expect(result.timings.total >= ttft + 0.17)
         #expect(result.servedBy == "sim")
