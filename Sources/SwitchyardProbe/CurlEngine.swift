@@ -238,13 +238,18 @@ final class CurlTransfer: @unchecked Sendable {
 
     fileprivate func appendHeader(_ bytes: UnsafeBufferPointer<UInt8>) {
         lastActivity = ContinuousClock.now
-        guard let line = String(bytes: bytes, encoding: .utf8) else { return }
-        if line.hasPrefix("HTTP/") { headers.removeAll() }  // a new response (after 100-continue or a redirect)
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        headers[name] = value
+        // Byte-level parsing: this runs for every header line of every probe.
+        if bytes.starts(with: Self.statusLinePrefix) { headers.removeAll(); return }  // a new response (after 100-continue)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = String(decoding: bytes[..<colon].lazy.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        var start = colon + 1
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+        while end > start, bytes[end - 1] <= 32 { end -= 1 }  // CR, LF, space, tab
+        headers[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
+
+    private static let statusLinePrefix = Array("HTTP/".utf8)
 }
 
 private func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded())) }
