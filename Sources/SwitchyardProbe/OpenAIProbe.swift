@@ -20,10 +20,18 @@ struct OpenAIProbe: Prober {
         guard let list = try? JSONDecoder().decode(ModelList.self, from: Data(result.body)) else {
             return ProbeResult(outcome: .failure(.badResponse), httpStatus: result.status, timings: result.timings, message: "GET /models: body is not a model list")
         }
-        guard list.data.contains(where: { $0.id == target.upstreamModel }) else {
+        // The Hugging Face router lists `org/model`; targets name `org/model:provider` (or `:fastest`, …).
+        let listedID = target.kind == .hfRouter ? Self.routerModelID(target.upstreamModel) : target.upstreamModel
+        guard list.data.contains(where: { $0.id == target.upstreamModel || $0.id == listedID }) else {
             return ProbeResult(outcome: .failure(.modelNotFound), httpStatus: result.status, timings: result.timings, message: "model '\(target.upstreamModel)' is not listed by /models")
         }
         return ProbeResult(outcome: .ok, httpStatus: result.status, timings: result.timings, servedBy: result.headers["x-inference-provider"])
+    }
+
+    /// `org/model:provider` → `org/model`; ids without a provider suffix stay as they are.
+    static func routerModelID(_ upstream: String) -> String {
+        guard let colon = upstream.lastIndex(of: ":"), !upstream[upstream.index(after: colon)...].contains("/") else { return upstream }
+        return String(upstream[..<colon])
     }
 }
 

@@ -50,6 +50,17 @@ import Testing
         #expect(result.servedBy == "together")
     }
 
+    @Test func hfRouterLivenessFindsTheModelWithoutItsProviderSuffix() async throws {
+        let listed = try await probe(SimulatorBehavior(models: ["meta-llama/Llama-3.1-8B-Instruct"], latencyMs: 0)) {
+            probeTarget(port: $0, kind: .hfRouter, model: "meta-llama/Llama-3.1-8B-Instruct:together")
+        }
+        #expect(listed.outcome == .ok)
+        let missing = try await probe(SimulatorBehavior(models: ["other/model"], latencyMs: 0)) {
+            probeTarget(port: $0, kind: .hfRouter, model: "meta-llama/Llama-3.1-8B-Instruct:together")
+        }
+        #expect(missing.outcome == .failure(.modelNotFound))
+    }
+
     @Test func ollamaChatStreamsNDJSONAndReadsEvalCounts() async throws {
         let behavior = SimulatorBehavior(models: ["llama3.1:8b"], latencyMs: 0, completionTokens: 8, ttftMs: 50, tokensPerSecond: 40)
         let result = try await probe(behavior) { probeTarget(port: $0, kind: .ollama, model: "llama3.1:8b", mode: .completion) }
