@@ -81,6 +81,24 @@ struct FaultCase: Sendable, CustomTestStringConvertible {
         #expect(result.httpStatus == nil)
     }
 
+    @Test func refusingAtRunTimeIsConnectRefusedUntilItAcceptsAgain() async throws {
+        let board = SimulatorSwitchboard([ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))])
+        try await board.withRunning { board in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let port = try #require(board.ports["sim"])
+            func once() async -> ProbeResult {
+                await ProberTable.prober(for: .openai).probe(probeTarget(port: port), using: engine, now: SystemWallClock().now())
+            }
+            #expect(await once().outcome == .ok)
+            await board.refuse("sim")
+            #expect(await once().outcome == .failure(.connectRefused))
+            await board.accept("sim")
+            #expect(board.ports["sim"] == port)
+            #expect(await once().outcome == .ok)
+        }
+    }
+
     @Test func droppedSYNIsConnectTimeout() async {
         let listener = FullBacklogListener()
         let start = ContinuousClock.now
