@@ -185,7 +185,8 @@ final class CurlTransfer: @unchecked Sendable {
         _ = sy_easy_setopt_header_function(easy, curlWriteHeader)
         _ = sy_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         for line in request.headers { headerList = curl_slist_append(headerList, line) }
-        if request.method == .post {
+        if request.method != .get {
+            if request.method == .put { _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "PUT") }
             headerList = curl_slist_append(headerList, "Content-Type: application/json")
             let payload = request.body ?? []
             _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, payload.count)

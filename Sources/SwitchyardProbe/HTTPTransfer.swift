@@ -1,6 +1,7 @@
 /// One HTTP request as the probe engine performs it.
 public struct HTTPRequest: Sendable {
-    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+    /// GET and POST for probes; PUT for driving a simulator's control route.
+    public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT" }
 
     public var url: String
     public var method: Method

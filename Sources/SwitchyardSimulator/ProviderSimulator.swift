@@ -94,7 +94,8 @@ public final class ProviderSimulator: Sendable {
         requests.add(1, ordering: .relaxed)
         let now = currentBehavior
         let (delay, randomFailure) = random.withLock { rng in
-            (now.latencyMs + (now.jitterMs > 0 ? Double.random(in: 0...now.jitterMs, using: &rng) : 0),
+            (now.latencyMs + (now.jitterMs > 0 ? Double.random(in: 0...now.jitterMs, using: &rng) : 0)
+                + (now.tailProbability > 0 && Double.random(in: 0..<1, using: &rng) < now.tailProbability ? now.tailMs : 0),
              now.errorRate > 0 && Double.random(in: 0..<1, using: &rng) < now.errorRate)
         }
         switch now.fault {

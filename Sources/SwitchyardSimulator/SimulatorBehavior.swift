@@ -33,6 +33,9 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
     /// Time to the response head, in milliseconds, plus up to `jitterMs` (uniform).
     public var latencyMs: Double
     public var jitterMs: Double
+    /// A long tail: this fraction of requests takes `tailMs` more (p99 spikes, cold starts).
+    public var tailProbability: Double
+    public var tailMs: Double
     /// Probability that a request fails with 500.
     public var errorRate: Double
     public var fault: Fault
@@ -60,7 +63,8 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
     public init(models: [String], latencyMs: Double = 20, jitterMs: Double = 0, errorRate: Double = 0, fault: Fault = .none,
                 retryAfterSeconds: Int = 5, outagePeriodSeconds: Double? = nil, outageSeconds: Double? = nil, completionTokens: Int = 8,
                 ttftMs: Double = 0, tokensPerSecond: Double = 500, reasoningTokens: Int = 0, burstCount: Int = 0,
-                dripIntervalMs: Double = 200, oversizeBytes: Int = 4 << 20, servedBy: String? = nil) {
+                dripIntervalMs: Double = 200, oversizeBytes: Int = 4 << 20, servedBy: String? = nil,
+                tailProbability: Double = 0, tailMs: Double = 0) {
         self.models = models
         self.latencyMs = latencyMs
         self.jitterMs = jitterMs
@@ -77,6 +81,8 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
         self.dripIntervalMs = dripIntervalMs
         self.oversizeBytes = oversizeBytes
         self.servedBy = servedBy
+        self.tailProbability = tailProbability
+        self.tailMs = tailMs
     }
 
     /// Whether a flapping provider is in its outage phase `secondsSinceStart` after it started.
@@ -107,7 +113,9 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
             burstCount: try c.decodeIfPresent(Int.self, forKey: .burstCount) ?? d.burstCount,
             dripIntervalMs: try c.decodeIfPresent(Double.self, forKey: .dripIntervalMs) ?? d.dripIntervalMs,
             oversizeBytes: try c.decodeIfPresent(Int.self, forKey: .oversizeBytes) ?? d.oversizeBytes,
-            servedBy: try c.decodeIfPresent(String.self, forKey: .servedBy)
+            servedBy: try c.decodeIfPresent(String.self, forKey: .servedBy),
+            tailProbability: try c.decodeIfPresent(Double.self, forKey: .tailProbability) ?? d.tailProbability,
+            tailMs: try c.decodeIfPresent(Double.self, forKey: .tailMs) ?? d.tailMs
         )
     }
 
@@ -127,6 +135,8 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
         case dripIntervalMs = "drip_interval_ms"
         case oversizeBytes = "oversize_bytes"
         case servedBy = "served_by"
+        case tailProbability = "tail_probability"
+        case tailMs = "tail_ms"
     }
 }
 

@@ -112,3 +112,27 @@ import Testing
     }
 }
 
+
+/// The simulator's behaviour switches at run time over its control route.
+@Suite struct SimulatorControlTests {
+    @Test func behaviourSwitchesOverHTTPWithPartialJSON() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
+        try await SimulatorFleet([simulator]).withRunning { ports in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let port = ports["sim"]!
+            let target = probeTarget(port: port, mode: .completion)
+            #expect(await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now()).outcome == .ok)
+            let put = HTTPRequest(url: "http://127.0.0.1:\(port)/_sim/behavior", method: .put,
+                                  body: Array(#"{"models": ["m1"], "fault": "rate_limited", "retry_after_seconds": 9, "tail_probability": 1, "tail_ms": 50}"#.utf8),
+                                  connectTimeoutSeconds: 1, timeoutSeconds: 2)
+            #expect(await engine.perform(put).status == 200)
+            #expect(simulator.currentBehavior.tailMs == 50)
+            #expect(simulator.currentBehavior.latencyMs == 20, "unset keys take their defaults")
+            let limited = await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now())
+            #expect(limited.outcome == .failure(.rateLimited))
+            #expect(limited.retryAfterSeconds == 9)
+            #expect(limited.timings.total >= 0.07, "latency 20 ms + tail 50 ms")
+        }
+    }
+}
