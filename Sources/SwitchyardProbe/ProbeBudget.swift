@@ -25,6 +25,14 @@ public struct ProbeBudget: Hashable, Sendable {
         largestProbeUSD = max(largestProbeUSD, costUSD)
     }
 
+    /// Seeds today's spend at start-up (e.g. from the store), so a restart does not reset the budget.
+    /// Spend from another UTC day is ignored.
+    public mutating func restore(spentUSD: Double, on day: Timestamp, now: Timestamp) {
+        roll(to: now)
+        guard ProbeBudget.utcDay(day) == self.day, spentUSD > 0 else { return }
+        self.spentUSD += spentUSD
+    }
+
     /// Whether a completion probe may start now: one more probe as dear as the dearest so far stays within the limit.
     public mutating func allowsCompletion(at now: Timestamp) -> Bool {
         roll(to: now)
@@ -76,6 +84,10 @@ final class ProbeBudgetBook: Sendable {
 
     func record(_ provider: ProviderID, costUSD: Double, at now: Timestamp) {
         budgets.withLock { $0[provider]?.record(costUSD: costUSD, at: now) }
+    }
+
+    func restore(_ provider: ProviderID, spentUSD: Double, on day: Timestamp, now: Timestamp) {
+        budgets.withLock { $0[provider]?.restore(spentUSD: spentUSD, on: day, now: now) }
     }
 
     func statuses(at now: Timestamp) -> [ProbeBudgetStatus] {

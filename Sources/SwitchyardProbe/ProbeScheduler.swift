@@ -64,6 +64,11 @@ public final class ProbeScheduler: Service {
     /// Each provider's probe budget today: spent, limit, and whether completion probes are paused.
     public func budgetStatus() -> [ProbeBudgetStatus] { budgets.statuses(at: dependencies.clock.now()) }
 
+    /// Seeds what `provider`'s probes already spent on the UTC day of `day` (from the store, at start-up).
+    public func restoreSpend(_ provider: ProviderID, spentUSD: Double, on day: Timestamp) {
+        budgets.restore(provider, spentUSD: spentUSD, on: day, now: dependencies.clock.now())
+    }
+
     public func run() async throws {
         if targets.isEmpty { dependencies.onFirstRound() }
         await cancelWhenGracefulShutdown {

@@ -94,4 +94,16 @@ import Testing
         let a14 = none.allowsCompletion(at: day0)
         #expect(!a14)
     }
+
+    @Test func restoredSpendCountsOnlyForToday() {
+        var budget = ProbeBudget(limitUSD: 0.05, now: day0 + 3600)
+        budget.restore(spentUSD: 0.04, on: day0 + -10, now: day0 + 3600)
+        #expect(budget.spentUSD == 0, "yesterday's spend does not count")
+        budget.restore(spentUSD: 0.04, on: day0 + 60, now: day0 + 3600)
+        budget.record(costUSD: 0.01, at: day0 + 3700)
+        #expect(abs(budget.spentUSD - 0.05) < 1e-12)
+        #expect(budget.largestProbeUSD == 0.01, "a restored total is not one probe's price")
+        let allowed = budget.allowsCompletion(at: day0 + 3800)
+        #expect(!allowed)
+    }
 }
