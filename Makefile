@@ -3,10 +3,10 @@
 # Debian 12 machine with the Swift toolchain needs nothing else.
 
 SWIFT        ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl systemd
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl systemd openssl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps release clean bench-routing bench-litellm bench-store
+.PHONY: run test build deps release clean bench-routing bench-litellm bench-store bench-probe
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -48,11 +48,20 @@ bench-litellm:
 BENCH_TARGETS ?= 1000
 BENCH_DAYS    ?= 1
 bench-store: deps
-	$(SWIFT) build -c release --product switchyard-bench
+	$(SWIFT) build -c release --product switchyard-store-bench
 	@echo "machine: $$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-	.build/release/switchyard-bench ingest --rows 1000000
-	.build/release/switchyard-bench history
-	.build/release/switchyard-bench generate --targets $(BENCH_TARGETS) --days $(BENCH_DAYS) --every 0.25
+	.build/release/switchyard-store-bench ingest --rows 1000000
+	.build/release/switchyard-store-bench history
+	.build/release/switchyard-store-bench generate --targets $(BENCH_TARGETS) --days $(BENCH_DAYS) --every 0.25
+
+## Probe-engine benchmark (README "Probe benchmark"): 1,000 targets every 10 s against simulator
+## processes, side by side with Prometheus blackbox_exporter probing the same endpoints; all on loopback.
+bench-probe: deps
+	@dpkg -s prometheus-blackbox-exporter >/dev/null 2>&1 || { echo "installing: prometheus-blackbox-exporter"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus-blackbox-exporter; }
+	$(SWIFT) build -c release --product switchyard-sim
+	$(SWIFT) build -c release --product switchyard-bench
+	.build/release/switchyard-bench run --targets 1000 --interval 10 --window 60 --hung-window 30
 
 clean:
 	rm -rf .build

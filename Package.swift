@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-sim", targets: ["switchyard-sim"]),
         .executable(name: "switchyard-routing-lab", targets: ["switchyard-routing-lab"]),
+        .executable(name: "switchyard-bench", targets: ["switchyard-bench"]),
+        .executable(name: "switchyard-store-bench", targets: ["switchyard-store-bench"]),
         .library(name: "SwitchyardClient", targets: ["SwitchyardClient"]),
     ],
     dependencies: [
@@ -116,6 +118,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "switchyard-bench",
+            dependencies: [
+                "SwitchyardCore", "SwitchyardConfig", "SwitchyardProbe", "SwitchyardServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
 
         .target(name: "SwitchyardRoutingLab", dependencies: ["SwitchyardCore"], swiftSettings: strict),
         .executableTarget(
@@ -124,7 +135,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
-            name: "switchyard-bench",
+            name: "switchyard-store-bench",
             dependencies: [
                 "SwitchyardCore", "SwitchyardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

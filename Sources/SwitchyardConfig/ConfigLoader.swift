@@ -110,13 +110,20 @@ struct ConfigDecoder {
     }
 
     private func decodeProbe(_ cursor: YAMLCursor, base: ProbeSettings) throws -> ProbeSettings {
-        let map = try cursor.mapping(allowedKeys: ["interval", "connect_timeout", "timeout", "mode", "max_tokens"])
+        let map = try cursor.mapping(allowedKeys: [
+            "interval", "connect_timeout", "timeout", "mode", "max_tokens",
+            "stream_idle_timeout", "max_body_bytes", "max_concurrent", "expected_status",
+        ])
         var probe = base
         if let c = map.optional("interval") { probe.intervalSeconds = try c.duration() }
         if let c = map.optional("connect_timeout") { probe.connectTimeoutSeconds = try c.duration() }
         if let c = map.optional("timeout") { probe.timeoutSeconds = try c.duration() }
         if let c = map.optional("mode") { probe.mode = try decodeEnum(c, ProbeMode.self) }
         if let c = map.optional("max_tokens") { probe.maxTokens = try c.positiveInt() }
+        if let c = map.optional("stream_idle_timeout") { probe.streamIdleTimeoutSeconds = try c.duration() }
+        if let c = map.optional("max_body_bytes") { probe.maxBodyBytes = try c.positiveInt() }
+        if let c = map.optional("max_concurrent") { probe.maxConcurrentPerProvider = try c.positiveInt() }
+        if let c = map.optional("expected_status") { probe.expectedStatus = try c.sequence().map { try $0.positiveInt() } }
         if probe.connectTimeoutSeconds > probe.timeoutSeconds {
             // An inherited connect timeout shrinks to fit a shorter timeout set here;
             // one written at this level is a contradiction.

@@ -54,7 +54,10 @@ public enum ConfigRenderer {
             "\(indent)timeout: \(DurationText.format(probe.timeoutSeconds))",
             "\(indent)mode: \(probe.mode.rawValue)",
             "\(indent)max_tokens: \(probe.maxTokens)",
-        ]
+            "\(indent)stream_idle_timeout: \(DurationText.format(probe.streamIdleTimeoutSeconds))",
+            "\(indent)max_body_bytes: \(probe.maxBodyBytes)",
+            "\(indent)max_concurrent: \(probe.maxConcurrentPerProvider)",
+        ] + (probe.expectedStatus.isEmpty ? [] : ["\(indent)expected_status: [\(probe.expectedStatus.map(String.init).joined(separator: ", "))]"])
     }
 
     private static func routingLines(_ routing: RoutingSettings) -> [String] {

@@ -140,6 +140,14 @@ public struct ProbeSettings: Hashable, Sendable {
     public var timeoutSeconds: Double = 30
     public var mode: ProbeMode = .completion
     public var maxTokens: Int = 16
+    /// A response that began and then sends nothing for this long is `stream_stalled`.
+    public var streamIdleTimeoutSeconds: Double = 10
+    /// A response body larger than this is `body_too_large`.
+    public var maxBodyBytes: Int = 1 << 20
+    /// Probes of one provider in flight at once, so one slow provider cannot take the global slots.
+    public var maxConcurrentPerProvider: Int = 8
+    /// Statuses the `http` kind accepts; empty means any 2xx.
+    public var expectedStatus: [Int] = []
 
     public init() {}
 }

@@ -43,6 +43,8 @@ public struct Daemon: Sendable {
     public let writer: StoreWriter
     public let metrics: SwitchyardMetrics
     public let paths: DaemonPaths
+    /// The probe scheduler; `scheduler.budgetStatus()` tells what probes spent today.
+    public let scheduler: ProbeScheduler
 
     /// Runs until a shutdown signal or `serviceGroup.triggerGracefulShutdown()`.
     public func run() async throws { try await serviceGroup.run() }
@@ -133,7 +135,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         gracefulShutdownSignals: options.shutdownSignals,
         logger: logger
     ))
-    return Daemon(serviceGroup: group, healthBook: healthBook, readiness: readiness, store: store, writer: writer, metrics: metrics, paths: paths)
+    return Daemon(serviceGroup: group, healthBook: healthBook, readiness: readiness, store: store, writer: writer, metrics: metrics, paths: paths,
+                  scheduler: scheduler)
 }
 
 private func resolveProbeTargets(_ config: Configuration, environment: [String: String]) throws -> [ProbeTarget] {
@@ -148,7 +151,8 @@ private func resolveProbeTargets(_ config: Configuration, environment: [String: 
         return provider.models.map { model in
             ProbeTarget(
                 target: Target(provider: provider.name, model: model.name), kind: provider.kind, baseURL: provider.baseURL,
-                upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: provider.price
+                upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: provider.price,
+                budgetUSDPerDay: provider.budget?.probeUSDPerDay
             )
         }
     }

@@ -17,6 +17,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let inbox = Mutex(Inbox())
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// The active transfers that have a stream idle timeout (completion probes): few, scanned often.
+    private var idleWatched: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private let stopped = DispatchSemaphore(value: 0)
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -83,6 +85,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                     transfer.finish(HTTPTransferResult(failure: .canceled))
                 } else if let easy = transfer.makeEasyHandle() {
                     active[easy] = transfer
+                    if transfer.request.idleTimeoutSeconds != nil { idleWatched[easy] = transfer }
                     curl_multi_add_handle(multi, easy)
                 } else {
                     transfer.finish(HTTPTransferResult(failure: .curl(code: Int(CURLE_FAILED_INIT.rawValue), message: "could not create a transfer")))
@@ -104,12 +107,27 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                 let code = message.pointee.data.result
                 complete(easy, failure: code == CURLE_OK ? nil : .curl(code: Int(code.rawValue), message: ""))
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            expireIdleTransfers()
+            // Idle timeouts are ours, not libcurl's: wake up often enough to enforce them.
+            curl_multi_poll(multi, nil, 0, idleWatched.isEmpty ? 1000 : 25, nil)
+        }
+    }
+
+    /// Ends every transfer whose response began and then went silent for its idle timeout.
+    /// (libcurl's low-speed limit averages over seconds and cannot say "no byte for 1 s".)
+    private func expireIdleTransfers() {
+        guard !idleWatched.isEmpty else { return }
+        let now = ContinuousClock.now
+        for (easy, transfer) in idleWatched {
+            guard let idle = transfer.request.idleTimeoutSeconds, let last = transfer.lastActivity,
+                  now - last >= .milliseconds(Int64(idle * 1000)) else { continue }
+            complete(easy, failure: .idle(seconds: idle))
         }
     }
 
     /// Detaches a finished (or canceled) transfer and resumes its caller.
     private func complete(_ easy: UnsafeMutableRawPointer, failure: TransferFailure?) {
+        idleWatched.removeValue(forKey: easy)
         guard let transfer = active.removeValue(forKey: easy) else { return }
         curl_multi_remove_handle(multi, easy)
         transfer.finish(transfer.collectResult(failure: failure))
@@ -127,6 +145,10 @@ final class CurlTransfer: @unchecked Sendable {
     fileprivate var body: [UInt8] = []
     fileprivate var headers: [String: String] = [:]
     fileprivate var bodyTooLarge = false
+    fileprivate var bytesReceived = 0
+    fileprivate var startedAt = ContinuousClock.now
+    /// When the last byte of the response (head or body) arrived; nil until the first.
+    fileprivate(set) var lastActivity: ContinuousClock.Instant?
 
     init(request: HTTPRequest) {
         self.request = request
@@ -147,15 +169,12 @@ final class CurlTransfer: @unchecked Sendable {
     func makeEasyHandle() -> UnsafeMutableRawPointer? {
         guard let easy = curl_easy_init() else { return nil }
         self.easy = easy
+        startedAt = ContinuousClock.now
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = sy_easy_setopt_string(easy, CURLOPT_URL, request.url)
         _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = sy_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeoutSeconds))
         _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(request.timeoutSeconds))
-        if let idle = request.idleTimeoutSeconds {
-            _ = sy_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
-            _ = sy_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(idle.rounded(.up))))
-        }
         _ = sy_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         _ = sy_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = sy_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")
@@ -166,7 +185,8 @@ final class CurlTransfer: @unchecked Sendable {
         _ = sy_easy_setopt_header_function(easy, curlWriteHeader)
         _ = sy_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         for line in request.headers { headerList = curl_slist_append(headerList, line) }
-        if request.method == .post {
+        if request.method != .get {
+            if request.method == .put { _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "PUT") }
             headerList = curl_slist_append(headerList, "Content-Type: application/json")
             let payload = request.body ?? []
             _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, payload.count)
@@ -197,26 +217,40 @@ final class CurlTransfer: @unchecked Sendable {
             let fallback = String(cString: curl_easy_strerror(CURLcode(UInt32(code))))
             resolved = .curl(code: code, message: detail.isEmpty ? fallback : detail)
         }
-        return HTTPTransferResult(status: status, headers: headers, body: body, timings: timings, failure: resolved)
+        return HTTPTransferResult(status: status, headers: headers, body: body, bytesReceived: bytesReceived, timings: timings, failure: resolved)
     }
 
     fileprivate func appendBody(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard body.count + bytes.count <= request.maxBodyBytes else {
+        guard bytesReceived + bytes.count <= request.maxBodyBytes else {
             bodyTooLarge = true
             return false
         }
-        body.append(contentsOf: bytes)
+        bytesReceived += bytes.count
+        let now = ContinuousClock.now
+        lastActivity = now
+        if let consumer = request.bodyConsumer {
+            let elapsed = now - startedAt
+            consumer.receive(Array(bytes), elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        } else {
+            body.append(contentsOf: bytes)
+        }
         return true
     }
 
     fileprivate func appendHeader(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let line = String(bytes: bytes, encoding: .utf8) else { return }
-        if line.hasPrefix("HTTP/") { headers.removeAll() }  // a new response (after 100-continue or a redirect)
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        headers[name] = value
+        lastActivity = ContinuousClock.now
+        // Byte-level parsing: this runs for every header line of every probe.
+        if bytes.starts(with: Self.statusLinePrefix) { headers.removeAll(); return }  // a new response (after 100-continue)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = String(decoding: bytes[..<colon].lazy.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        var start = colon + 1
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+        while end > start, bytes[end - 1] <= 32 { end -= 1 }  // CR, LF, space, tab
+        headers[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
+
+    private static let statusLinePrefix = Array("HTTP/".utf8)
 }
 
 private func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded())) }

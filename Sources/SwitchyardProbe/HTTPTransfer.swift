@@ -1,6 +1,7 @@
 /// One HTTP request as the probe engine performs it.
 public struct HTTPRequest: Sendable {
-    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+    /// GET and POST for probes; PUT for driving a simulator's control route.
+    public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT" }
 
     public var url: String
     public var method: Method
@@ -9,13 +10,16 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]?
     public var connectTimeoutSeconds: Double
     public var timeoutSeconds: Double
-    /// Abort when no byte arrives for this long (a stalled stream).
+    /// Abort when no byte arrives for this long once the response began (a stalled stream).
     public var idleTimeoutSeconds: Double?
     /// Abort once the body grows past this size.
     public var maxBodyBytes: Int
+    /// When set, receives the body as it arrives (and the body is not buffered): streams are parsed incrementally.
+    public var bodyConsumer: (any HTTPBodyConsumer)?
 
     public init(url: String, method: Method = .get, headers: [String] = [], body: [UInt8]? = nil,
-                connectTimeoutSeconds: Double, timeoutSeconds: Double, idleTimeoutSeconds: Double? = nil, maxBodyBytes: Int = 1 << 20) {
+                connectTimeoutSeconds: Double, timeoutSeconds: Double, idleTimeoutSeconds: Double? = nil, maxBodyBytes: Int = 1 << 20,
+                bodyConsumer: (any HTTPBodyConsumer)? = nil) {
         self.url = url
         self.method = method
         self.headers = headers
@@ -24,7 +28,16 @@ public struct HTTPRequest: Sendable {
         self.timeoutSeconds = timeoutSeconds
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.maxBodyBytes = maxBodyBytes
+        self.bodyConsumer = bodyConsumer
     }
+}
+
+/// Receives a response body chunk by chunk as it arrives, on the engine's thread.
+/// Implementations must be quick and must not block; the prober reads their result
+/// once `perform` returns, which orders those reads after every `receive`.
+public protocol HTTPBodyConsumer: AnyObject, Sendable {
+    /// One chunk of body bytes, `elapsedSeconds` after the transfer started.
+    func receive(_ chunk: [UInt8], elapsedSeconds: Double)
 }
 
 /// Cumulative times from the start of a transfer, in seconds, as libcurl measures them.
@@ -50,6 +63,8 @@ public enum TransferFailure: Hashable, Sendable {
     case curl(code: Int, message: String)
     /// The body grew past `maxBodyBytes`.
     case bodyTooLarge
+    /// The response began, then no byte arrived for the request's idle timeout (a stalled stream).
+    case idle(seconds: Double)
     /// The probe was canceled (shutdown or reload).
     case canceled
 }
@@ -60,14 +75,19 @@ public struct HTTPTransferResult: Sendable {
     public var status: Int
     /// Response headers with lower-cased names; the last value wins.
     public var headers: [String: String]
+    /// The buffered body; empty when a `bodyConsumer` took it.
     public var body: [UInt8]
+    /// Body bytes received, whether buffered or consumed.
+    public var bytesReceived: Int
     public var timings: PhaseTimings
     public var failure: TransferFailure?
 
-    public init(status: Int = 0, headers: [String: String] = [:], body: [UInt8] = [], timings: PhaseTimings = PhaseTimings(), failure: TransferFailure? = nil) {
+    public init(status: Int = 0, headers: [String: String] = [:], body: [UInt8] = [], bytesReceived: Int? = nil,
+                timings: PhaseTimings = PhaseTimings(), failure: TransferFailure? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.bytesReceived = bytesReceived ?? body.count
         self.timings = timings
         self.failure = failure
     }

@@ -3,50 +3,82 @@ import ServiceLifecycle
 import Synchronization
 import SwitchyardCore
 
-/// Probes every target on its own interval, with jitter so that start-up and reloads
-/// do not herd, under a global concurrency cap. A slow or hung provider holds only its
-/// own loop: every other target keeps its schedule.
+/// Probes every target on its own schedule: the interval with jitter (spread over the
+/// first interval at start-up so nothing herds), backing off while it fails and waiting
+/// out `Retry-After`. Probes run under a global cap and a per-provider cap, so a hung or
+/// dripping provider holds only its own slots and every other target keeps its cadence.
+/// Completion probes of a provider stop when its daily probe budget is spent; free
+/// liveness probes continue.
 public final class ProbeScheduler: Service {
     public struct Dependencies: Sendable {
         public var transport: any HTTPTransport
         public var clock: any WallClock
         /// Receives every probe's observation (health, store, metrics fan-out).
         public var deliver: @Sendable (Observation) -> Void
-        /// Fault injection for the watchdog test: from this instant on, every loop stops (wedges).
-        public var wedgeAt: ContinuousClock.Instant?
         /// Called once when every target has been probed at least once.
         public var onFirstRound: @Sendable () -> Void
-        /// When a target's next probe is due, given when its last one finished and its interval
-        /// (the health book's answer: half-open probe time, Retry-After, quick confirmation).
-        public var nextProbeAt: @Sendable (Target, Timestamp, Double) -> Timestamp
+        /// When a target's next probe is due, given when its last one finished and its interval:
+        /// the health book's answer (half-open probe time, Retry-After, quick confirmation of a
+        /// failure). Without one, a `ProbeBackoff` per target spaces the probes.
+        public var nextProbeAt: (@Sendable (Target, Timestamp, Double) -> Timestamp)?
+        /// Fault injection for the watchdog test: from this instant on, every loop stops (wedges).
+        public var wedgeAt: ContinuousClock.Instant?
+        /// Receives each probe's full result (for benchmarks and diagnostics); optional.
+        public var onResult: @Sendable (ProbeTarget, ProbeResult) -> Void
+        /// Receives how late each probe started against its plan, in seconds.
+        public var onLateness: @Sendable (Target, Double) -> Void
         public var logger: Logger
 
         public init(transport: any HTTPTransport, clock: any WallClock, deliver: @escaping @Sendable (Observation) -> Void,
-                    onFirstRound: @escaping @Sendable () -> Void = {},
-                    nextProbeAt: @escaping @Sendable (Target, Timestamp, Double) -> Timestamp = { _, now, interval in now + interval },
+                    onFirstRound: @escaping @Sendable () -> Void = {}, onResult: @escaping @Sendable (ProbeTarget, ProbeResult) -> Void = { _, _ in },
+                    onLateness: @escaping @Sendable (Target, Double) -> Void = { _, _ in },
+                    nextProbeAt: (@Sendable (Target, Timestamp, Double) -> Timestamp)? = nil,
                     logger: Logger, wedgeAt: ContinuousClock.Instant? = nil) {
             self.transport = transport
             self.clock = clock
             self.deliver = deliver
             self.onFirstRound = onFirstRound
+            self.onResult = onResult
+            self.onLateness = onLateness
             self.nextProbeAt = nextProbeAt
-            self.logger = logger
             self.wedgeAt = wedgeAt
+            self.logger = logger
         }
     }
 
     private let targets: [ProbeTarget]
     private let dependencies: Dependencies
+    private let limiter: ConcurrencyLimiter
+    private let providerLimiters: [ProviderID: ConcurrencyLimiter]
+    private let budgets: ProbeBudgetBook
+    private let unprobed: Mutex<Set<Target>>
+    /// Longest start-up spread: the first probes land within this many seconds.
+    private let startSpreadSeconds: Double
     /// Each loop's promise of progress, read by the watchdog.
     public let ledger = ScheduleLedger()
-    private let limiter: ConcurrencyLimiter
-    private let unprobed: Mutex<Set<Target>>
 
-    public init(targets: [ProbeTarget], maxConcurrentProbes: Int = 256, dependencies: Dependencies) {
+    public init(targets: [ProbeTarget], maxConcurrentProbes: Int = 256, startSpreadSeconds: Double = 10, dependencies: Dependencies) {
         self.targets = targets
         self.dependencies = dependencies
         self.limiter = ConcurrencyLimiter(limit: maxConcurrentProbes)
+        var perProvider: [ProviderID: ConcurrencyLimiter] = [:]
+        var limits: [ProviderID: Double?] = [:]
+        for target in targets where perProvider[target.target.provider] == nil {
+            perProvider[target.target.provider] = ConcurrencyLimiter(limit: target.settings.maxConcurrentPerProvider)
+            limits[target.target.provider] = target.budgetUSDPerDay
+        }
+        self.providerLimiters = perProvider
+        self.budgets = ProbeBudgetBook(limits: limits, now: dependencies.clock.now())
         self.unprobed = Mutex(Set(targets.map(\.target)))
+        self.startSpreadSeconds = startSpreadSeconds
+    }
+
+    /// Each provider's probe budget today: spent, limit, and whether completion probes are paused.
+    public func budgetStatus() -> [ProbeBudgetStatus] { budgets.statuses(at: dependencies.clock.now()) }
+
+    /// Seeds what `provider`'s probes already spent on the UTC day of `day` (from the store, at start-up).
+    public func restoreSpend(_ provider: ProviderID, spentUSD: Double, on day: Timestamp) {
+        budgets.restore(provider, spentUSD: spentUSD, on: day, now: dependencies.clock.now())
     }
 
     public func run() async throws {
@@ -66,38 +98,57 @@ public final class ProbeScheduler: Service {
 
     private func loop(_ target: ProbeTarget) async {
         let interval = target.settings.intervalSeconds
+        var backoff = ProbeBackoff(intervalSeconds: interval)
+        let clock = ContinuousClock()
         defer { ledger.release(target.target) }
-        // Spread the first probes over the first interval (capped so start-up stays quick).
-        var delay = Double.random(in: 0..<min(interval, 1))
+        var planned = clock.now + .seconds(Double.random(in: 0..<min(interval, startSpreadSeconds)))
         while !Task.isCancelled {
-            ledger.promise(target.target, within: .seconds(delay))
-            do { try await Task.sleep(for: .seconds(delay)) } catch { return }
-            if let wedgeAt = dependencies.wedgeAt, ContinuousClock.now >= wedgeAt {
+            ledger.promise(target.target, within: max(planned - clock.now, .zero))
+            do { try await Task.sleep(until: planned, clock: clock) } catch { return }
+            if let wedgeAt = dependencies.wedgeAt, clock.now >= wedgeAt {
                 try? await Task.sleep(for: .seconds(365 * 86_400))
                 return
             }
-            await probeOnce(target)
-            let now = dependencies.clock.now()
-            let due = dependencies.nextProbeAt(target.target, now, interval)
-            // Up to 10% later, never earlier: a half-open probe must not come before the ejection ends.
-            delay = max(due - now, 0) * Double.random(in: 1.0...1.1)
+            guard let result = await probeOnce(target, planned: planned) else { return }
+            let delay: Double
+            if let nextProbeAt = dependencies.nextProbeAt {
+                let now = dependencies.clock.now()
+                // Up to 10% later, never earlier: a half-open probe must not come before the ejection ends.
+                delay = max(nextProbeAt(target.target, now, interval) - now, 0) * Double.random(in: 1.0...1.1)
+            } else {
+                delay = backoff.delay(after: result.outcome, retryAfterSeconds: result.retryAfterSeconds, jitter: Double.random(in: 0.9...1.1))
+            }
+            // The next probe is planned from the end of this one: a slow probe never queues a backlog.
+            planned = clock.now + .seconds(delay)
         }
     }
 
-    /// Performs one probe of one target and delivers its observation.
-    public func probeOnce(_ target: ProbeTarget) async {
-        ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the global cap
-        guard await limiter.acquire() else { return }
+    /// Performs one probe of one target and delivers its observation; nil when canceled by shutdown.
+    @discardableResult
+    public func probeOnce(_ target: ProbeTarget, planned: ContinuousClock.Instant? = nil) async -> ProbeResult? {
+        let provider = target.target.provider
+        let providerLimiter = providerLimiters[provider]
+        ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the caps
+        if let providerLimiter { guard await providerLimiter.acquire() else { return nil } }
+        defer { providerLimiter?.release() }
+        guard await limiter.acquire() else { return nil }
         defer { limiter.release() }
         ledger.promise(target.target, within: .seconds(target.settings.timeoutSeconds + 1))
+        if let planned { dependencies.onLateness(target.target, max(0, (ContinuousClock.now - planned) / .seconds(1))) }
+
         let startedAt = dependencies.clock.now()
-        let prober = ProberTable.prober(for: target.kind)
-        let result = await prober.probe(target, using: dependencies.transport, now: startedAt)
-        if result.outcome == .failure(.canceled), Task.isCancelled { return }
+        var effective = target
+        if target.settings.mode == .completion, !budgets.allowsCompletion(provider, at: startedAt) {
+            effective.settings.mode = .liveness
+        }
+        let result = await ProberTable.prober(for: target.kind).probe(effective, using: dependencies.transport, now: startedAt)
+        if result.outcome == .failure(.canceled), Task.isCancelled { return nil }
+        if let cost = result.costUSD { budgets.record(provider, costUSD: cost, at: dependencies.clock.now()) }
+        dependencies.onResult(effective, result)
         dependencies.deliver(result.observation(of: target.target, startedAt: startedAt))
         if !result.outcome.isSuccess {
             dependencies.logger.debug("probe failed", metadata: [
-                "provider": "\(target.target.provider)", "model": "\(target.target.model)",
+                "provider": "\(provider)", "model": "\(target.target.model)",
                 "outcome": "\(result.outcome.label)", "message": "\(result.message ?? "")",
             ])
         }
@@ -106,56 +157,6 @@ public final class ProbeScheduler: Service {
             return pending.isEmpty
         }
         if firstRoundDone { dependencies.onFirstRound() }
-    }
-}
-
-/// An async counting semaphore: at most `limit` holders at once, waiters served in order.
-final class ConcurrencyLimiter: Sendable {
-    private struct State {
-        var available: Int
-        var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
-        var nextID = 0
-    }
-
-    private let state: Mutex<State>
-
-    init(limit: Int) { state = Mutex(State(available: max(limit, 1))) }
-
-    /// Waits for a slot; false when the task was canceled while waiting.
-    func acquire() async -> Bool {
-        let id = state.withLock { state -> Int in
-            state.nextID += 1
-            return state.nextID
-        }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let granted = state.withLock { state -> Bool in
-                    if state.available > 0 {
-                        state.available -= 1
-                        return true
-                    }
-                    state.waiters.append((id, continuation))
-                    return false
-                }
-                if granted { continuation.resume(returning: true) }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index).continuation
-            }
-            waiter?.resume(returning: false)
-        }
-    }
-
-    func release() {
-        let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-            if state.waiters.isEmpty {
-                state.available += 1
-                return nil
-            }
-            return state.waiters.removeFirst().continuation
-        }
-        next?.resume(returning: true)
+        return result
     }
 }

@@ -13,6 +13,11 @@ enum ResponseClassifier {
             return (.canceled, "probe canceled")
         case .bodyTooLarge:
             return (.bodyTooLarge, "response body larger than the limit")
+        case .idle(let seconds):
+            // Silence after the response began is a stalled stream; before it, a plain timeout.
+            return result.timings.firstByte > 0
+                ? (.streamStalled, "no data for \(formatSeconds(seconds)) after the response began")
+                : (.timeout, "no response within the idle timeout (\(formatSeconds(seconds)))")
         case .curl(let code, let message):
             return (errorClass(curlCode: code, timings: result.timings), sanitize(message))
         }
@@ -26,7 +31,7 @@ enum ResponseClassifier {
             return .connectRefused
         case CURLE_OPERATION_TIMEDOUT:
             // No connection yet means the connect phase timed out.
-            return timings.connect == 0 ? .connectTimeout : (timings.firstByte > 0 ? .streamStalled : .timeout)
+            return timings.connect == 0 ? .connectTimeout : .timeout
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
              CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
             return .tls
@@ -64,9 +69,14 @@ enum ResponseClassifier {
         guard let errorClass = errorClass(httpStatus: result.status) else { return nil }
         return ProbeResult(
             outcome: .failure(errorClass), httpStatus: result.status, timings: result.timings,
-            retryAfterSeconds: errorClass == .rateLimited ? RetryAfter.seconds(result.headers, now: now) : nil,
+            retryAfterSeconds: errorClass == .rateLimited || errorClass == .serverError ? RetryAfter.seconds(result.headers, now: now) : nil,
             servedBy: result.headers["x-inference-provider"],
             message: "HTTP \(result.status)"
         )
     }
+}
+
+/// `1.5s`, `10s`: a duration for a message.
+func formatSeconds(_ seconds: Double) -> String {
+    seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
 }

@@ -7,8 +7,12 @@ import SwitchyardCore
 /// so cardinality is bounded by the configuration.
 public final class SwitchyardMetrics: ObservationSink, Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let probes: [Target: [String: Counter]]
-    private let reports: [Target: [String: Counter]]
+    /// Result counters by source, target and outcome. `ok` exists from the start; an error
+    /// class's series is created the first time it happens (to configured targets only), so
+    /// 1,000 targets cost ~10 series each instead of ~40: the taxonomy times two is most of
+    /// the daemon's memory otherwise.
+    private let results: Mutex<[ResultKey: Counter]>
+    private let configured: Set<Target>
     private let probeDuration: [Target: DurationHistogram]
     private let stateGauges: [Target: [TargetState: Gauge]]
     private let transitions: [Target: [TargetState: Counter]]
@@ -28,7 +32,6 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "switchyard", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
         }
-        let outcomes = ["ok"] + ErrorClass.allCases.map(\.rawValue)
         func labels(_ target: Target) -> [(String, String)] {
             [("provider", target.provider.rawValue), ("model", target.model.rawValue)]
         }
@@ -41,17 +44,16 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         let cost = name(nil, "cost_usd", "total", "USD spent, by target and source (probe: our probes; report: clients' real requests), from the configured price and observed usage.")
         let buckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map { .milliseconds(Int64($0 * 1000)) }
 
-        var probes: [Target: [String: Counter]] = [:]
-        var reports: [Target: [String: Counter]] = [:]
+        var results: [ResultKey: Counter] = [:]
         var probeDuration: [Target: DurationHistogram] = [:]
         var stateGauges: [Target: [TargetState: Gauge]] = [:]
         var transitions: [Target: [TargetState: Counter]] = [:]
         var costUSD: [Target: Counter] = [:]
         var reportCostUSD: [Target: Counter] = [:]
         for target in targets {
-            for outcome in outcomes {
-                probes[target, default: [:]][outcome] = registry.makeCounter(descriptor: probeTotal, labels: labels(target) + [("outcome", outcome)])
-                reports[target, default: [:]][outcome] = registry.makeCounter(descriptor: reportTotal, labels: labels(target) + [("outcome", outcome)])
+            for source in ObservationSource.allCases {
+                let key = ResultKey(source: source, target: target, outcome: "ok")
+                results[key] = registry.makeCounter(descriptor: source == .probe ? probeTotal : reportTotal, labels: labels(target) + [("outcome", "ok")])
             }
             probeDuration[target] = registry.makeDurationHistogram(descriptor: duration, labels: labels(target), buckets: buckets)
             for s in TargetState.allCases {
@@ -76,8 +78,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         }
         registry.makeGauge(descriptor: name(nil, "build", "info", "Always 1; the version label says which build is running."), labels: [("version", version)]).set(to: 1.0)
 
-        self.probes = probes
-        self.reports = reports
+        self.results = Mutex(results)
+        self.configured = Set(targets)
         self.probeDuration = probeDuration
         self.stateGauges = stateGauges
         self.transitions = transitions
@@ -91,11 +93,11 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         let target = observation.target
         switch observation.source {
         case .probe:
-            probes[target]?[observation.outcome.label]?.increment()
+            resultCounter(.probe, target, observation.outcome.label)?.increment()
             probeDuration[target]?.record(.milliseconds(Int64(observation.totalSeconds * 1000)))
             if let cost = observation.costUSD, cost > 0 { costUSD[target]?.increment(by: cost) }
         case .report:
-            reports[target]?[observation.outcome.label]?.increment()
+            resultCounter(.report, target, observation.outcome.label)?.increment()
             if let cost = observation.costUSD, cost > 0 { reportCostUSD[target]?.increment(by: cost) }
         }
     }
@@ -109,6 +111,31 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     /// Counts one refused report item.
     public func recordRejectedReport(_ reason: ReportRejection) {
         rejectedReports[reason]?.increment()
+    }
+
+    private struct ResultKey: Hashable {
+        var source: ObservationSource
+        var target: Target
+        var outcome: String
+    }
+
+    /// The counter of one outcome, created on first use; nil for targets not in the configuration.
+    private func resultCounter(_ source: ObservationSource, _ target: Target, _ outcome: String) -> Counter? {
+        guard configured.contains(target) else { return nil }
+        let key = ResultKey(source: source, target: target, outcome: outcome)
+        return results.withLock { results in
+            if let counter = results[key] { return counter }
+            let descriptor = source == .probe
+                ? MetricNameDescriptor(namespace: "switchyard", subsystem: "probe", metricName: "results", unitName: "total",
+                                       helpText: "Probes finished, by target and outcome (ok or error class).")
+                : MetricNameDescriptor(namespace: "switchyard", subsystem: "report", metricName: "results", unitName: "total",
+                                       helpText: "Client reports accepted, by target and outcome.")
+            let counter = registry.makeCounter(descriptor: descriptor, labels: [
+                ("provider", target.provider.rawValue), ("model", target.model.rawValue), ("outcome", outcome),
+            ])
+            results[key] = counter
+            return counter
+        }
     }
 
     /// Counts one answered route query.

@@ -5,26 +5,33 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// A fake inference provider on loopback: OpenAI-compatible (`/v1/models`,
-/// `/v1/chat/completions`), Ollama (`/api/tags`) and TGI/vLLM (`/health`) routes with
-/// injectable latency and faults. A real HTTP server, used by tests, the demo and benchmarks.
+/// A fake inference provider on loopback speaking every dialect Switchyard probes:
+/// OpenAI (`/v1/models`, `/v1/chat/completions` plain and SSE), Hugging Face router
+/// (`model:provider` names, `x-inference-provider`), Ollama (`/api/tags`, `/api/chat`
+/// NDJSON) and TGI/vLLM (`/health`), with latency, TTFT, tokens/s and faults switchable
+/// at run time. A real HTTP server, used by tests, the demo and benchmarks.
 public final class ProviderSimulator: Sendable {
     public let name: String
     private let behavior: Mutex<SimulatorBehavior>
     private let random: Mutex<SplitMix64>
     private let requests = Atomic<Int>(0)
+    private let burstLeft: Atomic<Int>
     private let started = ContinuousClock.now
 
     public init(name: String, behavior: SimulatorBehavior, seed: UInt64 = 1) {
         self.name = name
         self.behavior = Mutex(behavior)
         self.random = Mutex(SplitMix64(seed: seed))
+        self.burstLeft = Atomic(behavior.burstCount)
     }
 
     /// The behaviour in force now.
     public var currentBehavior: SimulatorBehavior { behavior.withLock { $0 } }
-    /// Replaces the behaviour (what `PUT /_sim/behavior` does).
-    public func setBehavior(_ new: SimulatorBehavior) { behavior.withLock { $0 = new } }
+    /// Replaces the behaviour (what `PUT /_sim/behavior` does); a burst starts counting now.
+    public func setBehavior(_ new: SimulatorBehavior) {
+        behavior.withLock { $0 = new }
+        burstLeft.store(new.burstCount, ordering: .relaxed)
+    }
     /// Requests served so far, control routes excluded.
     public var requestCount: Int { requests.load(ordering: .relaxed) }
 
@@ -41,37 +48,69 @@ public final class ProviderSimulator: Sendable {
         )
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.get("/v1/models") { _, _ in try await self.answer { try self.modelList() } }
-        router.post("/v1/chat/completions") { request, _ in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            return try await self.answer { try self.completion(requestBody: body) }
+    func makeRouter() -> Router<SimulatorContext> {
+        let router = Router(context: SimulatorContext.self)
+        router.get("/v1/models") { _, context in
+            try await self.answer(context) { _, _ in .json(self.modelList()) }
         }
-        router.get("/api/tags") { _, _ in try await self.answer { try self.ollamaTags() } }
-        router.get("/health") { _, _ in try await self.answer { Response(status: .ok) } }
-        router.get("/_sim/behavior") { _, _ in try self.json(self.currentBehavior) }
+        router.post("/v1/chat/completions") { request, context in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
+                return self.errorResponse(.badRequest, "body is not a chat completion request")
+            }
+            return try await self.answer(context, model: ask.model) { behavior, headAfterMs in
+                ask.stream == true ? SimulatorAnswers.openAIStream(ask, behavior, headAfterMs: headAfterMs)
+                    : SimulatorAnswers.openAICompletion(ask, behavior)
+            }
+        }
+        router.get("/api/tags") { _, context in
+            try await self.answer(context) { behavior, _ in .json(["models": behavior.models.map { ["name": $0, "model": $0] }]) }
+        }
+        router.post("/api/chat") { request, context in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
+                return self.errorResponse(.badRequest, "body is not a chat request")
+            }
+            return try await self.answer(context, model: ask.model) { behavior, headAfterMs in
+                SimulatorAnswers.ollamaChat(ask, behavior, headAfterMs: headAfterMs)
+            }
+        }
+        router.get("/health") { _, context in
+            try await self.answer(context) { _, _ in BodyPlan(format: .json, pieces: []) }
+        }
+        router.get("/_sim/behavior") { _, _ in SimulatorBody.response(.json(self.currentBehavior), behavior: SimulatorBehavior(models: [])) }
         router.put("/_sim/behavior") { request, context in
             let new = try await request.decode(as: SimulatorBehavior.self, context: context)
             self.setBehavior(new)
-            return try self.json(new)
+            return SimulatorBody.response(.json(new), behavior: SimulatorBehavior(models: []))
         }
         return router
     }
 
-    /// Applies latency and faults, then produces the normal answer.
-    private func answer(_ normal: () throws -> Response) async throws -> Response {
+    /// Applies latency and the faults that replace an answer, then produces the normal
+    /// answer (for `model`, when the route serves one) shaped by the body faults.
+    private func answer(_ context: SimulatorContext, model: String? = nil,
+                        _ normal: (SimulatorBehavior, Double) -> BodyPlan) async throws -> Response {
         requests.add(1, ordering: .relaxed)
-        let now = behavior.withLock { $0 }
+        let now = currentBehavior
         let (delay, randomFailure) = random.withLock { rng in
-            (now.latencyMs + (now.jitterMs > 0 ? Double.random(in: 0...now.jitterMs, using: &rng) : 0),
+            (now.latencyMs + (now.jitterMs > 0 ? Double.random(in: 0...now.jitterMs, using: &rng) : 0)
+                + (now.tailProbability > 0 && Double.random(in: 0..<1, using: &rng) < now.tailProbability ? now.tailMs : 0),
              now.errorRate > 0 && Double.random(in: 0..<1, using: &rng) < now.errorRate)
         }
-        if now.fault == .hang {
+        switch now.fault {
+        case .hang:
             try await Task.sleep(for: .seconds(3600))
+        case .reset:
+            try await reset(context.channel)
+        default:
+            break
         }
         try await Task.sleep(for: .milliseconds(delay))
-        let elapsed = Double((ContinuousClock.now - started).components.seconds)
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
+        if burstLeft.load(ordering: .relaxed) > 0, burstLeft.subtract(1, ordering: .relaxed).newValue >= 0 {
+            return errorResponse(.serviceUnavailable, "simulated 5xx burst")
+        }
         if randomFailure || now.fault == .serverError || now.inOutage(secondsSinceStart: elapsed) {
             return errorResponse(.internalServerError, "simulated server error")
         }
@@ -82,48 +121,38 @@ public final class ProviderSimulator: Sendable {
             return response
         case .unauthorized:
             return errorResponse(.unauthorized, "simulated bad credentials")
-        case .garbage:
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"choices\": [tru")))
-        case .none, .serverError, .hang:
-            return try normal()
+        default:
+            break
         }
+        var headers: HTTPFields = [:]
+        if let model {
+            let (base, suffix) = Self.split(model)
+            guard now.models.contains(model) || now.models.contains(base) else {
+                return errorResponse(.notFound, "model '\(model)' not found")
+            }
+            headers[HTTPField.Name("x-inference-provider")!] = now.servedBy ?? suffix ?? name
+        }
+        return SimulatorBody.response(normal(now, delay), headers: headers, behavior: now)
     }
 
-    private func modelList() throws -> Response {
+    /// `org/model:provider` → (`org/model`, `provider`), the Hugging Face router's naming.
+    private static func split(_ model: String) -> (String, String?) {
+        guard let colon = model.lastIndex(of: ":"), !model[model.index(after: colon)...].contains("/") else { return (model, nil) }
+        return (String(model[..<colon]), String(model[model.index(after: colon)...]))
+    }
+
+    /// Drops the connection with a TCP RST (SO_LINGER 0) before any byte of the answer.
+    private func reset(_ channel: any Channel) async throws {
+        if let socket = channel as? any SocketOptionProvider {
+            try? await socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
+        try? await channel.close().get()
+        throw SimulatedDisconnect()
+    }
+
+    private func modelList() -> [String: AnyEncodable] {
         let models = currentBehavior.models.map { ["id": $0, "object": "model", "owned_by": name] }
-        return try json(["object": AnyEncodable("list"), "data": AnyEncodable(models)])
-    }
-
-    private func ollamaTags() throws -> Response {
-        try json(["models": currentBehavior.models.map { ["name": $0, "model": $0] }])
-    }
-
-    private func completion(requestBody: ByteBuffer) throws -> Response {
-        struct ChatRequest: Decodable { var model: String }
-        guard let request = try? JSONDecoder().decode(ChatRequest.self, from: Data(buffer: requestBody)) else {
-            return errorResponse(.badRequest, "body is not a chat completion request")
-        }
-        let behaviorNow = currentBehavior
-        guard behaviorNow.models.contains(request.model) else {
-            return errorResponse(.notFound, "model '\(request.model)' not found")
-        }
-        let answer: [String: AnyEncodable] = [
-            "id": AnyEncodable("chatcmpl-sim"),
-            "object": AnyEncodable("chat.completion"),
-            "model": AnyEncodable(request.model),
-            "choices": AnyEncodable([["index": AnyEncodable(0), "finish_reason": AnyEncodable("length"),
-                                      "message": AnyEncodable(["role": "assistant", "content": "OK"])]]),
-            "usage": AnyEncodable(["prompt_tokens": 9, "completion_tokens": behaviorNow.completionTokens,
-                                   "total_tokens": 9 + behaviorNow.completionTokens]),
-        ]
-        var response = try json(answer)
-        response.headers[HTTPField.Name("x-inference-provider")!] = name
-        return response
-    }
-
-    private func json(_ value: some Encodable) throws -> Response {
-        let data = try JSONEncoder().encode(value)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return ["object": AnyEncodable("list"), "data": AnyEncodable(models)]
     }
 
     private func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
@@ -132,9 +161,15 @@ public final class ProviderSimulator: Sendable {
     }
 }
 
-/// Type-erased Encodable for building small JSON answers.
-struct AnyEncodable: Encodable, Sendable {
-    private let encodeValue: @Sendable (any Encoder) throws -> Void
-    init<T: Encodable & Sendable>(_ value: T) { encodeValue = { try value.encode(to: $0) } }
-    func encode(to encoder: any Encoder) throws { try encodeValue(encoder) }
+/// The request context of the simulator: Hummingbird's basic one plus the channel, so a
+/// fault can reset the connection.
+public struct SimulatorContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The connection this request arrived on.
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
 }

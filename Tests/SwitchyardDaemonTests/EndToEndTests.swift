@@ -9,7 +9,9 @@ import Testing
 
 /// The whole daemon — config, libcurl probes, health, SQLite, both listeners — against
 /// simulated providers on loopback, observed only from the outside.
-@Suite struct EndToEndTests {
+// Serialized: these tests call the synchronous client (blocking libcurl) from async code; two at once can
+// occupy both cooperative threads of a 2-core machine and starve the daemon under test (5 s stalls, hangs).
+@Suite(.serialized) struct EndToEndTests {
     @Test func routeRanksTheFasterHealthyProviderFirstAndDropsADeadOne() async throws {
         let token = "sk-switchyard-test-\(UUID().uuidString)"
         let fleet = SimulatorFleet([

@@ -5,42 +5,6 @@ import SwitchyardProbe
 import SwitchyardSimulator
 import Testing
 
-/// A port on 127.0.0.1 that nothing listens on: bound by us, then released.
-func unusedLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-private func probeTarget(port: Int, kind: ProviderKind = .openai, model: String = "m1", mode: ProbeMode = .liveness,
-                         timeout: Double = 2, key: String? = nil, price: Price? = nil) -> ProbeTarget {
-    var settings = ProbeSettings()
-    settings.mode = mode
-    settings.timeoutSeconds = timeout
-    settings.connectTimeoutSeconds = min(1, timeout)
-    let base = kind == .ollama || kind == .http ? "http://127.0.0.1:\(port)" : "http://127.0.0.1:\(port)/v1"
-    return ProbeTarget(target: Target(provider: ProviderID("sim"), model: ModelName("m")), kind: kind, baseURL: base,
-                       upstreamModel: model, apiKey: key.map(Secret.init), settings: settings, price: price)
-}
-
-/// Runs one probe against a fresh simulator with the given behaviour.
-private func probe(_ behavior: SimulatorBehavior, _ makeTarget: @escaping @Sendable (Int) -> ProbeTarget) async throws -> ProbeResult {
-    let simulator = ProviderSimulator(name: "sim", behavior: behavior)
-    return try await SimulatorFleet([simulator]).withRunning { ports in
-        let engine = CurlEngine()
-        defer { engine.shutdown() }
-        let target = makeTarget(ports["sim"]!)
-        return await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
-    }
-}
-
 @Suite struct ProbeTests {
     @Test func livenessSucceedsWhenTheModelIsListed() async throws {
         let result = try await probe(SimulatorBehavior(models: ["m1", "m2"], latencyMs: 5)) { probeTarget(port: $0) }

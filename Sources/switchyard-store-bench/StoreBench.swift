@@ -5,11 +5,11 @@ import ServiceLifecycle
 import SwitchyardCore
 import SwitchyardStore
 
-/// `switchyard-bench`: storage benchmarks against real SQLite files (`make bench-store`).
+/// `switchyard-store-bench`: storage benchmarks against real SQLite files (`make bench-store`).
 @main
 struct StoreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "switchyard-bench",
+        commandName: "switchyard-store-bench",
         abstract: "Storage benchmarks: ingest through the writer, history query latency, file size over simulated days.",
         subcommands: [Ingest.self, History.self, Generate.self]
     )
