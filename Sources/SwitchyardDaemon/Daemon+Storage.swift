@@ -1,6 +1,7 @@
 import Logging
 import SwitchyardConfig
 import SwitchyardCore
+import SwitchyardProbe
 import SwitchyardStore
 
 /// The store's part of the wiring, kept here so `buildServiceGroup` stays a list of steps.
@@ -34,5 +35,17 @@ enum StorageWiring {
         logger.info("warm start from the state database", metadata: [
             "targets": "\(restored.count)", "observations": "\(remembered.observations.count)", "ejected": "\(ejected)",
         ])
+    }
+
+    /// Seeds today's probe spend from SQLite so a restart does not reset a provider's daily budget.
+    static func restoreProbeSpend(_ scheduler: ProbeScheduler, providers: [ProviderID], from store: SQLiteStore, now: Timestamp, logger: Logger) {
+        for provider in providers {
+            do {
+                let spent = try store.probeSpend(provider: provider, day: now)
+                scheduler.restoreSpend(provider, spentUSD: spent.usd, on: now)
+            } catch {
+                logger.warning("cannot read today's probe spend; the budget starts from zero", metadata: ["provider": "\(provider)", "error": "\(error)"])
+            }
+        }
     }
 }

@@ -86,7 +86,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let healthBook = HealthBook(descriptors: config.targetDescriptors, healthPolicy: config.routing.health,
                                 scoring: config.routing.scoring, now: clock.now())
     try StorageWiring.warmStart(healthBook, from: store, readiness: readiness, now: clock.now(), logger: logger)
-    let metrics = SwitchyardMetrics(targets: config.targetDescriptors.map(\.target), version: SwitchyardVersion.current)
+    let budgeted = config.providers.filter { $0.budget?.probeUSDPerDay != nil }.map(\.name)
+    let metrics = SwitchyardMetrics(targets: config.targetDescriptors.map(\.target), budgetProviders: budgeted, version: SwitchyardVersion.current)
     let writer = StorageWiring.writer(store: store, config: config, readiness: readiness, clock: clock, logger: logger)
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
     let engine = CurlEngine()
@@ -100,6 +101,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         logger: logger,
         wedgeAt: options.wedgeSchedulerAfter.map { ContinuousClock.now + $0 }
     ))
+    StorageWiring.restoreProbeSpend(scheduler, providers: budgeted, from: store, now: clock.now(), logger: logger)
 
     let notifier = SystemdNotifier()
     let listenerCount = (listen.tcp == nil ? 0 : 1) + (listen.unix == nil ? 0 : 1)
@@ -118,7 +120,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         }
     )
     let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
-                                       deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() })
+                                       deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
+                                       budgets: { scheduler.budgetStatus() })
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)

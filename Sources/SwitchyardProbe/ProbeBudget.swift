@@ -59,17 +59,6 @@ public struct ProbeBudget: Hashable, Sendable {
     static func utcDay(_ time: Timestamp) -> Int64 { Int64((time.secondsSinceEpoch / 86_400).rounded(.down)) }
 }
 
-/// One provider's probe budget, for `GET /v1/providers` and `/metrics`.
-public struct ProbeBudgetStatus: Hashable, Sendable {
-    public var provider: ProviderID
-    public var limitUSD: Double?
-    public var spentTodayUSD: Double
-    /// True when the day's budget is spent: only free liveness probes run until `resetsAt`.
-    public var completionProbesPaused: Bool
-    /// The next 00:00 UTC.
-    public var resetsAt: Timestamp
-}
-
 /// Every provider's budget behind one lock, shared by the probe loops of its targets.
 final class ProbeBudgetBook: Sendable {
     private let budgets: Mutex<[ProviderID: ProbeBudget]>

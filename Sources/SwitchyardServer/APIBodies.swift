@@ -88,10 +88,38 @@ struct ProviderBody: Encodable {
     var name: ProviderID
     var baseURL: String
     var targets: [TargetBody]
+    /// Present when the provider has a probe budget.
+    var probeBudget: ProbeBudgetBody?
 
     enum CodingKeys: String, CodingKey {
         case name, targets
         case baseURL = "base_url"
+        case probeBudget = "probe_budget"
+    }
+}
+
+/// A provider's probe budget today: when it is spent, completion probes pause until `resets_at`.
+struct ProbeBudgetBody: Encodable {
+    var limitUSD: Double?
+    var spentTodayUSD: Double
+    var remainingUSD: Double?
+    var completionProbesPaused: Bool
+    var resetsAt: String
+
+    init(_ status: ProbeBudgetStatus) {
+        limitUSD = status.limitUSD
+        spentTodayUSD = status.spentTodayUSD
+        remainingUSD = status.remainingUSD
+        completionProbesPaused = status.completionProbesPaused
+        resetsAt = status.resetsAt.rfc3339
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case limitUSD = "limit_usd"
+        case spentTodayUSD = "spent_today_usd"
+        case remainingUSD = "remaining_usd"
+        case completionProbesPaused = "completion_probes_paused"
+        case resetsAt = "resets_at"
     }
 }
 

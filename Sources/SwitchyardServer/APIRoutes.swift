@@ -16,9 +16,14 @@ public struct APIDependencies: Sendable {
     /// (false when storage is failing: the reports still count, from memory).
     public var stored: @Sendable () async -> Bool
 
+    /// Each provider's probe budget today (the probe scheduler's answer).
+    public var budgets: @Sendable () -> [ProbeBudgetStatus]
+
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
                 deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil,
-                stored: @escaping @Sendable () async -> Bool = { true }) {
+                stored: @escaping @Sendable () async -> Bool = { true },
+                budgets: @escaping @Sendable () -> [ProbeBudgetStatus] = { [] }) {
+        self.budgets = budgets
         self.history = history
         self.stored = stored
         self.healthBook = healthBook
@@ -58,7 +63,8 @@ public enum APIRoutes {
         }
         HistoryRoutes.add(to: router, deps)
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            deps.metrics.recordBudgets(deps.budgets())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
         }
         return router
@@ -120,6 +126,7 @@ public enum APIRoutes {
         let now = deps.clock.now()
         let halfLife = deps.healthBook.ranker.policy.successHalfLifeSeconds
         var bodies: [ProviderBody] = []
+        let budgets = Dictionary(deps.budgets().map { ($0.provider, $0) }, uniquingKeysWith: { $1 })
         for snapshot in deps.healthBook.snapshots() {
             let provider = snapshot.descriptor.target.provider
             if let only, only != provider { continue }
@@ -127,7 +134,8 @@ public enum APIRoutes {
             if bodies.last?.name == provider {
                 bodies[bodies.count - 1].targets.append(target)
             } else {
-                bodies.append(ProviderBody(name: provider, baseURL: snapshot.descriptor.baseURL, targets: [target]))
+                bodies.append(ProviderBody(name: provider, baseURL: snapshot.descriptor.baseURL, targets: [target],
+                                           probeBudget: budgets[provider].map(ProbeBudgetBody.init)))
             }
         }
         return bodies

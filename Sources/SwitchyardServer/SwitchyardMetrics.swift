@@ -27,7 +27,11 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         case unknownModel = "unknown_model"
     }
 
-    public init(targets: [Target], version: String) {
+    /// Budget gauges per provider, created for the providers that have a budget.
+    private let budgetRemaining: [ProviderID: Gauge]
+    private let budgetExhausted: [ProviderID: Gauge]
+
+    public init(targets: [Target], budgetProviders: [ProviderID] = [], version: String) {
         let registry = self.registry
         func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "switchyard", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
@@ -76,6 +80,16 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         for reason in ReportRejection.allCases {
             rejectedReports[reason] = registry.makeCounter(descriptor: rejected, labels: [("reason", reason.rawValue)])
         }
+        let remaining = name("probe", "budget_remaining_usd", "", "USD left of today's probe budget (UTC day), per provider with a budget.")
+        let exhausted = name("probe", "budget_exhausted", "", "1 while today's probe budget is spent and completion probes are paused.")
+        var budgetRemaining: [ProviderID: Gauge] = [:]
+        var budgetExhausted: [ProviderID: Gauge] = [:]
+        for provider in Set(budgetProviders) {
+            budgetRemaining[provider] = registry.makeGauge(descriptor: remaining, labels: [("provider", provider.rawValue)])
+            budgetExhausted[provider] = registry.makeGauge(descriptor: exhausted, labels: [("provider", provider.rawValue)])
+        }
+        self.budgetRemaining = budgetRemaining
+        self.budgetExhausted = budgetExhausted
         registry.makeGauge(descriptor: name(nil, "build", "info", "Always 1; the version label says which build is running."), labels: [("version", version)]).set(to: 1.0)
 
         self.results = Mutex(results)
@@ -106,6 +120,14 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         guard let gauges = stateGauges[transition.target] else { return }
         for (state, gauge) in gauges { gauge.set(to: state == transition.to ? 1.0 : 0.0) }
         transitions[transition.target]?[transition.to]?.increment()
+    }
+
+    /// Sets the budget gauges from the scheduler's current view (called before each scrape).
+    public func recordBudgets(_ statuses: [ProbeBudgetStatus]) {
+        for status in statuses {
+            if let remaining = status.remainingUSD { budgetRemaining[status.provider]?.set(to: remaining) }
+            budgetExhausted[status.provider]?.set(to: status.completionProbesPaused ? 1.0 : 0.0)
+        }
     }
 
     /// Counts one refused report item.
