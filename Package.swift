@@ -81,6 +81,7 @@ let package = Package(
         .target(
             name: "SwitchyardSimulator",
             dependencies: [
+                "SwitchyardCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
+import SwitchyardCore
 
 /// A fake inference provider on loopback speaking every dialect Switchyard probes:
 /// OpenAI (`/v1/models`, `/v1/chat/completions` plain and SSE), Hugging Face router
