@@ -26,10 +26,12 @@ release: deps
 run: build
 	$(SWIFT) run --skip-build switchyard demo
 
-## Every test: Swift Testing suites, including the end-to-end ones on loopback.
+## Every test: Swift Testing suites, including the end-to-end ones on loopback. Serial, because
+## the scheduling and streaming tests measure lateness and TTFT and a 2-core machine running
+## every suite at once (daemons, simulators, kill -9 rounds) would starve them.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 ## Routing scenarios on a simulated clock and route() timings (release build).
 bench-routing: deps
