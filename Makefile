@@ -6,7 +6,7 @@ SWIFT        ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl systemd openssl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps release clean bench-routing bench-litellm bench-store bench-probe
+.PHONY: run test build deps release clean bench-routing bench-litellm bench-store bench-probe bench-daemon
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -64,6 +64,12 @@ bench-probe: deps
 	$(SWIFT) build -c release --product switchyard-sim
 	$(SWIFT) build -c release --product switchyard-bench
 	.build/release/switchyard-bench run --targets 1000 --interval 10 --window 60 --hung-window 30
+
+## The whole daemon (probes, health, SQLite, both listeners, metrics) at 1,000 liveness targets: RSS and CPU per 1,000 probes.
+bench-daemon: deps
+	$(SWIFT) build -c release --product switchyard
+	$(SWIFT) build -c release --product switchyard-sim
+	bench/daemon_rss.sh 1000 60
 
 clean:
 	rm -rf .build

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Measures the whole daemon (probes, health book, SQLite writer, HTTP API on TCP and the
+# Unix socket, metrics) at 1,000 liveness targets every 10 s against 4 simulator processes
+# on loopback: RSS and CPU seconds per 1,000 probes over a measured window.
+#   bench/daemon_rss.sh [targets] [window-seconds]     (release binaries; make bench-daemon)
+set -euo pipefail
+targets=${1:-1000}
+window=${2:-60}
+bin=$(cd "$(dirname "$0")/.." && pwd)/.build/release
+work=$(mktemp -d /tmp/sy-rss-XXXX)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+per=$(( (targets + 3) / 4 ))
+models=$(seq -s, -f "m%g" 0 $((per - 1)))
+ports=()
+for i in 0 1 2 3; do
+    "$bin/switchyard-sim" --name "sim$i" --models "$models" --latency-ms 1 > "$work/sim$i.out" 2>/dev/null &
+    pids+=($!)
+done
+for i in 0 1 2 3; do
+    for _ in $(seq 1 100); do grep -q listening "$work/sim$i.out" 2>/dev/null && break; sleep 0.1; done
+    ports+=("$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/sim$i.out")")
+done
+
+{
+    echo "listen: { tcp: \"127.0.0.1:0\", unix: \"$work/switchyard.sock\" }"
+    echo "probe: { interval: 10s, timeout: 5s, mode: liveness }"
+    echo "providers:"
+    for i in 0 1 2 3; do
+        echo "  - name: sim$i"
+        echo "    kind: openai"
+        echo "    base_url: http://127.0.0.1:${ports[$i]}/v1"
+        echo "    models:"
+        for m in $(seq 0 $((per - 1))); do echo "      - { name: m$m }"; done
+    done
+} > "$work/switchyard.yaml"
+
+"$bin/switchyard" serve --config "$work/switchyard.yaml" --state-dir "$work" --log-level warning &
+daemon=$!
+pids+=($daemon)
+sleep 15   # start-up spread and first round
+ticks=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$daemon/stat"; }
+probes() { curl -s --unix-socket "$work/switchyard.sock" http://localhost/metrics | awk '/^switchyard_probe_results_total/ {s += $NF} END {print s + 0}'; }
+c0=$(cpu); p0=$(probes)
+sleep "$window"
+c1=$(cpu); p1=$(probes)
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status")
+db=$(stat -c %s "$work/switchyard.db")
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "targets: $((per * 4)), window: ${window}s, probes in window: $((p1 - p0))"
+awk -v c=$((c1 - c0)) -v t="$ticks" -v p=$((p1 - p0)) 'BEGIN { printf "CPU seconds per 1,000 probes (whole daemon): %.3f\n", (c / t) / p * 1000 }'
+echo "RSS: $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB); database: $((db / 1024)) KiB"
