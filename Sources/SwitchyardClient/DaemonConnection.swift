@@ -28,6 +28,8 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     case unreachable(endpoint: DaemonEndpoint, detail: String)
     /// The daemon answered with an error.
     case daemon(status: Int, code: String, message: String)
+    /// The daemon took longer than the client's timeout, or the connection broke mid-answer.
+    case transport(endpoint: DaemonEndpoint, detail: String)
     /// The daemon's answer could not be read.
     case badAnswer(String)
 
@@ -35,6 +37,7 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .unreachable(let endpoint, let detail):
             "cannot reach switchyard at \(endpoint) (\(detail)); is the daemon running? (systemctl status switchyard)"
+        case .transport(let endpoint, let detail): "switchyard at \(endpoint) did not answer in time or broke off (\(detail))"
         case .daemon(let status, let code, let message): "daemon answered \(status) \(code): \(message)"
         case .badAnswer(let detail): "unreadable answer from the daemon: \(detail)"
         }
@@ -103,9 +106,15 @@ public struct DaemonConnection: Sendable {
             return size * count
         })
         _ = sy_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
-        let code = curl_easy_perform(easy)
+        let code = withExtendedLifetime(box) { curl_easy_perform(easy) }
         guard code == CURLE_OK else {
-            throw ClientError.unreachable(endpoint: endpoint, detail: String(cString: curl_easy_strerror(code)))
+            let detail = String(cString: curl_easy_strerror(code))
+            switch code {
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+                throw ClientError.unreachable(endpoint: endpoint, detail: detail)
+            default:
+                throw ClientError.transport(endpoint: endpoint, detail: detail)
+            }
         }
         var status = 0
         _ = sy_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)

@@ -32,11 +32,16 @@ public struct TargetHealth: Hashable, Sendable {
     /// whose last probe finished at `now`: the half-open probe when the ejection ends, the
     /// retry time when rate limited, sooner after a fresh failure (to confirm it), else one interval.
     public func nextProbe(after now: Timestamp, interval: Double, policy: HealthPolicy) -> Timestamp {
+        // Never sooner than this, whatever a provider's Retry-After says: a confirming probe
+        // must not follow the last one back to back (and a `Retry-After: 0` must not loop).
+        let soonest = now + max(1, interval * policy.confirmationIntervalFraction)
         switch state {
         case .ejected:
-            return max(ejectedUntil ?? now, now + 0.001)
+            // The half-open probe when the ejection ends; its confirmation a quarter interval later.
+            if let until = ejectedUntil, until > now { return until }
+            return soonest
         case .rateLimited:
-            return max(retryAt ?? now + interval, now + 0.001)
+            return max(retryAt ?? now + interval, soonest)
         case .degraded, .healthy, .unknown, .draining:
             let confirming = consecutiveFailures > 0 && consecutiveFailures < policy.consecutiveFailuresToEject
             return now + (confirming ? interval * policy.confirmationIntervalFraction : interval)

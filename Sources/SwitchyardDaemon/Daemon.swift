@@ -126,6 +126,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)
     } catch {
+        engine.shutdown()  // its thread holds it; nothing else would stop it
         throw StartupError(description: "\(error)")
     }
     readiness.update { $0.configLoaded = true }

@@ -15,9 +15,12 @@ struct SystemdLifecycle: Service {
 
     func run() async throws {
         await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                notifier.status(summary())
-                try? await Task.sleep(for: period)
+            // Cancelled at once when shutdown begins, so the group never waits out a period.
+            await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    notifier.status(summary())
+                    try? await Task.sleep(for: period)
+                }
             }
         } onGracefulShutdown: {
             notifier.stopping()

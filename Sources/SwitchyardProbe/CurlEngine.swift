@@ -23,7 +23,10 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public init(maxHostConnections: Int = 16) {
+    /// `maxHostConnections` 0 (the default) lets libcurl open as many connections per host as
+    /// transfers need: the scheduler's own per-provider and global caps bound them, and a
+    /// limit here would queue transfers inside libcurl with their timeouts already running.
+    public init(maxHostConnections: Int = 0) {
         _ = CurlEngine.globalInit
         multi = curl_multi_init()
         _ = sy_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxHostConnections)

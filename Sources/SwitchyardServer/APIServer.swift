@@ -49,6 +49,11 @@ public enum APIServer {
 /// Makes a Unix socket path ready to bind: creates its directory, removes a stale
 /// socket file, and refuses when a live daemon already answers on it.
 enum UnixSocketPath {
+    struct NotASocket: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "listen.unix: \(path) exists and is not a socket; choose another path (it was not touched)" }
+    }
+
     struct InUse: Error, CustomStringConvertible {
         var path: String
         var description: String { "another process is serving on \(path); stop it or choose another listen.unix path" }
@@ -59,7 +64,10 @@ enum UnixSocketPath {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        guard FileManager.default.fileExists(atPath: path) else { return }
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }  // nothing there
+        // Only ever remove a stale socket: a file or directory at that path is a mistake in the config.
+        guard status.st_mode & S_IFMT == S_IFSOCK else { throw NotASocket(path: path) }
         if isLive(path) { throw InUse(path: path) }
         try FileManager.default.removeItem(atPath: path)
     }

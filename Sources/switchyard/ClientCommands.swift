@@ -25,7 +25,7 @@ struct ConnectionOptions: ParsableArguments {
         } catch let error as ClientError {
             switch error {
             case .unreachable: throw Failure.exit("\(error)", code: 3)
-            case .daemon, .badAnswer: throw Failure.exit("\(error)", code: 1)
+            case .daemon, .transport, .badAnswer: throw Failure.exit("\(error)", code: 1)
             }
         }
     }

@@ -137,3 +137,23 @@ private func observation(_ outcome: Outcome, at seconds: Double, retryAt: Timest
         #expect(health.nextProbe(after: t0 + 1, interval: 10, policy: policy) == t0 + 61)
     }
 }
+
+@Suite struct ProbeSpacingTests {
+    let policy = HealthPolicy()
+
+    @Test func retryAfterZeroDoesNotLoop() {
+        var health = TargetHealth(since: t0)
+        _ = health.observe(observation(.failure(.rateLimited), at: 1, retryAt: t0 + 1), policy: policy)
+        #expect(health.nextProbe(after: t0 + 1, interval: 10, policy: policy) == t0 + 3.5)
+        #expect(health.nextProbe(after: t0 + 1, interval: 2, policy: policy) == t0 + 2)  // at least a second
+    }
+
+    @Test func halfOpenConfirmationWaitsAQuarterInterval() {
+        var health = TargetHealth(since: t0)
+        for second in 1...3 { _ = health.observe(observation(.failure(.timeout), at: Double(second)), policy: policy) }
+        #expect(health.nextProbe(after: t0 + 3, interval: 10, policy: policy) == t0 + 33)
+        _ = health.observe(observation(.ok, at: 33), policy: policy)
+        #expect(health.state == .ejected)
+        #expect(health.nextProbe(after: t0 + 33, interval: 10, policy: policy) == t0 + 35.5)
+    }
+}

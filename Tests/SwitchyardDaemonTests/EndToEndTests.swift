@@ -128,10 +128,27 @@ import Testing
         }
     }
 
+    @Test func aSocketPathThatIsNotASocketIsRefusedAndLeftAlone() async throws {
+        try await withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: "\(directory)/precious", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: "\(directory)/precious/data", contents: Data("keep".utf8))
+            let yaml = """
+                listen: { tcp: "", unix: "\(directory)/precious" }
+                providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:\(unusedLoopbackPort())/v1", models: [{ name: m }] }]
+                """
+            let error = #expect(throws: StartupError.self) {
+                try buildServiceGroup(config: try ConfigLoader.parse(yaml: yaml, file: "dir.yaml"), options: DaemonOptions(
+                    stateDirOverride: directory + "/state", shutdownSignals: [], logger: LogCapture().logger()))
+            }
+            #expect(error?.description.contains("is not a socket") == true)
+            #expect(FileManager.default.contents(atPath: "\(directory)/precious/data") == Data("keep".utf8))
+        }
+    }
+
     @Test func aStaleSocketFileIsReplaced() async throws {
         try await withTemporaryDirectory { directory in
             let path = "\(directory)/switchyard.sock"
-            _ = FileManager.default.createFile(atPath: path, contents: Data())
+            makeStaleSocket(at: path)  // what a daemon killed with -9 leaves behind
             let yaml = """
                 listen: { tcp: "", unix: "\(path)" }
                 providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:\(unusedLoopbackPort())/v1", models: [{ name: m }] }]

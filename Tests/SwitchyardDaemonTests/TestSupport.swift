@@ -111,3 +111,16 @@ func eventuallyOffPool(within seconds: Double, _ condition: @escaping @Sendable 
     }
     return try await offPool(condition)
 }
+
+/// Binds a Unix socket at `path` and closes it without unlinking: a stale socket file nobody listens on.
+func makeStaleSocket(at path: String) {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        raw.copyBytes(from: Array(path.utf8))
+        raw[path.utf8.count] = 0
+    }
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+}
