@@ -131,7 +131,7 @@ import Testing
     @Test func aSocketPathThatIsNotASocketIsRefusedAndLeftAlone() async throws {
         try await withTemporaryDirectory { directory in
             try FileManager.default.createDirectory(atPath: "\(directory)/precious", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: "\(directory)/precious/data", contents: Data("keep".utf8))
+            _ = FileManager.default.createFile(atPath: "\(directory)/precious/data", contents: Data("keep".utf8))
             let yaml = """
                 listen: { tcp: "", unix: "\(directory)/precious" }
                 providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:\(unusedLoopbackPort())/v1", models: [{ name: m }] }]
