@@ -17,12 +17,22 @@ struct OpenAIProbe: Prober {
     static func modelListed(_ target: ProbeTarget, url: String, transport: any HTTPTransport, now: Timestamp) async -> ProbeResult {
         let result = await transport.perform(target.get(url))
         if let failure = ResponseClassifier.httpFailure(result, now: now) { return failure }
-        guard let list = try? JSONDecoder().decode(ModelList.self, from: Data(result.body)) else {
-            return ProbeResult(outcome: .failure(.badResponse), httpStatus: result.status, timings: result.timings, message: "GET /models: body is not a model list")
-        }
         // The Hugging Face router lists `org/model`; targets name `org/model:provider` (or `:fastest`, …).
         let listedID = target.kind == .hfRouter ? Self.routerModelID(target.upstreamModel) : target.upstreamModel
-        guard list.data.contains(where: { $0.id == target.upstreamModel || $0.id == listedID }) else {
+        let listed: Bool
+        switch ModelListScanner.scan(result.body, wanted: [target.upstreamModel, listedID]) {
+        case .list(let containsWanted):
+            listed = containsWanted
+        case .notAList:
+            return ProbeResult(outcome: .failure(.badResponse), httpStatus: result.status, timings: result.timings, message: "GET /models: body is not a model list")
+        case .undecided:
+            // An escaped id: let the real decoder read the whole list.
+            guard let list = try? JSONDecoder().decode(ModelList.self, from: Data(result.body)) else {
+                return ProbeResult(outcome: .failure(.badResponse), httpStatus: result.status, timings: result.timings, message: "GET /models: body is not a model list")
+            }
+            listed = list.data.contains { $0.id == target.upstreamModel || $0.id == listedID }
+        }
+        guard listed else {
             return ProbeResult(outcome: .failure(.modelNotFound), httpStatus: result.status, timings: result.timings, message: "model '\(target.upstreamModel)' is not listed by /models")
         }
         return ProbeResult(outcome: .ok, httpStatus: result.status, timings: result.timings, servedBy: result.headers["x-inference-provider"])
