@@ -116,6 +116,9 @@ public struct TargetHealth: Hashable, Sendable {
         let target = observation.target
 
         if state == .draining {
+            // Keep judging while drained: undrain returns a target that kept failing as degraded,
+            // not as the healthy target it was when the admin drained it.
+            if stateBeforeDrain == .healthy || stateBeforeDrain == .unknown { stateBeforeDrain = .degraded }
             return nil
         }
         if state == .ejected {

@@ -24,6 +24,9 @@ public final class SQLiteStore: Sendable {
         var configuration = GRDB.Configuration()
         // Wait for another writer (another process, a backup) instead of failing at once.
         configuration.busyMode = .timeout(busyTimeoutSeconds)
+        // Two reader connections serve history queries and warm start; the default five would
+        // each hold its own page cache for no gain on a single-process daemon.
+        configuration.maximumReaderCount = 2
         configuration.prepareDatabase { db in
             // WAL (set by DatabasePool) + NORMAL: a committed transaction survives a process
             // crash (kill -9); only an OS crash can lose the last few, and the file never corrupts.
@@ -33,9 +36,10 @@ public final class SQLiteStore: Sendable {
             // After a checkpoint resets the WAL, truncate it to this size, so one burst of
             // writes (pruning, a VACUUM) does not leave a large -wal file behind for good.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
-            // 16 MiB of page cache instead of the 2 MiB default: rollup upserts and the
-            // per-target index touch pages all over a large file, and re-reading them is the cost.
-            try db.execute(sql: "PRAGMA cache_size = -16384")
+            // The writer gets 16 MiB of page cache instead of the 2 MiB default: rollup upserts and
+            // the per-target index touch pages all over a large file, and re-reading them is the cost.
+            // Readers (history, warm start) keep the default, so the pool does not multiply it.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -16384") }
             for function in RollupCoding.functions { db.add(function: function) }
         }
         do {

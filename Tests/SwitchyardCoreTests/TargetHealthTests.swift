@@ -84,11 +84,20 @@ private func observation(_ outcome: Outcome, at seconds: Double, retryAt: Timest
         var health = TargetHealth(since: t0)
         _ = health.observe(observation(.ok, at: 1), policy: policy)
         #expect(health.drain(target: target, at: t0 + 2, by: "uid 0")?.to == .draining)
-        for second in 3...6 { _ = health.observe(observation(.failure(.timeout), at: Double(second)), policy: policy) }
+        for second in 3...6 { _ = health.observe(observation(.ok, at: Double(second)), policy: policy) }
         #expect(health.state == .draining)
         let undrain = health.undrain(target: target, at: t0 + 7, by: "uid 0")
         #expect(undrain?.to == .healthy)
         #expect(undrain?.reason == "undrained by uid 0")
+    }
+
+    @Test func failuresWhileDrainedAreNotForgotten() {
+        var health = TargetHealth(since: t0)
+        _ = health.observe(observation(.ok, at: 1), policy: policy)
+        _ = health.drain(target: target, at: t0 + 2, by: "uid 0")
+        for second in 3...6 { _ = health.observe(observation(.failure(.timeout), at: Double(second)), policy: policy) }
+        #expect(health.state == .draining)
+        #expect(health.undrain(target: target, at: t0 + 7, by: "uid 0")?.to == .degraded)
     }
 }
 
@@ -155,5 +164,16 @@ private func observation(_ outcome: Outcome, at seconds: Double, retryAt: Timest
         _ = health.observe(observation(.ok, at: 33), policy: policy)
         #expect(health.state == .ejected)
         #expect(health.nextProbe(after: t0 + 33, interval: 10, policy: policy) == t0 + 35.5)
+    }
+}
+
+@Suite struct DrainJudgementTests {
+    @Test func aTargetThatFailedWhileDrainedComesBackDegraded() {
+        let policy = HealthPolicy()
+        var health = TargetHealth(since: t0)
+        _ = health.observe(observation(.ok, at: 1), policy: policy)
+        _ = health.drain(target: target, at: t0 + 2, by: "token")
+        _ = health.observe(observation(.failure(.timeout), at: 3), policy: policy)
+        #expect(health.undrain(target: target, at: t0 + 4, by: "token")?.to == .degraded)
     }
 }
