@@ -79,11 +79,7 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         try await location.withDatabase { path in
             let store = try SQLiteStore(path: path)
-            var settings = StoreLoadGenerator.Settings()
-            settings.targets = targets
-            settings.days = days
-            settings.probeIntervalSeconds = 60
-            settings.sampleIntervalDays = days
+            let settings = StoreLoadGenerator.Settings(targets: targets, days: days, probeIntervalSeconds: 60, sampleIntervalDays: days)
             let fill = ContinuousClock.now
             _ = try StoreLoadGenerator(settings: settings).run(into: store)
             print("history: filled \(targets) targets × \(format(days)) days (one probe per minute) in \(format((ContinuousClock.now - fill).seconds)) s; file \(mib(store.fileBytes())) MiB")
@@ -114,11 +110,7 @@ struct Generate: AsyncParsableCommand {
     func run() async throws {
         try await location.withDatabase { path in
             let store = try SQLiteStore(path: path)
-            var settings = StoreLoadGenerator.Settings()
-            settings.targets = targets
-            settings.days = days
-            settings.probeIntervalSeconds = interval
-            settings.sampleIntervalDays = every
+            let settings = StoreLoadGenerator.Settings(targets: targets, days: days, probeIntervalSeconds: interval, sampleIntervalDays: every)
             let start = ContinuousClock.now
             let samples = try StoreLoadGenerator(settings: settings).run(into: store) { sample in
                 print("day \(format(sample.day)): \(mib(sample.bytes)) MiB after \(sample.observations) observations, \(format((ContinuousClock.now - start).seconds)) s")
@@ -142,4 +134,15 @@ private func mib(_ bytes: Int64) -> String { String(format: "%.1f", Double(bytes
 extension Duration {
     /// The duration in seconds as a Double.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension StoreLoadGenerator.Settings {
+    /// The defaults with the fleet's size, length and cadence set.
+    init(targets: Int, days: Double, probeIntervalSeconds: Double, sampleIntervalDays: Double) {
+        self.init()
+        self.targets = targets
+        self.days = days
+        self.probeIntervalSeconds = probeIntervalSeconds
+        self.sampleIntervalDays = sampleIntervalDays
+    }
 }
