@@ -54,4 +54,10 @@ public struct Observation: Hashable, Sendable {
 public protocol ObservationSink: Sendable {
     func record(_ observation: Observation)
     func record(_ transition: Transition)
+    func record(_ event: DaemonEvent)
+}
+
+extension ObservationSink {
+    /// Sinks that keep no daemon-wide events ignore them.
+    public func record(_ event: DaemonEvent) {}
 }

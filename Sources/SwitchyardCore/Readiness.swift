@@ -9,6 +9,8 @@ public final class Readiness: Sendable {
         public var warmStarted = false
         /// Last problem writing the database, if it is failing now.
         public var storageProblem: String?
+        /// Why the last configuration reload was refused, while the old configuration runs on; nil after a good reload.
+        public var reloadProblem: String?
 
         public var isReady: Bool { configLoaded && (firstProbeRoundDone || warmStarted) }
     }

@@ -130,6 +130,7 @@ struct ReadinessBody: Encodable {
     var firstProbeRoundDone: Bool
     var warmStarted: Bool
     var storageProblem: String?
+    var reloadProblem: String?
 
     init(_ status: Readiness.Status) {
         ready = status.isReady
@@ -137,6 +138,7 @@ struct ReadinessBody: Encodable {
         firstProbeRoundDone = status.firstProbeRoundDone
         warmStarted = status.warmStarted
         storageProblem = status.storageProblem
+        reloadProblem = status.reloadProblem
     }
 
     enum CodingKeys: String, CodingKey {
@@ -145,5 +147,6 @@ struct ReadinessBody: Encodable {
         case firstProbeRoundDone = "first_probe_round_done"
         case warmStarted = "warm_started"
         case storageProblem = "storage_problem"
+        case reloadProblem = "reload_problem"
     }
 }

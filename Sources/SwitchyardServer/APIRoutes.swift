@@ -18,12 +18,16 @@ public struct APIDependencies: Sendable {
 
     /// Each provider's probe budget today (the probe scheduler's answer).
     public var budgets: @Sendable () -> [ProbeBudgetStatus]
+    /// What the admin routes act through.
+    public var admin: AdminHooks
 
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
                 deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil,
                 stored: @escaping @Sendable () async -> Bool = { true },
-                budgets: @escaping @Sendable () -> [ProbeBudgetStatus] = { [] }) {
+                budgets: @escaping @Sendable () -> [ProbeBudgetStatus] = { [] },
+                admin: AdminHooks = AdminHooks()) {
         self.budgets = budgets
+        self.admin = admin
         self.history = history
         self.stored = stored
         self.healthBook = healthBook
@@ -31,6 +35,23 @@ public struct APIDependencies: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.deliver = deliver
+    }
+}
+
+/// The daemon's side of the admin routes: reload the configuration, and put
+/// admin-caused transitions into the events log (store, metrics, journal).
+public struct AdminHooks: Sendable {
+    /// Re-reads and applies the configuration file; the argument is the caller (`uid:N`, `token`, `signal`).
+    public var reload: @Sendable (_ caller: String) async -> ReloadOutcome
+    /// Records transitions that did not come from an observation (drain, undrain).
+    public var record: @Sendable (_ transitions: [Transition]) -> Void
+
+    public init(reload: @escaping @Sendable (String) async -> ReloadOutcome = { _ in
+                    ReloadOutcome(succeeded: false, message: "this daemon was started without a configuration file to reload")
+                },
+                record: @escaping @Sendable ([Transition]) -> Void = { _ in }) {
+        self.reload = reload
+        self.record = record
     }
 }
 

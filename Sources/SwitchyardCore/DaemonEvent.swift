@@ -1,0 +1,39 @@
+/// A daemon-wide event for the events log that belongs to no single target:
+/// a configuration reload (or its failure) and who asked for it.
+public struct DaemonEvent: Hashable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case reload
+        case reloadFailed = "reload_failed"
+    }
+
+    public var at: Timestamp
+    public var kind: Kind
+    /// Who caused it: `uid:N` on the Unix socket, `token` over TCP, `signal` for SIGHUP.
+    public var caller: String
+    public var message: String
+
+    public init(at: Timestamp, kind: Kind, caller: String, message: String) {
+        self.at = at
+        self.kind = kind
+        self.caller = caller
+        self.message = message
+    }
+}
+
+/// What a configuration reload did; a failed reload leaves the old configuration running.
+public struct ReloadOutcome: Hashable, Sendable {
+    public var succeeded: Bool
+    /// One line: what changed, or why the new configuration was refused (`file:line:column: …`).
+    public var message: String
+    public var added: Int
+    public var removed: Int
+    public var kept: Int
+
+    public init(succeeded: Bool, message: String, added: Int = 0, removed: Int = 0, kept: Int = 0) {
+        self.succeeded = succeeded
+        self.message = message
+        self.added = added
+        self.removed = removed
+        self.kept = kept
+    }
+}
