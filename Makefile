@@ -3,10 +3,15 @@
 # Debian 12 machine with the Swift toolchain needs nothing else.
 
 SWIFT        ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl systemd openssl
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl systemd openssl \
+                python3-venv prometheus chromium
+# Python packages the tests drive (schemathesis, the Python client's integrations), in a venv under .build.
+PYENV        := $(CURDIR)/.build/pyenv
+PY_REQS      := Tests/python-requirements.txt
+export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps release clean bench-routing bench-litellm bench-store bench-probe bench-daemon
+.PHONY: run test build deps pyenv release clean bench-routing bench-litellm bench-store bench-probe bench-daemon
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -15,6 +20,13 @@ deps:
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+## A venv with the Python packages of $(PY_REQS); reinstalled only when that file changes.
+pyenv: deps
+	@[ -x $(PYENV)/bin/python ] || python3 -m venv $(PYENV)
+	@cmp -s $(PY_REQS) $(PYENV)/installed-requirements.txt || { \
+		echo "installing Python test packages from $(PY_REQS)"; \
+		$(PYENV)/bin/pip install -q --disable-pip-version-check -r $(PY_REQS) && cp $(PY_REQS) $(PYENV)/installed-requirements.txt; }
 
 build: deps
 	$(SWIFT) build
@@ -29,7 +41,7 @@ run: build
 ## Every test: Swift Testing suites, including the end-to-end ones on loopback. Serial, because
 ## the scheduling and streaming tests measure lateness and TTFT and a 2-core machine running
 ## every suite at once (daemons, simulators, kill -9 rounds) would starve them.
-test: deps
+test: deps pyenv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
