@@ -158,10 +158,40 @@ public final class HealthBook: Sendable {
         return health?.nextProbe(after: now, interval: interval, policy: healthPolicy) ?? now + interval
     }
 
+    /// Every target's score under each strategy now, as `route` would rank it. Reads only:
+    /// the route stability state (incumbents) is not touched, so scraping changes nothing.
+    public func scores(now: Timestamp, strategies: [RoutingStrategy] = RoutingStrategy.allCases) -> [TargetScore] {
+        let (models, incumbents) = state.withLock { ($0.models, $0.incumbents) }
+        var scores: [TargetScore] = []
+        for (model, snapshots) in models {
+            for strategy in strategies {
+                let incumbent = incumbents[IncumbentKey(model: model, strategy: strategy)]
+                let route = ranker.rank(snapshots, query: RouteQuery(model: model, strategy: strategy), now: now, incumbent: incumbent)
+                for candidate in route.candidates {
+                    scores.append(TargetScore(target: Target(provider: candidate.provider, model: model), strategy: strategy, score: candidate.score))
+                }
+            }
+        }
+        return scores
+    }
+
     /// Every target's current state and statistics, sorted by provider then model.
     public func snapshots() -> [TargetSnapshot] {
         state.withLock { state in
             state.models.values.flatMap { $0 }.sorted { $0.descriptor.target < $1.descriptor.target }
         }
+    }
+}
+
+/// One target's routing score under one strategy.
+public struct TargetScore: Hashable, Sendable {
+    public var target: Target
+    public var strategy: RoutingStrategy
+    public var score: Double
+
+    public init(target: Target, strategy: RoutingStrategy, score: Double) {
+        self.target = target
+        self.strategy = strategy
+        self.score = score
     }
 }

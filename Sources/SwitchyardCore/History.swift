@@ -70,4 +70,6 @@ public protocol HistoryReading: Sendable {
     func history(_ query: HistoryQuery) throws -> [HistoryBucket]
     /// The most recent state transitions at or after `since`, newest first, at most `limit`.
     func events(since: Timestamp?, limit: Int) throws -> [Transition]
+    /// The most recent daemon-wide events (reloads) at or after `since`, newest first, at most `limit`.
+    func daemonEvents(since: Timestamp?, limit: Int) throws -> [DaemonEvent]
 }

@@ -21,10 +21,18 @@ public struct DaemonOptions: Sendable {
     public var logger: Logger
     /// Fault injection for the watchdog test: the probe scheduler wedges this long after start.
     public var wedgeSchedulerAfter: Duration?
+    /// Re-reads the configuration for a reload (SIGHUP, `POST /v1/admin/reload`), the same way
+    /// start-up read it; nil refuses reloads (the demo's configuration is built in).
+    public var reloadConfiguration: (@Sendable () throws -> Configuration)?
+    /// Whether SIGHUP reloads; tests send their reloads through the API instead.
+    public var reloadOnHangup: Bool
 
     public init(stateDirOverride: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 clock: any WallClock = SystemWallClock(), listenerEvents: APIServer.Events = .init(),
-                shutdownSignals: [UnixSignal] = [.sigterm, .sigint], logger: Logger = Logger(label: "switchyard")) {
+                shutdownSignals: [UnixSignal] = [.sigterm, .sigint], logger: Logger = Logger(label: "switchyard"),
+                reloadConfiguration: (@Sendable () throws -> Configuration)? = nil, reloadOnHangup: Bool = true) {
+        self.reloadConfiguration = reloadConfiguration
+        self.reloadOnHangup = reloadOnHangup
         self.stateDirOverride = stateDirOverride
         self.environment = environment
         self.clock = clock
@@ -45,6 +53,10 @@ public struct Daemon: Sendable {
     public let paths: DaemonPaths
     /// The probe scheduler; `scheduler.budgetStatus()` tells what probes spent today.
     public let scheduler: ProbeScheduler
+    let reloader: ConfigReloader
+
+    /// Reloads the configuration as SIGHUP does; `caller` goes into the events log.
+    public func reload(caller: String) async -> ReloadOutcome { await reloader.reload(caller: caller) }
 
     /// Runs until a shutdown signal or `serviceGroup.triggerGracefulShutdown()`.
     public func run() async throws { try await serviceGroup.run() }
@@ -69,7 +81,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let paths = DaemonPaths.resolve(config: config, stateDirOverride: options.stateDirOverride, environment: options.environment)
     let listen = ResolvedListen(tcp: config.listen.tcp, unix: config.listen.unix.resolve(environment: options.environment))
 
-    let probeTargets = try resolveProbeTargets(config, environment: options.environment)
+    let probeTargets = try ProbeTargets.resolve(config, environment: options.environment)
     do {
         try FileManager.default.createDirectory(atPath: paths.stateDirectory, withIntermediateDirectories: true)
     } catch {
@@ -86,8 +98,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let healthBook = HealthBook(descriptors: config.targetDescriptors, healthPolicy: config.routing.health,
                                 scoring: config.routing.scoring, now: clock.now())
     try StorageWiring.warmStart(healthBook, from: store, readiness: readiness, now: clock.now(), logger: logger)
-    let budgeted = config.providers.filter { $0.budget?.probeUSDPerDay != nil }.map(\.name)
-    let metrics = SwitchyardMetrics(targets: config.targetDescriptors.map(\.target), budgetProviders: budgeted, version: SwitchyardVersion.current)
+    let budgeted = config.budgetedProviders
+    let metrics = SwitchyardMetrics(targets: config.metricsTargets, budgetProviders: budgeted, version: SwitchyardVersion.current,
+                                    configLoadedAt: clock.now())
     let writer = StorageWiring.writer(store: store, config: config, readiness: readiness, clock: clock, logger: logger)
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
     let engine = CurlEngine()
@@ -97,13 +110,34 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             readiness.update { $0.firstProbeRoundDone = true }
             logger.info("first probe round finished", metadata: ["targets": "\(probeTargets.count)"])
         },
+        onResult: { target, result in
+            let t = result.timings
+            metrics.recordProbe(target.target, phases: ProbePhases(dns: t.dns, connect: t.connect, tls: t.tls, firstByte: t.firstByte, total: t.total),
+                                ttftSeconds: result.ttftSeconds, tokensPerSecond: result.tokensPerSecond)
+        },
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
         logger: logger,
         wedgeAt: options.wedgeSchedulerAfter.map { ContinuousClock.now + $0 }
     ))
     StorageWiring.restoreProbeSpend(scheduler, providers: budgeted, from: store, now: clock.now(), logger: logger)
+    metrics.read(from: MetricsSources(
+        budgets: { scheduler.budgetStatus() },
+        store: {
+            StoreHealth(queueDepth: writer.queueDepth, droppedRecords: writer.droppedRecords, writeErrors: writer.writeErrors,
+                        databaseBytes: writer.databaseBytes, writing: writer.currentProblem == nil)
+        },
+        scores: { healthBook.scores(now: clock.now()) }
+    ))
 
     let notifier = SystemdNotifier()
+    let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
+        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, sinks: [writer, metrics],
+        notifier: notifier, clock: clock, environment: options.environment, logger: logger
+    ))
+    let admin = AdminHooks(
+        reload: { caller in await reloader.reload(caller: caller) },
+        record: { transitions in transitions.forEach(pipeline.record) }
+    )
     let listenerCount = (listen.tcp == nil ? 0 : 1) + (listen.unix == nil ? 0 : 1)
     let bound = ListenerTally(expected: listenerCount) {
         notifier.ready(status: "listening; \(probeTargets.count) targets, first probe round running")
@@ -121,7 +155,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     )
     let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
-                                       budgets: { scheduler.budgetStatus() })
+                                       budgets: { scheduler.budgetStatus() }, admin: admin)
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)
@@ -133,31 +167,13 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
 
     let lifecycle = SystemdLifecycle(notifier: notifier, healthBook: healthBook, readiness: readiness, writer: writer)
     let watchdog = WatchdogService(notifier: notifier, ledger: scheduler.ledger, writer: writer, logger: logger)
-    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers + [watchdog, lifecycle]
+    let reloadOnHangup: [any Service] = options.reloadOnHangup ? [ReloadSignalService(reloader: reloader)] : []
+    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers + reloadOnHangup + [watchdog, lifecycle]
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,
         logger: logger
     ))
     return Daemon(serviceGroup: group, healthBook: healthBook, readiness: readiness, store: store, writer: writer, metrics: metrics, paths: paths,
-                  scheduler: scheduler)
-}
-
-private func resolveProbeTargets(_ config: Configuration, environment: [String: String]) throws -> [ProbeTarget] {
-    let resolver = SecretResolver(environment: environment)
-    return try config.providers.flatMap { provider -> [ProbeTarget] in
-        let key: Secret?
-        do {
-            key = try provider.apiKey.map(resolver.resolve)
-        } catch {
-            throw StartupError(description: "provider '\(provider.name)': \(error)")
-        }
-        return provider.models.map { model in
-            ProbeTarget(
-                target: Target(provider: provider.name, model: model.name), kind: provider.kind, baseURL: provider.baseURL,
-                upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: provider.price,
-                budgetUSDPerDay: provider.budget?.probeUSDPerDay
-            )
-        }
-    }
+                  scheduler: scheduler, reloader: reloader)
 }

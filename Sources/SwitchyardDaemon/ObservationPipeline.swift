@@ -11,7 +11,11 @@ struct ObservationPipeline: Sendable {
     func deliver(_ observation: Observation) {
         let transition = healthBook.observe(observation)
         for sink in sinks { sink.record(observation) }
-        guard let transition else { return }
+        if let transition { record(transition) }
+    }
+
+    /// Records a transition in every sink and the journal (also for admin drains, which come from no observation).
+    func record(_ transition: Transition) {
         for sink in sinks { sink.record(transition) }
         logger.info("target \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.reason)", metadata: [
             "provider": "\(transition.target.provider)", "model": "\(transition.target.model)", "event": "state_transition",

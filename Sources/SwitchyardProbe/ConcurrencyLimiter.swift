@@ -10,7 +10,13 @@ final class ConcurrencyLimiter: Sendable {
 
     private let state: Mutex<State>
 
-    init(limit: Int) { state = Mutex(State(available: max(limit, 1))) }
+    /// How many may hold a slot at once.
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+        state = Mutex(State(available: max(limit, 1)))
+    }
 
     /// Waits for a slot; false when the task was canceled while waiting.
     func acquire() async -> Bool {

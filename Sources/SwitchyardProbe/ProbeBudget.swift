@@ -4,8 +4,8 @@ import SwitchyardCore
 /// What one provider's completion probes may spend per UTC day, and what they spent.
 /// A value: time comes in as a parameter; the day rolls over at 00:00 UTC.
 public struct ProbeBudget: Hashable, Sendable {
-    /// USD per UTC day; nil means no limit.
-    public let limitUSD: Double?
+    /// USD per UTC day; nil means no limit. A reload may change it; today's spend stays.
+    public var limitUSD: Double?
     /// The UTC day (days since the epoch) `spentUSD` belongs to.
     public private(set) var day: Int64
     public private(set) var spentUSD: Double = 0
@@ -65,6 +65,17 @@ final class ProbeBudgetBook: Sendable {
 
     init(limits: [ProviderID: Double?], now: Timestamp) {
         budgets = Mutex(limits.mapValues { ProbeBudget(limitUSD: $0, now: now) })
+    }
+
+    /// Adopts a reloaded configuration's limits: providers that stay keep today's spend.
+    func setLimits(_ limits: [ProviderID: Double?], now: Timestamp) {
+        budgets.withLock { budgets in
+            budgets = limits.reduce(into: [:]) { next, entry in
+                var budget = budgets[entry.key] ?? ProbeBudget(limitUSD: entry.value, now: now)
+                budget.limitUSD = entry.value
+                next[entry.key] = budget
+            }
+        }
     }
 
     func allowsCompletion(_ provider: ProviderID, at now: Timestamp) -> Bool {

@@ -46,10 +46,9 @@ public final class ProbeScheduler: Service {
         }
     }
 
-    private let targets: [ProbeTarget]
     private let dependencies: Dependencies
     private let limiter: ConcurrencyLimiter
-    private let providerLimiters: [ProviderID: ConcurrencyLimiter]
+    private let roster: Mutex<ProbeRoster>
     private let budgets: ProbeBudgetBook
     private let unprobed: Mutex<Set<Target>>
     /// Longest start-up spread: the first probes land within this many seconds.
@@ -58,20 +57,16 @@ public final class ProbeScheduler: Service {
     public let ledger = ScheduleLedger()
 
     public init(targets: [ProbeTarget], maxConcurrentProbes: Int = 256, startSpreadSeconds: Double = 10, dependencies: Dependencies) {
-        self.targets = targets
         self.dependencies = dependencies
         self.limiter = ConcurrencyLimiter(limit: maxConcurrentProbes)
-        var perProvider: [ProviderID: ConcurrencyLimiter] = [:]
-        var limits: [ProviderID: Double?] = [:]
-        for target in targets where perProvider[target.target.provider] == nil {
-            perProvider[target.target.provider] = ConcurrencyLimiter(limit: target.settings.maxConcurrentPerProvider)
-            limits[target.target.provider] = target.budgetUSDPerDay
-        }
-        self.providerLimiters = perProvider
-        self.budgets = ProbeBudgetBook(limits: limits, now: dependencies.clock.now())
+        self.roster = Mutex(ProbeRoster(targets: targets))
+        self.budgets = ProbeBudgetBook(limits: ProbeRoster.budgetLimits(targets), now: dependencies.clock.now())
         self.unprobed = Mutex(Set(targets.map(\.target)))
         self.startSpreadSeconds = startSpreadSeconds
     }
+
+    /// The targets probed now, sorted.
+    public var targets: [ProbeTarget] { roster.withLock { $0.configured.values.sorted { $0.target < $1.target } } }
 
     /// Each provider's probe budget today: spent, limit, and whether completion probes are paused.
     public func budgetStatus() -> [ProbeBudgetStatus] { budgets.statuses(at: dependencies.clock.now()) }
@@ -81,18 +76,45 @@ public final class ProbeScheduler: Service {
         budgets.restore(provider, spentUSD: spentUSD, on: day, now: dependencies.clock.now())
     }
 
-    public func run() async throws {
-        if targets.isEmpty {
-            dependencies.onFirstRound()
-            try? await gracefulShutdown()  // a service that returns would end the whole group
-            return
+    /// Adopts a reloaded configuration: removed targets stop (an in-flight probe is canceled and
+    /// not delivered), added ones start within the start-up spread, changed ones restart with
+    /// their new settings, and unchanged ones keep their cadence. Budgets keep today's spend.
+    @discardableResult
+    public func reconfigure(targets: [ProbeTarget]) -> ProbeRoster.Change {
+        budgets.setLimits(ProbeRoster.budgetLimits(targets), now: dependencies.clock.now())
+        let change = roster.withLock { roster in
+            roster.reconfigure(targets) { target, id in self.startLoop(target, id: id) }
         }
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                for target in self.targets {
-                    group.addTask { await self.loop(target) }
-                }
+        let firstRoundDone = unprobed.withLock { pending -> Bool in
+            let wasPending = !pending.isEmpty
+            pending.subtract(change.removed)
+            return wasPending && pending.isEmpty
+        }
+        if firstRoundDone { dependencies.onFirstRound() }
+        return change
+    }
+
+    public func run() async throws {
+        let anyTargets = roster.withLock { roster in
+            roster.start { target, id in self.startLoop(target, id: id) }
+        }
+        if !anyTargets { dependencies.onFirstRound() }
+        // Probe loops are tasks of their own so that a reload can stop one target's loop;
+        // shutdown (graceful or canceled) cancels them all and waits for them.
+        try? await gracefulShutdown()
+        let loops = roster.withLock { $0.stop() }
+        for loop in loops { loop.cancel() }
+        for loop in loops { await loop.value }
+    }
+
+    private func startLoop(_ target: ProbeTarget, id: Int) -> Task<Void, Never> {
+        Task {
+            defer {
+                // A loop replaced by a reload leaves the ledger entry to its successor.
+                let replaced = roster.withLock { $0.isReplaced(target.target, loop: id) }
+                if !replaced { ledger.release(target.target) }
             }
+            await loop(target)
         }
     }
 
@@ -100,7 +122,6 @@ public final class ProbeScheduler: Service {
         let interval = target.settings.intervalSeconds
         var backoff = ProbeBackoff(intervalSeconds: interval)
         let clock = ContinuousClock()
-        defer { ledger.release(target.target) }
         var planned = clock.now + .seconds(Double.random(in: 0..<min(interval, startSpreadSeconds)))
         while !Task.isCancelled {
             ledger.promise(target.target, within: max(planned - clock.now, .zero))
@@ -127,7 +148,7 @@ public final class ProbeScheduler: Service {
     @discardableResult
     public func probeOnce(_ target: ProbeTarget, planned: ContinuousClock.Instant? = nil) async -> ProbeResult? {
         let provider = target.target.provider
-        let providerLimiter = providerLimiters[provider]
+        let providerLimiter = roster.withLock { $0.providerLimiters[provider] }
         ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the caps
         if let providerLimiter { guard await providerLimiter.acquire() else { return nil } }
         defer { providerLimiter?.release() }

@@ -2,7 +2,7 @@ import SwitchyardConfig
 import SwitchyardCore
 
 /// Everything needed to probe one target, resolved from the configuration.
-public struct ProbeTarget: Sendable {
+public struct ProbeTarget: Hashable, Sendable {
     public var target: Target
     public var kind: ProviderKind
     public var baseURL: String

@@ -84,8 +84,7 @@ public enum APIRoutes {
         }
         HistoryRoutes.add(to: router, deps)
         router.get("/metrics") { _, _ in
-            deps.metrics.recordBudgets(deps.budgets())
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
         }
         return router

@@ -87,21 +87,41 @@ struct EventsBody: Encodable {
     var events: [EventBody]
 }
 
-/// One state transition with its reason.
+/// One entry of the events log: a target's state transition (`kind: transition`) or a
+/// daemon-wide event such as a configuration reload (`kind: reload`, `reload_failed`).
 struct EventBody: Encodable {
-    var provider: ProviderID
-    var model: ModelName
-    var from: TargetState
-    var to: TargetState
+    var kind: String
     var at: String
+    var provider: ProviderID?
+    var model: ModelName?
+    var from: TargetState?
+    var to: TargetState?
+    /// Who caused a daemon event: `uid:N`, `token` or `signal`.
+    var caller: String?
     var reason: String
+    /// For ordering the merged log; not encoded.
+    let time: Timestamp
 
     init(_ transition: Transition) {
+        kind = "transition"
         provider = transition.target.provider
         model = transition.target.model
         from = transition.from
         to = transition.to
         at = transition.at.rfc3339
         reason = transition.reason
+        time = transition.at
+    }
+
+    init(_ event: DaemonEvent) {
+        kind = event.kind.rawValue
+        at = event.at.rfc3339
+        caller = event.caller
+        reason = event.message
+        time = event.at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, at, provider, model, from, to, caller, reason
     }
 }

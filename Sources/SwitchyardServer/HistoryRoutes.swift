@@ -57,8 +57,13 @@ enum HistoryRoutes {
             guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badParameter("limit", "'\(text)' is not a whole number from 1 to 1000") }
             limit = value
         }
-        let transitions = try reader(deps).events(since: try parameters.timestamp("since"), limit: limit)
-        return try JSONResponse.make(EventsBody(events: transitions.map(EventBody.init)))
+        let since = try parameters.timestamp("since")
+        let history = try reader(deps)
+        let transitions = try history.events(since: since, limit: limit).map(EventBody.init)
+        let daemonEvents = try history.daemonEvents(since: since, limit: limit).map(EventBody.init)
+        // Both lists come newest first; the answer interleaves them by time.
+        let merged = (transitions + daemonEvents).sorted { $0.time > $1.time }.prefix(limit)
+        return try JSONResponse.make(EventsBody(events: Array(merged)))
     }
 }
 

@@ -61,8 +61,12 @@ extension SQLiteStore {
         while try step({ db in
             try db.execute(sql: "DELETE FROM transitions WHERE id IN (SELECT id FROM transitions WHERE at < ? ORDER BY at LIMIT ?)",
                            arguments: [longCutoff, rowsPerTransaction])
+            let transitionsDeleted = db.changesCount
+            try db.execute(sql: "DELETE FROM daemon_events WHERE id IN (SELECT id FROM daemon_events WHERE at < ? ORDER BY at LIMIT ?)",
+                           arguments: [longCutoff, rowsPerTransaction])
+            let eventsDeleted = db.changesCount
             try db.execute(sql: "DELETE FROM probe_spend WHERE day < ?", arguments: [Int64((longCutoff / 86_400).rounded(.down))])
-            return db.changesCount
+            return transitionsDeleted + eventsDeleted
         }) {}
         if report.finished { report.vacuumedPages = try vacuumIfWorthwhile() }
         return report

@@ -157,4 +157,17 @@ extension SQLiteStore: HistoryReading {
                 """, arguments: [since?.secondsSinceEpoch ?? -Double.greatestFiniteMagnitude, limit]).map(Self.transition)
         }
     }
+
+    /// Recent daemon-wide events (reloads), newest first.
+    public func daemonEvents(since: Timestamp?, limit: Int) throws -> [DaemonEvent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT at, kind, caller, message FROM daemon_events WHERE at >= ? ORDER BY at DESC, id DESC LIMIT ?",
+                             arguments: [since?.secondsSinceEpoch ?? -Double.greatestFiniteMagnitude, limit]).compactMap { row in
+                // A kind this version does not know (written by a newer one) is skipped, not misreported.
+                DaemonEvent.Kind(rawValue: row["kind"]).map { kind in
+                    DaemonEvent(at: Timestamp(secondsSinceEpoch: row["at"]), kind: kind, caller: row["caller"], message: row["message"])
+                }
+            }
+        }
+    }
 }

@@ -120,6 +120,9 @@ public final class SQLiteStore: Sendable {
                     let id = try targetID(t.target, db: db, cache: &targetIDs)
                     try db.cachedStatement(sql: "INSERT INTO transitions (target_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)")
                         .execute(arguments: [id, t.at.secondsSinceEpoch, t.from.rawValue, t.to.rawValue, t.reason])
+                case .daemonEvent(let e):
+                    try db.cachedStatement(sql: "INSERT INTO daemon_events (at, kind, caller, message) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [e.at.secondsSinceEpoch, e.kind.rawValue, e.caller, e.message])
                 }
             }
             try rollups.write(db)
@@ -143,4 +146,5 @@ public final class SQLiteStore: Sendable {
 public enum StoreRecord: Sendable {
     case observation(Observation)
     case transition(Transition)
+    case daemonEvent(DaemonEvent)
 }

@@ -76,6 +76,18 @@ enum SchemaMigrations {
                 """)
             try backfillRollups(db)
         }
+        migrator.registerMigration("v3-daemon-events") { db in
+            try db.execute(sql: """
+                CREATE TABLE daemon_events (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    kind TEXT NOT NULL,
+                    caller TEXT NOT NULL,
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX daemon_events_by_time ON daemon_events (at);
+                """)
+        }
         return migrator
     }
 

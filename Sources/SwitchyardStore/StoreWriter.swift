@@ -61,6 +61,7 @@ public final class StoreWriter: Service, ObservationSink {
 
     public func record(_ observation: Observation) { queue.append(.observation(observation)) }
     public func record(_ transition: Transition) { queue.append(.transition(transition)) }
+    public func record(_ event: DaemonEvent) { queue.append(.daemonEvent(event)) }
 
     /// Records waiting to be written.
     public var queueDepth: Int { queue.count }

@@ -1,4 +1,7 @@
 import CSystemd
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Tells systemd about the daemon's life (`Type=notify`). Every call is a no-op when
 /// `NOTIFY_SOCKET` is unset, i.e. outside systemd.
@@ -10,6 +13,13 @@ public struct SystemdNotifier: Sendable {
 
     /// `STATUS=`: a one-line summary shown by `systemctl status`.
     public func status(_ text: String) { send("STATUS=\(oneLine(text))") }
+
+    /// `RELOADING=1` with the `MONOTONIC_USEC` systemd needs to match it to the `READY=1` that ends the reload.
+    public func reloading() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        send("RELOADING=1\nMONOTONIC_USEC=\(UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000)")
+    }
 
     /// `STOPPING=1`: shutdown has begun.
     public func stopping() { send("STOPPING=1") }

@@ -47,7 +47,7 @@ struct ProbeLoad {
         }
         // The daemon's in-memory sinks: health book and metrics (no SQLite, no HTTP API).
         let healthBook = sinks == .health || sinks == .all ? HealthBook(descriptors: descriptors, now: SystemWallClock().now()) : nil
-        let metrics = sinks == .metrics || sinks == .all ? SwitchyardMetrics(targets: descriptors.map(\.target), version: "bench") : nil
+        let metrics = sinks == .metrics || sinks == .all ? SwitchyardMetrics(targets: targets.map { MetricsTarget($0.target, kind: $0.kind.rawValue) }, version: "bench") : nil
         let window = Mutex<(open: Bool, lateness: [Double], probes: Int, failures: [String: Int])>((false, [], 0, [:]))
         let excluded = excludedFromLateness
         let scheduler = ProbeScheduler(targets: targets, maxConcurrentProbes: 256, startSpreadSeconds: 10, dependencies: .init(
@@ -57,6 +57,9 @@ struct ProbeLoad {
                 metrics?.record(observation)
             },
             onResult: { target, result in
+                let t = result.timings
+                metrics?.recordProbe(target.target, phases: ProbePhases(dns: t.dns, connect: t.connect, tls: t.tls, firstByte: t.firstByte, total: t.total),
+                                     ttftSeconds: result.ttftSeconds, tokensPerSecond: result.tokensPerSecond)
                 guard !excluded.contains(target.target.provider) else { return }
                 window.withLock { state in
                     guard state.open else { return }

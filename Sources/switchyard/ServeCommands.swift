@@ -42,6 +42,8 @@ struct Serve: AsyncParsableCommand {
         do {
             var options = DaemonOptions(stateDirOverride: stateDir, logger: logger)
             options.wedgeSchedulerAfter = debugWedgeSchedulerAfter.map { .milliseconds(Int64($0 * 1000)) }
+            let source = configOptions
+            options.reloadConfiguration = { try source.load() }
             daemon = try buildServiceGroup(config: config, options: options)
         } catch {
             throw Failure.startup("\(error)")

@@ -162,6 +162,76 @@ private func withScratchDirectory<T>(_ body: (String) async throws -> T) async t
         }
     }
 
+    @Test func sighupReloadsBetweenReloadingAndReadyAndARefusedReloadKeepsServing() async throws {
+        try await withScratchDirectory { directory in
+            let notify = try NotifySocket(path: directory + "/notify.sock")
+            defer { notify.stop() }
+            let (simulator, port) = try startSimulator()
+            defer {
+                simulator.terminate()
+                simulator.waitUntilExit()
+            }
+            let process = try startDaemon(in: directory, notify: notify, providerPort: port)
+            defer { stop(process) }
+            _ = try #require(try await notify.waitFor("READY=1", within: 30))
+            let socket = DaemonConnection(endpoint: .unixSocket(directory + "/switchyard.sock"))
+
+            // A second provider appears in the file; SIGHUP adopts it.
+            try """
+                listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
+                probe: { interval: 1s, timeout: 1s, mode: liveness }
+                providers:
+                  - { name: p, kind: openai, base_url: "http://127.0.0.1:\(port)/v1", models: [{ name: m }] }
+                  - { name: q, kind: openai, base_url: "http://127.0.0.1:\(port)/v1", models: [{ name: m }] }
+                """.write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)
+            kill(process.processIdentifier, SIGHUP)
+            let reloading = try #require(try await notify.waitFor("RELOADING=1", within: 10), "\(notify.received.map(\.text))")
+            try await checkReloadCycle(notify, reloadingAt: reloading)
+            let providers = String(decoding: try await socket.get("/v1/providers"), as: UTF8.self)
+            #expect(providers.contains(#""name":"q""#), "\(providers)")
+
+            // Ready (every target probed once) before the broken file, so /readyz answers 200 with its details.
+            var isReady = false
+            for _ in 0..<500 where !isReady {
+                isReady = (try? await socket.get("/readyz")) != nil
+                if !isReady { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            // A broken file: refused, reported, and the daemon keeps serving the old configuration.
+            try "providers: [ { name: p\n".write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)
+            let before = notify.received.count
+            kill(process.processIdentifier, SIGHUP)
+            var refusedAt: ContinuousClock.Instant?
+            for _ in 0..<500 where refusedAt == nil {
+                refusedAt = notify.received.dropFirst(before).first { $0.text.hasPrefix("RELOADING=1") }?.at
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let second = try #require(refusedAt, "no RELOADING=1 for the second SIGHUP: \(notify.received.map(\.text))")
+            try await checkReloadCycle(notify, reloadingAt: second)
+            let ready = String(decoding: try await socket.get("/readyz"), as: UTF8.self)
+            #expect(ready.contains(#""reload_problem":""#) && ready.contains("switchyard.yaml:"), "\(ready)")
+            #expect(process.isRunning)
+            #expect(String(decoding: try await socket.get("/v1/providers"), as: UTF8.self).contains(#""name":"q""#))
+        }
+    }
+
+    /// RELOADING=1 carries a current MONOTONIC_USEC, and a READY=1 follows it.
+    private func checkReloadCycle(_ notify: NotifySocket, reloadingAt: ContinuousClock.Instant) async throws {
+        let reloading = try #require(notify.received.first { $0.at == reloadingAt && $0.text.hasPrefix("RELOADING=1") })
+        let usecText = try #require(reloading.text.split(separator: "\n").first { $0.hasPrefix("MONOTONIC_USEC=") }?.dropFirst(15), "\(reloading.text)")
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let nowUsec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        let usec = try #require(UInt64(usecText))
+        #expect(usec <= nowUsec && nowUsec - usec < 30_000_000, "MONOTONIC_USEC \(usec) is not a recent CLOCK_MONOTONIC reading (now \(nowUsec))")
+        let deadline = ContinuousClock.now + .seconds(10)
+        var readyAfter = false
+        while !readyAfter && ContinuousClock.now < deadline {
+            readyAfter = notify.received.contains { $0.at >= reloadingAt && $0.text.hasPrefix("READY=1") }
+            if !readyAfter { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(readyAfter, "no READY=1 after RELOADING=1: \(notify.received.map(\.text))")
+    }
+
     @Test func journalFieldsCarryCodeLocationAndSwitchyardMetadata() {
         let event = LogEvent(level: .warning, message: "target healthy -> ejected", metadata: ["provider": "together", "model": "llama", "event": "state_transition"],
                              source: "SwitchyardDaemon", file: "Daemon.swift", function: "deliver(_:)", line: 42)

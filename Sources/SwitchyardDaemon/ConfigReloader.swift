@@ -1,0 +1,125 @@
+import Logging
+import SwitchyardConfig
+import SwitchyardCore
+import SwitchyardProbe
+import SwitchyardServer
+import SwitchyardSystemd
+
+/// Re-reads the configuration and applies it to the running daemon, for SIGHUP and
+/// `POST /v1/admin/reload`. The new file is parsed, validated and its secrets resolved
+/// before anything changes; when any of that fails the old configuration keeps running
+/// and the failure shows in `/readyz`, the events log, the metrics and the journal.
+/// Targets that stay keep their state and statistics; removed ones stop; added ones start.
+actor ConfigReloader {
+    struct Parts: Sendable {
+        var healthBook: HealthBook
+        var scheduler: ProbeScheduler
+        var metrics: SwitchyardMetrics
+        var readiness: Readiness
+        /// Where reload events go (the store writer, the metrics).
+        var sinks: [any ObservationSink]
+        var notifier: SystemdNotifier
+        var clock: any WallClock
+        var environment: [String: String]
+        var logger: Logger
+    }
+
+    private let parts: Parts
+    /// Reads the configuration the same way start-up did; nil when there is no file to re-read (the demo).
+    private let load: (@Sendable () throws -> Configuration)?
+    private var current: Configuration
+
+    init(current: Configuration, load: (@Sendable () throws -> Configuration)?, parts: Parts) {
+        self.current = current
+        self.load = load
+        self.parts = parts
+    }
+
+    /// Reloads once; concurrent callers are served one after the other.
+    func reload(caller: String) -> ReloadOutcome {
+        parts.notifier.reloading()
+        let outcome = apply()
+        let event = DaemonEvent(at: parts.clock.now(), kind: outcome.succeeded ? .reload : .reloadFailed, caller: caller, message: outcome.message)
+        for sink in parts.sinks { sink.record(event) }
+        parts.readiness.update { $0.reloadProblem = outcome.succeeded ? nil : outcome.message }
+        let metadata: Logger.Metadata = ["event": "\(event.kind.rawValue)", "caller": "\(caller)"]
+        if outcome.succeeded {
+            parts.logger.notice("configuration reloaded: \(outcome.message)", metadata: metadata)
+            parts.notifier.ready(status: "configuration reloaded: \(outcome.message)")
+        } else {
+            parts.logger.error("configuration reload refused, the previous configuration keeps running: \(outcome.message)", metadata: metadata)
+            parts.notifier.ready(status: "reload refused (previous configuration running): \(outcome.message)")
+        }
+        return outcome
+    }
+
+    private func apply() -> ReloadOutcome {
+        guard let load else {
+            return ReloadOutcome(succeeded: false, message: "this daemon runs a built-in configuration (demo); there is no file to reload")
+        }
+        let next: Configuration
+        let targets: [ProbeTarget]
+        do {
+            next = try load()
+            targets = try ProbeTargets.resolve(next, environment: parts.environment)
+        } catch {
+            return ReloadOutcome(succeeded: false, message: "\(error)")
+        }
+        parts.healthBook.reconfigure(descriptors: next.targetDescriptors, now: parts.clock.now())
+        let change = parts.scheduler.reconfigure(targets: targets)
+        parts.metrics.reconfigure(targets: next.metricsTargets, budgetProviders: next.budgetedProviders)
+        let restartOnly = restartOnlyChanges(from: current, to: next)
+        current = next
+        var message = "\(change.added.count) targets added, \(change.removed.count) removed, \(change.changed.count) changed, \(change.unchanged.count) unchanged"
+        if !restartOnly.isEmpty { message += "; \(restartOnly.joined(separator: ", ")) changed and take effect at the next restart" }
+        return ReloadOutcome(succeeded: true, message: message, added: change.added.count, removed: change.removed.count,
+                             kept: change.changed.count + change.unchanged.count)
+    }
+
+    /// Settings a running daemon cannot adopt: its sockets, its database, and the ranker's policy.
+    private func restartOnlyChanges(from old: Configuration, to new: Configuration) -> [String] {
+        var names: [String] = []
+        if old.listen != new.listen { names.append("listen") }
+        if old.stateDir != new.stateDir { names.append("state_dir") }
+        if old.storage != new.storage { names.append("storage") }
+        if old.routing != new.routing { names.append("routing") }
+        if old.logLevel != new.logLevel { names.append("log_level") }
+        return names
+    }
+}
+
+extension Configuration {
+    /// Every target with the probe kind its metrics are labelled with.
+    var metricsTargets: [MetricsTarget] {
+        providers.flatMap { provider in
+            provider.models.map { MetricsTarget(Target(provider: provider.name, model: $0.name), kind: provider.kind.rawValue) }
+        }
+    }
+
+    /// Providers with a daily probe budget.
+    var budgetedProviders: [ProviderID] {
+        providers.filter { $0.budget?.probeUSDPerDay != nil }.map(\.name)
+    }
+}
+
+/// What the scheduler probes, from the configuration, with secrets resolved.
+enum ProbeTargets {
+    static func resolve(_ config: Configuration, environment: [String: String]) throws -> [ProbeTarget] {
+        let resolver = SecretResolver(environment: environment)
+        return try config.providers.flatMap { provider -> [ProbeTarget] in
+            let key: Secret?
+            do {
+                key = try provider.apiKey.map(resolver.resolve)
+            } catch {
+                throw StartupError(description: "provider '\(provider.name)': \(error)")
+            }
+            return provider.models.map { model in
+                ProbeTarget(
+                    target: Target(provider: provider.name, model: model.name), kind: provider.kind, baseURL: provider.baseURL,
+                    upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: provider.price,
+                    budgetUSDPerDay: provider.budget?.probeUSDPerDay
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Prometheus
+
+/// The name, unit and help text of every metric, in one place: `promtool check metrics`
+/// refuses metrics without help, and the dashboards and alert rules use these names.
+enum MetricName {
+    private static func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "switchyard", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
+    }
+
+    static var probeResults: MetricNameDescriptor { name("probe", "results", "total", "Probes finished, by target and outcome (ok or error class).") }
+    static var reportResults: MetricNameDescriptor { name("report", "results", "total", "Client reports accepted, by target and outcome.") }
+    static var probeDuration: MetricNameDescriptor { name("probe", "duration", "seconds",
+                                    "Probe time by phase (libcurl: dns, connect, tls, first_byte, total), each from the start of the probe.") }
+    static var probeTTFT: MetricNameDescriptor { name("probe", "ttft", "seconds", "Completion probes: time to the first content or reasoning token.") }
+    static var probeTokensPerSecond: MetricNameDescriptor { name("probe", "output_tokens_per_second", "", "Completion probes: output tokens per second after the first token.") }
+    static var targetState: MetricNameDescriptor { name("target", "state", "", "1 for the state each target is in now, 0 for the others.") }
+    static var transitions: MetricNameDescriptor { name("target", "transitions", "total", "State transitions, by target and the state entered (to=\"ejected\" counts ejections).") }
+    static var routeScore: MetricNameDescriptor { name("route", "score", "", "Each target's routing score now, by strategy (higher is better; 0 when it cannot be routed to).") }
+    static var routeQueries: MetricNameDescriptor { name("route", "queries", "total", "Route queries answered, by strategy and result.") }
+    static var cost: MetricNameDescriptor { name(nil, "cost_usd", "total",
+                           "USD spent, by target and source (probe: our probes; report: clients' real requests), from the configured price and observed usage.") }
+    static var rejectedReports: MetricNameDescriptor { name("report", "rejected", "total", "Client report items refused, by reason.") }
+    static var budgetRemaining: MetricNameDescriptor { name("probe", "budget_remaining_usd", "", "USD left of today's probe budget (UTC day), per provider with a budget.") }
+    static var budgetExhausted: MetricNameDescriptor { name("probe", "budget_exhausted", "", "1 while today's probe budget is spent and completion probes are paused.") }
+    static var storeQueueDepth: MetricNameDescriptor { name("store", "queue_depth", "", "Records waiting for the SQLite writer.") }
+    static var storeDropped: MetricNameDescriptor { name("store", "dropped_records", "total", "Records dropped because the writer's queue was full.") }
+    static var storeWriteErrors: MetricNameDescriptor { name("store", "write_errors", "total", "SQLite batches that failed to commit (each is retried).") }
+    static var storeHealthy: MetricNameDescriptor { name("store", "healthy", "", "1 while SQLite writes succeed, 0 while they fail (disk full, I/O error).") }
+    static var storeBytes: MetricNameDescriptor { name("store", "database", "bytes", "Bytes the SQLite database and its WAL take on disk.") }
+    static var reloads: MetricNameDescriptor { name("config", "reloads", "total", "Configuration reloads, by result (success, failure).") }
+    static var reloadSuccess: MetricNameDescriptor { name("config", "last_reload_successful", "", "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused.") }
+    static var reloadTimestamp: MetricNameDescriptor { name("config", "last_reload_success_timestamp", "seconds", "Unix time of the last configuration load that succeeded (start-up or reload).") }
+    static var buildInfo: MetricNameDescriptor { name(nil, "build", "info", "Always 1; the version label says which build is running.") }
+
+    /// Probe phases as histogram label values.
+    enum Phase: String, CaseIterable {
+        case dns, connect, tls
+        case firstByte = "first_byte"
+        case total
+    }
+
+    static let secondsBuckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map { .milliseconds(Int64($0 * 1000)) }
+    static let tokensPerSecondBuckets: [Double] = [1, 5, 10, 25, 50, 100, 200, 400, 800, 1600]
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The standard `process_*` metrics every Prometheus client library exports (CPU, memory,
+/// file descriptors, start time), read from /proc at scrape time. Linux only; elsewhere
+/// the gauges stay at 0.
+final class ProcessMetrics: Sendable {
+    private let cpuSeconds: CounterFromTotal
+    private let residentBytes: Gauge
+    private let virtualBytes: Gauge
+    private let openFDs: Gauge
+    private let maxFDs: Gauge
+    private let startTime: Gauge
+
+    init(registry: PrometheusCollectorRegistry) {
+        cpuSeconds = CounterFromTotal(registry.makeCounter(name: "process_cpu_seconds_total", labels: [], help: "Total user and system CPU time spent in seconds."))
+        residentBytes = registry.makeGauge(name: "process_resident_memory_bytes", labels: [], help: "Resident memory size in bytes.")
+        virtualBytes = registry.makeGauge(name: "process_virtual_memory_bytes", labels: [], help: "Virtual memory size in bytes.")
+        openFDs = registry.makeGauge(name: "process_open_fds", labels: [], help: "Number of open file descriptors.")
+        maxFDs = registry.makeGauge(name: "process_max_fds", labels: [], help: "Maximum number of open file descriptors.")
+        startTime = registry.makeGauge(name: "process_start_time_seconds", labels: [], help: "Start time of the process since unix epoch in seconds.")
+        if let stat = ProcessStat.read() { startTime.set(to: stat.startTimeSeconds) }
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 { maxFDs.set(to: Double(limit.rlim_cur)) }
+    }
+
+    /// Reads /proc/self once and sets every series.
+    func refresh() {
+        guard let stat = ProcessStat.read() else { return }
+        cpuSeconds.set(total: stat.cpuSeconds)
+        residentBytes.set(to: stat.residentBytes)
+        virtualBytes.set(to: stat.virtualBytes)
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            openFDs.set(to: Double(max(entries.count - 1, 0)))  // minus the descriptor listing the directory
+        }
+    }
+}
+
+/// The fields of /proc/self/stat the process metrics need.
+struct ProcessStat {
+    var cpuSeconds: Double
+    var residentBytes: Double
+    var virtualBytes: Double
+    var startTimeSeconds: Double
+
+    static func read() -> ProcessStat? {
+        guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // After "pid (comm)": field 3 is the state; utime is field 14, stime 15, starttime 22, vsize 23, rss 24.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        func field(_ number: Int) -> Double { Double(fields[number - 3]) ?? 0 }
+        guard fields.count >= 22 else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+        return ProcessStat(
+            cpuSeconds: (field(14) + field(15)) / ticks,
+            residentBytes: field(24) * pageSize,
+            virtualBytes: field(23),
+            startTimeSeconds: bootTime() + field(22) / ticks
+        )
+    }
+
+    private static func bootTime() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("btime ") {
+            return Double(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+        return 0
+    }
+}
+
+/// A counter fed from a running total kept elsewhere (the writer's error count, the
+/// kernel's CPU time): each scrape adds what the total grew by since the last one.
+final class CounterFromTotal: Sendable {
+    private let counter: Counter
+    private let counted = Mutex<Double>(0)
+
+    init(_ counter: Counter) { self.counter = counter }
+
+    func set(total: Double) {
+        let delta = counted.withLock { counted -> Double in
+            let delta = max(total - counted, 0)
+            counted += delta
+            return delta
+        }
+        if delta > 0 { counter.increment(by: delta) }
+    }
+}
