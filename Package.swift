@@ -163,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardDaemonTests",
-            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore"],
+            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
     ]
