@@ -35,7 +35,8 @@ run_systemctl() { if [ "$systemctl" = yes ] && [ -z "$root" ] && command -v syst
 
 if [ "$action" = uninstall ]; then
     run_systemctl disable --now switchyard.service || true
-    rm -f "$bindir/switchyard" "$unitdir/switchyard.service" "$sysusersdir/switchyard.conf" "$tmpfilesdir/switchyard.conf"
+    run_systemctl disable --now switchyard.socket || true
+    rm -f "$bindir/switchyard" "$unitdir/switchyard.service" "$unitdir/switchyard.socket" "$sysusersdir/switchyard.conf" "$tmpfilesdir/switchyard.conf"
     rm -rf "$docdir"
     run_systemctl daemon-reload || true
     echo "removed switchyard (config in $confdir and state in /var/lib/switchyard are kept)"
@@ -50,6 +51,7 @@ install -m 0644 "$here/../README.md" "$docdir/README.md"
 sed "s|/usr/local/|$prefix/|g" "$here/switchyard.service" > "$unitdir/switchyard.service.new"
 chmod 0644 "$unitdir/switchyard.service.new"
 mv "$unitdir/switchyard.service.new" "$unitdir/switchyard.service"
+install -m 0644 "$here/switchyard.socket" "$unitdir/switchyard.socket"
 install -m 0644 "$here/switchyard.sysusers" "$sysusersdir/switchyard.conf"
 install -m 0644 "$here/switchyard.tmpfiles" "$tmpfilesdir/switchyard.conf"
 install -d -m 0755 "$confdir"
@@ -60,4 +62,4 @@ if [ -z "$root" ]; then
     command -v systemd-tmpfiles >/dev/null && systemd-tmpfiles --create "$tmpfilesdir/switchyard.conf" || true
 fi
 run_systemctl daemon-reload || true
-echo "installed switchyard to $bindir; config: $confdir/switchyard.yaml; start with: systemctl enable --now switchyard"
+echo "installed switchyard to $bindir; config: $confdir/switchyard.yaml; start with: systemctl enable --now switchyard (or switchyard.socket for socket activation)"

@@ -16,4 +16,7 @@ static inline unsigned long long switchyard_watchdog_usec(void) {
     return sd_watchdog_enabled(0, &usec) > 0 ? usec : 0;
 }
 
+/// The first descriptor systemd passes (`SD_LISTEN_FDS_START`, a macro Swift cannot import).
+static inline int switchyard_listen_fds_start(void) { return SD_LISTEN_FDS_START; }
+
 #endif

@@ -26,6 +26,8 @@ public struct DaemonOptions: Sendable {
     public var reloadConfiguration: (@Sendable () throws -> Configuration)?
     /// Whether SIGHUP reloads; tests send their reloads through the API instead.
     public var reloadOnHangup: Bool
+    /// Listening sockets from systemd socket activation (`switchyard serve` takes them from `LISTEN_FDS`).
+    public var inheritedListeners = APIServer.Inherited()
 
     public init(stateDirOverride: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 clock: any WallClock = SystemWallClock(), listenerEvents: APIServer.Events = .init(),
@@ -39,6 +41,19 @@ public struct DaemonOptions: Sendable {
         self.listenerEvents = listenerEvents
         self.shutdownSignals = shutdownSignals
         self.logger = logger
+    }
+}
+
+extension DaemonOptions {
+    /// Takes the listening sockets systemd passed (`LISTEN_FDS`, from `switchyard.socket`), if any:
+    /// they replace binding the configured addresses. Descriptors of another kind are closed.
+    public mutating func adoptSocketActivation() {
+        let activated = InheritedListeners.take()
+        for unusable in activated.unusable {
+            logger.warning("socket activation passed \(unusable.name), which is neither a listening TCP nor a Unix stream socket; closing it")
+            close(unusable.fd)
+        }
+        inheritedListeners = APIServer.Inherited(tcp: activated.tcp, unix: activated.unix)
     }
 }
 
@@ -138,10 +153,14 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         reload: { caller in await reloader.reload(caller: caller) },
         record: { transitions in transitions.forEach(pipeline.record) }
     )
-    let listenerCount = (listen.tcp == nil ? 0 : 1) + (listen.unix == nil ? 0 : 1)
+    let inherited = options.inheritedListeners
+    let listenerCount = (listen.tcp == nil && inherited.tcp == nil ? 0 : 1) + (listen.unix == nil && inherited.unix == nil ? 0 : 1)
     let bound = ListenerTally(expected: listenerCount) {
         notifier.ready(status: "listening; \(probeTargets.count) targets, first probe round running")
-        logger.info("ready", metadata: ["tcp": "\(listen.tcp?.description ?? "off")", "unix": "\(listen.unix ?? "off")"])
+        logger.info("ready", metadata: [
+            "tcp": "\(inherited.tcp.map { "socket activation (fd \($0))" } ?? listen.tcp?.description ?? "off")",
+            "unix": "\(inherited.unix.map { "socket activation (fd \($0))" } ?? listen.unix ?? "off")",
+        ])
     }
     let events = APIServer.Events(
         tcpBound: { port in
@@ -158,7 +177,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                        budgets: { scheduler.budgetStatus() }, admin: admin)
     let servers: [any Service]
     do {
-        servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)
+        servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, inherited: inherited, dependencies: dependencies,
+                                         events: events, logger: logger)
     } catch {
         engine.shutdown()  // its thread holds it; nothing else would stop it
         throw StartupError(description: "\(error)")

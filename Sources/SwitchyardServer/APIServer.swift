@@ -19,10 +19,27 @@ public enum APIServer {
         }
     }
 
-    public static func services(tcp: HostPort?, unixPath: String?, dependencies: APIDependencies, events: Events, logger: Logger) throws -> [any Service] {
+    /// Listening sockets handed over by systemd socket activation; each replaces binding the
+    /// configured address of its kind.
+    public struct Inherited: Sendable {
+        public var tcp: Int32?
+        public var unix: Int32?
+
+        public init(tcp: Int32? = nil, unix: Int32? = nil) {
+            self.tcp = tcp
+            self.unix = unix
+        }
+    }
+
+    public static func services(tcp: HostPort?, unixPath: String?, inherited: Inherited = Inherited(), dependencies: APIDependencies,
+                                events: Events, logger: Logger) throws -> [any Service] {
         let responder = APIRoutes.router(dependencies).buildResponder()
         var services: [any Service] = []
-        if let tcp {
+        if let fd = inherited.tcp {
+            services.append(InheritedSocketServer(descriptor: fd, responder: responder, idleTimeout: nil, onRunning: { channel in
+                await events.tcpBound(channel.localAddress?.port ?? 0)
+            }, logger: logger))
+        } else if let tcp {
             services.append(Application(
                 responder: responder,
                 configuration: ApplicationConfiguration(address: .hostname(tcp.host, port: tcp.port), serverName: "switchyard"),
@@ -30,7 +47,11 @@ public enum APIServer {
                 logger: logger
             ))
         }
-        if let path = unixPath {
+        if let fd = inherited.unix {
+            services.append(InheritedSocketServer(descriptor: fd, responder: responder, idleTimeout: nil, onRunning: { channel in
+                await events.unixBound(channel.localAddress?.pathname ?? "inherited socket \(fd)")
+            }, logger: logger))
+        } else if let path = unixPath {
             try UnixSocketPath.prepare(path)
             services.append(Application(
                 responder: responder,

@@ -20,7 +20,10 @@ final class ProcessMetrics: Sendable {
         openFDs = registry.makeGauge(name: "process_open_fds", labels: [], help: "Number of open file descriptors.")
         maxFDs = registry.makeGauge(name: "process_max_fds", labels: [], help: "Maximum number of open file descriptors.")
         startTime = registry.makeGauge(name: "process_start_time_seconds", labels: [], help: "Start time of the process since unix epoch in seconds.")
-        if let stat = ProcessStat.read() { startTime.set(to: stat.startTimeSeconds) }
+        // Under ProcSubset=pid (the hardened unit) /proc/stat is hidden and the boot time with it;
+        // the registry is made during start-up, so its creation time is the next best start time.
+        let started = ProcessStat.read()?.startTimeSeconds
+        startTime.set(to: started ?? Date().timeIntervalSince1970)
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 { maxFDs.set(to: Double(limit.rlim_cur)) }
     }
@@ -42,7 +45,8 @@ struct ProcessStat {
     var cpuSeconds: Double
     var residentBytes: Double
     var virtualBytes: Double
-    var startTimeSeconds: Double
+    /// nil when the boot time cannot be read.
+    var startTimeSeconds: Double?
 
     static func read() -> ProcessStat? {
         guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
@@ -57,16 +61,14 @@ struct ProcessStat {
             cpuSeconds: (field(14) + field(15)) / ticks,
             residentBytes: field(24) * pageSize,
             virtualBytes: field(23),
-            startTimeSeconds: bootTime() + field(22) / ticks
+            startTimeSeconds: bootTime().map { $0 + field(22) / ticks }
         )
     }
 
-    private static func bootTime() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("btime ") {
-            return Double(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
-        }
-        return 0
+    private static func bootTime() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
+        let line = text.split(separator: "\n").first { $0.hasPrefix("btime ") }
+        return line.flatMap { Double($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) }
     }
 }
 

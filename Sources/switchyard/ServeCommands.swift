@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
             options.wedgeSchedulerAfter = debugWedgeSchedulerAfter.map { .milliseconds(Int64($0 * 1000)) }
             let source = configOptions
             options.reloadConfiguration = { try source.load() }
+            options.adoptSocketActivation()
             daemon = try buildServiceGroup(config: config, options: options)
         } catch {
             throw Failure.startup("\(error)")

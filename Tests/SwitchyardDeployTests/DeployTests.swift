@@ -32,12 +32,15 @@ private func installedUnit() throws -> String {
     let unit = try String(contentsOfFile: repository + "/deploy/switchyard.service", encoding: .utf8)
         .replacingOccurrences(of: "/usr/local/bin/switchyard", with: buildDirectory + "/switchyard")
     try unit.write(toFile: directory + "/switchyard.service", atomically: true, encoding: .utf8)
+    try FileManager.default.copyItem(atPath: repository + "/deploy/switchyard.socket", toPath: directory + "/switchyard.socket")
     return directory + "/switchyard.service"
 }
 
 @Suite struct DeployTests {
     @Test func unitPassesSystemdAnalyzeVerifyWithoutAWord() throws {
-        let (status, output) = try run("/usr/bin/systemd-analyze", ["verify", try installedUnit()])
+        let service = try installedUnit()
+        let socket = service.replacingOccurrences(of: ".service", with: ".socket")
+        let (status, output) = try run("/usr/bin/systemd-analyze", ["verify", service, socket])
         #expect(status == 0)
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(output)")
     }
@@ -68,6 +71,7 @@ private func installedUnit() throws -> String {
         #expect(unit.contains("ExecStart=/opt/sy/bin/switchyard serve"))
         #expect(FileManager.default.isExecutableFile(atPath: root + "/opt/sy/bin/switchyard"))
         #expect(FileManager.default.fileExists(atPath: root + "/usr/lib/sysusers.d/switchyard.conf"))
+        #expect(FileManager.default.fileExists(atPath: root + "/etc/systemd/system/switchyard.socket"))
         try "# edited by the operator\n".write(toFile: root + "/etc/switchyard/switchyard.yaml", atomically: true, encoding: .utf8)
 
         let second = try run(script, arguments)

@@ -99,6 +99,19 @@ private func startSimulator() throws -> (Process, Int) {
     return (process, port)
 }
 
+/// A TCP port on 127.0.0.1 that nothing listens on now.
+private func unusedPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
 /// Stops a child that is still running and reaps it.
 private func stop(_ process: Process) {
     if process.isRunning { process.terminate() }
@@ -230,6 +243,52 @@ private func withScratchDirectory<T>(_ body: (String) async throws -> T) async t
             if !readyAfter { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(readyAfter, "no READY=1 after RELOADING=1: \(notify.received.map(\.text))")
+    }
+
+    /// `systemd-socket-activate` plays socket activation: it owns both listeners, starts the
+    /// daemon on the first connection, and the daemon answers that queued connection and every
+    /// later one on the inherited sockets without binding the addresses of its config.
+    @Test func socketActivationAdoptsBothListenersAndAnswersTheConnectionThatStartedIt() async throws {
+        try await withScratchDirectory { directory in
+            let notify = try NotifySocket(path: directory + "/notify.sock")
+            defer { notify.stop() }
+            let tcpPort = unusedPort()
+            try """
+                listen: { tcp: "127.0.0.1:\(unusedPort())", unix: "\(directory)/configured.sock" }
+                probe: { interval: 5s, timeout: 1s, mode: liveness }
+                providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:9/v1", models: [{ name: m }] }]
+                """.write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
+            process.arguments = ["-l", "127.0.0.1:\(tcpPort)", "-l", directory + "/activated.sock", "--fdname=switchyard:switchyard",
+                                 "-E", "NOTIFY_SOCKET=\(notify.path)",
+                                 buildDirectory + "/switchyard", "serve", "--config", directory + "/switchyard.yaml", "--state-dir", directory]
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            defer { stop(process) }
+            var listening = false
+            for _ in 0..<250 where !listening {
+                listening = FileManager.default.fileExists(atPath: directory + "/activated.sock")
+                if !listening { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(listening, "systemd-socket-activate did not create its socket")
+            #expect(notify.received.isEmpty, "the daemon must not run before the first connection")
+
+            // This connection starts the daemon; it waits in the inherited socket's queue and is answered.
+            let health = try await DaemonConnection(endpoint: .unixSocket(directory + "/activated.sock"), timeoutSeconds: 30).get("/healthz")
+            #expect(String(decoding: health, as: UTF8.self).contains("ok"))
+            #expect(try await notify.waitFor("READY=1", within: 10) != nil)
+            let providers = try await DaemonConnection(endpoint: .url("http://127.0.0.1:\(tcpPort)")).get("/v1/providers")
+            #expect(String(decoding: providers, as: UTF8.self).contains(#""name":"p""#))
+            #expect(!FileManager.default.fileExists(atPath: directory + "/configured.sock"), "the configured socket was bound despite activation")
+
+            kill(process.processIdentifier, SIGTERM)  // systemd-socket-activate execs the daemon: same pid
+            let deadline = ContinuousClock.now + .seconds(20)
+            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(!process.isRunning && process.terminationStatus == 0)
+            #expect(notify.received.contains { $0.text.contains("STOPPING=1") })
+        }
     }
 
     @Test func journalFieldsCarryCodeLocationAndSwitchyardMetadata() {

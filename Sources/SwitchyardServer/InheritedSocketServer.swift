@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Serves the same responder as the Hummingbird listeners on a socket that is already bound
+/// and listening: one handed over by systemd socket activation. Hummingbird 2 binds only by
+/// address, so this adopts the descriptor with NIO's `ServerBootstrap.bind(_ socket:)` and
+/// runs Hummingbird's HTTP/1.1 channel on every accepted connection, the way its own server does.
+struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.Context: RequestContext,
+    Responder.Context.Source == ApplicationRequestContextSource {
+    let descriptor: Int32
+    let responder: Responder
+    let idleTimeout: TimeAmount?
+    let onRunning: @Sendable (any Channel) async -> Void
+    let logger: Logger
+
+    func run() async throws {
+        let responder = self.responder
+        let logger = self.logger
+        let dates = HTTPDateCache()
+        let http = HTTP1Channel(responder: { request, responseWriter, channel in
+            let context = Responder.Context(source: .init(channel: channel, logger: logger))
+            var response: Response
+            do {
+                response = try await responder.respond(to: request, context: context)
+            } catch {
+                response = Response(status: .internalServerError)
+            }
+            response.headers[.date] = dates.now()
+            response.headers[.server] = "switchyard"
+            try await responseWriter.write(response: response.head, body: response.body)
+        }, configuration: .init(idleTimeout: idleTimeout))
+
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .bind(descriptor) { channel in http.setup(channel: channel, logger: logger) }
+        await onRunning(server.channel)
+        // Shutdown closes the listening socket, which ends the accept loop; each connection's
+        // handler finishes its request in flight and closes (Hummingbird's graceful handling).
+        try await withGracefulShutdownHandler {
+            try await server.executeThenClose { connections in
+                await withDiscardingTaskGroup { group in
+                    do {
+                        for try await connection in connections {
+                            group.addTask { await http.handle(value: connection, logger: logger) }
+                        }
+                    } catch {
+                        logger.debug("inherited listener stopped accepting", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+}
+
+/// The `Date:` header value, formatted once per second.
+private final class HTTPDateCache: Sendable {
+    private let cached = Mutex<(second: Int, text: String)>((-1, ""))
+
+    func now() -> String {
+        var clock = time(nil)
+        return cached.withLock { cached in
+            if cached.second != clock {
+                var parts = tm()
+                gmtime_r(&clock, &parts)
+                var buffer = [Int8](repeating: 0, count: 64)
+                let length = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+                cached = (clock, String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            return cached.text
+        }
+    }
+}
