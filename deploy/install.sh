@@ -56,6 +56,8 @@ install -m 0644 "$here/switchyard.sysusers" "$sysusersdir/switchyard.conf"
 install -m 0644 "$here/switchyard.tmpfiles" "$tmpfilesdir/switchyard.conf"
 install -d -m 0755 "$confdir"
 install -d -m 0700 "$confdir/credentials"
+# An empty token file, so LoadCredential= finds it; the operator writes the token into it.
+[ -e "$confdir/credentials/hf-token" ] || install -m 0600 /dev/null "$confdir/credentials/hf-token"
 [ -e "$confdir/switchyard.yaml" ] || install -m 0644 "$here/switchyard.yaml" "$confdir/switchyard.yaml"
 if [ -z "$root" ]; then
     command -v systemd-sysusers >/dev/null && systemd-sysusers "$sysusersdir/switchyard.conf" || true
