@@ -119,12 +119,20 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             bound.arrived()
         }
     )
-    let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
+    var dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
-                                       budgets: { scheduler.budgetStatus() })
+                                       budgets: { scheduler.budgetStatus() },
+                                       admin: AdminHooks(record: { transitions in pipeline.record(transitions) }))
+    dependencies.limits = config.listen.limits
+    do {
+        dependencies.adminToken = try config.admin.token.map(SecretResolver(environment: options.environment).resolve)
+    } catch {
+        engine.shutdown()
+        throw StartupError(description: "admin token: \(error)")
+    }
     let servers: [any Service]
     do {
-        servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, dependencies: dependencies, events: events, logger: logger)
+        servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, unixGroup: config.listen.unixGroup, dependencies: dependencies, events: events, logger: logger)
     } catch {
         engine.shutdown()  // its thread holds it; nothing else would stop it
         throw StartupError(description: "\(error)")

@@ -12,7 +12,18 @@ struct ObservationPipeline: Sendable {
         let transition = healthBook.observe(observation)
         for sink in sinks { sink.record(observation) }
         guard let transition else { return }
-        for sink in sinks { sink.record(transition) }
+        record([transition])
+    }
+
+    /// Hands transitions to every sink and the journal: those of observations, and admin ones (drain, undrain).
+    func record(_ transitions: [Transition]) {
+        for transition in transitions {
+            for sink in sinks { sink.record(transition) }
+            log(transition)
+        }
+    }
+
+    private func log(_ transition: Transition) {
         logger.info("target \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.reason)", metadata: [
             "provider": "\(transition.target.provider)", "model": "\(transition.target.model)", "event": "state_transition",
         ])

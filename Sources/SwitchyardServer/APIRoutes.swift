@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import SwitchyardConfig
 import SwitchyardCore
 
 /// What the HTTP handlers read. Passed in by the wiring; the handlers own nothing.
@@ -20,6 +21,12 @@ public struct APIDependencies: Sendable {
     public var budgets: @Sendable () -> [ProbeBudgetStatus]
     /// What the admin routes act through.
     public var admin: AdminHooks
+    /// The bearer token that admits admin requests over TCP (`admin:` in the config); nil refuses them.
+    public var adminToken: Secret?
+    /// Body size and connection limits of the listeners.
+    public var limits = ServerLimits()
+
+    var authorizer: AdminAuthorizer { AdminAuthorizer(token: adminToken) }
 
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
                 deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil,
@@ -55,40 +62,65 @@ public struct AdminHooks: Sendable {
     }
 }
 
-/// The routes of DESIGN.md, identical on every listener.
+/// The routes of DESIGN.md, identical on every listener: exactly the cases of `APIEndpoint`.
 public enum APIRoutes {
-    public static func router(_ deps: APIDependencies) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(_ deps: APIDependencies) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        router.get("/healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
-        router.get("/readyz") { _, _ in
+        router.add(middleware: BodyLimitMiddleware(maxBytes: deps.limits.maxBodyBytes))
+        for endpoint in APIEndpoint.allCases {
+            router.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
+                try await handle(endpoint, request, context, deps)
+            }
+        }
+        return router
+    }
+
+    private static func handle(_ endpoint: APIEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
+        switch endpoint {
+        case .healthz:
+            _ = try QueryParameters(request, known: [])
+            return try JSONResponse.make(["status": "ok"])
+        case .readyz:
+            _ = try QueryParameters(request, known: [])
             let status = deps.readiness.current
             return try JSONResponse.make(ReadinessBody(status), status: status.isReady ? .ok : .serviceUnavailable)
-        }
-        router.get("/v1/route") { request, _ in try route(request, deps) }
-        router.get("/v1/providers") { _, _ in try JSONResponse.make(["providers": providers(deps, only: nil)]) }
-        router.get("/v1/providers/{name}") { _, context in
+        case .route:
+            return try route(request, deps)
+        case .providers:
+            _ = try QueryParameters(request, known: [])
+            return try JSONResponse.make(["providers": providers(deps, only: nil)])
+        case .provider:
+            _ = try QueryParameters(request, known: [])
             let name = try context.parameters.require("name")
-            let matching = providers(deps, only: ProviderID(name))
-            guard let provider = matching.first else {
-                let known = providers(deps, only: nil).map(\.name.rawValue).joined(separator: ", ")
-                throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(known)")
+            guard let provider = providers(deps, only: ProviderID(name)).first else {
+                throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(AdminRoutes.configuredProviders(deps))")
             }
             return try JSONResponse.make(provider)
-        }
-        router.post("/v1/reports") { request, _ in
-            let body = try await request.body.collect(upTo: ReportsEndpoint.maxBodyBytes)
+        case .reports:
+            _ = try QueryParameters(request, known: [])
+            let body = try await request.body.collect(upTo: deps.limits.maxBodyBytes)
             let answer = try ReportsEndpoint.accept(body, deps)
             if answer.accepted > 0 { _ = await deps.stored() }
             return try JSONResponse.make(answer)
-        }
-        HistoryRoutes.add(to: router, deps)
-        router.get("/metrics") { _, _ in
+        case .history:
+            return try HistoryRoutes.history(request, deps)
+        case .events:
+            return try HistoryRoutes.events(request, deps)
+        case .metrics:
+            _ = try QueryParameters(request, known: [])
             deps.metrics.recordBudgets(deps.budgets())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
+                            body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
+        case .openapi:
+            _ = try QueryParameters(request, known: [])
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        case .drain, .undrain:
+            return try await AdminRoutes.setDraining(endpoint == .drain, request, context, deps)
+        case .reload:
+            return try await AdminRoutes.reload(request, context, deps)
         }
-        return router
     }
 
     private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit", "pick", "client"]
@@ -115,7 +147,7 @@ public enum APIRoutes {
             query.maxPrice = value
         }
         if let text = parameters.get("limit") {
-            guard let value = Int(text), value > 0 else { throw APIError.badParameter("limit", "'\(text)' is not a positive whole number") }
+            guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badParameter("limit", "'\(text)' is not a whole number from 1 to 1000") }
             query.limit = value
         }
         switch (parameters.get("pick"), parameters.get("client")) {
