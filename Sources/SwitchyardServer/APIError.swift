@@ -10,6 +10,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public var message: String
     /// The `Allow` header of a 405.
     var allow: String?
+    /// The `WWW-Authenticate` header of a 401.
+    var wwwAuthenticate: String?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
@@ -26,9 +28,12 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(ErrorBody(error: .init(code: code, message: message)))
         var headers: HTTPFields = [.contentType: "application/json"]
         if let allow { headers[.allow] = allow }
+        if let wwwAuthenticate { headers[.wwwAuthenticate] = wwwAuthenticate }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

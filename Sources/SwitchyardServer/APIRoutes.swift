@@ -126,31 +126,28 @@ public enum APIRoutes {
     private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit", "pick", "client"]
 
     private static func route(_ request: Request, _ deps: APIDependencies) throws -> Response {
-        let parameters = request.uri.queryParameters
-        for (key, _) in parameters where !routeParameters.contains(String(key)) {
-            throw APIError.badParameter(String(key), "unknown parameter; known: \(routeParameters.sorted().joined(separator: ", "))")
-        }
-        guard let modelText = parameters.get("model"), !modelText.isEmpty else {
+        let parameters = try QueryParameters(request, known: routeParameters, allowEmpty: ["exclude"])
+        guard let modelText = parameters.text("model") else {
             throw APIError.badParameter("model", "required, e.g. /v1/route?model=llama-3.1-8b")
         }
         var query = RouteQuery(model: ModelName(modelText))
-        if let text = parameters.get("strategy") {
+        if let text = parameters.text("strategy") {
             guard let strategy = RoutingStrategy(rawValue: text) else {
                 throw APIError.badParameter("strategy", "'\(text)' is not one of \(RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             query.strategy = strategy
         }
-        if let text = parameters.get("max_price") {
-            guard let value = Double(text), value.isFinite, value >= 0 else {
+        if let text = parameters.text("max_price") {
+            guard text.wholeMatch(of: /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil, let value = Double(text), value.isFinite else {
                 throw APIError.badParameter("max_price", "'\(text)' is not a non-negative number of USD")
             }
             query.maxPrice = value
         }
-        if let text = parameters.get("limit") {
+        if let text = parameters.text("limit") {
             guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badParameter("limit", "'\(text)' is not a whole number from 1 to 1000") }
             query.limit = value
         }
-        switch (parameters.get("pick"), parameters.get("client")) {
+        switch (parameters.text("pick"), parameters.text("client")) {
         case (nil, nil), ("best", nil):
             break
         case ("spread", let client?) where !client.isEmpty && client.count <= 200:
@@ -162,7 +159,7 @@ public enum APIRoutes {
         default:
             throw APIError.badParameter("client", "only meaningful with pick=spread")
         }
-        if let text = parameters.get("exclude") {
+        if let text = parameters.text("exclude") {
             query.exclude = Set(text.split(separator: ",").map { ProviderID(String($0)) })
         }
         switch deps.healthBook.route(query, now: deps.clock.now()) {

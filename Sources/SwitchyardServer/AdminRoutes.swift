@@ -21,8 +21,13 @@ struct AdminAuthorizer: Sendable {
             let given = request.headers[.authorization].flatMap { header -> Substring? in
                 header.hasPrefix("Bearer ") ? header.dropFirst("Bearer ".count) : nil
             }
-            guard let given, Self.constantTimeEqual(Array(given.utf8), Array(token.exposedValue.utf8)) else {
-                throw APIError(.forbidden, code: "admin_forbidden", message: "admin routes over TCP need 'Authorization: Bearer <token>' with the configured token")
+            guard let given else {
+                var missing = APIError(.unauthorized, code: "admin_unauthorized", message: "admin routes over TCP need 'Authorization: Bearer <token>'")
+                missing.wwwAuthenticate = "Bearer"
+                throw missing
+            }
+            guard Self.constantTimeEqual(Array(given.utf8), Array(token.exposedValue.utf8)) else {
+                throw APIError(.forbidden, code: "admin_forbidden", message: "the bearer token does not match the configured admin token")
             }
             return "token"
         }
@@ -49,6 +54,7 @@ enum AdminRoutes {
             throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(configuredProviders(deps))")
         }
         deps.admin.record(transitions)
+        if !transitions.isEmpty { _ = await deps.stored() }  // a 200 means the events log has it
         context.logger.notice("\(draining ? "drained" : "undrained") by \(caller)", metadata: ["provider": "\(provider)", "event": "admin"])
         return try JSONResponse.make(AdminDrainBody(provider: provider, draining: draining, caller: caller, changed: transitions.map(EventBody.init)))
     }

@@ -59,16 +59,20 @@ enum HistoryRoutes {
 }
 
 /// Query parameters checked against the known names; values parsed with errors naming the parameter.
+/// A parameter given empty (`?since=`) is a mistake unless listed in `allowEmpty`; one given twice is too.
 struct QueryParameters {
     private let values: [String: String]
 
-    init(_ request: Request, known: Set<String>) throws {
+    init(_ request: Request, known: Set<String>, allowEmpty: Set<String> = []) throws {
         var values: [String: String] = [:]
         for (key, value) in request.uri.queryParameters {
             let name = String(key)
             guard known.contains(name) else {
-                throw APIError.badParameter(name, "unknown parameter; known: \(known.sorted().joined(separator: ", "))")
+                let list = known.isEmpty ? "this route takes no query parameters" : "known: \(known.sorted().joined(separator: ", "))"
+                throw APIError.badParameter(name, "unknown parameter; \(list)")
             }
+            guard values[name] == nil else { throw APIError.badParameter(name, "given more than once") }
+            guard !value.isEmpty || allowEmpty.contains(name) else { throw APIError.badParameter(name, "must not be empty") }
             values[name] = String(value)
         }
         self.values = values
@@ -83,7 +87,10 @@ struct QueryParameters {
     /// A time as Unix seconds or RFC 3339.
     func timestamp(_ name: String) throws -> Timestamp? {
         guard let text = text(name) else { return nil }
-        if let seconds = Double(text), seconds.isFinite { return Timestamp(secondsSinceEpoch: seconds) }
+        // Plain decimal seconds only: Double(_:) would also take "1e9", "0x1p3" and "+5".
+        if text.wholeMatch(of: /-?[0-9]{1,12}(\.[0-9]{1,9})?/) != nil, let seconds = Double(text) {
+            return Timestamp(secondsSinceEpoch: seconds)
+        }
         for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = options

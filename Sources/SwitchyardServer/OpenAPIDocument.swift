@@ -400,7 +400,7 @@ public enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "A bad parameter or body: the message names the parameter",
+            "description": "Not a JSON object with a `reports` array, or more than 1000 reports",
             "content": {
               "application/json": {
                 "schema": {
@@ -410,7 +410,7 @@ public enum OpenAPIDocument {
             }
           },
           "413": {
-            "description": "Body over listen.max_body_bytes, or more than 1000 reports",
+            "description": "Body over listen.max_body_bytes",
             "content": {
               "application/json": {
                 "schema": {
@@ -720,7 +720,7 @@ public enum OpenAPIDocument {
       "post": {
         "operationId": "drain",
         "summary": "Drain (take out of routing) every target of a provider",
-        "description": "Admin route. Allowed on the Unix socket (file mode 0660; the caller is recorded as `uid:N` from SO_PEERCRED). Over TCP only with `Authorization: Bearer <token>` matching the configured `admin.token_env`/`token_file`/`token_credential` (caller `token`); otherwise 403.",
+        "description": "Admin route. Allowed on the Unix socket (file mode 0660; the caller is recorded as `uid:N` from SO_PEERCRED). Over TCP only with `Authorization: Bearer <token>` matching the configured `admin.token_env`/`token_file`/`token_credential` (caller `token`); without the header 401, with a wrong token or none configured 403.",
         "tags": [
           "admin"
         ],
@@ -762,8 +762,18 @@ public enum OpenAPIDocument {
               }
             }
           },
+          "401": {
+            "description": "Over TCP without an Authorization header (a token is configured)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
           "403": {
-            "description": "Over TCP without the configured bearer token",
+            "description": "Over TCP when no admin token is configured, or with the wrong token",
             "content": {
               "application/json": {
                 "schema": {
@@ -799,7 +809,7 @@ public enum OpenAPIDocument {
       "post": {
         "operationId": "undrain",
         "summary": "Undrain (return to the state before the drain) every target of a provider",
-        "description": "Admin route. Allowed on the Unix socket (file mode 0660; the caller is recorded as `uid:N` from SO_PEERCRED). Over TCP only with `Authorization: Bearer <token>` matching the configured `admin.token_env`/`token_file`/`token_credential` (caller `token`); otherwise 403.",
+        "description": "Admin route. Allowed on the Unix socket (file mode 0660; the caller is recorded as `uid:N` from SO_PEERCRED). Over TCP only with `Authorization: Bearer <token>` matching the configured `admin.token_env`/`token_file`/`token_credential` (caller `token`); without the header 401, with a wrong token or none configured 403.",
         "tags": [
           "admin"
         ],
@@ -841,8 +851,18 @@ public enum OpenAPIDocument {
               }
             }
           },
+          "401": {
+            "description": "Over TCP without an Authorization header (a token is configured)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
           "403": {
-            "description": "Over TCP without the configured bearer token",
+            "description": "Over TCP when no admin token is configured, or with the wrong token",
             "content": {
               "application/json": {
                 "schema": {
@@ -878,7 +898,7 @@ public enum OpenAPIDocument {
       "post": {
         "operationId": "reload",
         "summary": "Re-read and apply the configuration file",
-        "description": "Admin route. Allowed on the Unix socket (file mode 0660; the caller is recorded as `uid:N` from SO_PEERCRED). Over TCP only with `Authorization: Bearer <token>` matching the configured `admin.token_env`/`token_file`/`token_credential` (caller `token`); otherwise 403.",
+        "description": "Admin route. Allowed on the Unix socket (file mode 0660; the caller is recorded as `uid:N` from SO_PEERCRED). Over TCP only with `Authorization: Bearer <token>` matching the configured `admin.token_env`/`token_file`/`token_credential` (caller `token`); without the header 401, with a wrong token or none configured 403.",
         "tags": [
           "admin"
         ],
@@ -908,8 +928,18 @@ public enum OpenAPIDocument {
               }
             }
           },
+          "401": {
+            "description": "Over TCP without an Authorization header (a token is configured)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
           "403": {
-            "description": "Over TCP without the configured bearer token",
+            "description": "Over TCP when no admin token is configured, or with the wrong token",
             "content": {
               "application/json": {
                 "schema": {

@@ -30,10 +30,15 @@ struct ConnectionOptions: ParsableArguments {
         do {
             return try await body(SwitchyardClient(endpoint: endpoint, token: resolvedToken))
         } catch let error as ClientError {
-            switch error {
-            case .unreachable: throw Failure.exit("\(error)", code: 3)
-            case .daemon, .transport, .badAnswer: throw Failure.exit("\(error)", code: 1)
-            }
+            throw Self.exit(for: error)
+        }
+    }
+
+    /// Prints the failure and gives its exit code: 3 unreachable, 1 anything else from the daemon.
+    static func exit(for error: ClientError) -> ExitCode {
+        switch error {
+        case .unreachable: Failure.exit("\(error)", code: 3)
+        case .daemon, .transport, .badAnswer: Failure.exit("\(error)", code: 1)
         }
     }
 
@@ -99,9 +104,11 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let ready: Data
         do {
-            ready = try await connection.call { try await $0.connection.get("/readyz") }
-        } catch let exit as ExitCode where exit.rawValue == 1 {
-            ready = Data("{\"ready\":false}".utf8)
+            ready = try await SwitchyardClient(endpoint: connection.endpoint).connection.get("/readyz")
+        } catch ClientError.daemon(status: 503, _, _) {
+            ready = Data("{\"ready\":false}".utf8)  // not ready yet: still worth showing the targets
+        } catch let error as ClientError {
+            throw ConnectionOptions.exit(for: error)
         }
         let providers = try await connection.call { try await $0.connection.get("/v1/providers") }
         if connection.json {
