@@ -458,11 +458,14 @@ public enum OpenAPIDocument {
             "schema": {
               "anyOf": [
                 {
-                  "type": "number"
+                  "type": "string",
+                  "pattern": "^-?[0-9]{1,12}(\\.[0-9]{1,9})?$",
+                  "description": "Unix seconds"
                 },
                 {
                   "type": "string",
-                  "format": "date-time"
+                  "format": "date-time",
+                  "description": "RFC 3339"
                 }
               ]
             }
@@ -475,11 +478,14 @@ public enum OpenAPIDocument {
             "schema": {
               "anyOf": [
                 {
-                  "type": "number"
+                  "type": "string",
+                  "pattern": "^-?[0-9]{1,12}(\\.[0-9]{1,9})?$",
+                  "description": "Unix seconds"
                 },
                 {
                   "type": "string",
-                  "format": "date-time"
+                  "format": "date-time",
+                  "description": "RFC 3339"
                 }
               ]
             }
@@ -569,11 +575,14 @@ public enum OpenAPIDocument {
             "schema": {
               "anyOf": [
                 {
-                  "type": "number"
+                  "type": "string",
+                  "pattern": "^-?[0-9]{1,12}(\\.[0-9]{1,9})?$",
+                  "description": "Unix seconds"
                 },
                 {
                   "type": "string",
-                  "format": "date-time"
+                  "format": "date-time",
+                  "description": "RFC 3339"
                 }
               ]
             }
