@@ -47,6 +47,61 @@ import Testing
     }
 }
 
+extension ServerLimitsTests {
+    /// At `max_connections` a listener stops accepting: the next client waits until the idle
+    /// timeout frees a slot, and the other listener (the Unix socket) keeps answering meanwhile.
+    @Test func theConnectionCapQueuesNewClientsUntilIdleOnesAreClosed() async throws {
+        try await APITestDaemon.run(listenExtra: ", idle_timeout: 2s, max_connections: 4") { daemon in
+            // Four kept-alive connections, each served once, then idle.
+            let idle = try await offPool { try (0..<4).map { _ in try KeptAliveSocket(port: daemon.tcpPort) } }
+            async let firstClose = offPool { idle.map { $0.waitForServerClose() }.min()! }
+            let fifth = try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/healthz")
+            #expect(fifth.status == 200, "the Unix socket must not be held up by a full TCP listener")
+            let queued = try await offPool { () -> (Int, ContinuousClock.Instant) in
+                let fd = try RawHTTP.connectSocket(.tcp(port: daemon.tcpPort))
+                defer { close(fd) }
+                let answer = KeptAliveSocket.exchange(fd)
+                return (answer.contains(#"{"status":"ok"}"#) ? 200 : 0, ContinuousClock.now)
+            }
+            let closedAt = try await firstClose
+            #expect(queued.0 == 200, "the queued client was never served")
+            #expect(queued.1 >= closedAt, "the fifth connection was served while four were open: no cap")
+            for socket in idle { close(socket.fd) }
+        }
+    }
+}
+
+/// A TCP connection that has had one request answered and stays open (HTTP/1.1 keep-alive).
+struct KeptAliveSocket: Sendable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = try RawHTTP.connectSocket(.tcp(port: port))
+        _ = Self.exchange(fd)
+    }
+
+    /// Sends `GET /healthz` and reads until the answer's body has arrived.
+    static func exchange(_ fd: Int32) -> String {
+        let request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var received = ""
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !received.contains(#"{"status":"ok"}"#) {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+        return received
+    }
+
+    /// Blocks until the server closes the connection; returns when.
+    func waitForServerClose() -> ContinuousClock.Instant {
+        var byte: UInt8 = 0
+        while recv(fd, &byte, 1, 0) > 0 {}
+        return ContinuousClock.now
+    }
+}
+
 /// Opens sockets that send a request line and then one header line every 200 ms, never
 /// finishing the head; records which ones the server closes (a read returning 0 or an error).
 final class SlowHeaderAttack: Sendable {
