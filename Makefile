@@ -11,7 +11,7 @@ PY_REQS      := Tests/python-requirements.txt
 export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps pyenv release clean bench-routing bench-litellm bench-store bench-probe bench-daemon
+.PHONY: run test build deps pyenv release clean openapi bench-routing bench-litellm bench-store bench-probe bench-daemon
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -82,6 +82,10 @@ bench-daemon: deps
 	$(SWIFT) build -c release --product switchyard
 	$(SWIFT) build -c release --product switchyard-sim
 	bench/daemon_rss.sh 1000 60
+
+## Re-embed openapi/switchyard.json into the server (APIContractTests fails when the two differ).
+openapi:
+	openapi/embed.sh
 
 clean:
 	rm -rf .build

@@ -50,10 +50,13 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
 public struct DaemonConnection: Sendable {
     public var endpoint: DaemonEndpoint
     public var timeoutSeconds: Double
+    /// The admin bearer token, sent as `Authorization: Bearer …` (needed for admin routes over TCP only).
+    public var token: String?
 
-    public init(endpoint: DaemonEndpoint, timeoutSeconds: Double = 5) {
+    public init(endpoint: DaemonEndpoint, timeoutSeconds: Double = 5, token: String? = nil) {
         self.endpoint = endpoint
         self.timeoutSeconds = timeoutSeconds
+        self.token = token
     }
 
     /// GETs `path` (with query) and returns the body of a 2xx answer; throws `ClientError` otherwise.
@@ -87,14 +90,17 @@ public struct DaemonConnection: Sendable {
         _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)
         var headers: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headers) }
+        if let token, !token.isEmpty {
+            headers = curl_slist_append(headers, "Authorization: Bearer \(token)")
+        }
         if method == "POST" {
             headers = curl_slist_append(headers, "Content-Type: application/json")
-            _ = sy_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
             _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, body.count)
             body.withUnsafeBytes { raw in
                 _ = sy_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
             }
         }
+        if headers != nil { _ = sy_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers) }
         _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(timeoutSeconds * 1000))
         let box = BodyBox()

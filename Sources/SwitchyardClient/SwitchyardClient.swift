@@ -21,8 +21,8 @@ public struct RouteAnswer: Decodable, Sendable {
 public struct SwitchyardClient: Sendable {
     public let connection: DaemonConnection
 
-    public init(endpoint: DaemonEndpoint = .defaultSocket()) {
-        connection = DaemonConnection(endpoint: endpoint)
+    public init(endpoint: DaemonEndpoint = .defaultSocket(), token: String? = nil) {
+        connection = DaemonConnection(endpoint: endpoint, token: token)
     }
 
     /// The ranked candidates for `model`.

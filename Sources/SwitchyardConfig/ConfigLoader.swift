@@ -48,7 +48,7 @@ struct ConfigDecoder {
     let file: String
 
     func decode(_ root: YAMLCursor) throws -> Configuration {
-        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers"])
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin"])
         var listen = ListenSettings()
         if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
         let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
@@ -70,6 +70,7 @@ struct ConfigDecoder {
             storage: try top.optional("storage").map(decodeStorage) ?? StorageSettings()
         )
         if let cursor = top.optional("routing") { config.routing = try decodeRouting(cursor) }
+        if let cursor = top.optional("admin") { config.admin = try decodeAdmin(cursor) }
         return config
     }
 
@@ -89,8 +90,15 @@ struct ConfigDecoder {
     }
 
     private func decodeListen(_ cursor: YAMLCursor) throws -> ListenSettings {
-        let map = try cursor.mapping(allowedKeys: ["tcp", "unix"])
+        let map = try cursor.mapping(allowedKeys: [
+            "tcp", "unix", "unix_group", "max_body_bytes", "header_timeout", "idle_timeout", "max_connections",
+        ])
         var listen = ListenSettings()
+        if let c = map.optional("unix_group") { listen.unixGroup = try c.nonEmptyString() }
+        if let c = map.optional("max_body_bytes") { listen.limits.maxBodyBytes = try c.positiveInt() }
+        if let c = map.optional("header_timeout") { listen.limits.headerTimeoutSeconds = try c.duration() }
+        if let c = map.optional("idle_timeout") { listen.limits.idleTimeoutSeconds = try c.duration() }
+        if let c = map.optional("max_connections") { listen.limits.maxConnections = try c.positiveInt() }
         if map.has("tcp") {
             let text = try map.optional("tcp")?.string() ?? ""
             if text.isEmpty {
@@ -184,19 +192,25 @@ struct ConfigDecoder {
     }
 
     private func decodeSecretReference(_ map: YAMLMapping, provider: String) throws -> SecretReference? {
-        let given = ["api_key_env", "api_key_file", "api_key_credential"].filter { map.has($0) }
+        try decodeSecretReference(map, prefix: "api_key", owner: "provider '\(provider)'")
+    }
+
+    /// `<prefix>_env`, `<prefix>_file` or `<prefix>_credential`: at most one of them.
+    func decodeSecretReference(_ map: YAMLMapping, prefix: String, owner: String) throws -> SecretReference? {
+        let names = ["\(prefix)_env", "\(prefix)_file", "\(prefix)_credential"]
+        let given = names.filter { map.has($0) }
         guard given.count <= 1 else {
-            throw map.keyCursor(given[1])!.error("provider '\(provider)': set only one of api_key_env, api_key_file, api_key_credential")
+            throw map.keyCursor(given[1])!.error("\(owner): set only one of \(names.joined(separator: ", "))")
         }
         guard let key = given.first, let cursor = map.optional(key) else { return nil }
         let value = try cursor.nonEmptyString()
         switch key {
-        case "api_key_env":
+        case names[0]:
             guard value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
                 throw cursor.error("\(cursor.path) must name an environment variable (letters, digits, '_'), not hold a key")
             }
             return .environment(value)
-        case "api_key_file": return .file(value)
+        case names[1]: return .file(value)
         default:
             guard !value.contains("/") else { throw cursor.error("\(cursor.path) is a credential name, not a path") }
             return .credential(value)

@@ -13,6 +13,19 @@ public enum ConfigRenderer {
         case .path(let path): lines.append("  unix: \(quoted(path))")
         case .disabled: lines.append("  unix: \"\"")
         }
+        if let group = config.listen.unixGroup { lines.append("  unix_group: \(quoted(group))") }
+        let limits = config.listen.limits
+        lines += [
+            "  max_body_bytes: \(limits.maxBodyBytes)",
+            "  header_timeout: \(DurationText.format(limits.headerTimeoutSeconds))",
+            "  idle_timeout: \(DurationText.format(limits.idleTimeoutSeconds))",
+            "  max_connections: \(limits.maxConnections)",
+        ]
+        if let token = config.admin.token {
+            lines.append("admin: { \(token.adminKeyDescription) }")
+        } else {
+            lines.append("# admin: no token_env/token_file/token_credential: admin routes only on the Unix socket")
+        }
         if let stateDir = config.stateDir { lines.append("state_dir: \(quoted(stateDir))") }
         lines.append("log_level: \(config.logLevel.rawValue)")
         let storage = config.storage

@@ -15,6 +15,8 @@ public struct Configuration: Hashable, Sendable {
     public var source: String
     /// Retention and database settings.
     public var storage: StorageSettings
+    /// Admin access over TCP.
+    public var admin = AdminSettings()
 
     public init(listen: ListenSettings = ListenSettings(), stateDir: String? = nil, logLevel: LogLevel = .info,
                 probe: ProbeSettings = ProbeSettings(), providers: [ProviderSettings], source: String,
@@ -56,11 +58,37 @@ public struct RoutingSettings: Hashable, Sendable {
 public struct ListenSettings: Hashable, Sendable {
     public var tcp: HostPort?
     public var unix: UnixSocketSetting
+    /// The group that owns the Unix socket file (mode 0660), so its members may use it; nil keeps the daemon's group.
+    public var unixGroup: String?
+    /// What one client may take of a listener.
+    public var limits = ServerLimits()
 
     public init(tcp: HostPort? = HostPort(host: "127.0.0.1", port: 7464), unix: UnixSocketSetting = .systemDefault) {
         self.tcp = tcp
         self.unix = unix
     }
+}
+
+/// Per-listener limits, so that no client (slow, idle or greedy) keeps the API from others.
+public struct ServerLimits: Hashable, Sendable {
+    /// The largest request body accepted; larger ones get 413 (`listen.max_body_bytes`).
+    public var maxBodyBytes = 1 << 20
+    /// A request's head (and then its body) must arrive within this, else the connection is closed (`listen.header_timeout`).
+    public var headerTimeoutSeconds: Double = 10
+    /// A keep-alive connection with no request in progress is closed after this (`listen.idle_timeout`).
+    public var idleTimeoutSeconds: Double = 60
+    /// Open connections per listener; further ones wait in the accept queue (`listen.max_connections`).
+    public var maxConnections = 512
+
+    public init() {}
+}
+
+/// Who may use the admin routes over TCP (`admin:`); the Unix socket is governed by its file mode.
+public struct AdminSettings: Hashable, Sendable {
+    /// Where the bearer token for admin routes over TCP comes from; nil refuses admin over TCP.
+    public var token: SecretReference?
+
+    public init(token: SecretReference? = nil) { self.token = token }
 }
 
 /// The Unix socket listener: the systemd/FHS default path, a given path, or none.

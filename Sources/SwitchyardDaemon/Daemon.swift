@@ -151,7 +151,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     ))
     let admin = AdminHooks(
         reload: { caller in await reloader.reload(caller: caller) },
-        record: { transitions in transitions.forEach(pipeline.record) }
+        record: { transitions in pipeline.record(transitions) }
     )
     let inherited = options.inheritedListeners
     let listenerCount = (listen.tcp == nil && inherited.tcp == nil ? 0 : 1) + (listen.unix == nil && inherited.unix == nil ? 0 : 1)
@@ -172,13 +172,20 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             bound.arrived()
         }
     )
-    let dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
+    var dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
                                        budgets: { scheduler.budgetStatus() }, admin: admin)
+    dependencies.limits = config.listen.limits
+    do {
+        dependencies.adminToken = try config.admin.token.map(SecretResolver(environment: options.environment).resolve)
+    } catch {
+        engine.shutdown()
+        throw StartupError(description: "admin token: \(error)")
+    }
     let servers: [any Service]
     do {
-        servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, inherited: inherited, dependencies: dependencies,
-                                         events: events, logger: logger)
+        servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, unixGroup: config.listen.unixGroup, inherited: inherited,
+                                         dependencies: dependencies, events: events, logger: logger)
     } catch {
         engine.shutdown()  // its thread holds it; nothing else would stop it
         throw StartupError(description: "\(error)")

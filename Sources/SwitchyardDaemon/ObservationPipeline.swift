@@ -11,12 +11,19 @@ struct ObservationPipeline: Sendable {
     func deliver(_ observation: Observation) {
         let transition = healthBook.observe(observation)
         for sink in sinks { sink.record(observation) }
-        if let transition { record(transition) }
+        guard let transition else { return }
+        record([transition])
     }
 
-    /// Records a transition in every sink and the journal (also for admin drains, which come from no observation).
-    func record(_ transition: Transition) {
-        for sink in sinks { sink.record(transition) }
+    /// Hands transitions to every sink and the journal: those of observations, and admin ones (drain, undrain).
+    func record(_ transitions: [Transition]) {
+        for transition in transitions {
+            for sink in sinks { sink.record(transition) }
+            log(transition)
+        }
+    }
+
+    private func log(_ transition: Transition) {
         logger.info("target \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.reason)", metadata: [
             "provider": "\(transition.target.provider)", "model": "\(transition.target.model)", "event": "state_transition",
         ])

@@ -8,6 +8,10 @@ public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// The `Allow` header of a 405.
+    var allow: String?
+    /// The `WWW-Authenticate` header of a 401.
+    var wwwAuthenticate: String?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
@@ -24,8 +28,13 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(ErrorBody(error: .init(code: code, message: message)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let allow { headers[.allow] = allow }
+        if let wwwAuthenticate { headers[.wwwAuthenticate] = wwwAuthenticate }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
@@ -36,6 +45,17 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as HTTPError where error.status == .notFound {
+            // The router has no route for this method and path: 405 when the path has other methods.
+            let path = request.uri.path
+            let methods = APIEndpoint.methods(servingPath: path)
+            guard methods.isEmpty else {
+                var wrong = APIError(.methodNotAllowed, code: "method_not_allowed",
+                                     message: "\(request.method.rawValue) is not allowed on \(path); use \(methods.map(\.rawValue).joined(separator: ", "))")
+                wrong.allow = methods.map(\.rawValue).joined(separator: ", ")
+                throw wrong
+            }
+            throw APIError(.notFound, code: "not_found", message: "no route \(path); the routes are listed at /openapi.json")
         } catch let error as HTTPError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import SwitchyardConfig
 import SwitchyardCore
 
 /// What the HTTP handlers read. Passed in by the wiring; the handlers own nothing.
@@ -20,6 +21,12 @@ public struct APIDependencies: Sendable {
     public var budgets: @Sendable () -> [ProbeBudgetStatus]
     /// What the admin routes act through.
     public var admin: AdminHooks
+    /// The bearer token that admits admin requests over TCP (`admin:` in the config); nil refuses them.
+    public var adminToken: Secret?
+    /// Body size and connection limits of the listeners.
+    public var limits = ServerLimits()
+
+    var authorizer: AdminAuthorizer { AdminAuthorizer(token: adminToken) }
 
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
                 deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil,
@@ -55,69 +62,91 @@ public struct AdminHooks: Sendable {
     }
 }
 
-/// The routes of DESIGN.md, identical on every listener.
+/// The routes of DESIGN.md, identical on every listener: exactly the cases of `APIEndpoint`.
 public enum APIRoutes {
-    public static func router(_ deps: APIDependencies) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(_ deps: APIDependencies) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        router.get("/healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
-        router.get("/readyz") { _, _ in
+        router.add(middleware: BodyLimitMiddleware(maxBytes: deps.limits.maxBodyBytes))
+        for endpoint in APIEndpoint.allCases {
+            router.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
+                try await handle(endpoint, request, context, deps)
+            }
+        }
+        return router
+    }
+
+    private static func handle(_ endpoint: APIEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
+        switch endpoint {
+        case .healthz:
+            _ = try QueryParameters(request, known: [])
+            return try JSONResponse.make(["status": "ok"])
+        case .readyz:
+            _ = try QueryParameters(request, known: [])
             let status = deps.readiness.current
             return try JSONResponse.make(ReadinessBody(status), status: status.isReady ? .ok : .serviceUnavailable)
-        }
-        router.get("/v1/route") { request, _ in try route(request, deps) }
-        router.get("/v1/providers") { _, _ in try JSONResponse.make(["providers": providers(deps, only: nil)]) }
-        router.get("/v1/providers/{name}") { _, context in
+        case .route:
+            return try route(request, deps)
+        case .providers:
+            _ = try QueryParameters(request, known: [])
+            return try JSONResponse.make(["providers": providers(deps, only: nil)])
+        case .provider:
+            _ = try QueryParameters(request, known: [])
             let name = try context.parameters.require("name")
-            let matching = providers(deps, only: ProviderID(name))
-            guard let provider = matching.first else {
-                let known = providers(deps, only: nil).map(\.name.rawValue).joined(separator: ", ")
-                throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(known)")
+            guard let provider = providers(deps, only: ProviderID(name)).first else {
+                throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(AdminRoutes.configuredProviders(deps))")
             }
             return try JSONResponse.make(provider)
-        }
-        router.post("/v1/reports") { request, _ in
-            let body = try await request.body.collect(upTo: ReportsEndpoint.maxBodyBytes)
+        case .reports:
+            _ = try QueryParameters(request, known: [])
+            let body = try await request.body.collect(upTo: deps.limits.maxBodyBytes)
             let answer = try ReportsEndpoint.accept(body, deps)
             if answer.accepted > 0 { _ = await deps.stored() }
             return try JSONResponse.make(answer)
+        case .history:
+            return try HistoryRoutes.history(request, deps)
+        case .events:
+            return try HistoryRoutes.events(request, deps)
+        case .metrics:
+            _ = try QueryParameters(request, known: [])
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
+        case .openapi:
+            _ = try QueryParameters(request, known: [])
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        case .drain, .undrain:
+            return try await AdminRoutes.setDraining(endpoint == .drain, request, context, deps)
+        case .reload:
+            return try await AdminRoutes.reload(request, context, deps)
         }
-        HistoryRoutes.add(to: router, deps)
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
-        }
-        return router
     }
 
     private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit", "pick", "client"]
 
     private static func route(_ request: Request, _ deps: APIDependencies) throws -> Response {
-        let parameters = request.uri.queryParameters
-        for (key, _) in parameters where !routeParameters.contains(String(key)) {
-            throw APIError.badParameter(String(key), "unknown parameter; known: \(routeParameters.sorted().joined(separator: ", "))")
-        }
-        guard let modelText = parameters.get("model"), !modelText.isEmpty else {
+        let parameters = try QueryParameters(request, known: routeParameters, allowEmpty: ["exclude"])
+        guard let modelText = parameters.text("model") else {
             throw APIError.badParameter("model", "required, e.g. /v1/route?model=llama-3.1-8b")
         }
         var query = RouteQuery(model: ModelName(modelText))
-        if let text = parameters.get("strategy") {
+        if let text = parameters.text("strategy") {
             guard let strategy = RoutingStrategy(rawValue: text) else {
                 throw APIError.badParameter("strategy", "'\(text)' is not one of \(RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             query.strategy = strategy
         }
-        if let text = parameters.get("max_price") {
-            guard let value = Double(text), value.isFinite, value >= 0 else {
+        if let text = parameters.text("max_price") {
+            guard text.wholeMatch(of: /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil, let value = Double(text), value.isFinite else {
                 throw APIError.badParameter("max_price", "'\(text)' is not a non-negative number of USD")
             }
             query.maxPrice = value
         }
-        if let text = parameters.get("limit") {
-            guard let value = Int(text), value > 0 else { throw APIError.badParameter("limit", "'\(text)' is not a positive whole number") }
+        if let text = parameters.text("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badParameter("limit", "'\(text)' is not a whole number from 1 to 1000") }
             query.limit = value
         }
-        switch (parameters.get("pick"), parameters.get("client")) {
+        switch (parameters.text("pick"), parameters.text("client")) {
         case (nil, nil), ("best", nil):
             break
         case ("spread", let client?) where !client.isEmpty && client.count <= 200:
@@ -129,7 +158,7 @@ public enum APIRoutes {
         default:
             throw APIError.badParameter("client", "only meaningful with pick=spread")
         }
-        if let text = parameters.get("exclude") {
+        if let text = parameters.text("exclude") {
             query.exclude = Set(text.split(separator: ",").map { ProviderID(String($0)) })
         }
         switch deps.healthBook.route(query, now: deps.clock.now()) {

@@ -31,32 +31,45 @@ public enum APIServer {
         }
     }
 
-    public static func services(tcp: HostPort?, unixPath: String?, inherited: Inherited = Inherited(), dependencies: APIDependencies,
+    /// One service per listener. The limits come from `dependencies.limits`; each listener has
+    /// its own connection cap, so a full TCP listener leaves the Unix socket (admin) usable.
+    public static func services(tcp: HostPort?, unixPath: String?, unixGroup: String? = nil, inherited: Inherited = Inherited(),
+                                dependencies: APIDependencies,
                                 events: Events, logger: Logger) throws -> [any Service] {
         let responder = APIRoutes.router(dependencies).buildResponder()
+        let limits = dependencies.limits
         var services: [any Service] = []
         if let fd = inherited.tcp {
-            services.append(InheritedSocketServer(descriptor: fd, responder: responder, idleTimeout: nil, onRunning: { channel in
+            services.append(InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, onRunning: { channel in
                 await events.tcpBound(channel.localAddress?.port ?? 0)
             }, logger: logger))
         } else if let tcp {
             services.append(Application(
                 responder: responder,
-                configuration: ApplicationConfiguration(address: .hostname(tcp.host, port: tcp.port), serverName: "switchyard"),
+                server: limits.serverBuilder,
+                configuration: ApplicationConfiguration(address: .hostname(tcp.host, port: tcp.port), serverName: "switchyard",
+                                                        availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
                 onServerRunning: { channel in await events.tcpBound(channel.localAddress?.port ?? tcp.port) },
                 logger: logger
             ))
         }
         if let fd = inherited.unix {
-            services.append(InheritedSocketServer(descriptor: fd, responder: responder, idleTimeout: nil, onRunning: { channel in
+            // systemd made the socket file (SocketMode=, SocketGroup= in switchyard.socket).
+            services.append(InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, onRunning: { channel in
                 await events.unixBound(channel.localAddress?.pathname ?? "inherited socket \(fd)")
             }, logger: logger))
         } else if let path = unixPath {
             try UnixSocketPath.prepare(path)
+            let groupID = try unixGroup.map(UnixSocketPath.groupID)
             services.append(Application(
                 responder: responder,
-                configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "switchyard"),
+                server: limits.serverBuilder,
+                configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "switchyard",
+                                                        availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
                 onServerRunning: { _ in
+                    if let groupID, chown(path, uid_t.max, groupID) != 0 {
+                        logger.error("cannot give the socket to group \(unixGroup ?? ""): \(String(cString: strerror(errno)))", metadata: ["path": "\(path)"])
+                    }
                     chmod(path, 0o660)
                     await events.unixBound(path)
                 },
@@ -78,6 +91,18 @@ enum UnixSocketPath {
     struct InUse: Error, CustomStringConvertible {
         var path: String
         var description: String { "another process is serving on \(path); stop it or choose another listen.unix path" }
+    }
+
+    struct UnknownGroup: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "listen.unix_group: no group named '\(name)' on this host" }
+    }
+
+    /// The id of a group given by name (or as a number).
+    static func groupID(_ name: String) throws -> gid_t {
+        if let group = getgrnam(name) { return group.pointee.gr_gid }
+        if let number = gid_t(name) { return number }
+        throw UnknownGroup(name: name)
     }
 
     static func prepare(_ path: String) throws {

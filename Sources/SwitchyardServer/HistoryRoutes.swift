@@ -8,11 +8,6 @@ enum HistoryRoutes {
     /// The most buckets one history answer may hold (30 days of minutes for one target fit).
     static let maxBuckets = 50_000
 
-    static func add(to router: Router<BasicRequestContext>, _ deps: APIDependencies) {
-        router.get("/v1/history") { request, _ in try history(request, deps) }
-        router.get("/v1/events") { request, _ in try events(request, deps) }
-    }
-
     private static func reader(_ deps: APIDependencies) throws -> any HistoryReading {
         guard let reader = deps.history else {
             throw APIError(.serviceUnavailable, code: "history_unavailable", message: "this daemon keeps no history store")
@@ -20,7 +15,7 @@ enum HistoryRoutes {
         return reader
     }
 
-    private static func history(_ request: Request, _ deps: APIDependencies) throws -> Response {
+    static func history(_ request: Request, _ deps: APIDependencies) throws -> Response {
         let parameters = try QueryParameters(request, known: ["provider", "model", "since", "until", "step"])
         let now = deps.clock.now()
         let until = try parameters.timestamp("until") ?? now
@@ -41,16 +36,17 @@ enum HistoryRoutes {
         let model = parameters.text("model").map { ModelName($0) }
         let configured = deps.healthBook.snapshots().map(\.descriptor.target)
         if let provider, !configured.contains(where: { $0.provider == provider }) {
-            throw APIError.notFound("unknown_provider", "no provider named '\(provider)'")
+            throw APIError.notFound("unknown_provider", "no provider named '\(provider)'; configured: \(AdminRoutes.configuredProviders(deps))")
         }
         if let model, !configured.contains(where: { $0.model == model }) {
-            throw APIError.notFound("unknown_model", "no model named '\(model)'")
+            let models = configured.reduce(into: [String]()) { if !$0.contains($1.model.rawValue) { $0.append($1.model.rawValue) } }
+            throw APIError.notFound("unknown_model", "no model named '\(model)'; configured: \(models.joined(separator: ", "))")
         }
         let buckets = try reader(deps).history(HistoryQuery(provider: provider, model: model, since: since, until: until, step: step))
         return try JSONResponse.make(HistoryBody(since: since, until: until, step: step, buckets: buckets))
     }
 
-    private static func events(_ request: Request, _ deps: APIDependencies) throws -> Response {
+    static func events(_ request: Request, _ deps: APIDependencies) throws -> Response {
         let parameters = try QueryParameters(request, known: ["since", "limit"])
         var limit = 100
         if let text = parameters.text("limit") {
@@ -68,16 +64,20 @@ enum HistoryRoutes {
 }
 
 /// Query parameters checked against the known names; values parsed with errors naming the parameter.
+/// A parameter given empty (`?since=`) is a mistake unless listed in `allowEmpty`; one given twice is too.
 struct QueryParameters {
     private let values: [String: String]
 
-    init(_ request: Request, known: Set<String>) throws {
+    init(_ request: Request, known: Set<String>, allowEmpty: Set<String> = []) throws {
         var values: [String: String] = [:]
         for (key, value) in request.uri.queryParameters {
             let name = String(key)
             guard known.contains(name) else {
-                throw APIError.badParameter(name, "unknown parameter; known: \(known.sorted().joined(separator: ", "))")
+                let list = known.isEmpty ? "this route takes no query parameters" : "known: \(known.sorted().joined(separator: ", "))"
+                throw APIError.badParameter(name, "unknown parameter; \(list)")
             }
+            guard values[name] == nil else { throw APIError.badParameter(name, "given more than once") }
+            guard !value.isEmpty || allowEmpty.contains(name) else { throw APIError.badParameter(name, "must not be empty") }
             values[name] = String(value)
         }
         self.values = values
@@ -92,7 +92,10 @@ struct QueryParameters {
     /// A time as Unix seconds or RFC 3339.
     func timestamp(_ name: String) throws -> Timestamp? {
         guard let text = text(name) else { return nil }
-        if let seconds = Double(text), seconds.isFinite { return Timestamp(secondsSinceEpoch: seconds) }
+        // Plain decimal seconds only: Double(_:) would also take "1e9", "0x1p3" and "+5".
+        if text.wholeMatch(of: /-?[0-9]{1,12}(\.[0-9]{1,9})?/) != nil, let seconds = Double(text) {
+            return Timestamp(secondsSinceEpoch: seconds)
+        }
         for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = options

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import SwitchyardCore
 
 /// Serves the same responder as the Hummingbird listeners on a socket that is already bound
 /// and listening: one handed over by systemd socket activation. Hummingbird 2 binds only by
@@ -15,7 +16,7 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
     Responder.Context.Source == ApplicationRequestContextSource {
     let descriptor: Int32
     let responder: Responder
-    let idleTimeout: TimeAmount?
+    let limits: ServerLimits
     let onRunning: @Sendable (any Channel) async -> Void
     let logger: Logger
 
@@ -34,11 +35,16 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
             response.headers[.date] = dates.now()
             response.headers[.server] = "switchyard"
             try await responseWriter.write(response: response.head, body: response.body)
-        }, configuration: .init(idleTimeout: idleTimeout))
+        }, configuration: limits.http1Configuration)
+        // The connection cap: a slot is taken before the next connection is accepted, so beyond
+        // the cap connections wait in the kernel's queue, as with the Hummingbird listeners.
+        let slots = ConcurrencyLimiter(limit: limits.maxConnections)
 
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .bind(descriptor) { channel in http.setup(channel: channel, logger: logger) }
+            .bind(descriptor, serverBackPressureStrategy: .init(lowWatermark: 1, highWatermark: 2)) { channel in
+                http.setup(channel: channel, logger: logger)
+            }
         await onRunning(server.channel)
         // Shutdown closes the listening socket, which ends the accept loop; each connection's
         // handler finishes its request in flight and closes (Hummingbird's graceful handling).
@@ -46,8 +52,16 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
             try await server.executeThenClose { connections in
                 await withDiscardingTaskGroup { group in
                     do {
-                        for try await connection in connections {
-                            group.addTask { await http.handle(value: connection, logger: logger) }
+                        var accepted = connections.makeAsyncIterator()
+                        while await slots.acquire() {
+                            guard let connection = try await accepted.next() else {
+                                slots.release()
+                                break
+                            }
+                            group.addTask {
+                                await http.handle(value: connection, logger: logger)
+                                slots.release()
+                            }
                         }
                     } catch {
                         logger.debug("inherited listener stopped accepting", metadata: ["error": "\(error)"])

@@ -5,7 +5,6 @@ import SwitchyardCore
 /// `POST /v1/reports`: a batch of real request outcomes from clients. Each item is
 /// validated on its own; the answer says per item whether it was accepted and why not.
 enum ReportsEndpoint {
-    static let maxBodyBytes = 1 << 20
     static let maxItems = 1000
 
     static func accept(_ body: ByteBuffer, _ deps: APIDependencies) throws -> ReportsAnswer {
@@ -16,7 +15,7 @@ enum ReportsEndpoint {
             throw APIError(.badRequest, code: "bad_body", message: #"expected {"reports": [{"provider", "model", "started_at", "outcome", "total_ms", ...}]}"#)
         }
         guard batch.reports.count <= maxItems else {
-            throw APIError(.contentTooLarge, code: "too_many_reports", message: "at most \(maxItems) reports per request; send \(batch.reports.count) in several batches")
+            throw APIError(.badRequest, code: "too_many_reports", message: "at most \(maxItems) reports per request; send \(batch.reports.count) in several batches")
         }
         let validator = ReportValidator()
         let now = deps.clock.now()

@@ -9,8 +9,15 @@ struct ConnectionOptions: ParsableArguments {
     var socket: String?
     @Option(name: .long, help: "Talk to the daemon over TCP instead, e.g. http://127.0.0.1:7464.")
     var url: String?
+    @Option(name: .long, help: "Admin bearer token for --url (default $SWITCHYARD_TOKEN); not needed on the Unix socket.")
+    var token: String?
     @Flag(name: .long, help: "Print the daemon's JSON instead of a table.")
     var json = false
+
+    /// The token from --token or $SWITCHYARD_TOKEN.
+    var resolvedToken: String? {
+        token ?? ProcessInfo.processInfo.environment["SWITCHYARD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     var endpoint: DaemonEndpoint {
         if let url { return .url(url) }
@@ -21,13 +28,24 @@ struct ConnectionOptions: ParsableArguments {
     /// Runs a client call, mapping its failures onto the documented exit codes.
     func call<T>(_ body: (SwitchyardClient) async throws -> T) async throws -> T {
         do {
-            return try await body(SwitchyardClient(endpoint: endpoint))
+            return try await body(SwitchyardClient(endpoint: endpoint, token: resolvedToken))
         } catch let error as ClientError {
-            switch error {
-            case .unreachable: throw Failure.exit("\(error)", code: 3)
-            case .daemon, .transport, .badAnswer: throw Failure.exit("\(error)", code: 1)
-            }
+            throw Self.exit(for: error)
         }
+    }
+
+    /// Prints the failure and gives its exit code: 3 unreachable, 1 anything else from the daemon.
+    static func exit(for error: ClientError) -> ExitCode {
+        switch error {
+        case .unreachable: Failure.exit("\(error)", code: 3)
+        case .daemon, .transport, .badAnswer: Failure.exit("\(error)", code: 1)
+        }
+    }
+
+    /// GETs `path` with the given query items (nil values left out), percent-encoded.
+    func get(_ path: String, _ items: [(String, String?)] = []) async throws -> Data {
+        let query = items.compactMap { name, value in value.map { "\(name)=\(QueryText.escape($0))" } }.joined(separator: "&")
+        return try await call { try await $0.connection.get(query.isEmpty ? path : path + "?" + query) }
     }
 
     func printJSON(_ data: Data) {
@@ -47,10 +65,7 @@ struct RouteCommand: AsyncParsableCommand {
 
     func run() async throws {
         if connection.json {
-            var path = "/v1/route?model=\(model.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? model)"
-            if let strategy { path += "&strategy=\(strategy.rawValue)" }
-            connection.printJSON(try await connection.call { try await $0.connection.get(path) })
-            return
+            return connection.printJSON(try await connection.get("/v1/route", [("model", model), ("strategy", strategy?.rawValue)]))
         }
         let route = try await connection.call { try await $0.route(model: model, strategy: strategy) }
         print("\(route.model) (\(route.strategy))\(route.panic ? "  PANIC: no healthy provider, best effort order" : "")")
@@ -89,9 +104,11 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let ready: Data
         do {
-            ready = try await connection.call { try await $0.connection.get("/readyz") }
-        } catch let exit as ExitCode where exit.rawValue == 1 {
-            ready = Data("{\"ready\":false}".utf8)
+            ready = try await SwitchyardClient(endpoint: connection.endpoint).connection.get("/readyz")
+        } catch ClientError.daemon(status: 503, _, _) {
+            ready = Data("{\"ready\":false}".utf8)  // not ready yet: still worth showing the targets
+        } catch let error as ClientError {
+            throw ConnectionOptions.exit(for: error)
         }
         let providers = try await connection.call { try await $0.connection.get("/v1/providers") }
         if connection.json {
@@ -122,6 +139,13 @@ private struct ProvidersAnswer: Decodable {
         var last_error_message: String?
     }
     var providers: [Provider]
+}
+
+/// Percent-encoding of query values.
+enum QueryText {
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
 }
 
 /// Plain aligned text tables for humans.

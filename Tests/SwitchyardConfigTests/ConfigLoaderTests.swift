@@ -52,6 +52,9 @@ private func fixture(_ name: String) throws -> String {
         ("invalid-retention", 2, 41, "storage.retention.minute_rollups: '30 days' is not a duration (use e.g. 500ms, 15s, 2m, 1h)"),
         ("invalid-retention-order", 3, 21, "storage.retention.minute_rollups (60d) is longer than hour_rollups (30d); hours are what remains after minutes expire"),
         ("invalid-two-keys", 6, 5, "provider 'p': set only one of api_key_env, api_key_file, api_key_credential"),
+        ("invalid-admin-inline-token", 2, 3, "admin: an inline token is not allowed; put it in an environment variable and set token_env: NAME, or use token_file: PATH or token_credential: NAME (systemd LoadCredential=)"),
+        ("invalid-admin-two-keys", 3, 3, "admin: set only one of token_env, token_file, token_credential"),
+        ("invalid-max-connections", 2, 20, "listen.max_connections must be greater than 0"),
     ])
     func invalidConfigIsPinnedToItsPlace(name: String, line: Int, column: Int, message: String) throws {
         let path = try fixture(name)
@@ -109,6 +112,29 @@ private func fixture(_ name: String) throws -> String {
         var reparsed = try ConfigLoader.parse(yaml: rendered, file: config.source)
         reparsed.source = config.source
         #expect(reparsed == config)
+    }
+
+    @Test func listenLimitsAndAdminTokenRoundTripThroughCheckConfig() throws {
+        let yaml = """
+            listen: { tcp: "127.0.0.1:7464", unix: /tmp/s.sock, unix_group: switchyard, max_body_bytes: 65536, header_timeout: 5s, idle_timeout: 30s, max_connections: 64 }
+            admin: { token_credential: admin-token }
+            providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:8000/v1", models: [{ name: m }] }]
+            """
+        let config = try ConfigLoader.parse(yaml: yaml, file: "limits.yaml")
+        #expect(config.listen.unixGroup == "switchyard")
+        #expect(config.listen.limits.maxBodyBytes == 65536)
+        #expect(config.listen.limits.headerTimeoutSeconds == 5)
+        #expect(config.listen.limits.idleTimeoutSeconds == 30)
+        #expect(config.listen.limits.maxConnections == 64)
+        #expect(config.admin.token == .credential("admin-token"))
+        let rendered = ConfigRenderer.render(config)
+        #expect(rendered.contains("  max_connections: 64\n"))
+        #expect(rendered.contains("admin: { token_credential: admin-token }"))
+        var reparsed = try ConfigLoader.parse(yaml: rendered, file: "limits.yaml")
+        reparsed.source = config.source
+        #expect(reparsed == config)
+        let defaults = ConfigRenderer.render(try ConfigLoader.load(path: try fixture("valid")))
+        #expect(defaults.contains("  max_body_bytes: 1048576\n  header_timeout: 10s\n  idle_timeout: 1m\n  max_connections: 512\n"), "\(defaults)")
     }
 
     @Test(arguments: [("15s", 15.0), ("250ms", 0.25), ("2m", 120.0), ("1h", 3600.0), ("1m30s", 90.0)])

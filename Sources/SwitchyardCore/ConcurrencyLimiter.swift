@@ -1,7 +1,7 @@
 import Synchronization
 
 /// An async counting semaphore: at most `limit` holders at once, waiters served in order.
-final class ConcurrencyLimiter: Sendable {
+public final class ConcurrencyLimiter: Sendable {
     private struct State {
         var available: Int
         var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
@@ -11,15 +11,15 @@ final class ConcurrencyLimiter: Sendable {
     private let state: Mutex<State>
 
     /// How many may hold a slot at once.
-    let limit: Int
+    public let limit: Int
 
-    init(limit: Int) {
+    public init(limit: Int) {
         self.limit = limit
         state = Mutex(State(available: max(limit, 1)))
     }
 
     /// Waits for a slot; false when the task was canceled while waiting.
-    func acquire() async -> Bool {
+    public func acquire() async -> Bool {
         let id = state.withLock { state -> Int in
             state.nextID += 1
             return state.nextID
@@ -45,7 +45,7 @@ final class ConcurrencyLimiter: Sendable {
         }
     }
 
-    func release() {
+    public func release() {
         let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             if state.waiters.isEmpty {
                 state.available += 1

@@ -1,0 +1,50 @@
+import HTTPTypes
+
+/// Every route the API serves, as data: the router registers exactly these, the 405
+/// answer looks up which methods a path has, and a test compares them with the OpenAPI file.
+public enum APIEndpoint: String, CaseIterable, Sendable {
+    case healthz, readyz, route, providers, provider, reports, history, events, metrics, openapi
+    case drain, undrain, reload
+
+    /// The HTTP method it answers.
+    public var method: HTTPRequest.Method {
+        switch self {
+        case .reports, .drain, .undrain, .reload: .post
+        default: .get
+        }
+    }
+
+    /// The path as OpenAPI (and Hummingbird) write it, with `{name}` for a path parameter.
+    public var path: String {
+        switch self {
+        case .healthz: "/healthz"
+        case .readyz: "/readyz"
+        case .route: "/v1/route"
+        case .providers: "/v1/providers"
+        case .provider: "/v1/providers/{name}"
+        case .reports: "/v1/reports"
+        case .history: "/v1/history"
+        case .events: "/v1/events"
+        case .metrics: "/metrics"
+        case .openapi: "/openapi.json"
+        case .drain: "/v1/admin/providers/{name}/drain"
+        case .undrain: "/v1/admin/providers/{name}/undrain"
+        case .reload: "/v1/admin/reload"
+        }
+    }
+
+    /// Admin routes: Unix socket, or TCP with the configured bearer token.
+    public var isAdmin: Bool { [.drain, .undrain, .reload].contains(self) }
+
+    /// The methods served at a concrete request path (empty when no route has that path).
+    public static func methods(servingPath requestPath: String) -> [HTTPRequest.Method] {
+        let given = requestPath.split(separator: "/", omittingEmptySubsequences: false)
+        return allCases.filter { endpoint in
+            let pattern = endpoint.path.split(separator: "/", omittingEmptySubsequences: false)
+            guard pattern.count == given.count else { return false }
+            return zip(pattern, given).allSatisfy { part, actual in
+                (part.hasPrefix("{") && !actual.isEmpty) || part == actual
+            }
+        }.map(\.method)
+    }
+}

@@ -1,0 +1,107 @@
+import Hummingbird
+import SwitchyardConfig
+import SwitchyardCore
+
+/// Decides who may use the admin routes: anyone who can open the Unix socket (its file
+/// mode and group say who), over TCP only a bearer of the configured token.
+struct AdminAuthorizer: Sendable {
+    /// The configured token; nil refuses admin over TCP.
+    var token: Secret?
+
+    /// The caller as the events log names it (`uid:N` or `token`), or a 403.
+    func caller(_ request: Request, _ context: APIRequestContext) async throws -> String {
+        switch context.listener {
+        case .unix:
+            return await context.peerUID().map { "uid:\($0)" } ?? "unix"
+        case .tcp:
+            guard let token else {
+                throw APIError(.forbidden, code: "admin_forbidden",
+                               message: "admin routes over TCP need a configured token (admin: { token_env: NAME }); use the Unix socket instead")
+            }
+            let given = request.headers[.authorization].flatMap { header -> Substring? in
+                header.hasPrefix("Bearer ") ? header.dropFirst("Bearer ".count) : nil
+            }
+            guard let given else {
+                var missing = APIError(.unauthorized, code: "admin_unauthorized", message: "admin routes over TCP need 'Authorization: Bearer <token>'")
+                missing.wwwAuthenticate = "Bearer"
+                throw missing
+            }
+            guard Self.constantTimeEqual(Array(given.utf8), Array(token.exposedValue.utf8)) else {
+                throw APIError(.forbidden, code: "admin_forbidden", message: "the bearer token does not match the configured admin token")
+            }
+            return "token"
+        }
+    }
+
+    /// Compares without an early exit, so the time taken does not tell how much of a guess was right.
+    static func constantTimeEqual(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        for index in expected.indices {
+            difference |= expected[index] ^ (index < given.count ? given[index] : 0)
+        }
+        return difference == 0
+    }
+}
+
+/// `POST /v1/admin/providers/{name}/drain|undrain` and `POST /v1/admin/reload`.
+enum AdminRoutes {
+    static func setDraining(_ draining: Bool, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
+        _ = try QueryParameters(request, known: [])
+        let caller = try await deps.authorizer.caller(request, context)
+        let name = try context.parameters.require("name")
+        let provider = ProviderID(name)
+        guard let transitions = deps.healthBook.setDraining(draining, provider: provider, at: deps.clock.now(), by: caller) else {
+            throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(configuredProviders(deps))")
+        }
+        deps.admin.record(transitions)
+        if !transitions.isEmpty { _ = await deps.stored() }  // a 200 means the events log has it
+        context.logger.notice("\(draining ? "drained" : "undrained") by \(caller)", metadata: ["provider": "\(provider)", "event": "admin"])
+        return try JSONResponse.make(AdminDrainBody(provider: provider, draining: draining, caller: caller, changed: transitions.map(EventBody.init)))
+    }
+
+    static func reload(_ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
+        _ = try QueryParameters(request, known: [])
+        let caller = try await deps.authorizer.caller(request, context)
+        let outcome = await deps.admin.reload(caller)
+        context.logger.notice("reload by \(caller): \(outcome.message)", metadata: ["event": "admin", "succeeded": "\(outcome.succeeded)"])
+        guard outcome.succeeded else {
+            // 409: the request was understood, but the daemon's state (its config file) does not allow it; the old config keeps running.
+            throw APIError(.conflict, code: "reload_refused", message: outcome.message)
+        }
+        return try JSONResponse.make(ReloadBody(outcome, caller: caller))
+    }
+
+    static func configuredProviders(_ deps: APIDependencies) -> String {
+        var seen: [String] = []
+        for snapshot in deps.healthBook.snapshots() where seen.last != snapshot.descriptor.target.provider.rawValue {
+            seen.append(snapshot.descriptor.target.provider.rawValue)
+        }
+        return seen.joined(separator: ", ")
+    }
+}
+
+/// The answer to drain and undrain: what changed (nothing when it already was so).
+struct AdminDrainBody: Encodable {
+    var provider: ProviderID
+    var draining: Bool
+    var caller: String
+    var changed: [EventBody]
+}
+
+/// The answer to a successful reload.
+struct ReloadBody: Encodable {
+    var reloaded = true
+    var message: String
+    var added: Int
+    var removed: Int
+    var kept: Int
+    var caller: String
+
+    init(_ outcome: ReloadOutcome, caller: String) {
+        message = outcome.message
+        added = outcome.added
+        removed = outcome.removed
+        kept = outcome.kept
+        self.caller = caller
+    }
+}

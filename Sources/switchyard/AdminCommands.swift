@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import SwitchyardClient
+
+struct Drain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Take every target of a provider out of routing (admin).")
+
+    @Argument(help: "The provider's name.")
+    var provider: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws { try await AdminDrain.run(provider, draining: true, connection) }
+}
+
+struct Undrain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Return a drained provider's targets to routing (admin).")
+
+    @Argument(help: "The provider's name.")
+    var provider: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws { try await AdminDrain.run(provider, draining: false, connection) }
+}
+
+/// The shared body of `drain` and `undrain`.
+enum AdminDrain {
+    static func run(_ provider: String, draining: Bool, _ connection: ConnectionOptions) async throws {
+        let path = "/v1/admin/providers/\(QueryText.escape(provider))/\(draining ? "drain" : "undrain")"
+        let data = try await connection.call { try await $0.connection.post(path) }
+        if connection.json { return connection.printJSON(data) }
+        let answer = try JSONDecoder().decode(DrainAnswer.self, from: data)
+        let verb = draining ? "drained" : "undrained"
+        if answer.changed.isEmpty {
+            print("\(answer.provider): already \(verb); nothing changed")
+        } else {
+            print("\(answer.provider): \(verb) by \(answer.caller)")
+            print(Table.render(header: ["MODEL", "FROM", "TO"], rows: answer.changed.map { [$0.model, $0.from, $0.to] }))
+        }
+    }
+}
+
+struct Reload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Make the daemon re-read its configuration file (admin).")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let data = try await connection.call { try await $0.connection.post("/v1/admin/reload") }
+        if connection.json { return connection.printJSON(data) }
+        let answer = try JSONDecoder().decode(ReloadAnswer.self, from: data)
+        print("reloaded: \(answer.message) (\(answer.added) added, \(answer.removed) removed, \(answer.kept) kept)")
+    }
+}
+
+private struct DrainAnswer: Decodable {
+    struct Change: Decodable { var model: String; var from: String; var to: String }
+    var provider: String
+    var caller: String
+    var changed: [Change]
+}
+
+private struct ReloadAnswer: Decodable {
+    var message: String
+    var added: Int
+    var removed: Int
+    var kept: Int
+}

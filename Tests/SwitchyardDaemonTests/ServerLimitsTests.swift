@@ -1,0 +1,159 @@
+import Foundation
+import Synchronization
+import SwitchyardClient
+import Testing
+
+/// Limits of the listeners: a slow-header attack neither holds connections for long nor keeps
+/// other clients from being served; bodies over the cap get 413.
+@Suite(.serialized) struct ServerLimitsTests {
+    static let slowSockets = 120
+
+    @Test func slowHeaderClientsAreCutOffWhileEveryoneElseIsServed() async throws {
+        try await APITestDaemon.run(listenExtra: ", header_timeout: 1s, idle_timeout: 3s, max_connections: 256, max_body_bytes: 4096") { daemon in
+            let attack = SlowHeaderAttack(port: daemon.tcpPort, sockets: Self.slowSockets)
+            let started = ContinuousClock.now
+            async let attackDone = offPool { attack.run(forSeconds: 6) }
+            #expect(try await eventually(within: 5) { attack.openedCount == Self.slowSockets }, "could not open \(Self.slowSockets) sockets")
+
+            // Normal clients, on both listeners, throughout the attack.
+            var served = 0
+            var failures: [String] = []
+            for round in 0..<20 {
+                for connection in [daemon.tcp(), daemon.unix] {
+                    do {
+                        _ = try await connection.get(round.isMultiple(of: 2) ? "/healthz" : "/v1/providers")
+                        served += 1
+                    } catch {
+                        failures.append("\(error)")
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let result = try await attackDone
+            print("slowloris: \(Self.slowSockets) slow sockets, \(result.closedByServer) closed by the server, last after \(result.lastClosedAfter.map { "\($0)" } ?? "-"); \(served) of 40 normal requests served in \(ContinuousClock.now - started)")
+            #expect(failures.isEmpty, "normal requests failed during the attack: \(failures.prefix(3))")
+            #expect(served == 40)
+            #expect(result.closedByServer == Self.slowSockets, "only \(result.closedByServer) of \(Self.slowSockets) slow sockets were closed by the server")
+
+            // Bodies over max_body_bytes: 413, declared or not.
+            let big = String(repeating: "x", count: 5000)
+            let declared = try await RawHTTP.exchange(.tcp(port: daemon.tcpPort), "POST", "/v1/reports", body: big)
+            #expect(declared.status == 413)
+            #expect(declared.body.contains(#""code":"body_too_large""#))
+            let onAdmin = try await RawHTTP.exchange(.unix(path: daemon.socketPath), "POST", "/v1/admin/providers/a/drain", body: big)
+            #expect(onAdmin.status == 413)
+            _ = try await daemon.tcp().get("/healthz")
+        }
+    }
+}
+
+extension ServerLimitsTests {
+    /// At `max_connections` a listener stops accepting: the next client waits until the idle
+    /// timeout frees a slot, and the other listener (the Unix socket) keeps answering meanwhile.
+    @Test func theConnectionCapQueuesNewClientsUntilIdleOnesAreClosed() async throws {
+        try await APITestDaemon.run(listenExtra: ", idle_timeout: 2s, max_connections: 4") { daemon in
+            // Four kept-alive connections, each served once, then idle.
+            let idle = try await offPool { try (0..<4).map { _ in try KeptAliveSocket(port: daemon.tcpPort) } }
+            async let firstClose = offPool { idle.map { $0.waitForServerClose() }.min()! }
+            let fifth = try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/healthz")
+            #expect(fifth.status == 200, "the Unix socket must not be held up by a full TCP listener")
+            let queued = try await offPool { () -> (Int, ContinuousClock.Instant) in
+                let fd = try RawHTTP.connectSocket(.tcp(port: daemon.tcpPort))
+                defer { close(fd) }
+                let answer = KeptAliveSocket.exchange(fd)
+                return (answer.contains(#"{"status":"ok"}"#) ? 200 : 0, ContinuousClock.now)
+            }
+            let closedAt = try await firstClose
+            #expect(queued.0 == 200, "the queued client was never served")
+            #expect(queued.1 >= closedAt, "the fifth connection was served while four were open: no cap")
+            for socket in idle { close(socket.fd) }
+        }
+    }
+}
+
+/// A TCP connection that has had one request answered and stays open (HTTP/1.1 keep-alive).
+struct KeptAliveSocket: Sendable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = try RawHTTP.connectSocket(.tcp(port: port))
+        _ = Self.exchange(fd)
+    }
+
+    /// Sends `GET /healthz` and reads until the answer's body has arrived.
+    static func exchange(_ fd: Int32) -> String {
+        let request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var received = ""
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !received.contains(#"{"status":"ok"}"#) {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+        return received
+    }
+
+    /// Blocks until the server closes the connection; returns when.
+    func waitForServerClose() -> ContinuousClock.Instant {
+        var byte: UInt8 = 0
+        while recv(fd, &byte, 1, 0) > 0 {}
+        return ContinuousClock.now
+    }
+}
+
+/// Opens sockets that send a request line and then one header line every 200 ms, never
+/// finishing the head; records which ones the server closes (a read returning 0 or an error).
+final class SlowHeaderAttack: Sendable {
+    struct Result: Sendable {
+        var closedByServer: Int
+        var lastClosedAfter: Duration?
+    }
+
+    let port: Int
+    let sockets: Int
+    private let opened = Atomic<Int>(0)
+
+    init(port: Int, sockets: Int) {
+        self.port = port
+        self.sockets = sockets
+    }
+
+    var openedCount: Int { opened.load(ordering: .relaxed) }
+
+    /// Blocking: call on its own thread (the test detaches it).
+    func run(forSeconds seconds: Double) -> Result {
+        let start = ContinuousClock.now
+        var fds: [Int32] = []
+        for _ in 0..<sockets {
+            guard let fd = try? RawHTTP.connectSocket(.tcp(port: port)) else { continue }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            sendText(fd, "GET /v1/providers HTTP/1.1\r\nHost: localhost\r\n")
+            fds.append(fd)
+            opened.add(1, ordering: .relaxed)
+        }
+        var closed = Set<Int32>()
+        var lastClosed: Duration?
+        var line = 0
+        while ContinuousClock.now - start < .seconds(seconds) && closed.count < fds.count {
+            line += 1
+            for fd in fds where !closed.contains(fd) {
+                var byte: UInt8 = 0
+                let read = recv(fd, &byte, 1, 0)
+                let gone = read == 0 || (read < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                if gone || !sendText(fd, "X-Slow-\(line): dribble\r\n") {
+                    closed.insert(fd)
+                    lastClosed = ContinuousClock.now - start
+                }
+            }
+            usleep(200_000)
+        }
+        for fd in fds { close(fd) }
+        return Result(closedByServer: closed.count, lastClosedAfter: lastClosed)
+    }
+
+    @discardableResult
+    private func sendText(_ fd: Int32, _ text: String) -> Bool {
+        Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0
+    }
+}
