@@ -11,7 +11,11 @@ PY_REQS      := Tests/python-requirements.txt
 export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+<<<<<<< HEAD
 .PHONY: run test build deps pyenv release clean openapi bench-routing bench-litellm bench-store bench-probe bench-daemon
+=======
+.PHONY: run test build deps pyenv release clean bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients
+>>>>>>> clients
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -27,6 +31,7 @@ pyenv: deps
 	@cmp -s $(PY_REQS) $(PYENV)/installed-requirements.txt || { \
 		echo "installing Python test packages from $(PY_REQS)"; \
 		$(PYENV)/bin/pip install -q --disable-pip-version-check -r $(PY_REQS) && cp $(PY_REQS) $(PYENV)/installed-requirements.txt; }
+	@$(PYENV)/bin/python -c 'import switchyard_client' 2>/dev/null || $(PYENV)/bin/pip install -q --disable-pip-version-check -e clients/python
 
 build: deps
 	$(SWIFT) build
@@ -44,6 +49,7 @@ run: build
 test: deps pyenv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	$(PYENV)/bin/python -m pytest -q -p no:cacheprovider clients/python/tests
 
 ## Routing scenarios on a simulated clock and route() timings (release build).
 bench-routing: deps
@@ -83,9 +89,17 @@ bench-daemon: deps
 	$(SWIFT) build -c release --product switchyard-sim
 	bench/daemon_rss.sh 1000 60
 
+<<<<<<< HEAD
 ## Re-embed openapi/switchyard.json into the server (APIContractTests fails when the two differ).
 openapi:
 	openapi/embed.sh
+=======
+## Python client route lookups (README "Client libraries"): warm cache and uncached over the Unix socket, release daemon.
+bench-clients: deps pyenv
+	$(SWIFT) build -c release --product switchyard
+	$(SWIFT) build -c release --product switchyard-sim
+	$(PYENV)/bin/python clients/python/bench_route.py --bin-dir .build/release
+>>>>>>> clients
 
 clean:
 	rm -rf .build

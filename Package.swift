@@ -81,7 +81,11 @@ let package = Package(
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .target(name: "SwitchyardClient", dependencies: ["SwitchyardCore", "CCurl"], swiftSettings: strict),
+        .target(
+            name: "SwitchyardClient",
+            dependencies: ["SwitchyardCore", "CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .target(
             name: "SwitchyardSimulator",
             dependencies: [
@@ -168,6 +172,11 @@ let package = Package(
         .testTarget(
             name: "SwitchyardDaemonTests",
             dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardClientTests",
+            dependencies: ["SwitchyardClient", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore"],
             swiftSettings: strict
         ),
     ]

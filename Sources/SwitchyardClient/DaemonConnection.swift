@@ -69,6 +69,11 @@ public struct DaemonConnection: Sendable {
         try await offloaded { try performBlocking("POST", path, body: body) }
     }
 
+    /// POSTs on the calling thread; for callers that already run on a Dispatch thread (the report sender).
+    func postBlocking(_ path: String, json body: Data) throws -> Data {
+        try performBlocking("POST", path, body: body)
+    }
+
     private func offloaded(_ work: @escaping @Sendable () throws -> Data) async throws -> Data {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }

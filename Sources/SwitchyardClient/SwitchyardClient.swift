@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SwitchyardCore
 
 /// The answer of `GET /v1/route`.
@@ -17,15 +18,33 @@ public struct RouteAnswer: Decodable, Sendable {
     }
 }
 
-/// Typed calls to the daemon's API.
+/// Typed calls to the daemon's API, plus what a program needs to act on them: a short-TTL
+/// route cache, non-blocking batched reports and `withFailover`. Share one per process.
 public struct SwitchyardClient: Sendable {
     public let connection: DaemonConnection
+    public let options: ClientOptions
+    let cache: RouteCache
+    let cooldowns: FailureCooldowns
+    let reports: ReportBuffer
+    let jitter: JitterSource
+    let fallbackNotice = FallbackNotice()
 
-    public init(endpoint: DaemonEndpoint = .defaultSocket(), token: String? = nil) {
-        connection = DaemonConnection(endpoint: endpoint, token: token)
+    /// A client of the daemon at `endpoint` (its Unix socket by default, `SWITCHYARD_SOCKET` overrides).
+    /// `token` authorises admin calls over TCP (`Authorization: Bearer`); the Unix socket needs none.
+    public init(endpoint: DaemonEndpoint = .defaultSocket(), token: String? = nil, options: ClientOptions = ClientOptions()) {
+        let connection = DaemonConnection(endpoint: endpoint, timeoutSeconds: options.daemonTimeoutSeconds, token: token)
+        self.connection = connection
+        self.options = options
+        cache = RouteCache(ttl: options.cacheTTLSeconds, clock: options.clock)
+        cooldowns = FailureCooldowns(seconds: options.failureCooldownSeconds, clock: options.clock)
+        jitter = JitterSource(seed: options.seed)
+        reports = ReportBuffer(capacity: options.reportCapacity, interval: options.reportIntervalSeconds) { batch in
+            let body = try JSONEncoder().encode(["reports": batch])
+            _ = try connection.postBlocking("/v1/reports", json: body)
+        }
     }
 
-    /// The ranked candidates for `model`.
+    /// The ranked candidates for `model`, straight from the daemon (no cache, no fallback).
     public func route(model: String, strategy: RoutingStrategy? = nil) async throws -> RouteAnswer {
         var query = "model=\(escape(model))"
         if let strategy { query += "&strategy=\(strategy.rawValue)" }
@@ -36,6 +55,42 @@ public struct SwitchyardClient: Sendable {
             throw ClientError.badAnswer("\(error)")
         }
     }
+
+    /// The order `withFailover` tries for `model`: from the cache while fresh, else from the daemon,
+    /// else, when the daemon cannot be reached, the configured static order (logged once).
+    /// Throws only for a model the daemon does not know and the static order does not list.
+    public func candidates(model: String, strategy: RoutingStrategy? = nil) async throws -> ResolvedRoute {
+        let key = RouteCache.Key(model: model, strategy: strategy?.rawValue ?? "")
+        if let cached = cache.get(key) { return cached }
+        let resolved: ResolvedRoute
+        do {
+            let answer = try await route(model: model, strategy: strategy)
+            resolved = ResolvedRoute(model: model, candidates: answer.candidates.map(ProviderCandidate.init), source: .daemon)
+            if fallbackNotice.daemonAnswered() {
+                options.logger.notice("switchyard daemon answers again; routing from it", metadata: ["endpoint": "\(connection.endpoint)"])
+            }
+        } catch let error as ClientError {
+            if case .daemon(let status, _, _) = error, status != 404 || options.staticRoutes[model] == nil { throw error }
+            if fallbackNotice.daemonFailed() {
+                options.logger.warning("switchyard daemon not usable; using the static provider order until it answers again",
+                                       metadata: ["error": "\(error)"])
+            }
+            resolved = ResolvedRoute(model: model, candidates: options.staticRoutes[model] ?? [], source: .fallback)
+        }
+        cache.put(key, resolved)
+        return resolved
+    }
+
+    /// Queues one outcome for the daemon and returns at once; false when the bounded buffer was
+    /// full and the report was dropped (counted in `reportStats`).
+    @discardableResult
+    public func report(_ report: OutcomeReport) -> Bool { reports.add(report) }
+
+    /// What became of the reports so far: sent, dropped because the buffer was full, failed.
+    public var reportStats: ReportStats { reports.stats }
+
+    /// Returns once every report queued so far has been sent or given up on.
+    public func flushReports() async { await reports.flush() }
 
     private func escape(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? text

@@ -1,0 +1,40 @@
+import SwitchyardCore
+
+/// One target to try, as `withFailover` hands it to the caller: the provider, the model id to
+/// send it and where it listens. From the daemon's route, or from the static fallback order.
+public struct ProviderCandidate: Hashable, Sendable {
+    public var provider: String
+    /// The model id to send this provider (`upstream_model` in the route).
+    public var upstreamModel: String
+    public var baseURL: String
+    /// The daemon's state for the target; `static` when it came from the fallback order.
+    public var state: String
+
+    public init(provider: String, upstreamModel: String, baseURL: String, state: String = "static") {
+        self.provider = provider
+        self.upstreamModel = upstreamModel
+        self.baseURL = baseURL
+        self.state = state
+    }
+
+    init(_ candidate: RouteCandidate) {
+        self.init(provider: candidate.provider.rawValue, upstreamModel: candidate.upstreamModel, baseURL: candidate.baseURL,
+                  state: candidate.state.rawValue)
+    }
+}
+
+/// The candidates `withFailover` tries, in order, and where the order came from.
+public struct ResolvedRoute: Hashable, Sendable {
+    /// Where the order came from: the daemon, or the static fallback when the daemon was unreachable.
+    public enum Source: String, Hashable, Sendable { case daemon, fallback }
+
+    public var model: String
+    public var candidates: [ProviderCandidate]
+    public var source: Source
+
+    public init(model: String, candidates: [ProviderCandidate], source: Source) {
+        self.model = model
+        self.candidates = candidates
+        self.source = source
+    }
+}

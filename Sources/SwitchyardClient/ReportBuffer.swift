@@ -1,0 +1,158 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// One request outcome for `POST /v1/reports`.
+public struct OutcomeReport: Encodable, Hashable, Sendable {
+    public var provider: String
+    public var model: String
+    /// Unix seconds when the request started.
+    public var startedAt: Double
+    /// `ok` or an error class of the daemon's taxonomy (`server_error`, `timeout`, ...).
+    public var outcome: String
+    public var status: Int?
+    public var totalMs: Double
+    public var ttftMs: Double?
+    public var tokensIn: Int?
+    public var tokensOut: Int?
+
+    public init(provider: String, model: String, startedAt: Double, outcome: String, status: Int? = nil, totalMs: Double,
+                ttftMs: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil) {
+        self.provider = provider
+        self.model = model
+        self.startedAt = startedAt
+        self.outcome = outcome
+        self.status = status
+        self.totalMs = totalMs
+        self.ttftMs = ttftMs
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case provider, model, outcome, status
+        case startedAt = "started_at"
+        case totalMs = "total_ms"
+        case ttftMs = "ttft_ms"
+        case tokensIn = "tokens_in"
+        case tokensOut = "tokens_out"
+    }
+}
+
+/// What became of the reports handed to the buffer.
+public struct ReportStats: Hashable, Sendable {
+    public var queued = 0
+    public var sent = 0
+    /// The buffer was full: these were never sent.
+    public var dropped = 0
+    /// Reports lost because the daemon did not take their batch (unreachable, error answer).
+    public var failed = 0
+}
+
+/// A bounded buffer of reports shipped in batches on a Dispatch thread. `add` takes a lock
+/// for an append and returns: it never waits for the daemon. Failures ship at once (they
+/// let the daemon eject a target within milliseconds); successes wait up to `interval`.
+final class ReportBuffer: Sendable {
+    /// Sends one batch, blocking; runs on a Dispatch thread, never on the cooperative pool.
+    typealias Sender = @Sendable ([OutcomeReport]) throws -> Void
+
+    private enum Phase { case idle, scheduled, running }
+
+    private struct State {
+        var pending: [OutcomeReport] = []
+        var phase = Phase.idle
+        var stats = ReportStats()
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let capacity: Int
+    let batchSize: Int
+    let interval: Double
+    private let send: Sender
+    private let state = Mutex(State())
+
+    init(capacity: Int, batchSize: Int = 200, interval: Double, send: @escaping Sender) {
+        self.capacity = capacity
+        self.batchSize = batchSize
+        self.interval = interval
+        self.send = send
+    }
+
+    var stats: ReportStats { state.withLock { $0.stats } }
+
+    /// Queues `report`; false when the buffer is full and it was dropped (counted).
+    @discardableResult
+    func add(_ report: OutcomeReport) -> Bool {
+        let urgent = report.outcome != "ok"
+        let (added, delay) = state.withLock { state -> (Bool, Double?) in
+            guard state.pending.count < capacity else {
+                state.stats.dropped += 1
+                return (false, nil)
+            }
+            state.pending.append(report)
+            state.stats.queued += 1
+            switch state.phase {
+            case .idle:
+                state.phase = .scheduled
+                return (true, urgent || state.pending.count >= batchSize ? 0 : interval)
+            case .scheduled:
+                // A failure does not wait for the batch of successes to fill.
+                return (true, urgent ? 0 : nil)
+            case .running:
+                return (true, nil)
+            }
+        }
+        if let delay {
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { self.drain() }
+        }
+        return added
+    }
+
+    /// Returns once everything queued so far has been sent or given up on.
+    func flush() async {
+        await withCheckedContinuation { continuation in
+            let idle = state.withLock { state -> Bool in
+                guard state.phase != .idle || !state.pending.isEmpty else { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() } else { DispatchQueue.global().async { self.drain() } }
+        }
+    }
+
+    private enum Step {
+        case send([OutcomeReport])
+        case idle([CheckedContinuation<Void, Never>])
+    }
+
+    private func drain() {
+        let mayRun = state.withLock { state -> Bool in
+            guard state.phase != .running else { return false }
+            state.phase = .running
+            return true
+        }
+        guard mayRun else { return }
+        while true {
+            let step = state.withLock { state -> Step in
+                guard state.pending.isEmpty else {
+                    let batch = Array(state.pending.prefix(batchSize))
+                    state.pending.removeFirst(batch.count)
+                    return .send(batch)
+                }
+                state.phase = .idle
+                defer { state.waiters = [] }
+                return .idle(state.waiters)
+            }
+            switch step {
+            case .send(let batch):
+                let delivered = (try? send(batch)) != nil
+                state.withLock { state in
+                    if delivered { state.stats.sent += batch.count } else { state.stats.failed += batch.count }
+                }
+            case .idle(let waiters):
+                for waiter in waiters { waiter.resume() }
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+"""`huggingface_hub.InferenceClient` with Switchyard routing, failover and reports (extra `[huggingface]`).
+
+Each candidate of the route is called through its OpenAI-compatible endpoint:
+`InferenceClient(base_url=candidate.base_url, api_key=...)` and
+`chat_completion(model=candidate.upstream_model)`. For a Hugging Face router target
+(`base_url` https://router.huggingface.co/v1, upstream `org/model:together`) that is the same
+request as `InferenceClient(provider="together").chat_completion(model="org/model")`."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from huggingface_hub import InferenceClient
+
+from ._keys import key_for
+from .client import Switchyard
+from .route import Candidate
+
+
+class FailoverInferenceClient:
+    """Calls the route's candidates in order with `huggingface_hub.InferenceClient` until one answers.
+
+    Tokens come from the environment at call time: `token_envs[provider]`, else `token_env` (`HF_TOKEN`)."""
+
+    def __init__(self, switchyard: Switchyard, *, token_env: str = "HF_TOKEN", token_envs: Optional[Mapping[str, str]] = None,
+                 timeout: Optional[float] = 30.0):
+        self.switchyard = switchyard
+        self.token_env = token_env
+        self.token_envs = dict(token_envs or {})
+        self.timeout = timeout
+        self._clients: Dict[Tuple[str, Optional[str]], InferenceClient] = {}
+        self._lock = threading.Lock()
+
+    def client_for(self, candidate: Candidate) -> InferenceClient:
+        """The `InferenceClient` for one candidate (kept per endpoint and token)."""
+        token = key_for(candidate.provider, self.token_env, self.token_envs)
+        key = (candidate.base_url, token)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = InferenceClient(base_url=candidate.base_url, api_key=token, timeout=self.timeout)
+                self._clients[key] = client
+        return client
+
+    def chat_completion(self, messages: Any, *, model: str, strategy: Optional[str] = None, **kwargs: Any) -> Any:
+        """`InferenceClient.chat_completion` for the Switchyard model name `model`, with failover.
+        Returns the first successful `ChatCompletionOutput`; raises `AllCandidatesFailed` if none."""
+        def attempt(candidate: Candidate) -> Any:
+            return self.client_for(candidate).chat_completion(messages, model=candidate.upstream_model, **kwargs)
+        return self.switchyard.call_with_failover(model, attempt, strategy=strategy, attempt_timeout=self.timeout)
