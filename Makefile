@@ -4,18 +4,14 @@
 
 SWIFT        ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev pkg-config sqlite3 curl systemd openssl \
-                python3-venv prometheus chromium
+                python3-venv prometheus chromium systemd-container debootstrap
 # Python packages the tests drive (schemathesis, the Python client's integrations), in a venv under .build.
 PYENV        := $(CURDIR)/.build/pyenv
 PY_REQS      := Tests/python-requirements.txt
 export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-<<<<<<< HEAD
-.PHONY: run test build deps pyenv release clean openapi bench-routing bench-litellm bench-store bench-probe bench-daemon
-=======
-.PHONY: run test build deps pyenv release clean bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients
->>>>>>> clients
+.PHONY: run test test-nspawn build deps pyenv release clean bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients openapi
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -50,6 +46,14 @@ test: deps pyenv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 	$(PYENV)/bin/python -m pytest -q -p no:cacheprovider clients/python/tests
+	$(MAKE) --no-print-directory test-nspawn
+
+## Under a real systemd: boot Debian 12 in systemd-nspawn, install with deploy/install.sh, and check
+## start, STATUS, reload, watchdog restart, stop, journal fields and socket activation (Tests/nspawn).
+test-nspawn: deps
+	$(SWIFT) build --product switchyard
+	$(SWIFT) build --product switchyard-sim
+	Tests/nspawn/boot-test.sh .build/debug
 
 ## Routing scenarios on a simulated clock and route() timings (release build).
 bench-routing: deps
@@ -89,17 +93,15 @@ bench-daemon: deps
 	$(SWIFT) build -c release --product switchyard-sim
 	bench/daemon_rss.sh 1000 60
 
-<<<<<<< HEAD
 ## Re-embed openapi/switchyard.json into the server (APIContractTests fails when the two differ).
 openapi:
 	openapi/embed.sh
-=======
+
 ## Python client route lookups (README "Client libraries"): warm cache and uncached over the Unix socket, release daemon.
 bench-clients: deps pyenv
 	$(SWIFT) build -c release --product switchyard
 	$(SWIFT) build -c release --product switchyard-sim
 	$(PYENV)/bin/python clients/python/bench_route.py --bin-dir .build/release
->>>>>>> clients
 
 clean:
 	rm -rf .build

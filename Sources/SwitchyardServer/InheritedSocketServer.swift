@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import SwitchyardConfig
 import SwitchyardCore
 
 /// Serves the same responder as the Hummingbird listeners on a socket that is already bound

@@ -33,15 +33,18 @@ out=$(mktemp -d /tmp/sy-nspawn-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 started=$(date +%s)
 # No host systemd to register with: --register=no --keep-unit. Private network: loopback only.
-timeout 240 systemd-nspawn --quiet --register=no --keep-unit --boot --volatile=overlay --private-network \
+timeout "${SWITCHYARD_NSPAWN_TIMEOUT:-240}" systemd-nspawn --quiet --register=no --keep-unit --boot --volatile=overlay --private-network \
     --directory="$tree" --machine=switchyard-test \
     --bind-ro="$repo:/src" --bind-ro="$bin:/sybin" ${swiftlib:+--bind-ro="$swiftlib"} --bind="$out:/out" \
-    --bind-ro="$here/switchyard-boot-test.service:/etc/systemd/system/multi-user.target.wants/switchyard-boot-test.service" \
+    --bind-ro="$here/switchyard-boot-test.service:/etc/systemd/system/switchyard-boot-test.service" \
+    systemd.wants=switchyard-boot-test.service \
     >"$out/console.log" 2>&1 || echo "boot-test: systemd-nspawn exited with $?"
 echo "boot-test: container ran for $(( $(date +%s) - started )) s"
 if [ ! -s "$out/results.txt" ]; then
     echo "boot-test: the container wrote no results; its console:"
+    cp "$out/console.log" /tmp/switchyard-nspawn-console.log
     tail -40 "$out/console.log"
+    echo "(whole console: /tmp/switchyard-nspawn-console.log)"
     exit 1
 fi
 cat "$out/results.txt"
