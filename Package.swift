@@ -156,14 +156,16 @@ let package = Package(
 
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"], swiftSettings: strict),
         .testTarget(name: "SwitchyardRoutingLabTests", dependencies: ["SwitchyardRoutingLab"], swiftSettings: strict),
-        .testTarget(name: "SwitchyardDeployTests", dependencies: ["SwitchyardSystemd", "SwitchyardClient"], swiftSettings: strict),
+        // Helpers shared by the test targets (not a product).
+        .target(name: "SwitchyardTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "SwitchyardDeployTests", dependencies: ["SwitchyardSystemd", "SwitchyardClient", "SwitchyardTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardConfigTests",
             dependencies: ["SwitchyardConfig"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-        .testTarget(name: "SwitchyardStoreTests", dependencies: ["SwitchyardStore"], swiftSettings: strict),
+        .testTarget(name: "SwitchyardStoreTests", dependencies: ["SwitchyardStore", "SwitchyardTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardProbeTests",
             dependencies: ["SwitchyardProbe", "SwitchyardSimulator"],
@@ -171,12 +173,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardDaemonTests",
-            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore", "SwitchyardTestSupport",
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SwitchyardClientTests",
-            dependencies: ["SwitchyardClient", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore"],
+            dependencies: ["SwitchyardClient", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore", "SwitchyardTestSupport"],
             swiftSettings: strict
         ),
     ]

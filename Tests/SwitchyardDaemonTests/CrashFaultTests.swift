@@ -121,11 +121,6 @@ private final class Markers: Sendable {
     func add(_ markers: [Int]) { list.withLock { $0 += markers } }
 }
 
-/// The package root, from this file's path (Tests/SwitchyardDaemonTests/…).
-func packageRoot(file: String = #filePath) -> String {
-    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-}
-
 /// Runs one statement with the sqlite3 command-line shell (an independent reader) and returns its output.
 func sqlite(_ database: String, _ sql: String) throws -> String {
     let process = Process()

@@ -7,27 +7,11 @@ import Testing
 import Yams
 
 /// The repository root, for the files under `dashboards/`.
-private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let repositoryRoot = URL(fileURLWithPath: packageRoot())
 
-/// Runs a program to the end, off the cooperative pool; returns its exit status and output (stdout and stderr).
+/// Runs a program to the end, off the cooperative pool.
 private func run(_ executable: String, _ arguments: [String], input: String? = nil, directory: URL? = nil) async throws -> (status: Int32, output: String) {
-    try await offPool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
-    }
+    try await offPool { try runProgram(executable, arguments, directory: directory?.path, input: input) }
 }
 
 private func requireTool(_ path: String) throws {

@@ -1,23 +1,11 @@
 import Foundation
 import Testing
 
-/// The repository root and the directory holding the built executables, found from the test binary.
-private let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    .pathComponents.prefix { $0 != "switchyardPackageTests.xctest" }.joined(separator: "/").replacingOccurrences(of: "//", with: "/")
-private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+private let repository = packageRoot()
 
 /// Runs a program and returns its exit status and everything it printed.
 private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try runProgram(executable, arguments)
 }
 
 private func temporaryDirectory() throws -> String {

@@ -56,9 +56,6 @@ final class NotifySocket: Sendable {
     }
 }
 
-private let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    .pathComponents.prefix { $0 != "switchyardPackageTests.xctest" }.joined(separator: "/").replacingOccurrences(of: "//", with: "/")
-
 /// Starts the real `switchyard serve` the way systemd would, with a notify socket.
 private func startDaemon(in directory: String, notify: NotifySocket, interval: String = "1s", providerPort: Int = 9,
                          environment: [String: String] = [:], arguments: [String] = []) throws -> Process {
@@ -97,19 +94,6 @@ private func startSimulator() throws -> (Process, Int) {
         throw POSIXError(.EIO)
     }
     return (process, port)
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on now.
-private func unusedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// Stops a child that is still running and reaps it.
@@ -252,9 +236,9 @@ private func withScratchDirectory<T>(_ body: (String) async throws -> T) async t
         try await withScratchDirectory { directory in
             let notify = try NotifySocket(path: directory + "/notify.sock")
             defer { notify.stop() }
-            let tcpPort = unusedPort()
+            let tcpPort = unusedLoopbackPort()
             try """
-                listen: { tcp: "127.0.0.1:\(unusedPort())", unix: "\(directory)/configured.sock" }
+                listen: { tcp: "127.0.0.1:\(unusedLoopbackPort())", unix: "\(directory)/configured.sock" }
                 probe: { interval: 5s, timeout: 1s, mode: liveness }
                 providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:9/v1", models: [{ name: m }] }]
                 """.write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)

@@ -5,14 +5,6 @@ import SwitchyardCore
 import SwitchyardStore
 import Testing
 
-/// A fresh directory under the system temp dir, removed after the test.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-test-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try await body(path)
-}
-
 private let target = Target(provider: ProviderID("p"), model: ModelName("m"))
 private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
 
