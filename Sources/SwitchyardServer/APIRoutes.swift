@@ -83,6 +83,7 @@ public enum APIRoutes {
             return try JSONResponse.make(answer)
         }
         HistoryRoutes.add(to: router, deps)
+        StatusPage.add(to: router, deps)
         router.get("/metrics") { _, _ in
             deps.metrics.recordBudgets(deps.budgets())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

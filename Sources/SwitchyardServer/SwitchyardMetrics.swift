@@ -7,6 +7,8 @@ import SwitchyardCore
 /// so cardinality is bounded by the configuration.
 public final class SwitchyardMetrics: ObservationSink, Sendable {
     public let registry = PrometheusCollectorRegistry()
+    /// The build's version (the `switchyard_build_info` label; also shown on the status page).
+    public let version: String
     /// Result counters by source, target and outcome. `ok` exists from the start; an error
     /// class's series is created the first time it happens (to configured targets only), so
     /// 1,000 targets cost ~10 series each instead of ~40: the taxonomy times two is most of
@@ -32,6 +34,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     private let budgetExhausted: [ProviderID: Gauge]
 
     public init(targets: [Target], budgetProviders: [ProviderID] = [], version: String) {
+        self.version = version
         let registry = self.registry
         func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "switchyard", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
