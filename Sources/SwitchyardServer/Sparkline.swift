@@ -41,13 +41,26 @@ enum Sparkline {
         svg += " aria-label=\"\(label)\"><title>\(label)</title>"
         svg += "<rect class=\"strip-empty\" x=\"0\" y=\"\(lineHeight + 3)\" width=\"\(width)\" height=\"\(stripHeight)\"/>"
         svg += "<path class=\"latency\" d=\"\(path(latency, top: top))\"/>"
-        for (slot, rate) in success.enumerated() {
-            guard let rate else { continue }
-            let tone = rate >= 0.999 ? "ok" : rate >= 0.8 ? "warn" : "bad"
-            svg += "<rect class=\"\(tone)\" x=\"\(slot * slotWidth)\" y=\"\(lineHeight + 3)\" width=\"\(slotWidth)\" height=\"\(stripHeight)\"/>"
+        // One rect per run of minutes with the same colour: a steady hour is one element, not sixty.
+        var slot = 0
+        while slot < slots {
+            guard let rate = success[slot] else {
+                slot += 1
+                continue
+            }
+            let tone = Self.tone(rate)
+            var end = slot + 1
+            while end < slots, let next = success[end], Self.tone(next) == tone { end += 1 }
+            svg += "<rect class=\"\(tone)\" x=\"\(slot * slotWidth)\" y=\"\(lineHeight + 3)\" width=\"\((end - slot) * slotWidth)\" height=\"\(stripHeight)\"/>"
+            slot = end
         }
         svg += "</svg>"
         return svg
+    }
+
+    /// The colour class of a minute's success rate.
+    private static func tone(_ rate: Double) -> String {
+        rate >= 0.999 ? "ok" : rate >= 0.8 ? "warn" : "bad"
     }
 
     /// A path through the minutes that have a latency, broken where minutes have none;

@@ -36,7 +36,7 @@ enum StatusPageStyle {
         .error-class{font-weight:600;color:var(--bad)}.none{color:var(--muted)}
         .message{display:block;color:var(--muted);overflow-wrap:anywhere}
         .spark{display:block}
-        .spark .latency{fill:none;stroke:var(--spark);stroke-width:1.6;stroke-linecap:round;stroke-linejoin:round}
+        .spark .latency{fill:none;stroke:var(--spark);stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
         .spark .ok{fill:var(--ok)}.spark .warn{fill:var(--warn)}.spark .bad{fill:var(--bad)}.spark .strip-empty{fill:var(--line)}
         .spark text{fill:var(--muted);font-size:10px;font-family:inherit}
         ol.events{list-style:none;margin:0;padding:0;background:var(--card);border:1px solid var(--line);border-radius:8px}
@@ -55,6 +55,7 @@ enum StatusPageStyle {
         td{border:0;padding:3px 12px 3px 16px;display:flex;justify-content:space-between;align-items:center;gap:12px;max-width:none}
         td::before{content:attr(data-label);color:var(--muted);font-size:11px;text-transform:uppercase;letter-spacing:.05em;flex-shrink:0}
         td>*{text-align:right}
+        td.error{max-width:none}
         td:first-child{font-size:15px}
         li.event{flex-direction:column}
         }

@@ -61,19 +61,21 @@ import Testing
                                  failures: failures > 0 ? [.serverError: failures] : [:], latency: latency)
         }
         let minutes = [minute(0, count: 10, failures: 0, ms: 50), minute(1, count: 10, failures: 1, ms: 80),
-                       minute(2, count: 10, failures: 10, ms: 0), minute(59, count: 5, failures: 0, ms: 40),
+                       minute(2, count: 10, failures: 10, ms: 0), minute(58, count: 5, failures: 0, ms: 40),
+                       minute(59, count: 5, failures: 0, ms: 40),
                        minute(60, count: 5, failures: 0, ms: 40)]  // the next minute: outside the window
         let content = StatusPageContent(version: "1", readiness: Self.ready(), now: Self.now,
                                         rows: [Self.row(provider: "p", model: "m", minutes: minutes)], events: [], historyProblem: nil)
         let html = StatusPageHTML.render(content)
         #expect(html.components(separatedBy: "<svg class=\"spark\"").count == 2)
         #expect(html.components(separatedBy: "<rect class=\"ok\"").count - 1 == 2)
+        #expect(html.contains(#"<rect class="ok" x="174" y="29" width="6""#), "minutes 58 and 59 are one run")
         #expect(html.components(separatedBy: "<rect class=\"warn\"").count - 1 == 1)
         #expect(html.components(separatedBy: "<rect class=\"bad\"").count - 1 == 1)
-        // Minutes 0 and 1 are one segment; minute 2 has no latency (all failed), so minute 59 starts another.
+        // Minutes 0 and 1 are one segment; minute 2 has no latency (all failed), so minute 58 starts another.
         #expect(html.contains(#"<path class="latency" d="M1 "#))
         #expect(html.components(separatedBy: "l0 0").count - 1 == 2)
-        #expect(html.contains("35 observations, 68.6 % ok"))
+        #expect(html.contains("40 observations, 72.5 % ok"))
     }
 
     @Test func withoutHistoryEveryRowStillHasAnSVGAndThePageSaysWhy() {
