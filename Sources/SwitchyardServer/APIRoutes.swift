@@ -137,7 +137,7 @@ public enum APIRoutes {
         switch deps.healthBook.route(query, now: deps.clock.now()) {
         case .route(let route):
             deps.metrics.recordRouteQuery(strategy: query.strategy, result: route.panic ? .panic : .ok)
-            return try JSONResponse.make(RouteBody(route))
+            return try RouteJSON.response(RouteBody(route))
         case .unknownModel(let known):
             deps.metrics.recordRouteQuery(strategy: query.strategy, result: .unknownModel)
             throw APIError.notFound("unknown_model", "no model named '\(modelText)'; configured: \(known.map(\.rawValue).joined(separator: ", "))")
