@@ -48,12 +48,12 @@ enum StatusFormat {
         return String(format: "$%.2g", value)
     }
 
-    /// A price in one line: "$0.18 in / $0.59 out per Mtok", "+ $0.001/req"; "—" when not configured.
+    /// A price in one line: "$0.18 / $0.59 per Mtok" (input / output), "$0.001/request"; "—" when not configured.
     static func price(_ price: Price?) -> String {
         guard let price else { return "—" }
         var parts: [String] = []
         switch (price.inputPerMTok, price.outputPerMTok) {
-        case (let input?, let output?): parts.append("\(usd(input)) in / \(usd(output)) out per Mtok")
+        case (let input?, let output?): parts.append("\(usd(input)) / \(usd(output)) per Mtok")
         case (let input?, nil): parts.append("\(usd(input)) in per Mtok")
         case (nil, let output?): parts.append("\(usd(output)) out per Mtok")
         case (nil, nil): break

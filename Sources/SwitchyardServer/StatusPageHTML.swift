@@ -65,7 +65,7 @@ public enum StatusPageHTML {
         }
         html += """
             <div class="table"><table><thead><tr><th>Target</th><th>State</th><th>TTFT p50 / p99</th><th>Latency p50</th>\
-            <th>Success</th><th>Price</th><th>Last hour</th><th>Last error</th></tr></thead><tbody>
+            <th>Success</th><th>Price in / out</th><th>Last hour</th><th>Last error</th></tr></thead><tbody>
 
             """
         for row in content.rows { target(row, content, into: &html) }
@@ -90,7 +90,7 @@ public enum StatusPageHTML {
         html += "<td class=\"num\" data-label=\"TTFT p50 / p99\">\(ttft[0]) / \(ttft[1])</td>"
         html += "<td class=\"num\" data-label=\"Latency p50\">\(stats.total.p50.map { StatusFormat.milliseconds($0 * 1000) } ?? "—")</td>"
         html += "<td class=\"num\" data-label=\"Success\">\(stats.samples > 0 ? StatusFormat.percent(row.successRate) : "—")</td>"
-        html += "<td data-label=\"Price\">\(StatusFormat.escape(StatusFormat.price(descriptor.price)))</td>"
+        html += "<td class=\"price\" data-label=\"Price\">\(StatusFormat.escape(StatusFormat.price(descriptor.price)))</td>"
         html += "<td data-label=\"Last hour\">\(Sparkline.svg(row.minutes, windowStart: content.windowStart))</td>"
         html += "<td data-label=\"Last error\" class=\"error\"><div>"
         if let errorClass = stats.lastError {

@@ -26,7 +26,8 @@ enum StatusPageStyle {
         .num{font-variant-numeric:tabular-nums;white-space:nowrap}
         tr.target>td:first-child{box-shadow:inset 4px 0 0 var(--c)}
         .t-healthy{--c:var(--ok)}.t-degraded{--c:var(--warn)}.t-rate_limited{--c:var(--rl)}.t-ejected{--c:var(--bad)}.t-draining{--c:var(--drain)}.t-unknown{--c:var(--unk)}
-        .provider{font-weight:600}.model{color:var(--muted)}
+        .provider{font-weight:600;white-space:nowrap}.model{color:var(--muted);white-space:nowrap}
+        .price{white-space:nowrap}
         .upstream{display:block;font-size:12px;color:var(--muted);overflow-wrap:anywhere}
         .state{display:inline-flex;align-items:center;gap:6px;font-weight:600;white-space:nowrap}
         .state::before{content:"";width:9px;height:9px;border-radius:50%;background:currentColor}
