@@ -28,12 +28,14 @@ public enum StatusPage {
 public struct StatusPageContent: Sendable {
     /// One target's row.
     public struct Row: Sendable {
+        /// The target's configuration, health and statistics now.
         public var snapshot: TargetSnapshot
         /// Decayed success probability now, as the routes use it.
         public var successRate: Double
         /// Minute rollups of the window, oldest first (empty without history).
         public var minutes: [HistoryBucket]
 
+        /// A row as given.
         public init(snapshot: TargetSnapshot, successRate: Double, minutes: [HistoryBucket]) {
             self.snapshot = snapshot
             self.successRate = successRate
@@ -41,17 +43,22 @@ public struct StatusPageContent: Sendable {
         }
     }
 
+    /// The daemon's build, for the header.
     public var version: String
+    /// What `/readyz` says, for the header.
     public var readiness: Readiness.Status
+    /// When the page was rendered; ages and the sparklines' window are relative to it.
     public var now: Timestamp
     /// First instant of the sparklines' window: the start of the minute 59 minutes before `now`'s.
     public var windowStart: Timestamp
+    /// One per configured target, sorted by provider then model.
     public var rows: [Row]
     /// Most recent transitions, newest first.
     public var events: [Transition]
     /// Why history or events are missing (no store, or reading it failed); nil when they were read.
     public var historyProblem: String?
 
+    /// Content as given; `windowStart` follows from `now`.
     public init(version: String, readiness: Readiness.Status, now: Timestamp, rows: [Row], events: [Transition], historyProblem: String?) {
         self.version = version
         self.readiness = readiness

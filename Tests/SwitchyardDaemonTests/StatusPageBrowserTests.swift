@@ -54,6 +54,8 @@ import Testing
                     #expect(failed, "the failing target was never ejected")
 
                     let dom = try await offPool { try chromium.dumpDOM(url: "http://127.0.0.1:\(port)/", scratch: directory) }
+                    let viaUnix = String(decoding: try await unix.get("/"), as: UTF8.self)
+                    #expect(PageDOM.rows(viaUnix).count == 3, "the page is served on the Unix socket too")
                     await daemon.serviceGroup.triggerGracefulShutdown()
                     try await tasks.waitForAll()
 
