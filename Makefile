@@ -11,7 +11,8 @@ PY_REQS      := Tests/python-requirements.txt
 export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-nspawn build deps pyenv release clean bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients openapi
+.PHONY: run test test-nspawn build deps pyenv release clean openapi screenshots \
+        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -102,6 +103,21 @@ bench-clients: deps pyenv
 	$(SWIFT) build -c release --product switchyard
 	$(SWIFT) build -c release --product switchyard-sim
 	$(PYENV)/bin/python clients/python/bench_route.py --bin-dir .build/release
+
+## API benchmark (README "API benchmark"): /v1/route qps and p50/p99 over keep-alive, wrk on TCP and our
+## client on the Unix socket and TCP, at 1, 16 and 64 connections; release daemon, simulated providers.
+bench-api: deps
+	@dpkg -s wrk >/dev/null 2>&1 || { echo "installing: wrk"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
+	$(SWIFT) build -c release --product switchyard
+	$(SWIFT) build -c release --product switchyard-sim
+	$(SWIFT) build -c release --product switchyard-api-bench
+	bench/api_bench.sh
+
+## docs/status-page.png and docs/status-page-phone.png from `switchyard demo` (about 3 minutes).
+screenshots: deps
+	$(SWIFT) build --product switchyard
+	docs/screenshots.sh
 
 clean:
 	rm -rf .build

@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "switchyard-routing-lab", targets: ["switchyard-routing-lab"]),
         .executable(name: "switchyard-bench", targets: ["switchyard-bench"]),
         .executable(name: "switchyard-store-bench", targets: ["switchyard-store-bench"]),
+        .executable(name: "switchyard-api-bench", targets: ["switchyard-api-bench"]),
         .library(name: "SwitchyardClient", targets: ["SwitchyardClient"]),
     ],
     dependencies: [
@@ -150,6 +151,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The API benchmark's keep-alive load client (TCP and Unix socket) and status-page timing (`make bench-api`).
+        .executableTarget(
+            name: "switchyard-api-bench",
+            dependencies: [
+                "SwitchyardCore", "SwitchyardServer", "SwitchyardStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),

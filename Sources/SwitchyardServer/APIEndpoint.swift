@@ -3,6 +3,7 @@ import HTTPTypes
 /// Every route the API serves, as data: the router registers exactly these, the 405
 /// answer looks up which methods a path has, and a test compares them with the OpenAPI file.
 public enum APIEndpoint: String, CaseIterable, Sendable {
+    case statusPage
     case healthz, readyz, route, providers, provider, reports, history, events, metrics, openapi
     case drain, undrain, reload
 
@@ -17,6 +18,7 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     /// The path as OpenAPI (and Hummingbird) write it, with `{name}` for a path parameter.
     public var path: String {
         switch self {
+        case .statusPage: "/"
         case .healthz: "/healthz"
         case .readyz: "/readyz"
         case .route: "/v1/route"

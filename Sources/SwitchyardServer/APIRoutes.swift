@@ -78,6 +78,9 @@ public enum APIRoutes {
 
     private static func handle(_ endpoint: APIEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
         switch endpoint {
+        case .statusPage:
+            _ = try QueryParameters(request, known: [])
+            return StatusPage.response(deps)
         case .healthz:
             _ = try QueryParameters(request, known: [])
             return try JSONResponse.make(["status": "ok"])
@@ -164,7 +167,7 @@ public enum APIRoutes {
         switch deps.healthBook.route(query, now: deps.clock.now()) {
         case .route(let route):
             deps.metrics.recordRouteQuery(strategy: query.strategy, result: route.panic ? .panic : .ok)
-            return try JSONResponse.make(RouteBody(route))
+            return try RouteJSON.response(RouteBody(route))
         case .unknownModel(let known):
             deps.metrics.recordRouteQuery(strategy: query.strategy, result: .unknownModel)
             throw APIError.notFound("unknown_model", "no model named '\(modelText)'; configured: \(known.map(\.rawValue).joined(separator: ", "))")

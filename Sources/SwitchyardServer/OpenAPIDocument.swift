@@ -37,6 +37,47 @@ public enum OpenAPIDocument {
     }
   ],
   "paths": {
+    "/": {
+      "get": {
+        "operationId": "statusPage",
+        "summary": "The status page: one row per target (state, TTFT p50/p99, success rate, price, last error, an SVG sparkline of the last hour) and recent events; HTML with no external assets, refreshing every 10 s",
+        "tags": [
+          "health"
+        ],
+        "responses": {
+          "200": {
+            "description": "An HTML document",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A bad parameter or body: the message names the parameter",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over listen.max_body_bytes",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/healthz": {
       "get": {
         "operationId": "healthz",

@@ -8,6 +8,8 @@ import SwitchyardCore
 /// with the targets.
 public final class SwitchyardMetrics: ObservationSink, Sendable {
     public let registry = PrometheusCollectorRegistry()
+    /// The build's version (the `switchyard_build_info` label; also shown on the status page).
+    public let version: String
     private let series: Mutex<[Target: TargetSeries]>
     /// Error-class result counters, created the first time a class happens to a configured
     /// target, so 1,000 targets cost a few series each instead of the whole taxonomy twice.
@@ -28,6 +30,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
 
     /// - Parameter configLoadedAt: when the running configuration was loaded (start-up).
     public init(targets: [MetricsTarget], budgetProviders: [ProviderID] = [], version: String, configLoadedAt: Timestamp? = nil) {
+        self.version = version
         let registry = self.registry
         series = Mutex(Dictionary(targets.map { ($0.target, TargetSeries($0, registry: registry)) }, uniquingKeysWith: { first, _ in first }))
         budgets = Mutex(Dictionary(Set(budgetProviders).map { ($0, BudgetGauges($0, registry: registry)) }, uniquingKeysWith: { first, _ in first }))

@@ -1,0 +1,45 @@
+import Foundation
+import NIOCore
+@testable import SwitchyardServer
+@testable import SwitchyardCore
+import Testing
+
+/// The hand-written `/v1/route` encoder writes exactly the bytes `JSONEncoder` wrote before it.
+@Suite struct RouteJSONTests {
+    static func candidate(_ provider: String, _ numbers: [Double?], reasons: [String], text: String = "m-up") -> RouteCandidate {
+        RouteCandidate(provider: ProviderID(provider), upstreamModel: text, baseURL: "http://127.0.0.1:8000/v1", score: numbers[0] ?? 1,
+                       state: .healthy, latencyP50Ms: numbers[1], latencyP90Ms: numbers[2], latencyP99Ms: numbers[3], ttftP50Ms: numbers[4],
+                       tokensPerSecond: numbers[5], successRate: numbers[6] ?? 0.5, pricePerRequest: numbers[7], reasons: reasons)
+    }
+
+    static let routes: [Route] = [
+        Route(model: ModelName("llama-3.1-8b"), strategy: .balanced, candidates: [
+            candidate("fast", [150.37265228708864, 4.431, 4.431, 4.431, nil, nil, 0.6663012222840897, 0.00011],
+                      reasons: ["p50 latency 4 ms over 1 samples", "healthy"]),
+            candidate("slow", [2, 100, 1e22, 5e-324, 0.1, 123456789.125, 1, 9e-05], reasons: []),
+        ], panic: false, earliestRetryAt: nil, generatedAt: Timestamp(secondsSinceEpoch: 1_800_000_000.123)),
+        Route(model: ModelName("m/\"quoted\"\\ü\u{1F600}"), strategy: .cheapest, candidates: [
+            candidate("p\t\n\r\u{8}\u{C}\u{1}\u{1F}/x", [-0.0, 0, -3.5, nil, nil, nil, 0, nil], reasons: ["a \"b\" \\ c", "é/中"],
+                      text: "up\u{0}stream"),
+        ], panic: true, earliestRetryAt: Timestamp(secondsSinceEpoch: 1_800_000_060), generatedAt: Timestamp(secondsSinceEpoch: 1_800_000_000)),
+        Route(model: ModelName("empty"), strategy: .preferred, candidates: [], panic: true, earliestRetryAt: nil,
+              generatedAt: Timestamp(secondsSinceEpoch: 0)),
+    ]
+
+    @Test(arguments: routes) func bytesMatchJSONEncoder(route: Route) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // as JSONResponse.make
+        let expected = String(decoding: try encoder.encode(RouteBody(route)), as: UTF8.self)
+        var buffer = ByteBuffer()
+        try RouteJSON.write(RouteBody(route), into: &buffer)
+        #expect(String(buffer: buffer) == expected)
+    }
+
+    @Test func aNonFiniteNumberIsRefusedLikeJSONEncoderDoes() {
+        var route = Self.routes[0]
+        route.candidates[0].score = .infinity
+        var buffer = ByteBuffer()
+        #expect(throws: RouteJSON.NonFiniteNumber.self) { try RouteJSON.write(RouteBody(route), into: &buffer) }
+        #expect(throws: (any Error).self) { try JSONEncoder().encode(RouteBody(route)) }
+    }
+}

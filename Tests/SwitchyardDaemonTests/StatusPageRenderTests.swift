@@ -1,0 +1,96 @@
+import Foundation
+import SwitchyardCore
+import SwitchyardServer
+import Testing
+
+/// The status page's HTML from hand-made content: escaping of every dynamic string,
+/// sparklines from minute rollups, and what shows when there is no history.
+@Suite struct StatusPageRenderTests {
+    static let now = Timestamp(secondsSinceEpoch: 1_800_003_600)
+    static let hostile = #"<script>alert("x")</script><img src=x onerror='alert(1)'>&amp;"#
+
+    static func row(provider: String, model: String, upstream: String = "up", error: String? = nil,
+                    minutes: [HistoryBucket] = []) -> StatusPageContent.Row {
+        let target = Target(provider: ProviderID(provider), model: ModelName(model))
+        var stats = TargetStats()
+        stats.record(Observation(target: target, source: .probe, startedAt: now + -10, outcome: .ok, totalSeconds: 0.120, ttftSeconds: 0.040),
+                     weight: 1, halfLifeSeconds: 300)
+        if let error {
+            stats.record(Observation(target: target, source: .probe, startedAt: now + -5, outcome: .failure(.serverError),
+                                     httpStatus: 500, totalSeconds: 0.01, message: error), weight: 1, halfLifeSeconds: 300)
+        }
+        let descriptor = TargetDescriptor(target: target, upstreamModel: upstream, baseURL: "http://127.0.0.1:1/v1",
+                                          price: Price(inputPerMTok: 0.18, outputPerMTok: 0.59), preferenceOrder: 0)
+        return StatusPageContent.Row(snapshot: TargetSnapshot(descriptor: descriptor, health: TargetHealth(since: now + -60), stats: stats),
+                                     successRate: 0.5, minutes: minutes)
+    }
+
+    static func ready() -> Readiness.Status {
+        let readiness = Readiness()
+        readiness.update { $0.configLoaded = true; $0.firstProbeRoundDone = true }
+        return readiness.current
+    }
+
+    @Test func everyDynamicStringIsEscaped() {
+        var status = Self.ready()
+        status.storageProblem = Self.hostile
+        let target = Target(provider: ProviderID(Self.hostile), model: ModelName(Self.hostile))
+        let content = StatusPageContent(
+            version: Self.hostile, readiness: status, now: Self.now,
+            rows: [Self.row(provider: Self.hostile, model: Self.hostile, upstream: Self.hostile, error: Self.hostile)],
+            events: [Transition(target: target, from: .healthy, to: .ejected, at: Self.now + -30, reason: Self.hostile)],
+            historyProblem: Self.hostile
+        )
+        let html = StatusPageHTML.render(content)
+        for raw in ["<script", "<img", "onerror='", "alert(\"x\")"] {
+            #expect(!html.contains(raw), "unescaped '\(raw)' in the page")
+        }
+        let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&#39;alert(1)&#39;&gt;&amp;amp;"
+        // provider and model (row text, data attributes, event), upstream, error, reason, version, storage and history problems.
+        #expect(html.components(separatedBy: escaped).count - 1 >= 10)
+        #expect(html.contains(#"data-provider="\#(escaped)""#))
+    }
+
+    @Test func sparklineDrawsLatencyAndColoursEachMinuteBySuccess() {
+        let start = StatusPageContent.windowStart(Self.now)
+        let target = Target(provider: ProviderID("p"), model: ModelName("m"))
+        func minute(_ index: Int, count: Int, failures: Int, ms: Double) -> HistoryBucket {
+            var latency = LatencyHistogram()
+            latency.add(milliseconds: ms, count: count - failures)
+            return HistoryBucket(target: target, start: start + Double(index * 60), count: count,
+                                 failures: failures > 0 ? [.serverError: failures] : [:], latency: latency)
+        }
+        let minutes = [minute(0, count: 10, failures: 0, ms: 50), minute(1, count: 10, failures: 1, ms: 80),
+                       minute(2, count: 10, failures: 10, ms: 0), minute(58, count: 5, failures: 0, ms: 40),
+                       minute(59, count: 5, failures: 0, ms: 40),
+                       minute(60, count: 5, failures: 0, ms: 40)]  // the next minute: outside the window
+        let content = StatusPageContent(version: "1", readiness: Self.ready(), now: Self.now,
+                                        rows: [Self.row(provider: "p", model: "m", minutes: minutes)], events: [], historyProblem: nil)
+        let html = StatusPageHTML.render(content)
+        #expect(html.components(separatedBy: "<svg class=\"spark\"").count == 2)
+        #expect(html.components(separatedBy: "<rect class=\"ok\"").count - 1 == 2)
+        #expect(html.contains(#"<rect class="ok" x="174" y="29" width="6""#), "minutes 58 and 59 are one run")
+        #expect(html.components(separatedBy: "<rect class=\"warn\"").count - 1 == 1)
+        #expect(html.components(separatedBy: "<rect class=\"bad\"").count - 1 == 1)
+        // Minutes 0 and 1 are one segment; minute 2 has no latency (all failed), so minute 58 starts another.
+        #expect(html.contains(#"<path class="latency" d="M1 "#))
+        #expect(html.components(separatedBy: "l0 0").count - 1 == 2)
+        #expect(html.contains("40 observations, 72.5 % ok"))
+    }
+
+    @Test func withoutHistoryEveryRowStillHasAnSVGAndThePageSaysWhy() {
+        let content = StatusPageContent(version: "1", readiness: Readiness().current, now: Self.now,
+                                        rows: [Self.row(provider: "a", model: "m"), Self.row(provider: "b", model: "m")],
+                                        events: [], historyProblem: "this daemon keeps no history store")
+        let html = StatusPageHTML.render(content)
+        #expect(html.components(separatedBy: "<svg class=\"spark\"").count - 1 == 2)
+        #expect(html.contains("no data yet"))
+        #expect(html.contains("No events: this daemon keeps no history store."))
+        #expect(html.contains(#"data-ready="false""#))
+        #expect(html.contains("configuration not loaded"))
+        #expect(html.contains(#"<meta http-equiv="refresh" content="10">"#))
+        #expect(html.contains(#"<meta name="viewport""#))
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("src=") && !html.contains("<link"), "the page loads nothing else")
+    }
+}
