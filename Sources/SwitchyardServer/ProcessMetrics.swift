@@ -14,12 +14,15 @@ final class ProcessMetrics: Sendable {
     private let startTime: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
-        cpuSeconds = CounterFromTotal(registry.makeCounter(name: "process_cpu_seconds_total", labels: [], help: "Total user and system CPU time spent in seconds."))
-        residentBytes = registry.makeGauge(name: "process_resident_memory_bytes", labels: [], help: "Resident memory size in bytes.")
-        virtualBytes = registry.makeGauge(name: "process_virtual_memory_bytes", labels: [], help: "Virtual memory size in bytes.")
-        openFDs = registry.makeGauge(name: "process_open_fds", labels: [], help: "Number of open file descriptors.")
-        maxFDs = registry.makeGauge(name: "process_max_fds", labels: [], help: "Maximum number of open file descriptors.")
-        startTime = registry.makeGauge(name: "process_start_time_seconds", labels: [], help: "Start time of the process since unix epoch in seconds.")
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "process", metricName: metric, unitName: unit, helpText: help)
+        }
+        cpuSeconds = CounterFromTotal(registry.makeCounter(descriptor: name("cpu_seconds", "total", "Total user and system CPU time spent in seconds.")))
+        residentBytes = registry.makeGauge(descriptor: name("resident_memory", "bytes", "Resident memory size in bytes."))
+        virtualBytes = registry.makeGauge(descriptor: name("virtual_memory", "bytes", "Virtual memory size in bytes."))
+        openFDs = registry.makeGauge(descriptor: name("open", "fds", "Number of open file descriptors."))
+        maxFDs = registry.makeGauge(descriptor: name("max", "fds", "Maximum number of open file descriptors."))
+        startTime = registry.makeGauge(descriptor: name("start_time", "seconds", "Start time of the process since unix epoch in seconds."))
         // Under ProcSubset=pid (the hardened unit) /proc/stat is hidden and the boot time with it;
         // the registry is made during start-up, so its creation time is the next best start time.
         let started = ProcessStat.read()?.startTimeSeconds
