@@ -18,7 +18,7 @@ public final class ConcurrencyLimiter: Sendable {
         state = Mutex(State(available: max(limit, 1)))
     }
 
-    /// Waits for a slot; false when the task was canceled while waiting.
+    /// Waits for a slot; false when the task was canceled before or while waiting.
     public func acquire() async -> Bool {
         let id = state.withLock { state -> Int in
             state.nextID += 1
@@ -26,15 +26,18 @@ public final class ConcurrencyLimiter: Sendable {
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let granted = state.withLock { state -> Bool in
+                let answer = state.withLock { state -> Bool? in
+                    // Cancellation sets the flag before it runs `onCancel`: checked under the lock, a
+                    // cancellation is either seen here or finds this waiter queued, never lost between.
+                    if Task.isCancelled { return false }
                     if state.available > 0 {
                         state.available -= 1
                         return true
                     }
                     state.waiters.append((id, continuation))
-                    return false
+                    return nil
                 }
-                if granted { continuation.resume(returning: true) }
+                if let answer { continuation.resume(returning: answer) }
             }
         } onCancel: {
             let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in

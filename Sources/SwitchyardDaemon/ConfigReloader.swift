@@ -16,6 +16,8 @@ actor ConfigReloader {
         var scheduler: ProbeScheduler
         var metrics: SwitchyardMetrics
         var readiness: Readiness
+        /// The admin token the API checks; replaced by a good reload.
+        var adminToken: AdminToken
         /// Where reload events go (the store writer, the metrics).
         var sinks: [any ObservationSink]
         var notifier: SystemdNotifier
@@ -59,15 +61,24 @@ actor ConfigReloader {
         }
         let next: Configuration
         let targets: [ProbeTarget]
+        let token: Secret?
         do {
             next = try load()
             targets = try ProbeTargets.resolve(next, environment: parts.environment)
+            do {
+                token = try next.admin.token.map(SecretResolver(environment: parts.environment).resolve)
+            } catch {
+                throw StartupError(description: "admin token: \(error)")
+            }
+            // A group that does not exist would only be found at the next restart, which would then fail.
+            _ = try next.listen.unixGroup.map(UnixSocketPath.groupID)
         } catch {
             return ReloadOutcome(succeeded: false, message: "\(error)")
         }
         parts.healthBook.reconfigure(descriptors: next.targetDescriptors, now: parts.clock.now())
         let change = parts.scheduler.reconfigure(targets: targets)
         parts.metrics.reconfigure(targets: next.metricsTargets, budgetProviders: next.budgetedProviders)
+        parts.adminToken.replace(with: token)
         let restartOnly = restartOnlyChanges(from: current, to: next)
         current = next
         var message = "\(change.added.count) targets added, \(change.removed.count) removed, \(change.changed.count) changed, \(change.unchanged.count) unchanged"
@@ -76,7 +87,7 @@ actor ConfigReloader {
                              kept: change.changed.count + change.unchanged.count)
     }
 
-    /// Settings a running daemon cannot adopt: its sockets, its database, and the ranker's policy.
+    /// Settings a running daemon cannot adopt: its sockets and their limits, its database, and the ranker's policy.
     private func restartOnlyChanges(from old: Configuration, to new: Configuration) -> [String] {
         var names: [String] = []
         if old.listen != new.listen { names.append("listen") }

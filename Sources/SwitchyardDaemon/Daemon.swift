@@ -144,10 +144,17 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         scores: { healthBook.scores(now: clock.now()) }
     ))
 
+    let adminToken: AdminToken
+    do {
+        adminToken = AdminToken(try config.admin.token.map(SecretResolver(environment: options.environment).resolve))
+    } catch {
+        engine.shutdown()  // its thread holds it; nothing else would stop it
+        throw StartupError(description: "admin token: \(error)")
+    }
     let notifier = SystemdNotifier()
     let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
-        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, sinks: [writer, metrics],
-        notifier: notifier, clock: clock, environment: options.environment, logger: logger
+        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken,
+        sinks: [writer, metrics], notifier: notifier, clock: clock, environment: options.environment, logger: logger
     ))
     let admin = AdminHooks(
         reload: { caller in await reloader.reload(caller: caller) },
@@ -176,12 +183,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
                                        budgets: { scheduler.budgetStatus() }, admin: admin)
     dependencies.limits = config.listen.limits
-    do {
-        dependencies.adminToken = try config.admin.token.map(SecretResolver(environment: options.environment).resolve)
-    } catch {
-        engine.shutdown()
-        throw StartupError(description: "admin token: \(error)")
-    }
+    dependencies.adminToken = adminToken
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, unixGroup: config.listen.unixGroup, inherited: inherited,

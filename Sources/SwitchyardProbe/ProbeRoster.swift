@@ -20,6 +20,8 @@ public struct ProbeRoster: Sendable {
     private(set) var configured: [Target: ProbeTarget]
     private(set) var providerLimiters: [ProviderID: ConcurrencyLimiter]
     private var loops: [Target: Loop] = [:]
+    /// Loops a reload canceled; shutdown still waits for them, so none outlives the scheduler.
+    private var retired: [Task<Void, Never>] = []
     private var nextLoopID = 0
     private var running = false
 
@@ -38,8 +40,11 @@ public struct ProbeRoster: Sendable {
     /// Forgets every loop and returns their tasks for the caller to cancel and await.
     mutating func stop() -> [Task<Void, Never>] {
         running = false
-        defer { loops = [:] }
-        return loops.values.map(\.task)
+        defer {
+            loops = [:]
+            retired = []
+        }
+        return loops.values.map(\.task) + retired
     }
 
     mutating func reconfigure(_ targets: [ProbeTarget], _ launch: (ProbeTarget, Int) -> Task<Void, Never>) -> Change {
@@ -47,7 +52,7 @@ public struct ProbeRoster: Sendable {
         var change = Change()
         for target in configured.keys where next[target] == nil {
             change.removed.append(target)
-            loops.removeValue(forKey: target)?.task.cancel()
+            retire(target)
         }
         providerLimiters = ProbeRoster.limiters(for: targets, keeping: providerLimiters)
         for (target, probeTarget) in next {
@@ -56,7 +61,7 @@ public struct ProbeRoster: Sendable {
             case probeTarget: change.unchanged.append(target); continue
             default: change.changed.append(target)
             }
-            loops.removeValue(forKey: target)?.task.cancel()
+            retire(target)
             if running { spawn(probeTarget, launch) }
         }
         configured = next
@@ -70,6 +75,12 @@ public struct ProbeRoster: Sendable {
     /// Whether another loop than `loop` now probes `target`.
     func isReplaced(_ target: Target, loop: Int) -> Bool {
         loops[target].map { $0.id != loop } ?? false
+    }
+
+    private mutating func retire(_ target: Target) {
+        guard let loop = loops.removeValue(forKey: target) else { return }
+        loop.task.cancel()
+        retired.append(loop.task)
     }
 
     private mutating func spawn(_ target: ProbeTarget, _ launch: (ProbeTarget, Int) -> Task<Void, Never>) {

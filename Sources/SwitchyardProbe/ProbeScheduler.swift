@@ -163,8 +163,10 @@ public final class ProbeScheduler: Service {
             effective.settings.mode = .liveness
         }
         let result = await ProberTable.prober(for: target.kind).probe(effective, using: dependencies.transport, now: startedAt)
-        if result.outcome == .failure(.canceled), Task.isCancelled { return nil }
+        // What a probe cost counts against the budget even when it is not delivered.
         if let cost = result.costUSD { budgets.record(provider, costUSD: cost, at: dependencies.clock.now()) }
+        // Canceled (shutdown, or a reload removed or changed the target): what it saw is not delivered.
+        if Task.isCancelled { return nil }
         dependencies.onResult(effective, result)
         dependencies.deliver(result.observation(of: target.target, startedAt: startedAt))
         if !result.outcome.isSuccess {

@@ -21,12 +21,12 @@ public struct APIDependencies: Sendable {
     public var budgets: @Sendable () -> [ProbeBudgetStatus]
     /// What the admin routes act through.
     public var admin: AdminHooks
-    /// The bearer token that admits admin requests over TCP (`admin:` in the config); nil refuses them.
-    public var adminToken: Secret?
+    /// The bearer token that admits admin requests over TCP (`admin:` in the config); a reload may replace it.
+    public var adminToken = AdminToken()
     /// Body size and connection limits of the listeners.
     public var limits = ServerLimits()
 
-    var authorizer: AdminAuthorizer { AdminAuthorizer(token: adminToken) }
+    var authorizer: AdminAuthorizer { AdminAuthorizer(token: adminToken.current) }
 
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
                 deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil,

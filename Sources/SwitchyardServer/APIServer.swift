@@ -82,7 +82,7 @@ public enum APIServer {
 
 /// Makes a Unix socket path ready to bind: creates its directory, removes a stale
 /// socket file, and refuses when a live daemon already answers on it.
-enum UnixSocketPath {
+public enum UnixSocketPath {
     struct NotASocket: Error, CustomStringConvertible {
         var path: String
         var description: String { "listen.unix: \(path) exists and is not a socket; choose another path (it was not touched)" }
@@ -99,7 +99,7 @@ enum UnixSocketPath {
     }
 
     /// The id of a group given by name (or as a number).
-    static func groupID(_ name: String) throws -> gid_t {
+    public static func groupID(_ name: String) throws -> gid_t {
         if let group = getgrnam(name) { return group.pointee.gr_gid }
         if let number = gid_t(name) { return number }
         throw UnknownGroup(name: name)

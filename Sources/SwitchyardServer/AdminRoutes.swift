@@ -1,6 +1,19 @@
 import Hummingbird
+import Synchronization
 import SwitchyardConfig
 import SwitchyardCore
+
+/// The admin bearer token, replaceable by a configuration reload while requests read it.
+public final class AdminToken: Sendable {
+    private let token: Mutex<Secret?>
+
+    public init(_ token: Secret? = nil) { self.token = Mutex(token) }
+
+    /// The token now; nil refuses admin requests over TCP.
+    public var current: Secret? { token.withLock { $0 } }
+
+    public func replace(with new: Secret?) { token.withLock { $0 = new } }
+}
 
 /// Decides who may use the admin routes: anyone who can open the Unix socket (its file
 /// mode and group say who), over TCP only a bearer of the configured token.
@@ -18,8 +31,9 @@ struct AdminAuthorizer: Sendable {
                 throw APIError(.forbidden, code: "admin_forbidden",
                                message: "admin routes over TCP need a configured token (admin: { token_env: NAME }); use the Unix socket instead")
             }
+            // The scheme name is case-insensitive (RFC 9110 §11.1).
             let given = request.headers[.authorization].flatMap { header -> Substring? in
-                header.hasPrefix("Bearer ") ? header.dropFirst("Bearer ".count) : nil
+                header.prefix(7).lowercased() == "bearer " ? header.dropFirst(7) : nil
             }
             guard let given else {
                 var missing = APIError(.unauthorized, code: "admin_unauthorized", message: "admin routes over TCP need 'Authorization: Bearer <token>'")
@@ -35,9 +49,9 @@ struct AdminAuthorizer: Sendable {
 
     /// Compares without an early exit, so the time taken does not tell how much of a guess was right.
     static func constantTimeEqual(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        var difference = UInt(bitPattern: given.count ^ expected.count)
         for index in expected.indices {
-            difference |= expected[index] ^ (index < given.count ? given[index] : 0)
+            difference |= UInt(expected[index] ^ (index < given.count ? given[index] : 0))
         }
         return difference == 0
     }

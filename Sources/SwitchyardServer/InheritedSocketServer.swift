@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOExtras
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -41,14 +42,20 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
         // the cap connections wait in the kernel's queue, as with the Hummingbird listeners.
         let slots = ConcurrencyLimiter(limit: limits.maxConnections)
 
+        // On shutdown the quiescing helper closes the listener and tells every connection to
+        // finish: idle kept-alive ones close at once, busy ones after their response.
+        let quiescing = ServerQuiescingHelper(group: MultiThreadedEventLoopGroup.singleton)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .bind(descriptor, serverBackPressureStrategy: .init(lowWatermark: 1, highWatermark: 2)) { channel in
                 http.setup(channel: channel, logger: logger)
             }
         await onRunning(server.channel)
-        // Shutdown closes the listening socket, which ends the accept loop; each connection's
-        // handler finishes its request in flight and closes (Hummingbird's graceful handling).
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { connections in
                 await withDiscardingTaskGroup { group in
@@ -65,12 +72,12 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
                             }
                         }
                     } catch {
-                        logger.debug("inherited listener stopped accepting", metadata: ["error": "\(error)"])
+                        logger.error("the inherited listener stopped accepting connections: \(error)")
                     }
                 }
             }
         } onGracefulShutdown: {
-            server.channel.close(promise: nil)
+            quiescing.initiateShutdown(promise: nil)
         }
     }
 }

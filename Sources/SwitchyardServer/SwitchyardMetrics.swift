@@ -64,7 +64,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
                 old.unregister(from: registry)
                 series[target] = nil
             }
-            for target in targets where series[target.target] == nil {
+            for target in targets where series[target.target]?.kind != target.kind {
+                series[target.target]?.unregister(from: registry)  // the provider's kind changed: new labels
                 series[target.target] = TargetSeries(target, registry: registry)
             }
         }
@@ -139,9 +140,18 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         let budgetGauges = budgets.withLock { $0 }
         for status in sources.budgets() { budgetGauges[status.provider]?.show(status) }
         if let health = sources.store() { store.show(health) }
-        let series = self.series.withLock { $0 }
-        for score in sources.scores() { series[score.target]?.scores[score.strategy]?.set(to: score.score) }
+        // A target the ranker leaves out (ejected, draining, rate limited) scores 0, not its last value.
+        let scores = Dictionary(sources.scores().map { (ScoreKey(target: $0.target, strategy: $0.strategy), $0.score) },
+                                uniquingKeysWith: { first, _ in first })
+        for (target, targetSeries) in series.withLock({ $0 }) {
+            for (strategy, gauge) in targetSeries.scores { gauge.set(to: scores[ScoreKey(target: target, strategy: strategy)] ?? 0) }
+        }
         process.refresh()
+    }
+
+    private struct ScoreKey: Hashable {
+        var target: Target
+        var strategy: RoutingStrategy
     }
 
     private struct ResultKey: Hashable {
@@ -154,6 +164,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         let key = ResultKey(source: source, target: target, outcome: outcome)
         return errorResults.withLock { results in
             if let counter = results[key] { return counter }
+            // Checked again under this lock: a reload that just removed the target must not get a series back.
+            guard series.withLock({ $0[target] != nil }) else { return nil }
             let counter = registry.makeCounter(descriptor: source == .probe ? MetricName.probeResults : MetricName.reportResults, labels: [
                 ("provider", target.provider.rawValue), ("model", target.model.rawValue), ("outcome", outcome),
             ])

@@ -5,6 +5,8 @@ import SwitchyardCore
 /// reload drops the target. Error-class result counters are created on first use (see
 /// `SwitchyardMetrics`), so they live there.
 struct TargetSeries: Sendable {
+    /// The probe kind its histograms are labelled with.
+    let kind: String
     let phases: [MetricName.Phase: DurationHistogram]
     let ttft: DurationHistogram
     let tokensPerSecond: ValueHistogram
@@ -16,6 +18,7 @@ struct TargetSeries: Sendable {
     let okResults: [ObservationSource: Counter]
 
     init(_ target: MetricsTarget, registry: PrometheusCollectorRegistry) {
+        kind = target.kind
         let labels = target.labels
         let kinded = labels + [("kind", target.kind)]
         phases = Dictionary(uniqueKeysWithValues: MetricName.Phase.allCases.map { phase in

@@ -38,6 +38,9 @@ struct Serve: AsyncParsableCommand {
         do { config = try configOptions.load() } catch { throw Failure.config("\(error)") }
         let logger = LogSetup.bootstrap(level: logLevel ?? config.logLevel.rawValue)
         logger.info("starting", metadata: ["config": "\(config.source)", "version": "\(SwitchyardVersion.current)"])
+        // SIGHUP means reload; until the reload service listens, ignore it rather than die of it
+        // (`systemctl reload` may come right after READY=1).
+        signal(SIGHUP, SIG_IGN)
         let daemon: Daemon
         do {
             var options = DaemonOptions(stateDirOverride: stateDir, logger: logger)

@@ -36,13 +36,24 @@ step "reload"
 pid=$(systemctl show -p MainPID --value switchyard)
 wait_for 10 sh -c 'curl -sf --unix-socket /run/switchyard/switchyard.sock http://localhost/v1/providers | grep -q "\"state\":\"healthy\""' || fail "no healthy target before reload"
 before=$(providers | grep -o '"samples":[0-9]*' | head -1 | cut -d: -f2)
-systemctl reload switchyard || fail "systemctl reload"
+cp /etc/switchyard/switchyard.yaml /tmp/one-provider.yaml
+cat >> /etc/switchyard/switchyard.yaml <<'YAML'
+  - { name: sim2, kind: openai, base_url: "http://127.0.0.1:18080/v1", models: [{ name: m }] }
+YAML
+systemctl reload switchyard || fail "systemctl reload (a second provider)"
 [ "$(systemctl show -p MainPID --value switchyard)" = "$pid" ] || fail "reload restarted the daemon"
 after=$(providers | grep -o '"samples":[0-9]*' | head -1 | cut -d: -f2)
 state=$(providers | grep -o '"state":"[a-z_]*"' | head -1)
-echo "samples before reload: ${before:-?}, after: ${after:-?}; $state"
-[ -n "$before" ] && [ -n "$after" ] && [ "$after" -ge "$before" ] && [ "$state" = '"state":"healthy"' ] || fail "reload lost state"
-journalctl -u switchyard --no-pager | grep -q "configuration reloaded" || fail "no reload in the journal"
+echo "kept target: samples before reload ${before:-?}, after ${after:-?}, $state"
+[ -n "$before" ] && [ -n "$after" ] && [ "$after" -ge "$before" ] && [ "$state" = '"state":"healthy"' ] || fail "reload lost the kept target's state"
+providers | grep -q '"name":"sim2"' || fail "the added provider is not served"
+journalctl -u switchyard --no-pager | grep -m1 "configuration reloaded" || fail "no reload in the journal"
+echo "intervall: 1s" >> /etc/switchyard/switchyard.yaml
+if systemctl reload switchyard; then fail "a broken file was accepted"; fi
+[ "$(systemctl show -p MainPID --value switchyard)" = "$pid" ] && [ "$(systemctl is-active switchyard)" = active ] || fail "a refused reload stopped the daemon"
+curl -s --unix-socket /run/switchyard/switchyard.sock http://localhost/readyz | grep -o '"reload_problem":"[^"]*"' || fail "no reload_problem in /readyz"
+cp /tmp/one-provider.yaml /etc/switchyard/switchyard.yaml
+systemctl reload switchyard || fail "reload back to one provider"
 systemctl show -p StatusText --value switchyard
 
 step "watchdog"
