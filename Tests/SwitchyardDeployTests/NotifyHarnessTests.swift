@@ -96,6 +96,34 @@ private func startSimulator() throws -> (Process, Int) {
     return (process, port)
 }
 
+/// A TCP connection to 127.0.0.1:`port` that has had `GET /healthz` answered and stays open; nil on failure.
+private func keepAliveConnection(port: Int) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    let request = Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+    guard connected == 0, request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+        close(fd)
+        return nil
+    }
+    var answer = ""
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while !answer.contains(#"{"status":"ok"}"#) {
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else {
+            close(fd)
+            return nil
+        }
+        answer += String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+    return fd
+}
+
 /// Stops a child that is still running and reaps it.
 private func stop(_ process: Process) {
     if process.isRunning { process.terminate() }
@@ -267,10 +295,15 @@ private func withScratchDirectory<T>(_ body: (String) async throws -> T) async t
             #expect(String(decoding: providers, as: UTF8.self).contains(#""name":"p""#))
             #expect(!FileManager.default.fileExists(atPath: directory + "/configured.sock"), "the configured socket was bound despite activation")
 
+            // A client keeping its connection alive must not hold up shutdown (the idle timeout is 60 s).
+            let keptAlive = try #require(keepAliveConnection(port: tcpPort), "no keep-alive answer on the inherited TCP socket")
+            defer { close(keptAlive) }
+            let stopAsked = ContinuousClock.now
             kill(process.processIdentifier, SIGTERM)  // systemd-socket-activate execs the daemon: same pid
             let deadline = ContinuousClock.now + .seconds(20)
             while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(!process.isRunning && process.terminationStatus == 0)
+            #expect(ContinuousClock.now - stopAsked < .seconds(10), "shutdown waited for the kept-alive connection")
             #expect(notify.received.contains { $0.text.contains("STOPPING=1") })
         }
     }
