@@ -95,7 +95,7 @@ public struct DaemonConnection: Sendable {
         _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)
         var headers: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headers) }
-        if let token, !token.isEmpty {
+        if let token, !token.isEmpty, path.hasPrefix("/v1/admin/") {  // only where it is needed
             headers = curl_slist_append(headers, "Authorization: Bearer \(token)")
         }
         if method == "POST" {

@@ -105,7 +105,8 @@ extension SwitchyardClient {
                                      totalMs: elapsedMs(since: started)))
                 cooldowns.clear(provider: candidate.provider, model: model)
                 return value
-            } catch is CancellationError {
+            } catch where error is CancellationError || Task.isCancelled {
+                // The caller gave up (HTTP clients surface that as their own errors): not the provider's fault.
                 throw CancellationError()
             } catch {
                 let reportable = error as? any ReportableFailure

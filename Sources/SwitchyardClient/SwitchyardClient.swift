@@ -70,7 +70,9 @@ public struct SwitchyardClient: Sendable {
                 options.logger.notice("switchyard daemon answers again; routing from it", metadata: ["endpoint": "\(connection.endpoint)"])
             }
         } catch let error as ClientError {
-            if case .daemon(let status, _, _) = error, status != 404 || options.staticRoutes[model] == nil { throw error }
+            // A 4xx is the caller's to see (unless a 404'd model has a static route); a 5xx means the
+            // monitor is in trouble, and like an unreachable one it must not fail the caller.
+            if case .daemon(let status, _, _) = error, status < 500, status != 404 || options.staticRoutes[model] == nil { throw error }
             if fallbackNotice.daemonFailed() {
                 options.logger.warning("switchyard daemon not usable; using the static provider order until it answers again",
                                        metadata: ["error": "\(error)"])

@@ -87,11 +87,14 @@ import Testing
             return candidate.provider
         }
         #expect(served == "b")
+        let started = ContinuousClock.now
         do {
             _ = try await sy.withFailover(model: "m") { _ -> String in try await Task.sleep(for: .seconds(60)); return "" }
+            Issue.record("every attempt hangs, so withFailover must throw")
         } catch let error as FailoverError {
-            #expect(error.attempts.allSatisfy { $0.errorClass == .timeout })
+            #expect(!error.attempts.isEmpty && error.attempts.allSatisfy { $0.errorClass == .timeout })
         }
+        #expect(ContinuousClock.now - started < .seconds(30), "the attempt timeout did not cut the hanging attempts short")
     }
 
     @Test func staticFallbackIsLoggedOnceAndReportsToADownDaemonAreCountedAsFailed() async throws {

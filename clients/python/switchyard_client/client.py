@@ -14,7 +14,7 @@ from urllib.parse import quote
 from .failover import AllCandidatesFailed, Attempt, AttemptTimeout, Backoff, classify, is_caller_error
 from .reporter import ReportBatcher
 from .route import Candidate, Cooldowns, Route, RouteCache
-from .transport import DaemonError, DaemonTransport, DaemonUnreachable
+from .transport import DaemonError, DaemonTransport, DaemonUnreachable, SwitchyardError
 
 log = logging.getLogger("switchyard_client")
 T = TypeVar("T")
@@ -95,8 +95,12 @@ class Switchyard:
         except DaemonUnreachable as error:
             route = self._static_route(model, strategy, key[2], error)
         except DaemonError as error:
-            if error.status != 404 or model not in self.static_routes:
+            # A 5xx means the monitor is in trouble, not the caller: fall back as if it were down.
+            # A 4xx (unknown model, bad option) is the caller's to see, unless the model has a static route.
+            if error.status < 500 and (error.status != 404 or model not in self.static_routes):
                 raise
+            route = self._static_route(model, strategy, key[2], error)
+        except (SwitchyardError, KeyError, TypeError, AttributeError) as error:  # an answer that is not JSON or not a route
             route = self._static_route(model, strategy, key[2], error)
         self.cache.put(key, route)
         return route
@@ -124,13 +128,16 @@ class Switchyard:
                started_at: Optional[float] = None) -> bool:
         """Queues one request outcome (`ok` or an error class) for the daemon; never blocks.
         False when the bounded buffer was full and the report was dropped (counted in `reporter.stats`)."""
+        # Plain ints and floats: counts from numpy or a tokenizer would not encode as JSON.
+        total = round(max(float(total_ms), 0.0), 3)
         item: Dict[str, Any] = {
-            "provider": provider, "model": model, "outcome": outcome, "total_ms": round(max(total_ms, 0.0), 3),
-            "started_at": started_at if started_at is not None else self._wall() - total_ms / 1000,
+            "provider": str(provider), "model": str(model), "outcome": str(outcome), "total_ms": total,
+            "started_at": float(started_at) if started_at is not None else self._wall() - total / 1000,
         }
-        for name, value in (("status", status), ("ttft_ms", ttft_ms), ("tokens_in", tokens_in), ("tokens_out", tokens_out)):
+        for name, value, kind in (("status", status, int), ("ttft_ms", ttft_ms, float),
+                                  ("tokens_in", tokens_in, int), ("tokens_out", tokens_out, int)):
             if value is not None:
-                item[name] = value
+                item[name] = kind(value)
         return self.reporter.add(item, urgent=outcome != "ok")
 
     def _send_reports(self, batch: List[Dict]) -> Dict:
@@ -211,11 +218,22 @@ class Switchyard:
             with self._state_lock:
                 if self._pool is None:
                     self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="switchyard-attempt")
-        future = self._pool.submit(fn, candidate, *args, **kwargs)
+        started = threading.Event()
+
+        def run() -> T:
+            started.set()
+            return fn(candidate, *args, **kwargs)
+
+        future = self._pool.submit(run)
+        # The limit counts from when the attempt really starts: while every worker is busy (more
+        # concurrent calls than workers, or workers stuck on a hung provider) the wait is ours, not
+        # the provider's. If no worker frees up in time, run the attempt here, bounded by the
+        # provider client's own timeout, rather than blame a provider that was never asked.
+        if not started.wait(timeout) and future.cancel():
+            return fn(candidate, *args, **kwargs)
         try:
             return future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
-            future.cancel()
             raise AttemptTimeout(f"{candidate.provider} did not answer within {timeout:g} s") from None
 
 

@@ -98,7 +98,9 @@ class ReportBatcher:
     def _ship(self, batch: List[Dict]) -> None:
         try:
             answer = self._send(batch) or {}
-        except SwitchyardError:
+        except Exception:  # noqa: BLE001 - whatever goes wrong, this thread must live on
+            # A dropped connection mid-answer (http.client errors), a value json cannot encode:
+            # the batch is lost and counted, and later reports still go out.
             with self._cond:
                 self.stats.send_failures += 1
             return

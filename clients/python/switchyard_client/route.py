@@ -53,7 +53,7 @@ class Route:
         return cls(
             model=answer["model"],
             strategy=answer.get("strategy", "balanced"),
-            candidates=tuple(Candidate.from_json(item) for item in answer.get("candidates", ())),
+            candidates=tuple(Candidate.from_json(item) for item in answer["candidates"]),  # no list: not a route
             panic=bool(answer.get("panic", False)),
             generated_at=answer.get("generated_at"),
         )

@@ -113,7 +113,8 @@ class DaemonTransport:
                 if attempt == 0 and reused:
                     continue
                 raise DaemonUnreachable(f"switchyard at {self.endpoint} broke off ({error})") from error
-            except OSError as error:
+            except (OSError, http.client.HTTPException) as error:
+                # Also an answer cut off or malformed (IncompleteRead, BadStatusLine): the daemon is not usable now.
                 self._drop()
                 raise DaemonUnreachable(f"cannot reach switchyard at {self.endpoint} ({error})") from error
         if response.will_close:

@@ -161,3 +161,51 @@ def test_static_order_when_the_daemon_is_down_logged_once(daemon, sims, caplog):
         assert len(warnings) == 1 and "static provider order" in warnings[0]
         sy.flush(timeout=1)
         assert sy.reporter.stats.send_failures >= 1 and sy.reporter.stats.accepted == 0
+
+
+def test_reporter_outlives_a_send_that_fails_in_any_way():
+    import http.client
+    sent: list = []
+    failures = [http.client.IncompleteRead(b"{"), TypeError("not JSON serializable")]
+
+    def flaky_send(batch):
+        if failures:
+            raise failures.pop(0)
+        sent.extend(batch)
+        return {"accepted": len(batch)}
+
+    batcher = ReportBatcher(flaky_send, batch_size=1, flush_interval=0.01)
+    for n in range(3):
+        assert batcher.add({"n": n}, urgent=True)
+        assert batcher.flush(timeout=2)
+    assert batcher.stats.send_failures == 2
+    assert sent == [{"n": 2}]  # the thread lived on and sent the third
+    batcher.close()
+
+
+def test_a_daemon_answering_5xx_or_garbage_falls_back_to_the_static_order(sims):
+    import http.server
+
+    answers = iter([(500, b'{"error":{"code":"internal","message":"boom"}}'), (200, b"not json"), (200, b'{"model":"x"}')])
+
+    class Broken(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            status, body = next(answers)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        with Switchyard(url=url, static_routes=static_routes(sims), cache_ttl=0) as sy:
+            for _ in range(3):
+                route = sy.route(MODEL)
+                assert route.source == "static" and route.candidates[0].provider == sims["c"].name
+    finally:
+        server.shutdown()
