@@ -34,7 +34,7 @@ class FailoverInferenceClient:
 
     def client_for(self, candidate: Candidate) -> InferenceClient:
         """The `InferenceClient` for one candidate (kept per endpoint and token)."""
-        token = key_for(candidate.provider, self.token_env, self.token_envs)
+        token = key_for(candidate.provider, candidate.base_url, self.token_env, self.token_envs)
         key = (candidate.base_url, token)
         with self._lock:
             client = self._clients.get(key)

@@ -34,7 +34,7 @@ class FailoverOpenAI:
 
     def client_for(self, candidate: Candidate) -> "_openai.OpenAI":
         """The `OpenAI` client for one candidate (kept per endpoint and key)."""
-        key = key_for(candidate.provider, self.key_env, self.key_envs) or NO_KEY
+        key = key_for(candidate.provider, candidate.base_url, self.key_env, self.key_envs) or NO_KEY
         with self._lock:
             client = self._clients.get((candidate.base_url, key))
             if client is None:

@@ -209,3 +209,13 @@ def test_a_daemon_answering_5xx_or_garbage_falls_back_to_the_static_order(sims):
                 assert route.source == "static" and route.candidates[0].provider == sims["c"].name
     finally:
         server.shutdown()
+
+
+def test_the_default_key_goes_only_over_https_or_to_this_host(monkeypatch):
+    from switchyard_client._keys import key_for
+    monkeypatch.setenv("SY_DEFAULT_KEY", "sk-default")
+    monkeypatch.setenv("SY_LAN_KEY", "sk-lan")
+    assert key_for("hf", "https://router.huggingface.co/v1", "SY_DEFAULT_KEY") == "sk-default"
+    assert key_for("local", "http://127.0.0.1:8000/v1", "SY_DEFAULT_KEY") == "sk-default"
+    assert key_for("lan", "http://10.0.0.7:8000/v1", "SY_DEFAULT_KEY") is None
+    assert key_for("lan", "http://10.0.0.7:8000/v1", "SY_DEFAULT_KEY", {"lan": "SY_LAN_KEY"}) == "sk-lan"
