@@ -294,6 +294,15 @@ private func withScratchDirectory<T>(_ body: (String) async throws -> T) async t
             let providers = try await DaemonConnection(endpoint: .url("http://127.0.0.1:\(tcpPort)")).get("/v1/providers")
             #expect(String(decoding: providers, as: UTF8.self).contains(#""name":"p""#))
             #expect(!FileManager.default.fileExists(atPath: directory + "/configured.sock"), "the configured socket was bound despite activation")
+            // Admin rules hold on inherited sockets too: the Unix socket may reload, TCP without a token may not.
+            let reloaded = try await DaemonConnection(endpoint: .unixSocket(directory + "/activated.sock")).post("/v1/admin/reload")
+            #expect(String(decoding: reloaded, as: UTF8.self).contains("reloaded"))
+            do {
+                _ = try await DaemonConnection(endpoint: .url("http://127.0.0.1:\(tcpPort)")).post("/v1/admin/reload")
+                Issue.record("an admin route answered over TCP without a token")
+            } catch ClientError.daemon(let status, _, _) {
+                #expect(status == 403)
+            }
 
             // A client keeping its connection alive must not hold up shutdown (the idle timeout is 60 s).
             let keptAlive = try #require(keepAliveConnection(port: tcpPort), "no keep-alive answer on the inherited TCP socket")
