@@ -100,10 +100,10 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     public func recordProbe(_ target: Target, phases: ProbePhases, ttftSeconds: Double?, tokensPerSecond: Double?) {
         guard let series = series.withLock({ $0[target] }) else { return }
         for (phase, seconds) in phases.byPhase where seconds > 0 || phase == .total {
-            series.phases[phase]?.record(.nanoseconds(Int64(seconds * 1e9)))
+            series.histograms.record(phase, seconds: seconds)
         }
-        if let ttftSeconds { series.ttft.record(.nanoseconds(Int64(ttftSeconds * 1e9))) }
-        if let tokensPerSecond { series.tokensPerSecond.record(tokensPerSecond) }
+        if let ttftSeconds { series.histograms.recordTTFT(seconds: ttftSeconds) }
+        if let tokensPerSecond { series.histograms.recordTokensPerSecond(tokensPerSecond) }
     }
 
     public func record(_ transition: Transition) {

@@ -1,15 +1,16 @@
 import Prometheus
+import Synchronization
 import SwitchyardCore
 
-/// Every series of one configured target, created together and removed together when a
-/// reload drops the target. Error-class result counters are created on first use (see
-/// `SwitchyardMetrics`), so they live there.
+/// Every series of one configured target, removed together when a reload drops the target.
+/// The histograms appear with their first observation: a liveness target never has TTFT or
+/// tokens/s, and a reused connection has no dns/connect/tls phase, so at 1,000 targets most of
+/// those series (15 each) would be zeros that cost memory here and in Prometheus.
+/// Error-class result counters are created on first use too (see `SwitchyardMetrics`).
 struct TargetSeries: Sendable {
     /// The probe kind its histograms are labelled with.
     let kind: String
-    let phases: [MetricName.Phase: DurationHistogram]
-    let ttft: DurationHistogram
-    let tokensPerSecond: ValueHistogram
+    let histograms: ProbeHistograms
     let states: [TargetState: Gauge]
     let transitions: [TargetState: Counter]
     let scores: [RoutingStrategy: Gauge]
@@ -20,14 +21,7 @@ struct TargetSeries: Sendable {
     init(_ target: MetricsTarget, registry: PrometheusCollectorRegistry) {
         kind = target.kind
         let labels = target.labels
-        let kinded = labels + [("kind", target.kind)]
-        phases = Dictionary(uniqueKeysWithValues: MetricName.Phase.allCases.map { phase in
-            (phase, registry.makeDurationHistogram(descriptor: MetricName.probeDuration, labels: kinded + [("phase", phase.rawValue)],
-                                                   buckets: MetricName.secondsBuckets))
-        })
-        ttft = registry.makeDurationHistogram(descriptor: MetricName.probeTTFT, labels: kinded, buckets: MetricName.secondsBuckets)
-        tokensPerSecond = registry.makeValueHistogram(descriptor: MetricName.probeTokensPerSecond, labels: kinded,
-                                                      buckets: MetricName.tokensPerSecondBuckets)
+        histograms = ProbeHistograms(labels: labels + [("kind", target.kind)], registry: registry)
         var states: [TargetState: Gauge] = [:]
         var transitions: [TargetState: Counter] = [:]
         for state in TargetState.allCases {
@@ -55,9 +49,7 @@ struct TargetSeries: Sendable {
     }
 
     func unregister(from registry: PrometheusCollectorRegistry) {
-        phases.values.forEach(registry.unregisterDurationHistogram)
-        registry.unregisterDurationHistogram(ttft)
-        registry.unregisterValueHistogram(tokensPerSecond)
+        histograms.unregister(from: registry)
         states.values.forEach(registry.unregisterGauge)
         transitions.values.forEach(registry.unregisterCounter)
         scores.values.forEach(registry.unregisterGauge)
@@ -77,4 +69,63 @@ public struct MetricsTarget: Hashable, Sendable {
     }
 
     var labels: [(String, String)] { [("provider", target.provider.rawValue), ("model", target.model.rawValue)] }
+}
+
+/// One target's probe histograms (phases, TTFT, tokens/s), each created on its first observation.
+final class ProbeHistograms: Sendable {
+    private struct Made {
+        var phases: [MetricName.Phase: DurationHistogram] = [:]
+        var ttft: DurationHistogram?
+        var tokensPerSecond: ValueHistogram?
+    }
+
+    private let labels: [(String, String)]
+    private let registry: PrometheusCollectorRegistry
+    private let made = Mutex(Made())
+
+    init(labels: [(String, String)], registry: PrometheusCollectorRegistry) {
+        self.labels = labels
+        self.registry = registry
+    }
+
+    func record(_ phase: MetricName.Phase, seconds: Double) {
+        let histogram = made.withLock { made in
+            if let existing = made.phases[phase] { return existing }
+            let new = registry.makeDurationHistogram(descriptor: MetricName.probeDuration, labels: labels + [("phase", phase.rawValue)],
+                                                     buckets: MetricName.secondsBuckets)
+            made.phases[phase] = new
+            return new
+        }
+        histogram.record(.nanoseconds(Int64(seconds * 1e9)))
+    }
+
+    func recordTTFT(seconds: Double) {
+        let histogram = made.withLock { made in
+            if let existing = made.ttft { return existing }
+            let new = registry.makeDurationHistogram(descriptor: MetricName.probeTTFT, labels: labels, buckets: MetricName.secondsBuckets)
+            made.ttft = new
+            return new
+        }
+        histogram.record(.nanoseconds(Int64(seconds * 1e9)))
+    }
+
+    func recordTokensPerSecond(_ value: Double) {
+        let histogram = made.withLock { made in
+            if let existing = made.tokensPerSecond { return existing }
+            let new = registry.makeValueHistogram(descriptor: MetricName.probeTokensPerSecond, labels: labels,
+                                                  buckets: MetricName.tokensPerSecondBuckets)
+            made.tokensPerSecond = new
+            return new
+        }
+        histogram.record(value)
+    }
+
+    func unregister(from registry: PrometheusCollectorRegistry) {
+        made.withLock { made in
+            made.phases.values.forEach(registry.unregisterDurationHistogram)
+            made.ttft.map(registry.unregisterDurationHistogram)
+            made.tokensPerSecond.map(registry.unregisterValueHistogram)
+            made = Made()
+        }
+    }
 }

@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func failsOverWhenTheTopProviderStartsFailingAndFallsBackWhenTheDaemonStops() async throws {
-        let simulators = ["a": 5.0, "b": 25.0, "c": 50.0].map { name, latency in
+        let simulators = ["a": 5.0, "b": 25.0, "c": 150.0].map { name, latency in
             ProviderSimulator(name: name, behavior: SimulatorBehavior(models: ["m-\(name)"], latencyMs: latency))
         }
         let byName = Dictionary(uniqueKeysWithValues: simulators.map { ($0.name, $0) })
