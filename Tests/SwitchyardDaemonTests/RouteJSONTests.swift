@@ -16,7 +16,7 @@ import Testing
         Route(model: ModelName("llama-3.1-8b"), strategy: .balanced, candidates: [
             candidate("fast", [150.37265228708864, 4.431, 4.431, 4.431, nil, nil, 0.6663012222840897, 0.00011],
                       reasons: ["p50 latency 4 ms over 1 samples", "healthy"]),
-            candidate("slow", [2, 100, 1e22, 5e-324, 0.1, 123456789.125, 1, 9e-05], reasons: []),
+            candidate("slow", [2, 100, 1e22, .leastNonzeroMagnitude, 0.1, 123456789.125, 1, 9e-05], reasons: []),
         ], panic: false, earliestRetryAt: nil, generatedAt: Timestamp(secondsSinceEpoch: 1_800_000_000.123)),
         Route(model: ModelName("m/\"quoted\"\\ü\u{1F600}"), strategy: .cheapest, candidates: [
             candidate("p\t\n\r\u{8}\u{C}\u{1}\u{1F}/x", [-0.0, 0, -3.5, nil, nil, nil, 0, nil], reasons: ["a \"b\" \\ c", "é/中"],
