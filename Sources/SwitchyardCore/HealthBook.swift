@@ -14,8 +14,13 @@ public final class HealthBook: Sendable {
         var positions: [Target: Int] = [:]
         /// The provider that led the last canonical answer, per model and strategy.
         var incumbents: [IncumbentKey: ProviderID] = [:]
+        /// The health state machine's and the ranker's settings; a reload may replace them.
+        var healthPolicy: HealthPolicy
+        var ranker: RouteRanker
 
-        init(descriptors: [TargetDescriptor], previous: State?, now: Timestamp) {
+        init(descriptors: [TargetDescriptor], previous: State?, now: Timestamp, healthPolicy: HealthPolicy, ranker: RouteRanker) {
+            self.healthPolicy = healthPolicy
+            self.ranker = ranker
             for descriptor in descriptors {
                 let target = descriptor.target
                 var snapshot = previous?.snapshot(of: target)
@@ -42,26 +47,31 @@ public final class HealthBook: Sendable {
         var strategy: RoutingStrategy
     }
 
-    public let healthPolicy: HealthPolicy
-    public let ranker: RouteRanker
     private let state: Mutex<State>
 
     public init(descriptors: [TargetDescriptor], healthPolicy: HealthPolicy = HealthPolicy(), scoring: ScoringPolicy = ScoringPolicy(), now: Timestamp) {
-        self.healthPolicy = healthPolicy
-        self.ranker = RouteRanker(policy: scoring)
-        self.state = Mutex(State(descriptors: descriptors, previous: nil, now: now))
+        self.state = Mutex(State(descriptors: descriptors, previous: nil, now: now, healthPolicy: healthPolicy, ranker: RouteRanker(policy: scoring)))
     }
+
+    /// The health state machine's settings now.
+    public var healthPolicy: HealthPolicy { state.withLock { $0.healthPolicy } }
+    /// The ranker (and its scoring policy) now.
+    public var ranker: RouteRanker { state.withLock { $0.ranker } }
 
     /// Replaces the set of targets (a config reload): targets that stay keep their state and
     /// statistics and take the new descriptor (price, order, URL); removed ones are forgotten;
-    /// new ones start `unknown`. A model whose targets changed is decided afresh (no incumbent).
-    public func reconfigure(descriptors: [TargetDescriptor], now: Timestamp) {
+    /// new ones start `unknown`. A model whose targets changed is decided afresh (no incumbent),
+    /// and so is every model when the policies change. Current states stand; the new health
+    /// policy applies from the next observation.
+    public func reconfigure(descriptors: [TargetDescriptor], healthPolicy: HealthPolicy? = nil, scoring: ScoringPolicy? = nil, now: Timestamp) {
         state.withLock { state in
-            var next = State(descriptors: descriptors, previous: state, now: now)
+            let policyChanged = (healthPolicy.map { $0 != state.healthPolicy } ?? false) || (scoring.map { $0 != state.ranker.policy } ?? false)
+            var next = State(descriptors: descriptors, previous: state, now: now, healthPolicy: healthPolicy ?? state.healthPolicy,
+                             ranker: scoring.map { RouteRanker(policy: $0) } ?? state.ranker)
             let changed = Set(next.models.keys.filter { model in
                 next.models[model]!.map(\.descriptor) != state.models[model]?.map(\.descriptor)
             }).union(state.models.keys.filter { next.models[$0] == nil })
-            next.incumbents = state.incumbents.filter { key, _ in !changed.contains(key.model) }
+            next.incumbents = policyChanged ? [:] : state.incumbents.filter { key, _ in !changed.contains(key.model) }
             state = next
         }
     }
@@ -75,11 +85,11 @@ public final class HealthBook: Sendable {
     /// Observations of targets that are not configured are ignored (and return nil).
     @discardableResult
     public func observe(_ observation: Observation) -> Transition? {
-        let weight = observation.source == .report ? ranker.policy.reportWeight : 1
-        let halfLife = ranker.policy.successHalfLifeSeconds
-        let policy = healthPolicy
-        return state.withLock { state -> Transition? in
-            state.update(observation.target) { snapshot in
+        state.withLock { state -> Transition? in
+            let weight = observation.source == .report ? state.ranker.policy.reportWeight : 1
+            let halfLife = state.ranker.policy.successHalfLifeSeconds
+            let policy = state.healthPolicy
+            return state.update(observation.target) { snapshot in
                 snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
                 return snapshot.health.observe(observation, policy: policy, weight: weight)
             } ?? nil
@@ -92,11 +102,11 @@ public final class HealthBook: Sendable {
     /// configured targets that had any history.
     @discardableResult
     public func warmStart(_ warm: WarmStart) -> Set<Target> {
-        let halfLife = ranker.policy.successHalfLifeSeconds
-        let reportWeight = ranker.policy.reportWeight
-        let policy = healthPolicy
         let ordered = warm.observations.sorted { $0.finishedAt < $1.finishedAt }
         return state.withLock { state -> Set<Target> in
+            let halfLife = state.ranker.policy.successHalfLifeSeconds
+            let reportWeight = state.ranker.policy.reportWeight
+            let policy = state.healthPolicy
             var restored: Set<Target> = []
             for observation in ordered {
                 let weight = observation.source == .report ? reportWeight : 1
@@ -141,10 +151,10 @@ public final class HealthBook: Sendable {
     /// next answer keeps it unless a challenger is better by the stability margin.
     public func route(_ query: RouteQuery, now: Timestamp) -> RouteResult {
         let key = IncumbentKey(model: query.model, strategy: query.strategy)
-        let input: ([TargetSnapshot], ProviderID?)? = state.withLock { state in
-            state.models[query.model].map { ($0, state.incumbents[key]) }
+        let input: ([TargetSnapshot], ProviderID?, RouteRanker)? = state.withLock { state in
+            state.models[query.model].map { ($0, state.incumbents[key], state.ranker) }
         }
-        guard let (snapshots, incumbent) = input else { return .unknownModel(known: models) }
+        guard let (snapshots, incumbent, ranker) = input else { return .unknownModel(known: models) }
         let route = ranker.rank(snapshots, query: query, now: now, incumbent: incumbent)
         if query.isCanonical, !route.panic, let leader = route.candidates.first?.provider, leader != incumbent {
             state.withLock { $0.incumbents[key] = leader }
@@ -154,14 +164,14 @@ public final class HealthBook: Sendable {
 
     /// When the target's next probe is worth making, given its probe interval and when the last one finished.
     public func nextProbe(of target: Target, after now: Timestamp, interval: Double) -> Timestamp {
-        let health = state.withLock { $0.snapshot(of: target)?.health }
-        return health?.nextProbe(after: now, interval: interval, policy: healthPolicy) ?? now + interval
+        let (health, policy) = state.withLock { ($0.snapshot(of: target)?.health, $0.healthPolicy) }
+        return health?.nextProbe(after: now, interval: interval, policy: policy) ?? now + interval
     }
 
     /// Every target's score under each strategy now, as `route` would rank it. Reads only:
     /// the route stability state (incumbents) is not touched, so scraping changes nothing.
     public func scores(now: Timestamp, strategies: [RoutingStrategy] = RoutingStrategy.allCases) -> [TargetScore] {
-        let (models, incumbents) = state.withLock { ($0.models, $0.incumbents) }
+        let (models, incumbents, ranker) = state.withLock { ($0.models, $0.incumbents, $0.ranker) }
         var scores: [TargetScore] = []
         for (model, snapshots) in models {
             for strategy in strategies {

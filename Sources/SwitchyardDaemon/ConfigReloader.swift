@@ -75,7 +75,8 @@ actor ConfigReloader {
         } catch {
             return ReloadOutcome(succeeded: false, message: "\(error)")
         }
-        parts.healthBook.reconfigure(descriptors: next.targetDescriptors, now: parts.clock.now())
+        parts.healthBook.reconfigure(descriptors: next.targetDescriptors, healthPolicy: next.routing.health, scoring: next.routing.scoring,
+                                     now: parts.clock.now())
         let change = parts.scheduler.reconfigure(targets: targets)
         parts.metrics.reconfigure(targets: next.metricsTargets, budgetProviders: next.budgetedProviders)
         parts.adminToken.replace(with: token)
@@ -87,13 +88,12 @@ actor ConfigReloader {
                              kept: change.changed.count + change.unchanged.count)
     }
 
-    /// Settings a running daemon cannot adopt: its sockets and their limits, its database, and the ranker's policy.
+    /// Settings a running daemon cannot adopt: its sockets and their limits, its database, its log level.
     private func restartOnlyChanges(from old: Configuration, to new: Configuration) -> [String] {
         var names: [String] = []
         if old.listen != new.listen { names.append("listen") }
         if old.stateDir != new.stateDir { names.append("state_dir") }
         if old.storage != new.storage { names.append("storage") }
-        if old.routing != new.routing { names.append("routing") }
         if old.logLevel != new.logLevel { names.append("log_level") }
         return names
     }

@@ -108,9 +108,11 @@ import Testing
                         return events.contains(#""kind":"reload_failed""#) && events.contains(#""caller":"uid:0""#)
                     })
 
-                    // Fixing the file and reloading again clears the problem.
-                    try good.write(toFile: path, atomically: true, encoding: .utf8)
-                    #expect(await daemon.reload(caller: "uid:0").succeeded)
+                    // Fixing the file and reloading again clears the problem; routing settings apply at once.
+                    try (good + "\nrouting: { stability_margin: 25% }\n").write(toFile: path, atomically: true, encoding: .utf8)
+                    let fixed = await daemon.reload(caller: "uid:0")
+                    #expect(fixed.succeeded && !fixed.message.contains("routing"), "\(fixed.message)")
+                    #expect(daemon.healthBook.ranker.policy.stabilityMargin == 0.25)
                     #expect(daemon.readiness.current.reloadProblem == nil)
                     #expect(String(decoding: try await socket.get("/metrics"), as: UTF8.self).contains("switchyard_config_last_reload_successful 1"))
 
