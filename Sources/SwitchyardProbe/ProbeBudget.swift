@@ -60,39 +60,47 @@ public struct ProbeBudget: Hashable, Sendable {
 }
 
 /// Every provider's budget behind one lock, shared by the probe loops of its targets.
+/// A provider a reload removes keeps its day's spend, in case it comes back the same day.
 final class ProbeBudgetBook: Sendable {
-    private let budgets: Mutex<[ProviderID: ProbeBudget]>
-
-    init(limits: [ProviderID: Double?], now: Timestamp) {
-        budgets = Mutex(limits.mapValues { ProbeBudget(limitUSD: $0, now: now) })
+    private struct Book {
+        var budgets: [ProviderID: ProbeBudget]
+        var configured: Set<ProviderID>
     }
 
-    /// Adopts a reloaded configuration's limits: providers that stay keep today's spend.
+    private let book: Mutex<Book>
+
+    init(limits: [ProviderID: Double?], now: Timestamp) {
+        book = Mutex(Book(budgets: limits.mapValues { ProbeBudget(limitUSD: $0, now: now) }, configured: Set(limits.keys)))
+    }
+
+    /// Adopts a reloaded configuration's limits: providers keep today's spend, also across a removal and return.
     func setLimits(_ limits: [ProviderID: Double?], now: Timestamp) {
-        budgets.withLock { budgets in
-            budgets = limits.reduce(into: [:]) { next, entry in
-                var budget = budgets[entry.key] ?? ProbeBudget(limitUSD: entry.value, now: now)
-                budget.limitUSD = entry.value
-                next[entry.key] = budget
+        book.withLock { book in
+            for (provider, limit) in limits {
+                var budget = book.budgets[provider] ?? ProbeBudget(limitUSD: limit, now: now)
+                budget.limitUSD = limit
+                book.budgets[provider] = budget
             }
+            book.configured = Set(limits.keys)
         }
     }
 
     func allowsCompletion(_ provider: ProviderID, at now: Timestamp) -> Bool {
-        budgets.withLock { $0[provider]?.allowsCompletion(at: now) ?? true }
+        book.withLock { $0.budgets[provider]?.allowsCompletion(at: now) ?? true }
     }
 
     func record(_ provider: ProviderID, costUSD: Double, at now: Timestamp) {
-        budgets.withLock { $0[provider]?.record(costUSD: costUSD, at: now) }
+        book.withLock { $0.budgets[provider]?.record(costUSD: costUSD, at: now) }
     }
 
     func restore(_ provider: ProviderID, spentUSD: Double, on day: Timestamp, now: Timestamp) {
-        budgets.withLock { $0[provider]?.restore(spentUSD: spentUSD, on: day, now: now) }
+        book.withLock { $0.budgets[provider]?.restore(spentUSD: spentUSD, on: day, now: now) }
     }
 
+    /// The configured providers' budgets, sorted by provider.
     func statuses(at now: Timestamp) -> [ProbeBudgetStatus] {
-        budgets.withLock { budgets in
-            budgets.keys.sorted().map { provider in budgets[provider]!.status(provider: provider, at: now) }
+        book.withLock { book in
+            book.configured.sorted().compactMap { provider in book.budgets[provider]?.status(provider: provider, at: now) }
         }
     }
 }

@@ -50,6 +50,22 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
 
 /// The scheduler end to end against simulators: caps, cadence, Retry-After and the budget.
 @Suite struct ProbeSchedulerTests {
+    /// A reload that removes a paid provider and brings it back the same day must not hand it a fresh budget.
+    @Test func aProviderRemovedAndReaddedTheSameDayKeepsItsSpend() throws {
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let paid = targets("paid", port: 9, count: 1, interval: 10, mode: .completion, budget: 1.0)
+        let free = targets("free", port: 9, count: 1, interval: 10)
+        let scheduler = ProbeScheduler(targets: paid + free, dependencies: RunLog().dependencies(engine))
+        scheduler.restoreSpend(ProviderID("paid"), spentUSD: 0.75, on: SystemWallClock().now())
+        let removed = scheduler.reconfigure(targets: free)
+        #expect(removed.removed.map(\.provider.rawValue) == ["paid"])
+        #expect(scheduler.budgetStatus().map(\.provider.rawValue) == ["free"])
+        scheduler.reconfigure(targets: paid + free)
+        let status = try #require(scheduler.budgetStatus().first { $0.provider.rawValue == "paid" })
+        #expect(status.spentTodayUSD == 0.75)
+    }
+
     @Test func aHungProviderDelaysNoOtherTarget() async throws {
         let hung = ProviderSimulator(name: "hung", behavior: SimulatorBehavior(models: ["m"], fault: .hang))
         let healthy = ProviderSimulator(name: "ok", behavior: SimulatorBehavior(models: ["m"], latencyMs: 1))
