@@ -9,14 +9,26 @@ struct ConnectionOptions: ParsableArguments {
     var socket: String?
     @Option(name: .long, help: "Talk to the daemon over TCP instead, e.g. http://127.0.0.1:7464.")
     var url: String?
-    @Option(name: .long, help: "Admin bearer token for --url (default $SWITCHYARD_TOKEN); not needed on the Unix socket.")
+    @Option(name: .long, help: "Admin bearer token for --url (prefer --token-file or $SWITCHYARD_TOKEN: an argument shows in ps); not needed on the Unix socket.")
     var token: String?
+    @Option(name: .customLong("token-file"), help: "Read the admin bearer token for --url from this file (trailing newline ignored).")
+    var tokenFile: String?
     @Flag(name: .long, help: "Print the daemon's JSON instead of a table.")
     var json = false
 
-    /// The token from --token or $SWITCHYARD_TOKEN.
+    /// The token from --token, --token-file or $SWITCHYARD_TOKEN.
     var resolvedToken: String? {
-        token ?? ProcessInfo.processInfo.environment["SWITCHYARD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        get throws {
+            if let token { return token }
+            if let tokenFile {
+                guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                    throw ValidationError("cannot read the token file \(tokenFile)")
+                }
+                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                return trimmed.isEmpty ? nil : trimmed
+            }
+            return ProcessInfo.processInfo.environment["SWITCHYARD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        }
     }
 
     var endpoint: DaemonEndpoint {
@@ -28,7 +40,7 @@ struct ConnectionOptions: ParsableArguments {
     /// Runs a client call, mapping its failures onto the documented exit codes.
     func call<T>(_ body: (SwitchyardClient) async throws -> T) async throws -> T {
         do {
-            return try await body(SwitchyardClient(endpoint: endpoint, token: resolvedToken))
+            return try await body(SwitchyardClient(endpoint: endpoint, token: try resolvedToken))
         } catch let error as ClientError {
             throw Self.exit(for: error)
         }

@@ -49,6 +49,12 @@ import Testing
             #expect(undrain.status == 0)
             #expect(undrain.output.contains(#""caller":"token""#))
             #expect(!undrain.output.contains(token))
+            let tokenFile = daemon.directory + "/admin-token"
+            try (token + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            let viaFile = try await Self.cli(["drain", "a", "--url", daemon.tcpURL, "--token-file", tokenFile])
+            #expect(viaFile.status == 0, "\(viaFile.output)")
+            let back = try await Self.cli(["undrain", "a", "--url", daemon.tcpURL, "--token-file", tokenFile])
+            #expect(back.status == 0, "\(back.output)")
 
             let events = try await Self.cli(["events", "--limit", "50"] + socket)
             #expect(events.status == 0)
