@@ -54,11 +54,15 @@ public struct StatusPageContent: Sendable {
     public var rows: [Row]
     /// Most recent transitions, newest first.
     public var events: [Transition]
+    /// Most recent daemon-wide events (configuration reloads), newest first.
+    public var daemonEvents: [DaemonEvent]
     /// Why history or events are missing (no store, or reading it failed); nil when they were read.
     public var historyProblem: String?
 
     /// Content as given; `windowStart` follows from `now`.
-    public init(version: String, readiness: Readiness.Status, now: Timestamp, rows: [Row], events: [Transition], historyProblem: String?) {
+    public init(version: String, readiness: Readiness.Status, now: Timestamp, rows: [Row], events: [Transition],
+                daemonEvents: [DaemonEvent] = [], historyProblem: String?) {
+        self.daemonEvents = daemonEvents
         self.version = version
         self.readiness = readiness
         self.now = now
@@ -81,12 +85,14 @@ public struct StatusPageContent: Sendable {
         let halfLife = deps.healthBook.ranker.policy.successHalfLifeSeconds
         var minutes: [Target: [HistoryBucket]] = [:]
         var events: [Transition] = []
+        var daemonEvents: [DaemonEvent] = []
         var problem: String?
         if let history = deps.history {
             do {
                 let buckets = try history.history(HistoryQuery(since: start, until: now + 1, step: .minute))
                 for bucket in buckets { minutes[bucket.target, default: []].append(bucket) }
                 events = try history.events(since: nil, limit: StatusPage.eventLimit)
+                daemonEvents = try history.daemonEvents(since: nil, limit: StatusPage.eventLimit)
             } catch {
                 problem = "reading history failed: \(error)"
             }
@@ -98,6 +104,6 @@ public struct StatusPageContent: Sendable {
                 minutes: minutes[snapshot.descriptor.target] ?? [])
         }
         return StatusPageContent(version: deps.metrics.version, readiness: deps.readiness.current, now: now,
-                                 rows: rows, events: events, historyProblem: problem)
+                                 rows: rows, events: events, daemonEvents: daemonEvents, historyProblem: problem)
     }
 }

@@ -120,21 +120,48 @@ public enum StatusPageHTML {
 
     private static func events(_ content: StatusPageContent, into html: inout String) {
         html += "<section id=\"events\"><h2>Recent events</h2>"
-        if content.events.isEmpty {
+        // Transitions and reloads, interleaved newest first.
+        let entries = (content.events.map(EventEntry.transition) + content.daemonEvents.map(EventEntry.daemon))
+            .sorted { $0.at > $1.at }.prefix(StatusPage.eventLimit)
+        if entries.isEmpty {
             let why = content.historyProblem.map { "No events: \(StatusFormat.escape($0))." } ?? "No state transitions recorded yet."
             html += "<p class=\"note\">\(why)</p></section>\n"
             return
         }
         html += "<ol class=\"events\">\n"
-        for event in content.events {
-            let from = event.from.rawValue
-            let to = event.to.rawValue
-            html += "<li class=\"event\" data-from=\"\(from)\" data-to=\"\(to)\">"
-            html += "<time datetime=\"\(event.at.rfc3339)\" title=\"\(event.at.rfc3339)\">\(event.at.timeOfDay)</time>"
-            html += "<span class=\"target-name\">\(StatusFormat.escape(event.target.provider.rawValue)) / \(StatusFormat.escape(event.target.model.rawValue))</span>"
-            html += "<span class=\"transition\"><span class=\"state s-\(from)\">\(from)</span> → <span class=\"state s-\(to)\">\(to)</span></span>"
-            html += "<span class=\"reason\">\(StatusFormat.escape(StatusFormat.truncate(event.reason, to: 400)))</span></li>\n"
+        for entry in entries {
+            switch entry {
+            case .transition(let event):
+                let from = event.from.rawValue
+                let to = event.to.rawValue
+                html += "<li class=\"event\" data-from=\"\(from)\" data-to=\"\(to)\">"
+                html += "<time datetime=\"\(event.at.rfc3339)\" title=\"\(event.at.rfc3339)\">\(event.at.timeOfDay)</time>"
+                html += "<span class=\"target-name\">\(StatusFormat.escape(event.target.provider.rawValue)) / \(StatusFormat.escape(event.target.model.rawValue))</span>"
+                html += "<span class=\"transition\"><span class=\"state s-\(from)\">\(from)</span> → <span class=\"state s-\(to)\">\(to)</span></span>"
+                html += "<span class=\"reason\">\(StatusFormat.escape(StatusFormat.truncate(event.reason, to: 400)))</span></li>\n"
+            case .daemon(let event):
+                let state = event.kind == .reload ? "healthy" : "ejected"
+                let what = event.kind == .reload ? "configuration reloaded" : "reload refused"
+                html += "<li class=\"event daemon-event\" data-kind=\"\(event.kind.rawValue)\">"
+                html += "<time datetime=\"\(event.at.rfc3339)\" title=\"\(event.at.rfc3339)\">\(event.at.timeOfDay)</time>"
+                html += "<span class=\"target-name\">daemon</span>"
+                html += "<span class=\"transition\"><span class=\"state s-\(state)\">\(what)</span> by \(StatusFormat.escape(event.caller))</span>"
+                html += "<span class=\"reason\">\(StatusFormat.escape(StatusFormat.truncate(event.message, to: 400)))</span></li>\n"
+            }
         }
         html += "</ol></section>\n"
+    }
+
+    /// One line of the events list.
+    private enum EventEntry {
+        case transition(Transition)
+        case daemon(DaemonEvent)
+
+        var at: Timestamp {
+            switch self {
+            case .transition(let event): event.at
+            case .daemon(let event): event.at
+            }
+        }
     }
 }

@@ -31,7 +31,7 @@ import Testing
         return readiness.current
     }
 
-    @Test func everyDynamicStringIsEscaped() {
+    @Test func everyDynamicStringIsEscaped() throws {
         var status = Self.ready()
         status.storageProblem = Self.hostile
         let target = Target(provider: ProviderID(Self.hostile), model: ModelName(Self.hostile))
@@ -39,15 +39,22 @@ import Testing
             version: Self.hostile, readiness: status, now: Self.now,
             rows: [Self.row(provider: Self.hostile, model: Self.hostile, upstream: Self.hostile, error: Self.hostile)],
             events: [Transition(target: target, from: .healthy, to: .ejected, at: Self.now + -30, reason: Self.hostile)],
+            daemonEvents: [DaemonEvent(at: Self.now + -10, kind: .reloadFailed, caller: Self.hostile, message: Self.hostile)],
             historyProblem: Self.hostile
         )
         let html = StatusPageHTML.render(content)
+        // The refused reload is listed, newest first, above the older transition.
+        let reload = try #require(html.range(of: #"data-kind="reload_failed""#))
+        let transition = try #require(html.range(of: #"data-to="ejected""#))
+        #expect(reload.lowerBound < transition.lowerBound)
+        #expect(html.contains("reload refused"))
         for raw in ["<script", "<img", "onerror='", "alert(\"x\")"] {
             #expect(!html.contains(raw), "unescaped '\(raw)' in the page")
         }
         let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&#39;alert(1)&#39;&gt;&amp;amp;"
-        // provider and model (row text, data attributes, event), upstream, error, reason, version, storage and history problems.
-        #expect(html.components(separatedBy: escaped).count - 1 >= 10)
+        // provider and model (row text, data attributes, event), upstream, error, reason, version, storage and history
+        // problems, and the refused reload's caller and message.
+        #expect(html.components(separatedBy: escaped).count - 1 >= 12)
         #expect(html.contains(#"data-provider="\#(escaped)""#))
     }
 
