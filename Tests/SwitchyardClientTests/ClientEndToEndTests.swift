@@ -64,7 +64,7 @@ import Testing
 
                     await sy.flushReports()
                     #expect(sy.reportStats.dropped == 0 && sy.reportStats.failed == 0 && sy.reportStats.sent >= 9)
-                    let ejected = try await eventually(within: 1) {
+                    let ejected = try await eventually(within: 5) {
                         try await sy.route(model: "m").candidates.map(\.provider.rawValue) == ["b", "c"]
                     }
                     #expect(ejected, "three reported failures did not take a out of the route")
