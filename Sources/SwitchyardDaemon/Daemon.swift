@@ -126,8 +126,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             logger.info("first probe round finished", metadata: ["targets": "\(probeTargets.count)"])
         },
         onResult: { target, result in
-            let t = result.timings
-            metrics.recordProbe(target.target, phases: ProbePhases(dns: t.dns, connect: t.connect, tls: t.tls, firstByte: t.firstByte, total: t.total),
+            metrics.recordProbe(target.target, phases: result.timings,
                                 ttftSeconds: result.ttftSeconds, tokensPerSecond: result.tokensPerSecond)
         },
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },

@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import Synchronization
+import SwitchyardCore
 
 /// Runs every HTTP transfer of the daemon on one libcurl multi handle, driven by one
 /// dedicated thread: thousands of concurrent probes cost one thread and a shared

@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// One HTTP request as the probe engine performs it.
 public struct HTTPRequest: Sendable {
     /// GET and POST for probes; PUT for driving a simulator's control route.
@@ -38,23 +40,6 @@ public struct HTTPRequest: Sendable {
 public protocol HTTPBodyConsumer: AnyObject, Sendable {
     /// One chunk of body bytes, `elapsedSeconds` after the transfer started.
     func receive(_ chunk: [UInt8], elapsedSeconds: Double)
-}
-
-/// Cumulative times from the start of a transfer, in seconds, as libcurl measures them.
-public struct PhaseTimings: Hashable, Sendable {
-    public var dns: Double = 0
-    public var connect: Double = 0
-    public var tls: Double = 0
-    public var firstByte: Double = 0
-    public var total: Double = 0
-
-    public init(dns: Double = 0, connect: Double = 0, tls: Double = 0, firstByte: Double = 0, total: Double = 0) {
-        self.dns = dns
-        self.connect = connect
-        self.tls = tls
-        self.firstByte = firstByte
-        self.total = total
-    }
 }
 
 /// How a transfer ended, before any interpretation by a probe kind.

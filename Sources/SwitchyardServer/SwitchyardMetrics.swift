@@ -97,9 +97,12 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     }
 
     /// Records one probe's phases (seconds from its start), TTFT and throughput.
-    public func recordProbe(_ target: Target, phases: ProbePhases, ttftSeconds: Double?, tokensPerSecond: Double?) {
+    public func recordProbe(_ target: Target, phases: PhaseTimings, ttftSeconds: Double?, tokensPerSecond: Double?) {
         guard let series = series.withLock({ $0[target] }) else { return }
-        for (phase, seconds) in phases.byPhase where seconds > 0 || phase == .total {
+        let byPhase: [(MetricName.Phase, Double)] = [
+            (.dns, phases.dns), (.connect, phases.connect), (.tls, phases.tls), (.firstByte, phases.firstByte), (.total, phases.total),
+        ]
+        for (phase, seconds) in byPhase where seconds > 0 || phase == .total {
             series.histograms.record(phase, seconds: seconds)
         }
         if let ttftSeconds { series.histograms.recordTTFT(seconds: ttftSeconds) }
@@ -205,19 +208,4 @@ public struct StoreHealth: Sendable {
         self.databaseBytes = databaseBytes
         self.writing = writing
     }
-}
-
-/// One probe's libcurl phases, each in seconds from the start of the probe.
-public struct ProbePhases: Sendable {
-    public var dns, connect, tls, firstByte, total: Double
-
-    public init(dns: Double, connect: Double, tls: Double, firstByte: Double, total: Double) {
-        self.dns = dns
-        self.connect = connect
-        self.tls = tls
-        self.firstByte = firstByte
-        self.total = total
-    }
-
-    var byPhase: [(MetricName.Phase, Double)] { [(.dns, dns), (.connect, connect), (.tls, tls), (.firstByte, firstByte), (.total, total)] }
 }

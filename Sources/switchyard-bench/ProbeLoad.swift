@@ -57,8 +57,7 @@ struct ProbeLoad {
                 metrics?.record(observation)
             },
             onResult: { target, result in
-                let t = result.timings
-                metrics?.recordProbe(target.target, phases: ProbePhases(dns: t.dns, connect: t.connect, tls: t.tls, firstByte: t.firstByte, total: t.total),
+                metrics?.recordProbe(target.target, phases: result.timings,
                                      ttftSeconds: result.ttftSeconds, tokensPerSecond: result.tokensPerSecond)
                 guard !excluded.contains(target.target.provider) else { return }
                 window.withLock { state in
