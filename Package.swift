@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(name: "SwitchyardStoreTests", dependencies: ["SwitchyardStore", "SwitchyardTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardProbeTests",
-            dependencies: ["SwitchyardProbe", "SwitchyardSimulator"],
+            dependencies: ["SwitchyardProbe", "SwitchyardSimulator", "SwitchyardTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

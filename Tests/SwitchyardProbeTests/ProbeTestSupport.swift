@@ -4,15 +4,6 @@ import SwitchyardCore
 import SwitchyardProbe
 import SwitchyardSimulator
 
-/// A port on 127.0.0.1 that nothing listens on: bound by us, then released.
-func unusedLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = loopbackAddress(port: 0)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    return boundPort(fd)
-}
-
 func loopbackAddress(port: Int) -> sockaddr_in {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
