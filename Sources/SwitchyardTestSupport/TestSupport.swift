@@ -110,12 +110,7 @@ public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) asy
 
 /// `eventually`, with each check run off the cooperative pool.
 public func eventuallyOffPool(within seconds: Double, _ condition: @escaping @Sendable () throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if (try? await offPool(condition)) == true { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await offPool(condition)
+    try await eventually(within: seconds) { try await offPool(condition) }
 }
 
 /// Binds a Unix socket at `path` and closes it without unlinking: a stale socket file nobody listens on.

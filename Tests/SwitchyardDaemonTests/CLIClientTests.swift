@@ -3,7 +3,7 @@ import Testing
 
 /// The `switchyard` client commands, run as the built binary against a real daemon.
 @Suite(.serialized) struct CLIClientTests {
-    static let binary = packageRoot() + "/.build/debug/switchyard"
+    static let binary = buildDirectory + "/switchyard"
 
     /// Runs `switchyard ARGS` off the cooperative pool; returns exit status and combined output.
     static func cli(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {

@@ -10,7 +10,7 @@ import Testing
 /// committed in the same transactions).
 @Suite struct CrashFaultTests {
     @Test func killNineAtRandomMomentsLosesNothingCommitted() async throws {
-        let binary = packageRoot() + "/.build/debug/switchyard"
+        let binary = buildDirectory + "/switchyard"
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the daemon first: swift build (\(binary))")
         let fleet = SimulatorFleet([
             ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m"], latencyMs: 2)),
@@ -123,14 +123,5 @@ private final class Markers: Sendable {
 
 /// Runs one statement with the sqlite3 command-line shell (an independent reader) and returns its output.
 func sqlite(_ database: String, _ sql: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = ["-bail", database, sql]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    try runProgram("/usr/bin/sqlite3", ["-bail", database, sql]).output.trimmingCharacters(in: .whitespacesAndNewlines)
 }

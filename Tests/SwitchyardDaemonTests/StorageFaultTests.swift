@@ -15,9 +15,9 @@ import Testing
         try await withTemporaryDirectory { directory in
             let state = "\(directory)/state"
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-            let mount = try await offPool { try shell("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", state]) }
+            let mount = try await offPool { try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", state]) }
             try #require(mount.status == 0, "this test mounts a 6 MiB tmpfs as the state directory and needs root: \(mount.output)")
-            defer { _ = try? shell("/bin/umount", ["-l", state]) }
+            defer { _ = try? runProgram("/bin/umount", ["-l", state]) }
 
             try await withRunningDaemon(stateDir: state, socket: "\(directory)/switchyard.sock") { daemon, logs in
                 let filler = "\(state)/filler"
@@ -135,18 +135,4 @@ private func readLine(from pipe: Pipe) -> String {
         bytes.append(first)
     }
     return String(decoding: bytes, as: UTF8.self)
-}
-
-/// Runs a program and returns its exit status and combined output.
-private func shell(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }

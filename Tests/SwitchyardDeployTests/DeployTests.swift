@@ -3,10 +3,6 @@ import Testing
 
 private let repository = packageRoot()
 
-/// Runs a program and returns its exit status and everything it printed.
-private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    try runProgram(executable, arguments)
-}
 
 private func temporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sy-deploy-\(UUID().uuidString)").path
@@ -28,14 +24,14 @@ private func installedUnit() throws -> String {
     @Test func unitPassesSystemdAnalyzeVerifyWithoutAWord() throws {
         let service = try installedUnit()
         let socket = service.replacingOccurrences(of: ".service", with: ".socket")
-        let (status, output) = try run("/usr/bin/systemd-analyze", ["verify", service, socket])
+        let (status, output) = try runProgram("/usr/bin/systemd-analyze", ["verify", service, socket])
         #expect(status == 0)
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(output)")
     }
 
     /// `--threshold` counts in tenths of the printed level (systemd 252): 20 means "at most 2.0".
     @Test func unitExposureIsAtMostTwo() throws {
-        let (status, output) = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", "--threshold=20", try installedUnit()])
+        let (status, output) = try runProgram("/usr/bin/systemd-analyze", ["security", "--offline=true", "--threshold=20", try installedUnit()])
         #expect(status == 0, "\(output)")
         let line = try #require(output.split(separator: "\n").first { $0.contains("Overall exposure level") })
         let score = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
@@ -43,7 +39,7 @@ private func installedUnit() throws -> String {
     }
 
     @Test func exampleConfigIsValid() throws {
-        let (status, output) = try run(buildDirectory + "/switchyard", ["check-config", "--config", repository + "/deploy/switchyard.yaml"])
+        let (status, output) = try runProgram(buildDirectory + "/switchyard", ["check-config", "--config", repository + "/deploy/switchyard.yaml"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("kind: ollama"))
     }
@@ -53,7 +49,7 @@ private func installedUnit() throws -> String {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let script = repository + "/deploy/install.sh"
         let arguments = ["--root", root, "--prefix", "/opt/sy", "--binary", buildDirectory + "/switchyard", "--no-systemctl"]
-        let first = try run(script, arguments)
+        let first = try runProgram(script, arguments)
         #expect(first.status == 0, "\(first.output)")
         let unit = try String(contentsOfFile: root + "/etc/systemd/system/switchyard.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/opt/sy/bin/switchyard serve"))
@@ -62,12 +58,12 @@ private func installedUnit() throws -> String {
         #expect(FileManager.default.fileExists(atPath: root + "/etc/systemd/system/switchyard.socket"))
         try "# edited by the operator\n".write(toFile: root + "/etc/switchyard/switchyard.yaml", atomically: true, encoding: .utf8)
 
-        let second = try run(script, arguments)
+        let second = try runProgram(script, arguments)
         #expect(second.status == 0, "\(second.output)")
         #expect(try String(contentsOfFile: root + "/etc/switchyard/switchyard.yaml", encoding: .utf8) == "# edited by the operator\n")
         #expect(try String(contentsOfFile: root + "/etc/systemd/system/switchyard.service", encoding: .utf8) == unit)
 
-        let removed = try run(script, arguments + ["--uninstall"])
+        let removed = try runProgram(script, arguments + ["--uninstall"])
         #expect(removed.status == 0, "\(removed.output)")
         #expect(!FileManager.default.fileExists(atPath: root + "/opt/sy/bin/switchyard"))
         #expect(!FileManager.default.fileExists(atPath: root + "/etc/systemd/system/switchyard.service"))

@@ -130,16 +130,9 @@ private func stop(_ process: Process) {
     process.waitUntilExit()
 }
 
-private func withScratchDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let directory = "/tmp/sy-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try await body(directory)
-}
-
 @Suite struct NotifyHarnessTests {
     @Test func readyComesAfterTheListenersAcceptAndSIGTERMStopsCleanly() async throws {
-      try await withScratchDirectory { directory in
+      try await withTemporaryDirectory { directory in
         let notify = try NotifySocket(path: directory + "/notify.sock")
         defer { notify.stop() }
         let process = try startDaemon(in: directory, notify: notify)
@@ -163,7 +156,7 @@ private func withScratchDirectory<T>(_ body: (String) async throws -> T) async t
     }
 
     @Test func watchdogIsFedAtHalfTheTimeoutAndStopsWhenTheSchedulerWedges() async throws {
-        try await withScratchDirectory { directory in
+        try await withTemporaryDirectory { directory in
             let notify = try NotifySocket(path: directory + "/notify.sock")
             defer { notify.stop() }
             let (simulator, port) = try startSimulator()
@@ -188,7 +181,7 @@ private func withScratchDirectory<T>(_ body: (String) async throws -> T) async t
     }
 
     @Test func sighupReloadsBetweenReloadingAndReadyAndARefusedReloadKeepsServing() async throws {
-        try await withScratchDirectory { directory in
+        try await withTemporaryDirectory { directory in
             let notify = try NotifySocket(path: directory + "/notify.sock")
             defer { notify.stop() }
             let (simulator, port) = try startSimulator()
@@ -261,7 +254,7 @@ private func withScratchDirectory<T>(_ body: (String) async throws -> T) async t
     /// daemon on the first connection, and the daemon answers that queued connection and every
     /// later one on the inherited sockets without binding the addresses of its config.
     @Test func socketActivationAdoptsBothListenersAndAnswersTheConnectionThatStartedIt() async throws {
-        try await withScratchDirectory { directory in
+        try await withTemporaryDirectory { directory in
             let notify = try NotifySocket(path: directory + "/notify.sock")
             defer { notify.stop() }
             let tcpPort = unusedLoopbackPort()
