@@ -53,8 +53,6 @@ public final class HealthBook: Sendable {
         self.state = Mutex(State(descriptors: descriptors, previous: nil, now: now, healthPolicy: healthPolicy, ranker: RouteRanker(policy: scoring)))
     }
 
-    /// The health state machine's settings now.
-    public var healthPolicy: HealthPolicy { state.withLock { $0.healthPolicy } }
     /// The ranker (and its scoring policy) now.
     public var ranker: RouteRanker { state.withLock { $0.ranker } }
 

@@ -47,9 +47,6 @@ public struct LatencyHistogram: Hashable, Sendable {
         }
     }
 
-    /// Non-zero counts by bucket index.
-    public var counts: [Int: Int] { Dictionary(uniqueKeysWithValues: bins.map { ($0.index, $0.count) }) }
-
     /// Whether nothing was recorded.
     public var isEmpty: Bool { total == 0 }
 

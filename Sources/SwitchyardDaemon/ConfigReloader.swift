@@ -18,8 +18,8 @@ actor ConfigReloader {
         var readiness: Readiness
         /// The admin token the API checks; replaced by a good reload.
         var adminToken: AdminToken
-        /// Where reload events go (the store writer, the metrics).
-        var sinks: [any ObservationSink]
+        /// Where reload events go: the same sinks as observations (store writer, metrics).
+        var pipeline: ObservationPipeline
         var notifier: SystemdNotifier
         var clock: any WallClock
         var environment: [String: String]
@@ -42,7 +42,7 @@ actor ConfigReloader {
         parts.notifier.reloading()
         let outcome = apply()
         let event = DaemonEvent(at: parts.clock.now(), kind: outcome.succeeded ? .reload : .reloadFailed, caller: caller, message: outcome.message)
-        for sink in parts.sinks { sink.record(event) }
+        parts.pipeline.record(event)
         parts.readiness.update { $0.reloadProblem = outcome.succeeded ? nil : outcome.message }
         let metadata: Logger.Metadata = ["event": "\(event.kind.rawValue)", "caller": "\(caller)"]
         if outcome.succeeded {
@@ -65,11 +65,7 @@ actor ConfigReloader {
         do {
             next = try load()
             targets = try ProbeTargets.resolve(next, environment: parts.environment)
-            do {
-                token = try next.admin.token.map(SecretResolver(environment: parts.environment).resolve)
-            } catch {
-                throw StartupError(description: "admin token: \(error)")
-            }
+            token = try ProbeTargets.adminToken(next, environment: parts.environment)
             // A group that does not exist would only be found at the next restart, which would then fail.
             _ = try next.listen.unixGroup.map(UnixSocketPath.groupID)
         } catch {
@@ -113,8 +109,17 @@ extension Configuration {
     }
 }
 
-/// What the scheduler probes, from the configuration, with secrets resolved.
+/// The configuration's secrets, resolved: what the scheduler probes, and the admin token.
 enum ProbeTargets {
+    /// The admin bearer token (`admin:`), nil when none is configured.
+    static func adminToken(_ config: Configuration, environment: [String: String]) throws -> Secret? {
+        do {
+            return try config.admin.token.map(SecretResolver(environment: environment).resolve)
+        } catch {
+            throw StartupError(description: "admin token: \(error)")
+        }
+    }
+
     static func resolve(_ config: Configuration, environment: [String: String]) throws -> [ProbeTarget] {
         let resolver = SecretResolver(environment: environment)
         return try config.providers.flatMap { provider -> [ProbeTarget] in

@@ -97,6 +97,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let listen = ResolvedListen(tcp: config.listen.tcp, unix: config.listen.unix.resolve(environment: options.environment))
 
     let probeTargets = try ProbeTargets.resolve(config, environment: options.environment)
+    let adminToken = AdminToken(try ProbeTargets.adminToken(config, environment: options.environment))
     do {
         try FileManager.default.createDirectory(atPath: paths.stateDirectory, withIntermediateDirectories: true)
     } catch {
@@ -143,17 +144,10 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         scores: { healthBook.scores(now: clock.now()) }
     ))
 
-    let adminToken: AdminToken
-    do {
-        adminToken = AdminToken(try config.admin.token.map(SecretResolver(environment: options.environment).resolve))
-    } catch {
-        engine.shutdown()  // its thread holds it; nothing else would stop it
-        throw StartupError(description: "admin token: \(error)")
-    }
     let notifier = SystemdNotifier()
     let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
         healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken,
-        sinks: [writer, metrics], notifier: notifier, clock: clock, environment: options.environment, logger: logger
+        pipeline: pipeline, notifier: notifier, clock: clock, environment: options.environment, logger: logger
     ))
     let admin = AdminHooks(
         reload: { caller in await reloader.reload(caller: caller) },

@@ -23,6 +23,11 @@ struct ObservationPipeline: Sendable {
         }
     }
 
+    /// Hands a daemon-wide event (a reload) to every sink; the reloader logs it itself.
+    func record(_ event: DaemonEvent) {
+        for sink in sinks { sink.record(event) }
+    }
+
     private func log(_ transition: Transition) {
         logger.info("target \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.reason)", metadata: [
             "provider": "\(transition.target.provider)", "model": "\(transition.target.model)", "event": "state_transition",

@@ -49,29 +49,31 @@ final class OpenAIStreamMeter: HTTPBodyConsumer {
     }
 
     private let state = Mutex(State())
+    /// One decoder per stream, not per event (meters run on the engine thread).
+    private let json = JSONDecoder()
 
     /// Decodes the events `chunk` completes (called on the engine thread).
     func receive(_ chunk: [UInt8], elapsedSeconds: Double) {
         state.withLock { state in
-            for event in state.decoder.feed(chunk) { Self.handle(event, at: elapsedSeconds, into: &state.measurement) }
+            for event in state.decoder.feed(chunk) { Self.handle(event, json, at: elapsedSeconds, into: &state.measurement) }
         }
     }
 
     /// The measurement, once the transfer is over.
     func finish() -> StreamMeasurement {
         state.withLock { state in
-            if let event = state.decoder.finish() { Self.handle(event, at: state.measurement.lastTokenAt ?? 0, into: &state.measurement) }
+            if let event = state.decoder.finish() { Self.handle(event, json, at: state.measurement.lastTokenAt ?? 0, into: &state.measurement) }
             return state.measurement
         }
     }
 
-    private static func handle(_ event: [UInt8], at elapsed: Double, into measurement: inout StreamMeasurement) {
+    private static func handle(_ event: [UInt8], _ json: JSONDecoder, at elapsed: Double, into measurement: inout StreamMeasurement) {
         measurement.events += 1
         if event == doneMarker {
             measurement.finished = true
             return
         }
-        guard let chunk = try? JSONDecoder().decode(ChatChunk.self, from: Data(event)) else {
+        guard let chunk = try? json.decode(ChatChunk.self, from: Data(event)) else {
             measurement.fail("stream event is not a completion chunk")
             return
         }
@@ -125,25 +127,27 @@ final class OllamaStreamMeter: HTTPBodyConsumer {
     }
 
     private let state = Mutex(State())
+    /// One decoder per stream, not per event (meters run on the engine thread).
+    private let json = JSONDecoder()
 
     /// Decodes the lines `chunk` completes (called on the engine thread).
     func receive(_ chunk: [UInt8], elapsedSeconds: Double) {
         state.withLock { state in
-            for line in state.lines.feed(chunk) where !line.isEmpty { Self.handle(line, at: elapsedSeconds, into: &state.measurement) }
+            for line in state.lines.feed(chunk) where !line.isEmpty { Self.handle(line, json, at: elapsedSeconds, into: &state.measurement) }
         }
     }
 
     /// The measurement, once the transfer is over.
     func finish() -> StreamMeasurement {
         state.withLock { state in
-            if let line = state.lines.finish() { Self.handle(line, at: state.measurement.lastTokenAt ?? 0, into: &state.measurement) }
+            if let line = state.lines.finish() { Self.handle(line, json, at: state.measurement.lastTokenAt ?? 0, into: &state.measurement) }
             return state.measurement
         }
     }
 
-    private static func handle(_ line: [UInt8], at elapsed: Double, into measurement: inout StreamMeasurement) {
+    private static func handle(_ line: [UInt8], _ json: JSONDecoder, at elapsed: Double, into measurement: inout StreamMeasurement) {
         measurement.events += 1
-        guard let object = try? JSONDecoder().decode(OllamaChunk.self, from: Data(line)) else {
+        guard let object = try? json.decode(OllamaChunk.self, from: Data(line)) else {
             measurement.fail("stream line is not an Ollama chat chunk")
             return
         }

@@ -4,6 +4,9 @@
 /// The whole body is still checked to be one complete JSON object, so a truncated or
 /// garbage answer is not taken for a model list.
 enum ModelListScanner {
+    private static let dataKey = Array("data".utf8)
+    private static let idKey = Array("id".utf8)
+
     enum Answer: Equatable {
         /// A complete model list; whether one of the wanted ids is in it.
         case list(containsWanted: Bool)
@@ -51,7 +54,7 @@ enum ModelListScanner {
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
-                if byte == UInt8(ascii: "["), depth == 2, pendingKey.map({ Array($0) == Array("data".utf8) }) == true {
+                if byte == UInt8(ascii: "["), depth == 2, pendingKey.map({ $0.elementsEqual(Self.dataKey) }) == true {
                     dataArrayDepth = depth
                     sawData = true
                 }
@@ -73,7 +76,7 @@ enum ModelListScanner {
                 let isKey = index < body.count && body[index] == UInt8(ascii: ":")
                 if isKey {
                     pendingKey = text
-                } else if let key = pendingKey, dataArrayDepth != nil, depth == (dataArrayDepth ?? 0) + 1, Array(key) == Array("id".utf8) {
+                } else if let key = pendingKey, dataArrayDepth != nil, depth == (dataArrayDepth ?? 0) + 1, key.elementsEqual(Self.idKey) {
                     if escaped { undecided = true } else if wantedBytes.contains(where: { $0.elementsEqual(text) }) { found = true }
                     pendingKey = nil
                 } else {

@@ -65,9 +65,6 @@ public final class ProbeScheduler: Service {
         self.startSpreadSeconds = startSpreadSeconds
     }
 
-    /// The targets probed now, sorted.
-    public var targets: [ProbeTarget] { roster.withLock { $0.configured.values.sorted { $0.target < $1.target } } }
-
     /// Each provider's probe budget today: spent, limit, and whether completion probes are paused.
     public func budgetStatus() -> [ProbeBudgetStatus] { budgets.statuses(at: dependencies.clock.now()) }
 

@@ -35,9 +35,6 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
         }
     }
 
-    /// Admin routes: Unix socket, or TCP with the configured bearer token.
-    public var isAdmin: Bool { [.drain, .undrain, .reload].contains(self) }
-
     /// The methods served at a concrete request path (empty when no route has that path).
     public static func methods(servingPath requestPath: String) -> [HTTPRequest.Method] {
         let given = requestPath.split(separator: "/", omittingEmptySubsequences: false)

@@ -28,13 +28,10 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(ErrorBody(error: .init(code: code, message: message)))
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let allow { headers[.allow] = allow }
-        if let wwwAuthenticate { headers[.wwwAuthenticate] = wwwAuthenticate }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var response = try JSONResponse.make(ErrorBody(error: .init(code: code, message: message)), status: status)
+        if let allow { response.headers[.allow] = allow }
+        if let wwwAuthenticate { response.headers[.wwwAuthenticate] = wwwAuthenticate }
+        return response
     }
 }
 

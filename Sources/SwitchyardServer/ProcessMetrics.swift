@@ -25,8 +25,7 @@ final class ProcessMetrics: Sendable {
         startTime = registry.makeGauge(descriptor: name("start_time", "seconds", "Start time of the process since unix epoch in seconds."))
         // Under ProcSubset=pid (the hardened unit) /proc/stat is hidden and the boot time with it;
         // the registry is made during start-up, so its creation time is the next best start time.
-        let started = ProcessStat.read()?.startTimeSeconds
-        startTime.set(to: started ?? Date().timeIntervalSince1970)
+        startTime.set(to: ProcessStat.startTimeSeconds() ?? Date().timeIntervalSince1970)
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 { maxFDs.set(to: Double(limit.rlim_cur)) }
     }
@@ -48,24 +47,32 @@ struct ProcessStat {
     var cpuSeconds: Double
     var residentBytes: Double
     var virtualBytes: Double
-    /// nil when the boot time cannot be read.
-    var startTimeSeconds: Double?
 
     static func read() -> ProcessStat? {
-        guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
-        // After "pid (comm)": field 3 is the state; utime is field 14, stime 15, starttime 22, vsize 23, rss 24.
-        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard let fields = selfStatFields(), fields.count >= 22 else { return nil }
         func field(_ number: Int) -> Double { Double(fields[number - 3]) ?? 0 }
-        guard fields.count >= 22 else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
         return ProcessStat(
             cpuSeconds: (field(14) + field(15)) / ticks,
             residentBytes: field(24) * pageSize,
-            virtualBytes: field(23),
-            startTimeSeconds: bootTime().map { $0 + field(22) / ticks }
+            virtualBytes: field(23)
         )
+    }
+
+    /// The fields of /proc/self/stat after "pid (comm)", so field N is at index N - 3:
+    /// utime 14, stime 15, starttime 22, vsize 23, rss 24.
+    private static func selfStatFields() -> [Substring]? {
+        guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+
+    /// When this process started, in Unix seconds: boot time (/proc/stat) plus its start in
+    /// clock ticks (field 22 of /proc/self/stat); nil when either cannot be read. Read once.
+    static func startTimeSeconds() -> Double? {
+        guard let boot = bootTime(), let fields = selfStatFields(), fields.count >= 22, let ticks = Double(fields[22 - 3]) else { return nil }
+        return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     private static func bootTime() -> Double? {

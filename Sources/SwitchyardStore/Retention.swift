@@ -50,9 +50,9 @@ extension SQLiteStore {
         }
         let rawCutoff = now.secondsSinceEpoch - retention.rawSeconds
         while try step({ db in try Self.pruneRaw(db, before: rawCutoff, window: rowsPerTransaction) }) {}
+        let targetIDs = try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM targets ORDER BY id") }
         for (table, keep, slice) in [("rollups_minute", retention.minuteRollupSeconds, 6 * 3600.0), ("rollups_hour", retention.hourRollupSeconds, 7 * 86_400.0)] {
             let cutoff = Int64((now.secondsSinceEpoch - keep).rounded(.down))
-            let targetIDs = try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM targets ORDER BY id") }
             for chunk in stride(from: 0, to: targetIDs.count, by: 100).map({ Array(targetIDs[$0..<min($0 + 100, targetIDs.count)]) }) {
                 while try step({ db in try Self.pruneRollups(db, table: table, targets: chunk, before: cutoff, slice: Int64(slice)) }) {}
             }

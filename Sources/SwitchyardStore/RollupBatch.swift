@@ -78,8 +78,6 @@ struct RollupBatch {
     private(set) var hours: [Key: Partial] = [:]
     private(set) var spend: [SpendKey: (probes: Int, nano: Int64)] = [:]
 
-    var isEmpty: Bool { minutes.isEmpty }
-
     mutating func add(_ sample: RollupSample) {
         let second = Int64(sample.startedAt.rounded(.down))
         let source = sample.isReport ? 1 : 0

@@ -3,7 +3,7 @@ import SwitchyardCore
 /// Simulates a fleet probed on a fixed interval, on a simulated clock, through the real
 /// write path (`SQLiteStore.write`: raw rows, rollups and spend in one transaction per
 /// batch) and the real retention (`SQLiteStore.prune`), and measures the file on the way.
-/// Used by a scaled-down test and by `switchyard-bench generate` at full scale.
+/// Used by a scaled-down test and by `switchyard-store-bench generate` at full scale.
 public struct StoreLoadGenerator: Sendable {
     /// The simulated fleet and how long it runs.
     public struct Settings: Sendable {
@@ -97,17 +97,7 @@ public struct StoreLoadGenerator: Sendable {
     }
 }
 
-/// A small seeded generator (SplitMix64): the generator's runs are reproducible.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
+extension SplitMix64 {
+    /// Uniform in [0, 1), from the high 53 bits (the generator's runs stay as they were).
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

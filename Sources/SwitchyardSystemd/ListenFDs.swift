@@ -6,7 +6,7 @@ import Glibc
 /// Listening sockets passed by systemd socket activation (`LISTEN_FDS`, `LISTEN_FDNAMES`,
 /// from `switchyard.socket`), sorted into the daemon's two listeners. Empty without
 /// activation, so the daemon binds its configured addresses itself.
-public struct InheritedListeners: Sendable, Equatable {
+public struct InheritedListeners: Sendable {
     /// A listening TCP socket (an AF_INET/AF_INET6 stream socket; `FileDescriptorName=tcp`).
     public var tcp: Int32?
     /// A listening Unix stream socket (`FileDescriptorName=unix`).
@@ -18,12 +18,6 @@ public struct InheritedListeners: Sendable, Equatable {
         self.tcp = tcp
         self.unix = unix
     }
-
-    public static func == (lhs: InheritedListeners, rhs: InheritedListeners) -> Bool {
-        lhs.tcp == rhs.tcp && lhs.unix == rhs.unix && lhs.unusable.map(\.fd) == rhs.unusable.map(\.fd)
-    }
-
-    public var isEmpty: Bool { tcp == nil && unix == nil }
 
     /// Takes the descriptors systemd passed to this process (once: the environment variables
     /// are removed so children do not inherit them) and marks them close-on-exec.

@@ -166,14 +166,3 @@ private func observation(_ outcome: Outcome, at seconds: Double, retryAt: Timest
         #expect(health.nextProbe(after: t0 + 33, interval: 10, policy: policy) == t0 + 35.5)
     }
 }
-
-@Suite struct DrainJudgementTests {
-    @Test func aTargetThatFailedWhileDrainedComesBackDegraded() {
-        let policy = HealthPolicy()
-        var health = TargetHealth(since: t0)
-        _ = health.observe(observation(.ok, at: 1), policy: policy)
-        _ = health.drain(target: target, at: t0 + 2, by: "token")
-        _ = health.observe(observation(.failure(.timeout), at: 3), policy: policy)
-        #expect(health.undrain(target: target, at: t0 + 4, by: "token")?.to == .degraded)
-    }
-}
