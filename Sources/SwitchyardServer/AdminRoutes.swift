@@ -70,7 +70,7 @@ enum AdminRoutes {
         deps.admin.record(transitions)
         if !transitions.isEmpty { _ = await deps.stored() }  // a 200 means the events log has it
         context.logger.notice("\(draining ? "drained" : "undrained") by \(caller)", metadata: ["provider": "\(provider)", "event": "admin"])
-        return try JSONResponse.make(AdminDrainBody(provider: provider, draining: draining, caller: caller, changed: transitions.map(EventBody.init)))
+        return try JSONResponse.make(AdminDrainBody(provider: provider, draining: draining, caller: caller, changed: transitions.map { EventBody(.transition($0)) }))
     }
 
     static func reload(_ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {

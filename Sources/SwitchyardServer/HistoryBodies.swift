@@ -99,29 +99,21 @@ struct EventBody: Encodable {
     /// Who caused a daemon event: `uid:N`, `token` or `signal`.
     var caller: String?
     var reason: String
-    /// For ordering the merged log; not encoded.
-    let time: Timestamp
 
-    init(_ transition: Transition) {
-        kind = "transition"
-        provider = transition.target.provider
-        model = transition.target.model
-        from = transition.from
-        to = transition.to
-        at = transition.at.rfc3339
-        reason = transition.reason
-        time = transition.at
-    }
-
-    init(_ event: DaemonEvent) {
-        kind = event.kind.rawValue
+    init(_ event: LoggedEvent) {
         at = event.at.rfc3339
-        caller = event.caller
-        reason = event.message
-        time = event.at
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case kind, at, provider, model, from, to, caller, reason
+        switch event {
+        case .transition(let transition):
+            kind = "transition"
+            provider = transition.target.provider
+            model = transition.target.model
+            from = transition.from
+            to = transition.to
+            reason = transition.reason
+        case .daemon(let daemonEvent):
+            kind = daemonEvent.kind.rawValue
+            caller = daemonEvent.caller
+            reason = daemonEvent.message
+        }
     }
 }

@@ -55,11 +55,9 @@ enum HistoryRoutes {
         }
         let since = try parameters.timestamp("since")
         let history = try reader(deps)
-        let transitions = try history.events(since: since, limit: limit).map(EventBody.init)
-        let daemonEvents = try history.daemonEvents(since: since, limit: limit).map(EventBody.init)
-        // Both lists come newest first; the answer interleaves them by time.
-        let merged = (transitions + daemonEvents).sorted { $0.time > $1.time }.prefix(limit)
-        return try JSONResponse.make(EventsBody(events: Array(merged)))
+        let events = LoggedEvent.merged(try history.events(since: since, limit: limit), try history.daemonEvents(since: since, limit: limit),
+                                        limit: limit)
+        return try JSONResponse.make(EventsBody(events: events.map(EventBody.init)))
     }
 }
 
@@ -96,11 +94,7 @@ struct QueryParameters {
         if text.wholeMatch(of: /-?[0-9]{1,12}(\.[0-9]{1,9})?/) != nil, let seconds = Double(text) {
             return Timestamp(secondsSinceEpoch: seconds)
         }
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = options
-            if let date = formatter.date(from: text) { return Timestamp(secondsSinceEpoch: date.timeIntervalSince1970) }
-        }
+        if let time = Timestamp(rfc3339: text) { return time }  // the parser reports' started_at goes through
         throw APIError.badParameter(name, "'\(text)' is not Unix seconds or an RFC 3339 time such as 2026-11-29T08:00:00Z")
     }
 }

@@ -121,8 +121,7 @@ public enum StatusPageHTML {
     private static func events(_ content: StatusPageContent, into html: inout String) {
         html += "<section id=\"events\"><h2>Recent events</h2>"
         // Transitions and reloads, interleaved newest first.
-        let entries = (content.events.map(EventEntry.transition) + content.daemonEvents.map(EventEntry.daemon))
-            .sorted { $0.at > $1.at }.prefix(StatusPage.eventLimit)
+        let entries = LoggedEvent.merged(content.events, content.daemonEvents, limit: StatusPage.eventLimit)
         if entries.isEmpty {
             let why = content.historyProblem.map { "No events: \(StatusFormat.escape($0))." } ?? "No state transitions recorded yet."
             html += "<p class=\"note\">\(why)</p></section>\n"
@@ -150,18 +149,5 @@ public enum StatusPageHTML {
             }
         }
         html += "</ol></section>\n"
-    }
-
-    /// One line of the events list.
-    private enum EventEntry {
-        case transition(Transition)
-        case daemon(DaemonEvent)
-
-        var at: Timestamp {
-            switch self {
-            case .transition(let event): event.at
-            case .daemon(let event): event.at
-            }
-        }
     }
 }
