@@ -21,15 +21,10 @@ public struct ProviderHTTPError: ReportableFailure, CustomStringConvertible {
 
     public var errorClass: ErrorClass { Self.errorClass(status: httpStatus ?? 500) }
 
-    /// 401/403 auth, 404 model_not_found, 429 rate_limited, 5xx server_error, other 4xx bad_response.
+    /// 401/403 auth, 404 model_not_found, 429 rate_limited, 5xx server_error, anything else bad_response
+    /// (the probes' classification, `ErrorClass(httpStatus:)`).
     public static func errorClass(status: Int) -> ErrorClass {
-        switch status {
-        case 401, 403: .auth
-        case 404: .modelNotFound
-        case 429: .rateLimited
-        case 500...: .serverError
-        default: .badResponse
-        }
+        ErrorClass(httpStatus: status) ?? .badResponse
     }
 
     public var description: String { "HTTP \(httpStatus ?? 0)\(message.isEmpty ? "" : ": \(message)")" }

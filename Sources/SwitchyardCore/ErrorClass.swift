@@ -16,6 +16,20 @@ public enum ErrorClass: String, CaseIterable, Sendable, Codable {
 
     /// Whether the failure says something about the target's health (a canceled probe does not).
     public var countsAgainstHealth: Bool { self != .canceled }
+
+    /// The class of a completed answer with this HTTP status, the same for probes and client
+    /// reports: 401/403 auth, 404 model_not_found, 429 rate_limited, 5xx server_error, any other
+    /// bad_response; nil for a 2xx.
+    public init?(httpStatus status: Int) {
+        switch status {
+        case 200..<300: return nil
+        case 401, 403: self = .auth
+        case 404: self = .modelNotFound
+        case 429: self = .rateLimited
+        case 500...: self = .serverError
+        default: self = .badResponse
+        }
+    }
 }
 
 /// What happened to one request: success, or a failure of a known class.

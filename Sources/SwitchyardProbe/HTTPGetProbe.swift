@@ -11,7 +11,7 @@ struct HTTPGetProbe: Prober {
         let expected = target.settings.expectedStatus
         let accepted = expected.isEmpty ? (200..<300).contains(result.status) : expected.contains(result.status)
         if accepted { return ProbeResult(outcome: .ok, httpStatus: result.status, timings: result.timings) }
-        let errorClass = result.status == 404 ? .badResponse : (ResponseClassifier.errorClass(httpStatus: result.status) ?? .badResponse)
+        let errorClass = result.status == 404 ? .badResponse : (ErrorClass(httpStatus: result.status) ?? .badResponse)
         return ProbeResult(
             outcome: .failure(errorClass), httpStatus: result.status, timings: result.timings,
             retryAfterSeconds: RetryAfter.seconds(result.headers, now: now),

@@ -43,18 +43,6 @@ enum ResponseClassifier {
         }
     }
 
-    /// The error class for a completed response with a non-2xx status.
-    static func errorClass(httpStatus status: Int) -> ErrorClass? {
-        switch status {
-        case 200..<300: nil
-        case 401, 403: .auth
-        case 404: .modelNotFound
-        case 429: .rateLimited
-        case 500...: .serverError
-        default: .badResponse
-        }
-    }
-
     /// libcurl messages name hosts and ports, never headers; still, keep them short and single-line.
     static func sanitize(_ message: String) -> String {
         let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
@@ -66,7 +54,7 @@ enum ResponseClassifier {
         if let (errorClass, message) = classify(result) {
             return ProbeResult(outcome: .failure(errorClass), httpStatus: result.status == 0 ? nil : result.status, timings: result.timings, message: message)
         }
-        guard let errorClass = errorClass(httpStatus: result.status) else { return nil }
+        guard let errorClass = ErrorClass(httpStatus: result.status) else { return nil }
         return ProbeResult(
             outcome: .failure(errorClass), httpStatus: result.status, timings: result.timings,
             retryAfterSeconds: errorClass == .rateLimited || errorClass == .serverError ? RetryAfter.seconds(result.headers, now: now) : nil,

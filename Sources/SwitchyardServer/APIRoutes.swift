@@ -77,31 +77,27 @@ public enum APIRoutes {
     }
 
     private static func handle(_ endpoint: APIEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
+        // Routes without options refuse any query parameter first, before auth or lookups.
+        if !endpoint.takesQuery { _ = try QueryParameters(request, known: []) }
         switch endpoint {
         case .statusPage:
-            _ = try QueryParameters(request, known: [])
             return StatusPage.response(deps)
         case .healthz:
-            _ = try QueryParameters(request, known: [])
             return try JSONResponse.make(["status": "ok"])
         case .readyz:
-            _ = try QueryParameters(request, known: [])
             let status = deps.readiness.current
             return try JSONResponse.make(ReadinessBody(status), status: status.isReady ? .ok : .serviceUnavailable)
         case .route:
             return try route(request, deps)
         case .providers:
-            _ = try QueryParameters(request, known: [])
             return try JSONResponse.make(["providers": providers(deps, only: nil)])
         case .provider:
-            _ = try QueryParameters(request, known: [])
             let name = try context.parameters.require("name")
             guard let provider = providers(deps, only: ProviderID(name)).first else {
                 throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(AdminRoutes.configuredProviders(deps))")
             }
             return try JSONResponse.make(provider)
         case .reports:
-            _ = try QueryParameters(request, known: [])
             let body = try await request.body.collect(upTo: deps.limits.maxBodyBytes)
             let answer = try ReportsEndpoint.accept(body, deps)
             if answer.accepted > 0 { _ = await deps.stored() }
@@ -111,11 +107,9 @@ public enum APIRoutes {
         case .events:
             return try HistoryRoutes.events(request, deps)
         case .metrics:
-            _ = try QueryParameters(request, known: [])
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
         case .openapi:
-            _ = try QueryParameters(request, known: [])
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         case .drain, .undrain:

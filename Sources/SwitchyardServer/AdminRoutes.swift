@@ -60,7 +60,6 @@ struct AdminAuthorizer: Sendable {
 /// `POST /v1/admin/providers/{name}/drain|undrain` and `POST /v1/admin/reload`.
 enum AdminRoutes {
     static func setDraining(_ draining: Bool, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
-        _ = try QueryParameters(request, known: [])
         let caller = try await deps.authorizer.caller(request, context)
         let name = try context.parameters.require("name")
         let provider = ProviderID(name)
@@ -74,7 +73,6 @@ enum AdminRoutes {
     }
 
     static func reload(_ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
-        _ = try QueryParameters(request, known: [])
         let caller = try await deps.authorizer.caller(request, context)
         let outcome = await deps.admin.reload(caller)
         context.logger.notice("reload by \(caller): \(outcome.message)", metadata: ["event": "admin", "succeeded": "\(outcome.succeeded)"])
