@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardConfig", "SwitchyardSystemd", "SwitchyardSimulator",
+                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardConfig", "SwitchyardSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -145,3 +145,13 @@ private struct ErrorAnswer: Decodable {
     struct Detail: Decodable { var code: String; var message: String }
     var error: Detail
 }
+
+extension DaemonConnection {
+    /// A query value or path segment, percent-encoded: only letters, digits and `-._~` stay as they are.
+    public static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    /// RFC 3986's unreserved characters (ASCII only: `CharacterSet.alphanumerics` would keep other scripts' letters raw).
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+}

@@ -46,7 +46,7 @@ public struct SwitchyardClient: Sendable {
 
     /// The ranked candidates for `model`, straight from the daemon (no cache, no fallback).
     public func route(model: String, strategy: RoutingStrategy? = nil) async throws -> RouteAnswer {
-        var query = "model=\(escape(model))"
+        var query = "model=\(DaemonConnection.escape(model))"
         if let strategy { query += "&strategy=\(strategy.rawValue)" }
         let data = try await connection.get("/v1/route?" + query)
         do {
@@ -94,7 +94,4 @@ public struct SwitchyardClient: Sendable {
     /// Returns once every report queued so far has been sent or given up on.
     public func flushReports() async { await reports.flush() }
 
-    private func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? text
-    }
 }

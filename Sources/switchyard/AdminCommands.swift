@@ -25,7 +25,7 @@ struct Undrain: AsyncParsableCommand {
 /// The shared body of `drain` and `undrain`.
 enum AdminDrain {
     static func run(_ provider: String, draining: Bool, _ connection: ConnectionOptions) async throws {
-        let path = "/v1/admin/providers/\(QueryText.escape(provider))/\(draining ? "drain" : "undrain")"
+        let path = "/v1/admin/providers/\(DaemonConnection.escape(provider))/\(draining ? "drain" : "undrain")"
         let data = try await connection.call { try await $0.connection.post(path) }
         if connection.json { return connection.printJSON(data) }
         let answer = try JSONDecoder().decode(DrainAnswer.self, from: data)

@@ -56,7 +56,7 @@ struct ConnectionOptions: ParsableArguments {
 
     /// GETs `path` with the given query items (nil values left out), percent-encoded.
     func get(_ path: String, _ items: [(String, String?)] = []) async throws -> Data {
-        let query = items.compactMap { name, value in value.map { "\(name)=\(QueryText.escape($0))" } }.joined(separator: "&")
+        let query = items.compactMap { name, value in value.map { "\(name)=\(DaemonConnection.escape($0))" } }.joined(separator: "&")
         return try await call { try await $0.connection.get(query.isEmpty ? path : path + "?" + query) }
     }
 
@@ -153,12 +153,6 @@ private struct ProvidersAnswer: Decodable {
     var providers: [Provider]
 }
 
-/// Percent-encoding of query values.
-enum QueryText {
-    static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
-    }
-}
 
 /// Plain aligned text tables for humans.
 enum Table {

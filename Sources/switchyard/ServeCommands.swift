@@ -5,7 +5,6 @@ import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardDaemon
 import SwitchyardSimulator
-import SwitchyardSystemd
 
 /// Options shared by the commands that load a configuration.
 struct ConfigOptions: ParsableArguments {
@@ -36,7 +35,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let config: Configuration
         do { config = try configOptions.load() } catch { throw Failure.config("\(error)") }
-        let logger = LogSetup.bootstrap(level: logLevel ?? config.logLevel.rawValue)
+        let logger = DaemonLogging.bootstrap(level: logLevel ?? config.logLevel.rawValue)
         logger.info("starting", metadata: ["config": "\(config.source)", "version": "\(SwitchyardVersion.current)"])
         // SIGHUP means reload; until the reload service listens, ignore it rather than die of it
         // (`systemctl reload` may come right after READY=1).
@@ -67,7 +66,7 @@ struct Demo: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        let logger = LogSetup.bootstrap(level: logLevel)
+        let logger = DaemonLogging.bootstrap(level: logLevel)
         let tcpAddress: HostPort?
         if tcp.isEmpty {
             tcpAddress = nil
@@ -117,22 +116,5 @@ enum Failure {
     static func exit(_ message: String, code: Int32) -> ExitCode {
         FileHandle.standardError.write(Data((message + "\n").utf8))
         return ExitCode(code)
-    }
-}
-
-/// Process-wide logging setup, done once in `main`'s commands.
-enum LogSetup {
-    /// Sets up stderr logging at the given level and returns the daemon's logger.
-    /// Structured journal entries when stderr is the journal (under systemd), plain text otherwise.
-    static func bootstrap(level: String) -> Logger {
-        let parsed = Logger.Level(rawValue: level) ?? .info
-        let journal = JournaldLogHandler.stderrIsJournal(environment: ProcessInfo.processInfo.environment)
-        LoggingSystem.bootstrap { label in
-            if journal { return JournaldLogHandler(label: label, level: parsed) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = parsed
-            return handler
-        }
-        return Logger(label: "switchyard")
     }
 }
