@@ -12,14 +12,3 @@ extension ConfigDecoder {
         return AdminSettings(token: try decodeSecretReference(map, prefix: "token", owner: "admin"))
     }
 }
-
-extension SecretReference {
-    /// The config line for an admin token reference, e.g. `token_env: SWITCHYARD_ADMIN_TOKEN`.
-    public var adminKeyDescription: String {
-        switch self {
-        case .environment(let name): "token_env: \(name)"
-        case .file(let path): "token_file: \(path)"
-        case .credential(let name): "token_credential: \(name)"
-        }
-    }
-}

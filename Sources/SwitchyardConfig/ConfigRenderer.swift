@@ -22,7 +22,7 @@ public enum ConfigRenderer {
             "  max_connections: \(limits.maxConnections)",
         ]
         if let token = config.admin.token {
-            lines.append("admin: { \(token.adminKeyDescription) }")
+            lines.append("admin: { \(token.configLine(prefix: "token")) }")
         } else {
             lines.append("# admin: no token_env/token_file/token_credential: admin routes only on the Unix socket")
         }

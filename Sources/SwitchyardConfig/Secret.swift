@@ -28,12 +28,15 @@ public enum SecretReference: Hashable, Sendable, CustomStringConvertible {
     /// A systemd credential: `$CREDENTIALS_DIRECTORY/NAME` (`LoadCredential=`).
     case credential(String)
 
-    /// The config line that names it, e.g. `api_key_env: HF_TOKEN`.
-    public var description: String {
+    /// The config line that names a provider key, e.g. `api_key_env: HF_TOKEN`.
+    public var description: String { configLine(prefix: "api_key") }
+
+    /// The config line that names it under `prefix` (`api_key` for providers, `token` for `admin:`).
+    public func configLine(prefix: String) -> String {
         switch self {
-        case .environment(let name): "api_key_env: \(name)"
-        case .file(let path): "api_key_file: \(path)"
-        case .credential(let name): "api_key_credential: \(name)"
+        case .environment(let name): "\(prefix)_env: \(name)"
+        case .file(let path): "\(prefix)_file: \(path)"
+        case .credential(let name): "\(prefix)_credential: \(name)"
         }
     }
 }
@@ -52,18 +55,19 @@ public struct SecretResolver: Sendable {
         self.environment = environment
     }
 
-    public func resolve(_ reference: SecretReference) throws -> Secret {
+    /// The secret a reference names; `keyPrefix` is how the config spelled it (`api_key`, `token`), for the messages.
+    public func resolve(_ reference: SecretReference, keyPrefix: String = "api_key") throws -> Secret {
         switch reference {
         case .environment(let name):
             guard let value = environment[name], !value.isEmpty else {
-                throw SecretError(description: "environment variable \(name) (api_key_env) is not set")
+                throw SecretError(description: "environment variable \(name) (\(keyPrefix)_env) is not set")
             }
             return Secret(value)
         case .file(let path):
-            return try readFile(path, what: "api_key_file")
+            return try readFile(path, what: "\(keyPrefix)_file")
         case .credential(let name):
             guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
-                throw SecretError(description: "api_key_credential \(name) needs CREDENTIALS_DIRECTORY (set by systemd LoadCredential=)")
+                throw SecretError(description: "\(keyPrefix)_credential \(name) needs CREDENTIALS_DIRECTORY (set by systemd LoadCredential=)")
             }
             return try readFile(directory + "/" + name, what: "credential \(name)")
         }

@@ -114,7 +114,7 @@ enum ProbeTargets {
     /// The admin bearer token (`admin:`), nil when none is configured.
     static func adminToken(_ config: Configuration, environment: [String: String]) throws -> Secret? {
         do {
-            return try config.admin.token.map(SecretResolver(environment: environment).resolve)
+            return try config.admin.token.map { try SecretResolver(environment: environment).resolve($0, keyPrefix: "token") }
         } catch {
             throw StartupError(description: "admin token: \(error)")
         }
@@ -125,7 +125,7 @@ enum ProbeTargets {
         return try config.providers.flatMap { provider -> [ProbeTarget] in
             let key: Secret?
             do {
-                key = try provider.apiKey.map(resolver.resolve)
+                key = try provider.apiKey.map { try resolver.resolve($0) }
             } catch {
                 throw StartupError(description: "provider '\(provider.name)': \(error)")
             }

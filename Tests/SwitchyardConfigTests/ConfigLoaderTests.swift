@@ -175,5 +175,9 @@ private func fixture(_ name: String) throws -> String {
         let resolver = SecretResolver(environment: [:])
         #expect(throws: SecretError(description: "environment variable HF_TOKEN (api_key_env) is not set")) { try resolver.resolve(.environment("HF_TOKEN")) }
         #expect(throws: SecretError(description: "api_key_credential hf needs CREDENTIALS_DIRECTORY (set by systemd LoadCredential=)")) { try resolver.resolve(.credential("hf")) }
+        // The admin token names its own keys.
+        #expect(throws: SecretError(description: "environment variable ADMIN (token_env) is not set")) {
+            try resolver.resolve(.environment("ADMIN"), keyPrefix: "token")
+        }
     }
 }
