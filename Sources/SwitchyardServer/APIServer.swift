@@ -38,43 +38,42 @@ public enum APIServer {
                                 events: Events, logger: Logger) throws -> [any Service] {
         let responder = APIRoutes.router(dependencies).buildResponder()
         let limits = dependencies.limits
-        var services: [any Service] = []
-        if let fd = inherited.tcp {
-            services.append(InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, onRunning: { channel in
-                await events.tcpBound(channel.localAddress?.port ?? 0)
-            }, logger: logger))
-        } else if let tcp {
-            services.append(Application(
+        func inheritedListener(_ fd: Int32, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
+            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, onRunning: onRunning, logger: logger)
+        }
+        func boundListener(_ address: BindAddress, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
+            Application(
                 responder: responder,
                 server: limits.serverBuilder,
-                configuration: ApplicationConfiguration(address: .hostname(tcp.host, port: tcp.port), serverName: "switchyard",
+                configuration: ApplicationConfiguration(address: address, serverName: "switchyard",
                                                         availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
-                onServerRunning: { channel in await events.tcpBound(channel.localAddress?.port ?? tcp.port) },
+                onServerRunning: onRunning,
                 logger: logger
-            ))
+            )
+        }
+        var services: [any Service] = []
+        if let fd = inherited.tcp {
+            services.append(inheritedListener(fd) { channel in await events.tcpBound(channel.localAddress?.port ?? 0) })
+        } else if let tcp {
+            services.append(boundListener(.hostname(tcp.host, port: tcp.port)) { channel in
+                await events.tcpBound(channel.localAddress?.port ?? tcp.port)
+            })
         }
         if let fd = inherited.unix {
             // systemd made the socket file (SocketMode=, SocketGroup= in switchyard.socket).
-            services.append(InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, onRunning: { channel in
+            services.append(inheritedListener(fd) { channel in
                 await events.unixBound(channel.localAddress?.pathname ?? "inherited socket \(fd)")
-            }, logger: logger))
+            })
         } else if let path = unixPath {
             try UnixSocketPath.prepare(path)
             let groupID = try unixGroup.map(UnixSocketPath.groupID)
-            services.append(Application(
-                responder: responder,
-                server: limits.serverBuilder,
-                configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "switchyard",
-                                                        availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
-                onServerRunning: { _ in
-                    if let groupID, chown(path, uid_t.max, groupID) != 0 {
-                        logger.error("cannot give the socket to group \(unixGroup ?? ""): \(String(cString: strerror(errno)))", metadata: ["path": "\(path)"])
-                    }
-                    chmod(path, 0o660)
-                    await events.unixBound(path)
-                },
-                logger: logger
-            ))
+            services.append(boundListener(.unixDomainSocket(path: path)) { _ in
+                if let groupID, chown(path, uid_t.max, groupID) != 0 {
+                    logger.error("cannot give the socket to group \(unixGroup ?? ""): \(String(cString: strerror(errno)))", metadata: ["path": "\(path)"])
+                }
+                chmod(path, 0o660)
+                await events.unixBound(path)
+            })
         }
         return services
     }
