@@ -34,6 +34,8 @@ let package = Package(
         // C system libraries (design card): thin module maps, non-variadic shims in the headers.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // zlib's one-shot compress2/uncompress: stored blocks of observations and rollups are deflated.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SwitchyardCore", swiftSettings: strict),
         .target(
@@ -44,7 +46,7 @@ let package = Package(
         .target(
             name: "SwitchyardStore",
             dependencies: [
-                "SwitchyardCore",
+                "SwitchyardCore", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The C API, for reading history columns in place on the hot read path.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -4,7 +4,7 @@ import SwitchyardCore
 
 /// How long each kind of row is kept.
 public struct RetentionPolicy: Hashable, Sendable {
-    /// Raw probe and report rows.
+    /// Raw observations (probes and reports).
     public var rawSeconds: Double
     /// Per-minute rollups.
     public var minuteRollupSeconds: Double
@@ -32,10 +32,12 @@ public struct PruneReport: Hashable, Sendable {
 }
 
 extension SQLiteStore {
-    /// Deletes expired rows oldest first, in transactions of at most `rowsPerTransaction` raw
-    /// rows (rollups: a bounded time slice per target), so the writer is never held for long.
+    /// Deletes expired blocks (a block goes once its whole period is older than its kind's
+    /// retention), a bounded number of targets per transaction, then transitions, daemon events
+    /// and probe spend older than the hour-rollup retention, so the writer is never held for long.
     /// Then returns free pages to the file system once they are a sizeable part of the file,
     /// so the file shrinks after a retention cut and stays flat once retention is reached.
+    /// Observations still in the tail are compacted first (`compact`) and expire as blocks.
     public func prune(now: Timestamp, retention: RetentionPolicy, rowsPerTransaction: Int = 5000, maxTransactions: Int = 64) throws -> PruneReport {
         var report = PruneReport()
         func step(_ work: (Database) throws -> Int) throws -> Bool {
@@ -48,13 +50,22 @@ extension SQLiteStore {
             report.deletedRows += deleted
             return deleted > 0
         }
-        let rawCutoff = now.secondsSinceEpoch - retention.rawSeconds
-        while try step({ db in try Self.pruneRaw(db, before: rawCutoff, window: rowsPerTransaction) }) {}
         let targetIDs = try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM targets ORDER BY id") }
-        for (table, keep, slice) in [("rollups_minute", retention.minuteRollupSeconds, 6 * 3600.0), ("rollups_hour", retention.hourRollupSeconds, 7 * 86_400.0)] {
-            let cutoff = Int64((now.secondsSinceEpoch - keep).rounded(.down))
-            for chunk in stride(from: 0, to: targetIDs.count, by: 100).map({ Array(targetIDs[$0..<min($0 + 100, targetIDs.count)]) }) {
-                while try step({ db in try Self.pruneRollups(db, table: table, targets: chunk, before: cutoff, slice: Int64(slice)) }) {}
+        // A target loses about one block of each kind per hour, so a transaction takes many targets.
+        let targetsPerTransaction = max(1, rowsPerTransaction / 20)
+        for kind in BlockKind.allCases {
+            let keep = switch kind {
+            case .raw: retention.rawSeconds
+            case .minutes: retention.minuteRollupSeconds
+            case .hours: retention.hourRollupSeconds
+            }
+            // Blocks that start before this have ended by the cutoff.
+            let expired = wholeSeconds(now.secondsSinceEpoch - keep) - kind.periodSeconds + 1
+            for first in stride(from: 0, to: targetIDs.count, by: targetsPerTransaction) {
+                let chunk = targetIDs[first..<min(first + targetsPerTransaction, targetIDs.count)]
+                // Only chunks with something to delete take a write transaction (and the budget).
+                guard try pool.read({ db in try Self.hasBlocks(db, kind: kind, targets: chunk, before: expired) }) else { continue }
+                guard try step({ db in try Self.pruneBlocks(db, kind: kind, targets: chunk, before: expired) }) || report.finished else { return report }
             }
         }
         let longCutoff = now.secondsSinceEpoch - retention.hourRollupSeconds
@@ -65,46 +76,48 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM daemon_events WHERE id IN (SELECT id FROM daemon_events WHERE at < ? ORDER BY at LIMIT ?)",
                            arguments: [longCutoff, rowsPerTransaction])
             let eventsDeleted = db.changesCount
-            try db.execute(sql: "DELETE FROM probe_spend WHERE day < ?", arguments: [Int64((longCutoff / 86_400).rounded(.down))])
+            try db.execute(sql: "DELETE FROM probe_spend WHERE day < ?", arguments: [floorTo(wholeSeconds(longCutoff), 86_400) / 86_400])
             return transitionsDeleted + eventsDeleted
         }) {}
         if report.finished { report.vacuumedPages = try vacuumIfWorthwhile() }
         return report
     }
 
-    /// Raw rows are appended in (nearly) time order, so the oldest are the lowest ids: delete
-    /// within a window of ids above the smallest, which needs no index on time.
-    private static func pruneRaw(_ db: Database, before cutoff: Double, window: Int) throws -> Int {
-        guard let oldest = try Row.fetchOne(db, sql: "SELECT id, started_at FROM observations ORDER BY id LIMIT 1"),
-              (oldest["started_at"] as Double) < cutoff else { return 0 }
-        try db.execute(sql: "DELETE FROM observations WHERE id < ? AND started_at < ?",
-                       arguments: [(oldest["id"] as Int64) + Int64(window), cutoff])
-        return db.changesCount
+    private static func hasBlocks(_ db: Database, kind: BlockKind, targets: ArraySlice<Int64>, before: Int64) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM blocks WHERE target_id = ? AND kind = ? AND start < ?)")
+        return try targets.contains { try Bool.fetchOne(statement, arguments: [$0, kind.rawValue, before]) ?? false }
     }
 
-    /// Deletes each target's rollups older than the cutoff, at most `slice` seconds of them per target.
-    private static func pruneRollups(_ db: Database, table: String, targets: [Int64], before cutoff: Int64, slice: Int64) throws -> Int {
-        let statement = try db.cachedStatement(sql: """
-            DELETE FROM \(table) WHERE target_id = ?1 AND bucket_start < min(?2,
-                (SELECT min(bucket_start) FROM \(table) WHERE target_id = ?1) + ?3)
-            """)
+    /// Deletes the targets' blocks of one kind that start before `before`: one index range each.
+    private static func pruneBlocks(_ db: Database, kind: BlockKind, targets: ArraySlice<Int64>, before: Int64) throws -> Int {
+        let statement = try db.cachedStatement(sql: "DELETE FROM blocks WHERE target_id = ? AND kind = ? AND start < ?")
         var deleted = 0
         for target in targets {
-            try statement.execute(arguments: [target, cutoff, slice])
+            try statement.execute(arguments: [target, kind.rawValue, before])
             deleted += db.changesCount
         }
         return deleted
     }
 
-    /// Runs `PRAGMA incremental_vacuum` when free pages exceed an eighth of the file (and 1 MiB):
+    /// Runs `PRAGMA incremental_vacuum` when free pages exceed an eighth of the file (and 256 KiB):
     /// below that they are simply reused by the next inserts.
     private func vacuumIfWorthwhile() throws -> Int {
         try pool.writeWithoutTransaction { db in
             let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-            guard free > 256, free * 8 > pages else { return 0 }
+            guard free > 64, free * 8 > pages else { return 0 }
             try db.execute(sql: "PRAGMA incremental_vacuum")
             return free - (try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0)
+        }
+    }
+
+    /// What the blocks hold, by kind (`raw`, `minutes`, `hours`): rows, observations summarized,
+    /// and bytes stored (deflated) against their encoded size. For benchmarks and diagnostics.
+    public func blockStatistics() throws -> [(kind: String, blocks: Int, observations: Int, storedBytes: Int64, encodedBytes: Int64)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, count(*), sum(count), sum(length(data)), sum(size) FROM blocks GROUP BY kind ORDER BY kind").map { row in
+                ("\(BlockKind(rawValue: row[0]).map { "\($0)" } ?? "unknown")", row[1], row[2], row[3], row[4])
+            }
         }
     }
 

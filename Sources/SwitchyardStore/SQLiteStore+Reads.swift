@@ -4,14 +4,25 @@ import GRDBSQLite
 import SwitchyardCore
 
 extension SQLiteStore {
-    /// The stored observations of one target, oldest first.
+    /// The stored observations of one target (compacted blocks and the tail), oldest first.
+    /// Compacted ones carry start times to the millisecond and durations to the microsecond.
     public func observations(of target: Target, limit: Int = 1000) throws -> [Observation] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT o.* FROM observations o JOIN targets t ON t.id = o.target_id
-                WHERE t.provider = ? AND t.model = ? ORDER BY o.started_at, o.id LIMIT ?
-                """, arguments: [target.provider.rawValue, target.model.rawValue, limit]).map { Self.observation($0, target: target) }
+            guard let id = try Self.targetID(db, target) else { return [] }
+            var observations: [Observation] = []
+            for block in try BlockTable.range(db, targetID: id, kind: .raw, from: Int64.min, to: Int64.max) {
+                observations += try BlockCoding.decodeObservations(block.bytes, blockStart: block.start, target: target)
+                if observations.count >= limit { break }
+            }
+            observations += try Row.fetchAll(db, sql: "SELECT * FROM observations WHERE target_id = ? ORDER BY started_at, id LIMIT ?",
+                                             arguments: [id, limit]).map { Self.observation($0, target: target) }
+            return Array(observations.sorted { $0.startedAt < $1.startedAt }.prefix(limit))
         }
+    }
+
+    /// Observations waiting in the tail for compaction.
+    public func tailRowCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM observations") ?? 0 }
     }
 
     /// `PRAGMA integrity_check`: "ok" for a healthy file.
@@ -19,9 +30,12 @@ extension SQLiteStore {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 
-    /// The number of raw observation rows (probes and reports).
+    /// The number of stored observations (probes and reports), compacted or not.
     public func observationCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM observations") ?? 0 }
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM observations) + (SELECT coalesce(sum(count), 0) FROM blocks WHERE kind = ?)",
+                             arguments: [BlockKind.raw.rawValue]) ?? 0
+        }
     }
 
     /// The stored transitions, oldest first.
@@ -39,16 +53,18 @@ extension SQLiteStore {
     /// targets whose last transition was an admin drain.
     public func warmStart(now: Timestamp, lookbackSeconds: Double = 6 * 3600, perTarget: Int = 256) throws -> HealthBook.WarmStart {
         try pool.read { db in
-            let targets = try Row.fetchAll(db, sql: "SELECT id, provider, model FROM targets").map { row in
-                (id: row["id"] as Int64, target: Target(provider: ProviderID(row["provider"] as String), model: ModelName(row["model"] as String)))
-            }
+            let since = now.secondsSinceEpoch - lookbackSeconds
             var observations: [Observation] = []
-            let recent = try db.cachedStatement(sql: """
-                SELECT * FROM observations WHERE target_id = ? AND started_at >= ? ORDER BY started_at DESC LIMIT ?
-                """)
-            for (id, target) in targets {
-                let rows = try Row.fetchAll(recent, arguments: [id, now.secondsSinceEpoch - lookbackSeconds, perTarget])
-                observations += rows.map { Self.observation($0, target: target) }
+            let recent = try db.cachedStatement(sql: "SELECT * FROM observations WHERE target_id = ? AND started_at >= ? ORDER BY started_at DESC LIMIT ?")
+            for (id, target) in try Self.targets(db) {
+                var mine = try Row.fetchAll(recent, arguments: [id, since, perTarget]).map { Self.observation($0, target: target) }
+                // Then the newest compacted hours, until enough are found.
+                let blocks = try BlockTable.range(db, targetID: id, kind: .raw, from: floorTo(wholeSeconds(since), 3600), to: Int64.max, descending: true)
+                for block in blocks {
+                    mine += try BlockCoding.decodeObservations(block.bytes, blockStart: block.start, target: target).filter { $0.startedAt.secondsSinceEpoch >= since }
+                    if mine.count >= perTarget { break }
+                }
+                observations += mine.sorted { $0.startedAt > $1.startedAt }.prefix(perTarget)
             }
             var drained: [Target: Timestamp] = [:]
             let last = try Row.fetchAll(db, sql: """
@@ -61,13 +77,17 @@ extension SQLiteStore {
         }
     }
 
+    static func targetID(_ db: Database, _ target: Target) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM targets WHERE provider = ? AND model = ?", arguments: [target.provider.rawValue, target.model.rawValue])
+    }
+
     /// Probe spend of a provider on the UTC day containing `day`: probes made and USD.
     public func probeSpend(provider: ProviderID, day: Timestamp) throws -> (probes: Int, usd: Double) {
         try pool.read { db in
             let dayNumber = floorTo(Int64(day.secondsSinceEpoch.rounded(.down)), 86_400) / 86_400
             let row = try Row.fetchOne(db, sql: "SELECT probes, cost_nusd FROM probe_spend WHERE provider = ? AND day = ?",
                                        arguments: [provider.rawValue, dayNumber])
-            return (row?["probes"] ?? 0, RollupCoding.usd(nano: row?["cost_nusd"] ?? 0))
+            return (row?["probes"] ?? 0, StoredCodes.usd(nano: row?["cost_nusd"] ?? 0))
         }
     }
 
@@ -93,11 +113,13 @@ extension SQLiteStore {
 }
 
 extension SQLiteStore: HistoryReading {
-    /// Minute or hour rollups in `[since, until)`, probes and reports merged, by target then time.
+    /// Minute or hour rollups in `[since, until)`, probes and reports merged, by target then time:
+    /// the rollup blocks of compacted hours, plus the tail's observations rolled up on the spot.
     public func history(_ query: HistoryQuery) throws -> [HistoryBucket] {
-        let table = query.step == .minute ? "rollups_minute" : "rollups_hour"
-        let since = floorTo(Int64(query.since.secondsSinceEpoch.rounded(.down)), Int64(query.step.seconds))
-        let until = Int64(query.until.secondsSinceEpoch.rounded(.up))
+        let step = Int64(query.step.seconds)
+        let kind: BlockKind = query.step == .minute ? .minutes : .hours
+        let since = floorTo(wholeSeconds(query.since.secondsSinceEpoch), step)
+        let until = wholeSeconds(query.until.secondsSinceEpoch.rounded(.up))
         var conditions: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
         if let provider = query.provider { conditions.append("provider = ?"); arguments.append(provider.rawValue) }
@@ -106,46 +128,37 @@ extension SQLiteStore: HistoryReading {
         return try pool.read { db in
             let targets = try Row.fetchAll(db, sql: "SELECT id, provider, model FROM targets \(filter) ORDER BY provider, model",
                                            arguments: StatementArguments(arguments))
-            // One primary-key range scan per target: its rows are contiguous and already in time order.
-            let statement = try db.cachedStatement(sql: """
-                SELECT bucket_start, source, count, failures, latency, ttft, tokens_in, tokens_out, cost_nusd
-                FROM \(table) WHERE target_id = ? AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start
-                """)
+            let tail = try db.cachedStatement(sql: "SELECT * FROM observations WHERE target_id = ? AND started_at >= ? AND started_at < ?")
             var buckets: [HistoryBucket] = []
             for targetRow in targets {
+                let id: Int64 = targetRow[0]
                 let target = Target(provider: ProviderID(targetRow[1] as String), model: ModelName(targetRow[2] as String))
-                let rows = try Row.fetchCursor(statement, arguments: [targetRow[0] as Int64, since, until])
-                var lastStart: Int64?
-                while try rows.next() != nil {
-                    // Columns are read straight from the SQLite statement: 43,200 rows for 30 days of minutes.
-                    let sqlite = statement.sqliteStatement
-                    let start = sqlite3_column_int64(sqlite, 0)
-                    if start != lastStart {
-                        buckets.append(HistoryBucket(target: target, start: Timestamp(secondsSinceEpoch: Double(start))))
-                        lastStart = start
+                // Blocks come in time order and their slots ascending, so this list is sorted.
+                var stored: [(start: Int64, rollup: Rollup)] = []
+                for block in try BlockTable.range(db, targetID: id, kind: kind, from: floorTo(since, kind.periodSeconds), to: until) {
+                    for (slot, rollup) in try BlockCoding.decodeRollups(block.bytes) {
+                        let start = block.start + Int64(slot) * step
+                        if start >= since, start < until { stored.append((start, rollup)) }
                     }
-                    Self.add(sqlite, to: &buckets[buckets.count - 1])
                 }
+                var recent: [Int64: Rollup] = [:]
+                for row in try Row.fetchAll(tail, arguments: [id, Double(since), Double(until)]) {
+                    let o = Self.observation(row, target: target)
+                    recent[floorTo(wholeSeconds(o.startedAt.secondsSinceEpoch), step), default: Rollup()].add(o)
+                }
+                let merged = recent.isEmpty ? stored : Self.merge(stored, recent)
+                buckets.reserveCapacity(buckets.count + merged.count)
+                for (start, rollup) in merged { buckets.append(rollup.bucket(target: target, start: Timestamp(secondsSinceEpoch: Double(start)))) }
             }
             return buckets
         }
     }
 
-    /// Folds the current row of a rollup statement (one source) into a bucket.
-    private static func add(_ sqlite: SQLiteStatement, to bucket: inout HistoryBucket) {
-        let count = Int(sqlite3_column_int64(sqlite, 2))
-        bucket.count += count
-        if sqlite3_column_int64(sqlite, 1) == 1 { bucket.reports += count }
-        if let text = sqlite3_column_text(sqlite, 3) {
-            for (name, failures) in RollupCoding.decodeFailures(String(cString: text)) {
-                bucket.failures[ErrorClass(rawValue: name) ?? .badResponse, default: 0] += failures
-            }
-        }
-        bucket.latency.merge(RollupCoding.decodeHistogram(blobAt: 4, of: sqlite))
-        bucket.ttft.merge(RollupCoding.decodeHistogram(blobAt: 5, of: sqlite))
-        bucket.tokensIn += Int(sqlite3_column_int64(sqlite, 6))
-        bucket.tokensOut += Int(sqlite3_column_int64(sqlite, 7))
-        bucket.costUSD += RollupCoding.usd(nano: sqlite3_column_int64(sqlite, 8))
+    /// Sorted stored rollups with the tail's (late observations may share a slot with a stored one).
+    private static func merge(_ stored: [(start: Int64, rollup: Rollup)], _ recent: [Int64: Rollup]) -> [(start: Int64, rollup: Rollup)] {
+        var byStart = Dictionary(stored.map { ($0.start, $0.rollup) }, uniquingKeysWith: { a, _ in a })
+        for (start, rollup) in recent { byStart[start, default: Rollup()].merge(rollup) }
+        return byStart.keys.sorted().map { ($0, byStart[$0]!) }
     }
 
     /// Recent transitions, newest first.

@@ -36,11 +36,10 @@ public final class SQLiteStore: Sendable {
             // After a checkpoint resets the WAL, truncate it to this size, so one burst of
             // writes (pruning, a VACUUM) does not leave a large -wal file behind for good.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
-            // The writer gets 16 MiB of page cache instead of the 2 MiB default: rollup upserts and
-            // the per-target index touch pages all over a large file, and re-reading them is the cost.
+            // The writer gets 4 MiB of page cache instead of the 2 MiB default: compaction reads a
+            // tail hour and rewrites blocks across the file, and re-reading pages is its cost.
             // Readers (history, warm start) keep the default, so the pool does not multiply it.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -16384") }
-            for function in RollupCoding.functions { db.add(function: function) }
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -4096") }
         }
         do {
             if FileManager.default.fileExists(atPath: path) { try Self.preflight(path: path) }
@@ -96,17 +95,18 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Writes a batch in one transaction: all of it is committed, or none.
+    /// Writes a batch in one transaction: all of it is committed, or none. Observations go to
+    /// the tail (one row each); `compact` later moves closed hours into blocks and rollups.
     public func write(_ records: [StoreRecord]) throws {
         let known = knownTargetIDs.withLock { $0 }
         let learned = try pool.write { db -> [Target: Int64] in
             var targetIDs = known
-            var rollups = RollupBatch()
+            var spend = ProbeSpendBatch()
             for record in records {
                 switch record {
                 case .observation(let o):
                     let id = try targetID(o.target, db: db, cache: &targetIDs)
-                    rollups.add(RollupSample(targetID: id, observation: o))
+                    spend.add(o)
                     try db.cachedStatement(sql: """
                         INSERT INTO observations (target_id, source, started_at, outcome, http_status, total_ms, ttft_ms,
                                                   tokens_in, tokens_out, cost_usd, retry_at, message)
@@ -125,7 +125,7 @@ public final class SQLiteStore: Sendable {
                         .execute(arguments: [e.at.secondsSinceEpoch, e.kind.rawValue, e.caller, e.message])
                 }
             }
-            try rollups.write(db)
+            try spend.write(db)
             return targetIDs
         }
         if learned.count > known.count { knownTargetIDs.withLock { $0.merge(learned) { old, _ in old } } }

@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import SwitchyardCore
 
 /// The schema, as named migrations applied in order. Never edit a shipped migration: add one.
 /// A database that lists a migration this build does not know was written by a newer
@@ -74,7 +76,7 @@ enum SchemaMigrations {
                 ) WITHOUT ROWID;
                 CREATE INDEX transitions_by_target ON transitions (target_id, id);
                 """)
-            try backfillRollups(db)
+            // Rollups of rows written before this version are built by v4, from the raw rows.
         }
         migrator.registerMigration("v3-daemon-events") { db in
             try db.execute(sql: """
@@ -88,29 +90,89 @@ enum SchemaMigrations {
                 CREATE INDEX daemon_events_by_time ON daemon_events (at);
                 """)
         }
+        migrator.registerMigration("v4-blocks") { db in
+            // Compacted history: one deflated row per target and hour (raw observations, minute
+            // rollups) or day (hour rollups); `observations` stays as the tail the writer appends to.
+            try db.execute(sql: """
+                CREATE TABLE blocks (
+                    id INTEGER PRIMARY KEY,
+                    target_id INTEGER NOT NULL REFERENCES targets(id),
+                    kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),
+                    start INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    UNIQUE (target_id, kind, start)
+                )
+                """)
+            try convertRollupsToBlocks(db)
+        }
         return migrator
     }
 
-    /// Builds the rollups of the raw rows a v1 database already holds, a chunk at a time.
-    private static func backfillRollups(_ db: Database) throws {
-        var lastID: Int64 = 0
-        while true {
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT o.id, o.target_id, t.provider, o.source, o.started_at, o.outcome, o.total_ms, o.ttft_ms,
-                       o.tokens_in, o.tokens_out, o.cost_usd
-                FROM observations o JOIN targets t ON t.id = o.target_id WHERE o.id > ? ORDER BY o.id LIMIT 10000
-                """, arguments: [lastID])
-            guard let last = rows.last else { return }
-            var batch = RollupBatch()
-            for row in rows {
-                batch.add(RollupSample(
-                    targetID: row["target_id"], provider: row["provider"], isReport: (row["source"] as String) == "report",
-                    startedAt: row["started_at"], outcome: row["outcome"], totalMs: row["total_ms"], ttftMs: row["ttft_ms"],
-                    tokensIn: row["tokens_in"], tokensOut: row["tokens_out"], costUSD: row["cost_usd"]
-                ))
+    /// v4: every raw row goes into its hour's raw block, so the tail starts empty. Rollups:
+    /// the v2 rollup rows become rollup blocks (they already count every raw row: the writer
+    /// committed both together); a database without any (one from v1, whose v2 step no longer
+    /// backfills) gets them computed from its raw rows. Then the rollup tables go.
+    private static func convertRollupsToBlocks(_ db: Database) throws {
+        let rolledUp = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rollups_hour)") ?? false
+        for (targetID, target) in try SQLiteStore.targets(db) {
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM observations WHERE target_id = ?", arguments: [targetID])
+            let byHour = Dictionary(grouping: rows.map { SQLiteStore.observation($0, target: target) }) {
+                floorTo(wholeSeconds($0.startedAt.secondsSinceEpoch), 3600)
             }
-            try batch.write(db)
-            lastID = last["id"]
+            for (hour, observations) in byHour {
+                if rolledUp {
+                    try BlockTable.write(db, targetID: targetID, kind: .raw, start: hour, count: observations.count,
+                                         bytes: BlockCoding.encode(observations: observations, blockStart: hour))
+                } else {
+                    try SQLiteStore.appendToBlocks(db, targetID: targetID, target: target, hourStart: hour, observations: observations)
+                }
+            }
+            try db.execute(sql: "DELETE FROM observations WHERE target_id = ?", arguments: [targetID])
+            guard rolledUp else { continue }
+            for kind in [BlockKind.minutes, .hours] {
+                let table = kind == .minutes ? "rollups_minute" : "rollups_hour"
+                var blocks: [Int64: [Int: Rollup]] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) WHERE target_id = ?", arguments: [targetID]) {
+                    let start: Int64 = row["bucket_start"]
+                    let blockStart = floorTo(start, kind.periodSeconds)
+                    blocks[blockStart, default: [:]][Int((start - blockStart) / kind.slotSeconds), default: Rollup()].merge(v2Rollup(row))
+                }
+                for (start, rollups) in blocks {
+                    try BlockTable.write(db, targetID: targetID, kind: kind, start: start, count: rollups.values.reduce(0) { $0 + $1.count },
+                                         bytes: BlockCoding.encode(rollups: rollups))
+                }
+            }
         }
+        try db.execute(sql: "DROP TABLE rollups_minute; DROP TABLE rollups_hour")
+    }
+
+    /// A v2 rollup row (failures as `class=count,…` text, histograms as (index byte, varint count) pairs).
+    private static func v2Rollup(_ row: Row) -> Rollup {
+        var rollup = Rollup()
+        rollup.count = row["count"]
+        if (row["source"] as Int) == 1 { rollup.reports = rollup.count }
+        for part in ((row["failures"] as String?) ?? "").split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, let count = Int(pair[1]) else { continue }
+            rollup.failures[ErrorClass(rawValue: String(pair[0])) ?? .badResponse, default: 0] += count
+        }
+        rollup.latency = v2Histogram(row["latency"])
+        rollup.ttft = v2Histogram(row["ttft"])
+        rollup.tokensIn = row["tokens_in"]
+        rollup.tokensOut = row["tokens_out"]
+        rollup.costNano = row["cost_nusd"]
+        return rollup
+    }
+
+    private static func v2Histogram(_ data: Data?) -> LatencyHistogram {
+        guard let data else { return LatencyHistogram() }
+        var reader = ByteReader(Array(data))
+        var bins: [LatencyHistogram.Bin] = []
+        while !reader.isAtEnd, let index = try? reader.byte(), let count = try? reader.int() {
+            bins.append(LatencyHistogram.Bin(index: Int(index), count: count))
+        }
+        return LatencyHistogram(bins: bins)
     }
 }

@@ -1,8 +1,12 @@
 import SwitchyardCore
 
-/// Simulates a fleet probed on a fixed interval, on a simulated clock, through the real
-/// write path (`SQLiteStore.write`: raw rows, rollups and spend in one transaction per
-/// batch) and the real retention (`SQLiteStore.prune`), and measures the file on the way.
+/// Simulates a fleet probed on a fixed interval for months, on a simulated clock, and
+/// measures the file on the way. Every stored byte is written by the daemon's own code:
+/// each simulated hour's observations go through `appendToBlocks`, the function compaction
+/// uses to move an hour from the tail into blocks, and the real retention (`prune`) runs
+/// every simulated hour. What is skipped, to make 400 days take minutes instead of days, is
+/// the detour of each observation through a tail row; the last `tailHours` hours do take it
+/// (`SQLiteStore.write`, uncompacted), so the final file includes a live tail.
 /// Used by a scaled-down test and by `switchyard-store-bench generate` at full scale.
 public struct StoreLoadGenerator: Sendable {
     /// The simulated fleet and how long it runs.
@@ -12,14 +16,14 @@ public struct StoreLoadGenerator: Sendable {
         /// Simulated days to run.
         public var days = 400.0
         public var probeIntervalSeconds = 10.0
-        /// Observations per transaction, as the writer batches them.
-        public var batchSize = 1000
+        /// Target-hours compacted per transaction, as compaction does.
+        public var periodsPerTransaction = 40
+        /// Hours at the end written as tail rows (batches of 1,000) and left uncompacted.
+        public var tailHours = 1
         public var retention = RetentionPolicy()
-        /// How often (simulated seconds) the retention pass runs, as the writer would.
-        public var pruneIntervalSeconds = 3600.0
         /// How often (simulated days) the file size is sampled.
         public var sampleIntervalDays = 1.0
-        /// The simulated clock's first instant.
+        /// The simulated clock's first instant (an hour boundary).
         public var start = Timestamp(secondsSinceEpoch: 1_800_000_000)
         /// The acceptance scenario: 1,000 targets every 10 s for 400 days.
         public init() {}
@@ -45,38 +49,49 @@ public struct StoreLoadGenerator: Sendable {
         let s = settings
         let targets = (0..<s.targets).map { Target(provider: ProviderID("provider-\($0 % 50)"), model: ModelName("model-\($0 / 50)")) }
         var random = SplitMix64(seed: 42)
-        var batch: [StoreRecord] = []
-        batch.reserveCapacity(s.batchSize)
         var samples: [Sample] = []
         var written = 0
-        var nextPrune = s.start.secondsSinceEpoch + s.pruneIntervalSeconds
-        var nextSample = s.start.secondsSinceEpoch
-        let end = s.start.secondsSinceEpoch + s.days * 86_400
-        var tick = s.start.secondsSinceEpoch
-        while tick < end {
-            for (index, target) in targets.enumerated() {
-                batch.append(.observation(Self.observation(target, index: index, at: tick, random: &random)))
-                if batch.count == s.batchSize {
-                    try store.write(batch)
-                    written += batch.count
-                    batch.removeAll(keepingCapacity: true)
+        let origin = floorTo(wholeSeconds(s.start.secondsSinceEpoch), 3600)
+        let hours = Int((s.days * 24).rounded(.up))
+        var nextSample = 0.0
+        for hour in 0..<hours {
+            let hourStart = origin + Int64(hour) * 3600
+            let ticks = Array(stride(from: Double(hourStart), to: Double(hourStart + 3600), by: s.probeIntervalSeconds))
+            if hour >= hours - s.tailHours {
+                // The live tail: the writer's own path, one row per observation.
+                var batch: [StoreRecord] = []
+                for tick in ticks {
+                    for (index, target) in targets.enumerated() {
+                        batch.append(.observation(Self.observation(target, index: index, at: tick, random: &random)))
+                        if batch.count == 1000 { try store.write(batch); batch.removeAll(keepingCapacity: true) }
+                    }
+                }
+                if !batch.isEmpty { try store.write(batch) }
+            } else {
+                // A closed hour, as compaction stores it.
+                var perTarget = [[Observation]](repeating: [], count: targets.count)
+                for tick in ticks {
+                    for (index, target) in targets.enumerated() {
+                        perTarget[index].append(Self.observation(target, index: index, at: tick, random: &random))
+                    }
+                }
+                for first in stride(from: 0, to: targets.count, by: s.periodsPerTransaction) {
+                    let range = first..<min(first + s.periodsPerTransaction, targets.count)
+                    try store.appendHour(hourStart, of: range.map { (targets[$0], perTarget[$0]) })
                 }
             }
-            tick += s.probeIntervalSeconds
-            if tick >= nextPrune {
-                if !batch.isEmpty { try store.write(batch); written += batch.count; batch.removeAll(keepingCapacity: true) }
-                var report: PruneReport
-                repeat { report = try store.prune(now: Timestamp(secondsSinceEpoch: tick), retention: s.retention) } while !report.finished
-                nextPrune += s.pruneIntervalSeconds
-            }
-            if tick >= nextSample || tick >= end {
-                let sample = Sample(day: (tick - s.start.secondsSinceEpoch) / 86_400, bytes: store.fileBytes(), observations: written)
+            written += ticks.count * targets.count
+            let now = Timestamp(secondsSinceEpoch: Double(hourStart + 3600))
+            var report: PruneReport
+            repeat { report = try store.prune(now: now, retention: s.retention) } while !report.finished
+            let day = Double(hour + 1) / 24
+            if day >= nextSample || hour == hours - 1 {
+                let sample = Sample(day: day, bytes: store.fileBytes(), observations: written)
                 samples.append(sample)
                 progress(sample)
-                nextSample += s.sampleIntervalDays * 86_400
+                nextSample += s.sampleIntervalDays
             }
         }
-        if !batch.isEmpty { try store.write(batch) }
         return samples
     }
 

@@ -17,6 +17,9 @@ public final class StoreWriter: Service, ObservationSink {
         public var retention = RetentionPolicy()
         /// How often expired rows are pruned (wall-clock seconds).
         public var pruneIntervalSeconds = 300.0
+        /// An hour's observations move from the tail into blocks this long after the hour ends
+        /// (a probe that started in it may still be finishing). Later ones merge in at the next hour.
+        public var compactionGraceSeconds = 300.0
         /// How often a persistent write failure is logged again.
         public var failureLogIntervalSeconds = 60.0
         /// After a small batch, wait this long for more records before the next transaction:
@@ -34,6 +37,9 @@ public final class StoreWriter: Service, ObservationSink {
     private let onProblem: @Sendable (String?) -> Void
     private let failures: Mutex<WriteFailureLog>
     private let lastPrune = Mutex<Timestamp?>(nil)
+    /// The hour boundary before which the tail was last fully compacted (nil until the first
+    /// turn), and when a failed turn may be retried.
+    private let compaction = Mutex<(compactedBefore: Int64?, retryAt: Timestamp?)>((nil, nil))
     private let lastAttempt = Mutex<ContinuousClock.Instant>(.now)
     /// Records committed so far; records leave the queue in order, so once this reaches the
     /// queue's `appended` count at some moment, everything queued before it is on disk.
@@ -98,6 +104,7 @@ public final class StoreWriter: Service, ObservationSink {
         await withTaskCancellationOrGracefulShutdownHandler {
             while let batch = await queue.nextBatch(max: settings.maxBatch) {
                 await commit(batch)
+                compactIfDue()
                 pruneIfDue()
                 if batch.count < settings.maxBatch, settings.gatherSeconds > 0, !queue.isClosed {
                     try? await Task.sleep(for: .seconds(settings.gatherSeconds))
@@ -133,6 +140,31 @@ public final class StoreWriter: Service, ObservationSink {
                 try? await Task.sleep(for: .seconds(backoff))
                 backoff = min(backoff * 2, 5)
             }
+        }
+    }
+
+    /// Compacts the tail once an hour has ended (and at start-up, for what a previous run left);
+    /// a turn that runs out of budget is continued after the next batch. A failing turn is
+    /// retried after the prune interval, not after every batch.
+    private func compactIfDue() {
+        let now = clock.now()
+        let cutoff = floorTo(wholeSeconds(now.secondsSinceEpoch - settings.compactionGraceSeconds), 3600)
+        let due = compaction.withLock { state in
+            (state.compactedBefore.map { $0 < cutoff } ?? true) && (state.retryAt.map { now >= $0 } ?? true)
+        }
+        guard due else { return }
+        do {
+            let report = try store.compact(before: Timestamp(secondsSinceEpoch: Double(cutoff)))
+            compaction.withLock { state in
+                state.retryAt = nil
+                if report.finished { state.compactedBefore = cutoff }
+            }
+            if report.observations > 0 {
+                logger.debug("compacted the tail", metadata: ["observations": "\(report.observations)", "target_hours": "\(report.periods)"])
+            }
+        } catch {
+            compaction.withLock { $0.retryAt = now + settings.pruneIntervalSeconds }
+            logger.warning("cannot compact the state database; will retry", metadata: ["path": "\(store.path)", "error": "\(error)"])
         }
     }
 

@@ -121,6 +121,10 @@ struct Generate: AsyncParsableCommand {
             let observations = samples.last?.observations ?? 0
             print("generate: \(targets) targets every \(format(interval)) s for \(format(days)) days: \(observations) observations in \(format((ContinuousClock.now - start).seconds)) s")
             print("generate: final file \(mib(bytes)) MiB (\(bytes) bytes) after checkpoint; \(bytes / Int64(max(targets, 1))) bytes per target")
+            for kind in try store.blockStatistics() {
+                print("generate: \(kind.kind) blocks: \(kind.blocks) rows of \(kind.observations) observations, \(mib(kind.storedBytes)) MiB deflated from \(mib(kind.encodedBytes)) MiB")
+            }
+            print("generate: tail rows (uncompacted): \(try store.tailRowCount())")
             if let firstWeek = samples.last(where: { $0.day <= 7 && $0.day >= 0.05 }) {
                 print("generate: before any retention (day \(format(firstWeek.day))): \(Int(Double(firstWeek.bytes) / (Double(targets) * firstWeek.day))) bytes per target-day")
             }

@@ -1,0 +1,134 @@
+import SwitchyardCore
+
+/// The summary of the observations of one target over one minute, hour or day: what
+/// rollups keep. Histograms use the fixed buckets of `LatencyHistogram`, so rollups merge
+/// exactly: an hour's p99 is computed from its minutes as from its raw observations.
+struct Rollup: Hashable, Sendable {
+    var count = 0
+    var reports = 0
+    var failures: [ErrorClass: Int] = [:]
+    /// Total and time-to-first-token durations of successful observations.
+    var latency = LatencyHistogram()
+    var ttft = LatencyHistogram()
+    var tokensIn = 0
+    var tokensOut = 0
+    /// Cost in whole nano-USD, so sums stay exact.
+    var costNano: Int64 = 0
+
+    mutating func add(_ o: Observation) {
+        count += 1
+        if o.source == .report { reports += 1 }
+        switch o.outcome {
+        case .ok:
+            latency.add(milliseconds: o.totalSeconds * 1000)
+            if let ttftSeconds = o.ttftSeconds { ttft.add(milliseconds: ttftSeconds * 1000) }
+        case .failure(let errorClass):
+            failures[errorClass, default: 0] += 1
+        }
+        tokensIn += max(0, o.tokensIn ?? 0)
+        tokensOut += max(0, o.tokensOut ?? 0)
+        costNano += StoredCodes.nanoUSD(o.costUSD ?? 0)
+    }
+
+    mutating func merge(_ other: Rollup) {
+        count += other.count
+        reports += other.reports
+        failures.merge(other.failures, uniquingKeysWith: +)
+        latency.merge(other.latency)
+        ttft.merge(other.ttft)
+        tokensIn += other.tokensIn
+        tokensOut += other.tokensOut
+        costNano += other.costNano
+    }
+
+    /// The API's form of this rollup.
+    func bucket(target: Target, start: Timestamp) -> HistoryBucket {
+        HistoryBucket(target: target, start: start, count: count, reports: reports, failures: failures, latency: latency,
+                      ttft: ttft, tokensIn: tokensIn, tokensOut: tokensOut, costUSD: StoredCodes.usd(nano: costNano))
+    }
+
+    func encode(into writer: inout ByteWriter) {
+        writer.varint(count)
+        writer.varint(reports)
+        writer.varint(failures.count)
+        for (errorClass, failed) in failures.sorted(by: { StoredCodes.code(of: $0.key) < StoredCodes.code(of: $1.key) }) {
+            writer.byte(StoredCodes.code(of: errorClass))
+            writer.varint(failed)
+        }
+        Self.encode(latency, into: &writer)
+        Self.encode(ttft, into: &writer)
+        writer.varint(tokensIn)
+        writer.varint(tokensOut)
+        writer.varint(costNano)
+    }
+
+    init() {}
+
+    init(from reader: inout ByteReader) throws {
+        count = try reader.int()
+        reports = try reader.int()
+        for _ in 0..<(try reader.int()) {
+            let errorClass = StoredCodes.errorClass(code: try reader.byte())
+            failures[errorClass, default: 0] += try reader.int()
+        }
+        latency = try Self.decodeHistogram(from: &reader)
+        ttft = try Self.decodeHistogram(from: &reader)
+        tokensIn = try reader.int()
+        tokensOut = try reader.int()
+        costNano = Int64(try reader.int())
+    }
+
+    /// Non-empty buckets as (gap to the previous index, count) pairs.
+    private static func encode(_ histogram: LatencyHistogram, into writer: inout ByteWriter) {
+        writer.varint(histogram.bins.count)
+        var previous = -1
+        for bin in histogram.bins {
+            writer.varint(bin.index - previous - 1)
+            writer.varint(bin.count)
+            previous = bin.index
+        }
+    }
+
+    private static func decodeHistogram(from reader: inout ByteReader) throws -> LatencyHistogram {
+        let count = try reader.int()
+        guard count <= LatencyHistogram.bucketCount else { throw ByteReader.Malformed() }
+        var bins: [LatencyHistogram.Bin] = []
+        bins.reserveCapacity(count)
+        var index = -1
+        for _ in 0..<count {
+            index += try reader.int() + 1
+            bins.append(LatencyHistogram.Bin(index: index, count: try reader.int()))
+        }
+        return LatencyHistogram(bins: bins)
+    }
+}
+
+/// The stable numbers under which values are stored. Append only: a stored code never changes meaning.
+enum StoredCodes {
+    /// Error classes by code (index + 1; 0 means success).
+    private static let errorClasses: [ErrorClass] = [
+        .dns, .connectRefused, .connectTimeout, .tls, .timeout, .auth, .modelNotFound, .rateLimited,
+        .serverError, .badResponse, .streamStalled, .bodyTooLarge, .canceled,
+    ]
+    private static let codes: [ErrorClass: UInt8] = Dictionary(uniqueKeysWithValues: errorClasses.enumerated().map { ($1, UInt8($0 + 1)) })
+
+    static func code(of errorClass: ErrorClass) -> UInt8 { codes[errorClass]! }
+
+    /// The class of a code; one this version does not know (written by a newer one) reads as `bad_response`.
+    static func errorClass(code: UInt8) -> ErrorClass {
+        (1...errorClasses.count).contains(Int(code)) ? errorClasses[Int(code) - 1] : .badResponse
+    }
+
+    static func code(of outcome: Outcome) -> UInt8 {
+        switch outcome {
+        case .ok: 0
+        case .failure(let errorClass): code(of: errorClass)
+        }
+    }
+
+    static func outcome(code: UInt8) -> Outcome { code == 0 ? .ok : .failure(errorClass(code: code)) }
+
+    /// USD stored as whole nano-dollars.
+    static func nanoUSD(_ usd: Double) -> Int64 { usd.isFinite && usd > 0 ? Int64((usd * 1e9).rounded()) : 0 }
+    static func usd(nano: Int64) -> Double { Double(nano) / 1e9 }
+}
