@@ -35,7 +35,7 @@ struct BenchDirectory: ParsableArguments {
 
 /// Sustained ingest: observations pushed into the real `StoreWriter` as fast as it takes them.
 struct Ingest: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Rows per second through the batched writer (raw row + minute/hour rollups + spend per row).")
+    static let configuration = CommandConfiguration(abstract: "Rows per second through the batched writer (a tail row + probe spend per observation), then through compaction into blocks.")
     @OptionGroup var location: BenchDirectory
     @Option(help: "Observations to write.") var rows = 1_000_000
     @Option(help: "Distinct targets.") var targets = 1000
@@ -65,6 +65,16 @@ struct Ingest: AsyncParsableCommand {
             }
             let seconds = (ContinuousClock.now - start).seconds
             print("ingest: \(rows) rows over \(targets) targets in \(format(seconds)) s = \(Int(Double(rows) / seconds)) rows/s; dropped \(writer.droppedRecords); file \(mib(store.fileBytes())) MiB")
+            // What the writer does with them once their hours have ended: compaction into blocks.
+            let compaction = ContinuousClock.now
+            var report: CompactionReport
+            var moved = 0
+            repeat {
+                report = try store.compact(before: Timestamp(secondsSinceEpoch: 1_800_000_000 + Double(rows / targets) * 10 + 3600))
+                moved += report.observations
+            } while !report.finished
+            let compactSeconds = (ContinuousClock.now - compaction).seconds
+            print("ingest: compacted \(moved) rows into blocks in \(format(compactSeconds)) s = \(Int(Double(moved) / compactSeconds)) rows/s; both steps: \(Int(Double(rows) / (seconds + compactSeconds))) rows/s; file \(mib(store.fileBytes())) MiB")
         }
     }
 }

@@ -151,6 +151,24 @@ private func twoHours() -> [Observation] {
         }
     }
 
+    /// A restart after compaction: warm start finds the newest observations in the raw blocks
+    /// and the tail alike, newest first, at most `perTarget`, none older than the lookback.
+    @Test func warmStartReadsCompactedHoursAndTheTail() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory + "/switchyard.db")
+            let all = twoHours()
+            try store.write(all.map(StoreRecord.observation))
+            _ = try store.compact(before: t0 + 3600)  // the first hour into blocks, the second stays in the tail
+            let now = t0 + 7200
+            let warm = try store.warmStart(now: now, lookbackSeconds: 5400, perTarget: 1000)
+            #expect(warm.observations.count == 540)  // 90 minutes of one every 10 s
+            #expect(warm.observations.map(\.startedAt) == all.suffix(540).reversed().map(\.startedAt), "not the newest 540, newest first")
+            let limited = try store.warmStart(now: now, lookbackSeconds: 7200, perTarget: 400)
+            #expect(limited.observations.count == 400)
+            #expect(limited.observations.map(\.startedAt) == all.suffix(400).reversed().map(\.startedAt), "not the newest 400, newest first")
+        }
+    }
+
     @Test func eventsComeNewestFirstFromSince() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteStore(path: directory + "/switchyard.db")

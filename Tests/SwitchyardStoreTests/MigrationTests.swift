@@ -56,6 +56,46 @@ private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
         }
     }
 
+    /// A v3 database as the v3 writer left it: raw rows and their rollup rows (written in the
+    /// same transactions, failures as text, histograms as byte pairs). Migrating moves both
+    /// into blocks without counting anything twice, and the history reads the same.
+    @Test func aV3DatabaseWithRollupsMigratesWithoutCountingTwice() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/switchyard.db"
+            do {
+                let old = try DatabaseQueue(path: path)
+                try SchemaMigrations.migrator.migrate(old, upTo: "v3-daemon-events")
+                try old.write { db in
+                    try db.execute(sql: "INSERT INTO targets (id, provider, model) VALUES (1, 'p', 'm')")
+                    for i in 0..<120 {
+                        try db.execute(sql: "INSERT INTO observations (target_id, source, started_at, outcome, total_ms) VALUES (1, 'probe', ?, ?, 100)",
+                                       arguments: [t0.secondsSinceEpoch + Double(i), i % 10 == 0 ? "timeout" : "ok"])
+                    }
+                    // Bucket 27 holds 100 ms: [2^6.5, 2^6.75) ms.
+                    for (table, start, count) in [("rollups_minute", 0, 60), ("rollups_minute", 60, 60), ("rollups_hour", 0, 120)] {
+                        try db.execute(sql: """
+                            INSERT INTO \(table) (target_id, bucket_start, source, count, ok, failures, latency, ttft, tokens_in, tokens_out, cost_nusd)
+                            VALUES (1, ?, 0, ?, ?, ?, ?, NULL, 0, 0, 0)
+                            """, arguments: [Int(t0.secondsSinceEpoch) + start, count, count - count / 10, "timeout=\(count / 10)",
+                                             Data([27, UInt8(count - count / 10)])])
+                    }
+                }
+            }
+            let store = try SQLiteStore(path: path)
+            #expect(try store.observationCount() == 120)
+            #expect(try store.tailRowCount() == 0)
+            let minutes = try store.history(HistoryQuery(provider: target.provider, model: target.model, since: t0, until: t0 + 3600, step: .minute))
+            #expect(minutes.map(\.count) == [60, 60])
+            #expect(minutes.map { $0.failures[.timeout] } == [6, 6])
+            #expect(minutes.map { $0.latency.total } == [54, 54])
+            #expect(minutes.first?.latency.quantile(0.5) == LatencyHistogram.representativeMilliseconds(ofBucket: 27))
+            let hours = try store.history(HistoryQuery(since: t0, until: t0 + 3600, step: .hour))
+            #expect(hours.map(\.count) == [120])
+            #expect(try store.pool.read { db in try db.tableExists("rollups_minute") } == false)
+            #expect(try store.integrityCheck() == "ok")
+        }
+    }
+
     @Test func aDatabaseFromANewerVersionIsRefusedAndLeftAlone() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/switchyard.db"
