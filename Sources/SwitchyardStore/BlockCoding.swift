@@ -2,7 +2,8 @@ import SwitchyardCore
 
 /// What a stored block holds. Each target has at most one block of a kind per period.
 enum BlockKind: Int, CaseIterable, Sendable {
-    /// An hour of raw observations (probes and reports).
+    /// Half an hour of raw observations (probes and reports): at a 10 s interval about 1.3 KB
+    /// deflated, so three share a 4 KiB page (an hour's block, 2.6 KB, took a page of its own).
     case raw = 0
     /// An hour of minute rollups.
     case minutes = 1
@@ -15,7 +16,16 @@ enum BlockKind: Int, CaseIterable, Sendable {
     var compressionLevel: Int32 { self == .raw ? 1 : 6 }
 
     /// The period one block covers.
-    var periodSeconds: Int64 { self == .hours ? 86_400 : 3600 }
+    var periodSeconds: Int64 {
+        switch self {
+        case .raw: 1800
+        case .minutes: 3600
+        case .hours: 86_400
+        }
+    }
+
+    /// The start of the block of this kind that holds `seconds`.
+    func blockStart(of seconds: Double) -> Int64 { floorTo(wholeSeconds(seconds), periodSeconds) }
     /// The period of one rollup inside a block (raw blocks hold observations instead).
     var slotSeconds: Int64 { self == .hours ? 3600 : 60 }
 }
@@ -110,14 +120,19 @@ enum BlockCoding {
     }
 
     static func decodeRollups(_ bytes: [UInt8]) throws -> [(slot: Int, rollup: Rollup)] {
+        var rollups: [(slot: Int, rollup: Rollup)] = []
+        try forEachRollup(in: bytes) { rollups.append(($0, $1)) }
+        return rollups
+    }
+
+    /// Calls `body` with each rollup of a block in slot order, without collecting them first.
+    static func forEachRollup(in bytes: [UInt8], _ body: (Int, Rollup) throws -> Void) throws {
         var reader = ByteReader(bytes)
         guard try reader.byte() == format else { throw ByteReader.Malformed() }
-        var rollups: [(slot: Int, rollup: Rollup)] = []
         while !reader.isAtEnd {
             let slot = try reader.int()
-            rollups.append((slot, try Rollup(from: &reader)))
+            try body(slot, try Rollup(from: &reader))
         }
-        return rollups
     }
 
     /// Rounded, not truncated, so that decoding and encoding again gives the same number.

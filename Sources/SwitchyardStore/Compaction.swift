@@ -36,7 +36,7 @@ extension SQLiteStore {
     /// Compacts up to `maxPeriods` due target-hours, oldest first per target.
     private static func compactSome(_ db: Database, before cutoff: Int64, maxPeriods: Int) throws -> (periods: Int, observations: Int) {
         let oldest = try db.cachedStatement(sql: "SELECT min(started_at) FROM observations WHERE target_id = ? AND started_at >= ?")
-        let rows = try db.cachedStatement(sql: "SELECT * FROM observations WHERE target_id = ? AND started_at >= ? AND started_at < ?")
+        let rows = try db.cachedStatement(sql: TailRows.select + " WHERE target_id = ? AND started_at >= ? AND started_at < ?")
         let delete = try db.cachedStatement(sql: "DELETE FROM observations WHERE target_id = ? AND started_at >= ? AND started_at < ?")
         var periods = 0
         var moved = 0
@@ -46,9 +46,10 @@ extension SQLiteStore {
                 let hour = floorTo(wholeSeconds(first), 3600)
                 // Rows too far from any real date for a block's time arithmetic go with the first hour's block edges.
                 let range: [any DatabaseValueConvertible] = [targetID, first, Double(hour + 3600)]
-                let observations = try Row.fetchAll(rows, arguments: StatementArguments(range)).map { observation($0, target: target) }
+                let observations = try TailRows.fetch(rows, arguments: StatementArguments(range), target: target)
                 try appendToBlocks(db, targetID: targetID, target: target, hourStart: hour, observations: observations)
                 try delete.execute(arguments: StatementArguments(range))
+                try LiveMinutes.deleteHour(db, targetID: targetID, hourStart: hour)
                 periods += 1
                 moved += observations.count
                 from = Double(hour + 3600)
@@ -56,6 +57,19 @@ extension SQLiteStore {
             if periods == maxPeriods { break }
         }
         return (periods, moved)
+    }
+
+    /// Folds new tail rows into `live_minutes`, at most `rowsPerTransaction` per transaction;
+    /// returns how many rows it folded in. The writer calls this every few seconds.
+    @discardableResult
+    public func summarizeTail(rowsPerTransaction: Int = 20_000, maxTransactions: Int = 16) throws -> Int {
+        var total = 0
+        for _ in 0..<maxTransactions {
+            let rows = try pool.write { db in try LiveMinutes.summarize(db, maxRows: rowsPerTransaction) }
+            total += rows
+            if rows < rowsPerTransaction { break }
+        }
+        return total
     }
 
     /// Stores whole hours of observations straight into blocks, one transaction for all of them:
@@ -77,16 +91,18 @@ extension SQLiteStore {
         }
     }
 
-    /// Merges one target-hour's observations into its raw block, minute-rollup block and the
+    /// Merges one target-hour's observations into its raw blocks, minute-rollup block and the
     /// day's hour-rollup block (creating them as needed). The one way blocks are written:
     /// compaction and the storage generator both come here.
     static func appendToBlocks(_ db: Database, targetID: Int64, target: Target, hourStart: Int64, observations: [Observation]) throws {
         guard !observations.isEmpty else { return }
-        var raw = try BlockTable.read(db, targetID: targetID, kind: .raw, start: hourStart)
-            .map { try BlockCoding.decodeObservations($0.bytes, blockStart: hourStart, target: target) } ?? []
-        raw += observations
-        try BlockTable.write(db, targetID: targetID, kind: .raw, start: hourStart, count: raw.count,
-                             bytes: BlockCoding.encode(observations: raw, blockStart: hourStart))
+        for (start, part) in Dictionary(grouping: observations, by: { BlockKind.raw.blockStart(of: $0.startedAt.secondsSinceEpoch) }) {
+            var raw = try BlockTable.read(db, targetID: targetID, kind: .raw, start: start)
+                .map { try BlockCoding.decodeObservations($0.bytes, blockStart: start, target: target) } ?? []
+            raw += part
+            try BlockTable.write(db, targetID: targetID, kind: .raw, start: start, count: raw.count,
+                                 bytes: BlockCoding.encode(observations: raw, blockStart: start))
+        }
 
         var minutes = try rollups(db, targetID: targetID, kind: .minutes, start: hourStart)
         var hour = Rollup()

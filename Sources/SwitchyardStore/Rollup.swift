@@ -47,6 +47,18 @@ struct Rollup: Hashable, Sendable {
                       ttft: ttft, tokensIn: tokensIn, tokensOut: tokensOut, costUSD: StoredCodes.usd(nano: costNano))
     }
 
+    /// Adds this rollup's counts to a bucket of the API.
+    func add(to bucket: inout HistoryBucket) {
+        bucket.count += count
+        bucket.reports += reports
+        bucket.failures.merge(failures, uniquingKeysWith: +)
+        bucket.latency.merge(latency)
+        bucket.ttft.merge(ttft)
+        bucket.tokensIn += tokensIn
+        bucket.tokensOut += tokensOut
+        bucket.costUSD += StoredCodes.usd(nano: costNano)
+    }
+
     func encode(into writer: inout ByteWriter) {
         writer.varint(count)
         writer.varint(reports)

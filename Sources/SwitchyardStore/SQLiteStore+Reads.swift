@@ -14,8 +14,8 @@ extension SQLiteStore {
                 observations += try BlockCoding.decodeObservations(block.bytes, blockStart: block.start, target: target)
                 if observations.count >= limit { break }
             }
-            observations += try Row.fetchAll(db, sql: "SELECT * FROM observations WHERE target_id = ? ORDER BY started_at, id LIMIT ?",
-                                             arguments: [id, limit]).map { Self.observation($0, target: target) }
+            observations += try TailRows.fetch(db.makeStatement(sql: TailRows.select + " WHERE target_id = ? ORDER BY started_at, id LIMIT ?"),
+                                               arguments: [id, limit], target: target)
             return Array(observations.sorted { $0.startedAt < $1.startedAt }.prefix(limit))
         }
     }
@@ -55,11 +55,11 @@ extension SQLiteStore {
         try pool.read { db in
             let since = now.secondsSinceEpoch - lookbackSeconds
             var observations: [Observation] = []
-            let recent = try db.cachedStatement(sql: "SELECT * FROM observations WHERE target_id = ? AND started_at >= ? ORDER BY started_at DESC LIMIT ?")
+            let recent = try db.cachedStatement(sql: TailRows.select + " WHERE target_id = ? AND started_at >= ? ORDER BY started_at DESC LIMIT ?")
             for (id, target) in try Self.targets(db) {
-                var mine = try Row.fetchAll(recent, arguments: [id, since, perTarget]).map { Self.observation($0, target: target) }
+                var mine = try TailRows.fetch(recent, arguments: [id, since, perTarget], target: target)
                 // Then the newest compacted hours, until enough are found.
-                let blocks = try BlockTable.range(db, targetID: id, kind: .raw, from: floorTo(wholeSeconds(since), 3600), to: Int64.max, descending: true)
+                let blocks = try BlockTable.range(db, targetID: id, kind: .raw, from: BlockKind.raw.blockStart(of: since), to: Int64.max, descending: true)
                 for block in blocks {
                     mine += try BlockCoding.decodeObservations(block.bytes, blockStart: block.start, target: target).filter { $0.startedAt.secondsSinceEpoch >= since }
                     if mine.count >= perTarget { break }
@@ -91,18 +91,6 @@ extension SQLiteStore {
         }
     }
 
-    static func observation(_ row: Row, target: Target) -> Observation {
-        Observation(
-            target: target, source: ObservationSource(rawValue: row["source"]) ?? .probe,
-            startedAt: Timestamp(secondsSinceEpoch: row["started_at"]),
-            outcome: Outcome(label: row["outcome"]) ?? .failure(.badResponse),
-            httpStatus: row["http_status"], totalSeconds: (row["total_ms"] as Double) / 1000,
-            ttftSeconds: (row["ttft_ms"] as Double?).map { $0 / 1000 },
-            tokensIn: row["tokens_in"], tokensOut: row["tokens_out"], costUSD: row["cost_usd"],
-            retryAt: (row["retry_at"] as Double?).map { Timestamp(secondsSinceEpoch: $0) }, message: row["message"]
-        )
-    }
-
     static func transition(_ row: Row) -> Transition {
         Transition(
             target: Target(provider: ProviderID(row["provider"] as String), model: ModelName(row["model"] as String)),
@@ -128,37 +116,61 @@ extension SQLiteStore: HistoryReading {
         return try pool.read { db in
             let targets = try Row.fetchAll(db, sql: "SELECT id, provider, model FROM targets \(filter) ORDER BY provider, model",
                                            arguments: StatementArguments(arguments))
-            let tail = try db.cachedStatement(sql: "SELECT * FROM observations WHERE target_id = ? AND started_at >= ? AND started_at < ?")
+            // Tail rows not yet in `live_minutes`: the newest few seconds' worth, found in one pass.
+            let unsummarized = try Self.unsummarizedRollups(db, since: since, until: until, step: step)
             var buckets: [HistoryBucket] = []
+            // Once, for the whole answer: reserving per target would copy the array every time.
+            buckets.reserveCapacity(min(targets.count * Int(min(max((until - since) / step, 0), 200_000)), 500_000))
             for targetRow in targets {
                 let id: Int64 = targetRow[0]
                 let target = Target(provider: ProviderID(targetRow[1] as String), model: ModelName(targetRow[2] as String))
-                // Blocks come in time order and their slots ascending, so this list is sorted.
-                var stored: [(start: Int64, rollup: Rollup)] = []
+                // Blocks come in time order and their slots ascending: buckets are appended sorted.
+                let first = buckets.count
                 for block in try BlockTable.range(db, targetID: id, kind: kind, from: floorTo(since, kind.periodSeconds), to: until) {
-                    for (slot, rollup) in try BlockCoding.decodeRollups(block.bytes) {
+                    try BlockCoding.forEachRollup(in: block.bytes) { slot, rollup in
                         let start = block.start + Int64(slot) * step
-                        if start >= since, start < until { stored.append((start, rollup)) }
+                        if start >= since, start < until { buckets.append(rollup.bucket(target: target, start: Timestamp(secondsSinceEpoch: Double(start)))) }
                     }
                 }
-                var recent: [Int64: Rollup] = [:]
-                for row in try Row.fetchAll(tail, arguments: [id, Double(since), Double(until)]) {
-                    let o = Self.observation(row, target: target)
-                    recent[floorTo(wholeSeconds(o.startedAt.secondsSinceEpoch), step), default: Rollup()].add(o)
+                // Then the tail: its summarized minutes and the rows since (usually appended after the blocks).
+                for (start, rollup) in try LiveMinutes.range(db, targetID: id, from: floorTo(since, 60), to: until) {
+                    Self.merge(rollup, at: floorTo(start, step), into: &buckets, from: first, target: target)
                 }
-                let merged = recent.isEmpty ? stored : Self.merge(stored, recent)
-                buckets.reserveCapacity(buckets.count + merged.count)
-                for (start, rollup) in merged { buckets.append(rollup.bucket(target: target, start: Timestamp(secondsSinceEpoch: Double(start)))) }
+                for (start, rollup) in (unsummarized[id] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    Self.merge(rollup, at: start, into: &buckets, from: first, target: target)
+                }
             }
             return buckets
         }
     }
 
-    /// Sorted stored rollups with the tail's (late observations may share a slot with a stored one).
-    private static func merge(_ stored: [(start: Int64, rollup: Rollup)], _ recent: [Int64: Rollup]) -> [(start: Int64, rollup: Rollup)] {
-        var byStart = Dictionary(stored.map { ($0.start, $0.rollup) }, uniquingKeysWith: { a, _ in a })
-        for (start, rollup) in recent { byStart[start, default: Rollup()].merge(rollup) }
-        return byStart.keys.sorted().map { ($0, byStart[$0]!) }
+    /// Rollups by target and step of the tail rows in `[since, until)` that `live_minutes` does not count yet.
+    private static func unsummarizedRollups(_ db: Database, since: Int64, until: Int64, step: Int64) throws -> [Int64: [Int64: Rollup]] {
+        let statement = try db.cachedStatement(sql: "SELECT target_id, \(TailRows.columns) FROM observations WHERE id > ? AND started_at >= ? AND started_at < ?")
+        var rollups: [Int64: [Int64: Rollup]] = [:]
+        let rows = try Row.fetchCursor(statement, arguments: [try LiveMinutes.summarizedID(db), Double(since), Double(until)])
+        while try rows.next() != nil {
+            let o = TailRows.decode(statement.sqliteStatement, target: LiveMinutes.anyTarget, offset: 1)
+            rollups[sqlite3_column_int64(statement.sqliteStatement, 0), default: [:]][floorTo(wholeSeconds(o.startedAt.secondsSinceEpoch), step), default: Rollup()].add(o)
+        }
+        return rollups
+    }
+
+    /// Puts a rollup of the tail into a target's sorted buckets (from index `first` on): merged
+    /// into the bucket of the same start (a late observation of a compacted hour), else inserted.
+    /// Tail rollups are usually after every stored one, so this is usually an append.
+    private static func merge(_ rollup: Rollup, at start: Int64, into buckets: inout [HistoryBucket], from first: Int, target: Target) {
+        let time = Timestamp(secondsSinceEpoch: Double(start))
+        var low = first, high = buckets.count
+        while low < high {
+            let middle = (low + high) / 2
+            if buckets[middle].start < time { low = middle + 1 } else { high = middle }
+        }
+        if low < buckets.count, buckets[low].start == time {
+            rollup.add(to: &buckets[low])
+        } else {
+            buckets.insert(rollup.bucket(target: target, start: time), at: low)
+        }
     }
 
     /// Recent transitions, newest first.

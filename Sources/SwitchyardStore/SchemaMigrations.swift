@@ -92,7 +92,8 @@ enum SchemaMigrations {
         }
         migrator.registerMigration("v4-blocks") { db in
             // Compacted history: one deflated row per target and hour (raw observations, minute
-            // rollups) or day (hour rollups); `observations` stays as the tail the writer appends to.
+            // rollups) or day (hour rollups); `observations` stays as the tail the writer appends
+            // to, and `live_minutes` holds the minute rollups of the tail (see `LiveMinutes`).
             try db.execute(sql: """
                 CREATE TABLE blocks (
                     id INTEGER PRIMARY KEY,
@@ -106,25 +107,58 @@ enum SchemaMigrations {
                 )
                 """)
             try convertRollupsToBlocks(db)
+            // The tail, recreated empty (every row is in a block now) with AUTOINCREMENT, so row ids
+            // never go back: `live_minutes` covers exactly the tail rows up to `summarized_id`.
+            try db.execute(sql: """
+                DROP TABLE observations;
+                CREATE TABLE observations (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    target_id INTEGER NOT NULL REFERENCES targets(id),
+                    source TEXT NOT NULL CHECK (source IN ('probe', 'report')),
+                    started_at REAL NOT NULL,
+                    outcome TEXT NOT NULL,
+                    http_status INTEGER,
+                    total_ms REAL NOT NULL,
+                    ttft_ms REAL,
+                    tokens_in INTEGER,
+                    tokens_out INTEGER,
+                    cost_usd REAL,
+                    retry_at REAL,
+                    message TEXT
+                );
+                CREATE INDEX observations_by_target_time ON observations (target_id, started_at);
+                CREATE TABLE live_minutes (
+                    target_id INTEGER NOT NULL REFERENCES targets(id),
+                    start INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (target_id, start)
+                ) WITHOUT ROWID;
+                CREATE TABLE store_state (
+                    name TEXT PRIMARY KEY,
+                    value INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
         }
         return migrator
     }
 
-    /// v4: every raw row goes into its hour's raw block, so the tail starts empty. Rollups:
+    /// v4: every raw row goes into its raw block, so the tail starts empty. Rollups:
     /// the v2 rollup rows become rollup blocks (they already count every raw row: the writer
     /// committed both together); a database without any (one from v1, whose v2 step no longer
     /// backfills) gets them computed from its raw rows. Then the rollup tables go.
     private static func convertRollupsToBlocks(_ db: Database) throws {
         let rolledUp = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rollups_hour)") ?? false
         for (targetID, target) in try SQLiteStore.targets(db) {
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM observations WHERE target_id = ?", arguments: [targetID])
-            let byHour = Dictionary(grouping: rows.map { SQLiteStore.observation($0, target: target) }) {
+            let rows = try TailRows.fetch(db.makeStatement(sql: TailRows.select + " WHERE target_id = ?"), arguments: [targetID], target: target)
+            let byHour = Dictionary(grouping: rows) {
                 floorTo(wholeSeconds($0.startedAt.secondsSinceEpoch), 3600)
             }
             for (hour, observations) in byHour {
                 if rolledUp {
-                    try BlockTable.write(db, targetID: targetID, kind: .raw, start: hour, count: observations.count,
-                                         bytes: BlockCoding.encode(observations: observations, blockStart: hour))
+                    for (start, part) in Dictionary(grouping: observations, by: { BlockKind.raw.blockStart(of: $0.startedAt.secondsSinceEpoch) }) {
+                        try BlockTable.write(db, targetID: targetID, kind: .raw, start: start, count: part.count,
+                                             bytes: BlockCoding.encode(observations: part, blockStart: start))
+                    }
                 } else {
                     try SQLiteStore.appendToBlocks(db, targetID: targetID, target: target, hourStart: hour, observations: observations)
                 }

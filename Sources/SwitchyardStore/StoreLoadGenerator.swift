@@ -6,7 +6,8 @@ import SwitchyardCore
 /// uses to move an hour from the tail into blocks, and the real retention (`prune`) runs
 /// every simulated hour. What is skipped, to make 400 days take minutes instead of days, is
 /// the detour of each observation through a tail row; the last `tailHours` hours do take it
-/// (`SQLiteStore.write`, uncompacted), so the final file includes a live tail.
+/// (`SQLiteStore.write`, uncompacted, then summarized into live minutes), so the final file
+/// includes a live tail.
 /// Used by a scaled-down test and by `switchyard-store-bench generate` at full scale.
 public struct StoreLoadGenerator: Sendable {
     /// The simulated fleet and how long it runs.
@@ -67,6 +68,8 @@ public struct StoreLoadGenerator: Sendable {
                     }
                 }
                 if !batch.isEmpty { try store.write(batch) }
+                // As the writer does every few seconds: the tail's minutes into `live_minutes`.
+                try store.summarizeTail()
             } else {
                 // A closed hour, as compaction stores it.
                 var perTarget = [[Observation]](repeating: [], count: targets.count)

@@ -17,6 +17,8 @@ public final class StoreWriter: Service, ObservationSink {
         public var retention = RetentionPolicy()
         /// How often expired rows are pruned (wall-clock seconds).
         public var pruneIntervalSeconds = 300.0
+        /// How often new tail rows are folded into the live minute rollups (wall-clock seconds).
+        public var summaryIntervalSeconds = 10.0
         /// An hour's observations move from the tail into blocks this long after the hour ends
         /// (a probe that started in it may still be finishing). Later ones merge in at the next hour.
         public var compactionGraceSeconds = 300.0
@@ -37,6 +39,7 @@ public final class StoreWriter: Service, ObservationSink {
     private let onProblem: @Sendable (String?) -> Void
     private let failures: Mutex<WriteFailureLog>
     private let lastPrune = Mutex<Timestamp?>(nil)
+    private let lastSummary = Mutex<Timestamp?>(nil)
     /// The hour boundary before which the tail was last fully compacted (nil until the first
     /// turn), and when a failed turn may be retried.
     private let compaction = Mutex<(compactedBefore: Int64?, retryAt: Timestamp?)>((nil, nil))
@@ -104,6 +107,7 @@ public final class StoreWriter: Service, ObservationSink {
         await withTaskCancellationOrGracefulShutdownHandler {
             while let batch = await queue.nextBatch(max: settings.maxBatch) {
                 await commit(batch)
+                summarizeIfDue()
                 compactIfDue()
                 pruneIfDue()
                 if batch.count < settings.maxBatch, settings.gatherSeconds > 0, !queue.isClosed {
@@ -140,6 +144,19 @@ public final class StoreWriter: Service, ObservationSink {
                 try? await Task.sleep(for: .seconds(backoff))
                 backoff = min(backoff * 2, 5)
             }
+        }
+    }
+
+    /// Folds new tail rows into the live minute rollups every `summaryIntervalSeconds`.
+    private func summarizeIfDue() {
+        let now = clock.now()
+        guard lastSummary.withLock({ last in last.map { now - $0 >= settings.summaryIntervalSeconds } ?? true }) else { return }
+        lastSummary.withLock { $0 = now }
+        do {
+            try store.summarizeTail()
+        } catch {
+            // Reads count those rows from the tail meanwhile; the next turn tries again.
+            logger.debug("cannot summarize the tail; will retry", metadata: ["error": "\(error)"])
         }
     }
 

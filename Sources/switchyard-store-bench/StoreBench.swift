@@ -85,6 +85,7 @@ struct History: AsyncParsableCommand {
     @OptionGroup var location: BenchDirectory
     @Option(help: "Targets in the database.") var targets = 20
     @Option(help: "Days of history.") var days = 30.0
+    @Option(help: "Queries to time (the median and the slowest are printed).") var runs = 21
 
     func run() async throws {
         try await location.withDatabase { path in
@@ -97,13 +98,13 @@ struct History: AsyncParsableCommand {
             let query = HistoryQuery(provider: ProviderID("provider-7"), model: ModelName("model-0"), since: end + -30 * 86_400, until: end, step: .minute)
             var timings: [Double] = []
             var buckets = 0
-            for _ in 0..<21 {
+            for _ in 0..<max(runs, 1) {
                 let start = ContinuousClock.now
                 buckets = try store.history(query).count
                 timings.append((ContinuousClock.now - start).seconds * 1000)
             }
             timings.sort()
-            print("history: 30-day 1m query for one target: \(buckets) buckets, median \(format(timings[10])) ms, max \(format(timings.last!)) ms (21 runs)")
+            print("history: 30-day 1m query for one target: \(buckets) buckets, median \(format(timings[timings.count / 2])) ms, max \(format(timings.last!)) ms (\(timings.count) runs)")
         }
     }
 }
