@@ -102,7 +102,8 @@ extension SQLiteStore {
 
 extension SQLiteStore: HistoryReading {
     /// Minute or hour rollups in `[since, until)`, probes and reports merged, by target then time:
-    /// the rollup blocks of compacted hours, plus the tail's observations rolled up on the spot.
+    /// the rollup blocks of compacted hours, the live minutes of the tail, and the few tail rows
+    /// not summarized yet, rolled up on the spot.
     public func history(_ query: HistoryQuery) throws -> [HistoryBucket] {
         let step = Int64(query.step.seconds)
         let kind: BlockKind = query.step == .minute ? .minutes : .hours

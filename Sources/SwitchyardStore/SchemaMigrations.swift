@@ -109,6 +109,7 @@ enum SchemaMigrations {
             try convertRollupsToBlocks(db)
             // The tail, recreated empty (every row is in a block now) with AUTOINCREMENT, so row ids
             // never go back: `live_minutes` covers exactly the tail rows up to `summarized_id`.
+            // (The same columns as v1's table: migrations are history and are not shared.)
             try db.execute(sql: """
                 DROP TABLE observations;
                 CREATE TABLE observations (
