@@ -85,7 +85,10 @@ enum BlockCoding {
 
     /// The observations of a raw block, in start-time order.
     static func decodeObservations(_ bytes: [UInt8], blockStart: Int64, target: Target) throws -> [Observation] {
-        var reader = ByteReader(bytes)
+        try ByteReader.reading(bytes) { reader in try decodeObservations(&reader, blockStart: blockStart, target: target) }
+    }
+
+    private static func decodeObservations(_ reader: inout ByteReader, blockStart: Int64, target: Target) throws -> [Observation] {
         guard try reader.byte() == format else { throw ByteReader.Malformed() }
         var observations: [Observation] = []
         var ms: Int64 = 0
@@ -127,11 +130,12 @@ enum BlockCoding {
 
     /// Calls `body` with each rollup of a block in slot order, without collecting them first.
     static func forEachRollup(in bytes: [UInt8], _ body: (Int, Rollup) throws -> Void) throws {
-        var reader = ByteReader(bytes)
-        guard try reader.byte() == format else { throw ByteReader.Malformed() }
-        while !reader.isAtEnd {
-            let slot = try reader.int()
-            try body(slot, try Rollup(from: &reader))
+        try ByteReader.reading(bytes) { reader in
+            guard try reader.byte() == format else { throw ByteReader.Malformed() }
+            while !reader.isAtEnd {
+                let slot = try reader.int()
+                try body(slot, try Rollup(from: &reader))
+            }
         }
     }
 

@@ -32,16 +32,26 @@ struct ByteWriter {
 }
 
 /// Reads what `ByteWriter` wrote; every read throws on a truncated or malformed block.
+/// It reads memory it does not own: use it inside `ByteReader.reading(_:_:)`.
 struct ByteReader {
     struct Malformed: Error {}
 
-    private let bytes: [UInt8]
+    private let bytes: UnsafeRawBufferPointer
     private var position = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Runs `body` with a reader over `bytes`, valid for the duration of the call.
+    static func reading<T>(_ bytes: [UInt8], _ body: (inout ByteReader) throws -> T) throws -> T {
+        try bytes.withUnsafeBytes { raw in
+            var reader = ByteReader(raw)
+            return try body(&reader)
+        }
+    }
 
     var isAtEnd: Bool { position >= bytes.count }
 
+    @inline(__always)
     mutating func byte() throws -> UInt8 {
         guard position < bytes.count else { throw Malformed() }
         defer { position += 1 }
@@ -49,6 +59,11 @@ struct ByteReader {
     }
 
     mutating func varint() throws -> UInt64 {
+        // The common case, one byte (counts, small gaps), without the loop.
+        if position < bytes.count, bytes[position] < 0x80 {
+            defer { position += 1 }
+            return UInt64(bytes[position])
+        }
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -76,6 +91,6 @@ struct ByteReader {
         let count = try int()
         guard count <= bytes.count - position else { throw Malformed() }
         defer { position += count }
-        return String(decoding: bytes[position..<(position + count)], as: UTF8.self)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)]), as: UTF8.self)
     }
 }

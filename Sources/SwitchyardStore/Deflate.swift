@@ -26,13 +26,13 @@ enum Deflate {
     /// Inflates a zlib stream that decompresses to exactly `size` bytes.
     static func decompress(_ compressed: UnsafeRawBufferPointer, size: Int) throws -> [UInt8] {
         guard size >= 0, size <= 64 << 20 else { throw Failure(description: "implausible block size \(size)") }
-        var length = uLong(size)
-        var output = [UInt8](repeating: 0, count: max(size, 1))
-        let status = output.withUnsafeMutableBufferPointer { out in
-            uncompress(out.baseAddress, &length, compressed.bindMemory(to: UInt8.self).baseAddress, uLong(compressed.count))
+        var status: Int32 = Z_OK
+        let output = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buffer, initialized in
+            var length = uLong(size)
+            status = uncompress(buffer.baseAddress, &length, compressed.baseAddress?.assumingMemoryBound(to: UInt8.self), uLong(compressed.count))
+            initialized = status == Z_OK && Int(length) == size ? size : 0
         }
-        guard status == Z_OK, Int(length) == size else { throw Failure(description: "corrupt block (zlib status \(status))") }
-        if size == 0 { output.removeAll() }
+        guard status == Z_OK, output.count == size else { throw Failure(description: "corrupt block (zlib status \(status))") }
         return output
     }
 }

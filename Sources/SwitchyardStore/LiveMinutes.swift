@@ -77,8 +77,9 @@ enum LiveMinutes {
     }
 
     private static func decode(_ bytes: [UInt8]) throws -> Rollup {
-        var reader = ByteReader(bytes)
-        guard try reader.byte() == BlockCoding.format else { throw ByteReader.Malformed() }
-        return try Rollup(from: &reader)
+        try ByteReader.reading(bytes) { reader in
+            guard try reader.byte() == BlockCoding.format else { throw ByteReader.Malformed() }
+            return try Rollup(from: &reader)
+        }
     }
 }

@@ -20,6 +20,11 @@ extension SQLiteStore {
         }
     }
 
+    /// The start time of the newest observation in the tail, if any.
+    public func newestObservationTime() throws -> Double? {
+        try pool.read { db in try Double.fetchOne(db, sql: "SELECT max(started_at) FROM observations") }
+    }
+
     /// Observations waiting in the tail for compaction.
     public func tailRowCount() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM observations") ?? 0 }

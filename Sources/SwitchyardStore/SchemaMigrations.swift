@@ -203,11 +203,13 @@ enum SchemaMigrations {
 
     private static func v2Histogram(_ data: Data?) -> LatencyHistogram {
         guard let data else { return LatencyHistogram() }
-        var reader = ByteReader(Array(data))
-        var bins: [LatencyHistogram.Bin] = []
-        while !reader.isAtEnd, let index = try? reader.byte(), let count = try? reader.int() {
-            bins.append(LatencyHistogram.Bin(index: Int(index), count: count))
+        let bins = try? ByteReader.reading(Array(data)) { reader in
+            var bins: [LatencyHistogram.Bin] = []
+            while !reader.isAtEnd, let index = try? reader.byte(), let count = try? reader.int() {
+                bins.append(LatencyHistogram.Bin(index: Int(index), count: count))
+            }
+            return bins
         }
-        return LatencyHistogram(bins: bins)
+        return LatencyHistogram(bins: bins ?? [])
     }
 }

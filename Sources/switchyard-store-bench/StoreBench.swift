@@ -11,7 +11,7 @@ struct StoreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-store-bench",
         abstract: "Storage benchmarks: ingest through the writer, history query latency, file size over simulated days.",
-        subcommands: [Ingest.self, History.self, Generate.self]
+        subcommands: [Ingest.self, History.self, Generate.self, Reopen.self]
     )
 }
 
@@ -85,15 +85,16 @@ struct History: AsyncParsableCommand {
     @OptionGroup var location: BenchDirectory
     @Option(help: "Targets in the database.") var targets = 20
     @Option(help: "Days of history.") var days = 30.0
+    @Option(help: "Probe interval in seconds (6 probes a minute give each minute several latency buckets).") var interval = 10.0
     @Option(help: "Queries to time (the median and the slowest are printed).") var runs = 21
 
     func run() async throws {
         try await location.withDatabase { path in
             let store = try SQLiteStore(path: path)
-            let settings = StoreLoadGenerator.Settings(targets: targets, days: days, probeIntervalSeconds: 60, sampleIntervalDays: days)
+            let settings = StoreLoadGenerator.Settings(targets: targets, days: days, probeIntervalSeconds: interval, sampleIntervalDays: days)
             let fill = ContinuousClock.now
             _ = try StoreLoadGenerator(settings: settings).run(into: store)
-            print("history: filled \(targets) targets × \(format(days)) days (one probe per minute) in \(format((ContinuousClock.now - fill).seconds)) s; file \(mib(store.fileBytes())) MiB")
+            print("history: filled \(targets) targets × \(format(days)) days (a probe every \(format(interval)) s) in \(format((ContinuousClock.now - fill).seconds)) s; file \(mib(store.fileBytes())) MiB")
             let end = settings.start + days * 86_400
             let query = HistoryQuery(provider: ProviderID("provider-7"), model: ModelName("model-0"), since: end + -30 * 86_400, until: end, step: .minute)
             var timings: [Double] = []
@@ -104,7 +105,7 @@ struct History: AsyncParsableCommand {
                 timings.append((ContinuousClock.now - start).seconds * 1000)
             }
             timings.sort()
-            print("history: 30-day 1m query for one target: \(buckets) buckets, median \(format(timings[timings.count / 2])) ms, max \(format(timings.last!)) ms (\(timings.count) runs)")
+            print("history: 30-day 1m query for one target: \(buckets) buckets, median \(format(timings[timings.count / 2])) ms, min \(format(timings[0])) ms, max \(format(timings.last!)) ms (\(timings.count) runs)")
         }
     }
 }
@@ -139,6 +140,35 @@ struct Generate: AsyncParsableCommand {
             if let firstWeek = samples.last(where: { $0.day <= 7 && $0.day >= 0.05 }) {
                 print("generate: before any retention (day \(format(firstWeek.day))): \(Int(Double(firstWeek.bytes) / (Double(targets) * firstWeek.day))) bytes per target-day")
             }
+        }
+    }
+}
+
+/// What a restart costs on an existing file (e.g. the one `generate --keep` leaves): opening
+/// (read-only integrity pre-check, migrations), warm start, and the reads an operator makes first.
+struct Reopen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time opening an existing database, its warm start, and the first history reads.")
+    @Argument(help: "The database file.") var path: String
+    @Option(help: "The time the reads are for (Unix seconds); default: the newest tail row.") var now: Double?
+
+    func run() async throws {
+        var started = ContinuousClock.now
+        let store = try SQLiteStore(path: path)
+        print("reopen: \(mib(store.fileBytes())) MiB, opened (quick_check, migrations) in \(format((ContinuousClock.now - started).seconds * 1000)) ms")
+        let at = Timestamp(secondsSinceEpoch: try now ?? store.newestObservationTime() ?? Date().timeIntervalSince1970)
+        started = ContinuousClock.now
+        let warm = try store.warmStart(now: at)
+        print("reopen: warm start read \(warm.observations.count) observations in \(format((ContinuousClock.now - started).seconds * 1000)) ms")
+        started = ContinuousClock.now
+        let lastHour = try store.history(HistoryQuery(since: at + -3600, until: at + 1, step: .minute))
+        print("reopen: last hour of every target by minute (the status page's read): \(lastHour.count) buckets in \(format((ContinuousClock.now - started).seconds * 1000)) ms")
+        if let target = lastHour.first?.target {
+            started = ContinuousClock.now
+            let month = try store.history(HistoryQuery(provider: target.provider, model: target.model, since: at + -30 * 86_400, until: at + 1, step: .minute))
+            print("reopen: 30 days by minute for one target: \(month.count) buckets in \(format((ContinuousClock.now - started).seconds * 1000)) ms")
+            started = ContinuousClock.now
+            let year = try store.history(HistoryQuery(provider: target.provider, model: target.model, since: at + -400 * 86_400, until: at + 1, step: .hour))
+            print("reopen: 400 days by hour for one target: \(year.count) buckets in \(format((ContinuousClock.now - started).seconds * 1000)) ms")
         }
     }
 }
