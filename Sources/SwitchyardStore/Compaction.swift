@@ -44,7 +44,7 @@ extension SQLiteStore {
             var from = -Double.greatestFiniteMagnitude
             while periods < maxPeriods, let first = try Double.fetchOne(oldest, arguments: [targetID, from]), first < Double(cutoff) {
                 let hour = floorTo(wholeSeconds(first), 3600)
-                // Rows too far from any real date for a block's time arithmetic go with the first hour's block edges.
+                // The hour's rows: from its oldest (none is older) to its end.
                 let range: [any DatabaseValueConvertible] = [targetID, first, Double(hour + 3600)]
                 let observations = try TailRows.fetch(rows, arguments: StatementArguments(range), target: target)
                 try appendToBlocks(db, targetID: targetID, target: target, hourStart: hour, observations: observations)
@@ -60,7 +60,7 @@ extension SQLiteStore {
     }
 
     /// Folds new tail rows into `live_minutes`, at most `rowsPerTransaction` per transaction;
-    /// returns how many rows it folded in. The writer calls this every few seconds.
+    /// returns how many rows it folded in. The writer calls this once a minute.
     @discardableResult
     public func summarizeTail(rowsPerTransaction: Int = 20_000, maxTransactions: Int = 16) throws -> Int {
         var total = 0

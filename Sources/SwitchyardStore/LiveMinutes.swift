@@ -5,7 +5,7 @@ import SwitchyardCore
 
 /// The minute rollups of the tail, so that reading recent history (the status page's last
 /// hour of 1,000 targets, `/v1/history` over today) does not decode every tail row. The
-/// writer folds new tail rows in every few seconds, by row id: `store_state.summarized_id`
+/// writer folds new tail rows in once a minute, by row id: `store_state.summarized_id`
 /// is the last tail row counted here, and tail row ids only grow (AUTOINCREMENT). Readers
 /// take `live_minutes` plus the tail rows above that id, in one read transaction. Compaction
 /// deletes an hour's live minutes together with its tail rows.

@@ -68,7 +68,7 @@ public struct StoreLoadGenerator: Sendable {
                     }
                 }
                 if !batch.isEmpty { try store.write(batch) }
-                // As the writer does every few seconds: the tail's minutes into `live_minutes`.
+                // As the writer does once a minute: the tail's minutes into `live_minutes`.
                 try store.summarizeTail()
             } else {
                 // A closed hour, as compaction stores it.

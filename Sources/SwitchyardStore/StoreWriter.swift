@@ -18,7 +18,9 @@ public final class StoreWriter: Service, ObservationSink {
         /// How often expired rows are pruned (wall-clock seconds).
         public var pruneIntervalSeconds = 300.0
         /// How often new tail rows are folded into the live minute rollups (wall-clock seconds).
-        public var summaryIntervalSeconds = 10.0
+        /// Once a minute, each target-minute is mostly written once; reads count the rows of the
+        /// last minute from the tail meanwhile (at 100 observations/s, 6,000 rows).
+        public var summaryIntervalSeconds = 60.0
         /// An hour's observations move from the tail into blocks this long after the hour ends
         /// (a probe that started in it may still be finishing). Later ones merge in at the next hour.
         public var compactionGraceSeconds = 300.0
