@@ -1,11 +1,35 @@
+import Dispatch
 import Logging
 import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardProbe
 import SwitchyardStore
+import SwitchyardSystemd
 
 /// The store's part of the wiring, kept here so `buildServiceGroup` stays a list of steps.
 enum StorageWiring {
+    /// Opens the state database. Checking a large file or migrating it to a new schema can take
+    /// minutes; meanwhile systemd hears every 10 s that start-up is alive (`EXTEND_TIMEOUT_USEC`),
+    /// so `TimeoutStartSec=` does not kill a migration that would then start over.
+    static func open(path: String, busyTimeoutSeconds: Double, logger: Logger) throws -> SQLiteStore {
+        let notifier = SystemdNotifier()
+        let started = ContinuousClock.now
+        let keepAlive = DispatchSource.makeTimerSource(queue: .global())
+        keepAlive.schedule(deadline: .now() + 5, repeating: 10)
+        keepAlive.setEventHandler {
+            let seconds = (ContinuousClock.now - started).components.seconds
+            notifier.extendTimeout(by: .seconds(30), status: "opening the state database (checking or migrating it): \(seconds) s")
+            logger.notice("still opening the state database (checking or migrating it)", metadata: ["path": "\(path)", "seconds": "\(seconds)"])
+        }
+        keepAlive.resume()
+        defer { keepAlive.cancel() }
+        do {
+            return try SQLiteStore(path: path, busyTimeoutSeconds: busyTimeoutSeconds)
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
+    }
+
     /// The writer with the configured retention, reporting write problems to `/readyz`.
     static func writer(store: SQLiteStore, config: Configuration, readiness: Readiness, clock: any WallClock, logger: Logger) -> StoreWriter {
         var settings = StoreWriter.Settings()

@@ -103,12 +103,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     } catch {
         throw StartupError(description: "cannot create the state directory \(paths.stateDirectory): \(error.localizedDescription)")
     }
-    let store: SQLiteStore
-    do {
-        store = try SQLiteStore(path: paths.databasePath, busyTimeoutSeconds: config.storage.busyTimeoutSeconds)
-    } catch {
-        throw StartupError(description: "\(error)")
-    }
+    let store = try StorageWiring.open(path: paths.databasePath, busyTimeoutSeconds: config.storage.busyTimeoutSeconds, logger: logger)
 
     let readiness = Readiness()
     let healthBook = HealthBook(descriptors: config.targetDescriptors, healthPolicy: config.routing.health,

@@ -47,13 +47,15 @@ enum BlockCoding {
         static let message: UInt8 = 1 << 7
     }
 
-    /// Observations of one target in one block, ordered by start time. Each is a start-time
+    /// Observations of one target in one raw block, ordered by start time. Each is a start-time
     /// delta, an outcome code, a byte saying which optional fields follow, the total, then those fields.
     static func encode(observations: [Observation], blockStart: Int64) -> [UInt8] {
         var writer = ByteWriter(capacity: observations.count * 12 + 1)
         writer.byte(format)
         let origin = Double(blockStart)
-        let offsets = observations.map { milliseconds($0.startedAt.secondsSinceEpoch - origin) }
+        // Clamped into the block: rounding 1799.9996 s up must not move it into the next block.
+        let last = BlockKind.raw.periodSeconds * 1000 - 1
+        let offsets = observations.map { min(max(milliseconds($0.startedAt.secondsSinceEpoch - origin), 0), last) }
         var order = Array(offsets.indices)
         if zip(offsets, offsets.dropFirst()).contains(where: { $0 > $1 }) { order.sort { offsets[$0] < offsets[$1] } }
         var previous: Int64 = 0
@@ -94,6 +96,7 @@ enum BlockCoding {
         var ms: Int64 = 0
         while !reader.isAtEnd {
             ms += Int64(try reader.int())
+            guard ms < 1 << 42 else { throw ByteReader.Malformed() }
             let outcome = StoredCodes.outcome(code: try reader.byte())
             let fields = try reader.byte()
             let started = Timestamp(secondsSinceEpoch: Double(blockStart) + Double(ms) / 1000)
@@ -103,7 +106,7 @@ enum BlockCoding {
             if fields & Field.ttft != 0 { o.ttftSeconds = Double(try reader.int()) / 1e6 }
             if fields & Field.tokensIn != 0 { o.tokensIn = try reader.int() }
             if fields & Field.tokensOut != 0 { o.tokensOut = try reader.int() }
-            if fields & Field.cost != 0 { o.costUSD = StoredCodes.usd(nano: Int64(try reader.int())) }
+            if fields & Field.cost != 0 { o.costUSD = StoredCodes.usd(nano: Int64(try reader.int(limit: 1 << 60))) }
             if fields & Field.retryAt != 0 { o.retryAt = started + Double(try reader.signed()) / 1000 }
             if fields & Field.message != 0 { o.message = try reader.text() }
             observations.append(o)
@@ -133,7 +136,7 @@ enum BlockCoding {
         try ByteReader.reading(bytes) { reader in
             guard try reader.byte() == format else { throw ByteReader.Malformed() }
             while !reader.isAtEnd {
-                let slot = try reader.int()
+                let slot = try reader.int(limit: 1440)
                 try body(slot, try Rollup(from: &reader))
             }
         }

@@ -3,31 +3,40 @@ import GRDB
 import GRDBSQLite
 import SwitchyardCore
 
-/// The `blocks` table: per target, an hour of raw observations, an hour of minute rollups
-/// or a day of hour rollups in one deflated row. Rows are written once per period (when
-/// the tail is compacted) and appended in time order, so pages fill completely and a
-/// pruned period frees whole pages for the next ones.
+/// The `blocks` table: per target, a half-hour of raw observations, an hour of minute
+/// rollups or a UTC day of hour rollups in one deflated row. Raw and minute blocks are
+/// written when compaction moves an hour out of the tail (and again only when a late
+/// observation joins them); a day block is rewritten as each of its hours is compacted.
+/// Rows are appended in time order, so pages fill and a pruned period frees whole pages.
 enum BlockTable {
     /// One stored block, inflated.
     struct Block {
         var start: Int64
-        var count: Int
         var bytes: [UInt8]
     }
 
-    /// The block of a target, kind and period, or nil.
+    /// The block of a target, kind and period, or nil; throws `Deflate.Failure` for a damaged one.
     static func read(_ db: Database, targetID: Int64, kind: BlockKind, start: Int64) throws -> Block? {
-        let statement = try db.cachedStatement(sql: "SELECT start, count, size, data FROM blocks WHERE target_id = ? AND kind = ? AND start = ?")
-        return try blocks(statement, arguments: [targetID, kind.rawValue, start]).first
+        let statement = try db.cachedStatement(sql: "SELECT start, size, data FROM blocks WHERE target_id = ? AND kind = ? AND start = ?")
+        var found: Block?
+        try forEachRow(statement, arguments: [targetID, kind.rawValue, start]) { found = try $0(); return false }
+        return found
     }
 
-    /// Blocks of a target and kind whose start is in `[from, to)`, ascending (or descending).
-    static func range(_ db: Database, targetID: Int64, kind: BlockKind, from: Int64, to: Int64, descending: Bool = false) throws -> [Block] {
+    /// Calls `body` with the blocks of a target and kind whose start is in `[from, to)`, in time
+    /// order (or newest first), inflating each only when it is reached; `body` returns false to
+    /// stop. A damaged block (its deflate stream fails zlib's checksum) is skipped: one bad
+    /// page must not make every history read fail. Compaction moves such blocks aside.
+    static func forEach(_ db: Database, targetID: Int64, kind: BlockKind, from: Int64, to: Int64, descending: Bool = false,
+                        _ body: (Block) throws -> Bool) throws {
         let statement = try db.cachedStatement(sql: """
-            SELECT start, count, size, data FROM blocks WHERE target_id = ? AND kind = ? AND start >= ? AND start < ?
+            SELECT start, size, data FROM blocks WHERE target_id = ? AND kind = ? AND start >= ? AND start < ?
             ORDER BY start \(descending ? "DESC" : "ASC")
             """)
-        return try blocks(statement, arguments: [targetID, kind.rawValue, from, to])
+        try forEachRow(statement, arguments: [targetID, kind.rawValue, from, to]) { inflate in
+            guard let block = try? inflate() else { return true }
+            return try body(block)
+        }
     }
 
     /// Inserts or replaces the block of a target, kind and period.
@@ -39,17 +48,25 @@ enum BlockTable {
             """).execute(arguments: [targetID, kind.rawValue, start, count, bytes.count, compressed.withUnsafeBufferPointer { Data($0) }])
     }
 
-    /// Runs a block query, inflating each row's data in place.
-    private static func blocks(_ statement: Statement, arguments: StatementArguments) throws -> [Block] {
-        var result: [Block] = []
+    /// Moves a damaged block into `damaged_blocks` (kept for inspection, never read again).
+    static func quarantine(_ db: Database, targetID: Int64, kind: BlockKind, start: Int64, reason: String) throws {
+        try db.execute(sql: """
+            INSERT INTO damaged_blocks (target_id, kind, start, count, size, data, reason)
+            SELECT target_id, kind, start, count, size, data, ? FROM blocks WHERE target_id = ? AND kind = ? AND start = ?
+            """, arguments: [reason, targetID, kind.rawValue, start])
+        try db.execute(sql: "DELETE FROM blocks WHERE target_id = ? AND kind = ? AND start = ?", arguments: [targetID, kind.rawValue, start])
+    }
+
+    /// Steps a `start, size, data` query, handing `body` a function that inflates the current row.
+    private static func forEachRow(_ statement: Statement, arguments: StatementArguments, _ body: (() throws -> Block) throws -> Bool) throws {
         let rows = try Row.fetchCursor(statement, arguments: arguments)
         while try rows.next() != nil {
             let sqlite = statement.sqliteStatement
-            let size = Int(sqlite3_column_int64(sqlite, 2))
-            let data = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, 3), count: Int(sqlite3_column_bytes(sqlite, 3)))
-            result.append(Block(start: sqlite3_column_int64(sqlite, 0), count: Int(sqlite3_column_int64(sqlite, 1)),
-                                bytes: try Deflate.decompress(data, size: size)))
+            let inflate = {
+                let data = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, 2), count: Int(sqlite3_column_bytes(sqlite, 2)))
+                return Block(start: sqlite3_column_int64(sqlite, 0), bytes: try Deflate.decompress(data, size: Int(sqlite3_column_int64(sqlite, 1))))
+            }
+            guard try body(inflate) else { return }
         }
-        return result
     }
 }

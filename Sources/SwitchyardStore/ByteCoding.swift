@@ -75,10 +75,12 @@ struct ByteReader {
         }
     }
 
-    /// A varint that must fit an `Int`.
-    mutating func int() throws -> Int {
+    /// A varint of at most `limit` (2^40 by default: a trillion counts, 12 days in µs). Stored
+    /// values are far below; a corrupt block that decodes to more is refused here, so no sum of
+    /// decoded values can overflow and trap.
+    mutating func int(limit: Int = 1 << 40) throws -> Int {
         let value = try varint()
-        guard value <= UInt64(Int.max) else { throw Malformed() }
+        guard value <= UInt64(limit) else { throw Malformed() }
         return Int(value)
     }
 

@@ -9,6 +9,8 @@ public struct CompactionReport: Hashable, Sendable {
     public var periods = 0
     /// Transactions used.
     public var transactions = 0
+    /// Stored blocks found damaged and moved to `damaged_blocks`.
+    public var damagedBlocks = 0
     /// False when the transaction budget ran out with due hours left: call again soon.
     public var finished = true
 }
@@ -16,17 +18,18 @@ public struct CompactionReport: Hashable, Sendable {
 extension SQLiteStore {
     /// Moves the observations of every hour that ended at or before `before` out of the tail
     /// (the `observations` table, one row per observation, where the writer appends) into that
-    /// target's blocks: the hour's raw block, its minute rollups and its hour rollup in the day's
-    /// block. Late observations of an hour already compacted are merged into its blocks. Each
+    /// target's blocks: the hour's two raw half-hour blocks, its minute rollups and its hour rollup
+    /// in the day's block. Late observations of an hour already compacted are merged into its blocks. Each
     /// transaction moves at most `periodsPerTransaction` target-hours, so the writer is never held for long.
     public func compact(before: Timestamp, periodsPerTransaction: Int = 40, maxTransactions: Int = 64) throws -> CompactionReport {
         let cutoff = floorTo(wholeSeconds(before.secondsSinceEpoch), 3600)
         var report = CompactionReport()
         while report.transactions < maxTransactions {
-            let (periods, moved) = try pool.write { db in try Self.compactSome(db, before: cutoff, maxPeriods: periodsPerTransaction) }
+            let (periods, moved, damaged) = try pool.write { db in try Self.compactSome(db, before: cutoff, maxPeriods: periodsPerTransaction) }
             report.transactions += 1
             report.periods += periods
             report.observations += moved
+            report.damagedBlocks += damaged
             if periods < periodsPerTransaction { return report }
         }
         report.finished = false
@@ -34,12 +37,13 @@ extension SQLiteStore {
     }
 
     /// Compacts up to `maxPeriods` due target-hours, oldest first per target.
-    private static func compactSome(_ db: Database, before cutoff: Int64, maxPeriods: Int) throws -> (periods: Int, observations: Int) {
+    private static func compactSome(_ db: Database, before cutoff: Int64, maxPeriods: Int) throws -> (periods: Int, observations: Int, damaged: Int) {
         let oldest = try db.cachedStatement(sql: "SELECT min(started_at) FROM observations WHERE target_id = ? AND started_at >= ?")
         let rows = try db.cachedStatement(sql: TailRows.select + " WHERE target_id = ? AND started_at >= ? AND started_at < ?")
         let delete = try db.cachedStatement(sql: "DELETE FROM observations WHERE target_id = ? AND started_at >= ? AND started_at < ?")
         var periods = 0
         var moved = 0
+        var damaged = 0
         for (targetID, target) in try targets(db) {
             var from = -Double.greatestFiniteMagnitude
             while periods < maxPeriods, let first = try Double.fetchOne(oldest, arguments: [targetID, from]), first < Double(cutoff) {
@@ -47,7 +51,7 @@ extension SQLiteStore {
                 // The hour's rows: from its oldest (none is older) to its end.
                 let range: [any DatabaseValueConvertible] = [targetID, first, Double(hour + 3600)]
                 let observations = try TailRows.fetch(rows, arguments: StatementArguments(range), target: target)
-                try appendToBlocks(db, targetID: targetID, target: target, hourStart: hour, observations: observations)
+                damaged += try appendToBlocks(db, targetID: targetID, target: target, hourStart: hour, observations: observations)
                 try delete.execute(arguments: StatementArguments(range))
                 try LiveMinutes.deleteHour(db, targetID: targetID, hourStart: hour)
                 periods += 1
@@ -56,7 +60,7 @@ extension SQLiteStore {
             }
             if periods == maxPeriods { break }
         }
-        return (periods, moved)
+        return (periods, moved, damaged)
     }
 
     /// Folds new tail rows into `live_minutes`, at most `rowsPerTransaction` per transaction;
@@ -93,35 +97,54 @@ extension SQLiteStore {
 
     /// Merges one target-hour's observations into its raw blocks, minute-rollup block and the
     /// day's hour-rollup block (creating them as needed). The one way blocks are written:
-    /// compaction and the storage generator both come here.
-    static func appendToBlocks(_ db: Database, targetID: Int64, target: Target, hourStart: Int64, observations: [Observation]) throws {
-        guard !observations.isEmpty else { return }
+    /// compaction and the storage generator both come here. Returns how many existing blocks
+    /// were damaged (moved to `damaged_blocks`; the merge then starts from this hour alone).
+    @discardableResult
+    static func appendToBlocks(_ db: Database, targetID: Int64, target: Target, hourStart: Int64, observations: [Observation]) throws -> Int {
+        guard !observations.isEmpty else { return 0 }
+        var damaged = 0
         for (start, part) in Dictionary(grouping: observations, by: { BlockKind.raw.blockStart(of: $0.startedAt.secondsSinceEpoch) }) {
-            var raw = try BlockTable.read(db, targetID: targetID, kind: .raw, start: start)
-                .map { try BlockCoding.decodeObservations($0.bytes, blockStart: start, target: target) } ?? []
+            var raw = try existing(db, targetID: targetID, kind: .raw, start: start, damaged: &damaged) {
+                try BlockCoding.decodeObservations($0, blockStart: start, target: target)
+            } ?? []
             raw += part
             try BlockTable.write(db, targetID: targetID, kind: .raw, start: start, count: raw.count,
                                  bytes: BlockCoding.encode(observations: raw, blockStart: start))
         }
 
-        var minutes = try rollups(db, targetID: targetID, kind: .minutes, start: hourStart)
+        var minutes = try existing(db, targetID: targetID, kind: .minutes, start: hourStart, damaged: &damaged, decode: rollupsBySlot) ?? [:]
         var hour = Rollup()
         for o in observations {
-            let slot = Int(min(max(wholeSeconds(o.startedAt.secondsSinceEpoch) - hourStart, 0), 3599) / 60)
-            minutes[slot, default: Rollup()].add(o)
+            minutes[min(max(Int(minuteStart(of: o) - hourStart) / 60, 0), 59), default: Rollup()].add(o)
             hour.add(o)
         }
         try writeRollups(db, minutes, targetID: targetID, kind: .minutes, start: hourStart)
 
         let day = floorTo(hourStart, 86_400)
-        var hours = try rollups(db, targetID: targetID, kind: .hours, start: day)
+        var hours = try existing(db, targetID: targetID, kind: .hours, start: day, damaged: &damaged, decode: rollupsBySlot) ?? [:]
         hours[Int((hourStart - day) / 3600), default: Rollup()].merge(hour)
         try writeRollups(db, hours, targetID: targetID, kind: .hours, start: day)
+        return damaged
     }
 
-    private static func rollups(_ db: Database, targetID: Int64, kind: BlockKind, start: Int64) throws -> [Int: Rollup] {
-        guard let block = try BlockTable.read(db, targetID: targetID, kind: kind, start: start) else { return [:] }
-        return Dictionary(try BlockCoding.decodeRollups(block.bytes).map { ($0.slot, $0.rollup) }, uniquingKeysWith: { a, b in
+    /// The decoded content of a stored block to merge into, or nil when there is none. A block
+    /// that cannot be inflated or decoded is moved aside rather than blocking compaction forever.
+    private static func existing<T>(_ db: Database, targetID: Int64, kind: BlockKind, start: Int64, damaged: inout Int,
+                                    decode: ([UInt8]) throws -> T) throws -> T? {
+        do {
+            guard let block = try BlockTable.read(db, targetID: targetID, kind: kind, start: start) else { return nil }
+            return try decode(block.bytes)
+        } catch let error as Deflate.Failure {
+            try BlockTable.quarantine(db, targetID: targetID, kind: kind, start: start, reason: error.description)
+        } catch is ByteReader.Malformed {
+            try BlockTable.quarantine(db, targetID: targetID, kind: kind, start: start, reason: "malformed block contents")
+        }
+        damaged += 1
+        return nil
+    }
+
+    private static func rollupsBySlot(_ bytes: [UInt8]) throws -> [Int: Rollup] {
+        Dictionary(try BlockCoding.decodeRollups(bytes).map { ($0.slot, $0.rollup) }, uniquingKeysWith: { a, b in
             var merged = a
             merged.merge(b)
             return merged
@@ -133,6 +156,10 @@ extension SQLiteStore {
                              bytes: BlockCoding.encode(rollups: rollups))
     }
 }
+
+/// The minute an observation is rolled up in; the tail's live minutes, compaction and
+/// history reads all use this one definition, so they agree on every boundary.
+func minuteStart(of o: Observation) -> Int64 { floorTo(wholeSeconds(o.startedAt.secondsSinceEpoch), 60) }
 
 /// Whole seconds at or below `seconds`, clamped to about ±30 million years so that any
 /// stored time (a client may report a strange one) converts without trapping.

@@ -28,7 +28,7 @@ enum LiveMinutes {
             last = sqlite3_column_int64(s, 0)
             rows += 1
             let o = TailRows.decode(s, target: anyTarget, offset: 2)
-            minutes[Key(targetID: sqlite3_column_int64(s, 1), start: floorTo(wholeSeconds(o.startedAt.secondsSinceEpoch), 60)), default: Rollup()].add(o)
+            minutes[Key(targetID: sqlite3_column_int64(s, 1), start: minuteStart(of: o)), default: Rollup()].add(o)
         }
         guard rows > 0 else { return 0 }
         let read = try db.cachedStatement(sql: "SELECT data FROM live_minutes WHERE target_id = ? AND start = ?")

@@ -79,7 +79,7 @@ struct Rollup: Hashable, Sendable {
     init(from reader: inout ByteReader) throws {
         count = try reader.int()
         reports = try reader.int()
-        for _ in 0..<(try reader.int()) {
+        for _ in 0..<(try reader.int(limit: 64)) {
             let errorClass = StoredCodes.errorClass(code: try reader.byte())
             failures[errorClass, default: 0] += try reader.int()
         }
@@ -87,7 +87,7 @@ struct Rollup: Hashable, Sendable {
         ttft = try Self.decodeHistogram(from: &reader)
         tokensIn = try reader.int()
         tokensOut = try reader.int()
-        costNano = Int64(try reader.int())
+        costNano = Int64(try reader.int(limit: 1 << 60))
     }
 
     /// Non-empty buckets as (gap to the previous index, count) pairs.
@@ -108,39 +108,10 @@ struct Rollup: Hashable, Sendable {
         bins.reserveCapacity(count)
         var index = -1
         for _ in 0..<count {
-            index += try reader.int() + 1
+            index += try reader.int(limit: LatencyHistogram.bucketCount) + 1
+            guard index < LatencyHistogram.bucketCount else { throw ByteReader.Malformed() }
             bins.append(LatencyHistogram.Bin(index: index, count: try reader.int()))
         }
         return LatencyHistogram(bins: bins)
     }
-}
-
-/// The stable numbers under which values are stored. Append only: a stored code never changes meaning.
-enum StoredCodes {
-    /// Error classes by code (index + 1; 0 means success).
-    private static let errorClasses: [ErrorClass] = [
-        .dns, .connectRefused, .connectTimeout, .tls, .timeout, .auth, .modelNotFound, .rateLimited,
-        .serverError, .badResponse, .streamStalled, .bodyTooLarge, .canceled,
-    ]
-    private static let codes: [ErrorClass: UInt8] = Dictionary(uniqueKeysWithValues: errorClasses.enumerated().map { ($1, UInt8($0 + 1)) })
-
-    static func code(of errorClass: ErrorClass) -> UInt8 { codes[errorClass]! }
-
-    /// The class of a code; one this version does not know (written by a newer one) reads as `bad_response`.
-    static func errorClass(code: UInt8) -> ErrorClass {
-        (1...errorClasses.count).contains(Int(code)) ? errorClasses[Int(code) - 1] : .badResponse
-    }
-
-    static func code(of outcome: Outcome) -> UInt8 {
-        switch outcome {
-        case .ok: 0
-        case .failure(let errorClass): code(of: errorClass)
-        }
-    }
-
-    static func outcome(code: UInt8) -> Outcome { code == 0 ? .ok : .failure(errorClass(code: code)) }
-
-    /// USD stored as whole nano-dollars.
-    static func nanoUSD(_ usd: Double) -> Int64 { usd.isFinite && usd > 0 ? Int64((usd * 1e9).rounded()) : 0 }
-    static func usd(nano: Int64) -> Double { Double(nano) / 1e9 }
 }

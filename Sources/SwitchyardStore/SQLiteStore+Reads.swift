@@ -10,9 +10,9 @@ extension SQLiteStore {
         try pool.read { db in
             guard let id = try Self.targetID(db, target) else { return [] }
             var observations: [Observation] = []
-            for block in try BlockTable.range(db, targetID: id, kind: .raw, from: Int64.min, to: Int64.max) {
+            try BlockTable.forEach(db, targetID: id, kind: .raw, from: Int64.min, to: Int64.max) { block in
                 observations += try BlockCoding.decodeObservations(block.bytes, blockStart: block.start, target: target)
-                if observations.count >= limit { break }
+                return observations.count < limit
             }
             observations += try TailRows.fetch(db.makeStatement(sql: TailRows.select + " WHERE target_id = ? ORDER BY started_at, id LIMIT ?"),
                                                arguments: [id, limit], target: target)
@@ -63,11 +63,14 @@ extension SQLiteStore {
             let recent = try db.cachedStatement(sql: TailRows.select + " WHERE target_id = ? AND started_at >= ? ORDER BY started_at DESC LIMIT ?")
             for (id, target) in try Self.targets(db) {
                 var mine = try TailRows.fetch(recent, arguments: [id, since, perTarget], target: target)
-                // Then the newest compacted hours, until enough are found.
-                let blocks = try BlockTable.range(db, targetID: id, kind: .raw, from: BlockKind.raw.blockStart(of: since), to: Int64.max, descending: true)
-                for block in blocks {
+                // Then the newest compacted half-hours, while they can still hold one of the newest `perTarget`.
+                try BlockTable.forEach(db, targetID: id, kind: .raw, from: BlockKind.raw.blockStart(of: since), to: Int64.max, descending: true) { block in
+                    if mine.count >= perTarget {
+                        mine.sort { $0.startedAt > $1.startedAt }
+                        if mine[perTarget - 1].startedAt.secondsSinceEpoch >= Double(block.start + BlockKind.raw.periodSeconds) { return false }
+                    }
                     mine += try BlockCoding.decodeObservations(block.bytes, blockStart: block.start, target: target).filter { $0.startedAt.secondsSinceEpoch >= since }
-                    if mine.count >= perTarget { break }
+                    return true
                 }
                 observations += mine.sorted { $0.startedAt > $1.startedAt }.prefix(perTarget)
             }
@@ -123,7 +126,8 @@ extension SQLiteStore: HistoryReading {
             let targets = try Row.fetchAll(db, sql: "SELECT id, provider, model FROM targets \(filter) ORDER BY provider, model",
                                            arguments: StatementArguments(arguments))
             // Tail rows not yet in `live_minutes`: the newest few seconds' worth, found in one pass.
-            let unsummarized = try Self.unsummarizedRollups(db, since: since, until: until, step: step)
+            let unsummarized = try Self.unsummarizedRollups(db, since: since, until: until, step: step,
+                                                             onlyTarget: targets.count == 1 ? targets[0][0] as Int64 : nil)
             var buckets: [HistoryBucket] = []
             // Once, for the whole answer: reserving per target would copy the array every time.
             buckets.reserveCapacity(min(targets.count * Int(min(max((until - since) / step, 0), 200_000)), 500_000))
@@ -132,11 +136,12 @@ extension SQLiteStore: HistoryReading {
                 let target = Target(provider: ProviderID(targetRow[1] as String), model: ModelName(targetRow[2] as String))
                 // Blocks come in time order and their slots ascending: buckets are appended sorted.
                 let first = buckets.count
-                for block in try BlockTable.range(db, targetID: id, kind: kind, from: floorTo(since, kind.periodSeconds), to: until) {
+                try BlockTable.forEach(db, targetID: id, kind: kind, from: floorTo(since, kind.periodSeconds), to: until) { block in
                     try BlockCoding.forEachRollup(in: block.bytes) { slot, rollup in
                         let start = block.start + Int64(slot) * step
                         if start >= since, start < until { buckets.append(rollup.bucket(target: target, start: Timestamp(secondsSinceEpoch: Double(start)))) }
                     }
+                    return true
                 }
                 // Then the tail: its summarized minutes and the rows since (usually appended after the blocks).
                 for (start, rollup) in try LiveMinutes.range(db, targetID: id, from: floorTo(since, 60), to: until) {
@@ -151,10 +156,20 @@ extension SQLiteStore: HistoryReading {
     }
 
     /// Rollups by target and step of the tail rows in `[since, until)` that `live_minutes` does not count yet.
-    private static func unsummarizedRollups(_ db: Database, since: Int64, until: Int64, step: Int64) throws -> [Int64: [Int64: Rollup]] {
-        let statement = try db.cachedStatement(sql: "SELECT target_id, \(TailRows.columns) FROM observations WHERE id > ? AND started_at >= ? AND started_at < ?")
+    /// One target's (by its index) or every target's (in one pass over the newest rows).
+    private static func unsummarizedRollups(_ db: Database, since: Int64, until: Int64, step: Int64, onlyTarget: Int64?) throws -> [Int64: [Int64: Rollup]] {
+        let summarized = try LiveMinutes.summarizedID(db)
+        let statement: Statement
+        let arguments: StatementArguments
+        if let onlyTarget {
+            statement = try db.cachedStatement(sql: "SELECT target_id, \(TailRows.columns) FROM observations WHERE target_id = ? AND started_at >= ? AND started_at < ? AND id > ?")
+            arguments = [onlyTarget, Double(since), Double(until), summarized]
+        } else {
+            statement = try db.cachedStatement(sql: "SELECT target_id, \(TailRows.columns) FROM observations WHERE id > ? AND started_at >= ? AND started_at < ?")
+            arguments = [summarized, Double(since), Double(until)]
+        }
         var rollups: [Int64: [Int64: Rollup]] = [:]
-        let rows = try Row.fetchCursor(statement, arguments: [try LiveMinutes.summarizedID(db), Double(since), Double(until)])
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
         while try rows.next() != nil {
             let o = TailRows.decode(statement.sqliteStatement, target: LiveMinutes.anyTarget, offset: 1)
             rollups[sqlite3_column_int64(statement.sqliteStatement, 0), default: [:]][floorTo(wholeSeconds(o.startedAt.secondsSinceEpoch), step), default: Rollup()].add(o)

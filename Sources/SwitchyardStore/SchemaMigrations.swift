@@ -76,7 +76,8 @@ enum SchemaMigrations {
                 ) WITHOUT ROWID;
                 CREATE INDEX transitions_by_target ON transitions (target_id, id);
                 """)
-            // Rollups of rows written before this version are built by v4, from the raw rows.
+            // Rollups (and probe spend) of rows written before this version are built by v4, from
+            // the raw rows: this migration's original backfill used code that no longer exists.
         }
         migrator.registerMigration("v3-daemon-events") { db in
             try db.execute(sql: """
@@ -91,9 +92,9 @@ enum SchemaMigrations {
                 """)
         }
         migrator.registerMigration("v4-blocks") { db in
-            // Compacted history: one deflated row per target and hour (raw observations, minute
-            // rollups) or day (hour rollups); `observations` stays as the tail the writer appends
-            // to, and `live_minutes` holds the minute rollups of the tail (see `LiveMinutes`).
+            // Compacted history: one deflated row per target and half-hour (raw observations), hour
+            // (minute rollups) or day (hour rollups); `observations` stays as the tail the writer
+            // appends to, and `live_minutes` holds the minute rollups of the tail (see `LiveMinutes`).
             try db.execute(sql: """
                 CREATE TABLE blocks (
                     id INTEGER PRIMARY KEY,
@@ -138,12 +139,24 @@ enum SchemaMigrations {
                     name TEXT PRIMARY KEY,
                     value INTEGER NOT NULL
                 ) WITHOUT ROWID;
+                CREATE TABLE damaged_blocks (
+                    id INTEGER PRIMARY KEY,
+                    target_id INTEGER NOT NULL,
+                    kind INTEGER NOT NULL,
+                    start INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    reason TEXT NOT NULL
+                );
                 """)
         }
         return migrator
     }
 
-    /// v4: every raw row goes into its raw block, so the tail starts empty. Rollups:
+    /// v4: every raw row goes into its raw block, so the tail starts empty (the table is then
+    /// recreated). It uses today's encoders (`BlockCoding`, `appendToBlocks`): a later change
+    /// to the block format must bump `BlockCoding.format` and keep reading this one. Rollups:
     /// the v2 rollup rows become rollup blocks (they already count every raw row: the writer
     /// committed both together); a database without any (one from v1, whose v2 step no longer
     /// backfills) gets them computed from its raw rows. Then the rollup tables go.
@@ -164,8 +177,13 @@ enum SchemaMigrations {
                     try SQLiteStore.appendToBlocks(db, targetID: targetID, target: target, hourStart: hour, observations: observations)
                 }
             }
-            try db.execute(sql: "DELETE FROM observations WHERE target_id = ?", arguments: [targetID])
-            guard rolledUp else { continue }
+            guard rolledUp else {
+                // v2 no longer backfills (its code is gone), so a v1 file's probe spend is built here.
+                var spend = ProbeSpendBatch()
+                rows.forEach { spend.add($0) }
+                try spend.write(db)
+                continue
+            }
             for kind in [BlockKind.minutes, .hours] {
                 let table = kind == .minutes ? "rollups_minute" : "rollups_hour"
                 var blocks: [Int64: [Int: Rollup]] = [:]

@@ -42,6 +42,7 @@ public final class StoreWriter: Service, ObservationSink {
     private let failures: Mutex<WriteFailureLog>
     private let lastPrune = Mutex<Timestamp?>(nil)
     private let lastSummary = Mutex<Timestamp?>(nil)
+    private let summaryFailing = Mutex(false)
     /// The hour boundary before which the tail was last fully compacted (nil until the first
     /// turn), and when a failed turn may be retried.
     private let compaction = Mutex<(compactedBefore: Int64?, retryAt: Timestamp?)>((nil, nil))
@@ -156,9 +157,14 @@ public final class StoreWriter: Service, ObservationSink {
         lastSummary.withLock { $0 = now }
         do {
             try store.summarizeTail()
+            if summaryFailing.withLock({ failing in defer { failing = false }; return failing }) {
+                logger.notice("summarizing the tail works again")
+            }
         } catch {
             // Reads count those rows from the tail meanwhile; the next turn tries again.
-            logger.debug("cannot summarize the tail; will retry", metadata: ["error": "\(error)"])
+            if !summaryFailing.withLock({ failing in defer { failing = true }; return failing }) {
+                logger.warning("cannot summarize the tail; recent history reads the raw rows until this works", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -173,7 +179,12 @@ public final class StoreWriter: Service, ObservationSink {
         }
         guard due else { return }
         do {
-            let report = try store.compact(before: Timestamp(secondsSinceEpoch: Double(cutoff)))
+            // A few transactions per turn, then back to committing batches; the rest comes next turn.
+            let report = try store.compact(before: Timestamp(secondsSinceEpoch: Double(cutoff)), maxTransactions: 8)
+            if report.damagedBlocks > 0 {
+                logger.error("damaged blocks in the state database were moved to damaged_blocks; their history is lost",
+                             metadata: ["path": "\(store.path)", "blocks": "\(report.damagedBlocks)"])
+            }
             compaction.withLock { state in
                 state.retryAt = nil
                 if report.finished { state.compactedBefore = cutoff }

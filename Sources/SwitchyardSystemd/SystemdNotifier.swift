@@ -21,6 +21,13 @@ public struct SystemdNotifier: Sendable {
         send("RELOADING=1\nMONOTONIC_USEC=\(UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000)")
     }
 
+    /// `EXTEND_TIMEOUT_USEC=`: start-up is slow but alive (a long migration); systemd waits this
+    /// much longer from now instead of killing the service at `TimeoutStartSec=`.
+    public func extendTimeout(by duration: Duration, status: String) {
+        let usec = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+        send("EXTEND_TIMEOUT_USEC=\(usec)\nSTATUS=\(oneLine(status))")
+    }
+
     /// `STOPPING=1`: shutdown has begun.
     public func stopping() { send("STOPPING=1") }
 

@@ -329,3 +329,19 @@ private func stop(_ process: Process) {
         #expect(!JournaldLogHandler.stderrIsJournal(environment: [:]))
     }
 }
+
+/// The start-up keep-alive the daemon sends while a long migration runs (`StorageWiring.open`).
+@Suite struct ExtendTimeoutTests {
+    @Test func extendTimeoutTellsSystemdHowMuchLongerToWait() async throws {
+        try await withTemporaryDirectory { directory in
+            let notify = try NotifySocket(path: directory + "/notify")
+            defer { notify.stop() }
+            setenv("NOTIFY_SOCKET", notify.path, 1)
+            defer { unsetenv("NOTIFY_SOCKET") }
+            SystemdNotifier().extendTimeout(by: .seconds(30), status: "opening the state database\nmigrating")
+            let at = try await notify.waitFor("EXTEND_TIMEOUT_USEC=30000000", within: 5)
+            #expect(at != nil, "\(notify.received.map(\.text))")
+            #expect(notify.received.first?.text == "EXTEND_TIMEOUT_USEC=30000000\nSTATUS=opening the state database migrating")
+        }
+    }
+}

@@ -181,6 +181,44 @@ private func twoHours() -> [Observation] {
         }
     }
 
+    /// Corrupt bytes are refused with an error, never a trap: huge varints, bucket indexes past
+    /// the last bucket, start offsets that would overflow.
+    @Test func corruptBlockContentsThrowInsteadOfTrapping() {
+        let huge: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]
+        let start = Int64(t0.secondsSinceEpoch)
+        #expect(throws: ByteReader.Malformed.self) { try BlockCoding.decodeObservations([BlockCoding.format] + huge + [0, 0, 1], blockStart: start, target: target) }
+        #expect(throws: ByteReader.Malformed.self) { try BlockCoding.decodeRollups([BlockCoding.format, 0, 1, 0, 0] + huge) }
+        // A histogram whose second bucket index is past the last one.
+        #expect(throws: ByteReader.Malformed.self) { try BlockCoding.decodeRollups([BlockCoding.format, 0, 2, 0, 0, 2, 90, 1, 10, 1, 0, 0, 0, 0]) }
+        #expect(throws: ByteReader.Malformed.self) { try BlockCoding.decodeRollups([BlockCoding.format, 0xff, 0xff, 0x03]) }
+        // An observation a hair before a half-hour boundary stays in its block when its time is rounded.
+        let edge = Observation(target: target, source: .probe, startedAt: t0 + 1799.9996, outcome: .ok, totalSeconds: 0.1)
+        let decoded = try? BlockCoding.decodeObservations(BlockCoding.encode(observations: [edge], blockStart: start), blockStart: start, target: target)
+        #expect(decoded.map { $0[0].startedAt < t0 + 1800 } == true)
+    }
+
+    /// A stored block damaged on disk: history skips it instead of failing every read, and the
+    /// next compaction into it moves it to `damaged_blocks` and carries on.
+    @Test func aDamagedBlockIsSkippedByReadsAndMovedAsideByCompaction() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory + "/switchyard.db")
+            try store.write(twoHours().map(StoreRecord.observation))
+            _ = try store.compact(before: t0 + 7200)
+            try store.pool.write { db in
+                try db.execute(sql: "UPDATE blocks SET data = zeroblob(length(data)) WHERE kind = 1 AND start = ?", arguments: [Int64(t0.secondsSinceEpoch)])
+            }
+            let minutes = try store.history(HistoryQuery(since: t0, until: t0 + 7200, step: .minute))
+            #expect(minutes.count == 60)  // the first hour's minutes are lost, the second's are read
+            try store.write([.observation(Observation(target: target, source: .report, startedAt: t0 + 10, outcome: .ok, totalSeconds: 0.2))])
+            let report = try store.compact(before: t0 + 7200)
+            #expect(report.damagedBlocks == 1)
+            #expect(report.observations == 1)
+            #expect(try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM damaged_blocks") } == 1)
+            #expect(try store.history(HistoryQuery(since: t0, until: t0 + 60, step: .minute)).map(\.count) == [1])
+            #expect(try store.integrityCheck() == "ok")
+        }
+    }
+
     @Test func eventsComeNewestFirstFromSince() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteStore(path: directory + "/switchyard.db")

@@ -51,6 +51,10 @@ private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
                 #expect(minutes.map { $0.failures[.timeout] } == [6, 6])
             }
             #expect(try store.daemonEvents(since: nil, limit: 10).isEmpty)
+            // Probe spend of the raw rows: from v2's backfill once, from v4's now.
+            let spend = try store.probeSpend(provider: target.provider, day: t0)
+            #expect(spend.probes == 120)
+            #expect(abs(spend.usd - 0.12) < 1e-9)
             #expect(try store.integrityCheck() == "ok")
             #expect(try store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") } == 2)
         }
