@@ -69,7 +69,7 @@ public struct StoreLoadGenerator: Sendable {
                 }
                 if !batch.isEmpty { try store.write(batch) }
                 // As the writer does once a minute: the tail's minutes into `live_minutes`.
-                try store.summarizeTail()
+                while try store.summarizeTail() > 0 {}
             } else {
                 // A closed hour, as compaction stores it.
                 var perTarget = [[Observation]](repeating: [], count: targets.count)
