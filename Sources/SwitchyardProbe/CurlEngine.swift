@@ -6,17 +6,28 @@ import SwitchyardCore
 /// Runs every HTTP transfer of the daemon on one libcurl multi handle, driven by one
 /// dedicated thread: thousands of concurrent probes cost one thread and a shared
 /// connection cache. All unsafe libcurl handling lives in this file.
+///
+/// The same thread is also a `TaskExecutor`: probe tasks that prefer it run their code
+/// between libcurl's calls, so starting a transfer and resuming on its result cost no
+/// thread hand-over (see `CurlEngine+Executor.swift`).
 public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     // @unchecked: `multi` and `active` are touched only by the driver thread; the
     // inbox is the one shared piece and is behind a Mutex.
-    private struct Inbox {
+    struct Inbox {
         var added: [CurlTransfer] = []
         var canceled: [CurlTransfer] = []
+        /// Jobs of tasks that prefer this engine as their executor.
+        var jobs: [UnownedJob] = []
+        /// Tasks sleeping on the engine (`sleep(until:)`).
+        var sleepers: [EngineSleeper] = []
+        var lastSleeperID = 0
         var shuttingDown = false
     }
 
     private let multi: UnsafeMutableRawPointer
-    private let inbox = Mutex(Inbox())
+    let inbox = Mutex(Inbox())
+    /// The driver thread's id (`pthread_self`), so work queued from it skips the wake-up.
+    let driverThread = Atomic<UInt>(0)
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// The active transfers that have a stream idle timeout (completion probes): few, scanned often.
     private var idleWatched: [UnsafeMutableRawPointer: CurlTransfer] = [:]
@@ -63,7 +74,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                     return true
                 }
                 if accepted {
-                    curl_multi_wakeup(multi)
+                    wakeUnlessOnDriverThread()
                 } else {
                     transfer.finish(HTTPTransferResult(failure: .canceled))
                 }
@@ -71,18 +82,31 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         } onCancel: {
             transfer.cancelRequested.store(true, ordering: .relaxed)
             inbox.withLock { $0.canceled.append(transfer) }
-            curl_multi_wakeup(multi)
+            wakeUnlessOnDriverThread()
         }
     }
 
     // MARK: - Driver thread
 
+    /// Wakes the driver thread from `curl_multi_poll`; not needed when already on it (it looks
+    /// at the inbox again before it polls).
+    func wakeUnlessOnDriverThread() {
+        if pthread_self() != driverThread.load(ordering: .relaxed) { curl_multi_wakeup(multi) }
+    }
+
     private func drive() {
+        driverThread.store(pthread_self(), ordering: .relaxed)
         var running: Int32 = 0
         while true {
+            runJobs()
             let work = inbox.withLock { inbox -> Inbox in
-                defer { inbox.added.removeAll(keepingCapacity: true); inbox.canceled.removeAll(keepingCapacity: true) }
-                return inbox
+                defer {
+                    inbox.added.removeAll(keepingCapacity: true)
+                    inbox.canceled.removeAll(keepingCapacity: true)
+                }
+                var taken = inbox
+                taken.jobs = []
+                return taken
             }
             for transfer in work.added {
                 if transfer.cancelRequested.load(ordering: .relaxed) || work.shuttingDown {
@@ -101,6 +125,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
             }
             if work.shuttingDown {
                 for easy in Array(active.keys) { complete(easy, failure: .canceled) }
+                wakeSleepers(at: nil)
+                handOverJobs()
                 stopped.signal()
                 return
             }
@@ -112,8 +138,15 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                 complete(easy, failure: code == CURLE_OK ? nil : .curl(code: Int(code.rawValue), message: ""))
             }
             expireIdleTransfers()
+            wakeSleepers(at: ContinuousClock.now)
+            // Tasks resumed above, or transfers they started, run before any wait.
+            let (pending, nextWake) = inbox.withLock { inbox in
+                (!inbox.jobs.isEmpty || !inbox.added.isEmpty || !inbox.canceled.isEmpty, inbox.sleepers.lazy.map(\.deadline).min())
+            }
             // Idle timeouts are ours, not libcurl's: wake up often enough to enforce them.
-            curl_multi_poll(multi, nil, 0, idleWatched.isEmpty ? 1000 : 25, nil)
+            var timeout: Int32 = pending ? 0 : idleWatched.isEmpty ? 1000 : 25
+            if let nextWake { timeout = min(timeout, CurlEngine.milliseconds(until: nextWake)) }
+            curl_multi_poll(multi, nil, 0, timeout, nil)
         }
     }
 
