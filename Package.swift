@@ -34,6 +34,8 @@ let package = Package(
         // C system libraries (design card): thin module maps, non-variadic shims in the headers.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // glibc's malloc.h (mallopt), for the daemon's memory settings.
+        .systemLibrary(name: "CMalloc"),
 
         .target(name: "SwitchyardCore", swiftSettings: strict),
         .target(
@@ -104,7 +106,7 @@ let package = Package(
             name: "SwitchyardDaemon",
             dependencies: [
                 "SwitchyardCore", "SwitchyardConfig", "SwitchyardStore", "SwitchyardProbe",
-                "SwitchyardServer", "SwitchyardSystemd", "SwitchyardSimulator",
+                "SwitchyardServer", "SwitchyardSystemd", "SwitchyardSimulator", "CMalloc",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
