@@ -31,6 +31,11 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// The active transfers that have a stream idle timeout (completion probes): few, scanned often.
     private var idleWatched: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Easy handles of finished transfers, reset and kept for the next ones: as many as ran at
+    /// once (up to `maxPooledHandles`), so a probe costs no handle set-up (allocation, buffers,
+    /// reading the proxy environment) but its options.
+    private var pooledHandles: [UnsafeMutableRawPointer] = []
+    private static let maxPooledHandles = 64
     private let stopped = DispatchSemaphore(value: 0)
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -64,6 +69,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
 
     deinit {
         shutdown()
+        for easy in pooledHandles { curl_easy_cleanup(easy) }
         curl_multi_cleanup(multi)
     }
 
@@ -115,7 +121,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
             for transfer in work.added {
                 if transfer.cancelRequested.load(ordering: .relaxed) || work.shuttingDown {
                     transfer.finish(HTTPTransferResult(failure: .canceled))
-                } else if let easy = transfer.makeEasyHandle() {
+                } else if let easy = transfer.makeEasyHandle(reusing: pooledHandles.popLast()) {
                     active[easy] = transfer
                     if transfer.request.idleTimeoutSeconds != nil { idleWatched[easy] = transfer }
                     curl_multi_add_handle(multi, easy)
@@ -171,7 +177,11 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         idleWatched.removeValue(forKey: easy)
         guard let transfer = active.removeValue(forKey: easy) else { return }
         curl_multi_remove_handle(multi, easy)
-        transfer.finish(transfer.collectResult(failure: failure))
+        let result = transfer.collectResult(failure: failure)
+        if let handle = transfer.releaseHandle() {
+            if pooledHandles.count < CurlEngine.maxPooledHandles { pooledHandles.append(handle) } else { curl_easy_cleanup(handle) }
+        }
+        transfer.finish(result)
     }
 }
 
@@ -202,13 +212,23 @@ final class CurlTransfer: @unchecked Sendable {
         errorBuffer.deallocate()
     }
 
+    /// Gives up the handle once its result is read, reset so that it points at nothing of
+    /// this transfer (buffers, callbacks, headers); nil if it had none.
+    func releaseHandle() -> UnsafeMutableRawPointer? {
+        guard let handle = easy else { return nil }
+        curl_easy_reset(handle)
+        easy = nil
+        return handle
+    }
+
     func finish(_ result: HTTPTransferResult) {
         continuation?.resume(returning: result)
         continuation = nil
     }
 
-    func makeEasyHandle() -> UnsafeMutableRawPointer? {
-        guard let easy = curl_easy_init() else { return nil }
+    /// Sets up `reused` (a pooled handle, already reset) or a new handle for this request.
+    func makeEasyHandle(reusing reused: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+        guard let easy = reused ?? curl_easy_init() else { return nil }
         self.easy = easy
         startedAt = ContinuousClock.now
         let me = Unmanaged.passUnretained(self).toOpaque()
