@@ -22,6 +22,8 @@ struct EngineSleeper {
 /// were most of the daemon's context switches. Probe code is short and never blocks, so it
 /// does not hold up the transfers sharing the thread.
 extension CurlEngine: ProbeExecutor {
+    /// Queues a job of a task that prefers this engine; it runs on the driver thread between
+    /// libcurl's calls (on the global executor once the engine has stopped).
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let accepted = inbox.withLock { inbox -> Bool in
@@ -37,6 +39,8 @@ extension CurlEngine: ProbeExecutor {
         }
     }
 
+    /// Returns at `deadline` (the driver thread's poll wakes up for it), or at once when the
+    /// calling task is canceled or the engine stops.
     public func sleep(until deadline: ContinuousClock.Instant) async {
         let id = inbox.withLock { inbox -> Int in
             inbox.lastSleeperID += 1
