@@ -48,10 +48,10 @@ let package = Package(
     ],
     targets: [
         // C system libraries (design card): thin module maps, non-variadic shims in the headers.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // glibc's malloc.h (mallopt), for the daemon's memory settings.
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         .target(name: "SwitchyardCore", swiftSettings: strict),
         .target(
