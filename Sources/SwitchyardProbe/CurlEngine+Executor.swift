@@ -40,11 +40,17 @@ extension CurlEngine: ProbeExecutor {
     }
 
     /// Returns at `deadline` (the driver thread's poll wakes up for it), or at once when the
-    /// calling task is canceled or the engine stops.
+    /// calling task is canceled. Once the engine has stopped, sleeps on the global clock instead,
+    /// so a loop still sleeping on it does not spin.
     public func sleep(until deadline: ContinuousClock.Instant) async {
-        let id = inbox.withLock { inbox -> Int in
+        let id = inbox.withLock { inbox -> Int? in
+            guard !inbox.shuttingDown else { return nil }
             inbox.lastSleeperID += 1
             return inbox.lastSleeperID
+        }
+        guard let id else {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            return
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
