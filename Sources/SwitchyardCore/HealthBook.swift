@@ -183,6 +183,18 @@ public final class HealthBook: Sendable {
         return scores
     }
 
+    /// How many targets are in each state (states with none are absent): the daemon's
+    /// status line, without copying every target's statistics as `snapshots()` does.
+    public func stateCounts() -> [TargetState: Int] {
+        state.withLock { state in
+            var counts: [TargetState: Int] = [:]
+            for snapshots in state.models.values {
+                for snapshot in snapshots { counts[snapshot.health.state, default: 0] += 1 }
+            }
+            return counts
+        }
+    }
+
     /// Every target's current state and statistics, sorted by provider then model.
     public func snapshots() -> [TargetSnapshot] {
         state.withLock { state in

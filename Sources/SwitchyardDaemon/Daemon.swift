@@ -126,6 +126,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                 ttftSeconds: result.ttftSeconds, tokensPerSecond: result.tokensPerSecond)
         },
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
+        executor: engine,
         logger: logger,
         wedgeAt: options.wedgeSchedulerAfter.map { ContinuousClock.now + $0 }
     ))

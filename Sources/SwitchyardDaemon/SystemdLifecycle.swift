@@ -29,13 +29,11 @@ struct SystemdLifecycle: Service {
 
     /// "5 targets: 3 healthy, 1 degraded, 1 ejected; probes running; db ok".
     func summary() -> String {
-        var counts: [TargetState: Int] = [:]
-        let snapshots = healthBook.snapshots()
-        for snapshot in snapshots { counts[snapshot.health.state, default: 0] += 1 }
+        let counts = healthBook.stateCounts()
         let states = TargetState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }.joined(separator: ", ")
         let status = readiness.current
         let probing = status.firstProbeRoundDone ? "probe rounds complete" : "first probe round running"
         let database = status.storageProblem.map { "db error: \($0)" } ?? (writer.droppedRecords > 0 ? "db ok, \(writer.droppedRecords) records dropped" : "db ok")
-        return "\(snapshots.count) targets: \(states); \(probing); \(database)"
+        return "\(counts.values.reduce(0, +)) targets: \(states); \(probing); \(database)"
     }
 }

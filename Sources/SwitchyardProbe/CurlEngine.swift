@@ -6,20 +6,36 @@ import SwitchyardCore
 /// Runs every HTTP transfer of the daemon on one libcurl multi handle, driven by one
 /// dedicated thread: thousands of concurrent probes cost one thread and a shared
 /// connection cache. All unsafe libcurl handling lives in this file.
+///
+/// The same thread is also a `TaskExecutor`: probe tasks that prefer it run their code
+/// between libcurl's calls, so starting a transfer and resuming on its result cost no
+/// thread hand-over (see `CurlEngine+Executor.swift`).
 public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     // @unchecked: `multi` and `active` are touched only by the driver thread; the
     // inbox is the one shared piece and is behind a Mutex.
-    private struct Inbox {
+    struct Inbox {
         var added: [CurlTransfer] = []
         var canceled: [CurlTransfer] = []
+        /// Jobs of tasks that prefer this engine as their executor.
+        var jobs: [UnownedJob] = []
+        /// Tasks sleeping on the engine (`sleep(until:)`).
+        var sleepers: [EngineSleeper] = []
+        var lastSleeperID = 0
         var shuttingDown = false
     }
 
     private let multi: UnsafeMutableRawPointer
-    private let inbox = Mutex(Inbox())
+    let inbox = Mutex(Inbox())
+    /// The driver thread's id (`pthread_self`), so work queued from it skips the wake-up.
+    let driverThread = Atomic<UInt>(0)
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// The active transfers that have a stream idle timeout (completion probes): few, scanned often.
     private var idleWatched: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Easy handles of finished transfers, reset and kept for the next ones: as many as ran at
+    /// once (up to `maxPooledHandles`), so a probe costs no handle set-up (allocation, buffers,
+    /// reading the proxy environment) but its options.
+    private var pooledHandles: [UnsafeMutableRawPointer] = []
+    private static let maxPooledHandles = 64
     private let stopped = DispatchSemaphore(value: 0)
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -27,10 +43,14 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     /// `maxHostConnections` 0 (the default) lets libcurl open as many connections per host as
     /// transfers need: the scheduler's own per-provider and global caps bound them, and a
     /// limit here would queue transfers inside libcurl with their timeouts already running.
-    public init(maxHostConnections: Int = 0) {
+    /// `maxIdleConnections` is how many finished connections stay open for reuse (the scheduler's
+    /// global cap by default). libcurl's own default, four per transfer in progress, closed about
+    /// one connection in ten between probes when only one or two run at a time.
+    public init(maxHostConnections: Int = 0, maxIdleConnections: Int = 256) {
         _ = CurlEngine.globalInit
         multi = curl_multi_init()
         _ = sy_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxHostConnections)
+        _ = sy_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxIdleConnections)
         let thread = Thread { [self] in drive() }
         thread.name = "switchyard-curl"
         thread.start()
@@ -49,6 +69,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
 
     deinit {
         shutdown()
+        for easy in pooledHandles { curl_easy_cleanup(easy) }
         curl_multi_cleanup(multi)
     }
 
@@ -63,7 +84,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                     return true
                 }
                 if accepted {
-                    curl_multi_wakeup(multi)
+                    wakeUnlessOnDriverThread()
                 } else {
                     transfer.finish(HTTPTransferResult(failure: .canceled))
                 }
@@ -71,23 +92,36 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         } onCancel: {
             transfer.cancelRequested.store(true, ordering: .relaxed)
             inbox.withLock { $0.canceled.append(transfer) }
-            curl_multi_wakeup(multi)
+            wakeUnlessOnDriverThread()
         }
     }
 
     // MARK: - Driver thread
 
+    /// Wakes the driver thread from `curl_multi_poll`; not needed when already on it (it looks
+    /// at the inbox again before it polls).
+    func wakeUnlessOnDriverThread() {
+        if pthread_self() != driverThread.load(ordering: .relaxed) { curl_multi_wakeup(multi) }
+    }
+
     private func drive() {
+        driverThread.store(pthread_self(), ordering: .relaxed)
         var running: Int32 = 0
         while true {
+            runJobs()
             let work = inbox.withLock { inbox -> Inbox in
-                defer { inbox.added.removeAll(keepingCapacity: true); inbox.canceled.removeAll(keepingCapacity: true) }
-                return inbox
+                defer {
+                    inbox.added.removeAll(keepingCapacity: true)
+                    inbox.canceled.removeAll(keepingCapacity: true)
+                }
+                var taken = inbox
+                taken.jobs = []
+                return taken
             }
             for transfer in work.added {
                 if transfer.cancelRequested.load(ordering: .relaxed) || work.shuttingDown {
                     transfer.finish(HTTPTransferResult(failure: .canceled))
-                } else if let easy = transfer.makeEasyHandle() {
+                } else if let easy = transfer.makeEasyHandle(reusing: pooledHandles.popLast()) {
                     active[easy] = transfer
                     if transfer.request.idleTimeoutSeconds != nil { idleWatched[easy] = transfer }
                     curl_multi_add_handle(multi, easy)
@@ -101,6 +135,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
             }
             if work.shuttingDown {
                 for easy in Array(active.keys) { complete(easy, failure: .canceled) }
+                wakeSleepers(at: nil)
+                handOverJobs()
                 stopped.signal()
                 return
             }
@@ -112,8 +148,15 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                 complete(easy, failure: code == CURLE_OK ? nil : .curl(code: Int(code.rawValue), message: ""))
             }
             expireIdleTransfers()
+            wakeSleepers(at: ContinuousClock.now)
+            // Tasks resumed above, or transfers they started, run before any wait.
+            let (pending, nextWake) = inbox.withLock { inbox in
+                (!inbox.jobs.isEmpty || !inbox.added.isEmpty || !inbox.canceled.isEmpty, inbox.sleepers.lazy.map(\.deadline).min())
+            }
             // Idle timeouts are ours, not libcurl's: wake up often enough to enforce them.
-            curl_multi_poll(multi, nil, 0, idleWatched.isEmpty ? 1000 : 25, nil)
+            var timeout: Int32 = pending ? 0 : idleWatched.isEmpty ? 1000 : 25
+            if let nextWake { timeout = min(timeout, CurlEngine.milliseconds(until: nextWake)) }
+            curl_multi_poll(multi, nil, 0, timeout, nil)
         }
     }
 
@@ -134,7 +177,11 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         idleWatched.removeValue(forKey: easy)
         guard let transfer = active.removeValue(forKey: easy) else { return }
         curl_multi_remove_handle(multi, easy)
-        transfer.finish(transfer.collectResult(failure: failure))
+        let result = transfer.collectResult(failure: failure)
+        if let handle = transfer.releaseHandle() {
+            if pooledHandles.count < CurlEngine.maxPooledHandles { pooledHandles.append(handle) } else { curl_easy_cleanup(handle) }
+        }
+        transfer.finish(result)
     }
 }
 
@@ -165,13 +212,23 @@ final class CurlTransfer: @unchecked Sendable {
         errorBuffer.deallocate()
     }
 
+    /// Gives up the handle once its result is read, reset so that it points at nothing of
+    /// this transfer (buffers, callbacks, headers); nil if it had none.
+    func releaseHandle() -> UnsafeMutableRawPointer? {
+        guard let handle = easy else { return nil }
+        curl_easy_reset(handle)
+        easy = nil
+        return handle
+    }
+
     func finish(_ result: HTTPTransferResult) {
         continuation?.resume(returning: result)
         continuation = nil
     }
 
-    func makeEasyHandle() -> UnsafeMutableRawPointer? {
-        guard let easy = curl_easy_init() else { return nil }
+    /// Sets up `reused` (a pooled handle, already reset) or a new handle for this request.
+    func makeEasyHandle(reusing reused: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+        guard let easy = reused ?? curl_easy_init() else { return nil }
         self.easy = easy
         startedAt = ContinuousClock.now
         let me = Unmanaged.passUnretained(self).toOpaque()

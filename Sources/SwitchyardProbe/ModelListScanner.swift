@@ -19,19 +19,33 @@ enum ModelListScanner {
     /// Scans `body` for any of `wanted` among the `id`s of the objects directly in `data`.
     static func scan(_ body: [UInt8], wanted: [String]) -> Answer {
         let wantedBytes = wanted.map { Array($0.utf8) }
+        return body.withUnsafeBufferPointer { scan($0, wanted: wantedBytes) }
+    }
+
+    /// The scan proper, over the bytes in place (no copies, no bounds-checked array indexing).
+    private static func scan(_ body: UnsafeBufferPointer<UInt8>, wanted: [[UInt8]]) -> Answer {
         var depth = 0
         var index = 0
         var dataArrayDepth: Int?   // depth of the `data` array once it opened at the top level
         var sawData = false
         var found = false
         var undecided = false
-        var pendingKey: ArraySlice<UInt8>?  // the last string read as an object key
+        var pendingKey: Range<Int>?  // the last string read as an object key
         var finished = false
 
-        func skipSpace() { while index < body.count, [0x20, 0x0A, 0x0D, 0x09].contains(body[index]) { index += 1 } }
+        func skipSpace() {
+            while index < body.count {
+                switch body[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
+        }
+
+        func text(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: body[range]) }
 
         /// Reads the string starting at `index` (on the opening quote); nil when unterminated.
-        func readString() -> (ArraySlice<UInt8>, escaped: Bool)? {
+        func readString() -> (Range<Int>, escaped: Bool)? {
             let start = index + 1
             var cursor = start
             var escaped = false
@@ -40,7 +54,7 @@ enum ModelListScanner {
                 case UInt8(ascii: "\\"): escaped = true; cursor += 2
                 case UInt8(ascii: "\""):
                     index = cursor + 1
-                    return (body[start..<cursor], escaped)
+                    return (start..<cursor, escaped)
                 default: cursor += 1
                 }
             }
@@ -54,7 +68,7 @@ enum ModelListScanner {
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
-                if byte == UInt8(ascii: "["), depth == 2, pendingKey.map({ $0.elementsEqual(Self.dataKey) }) == true {
+                if byte == UInt8(ascii: "["), depth == 2, pendingKey.map({ text($0).elementsEqual(Self.dataKey) }) == true {
                     dataArrayDepth = depth
                     sawData = true
                 }
@@ -71,13 +85,17 @@ enum ModelListScanner {
                 pendingKey = nil
                 index += 1
             case UInt8(ascii: "\""):
-                guard let (text, escaped) = readString() else { return .notAList }
+                guard let (range, escaped) = readString() else { return .notAList }
                 skipSpace()
                 let isKey = index < body.count && body[index] == UInt8(ascii: ":")
                 if isKey {
-                    pendingKey = text
-                } else if let key = pendingKey, dataArrayDepth != nil, depth == (dataArrayDepth ?? 0) + 1, key.elementsEqual(Self.idKey) {
-                    if escaped { undecided = true } else if wantedBytes.contains(where: { $0.elementsEqual(text) }) { found = true }
+                    pendingKey = range
+                } else if let key = pendingKey, let dataArrayDepth, depth == dataArrayDepth + 1, text(key).elementsEqual(Self.idKey) {
+                    if escaped {
+                        undecided = true
+                    } else if wanted.contains(where: { $0.elementsEqual(text(range)) }) {
+                        found = true
+                    }
                     pendingKey = nil
                 } else {
                     pendingKey = nil

@@ -1,58 +1,79 @@
 import SwitchyardCore
 
-/// The targets the scheduler probes and the task running each one's loop. Changed by
-/// reloads; kept behind the scheduler's lock. A value: starting a loop is a closure.
+/// The targets the scheduler probes, when each is due next and the probes in flight.
+/// Changed by reloads; kept behind the scheduler's lock. A value: time comes in as an
+/// instant and starting a probe is a closure, so its decisions are tested without sleeping.
+///
+/// Each target has a generation. A reload that drops or restarts a target bumps it and
+/// cancels the probe in flight, so whatever that probe or its old queue entry does later
+/// is recognised as stale and ignored.
 public struct ProbeRoster: Sendable {
+    public typealias Instant = ContinuousClock.Instant
+
     /// What a reload changed, by target.
     public struct Change: Hashable, Sendable {
         public var added: [Target] = []
         public var removed: [Target] = []
-        /// Kept, but with different probe settings, URL, key or price: their loops restarted.
+        /// Kept, but with different probe settings, URL, key or price: restarted (new first probe, new backoff).
         public var changed: [Target] = []
         public var unchanged: [Target] = []
     }
 
-    struct Loop {
-        var id: Int
-        var task: Task<Void, Never>
+    /// A probe whose time has come: what to probe, for which generation, and when it was planned.
+    struct Due: Sendable {
+        var target: ProbeTarget
+        var generation: Int
+        var planned: Instant
     }
 
-    private(set) var configured: [Target: ProbeTarget]
+    /// A configured target's scheduling state (kept apart from its `ProbeTarget`, which is
+    /// copied only when a probe starts).
+    private struct Slot {
+        var generation: Int
+        var backoff: ProbeBackoff
+        /// When its next probe is due; nil while one is in flight.
+        var due: Instant?
+        var probe: Task<Void, Never>?
+    }
+
     private(set) var providerLimiters: [ProviderID: ConcurrencyLimiter]
-    private var loops: [Target: Loop] = [:]
-    /// Loops a reload canceled; shutdown still waits for them, so none outlives the scheduler.
+    private var configured: [Target: ProbeTarget] = [:]
+    private var slots: [Target: Slot] = [:]
+    private var queue = ProbeQueue<Instant>()
+    /// Probes a reload canceled; shutdown still waits for them, so none outlives the scheduler.
     private var retired: [Task<Void, Never>] = []
-    private var nextLoopID = 0
+    private var lastGeneration = 0
     private var running = false
+    private let ledger: ScheduleLedger
 
-    init(targets: [ProbeTarget]) {
-        configured = Dictionary(targets.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
+    init(targets: [ProbeTarget], ledger: ScheduleLedger) {
+        self.ledger = ledger
         providerLimiters = ProbeRoster.limiters(for: targets, keeping: [:])
-    }
-
-    /// Starts every configured target's loop; false when there are none.
-    mutating func start(_ launch: (ProbeTarget, Int) -> Task<Void, Never>) -> Bool {
-        running = true
-        for target in configured.values { spawn(target, launch) }
-        return !configured.isEmpty
-    }
-
-    /// Forgets every loop and returns their tasks for the caller to cancel and await.
-    mutating func stop() -> [Task<Void, Never>] {
-        running = false
-        defer {
-            loops = [:]
-            retired = []
+        for target in targets {
+            configured[target.target] = target
+            slots[target.target] = Slot(generation: 0, backoff: ProbeRoster.backoff(target))
         }
-        return loops.values.map(\.task) + retired
     }
 
-    mutating func reconfigure(_ targets: [ProbeTarget], _ launch: (ProbeTarget, Int) -> Task<Void, Never>) -> Change {
+    /// Queues every target's first probe, `firstDelay` after `now`; false when there are none.
+    mutating func start(at now: Instant, firstDelay: (ProbeTarget) -> Duration) -> Bool {
+        running = true
+        for target in Array(slots.keys) { restart(target, at: now, firstDelay: firstDelay) }
+        return !slots.isEmpty
+    }
+
+    /// Adopts a reloaded target list. Removed targets are forgotten and their probe in flight is
+    /// canceled; added and changed ones get a first probe within `firstDelay`; unchanged ones keep
+    /// their due time, backoff and any probe in flight.
+    mutating func reconfigure(_ targets: [ProbeTarget], at now: Instant, firstDelay: (ProbeTarget) -> Duration) -> Change {
         let next = Dictionary(targets.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
         var change = Change()
-        for target in configured.keys where next[target] == nil {
+        for target in Array(slots.keys) where next[target] == nil {
             change.removed.append(target)
             retire(target)
+            slots[target] = nil
+            configured[target] = nil
+            ledger.release(target)
         }
         providerLimiters = ProbeRoster.limiters(for: targets, keeping: providerLimiters)
         for (target, probeTarget) in next {
@@ -62,9 +83,10 @@ public struct ProbeRoster: Sendable {
             default: change.changed.append(target)
             }
             retire(target)
-            if running { spawn(probeTarget, launch) }
+            configured[target] = probeTarget
+            slots[target] = Slot(generation: 0, backoff: ProbeRoster.backoff(probeTarget))
+            if running { restart(target, at: now, firstDelay: firstDelay) }
         }
-        configured = next
         change.added.sort()
         change.removed.sort()
         change.changed.sort()
@@ -72,25 +94,83 @@ public struct ProbeRoster: Sendable {
         return change
     }
 
-    /// Whether another loop than `loop` now probes `target`.
-    func isReplaced(_ target: Target, loop: Int) -> Bool {
-        loops[target].map { $0.id != loop } ?? false
+    /// Starts, through `launch`, every probe due at `now`, and returns when the next one is due
+    /// (nil when none is queued).
+    mutating func launchDue(at now: Instant, _ launch: (Due) -> Task<Void, Never>) -> Instant? {
+        for entry in queue.removeDue(at: now) {
+            guard let slot = slots[entry.target], slot.generation == entry.generation, slot.due != nil,
+                  let target = configured[entry.target] else { continue }
+            let probe = launch(Due(target: target, generation: slot.generation, planned: entry.due))
+            slots[entry.target] = Slot(generation: slot.generation, backoff: slot.backoff, due: nil, probe: probe)
+        }
+        dropStaleHead()
+        return queue.earliest?.due
     }
 
-    private mutating func retire(_ target: Target) {
-        guard let loop = loops.removeValue(forKey: target) else { return }
-        loop.task.cancel()
-        retired.append(loop.task)
+    /// A probe of `generation` ended; queues the target's next probe at what `next` answers
+    /// (given the target's backoff to update). Nil, and nothing queued, when a reload removed or
+    /// restarted the target meanwhile, or the scheduler stopped.
+    mutating func finished(_ target: Target, generation: Int, next: (inout ProbeBackoff) -> Instant) -> Instant? {
+        guard running, var slot = slots[target], slot.generation == generation else {
+            // A stale probe may have promised progress after the reload: the current owner's promise stands.
+            if let due = slots[target]?.due { ledger.promise(target, by: due) } else if slots[target] == nil { ledger.release(target) }
+            return nil
+        }
+        let due = next(&slot.backoff)
+        slots[target] = Slot(generation: generation, backoff: slot.backoff, due: due, probe: nil)
+        queue.insert(.init(due: due, target: target, generation: generation))
+        ledger.promise(target, by: due)
+        return due
     }
 
-    private mutating func spawn(_ target: ProbeTarget, _ launch: (ProbeTarget, Int) -> Task<Void, Never>) {
-        nextLoopID += 1
-        loops[target.target] = Loop(id: nextLoopID, task: launch(target, nextLoopID))
+    /// Stops: forgets every queued probe and returns the probes in flight (and those reloads
+    /// canceled) for the caller to cancel and await.
+    mutating func stop() -> [Task<Void, Never>] {
+        running = false
+        queue.removeAll()
+        let probes = slots.values.compactMap(\.probe) + retired
+        for target in Array(slots.keys) {
+            slots[target]?.probe = nil
+            slots[target]?.due = nil
+            ledger.release(target)
+        }
+        retired = []
+        return probes
     }
 
     static func budgetLimits(_ targets: [ProbeTarget]) -> [ProviderID: Double?] {
         Dictionary(targets.map { ($0.target.provider, $0.budgetUSDPerDay) }, uniquingKeysWith: { first, _ in first })
     }
+
+    /// A new generation of `target`, its first probe queued `firstDelay` from `now`.
+    private mutating func restart(_ target: Target, at now: Instant, firstDelay: (ProbeTarget) -> Duration) {
+        guard var slot = slots[target] else { return }
+        lastGeneration += 1
+        slot.generation = lastGeneration
+        guard let probeTarget = configured[target] else { return }
+        let due = now + firstDelay(probeTarget)
+        slot.due = due
+        slots[target] = slot
+        queue.insert(.init(due: due, target: target, generation: slot.generation))
+        ledger.promise(target, by: due)
+    }
+
+    /// Cancels the probe in flight of `target`, kept for shutdown to await.
+    private mutating func retire(_ target: Target) {
+        guard let probe = slots[target]?.probe else { return }
+        probe.cancel()
+        retired.append(probe)
+        slots[target]?.probe = nil
+    }
+
+    /// Pops queue entries left behind by reloads, so the next deadline is a real one.
+    private mutating func dropStaleHead() {
+        while let first = queue.earliest, slots[first.target].map({ $0.generation != first.generation || $0.due == nil }) ?? true {
+            _ = queue.removeEarliest()
+        }
+    }
+
+    private static func backoff(_ target: ProbeTarget) -> ProbeBackoff { ProbeBackoff(intervalSeconds: target.settings.intervalSeconds) }
 
     /// One limiter per provider; a provider whose cap did not change keeps its limiter (and its holders).
     private static func limiters(for targets: [ProbeTarget], keeping current: [ProviderID: ConcurrencyLimiter]) -> [ProviderID: ConcurrencyLimiter] {

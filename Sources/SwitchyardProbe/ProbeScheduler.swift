@@ -5,7 +5,7 @@ import SwitchyardCore
 
 /// Probes every target on its own schedule: the interval with jitter (spread over the
 /// first interval at start-up so nothing herds), backing off while it fails and waiting
-/// out `Retry-After`. Probes run under a global cap and a per-provider cap, so a hung or
+/// out `Retry-After`. One loop sleeps until the next probe is due (`ProbeRoster`'s queue). Probes run under a global cap and a per-provider cap, so a hung or
 /// dripping provider holds only its own slots and every other target keeps its cadence.
 /// Completion probes of a provider stop when its daily probe budget is spent; free
 /// liveness probes continue.
@@ -27,13 +27,16 @@ public final class ProbeScheduler: Service {
         public var onResult: @Sendable (ProbeTarget, ProbeResult) -> Void
         /// Receives how late each probe started against its plan, in seconds.
         public var onLateness: @Sendable (Target, Double) -> Void
+        /// Where the scheduler loop and the probes run and the loop sleeps: the `CurlEngine`, so
+        /// that a probe, its transfer and its timer share a thread; nil uses the global executor.
+        public var executor: (any ProbeExecutor)?
         public var logger: Logger
 
         public init(transport: any HTTPTransport, clock: any WallClock, deliver: @escaping @Sendable (Observation) -> Void,
                     onFirstRound: @escaping @Sendable () -> Void = {}, onResult: @escaping @Sendable (ProbeTarget, ProbeResult) -> Void = { _, _ in },
                     onLateness: @escaping @Sendable (Target, Double) -> Void = { _, _ in },
                     nextProbeAt: (@Sendable (Target, Timestamp, Double) -> Timestamp)? = nil,
-                    logger: Logger, wedgeAt: ContinuousClock.Instant? = nil) {
+                    executor: (any ProbeExecutor)? = nil, logger: Logger, wedgeAt: ContinuousClock.Instant? = nil) {
             self.transport = transport
             self.clock = clock
             self.deliver = deliver
@@ -41,6 +44,7 @@ public final class ProbeScheduler: Service {
             self.onResult = onResult
             self.onLateness = onLateness
             self.nextProbeAt = nextProbeAt
+            self.executor = executor
             self.wedgeAt = wedgeAt
             self.logger = logger
         }
@@ -49,17 +53,21 @@ public final class ProbeScheduler: Service {
     private let dependencies: Dependencies
     private let limiter: ConcurrencyLimiter
     private let roster: Mutex<ProbeRoster>
+    private let alarm: ProbeAlarm
     private let budgets: ProbeBudgetBook
     private let unprobed: Mutex<Set<Target>>
     /// Longest start-up spread: the first probes land within this many seconds.
     private let startSpreadSeconds: Double
-    /// Each loop's promise of progress, read by the watchdog.
-    public let ledger = ScheduleLedger()
+    /// The scheduler's promises of progress, per target, read by the watchdog.
+    public let ledger: ScheduleLedger
 
     public init(targets: [ProbeTarget], maxConcurrentProbes: Int = 256, startSpreadSeconds: Double = 10, dependencies: Dependencies) {
+        let ledger = ScheduleLedger()
+        self.ledger = ledger
         self.dependencies = dependencies
+        self.alarm = ProbeAlarm(executor: dependencies.executor)
         self.limiter = ConcurrencyLimiter(limit: maxConcurrentProbes)
-        self.roster = Mutex(ProbeRoster(targets: targets))
+        self.roster = Mutex(ProbeRoster(targets: targets, ledger: ledger))
         self.budgets = ProbeBudgetBook(limits: ProbeRoster.budgetLimits(targets), now: dependencies.clock.now())
         self.unprobed = Mutex(Set(targets.map(\.target)))
         self.startSpreadSeconds = startSpreadSeconds
@@ -79,9 +87,8 @@ public final class ProbeScheduler: Service {
     @discardableResult
     public func reconfigure(targets: [ProbeTarget]) -> ProbeRoster.Change {
         budgets.setLimits(ProbeRoster.budgetLimits(targets), now: dependencies.clock.now())
-        let change = roster.withLock { roster in
-            roster.reconfigure(targets) { target, id in self.startLoop(target, id: id) }
-        }
+        let change = roster.withLock { $0.reconfigure(targets, at: .now, firstDelay: firstDelay) }
+        alarm.ring(for: .now)  // new first probes may come before the loop's next wake-up
         let firstRoundDone = unprobed.withLock { pending -> Bool in
             let wasPending = !pending.isEmpty
             pending.subtract(change.removed)
@@ -91,53 +98,57 @@ public final class ProbeScheduler: Service {
         return change
     }
 
+    /// One loop for every target: sleeps until the next probe is due and starts every due
+    /// probe as a task of its own, which queues the target's next probe when it ends.
+    /// Shutdown (graceful or canceled) stops the loop, cancels the probes in flight and waits for them.
     public func run() async throws {
-        let anyTargets = roster.withLock { roster in
-            roster.start { target, id in self.startLoop(target, id: id) }
-        }
+        let anyTargets = roster.withLock { $0.start(at: .now, firstDelay: firstDelay) }
         if !anyTargets { dependencies.onFirstRound() }
-        // Probe loops are tasks of their own so that a reload can stop one target's loop;
-        // shutdown (graceful or canceled) cancels them all and waits for them.
-        try? await gracefulShutdown()
-        let loops = roster.withLock { $0.stop() }
-        for loop in loops { loop.cancel() }
-        for loop in loops { await loop.value }
-    }
-
-    private func startLoop(_ target: ProbeTarget, id: Int) -> Task<Void, Never> {
-        Task {
-            defer {
-                // A loop replaced by a reload leaves the ledger entry to its successor.
-                let replaced = roster.withLock { $0.isReplaced(target.target, loop: id) }
-                if !replaced { ledger.release(target.target) }
-            }
-            await loop(target)
+        await withTaskExecutorPreference(dependencies.executor) {
+            await cancelWhenGracefulShutdown { await self.startDueProbes() }
         }
+        let probes = roster.withLock { $0.stop() }
+        for probe in probes { probe.cancel() }
+        for probe in probes { await probe.value }
     }
 
-    private func loop(_ target: ProbeTarget) async {
-        let interval = target.settings.intervalSeconds
-        var backoff = ProbeBackoff(intervalSeconds: interval)
-        let clock = ContinuousClock()
-        var planned = clock.now + .seconds(Double.random(in: 0..<min(interval, startSpreadSeconds)))
+    private func startDueProbes() async {
         while !Task.isCancelled {
-            ledger.promise(target.target, within: max(planned - clock.now, .zero))
-            do { try await Task.sleep(until: planned, clock: clock) } catch { return }
-            if let wedgeAt = dependencies.wedgeAt, clock.now >= wedgeAt {
+            let now = ContinuousClock.now
+            if let wedgeAt = dependencies.wedgeAt, now >= wedgeAt {
                 try? await Task.sleep(for: .seconds(365 * 86_400))
                 return
             }
-            guard let result = await probeOnce(target, planned: planned) else { return }
-            let delay: Double
-            if let nextProbeAt = dependencies.nextProbeAt {
+            let next = roster.withLock { $0.launchDue(at: now, launch) }
+            await alarm.sleep(until: next)
+        }
+    }
+
+    /// The first probe of a target (at start, or added by a reload) comes within the start-up spread.
+    private func firstDelay(_ target: ProbeTarget) -> Duration {
+        .seconds(Double.random(in: 0..<min(target.settings.intervalSeconds, startSpreadSeconds)))
+    }
+
+    private func launch(_ due: ProbeRoster.Due) -> Task<Void, Never> {
+        Task(executorPreference: dependencies.executor) { [self] in
+            let target = due.target
+            let result = await probeOnce(target, planned: due.planned)
+            let interval = target.settings.intervalSeconds
+            // The health book's answer, asked outside the roster's lock. Up to 10% later, never
+            // earlier: a half-open probe must not come before the ejection ends.
+            let decided: Double? = dependencies.nextProbeAt.map { nextProbeAt in
                 let now = dependencies.clock.now()
-                // Up to 10% later, never earlier: a half-open probe must not come before the ejection ends.
-                delay = max(nextProbeAt(target.target, now, interval) - now, 0) * Double.random(in: 1.0...1.1)
-            } else {
-                delay = backoff.delay(after: result.outcome, retryAfterSeconds: result.retryAfterSeconds, jitter: Double.random(in: 0.9...1.1))
+                return max(nextProbeAt(target.target, now, interval) - now, 0) * Double.random(in: 1.0...1.1)
             }
-            // The next probe is planned from the end of this one: a slow probe never queues a backlog.
-            planned = clock.now + .seconds(delay)
+            let next = roster.withLock { roster in
+                roster.finished(target.target, generation: due.generation) { backoff in
+                    let delay = decided ?? backoff.delay(after: result?.outcome ?? .failure(.canceled), retryAfterSeconds: result?.retryAfterSeconds,
+                                                         jitter: Double.random(in: 0.9...1.1))
+                    // Planned from the end of this probe: a slow probe never queues a backlog.
+                    return ContinuousClock.now + .seconds(delay)
+                }
+            }
+            if let next { alarm.ring(for: next) }
         }
     }
 

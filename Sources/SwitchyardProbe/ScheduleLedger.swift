@@ -1,9 +1,9 @@
 import Synchronization
 import SwitchyardCore
 
-/// When each target's probe loop promised to make progress next. A loop that misses its
-/// deadline is overdue: the scheduler is wedged, and the systemd watchdog must stop
-/// being fed so that systemd restarts the daemon.
+/// When the scheduler promised to act on each target next (its queued probe, the slot it
+/// waits for, the transfer in flight). A missed promise is overdue: the scheduler is wedged,
+/// and the systemd watchdog must stop being fed so that systemd restarts the daemon.
 public final class ScheduleLedger: Sendable {
     /// Slack on top of every promise, for scheduling noise and a busy machine.
     public let grace: Duration
@@ -11,13 +11,18 @@ public final class ScheduleLedger: Sendable {
 
     public init(grace: Duration = .seconds(2)) { self.grace = grace }
 
-    /// The loop of `target` promises to act again within `within` (plus grace).
+    /// The scheduler promises to act on `target` again within `within` (plus grace).
     func promise(_ target: Target, within: Duration) {
-        let deadline = ContinuousClock.now + within + grace
+        promise(target, by: ContinuousClock.now + within)
+    }
+
+    /// The scheduler promises to act on `target` again by `instant` (plus grace).
+    func promise(_ target: Target, by instant: ContinuousClock.Instant) {
+        let deadline = instant + grace
         deadlines.withLock { $0[target] = deadline }
     }
 
-    /// The loop of `target` ended (shutdown): it owes nothing.
+    /// `target` is no longer probed (removed, or shutdown): it owes nothing.
     func release(_ target: Target) {
         _ = deadlines.withLock { $0.removeValue(forKey: target) }
     }

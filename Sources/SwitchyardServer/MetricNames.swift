@@ -42,3 +42,44 @@ enum MetricName {
     static let secondsBuckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map { .milliseconds(Int64($0 * 1000)) }
     static let tokensPerSecondBuckets: [Double] = [1, 5, 10, 25, 50, 100, 200, 400, 800, 1600]
 }
+
+/// A metric's full name and help text, built once. `MetricNameDescriptor.name` builds a new
+/// string on every call and each series keeps the one it was made with, so the per-target
+/// metrics (some 20,000 series at 1,000 targets) go through these and share one string each.
+struct SharedMetricName: Sendable {
+    let name: String
+    let help: String
+
+    init(_ descriptor: MetricNameDescriptor) {
+        name = descriptor.name
+        help = descriptor.helpText ?? ""
+    }
+
+    static let probeResults = SharedMetricName(MetricName.probeResults)
+    static let reportResults = SharedMetricName(MetricName.reportResults)
+    static let probeDuration = SharedMetricName(MetricName.probeDuration)
+    static let probeTTFT = SharedMetricName(MetricName.probeTTFT)
+    static let probeTokensPerSecond = SharedMetricName(MetricName.probeTokensPerSecond)
+    static let targetState = SharedMetricName(MetricName.targetState)
+    static let transitions = SharedMetricName(MetricName.transitions)
+    static let routeScore = SharedMetricName(MetricName.routeScore)
+    static let cost = SharedMetricName(MetricName.cost)
+}
+
+extension PrometheusCollectorRegistry {
+    func makeCounter(_ metric: SharedMetricName, labels: [(String, String)]) -> Counter {
+        makeCounter(name: metric.name, labels: labels, help: metric.help)
+    }
+
+    func makeGauge(_ metric: SharedMetricName, labels: [(String, String)]) -> Gauge {
+        makeGauge(name: metric.name, labels: labels, help: metric.help)
+    }
+
+    func makeDurationHistogram(_ metric: SharedMetricName, labels: [(String, String)], buckets: [Duration]) -> DurationHistogram {
+        makeDurationHistogram(name: metric.name, labels: labels, buckets: buckets, help: metric.help)
+    }
+
+    func makeValueHistogram(_ metric: SharedMetricName, labels: [(String, String)], buckets: [Double]) -> ValueHistogram {
+        makeValueHistogram(name: metric.name, labels: labels, buckets: buckets, help: metric.help)
+    }
+}

@@ -21,6 +21,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     private let reloads: ReloadSeries
     private let process: ProcessMetrics
     private let sources = Mutex(MetricsSources())
+    private let lastExpositionBytes = Atomic<Int>(0)
 
     /// Outcome of one route query, as a metric label.
     public enum RouteQueryResult: String, CaseIterable, Sendable {
@@ -133,8 +134,11 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     public func exposition() -> [UInt8] {
         refresh()
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(64 * 1024)
+        // Sized from the last scrape (megabytes at 1,000 targets), so the text is not copied
+        // through a dozen doublings on its way there.
+        buffer.reserveCapacity(max(64 * 1024, lastExpositionBytes.load(ordering: .relaxed) * 11 / 10))
         registry.emit(into: &buffer)
+        lastExpositionBytes.store(buffer.count, ordering: .relaxed)
         return buffer
     }
 
@@ -169,7 +173,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
             if let counter = results[key] { return counter }
             // Checked again under this lock: a reload that just removed the target must not get a series back.
             guard series.withLock({ $0[target] != nil }) else { return nil }
-            let counter = registry.makeCounter(descriptor: source == .probe ? MetricName.probeResults : MetricName.reportResults, labels: [
+            let counter = registry.makeCounter(source == .probe ? SharedMetricName.probeResults : SharedMetricName.reportResults, labels: [
                 ("provider", target.provider.rawValue), ("model", target.model.rawValue), ("outcome", outcome),
             ])
             results[key] = counter

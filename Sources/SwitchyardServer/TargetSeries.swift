@@ -25,21 +25,21 @@ struct TargetSeries: Sendable {
         var states: [TargetState: Gauge] = [:]
         var transitions: [TargetState: Counter] = [:]
         for state in TargetState.allCases {
-            let gauge = registry.makeGauge(descriptor: MetricName.targetState, labels: labels + [("state", state.rawValue)])
+            let gauge = registry.makeGauge(SharedMetricName.targetState, labels: labels + [("state", state.rawValue)])
             gauge.set(to: state == .unknown ? 1 : 0)
             states[state] = gauge
-            transitions[state] = registry.makeCounter(descriptor: MetricName.transitions, labels: labels + [("to", state.rawValue)])
+            transitions[state] = registry.makeCounter(SharedMetricName.transitions, labels: labels + [("to", state.rawValue)])
         }
         self.states = states
         self.transitions = transitions
         scores = Dictionary(uniqueKeysWithValues: RoutingStrategy.allCases.map { strategy in
-            (strategy, registry.makeGauge(descriptor: MetricName.routeScore, labels: labels + [("strategy", strategy.rawValue)]))
+            (strategy, registry.makeGauge(SharedMetricName.routeScore, labels: labels + [("strategy", strategy.rawValue)]))
         })
-        probeCost = registry.makeCounter(descriptor: MetricName.cost, labels: labels + [("source", "probe")])
-        reportCost = registry.makeCounter(descriptor: MetricName.cost, labels: labels + [("source", "report")])
+        probeCost = registry.makeCounter(SharedMetricName.cost, labels: labels + [("source", "probe")])
+        reportCost = registry.makeCounter(SharedMetricName.cost, labels: labels + [("source", "report")])
         okResults = [
-            .probe: registry.makeCounter(descriptor: MetricName.probeResults, labels: labels + [("outcome", "ok")]),
-            .report: registry.makeCounter(descriptor: MetricName.reportResults, labels: labels + [("outcome", "ok")]),
+            .probe: registry.makeCounter(SharedMetricName.probeResults, labels: labels + [("outcome", "ok")]),
+            .report: registry.makeCounter(SharedMetricName.reportResults, labels: labels + [("outcome", "ok")]),
         ]
     }
 
@@ -91,7 +91,7 @@ final class ProbeHistograms: Sendable {
     func record(_ phase: MetricName.Phase, seconds: Double) {
         let histogram = made.withLock { made in
             if let existing = made.phases[phase] { return existing }
-            let new = registry.makeDurationHistogram(descriptor: MetricName.probeDuration, labels: labels + [("phase", phase.rawValue)],
+            let new = registry.makeDurationHistogram(SharedMetricName.probeDuration, labels: labels + [("phase", phase.rawValue)],
                                                      buckets: MetricName.secondsBuckets)
             made.phases[phase] = new
             return new
@@ -102,7 +102,7 @@ final class ProbeHistograms: Sendable {
     func recordTTFT(seconds: Double) {
         let histogram = made.withLock { made in
             if let existing = made.ttft { return existing }
-            let new = registry.makeDurationHistogram(descriptor: MetricName.probeTTFT, labels: labels, buckets: MetricName.secondsBuckets)
+            let new = registry.makeDurationHistogram(SharedMetricName.probeTTFT, labels: labels, buckets: MetricName.secondsBuckets)
             made.ttft = new
             return new
         }
@@ -112,7 +112,7 @@ final class ProbeHistograms: Sendable {
     func recordTokensPerSecond(_ value: Double) {
         let histogram = made.withLock { made in
             if let existing = made.tokensPerSecond { return existing }
-            let new = registry.makeValueHistogram(descriptor: MetricName.probeTokensPerSecond, labels: labels,
+            let new = registry.makeValueHistogram(SharedMetricName.probeTokensPerSecond, labels: labels,
                                                   buckets: MetricName.tokensPerSecondBuckets)
             made.tokensPerSecond = new
             return new

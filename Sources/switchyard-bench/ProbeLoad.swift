@@ -70,6 +70,7 @@ struct ProbeLoad {
                 guard !excluded.contains(target.provider) else { return }
                 window.withLock { state in if state.open { state.lateness.append(late) } }
             },
+            executor: engine,  // as the daemon wires it
             logger: Logger(label: "bench")
         ))
         let task = Task { try await scheduler.run() }

@@ -33,6 +33,7 @@ struct Serve: AsyncParsableCommand {
     var debugWedgeSchedulerAfter: Double?
 
     func run() async throws {
+        MemoryTuning.apply()
         let config: Configuration
         do { config = try configOptions.load() } catch { throw Failure.config("\(error)") }
         let logger = DaemonLogging.bootstrap(level: logLevel ?? config.logLevel.rawValue)

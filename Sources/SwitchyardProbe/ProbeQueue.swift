@@ -1,0 +1,66 @@
+import SwitchyardCore
+
+/// The probes waiting for their time, earliest first: a binary min-heap of due entries.
+/// One scheduler loop sleeps until the earliest and starts every due probe in a batch,
+/// instead of a sleeping task per target. A value, generic over the instant, so tests
+/// drive it with instants they choose.
+///
+/// Entries are never searched for: a reload that drops or restarts a target bumps its
+/// generation in the roster, and an entry of an older generation is skipped when it surfaces.
+struct ProbeQueue<Instant: Comparable & Sendable>: Sendable {
+    /// One queued probe: which target, of which generation, and when it is due.
+    struct Entry: Sendable {
+        var due: Instant
+        var target: Target
+        var generation: Int
+    }
+
+    private var heap: [Entry] = []
+
+    /// Queued entries, stale ones included.
+    var count: Int { heap.count }
+
+    /// The entry due first, if any.
+    var earliest: Entry? { heap.first }
+
+    /// Queues `entry`.
+    mutating func insert(_ entry: Entry) {
+        heap.append(entry)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].due < heap[parent].due else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the entry due first.
+    mutating func removeEarliest() -> Entry? {
+        guard !heap.isEmpty else { return nil }
+        heap.swapAt(0, heap.count - 1)
+        let first = heap.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].due < heap[smallest].due { smallest = left }
+            if right < heap.count, heap[right].due < heap[smallest].due { smallest = right }
+            guard smallest != parent else { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return first
+    }
+
+    /// Removes and returns every entry due at or before `now`, earliest first.
+    mutating func removeDue(at now: Instant) -> [Entry] {
+        var due: [Entry] = []
+        while let first = heap.first, first.due <= now, let entry = removeEarliest() { due.append(entry) }
+        return due
+    }
+
+    /// Drops every entry.
+    mutating func removeAll() { heap.removeAll() }
+}

@@ -1,0 +1,151 @@
+import SwitchyardConfig
+import SwitchyardCore
+@testable import SwitchyardProbe
+import Testing
+
+private func target(_ model: String, interval: Double = 10, provider: String = "p") -> ProbeTarget {
+    var settings = ProbeSettings()
+    settings.intervalSeconds = interval
+    return ProbeTarget(target: Target(provider: ProviderID(provider), model: ModelName(model)), kind: .openai,
+                       baseURL: "http://127.0.0.1:9/v1", upstreamModel: model, apiKey: nil, settings: settings, price: nil)
+}
+
+/// First probes at fixed offsets by model name, so every instant below is known.
+private let offsets: [String: Duration] = ["a": .seconds(1), "b": .seconds(2), "c": .seconds(3), "d": .seconds(4)]
+private func firstDelay(_ target: ProbeTarget) -> Duration { offsets[target.target.model.rawValue] ?? .seconds(5) }
+
+/// A stand-in for a probe in flight: runs until canceled.
+private func probeTask() -> Task<Void, Never> {
+    Task { try? await Task.sleep(for: .seconds(3600)) }
+}
+
+/// Records what `launchDue` started.
+private struct Launches {
+    var started: [ProbeRoster.Due] = []
+    var tasks: [Target: Task<Void, Never>] = [:]
+
+    mutating func launch(_ due: ProbeRoster.Due) -> Task<Void, Never> {
+        started.append(due)
+        let task = probeTask()
+        tasks[due.target.target] = task
+        return task
+    }
+
+    var models: [String] { started.map(\.target.target.model.rawValue) }
+}
+
+/// The scheduler's queue and roster as values: instants are passed in, nothing sleeps.
+@Suite struct ProbeRosterTests {
+    let t0 = ContinuousClock.now
+
+    @Test func theQueueReturnsEntriesInDueOrderAndOnlyThoseDue() {
+        var queue = ProbeQueue<Int>()
+        let dues = [7, 3, 9, 1, 3, 8, 2, 6, 5, 4]
+        for (index, due) in dues.enumerated() {
+            queue.insert(.init(due: due, target: Target(provider: ProviderID("p"), model: ModelName("m\(index)")), generation: index))
+        }
+        #expect(queue.earliest?.due == 1)
+        let first = queue.removeDue(at: 3)
+        #expect(first.map(\.due) == [1, 2, 3, 3])
+        let again = queue.removeDue(at: 3)
+        #expect(again.isEmpty)
+        #expect(queue.count == 6)
+        let rest = queue.removeDue(at: 100)
+        #expect(rest.map(\.due) == [4, 5, 6, 7, 8, 9])
+        #expect(queue.earliest == nil)
+    }
+
+    @Test func startQueuesEveryTargetAndLaunchesThemWhenDue() {
+        let ledger = ScheduleLedger(grace: .zero)
+        var roster = ProbeRoster(targets: [target("a"), target("b"), target("c")], ledger: ledger)
+        let started = roster.start(at: t0, firstDelay: firstDelay)
+        #expect(started)
+        var launches = Launches()
+        let next = roster.launchDue(at: t0, { launches.launch($0) })
+        #expect(next == t0 + .seconds(1))
+        #expect(launches.started.isEmpty)
+        let after = roster.launchDue(at: t0 + .milliseconds(2500), { launches.launch($0) })
+        #expect(after == t0 + .seconds(3))
+        #expect(launches.models == ["a", "b"])
+        #expect(launches.started.map(\.planned) == [t0 + .seconds(1), t0 + .seconds(2)])
+        // Each was promised by its due time; "a" and "b" were launched (here nothing promises more), "c" is not due yet.
+        #expect(ledger.overdue(at: t0 + .milliseconds(2500)).map(\.model.rawValue) == ["a", "b"])
+        launches.tasks.values.forEach { $0.cancel() }
+    }
+
+    @Test func aFinishedProbeQueuesTheNextAndKeepsTheBackoff() throws {
+        var roster = ProbeRoster(targets: [target("a")], ledger: ScheduleLedger())
+        _ = roster.start(at: t0, firstDelay: firstDelay)
+        var launches = Launches()
+        _ = roster.launchDue(at: t0 + .seconds(1), { launches.launch($0) })
+        let first = try #require(launches.started.first)
+        var delays: [Double] = []
+        let next = roster.finished(first.target.target, generation: first.generation) { backoff in
+            delays.append(backoff.delay(after: .failure(.connectRefused), retryAfterSeconds: nil, jitter: 1))
+            return t0 + .seconds(11)
+        }
+        #expect(next == t0 + .seconds(11))
+        // Not due again before its time, then due once.
+        let early = roster.launchDue(at: t0 + .seconds(10), { launches.launch($0) })
+        #expect(early == t0 + .seconds(11))
+        let due = roster.launchDue(at: t0 + .seconds(11), { launches.launch($0) })
+        #expect(due == nil)
+        #expect(launches.models == ["a", "a"])
+        let second = launches.started[1]
+        _ = roster.finished(second.target.target, generation: second.generation) { backoff in
+            delays.append(backoff.delay(after: .failure(.connectRefused), retryAfterSeconds: nil, jitter: 1))
+            return t0 + .seconds(40)
+        }
+        #expect(delays == [10, 20], "the backoff lives on between probes")
+        launches.tasks.values.forEach { $0.cancel() }
+    }
+
+    @Test func aReloadKeepsUnchangedCadenceRestartsChangedAndStopsRemoved() throws {
+        let ledger = ScheduleLedger(grace: .zero)
+        var roster = ProbeRoster(targets: [target("a"), target("b"), target("c")], ledger: ledger)
+        _ = roster.start(at: t0, firstDelay: firstDelay)
+        var launches = Launches()
+        _ = roster.launchDue(at: t0 + .seconds(1), { launches.launch($0) })  // "a" in flight
+        let inFlight = try #require(launches.tasks[target("a").target])
+
+        // At t0 + 1.5 s: "a" changes interval, "b" stays, "c" goes, "d" comes.
+        let change = roster.reconfigure([target("a", interval: 20), target("b"), target("d")], at: t0 + .milliseconds(1500), firstDelay: firstDelay)
+        #expect(change.added == [target("d").target])
+        #expect(change.removed == [target("c").target])
+        #expect(change.changed == [target("a").target])
+        #expect(change.unchanged == [target("b").target])
+        #expect(inFlight.isCancelled, "the changed target's probe in flight is canceled")
+        let stale = roster.finished(target("a").target, generation: launches.started[0].generation) { _ in t0 }
+        #expect(stale == nil, "the old generation's result queues nothing")
+
+        // "b" keeps its 2 s; "a" restarts 1 s after the reload; "c" never comes back; "d" 4 s after the reload.
+        launches = Launches()
+        _ = roster.launchDue(at: t0 + .seconds(2), { launches.launch($0) })
+        #expect(launches.models == ["b"])
+        _ = roster.launchDue(at: t0 + .seconds(3), { launches.launch($0) })
+        #expect(launches.models == ["b", "a"])
+        #expect(launches.started[1].target.settings.intervalSeconds == 20)
+        let beforeD = roster.launchDue(at: t0 + .seconds(5), { launches.launch($0) })
+        #expect(beforeD == t0 + .milliseconds(5500))
+        #expect(launches.models == ["b", "a"])
+        let afterD = roster.launchDue(at: t0 + .milliseconds(5500), { launches.launch($0) })
+        #expect(afterD == nil)
+        #expect(launches.models == ["b", "a", "d"])
+        #expect(!ledger.overdue(at: t0 + .seconds(100)).contains(target("c").target), "a removed target owes nothing")
+        launches.tasks.values.forEach { $0.cancel() }
+    }
+
+    @Test func stopHandsOverEveryProbeInFlightIncludingRetiredOnes() {
+        var roster = ProbeRoster(targets: [target("a"), target("b")], ledger: ScheduleLedger())
+        _ = roster.start(at: t0, firstDelay: firstDelay)
+        var launches = Launches()
+        _ = roster.launchDue(at: t0 + .seconds(2), { launches.launch($0) })
+        _ = roster.reconfigure([target("b")], at: t0 + .seconds(2), firstDelay: firstDelay)  // "a" retired while in flight
+        let probes = roster.stop()
+        #expect(Set(probes) == Set(launches.tasks.values))
+        let b = launches.started.first { $0.target.target.model.rawValue == "b" }!
+        let afterStop = roster.finished(b.target.target, generation: b.generation) { _ in t0 }
+        #expect(afterStop == nil, "nothing is queued after stop")
+        probes.forEach { $0.cancel() }
+    }
+}
