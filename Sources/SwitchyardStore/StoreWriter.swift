@@ -26,15 +26,19 @@ public final class StoreWriter: Service, ObservationSink {
         public var compactionGraceSeconds = 300.0
         /// How often a persistent write failure is logged again.
         public var failureLogIntervalSeconds = 60.0
-        /// After a small batch, wait this long for more records before the next transaction:
-        /// at 100 observations/s this turns 100 commits a second into 20. A full batch goes at once.
-        public var gatherSeconds = 0.05
+        /// After a small batch, wait up to this long for more records before the next transaction:
+        /// at 100 observations/s this turns 100 commits a second into 2, and each commit rewrites
+        /// the tail's last page and index pages. A full batch goes at once, and so does a batch
+        /// someone waits for (`waitUntilStored`: a client report is answered once committed).
+        public var gatherSeconds = 0.5
         /// The defaults.
         public init() {}
     }
 
     private let store: SQLiteStore
     private let queue: BatchQueue<StoreRecord>
+    /// Ends the writer's gathering pause early: someone waits for a commit, or shutdown began.
+    private let commitNow = WakeSignal()
     private let logger: Logger
     private let settings: Settings
     private let clock: any WallClock
@@ -90,6 +94,7 @@ public final class StoreWriter: Service, ObservationSink {
     /// it survives `kill -9`); false when that takes longer than `timeout` (writes failing).
     public func waitUntilStored(timeout: Duration = .seconds(2)) async -> Bool {
         let target = queue.appended
+        commitNow.signal()
         let deadline = ContinuousClock.now + timeout
         while committedRecords.withLock({ $0 }) < target {
             guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
@@ -114,11 +119,12 @@ public final class StoreWriter: Service, ObservationSink {
                 compactIfDue()
                 pruneIfDue()
                 if batch.count < settings.maxBatch, settings.gatherSeconds > 0, !queue.isClosed {
-                    try? await Task.sleep(for: .seconds(settings.gatherSeconds))
+                    await commitNow.wait(upTo: .seconds(settings.gatherSeconds))
                 }
             }
         } onCancelOrGracefulShutdown: {
             self.queue.close()
+            self.commitNow.signal()
         }
     }
 
@@ -242,6 +248,54 @@ struct WriteFailureLog {
     mutating func recover() -> Bool {
         defer { failing = false; lastLogged = nil; lastError = nil }
         return failing
+    }
+}
+
+/// A wake-up for one waiter with a time limit: `signal` ends the current (or the next) `wait`.
+final class WakeSignal: Sendable {
+    private struct State {
+        var waiter: CheckedContinuation<Void, Never>?
+        var signaled = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Wakes the waiter, or the next one to wait if none waits now.
+    func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            defer { state.waiter = nil }
+            if state.waiter == nil { state.signaled = true }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next `signal` (or at once if one came since the last wait), or after `limit`.
+    func wait(upTo limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            // The timer wakes the waiter unless the waiter was woken first (then it is canceled).
+            group.addTask {
+                do {
+                    try await Task.sleep(for: limit)
+                    self.signal()
+                } catch {}
+            }
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let now = self.state.withLock { state -> Bool in
+                        if state.signaled {
+                            state.signaled = false
+                            return true
+                        }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if now { continuation.resume() }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }
 
