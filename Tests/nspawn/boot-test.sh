@@ -11,7 +11,9 @@ bin=$(cd "${1:?usage: boot-test.sh BUILD_DIR}" && pwd)
 cache=${SWITCHYARD_NSPAWN_CACHE:-/var/tmp/switchyard-nspawn}
 packages=systemd,systemd-sysv,dbus,libcurl4,libsqlite3-0,curl,procps
 tree=$cache/bookworm-$(echo "$packages" | sha1sum | cut -c1-8)
-swiftlib=$(readelf -d "$bin/switchyard" | sed -n 's/.*runpath: \[\([^:]*\).*/\1/p')
+# The daemon links the Swift runtime statically; the simulator does not, so the toolchain's
+# library directory (its runpath's absolute entry) is bound into the container at the same path.
+swiftlib=$(readelf -d "$bin/switchyard-sim" | sed -n 's/.*runpath: \[\(.*\)\]/\1/p' | awk -F: '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; exit } }')
 
 for tool in systemd-nspawn debootstrap; do
     command -v $tool >/dev/null || { echo "boot-test: $tool is missing (make deps installs systemd-container and debootstrap)"; exit 1; }
