@@ -69,7 +69,7 @@ bench-litellm:
 
 ## Storage benchmarks (release build): ingest rows/s through the writer, 30-day history
 ## query latency, and file size of a simulated fleet. BENCH_TARGETS/BENCH_DAYS scale the
-## generator; the full acceptance run is BENCH_TARGETS=1000 BENCH_DAYS=400 (many hours).
+## generator; the full acceptance run is BENCH_TARGETS=1000 BENCH_DAYS=400 (about 100 minutes).
 BENCH_TARGETS ?= 1000
 BENCH_DAYS    ?= 1
 bench-store: deps
