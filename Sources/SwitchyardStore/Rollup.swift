@@ -104,13 +104,15 @@ struct Rollup: Hashable, Sendable {
     private static func decodeHistogram(from reader: inout ByteReader) throws -> LatencyHistogram {
         let count = try reader.int()
         guard count <= LatencyHistogram.bucketCount else { throw ByteReader.Malformed() }
-        var bins: [LatencyHistogram.Bin] = []
-        bins.reserveCapacity(count)
+        guard count > 0 else { return LatencyHistogram() }
         var index = -1
-        for _ in 0..<count {
-            index += try reader.int(limit: LatencyHistogram.bucketCount) + 1
-            guard index < LatencyHistogram.bucketCount else { throw ByteReader.Malformed() }
-            bins.append(LatencyHistogram.Bin(index: index, count: try reader.int()))
+        let bins = try [LatencyHistogram.Bin](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for position in 0..<count {
+                index += try reader.int(limit: LatencyHistogram.bucketCount) + 1
+                guard index < LatencyHistogram.bucketCount else { throw ByteReader.Malformed() }
+                buffer.initializeElement(at: position, to: LatencyHistogram.Bin(index: index, count: try reader.int()))
+                initialized = position + 1
+            }
         }
         return LatencyHistogram(bins: bins)
     }
