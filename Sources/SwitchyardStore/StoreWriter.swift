@@ -37,6 +37,8 @@ public final class StoreWriter: Service, ObservationSink {
 
     private let store: SQLiteStore
     private let queue: BatchQueue<StoreRecord>
+    /// Summarizing, compaction and pruning, run between batches.
+    private let maintenance: StoreMaintenance
     /// Ends the writer's gathering pause early: someone waits for a commit, or shutdown began.
     private let commitNow = WakeSignal()
     private let logger: Logger
@@ -44,12 +46,6 @@ public final class StoreWriter: Service, ObservationSink {
     private let clock: any WallClock
     private let onProblem: @Sendable (String?) -> Void
     private let failures: Mutex<WriteFailureLog>
-    private let lastPrune = Mutex<Timestamp?>(nil)
-    private let lastSummary = Mutex<Timestamp?>(nil)
-    private let summaryFailing = Mutex(false)
-    /// The hour boundary before which the tail was last fully compacted (nil until the first
-    /// turn), and when a failed turn may be retried.
-    private let compaction = Mutex<(compactedBefore: Int64?, retryAt: Timestamp?)>((nil, nil))
     private let lastAttempt = Mutex<ContinuousClock.Instant>(.now)
     /// Records committed so far; records leave the queue in order, so once this reaches the
     /// queue's `appended` count at some moment, everything queued before it is on disk.
@@ -62,6 +58,7 @@ public final class StoreWriter: Service, ObservationSink {
         self.queue = BatchQueue(capacity: settings.capacity)
         self.settings = settings
         self.clock = clock
+        self.maintenance = StoreMaintenance(store: store, settings: settings, clock: clock, logger: logger)
         self.logger = logger
         self.onProblem = onProblem
         self.failures = Mutex(WriteFailureLog(intervalSeconds: settings.failureLogIntervalSeconds))
@@ -115,9 +112,7 @@ public final class StoreWriter: Service, ObservationSink {
         await withTaskCancellationOrGracefulShutdownHandler {
             while let batch = await queue.nextBatch(max: settings.maxBatch) {
                 await commit(batch)
-                summarizeIfDue()
-                compactIfDue()
-                pruneIfDue()
+                maintenance.runDue()
                 if batch.count < settings.maxBatch, settings.gatherSeconds > 0, !queue.isClosed {
                     await commitNow.wait(upTo: .seconds(settings.gatherSeconds))
                 }
@@ -153,72 +148,6 @@ public final class StoreWriter: Service, ObservationSink {
                 try? await Task.sleep(for: .seconds(backoff))
                 backoff = min(backoff * 2, 5)
             }
-        }
-    }
-
-    /// Folds new tail rows into the live minute rollups every `summaryIntervalSeconds`.
-    private func summarizeIfDue() {
-        let now = clock.now()
-        guard lastSummary.withLock({ last in last.map { now - $0 >= settings.summaryIntervalSeconds } ?? true }) else { return }
-        lastSummary.withLock { $0 = now }
-        do {
-            try store.summarizeTail()
-            if summaryFailing.withLock({ failing in defer { failing = false }; return failing }) {
-                logger.notice("summarizing the tail works again")
-            }
-        } catch {
-            // Reads count those rows from the tail meanwhile; the next turn tries again.
-            if !summaryFailing.withLock({ failing in defer { failing = true }; return failing }) {
-                logger.warning("cannot summarize the tail; recent history reads the raw rows until this works", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    /// Compacts the tail once an hour has ended (and at start-up, for what a previous run left);
-    /// a turn that runs out of budget is continued after the next batch. A failing turn is
-    /// retried after the prune interval, not after every batch.
-    private func compactIfDue() {
-        let now = clock.now()
-        let cutoff = floorTo(wholeSeconds(now.secondsSinceEpoch - settings.compactionGraceSeconds), 3600)
-        let due = compaction.withLock { state in
-            (state.compactedBefore.map { $0 < cutoff } ?? true) && (state.retryAt.map { now >= $0 } ?? true)
-        }
-        guard due else { return }
-        do {
-            // A few transactions per turn, then back to committing batches; the rest comes next turn.
-            let report = try store.compact(before: Timestamp(secondsSinceEpoch: Double(cutoff)), maxTransactions: 8)
-            if report.damagedBlocks > 0 {
-                logger.error("damaged blocks in the state database were moved to damaged_blocks; their history is lost",
-                             metadata: ["path": "\(store.path)", "blocks": "\(report.damagedBlocks)"])
-            }
-            compaction.withLock { state in
-                state.retryAt = nil
-                if report.finished { state.compactedBefore = cutoff }
-            }
-            if report.observations > 0 {
-                logger.debug("compacted the tail", metadata: ["observations": "\(report.observations)", "target_hours": "\(report.periods)"])
-            }
-        } catch {
-            compaction.withLock { $0.retryAt = now + settings.pruneIntervalSeconds }
-            logger.warning("cannot compact the state database; will retry", metadata: ["path": "\(store.path)", "error": "\(error)"])
-        }
-    }
-
-    /// Prunes expired rows when the interval has passed; a turn that runs out of budget is
-    /// continued after the next batch instead of waiting a whole interval.
-    private func pruneIfDue() {
-        let now = clock.now()
-        let due = lastPrune.withLock { last in last.map { now - $0 >= settings.pruneIntervalSeconds } ?? true }
-        guard due else { return }
-        do {
-            let report = try store.prune(now: now, retention: settings.retention)
-            lastPrune.withLock { $0 = report.finished ? now : nil }
-            if report.deletedRows > 0 || report.vacuumedPages > 0 {
-                logger.debug("pruned expired rows", metadata: ["rows": "\(report.deletedRows)", "vacuumed_pages": "\(report.vacuumedPages)"])
-            }
-        } catch {
-            lastPrune.withLock { $0 = now }
-            logger.warning("cannot prune the state database; will retry", metadata: ["path": "\(store.path)", "error": "\(error)"])
         }
     }
 }
