@@ -11,8 +11,7 @@ enum StorageWiring {
     /// Opens the state database. Checking a large file or migrating it to a new schema can take
     /// minutes; meanwhile systemd hears every 10 s that start-up is alive (`EXTEND_TIMEOUT_USEC`),
     /// so `TimeoutStartSec=` does not kill a migration that would then start over.
-    static func open(path: String, busyTimeoutSeconds: Double, logger: Logger) throws -> SQLiteStore {
-        let notifier = SystemdNotifier()
+    static func open(path: String, busyTimeoutSeconds: Double, notifier: SystemdNotifier, logger: Logger) throws -> SQLiteStore {
         let started = ContinuousClock.now
         let keepAlive = DispatchSource.makeTimerSource(queue: .global())
         keepAlive.schedule(deadline: .now() + 5, repeating: 10)

@@ -103,7 +103,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     } catch {
         throw StartupError(description: "cannot create the state directory \(paths.stateDirectory): \(error.localizedDescription)")
     }
-    let store = try StorageWiring.open(path: paths.databasePath, busyTimeoutSeconds: config.storage.busyTimeoutSeconds, logger: logger)
+    let notifier = SystemdNotifier()
+    let store = try StorageWiring.open(path: paths.databasePath, busyTimeoutSeconds: config.storage.busyTimeoutSeconds,
+                                       notifier: notifier, logger: logger)
 
     let readiness = Readiness()
     let healthBook = HealthBook(descriptors: config.targetDescriptors, healthPolicy: config.routing.health,
@@ -140,7 +142,6 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         scores: { healthBook.scores(now: clock.now()) }
     ))
 
-    let notifier = SystemdNotifier()
     let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
         healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken,
         pipeline: pipeline, notifier: notifier, clock: clock, environment: options.environment, logger: logger

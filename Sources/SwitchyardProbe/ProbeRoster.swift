@@ -144,10 +144,9 @@ public struct ProbeRoster: Sendable {
 
     /// A new generation of `target`, its first probe queued `firstDelay` from `now`.
     private mutating func restart(_ target: Target, at now: Instant, firstDelay: (ProbeTarget) -> Duration) {
-        guard var slot = slots[target] else { return }
+        guard var slot = slots[target], let probeTarget = configured[target] else { return }
         lastGeneration += 1
         slot.generation = lastGeneration
-        guard let probeTarget = configured[target] else { return }
         let due = now + firstDelay(probeTarget)
         slot.due = due
         slots[target] = slot

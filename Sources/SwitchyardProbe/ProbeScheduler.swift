@@ -153,8 +153,7 @@ public final class ProbeScheduler: Service {
     }
 
     /// Performs one probe of one target and delivers its observation; nil when canceled by shutdown.
-    @discardableResult
-    public func probeOnce(_ target: ProbeTarget, planned: ContinuousClock.Instant? = nil) async -> ProbeResult? {
+    private func probeOnce(_ target: ProbeTarget, planned: ContinuousClock.Instant) async -> ProbeResult? {
         let provider = target.target.provider
         let providerLimiter = roster.withLock { $0.providerLimiters[provider] }
         ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the caps
@@ -163,7 +162,7 @@ public final class ProbeScheduler: Service {
         guard await limiter.acquire() else { return nil }
         defer { limiter.release() }
         ledger.promise(target.target, within: .seconds(target.settings.timeoutSeconds + 1))
-        if let planned { dependencies.onLateness(target.target, max(0, (ContinuousClock.now - planned) / .seconds(1))) }
+        dependencies.onLateness(target.target, max(0, (ContinuousClock.now - planned) / .seconds(1)))
 
         let startedAt = dependencies.clock.now()
         var effective = target
