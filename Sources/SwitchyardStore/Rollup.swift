@@ -92,9 +92,9 @@ struct Rollup: Hashable, Sendable {
 
     /// Non-empty buckets as (gap to the previous index, count) pairs.
     private static func encode(_ histogram: LatencyHistogram, into writer: inout ByteWriter) {
-        writer.varint(histogram.bins.count)
+        writer.varint(histogram.binCount)
         var previous = -1
-        for bin in histogram.bins {
+        histogram.forEachBin { bin in
             writer.varint(bin.index - previous - 1)
             writer.varint(bin.count)
             previous = bin.index
@@ -104,16 +104,11 @@ struct Rollup: Hashable, Sendable {
     private static func decodeHistogram(from reader: inout ByteReader) throws -> LatencyHistogram {
         let count = try reader.int()
         guard count <= LatencyHistogram.bucketCount else { throw ByteReader.Malformed() }
-        guard count > 0 else { return LatencyHistogram() }
         var index = -1
-        let bins = try [LatencyHistogram.Bin](unsafeUninitializedCapacity: count) { buffer, initialized in
-            for position in 0..<count {
-                index += try reader.int(limit: LatencyHistogram.bucketCount) + 1
-                guard index < LatencyHistogram.bucketCount else { throw ByteReader.Malformed() }
-                buffer.initializeElement(at: position, to: LatencyHistogram.Bin(index: index, count: try reader.int()))
-                initialized = position + 1
-            }
+        return try LatencyHistogram(ascending: count) {
+            index += try reader.int(limit: LatencyHistogram.bucketCount) + 1
+            guard index < LatencyHistogram.bucketCount else { throw ByteReader.Malformed() }
+            return LatencyHistogram.Bin(index: index, count: try reader.int())
         }
-        return LatencyHistogram(bins: bins)
     }
 }
