@@ -1,3 +1,5 @@
+import Glibc
+
 /// Reads the model ids of an OpenAI-style model list (`{"data": [{"id": …}, …]}`) in one
 /// pass over the bytes, without decoding every entry: a liveness probe of a provider that
 /// lists hundreds of models would otherwise spend most of its CPU in `JSONDecoder`.
@@ -42,7 +44,12 @@ enum ModelListScanner {
             }
         }
 
-        func text(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: body[range]) }
+        /// Whether the bytes in `range` are exactly `expected` (length first, then memcmp).
+        func equals(_ range: Range<Int>, _ expected: [UInt8]) -> Bool {
+            guard range.count == expected.count else { return false }
+            guard !range.isEmpty else { return true }
+            return expected.withUnsafeBufferPointer { memcmp(body.baseAddress! + range.lowerBound, $0.baseAddress!, range.count) == 0 }
+        }
 
         /// Reads the string starting at `index` (on the opening quote); nil when unterminated.
         func readString() -> (Range<Int>, escaped: Bool)? {
@@ -68,7 +75,7 @@ enum ModelListScanner {
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
-                if byte == UInt8(ascii: "["), depth == 2, pendingKey.map({ text($0).elementsEqual(Self.dataKey) }) == true {
+                if byte == UInt8(ascii: "["), depth == 2, pendingKey.map({ equals($0, Self.dataKey) }) == true {
                     dataArrayDepth = depth
                     sawData = true
                 }
@@ -90,10 +97,10 @@ enum ModelListScanner {
                 let isKey = index < body.count && body[index] == UInt8(ascii: ":")
                 if isKey {
                     pendingKey = range
-                } else if let key = pendingKey, let dataArrayDepth, depth == dataArrayDepth + 1, text(key).elementsEqual(Self.idKey) {
+                } else if let key = pendingKey, let dataArrayDepth, depth == dataArrayDepth + 1, equals(key, Self.idKey) {
                     if escaped {
                         undecided = true
-                    } else if wanted.contains(where: { $0.elementsEqual(text(range)) }) {
+                    } else if wanted.contains(where: { equals(range, $0) }) {
                         found = true
                     }
                     pendingKey = nil
