@@ -182,10 +182,10 @@ public struct ProbeRoster: Sendable {
     /// How early a probe may start, so that probes due within a few milliseconds of each other
     /// start together: one wake-up of the scheduler loop, and of the engine for their answers,
     /// instead of one each (at 100 probes a second, wake-ups are much of the daemon's CPU).
-    /// 1% of the shortest interval, at most 20 ms: far inside the ±10% jitter of every interval.
+    /// 1% of the shortest interval, at most 50 ms: far inside the ±10% jitter of every interval.
     static func leeway(for targets: [ProbeTarget]) -> Duration {
         let shortest = targets.lazy.map(\.settings.intervalSeconds).min() ?? 0
-        return min(.milliseconds(20), .seconds(max(shortest, 0) / 100))
+        return min(.milliseconds(50), .seconds(max(shortest, 0) / 100))
     }
 
     /// One limiter per provider; a provider whose cap did not change keeps its limiter (and its holders).

@@ -5,7 +5,9 @@ import SwitchyardCore
 
 /// Probes every target on its own schedule: the interval with jitter (spread over the
 /// first interval at start-up so nothing herds), backing off while it fails and waiting
-/// out `Retry-After`. One loop sleeps until the next probe is due (`ProbeRoster`'s queue). Probes run under a global cap and a per-provider cap, so a hung or
+/// out `Retry-After`. One loop sleeps until the next probe is due (`ProbeRoster`'s queue) and
+/// starts with it those due within a small leeway (`ProbeRoster.leeway(for:)`), so that
+/// probes close together share wake-ups. Probes run under a global cap and a per-provider cap, so a hung or
 /// dripping provider holds only its own slots and every other target keeps its cadence.
 /// Completion probes of a provider stop when its daily probe budget is spent; free
 /// liveness probes continue.

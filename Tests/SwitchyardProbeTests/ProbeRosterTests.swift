@@ -55,9 +55,10 @@ private struct Launches {
         #expect(queue.earliest == nil)
     }
 
-    @Test func theLeewayIsAHundredthOfTheShortestIntervalAtMost20ms() {
+    @Test func theLeewayIsAHundredthOfTheShortestIntervalAtMost50ms() {
         #expect(ProbeRoster.leeway(for: [target("a", interval: 10), target("b", interval: 0.5)]) == .milliseconds(5))
-        #expect(ProbeRoster.leeway(for: [target("a", interval: 15)]) == .milliseconds(20))
+        #expect(ProbeRoster.leeway(for: [target("a", interval: 4)]) == .milliseconds(40))
+        #expect(ProbeRoster.leeway(for: [target("a", interval: 15)]) == .milliseconds(50))
         #expect(ProbeRoster.leeway(for: []) == .zero)
     }
 
