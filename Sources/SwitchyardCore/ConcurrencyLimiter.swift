@@ -20,10 +20,16 @@ public final class ConcurrencyLimiter: Sendable {
 
     /// Waits for a slot; false when the task was canceled before or while waiting.
     public func acquire() async -> Bool {
-        let id = state.withLock { state -> Int in
+        // A free slot is taken at once, without suspending: the usual case, under the caps.
+        let id = state.withLock { state -> Int? in
+            if state.available > 0, state.waiters.isEmpty, !Task.isCancelled {
+                state.available -= 1
+                return nil
+            }
             state.nextID += 1
             return state.nextID
         }
+        guard let id else { return true }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let answer = state.withLock { state -> Bool? in

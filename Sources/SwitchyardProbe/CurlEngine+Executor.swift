@@ -1,22 +1,21 @@
 import Glibc
 
 /// An executor that also keeps time: the scheduler loop and its probes run on it, and the
-/// loop sleeps on it until the next probe is due.
+/// loop's alarm is one of its timers.
 public protocol ProbeExecutor: TaskExecutor {
-    /// Returns at `deadline`, or at once when the calling task is canceled.
-    func sleep(until deadline: ContinuousClock.Instant) async
+    /// Calls `fire` once, when `deadline` has come (or earlier, when the executor shuts down).
+    func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void)
 }
 
-/// A task sleeping on the engine until its deadline.
-struct EngineSleeper {
-    var id: Int
+/// A timer of the engine: what to call at its deadline.
+struct EngineTimer {
     var deadline: ContinuousClock.Instant
-    var continuation: CheckedContinuation<Void, Never>
+    var fire: @Sendable () -> Void
 }
 
 /// The engine's thread as the scheduler's executor and clock. A probe task that prefers it
 /// (`Task(executorPreference: engine)`) starts its transfer, waits for it and resumes with the
-/// response on the thread that drives libcurl, and the scheduler loop's sleep is the timeout
+/// response on the thread that drives libcurl, and the scheduler loop's alarm is the timeout
 /// of that thread's `curl_multi_poll`, instead of each step being handed to another thread
 /// (a worker, dispatch's timer thread) and waking it: at 100 probes a second those hand-overs
 /// were most of the daemon's context switches. Probe code is short and never blocks, so it
@@ -26,72 +25,53 @@ extension CurlEngine: ProbeExecutor {
     /// libcurl's calls (on the global executor once the engine has stopped).
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let accepted = inbox.withLock { inbox -> Bool in
-            guard !inbox.shuttingDown else { return false }
-            inbox.jobs.append(job)
-            return true
-        }
-        if accepted {
-            wakeUnlessOnDriverThread()
-        } else {
-            // The engine has stopped: the task still has to finish somewhere.
-            globalConcurrentExecutor.enqueue(ExecutorJob(job))
-        }
+        // Once the engine has stopped, the task still has to finish somewhere.
+        if !post({ $0.jobs.append(job) }) { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }
 
-    /// Returns at `deadline` (the driver thread's poll wakes up for it), or at once when the
-    /// calling task is canceled. Once the engine has stopped, sleeps on the global clock instead,
-    /// so a loop still sleeping on it does not spin.
-    public func sleep(until deadline: ContinuousClock.Instant) async {
-        let id = inbox.withLock { inbox -> Int? in
-            guard !inbox.shuttingDown else { return nil }
-            inbox.lastSleeperID += 1
-            return inbox.lastSleeperID
-        }
-        guard let id else {
+    /// Calls `fire` on the driver thread at `deadline` (its poll wakes up for it); every timer
+    /// fires at shutdown. Once the engine has stopped, a task on the global executor waits for the
+    /// deadline instead, so a loop still sleeping on it does not spin.
+    public func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) {
+        if post({ $0.timers.append(EngineTimer(deadline: deadline, fire: fire)) }) { return }
+        Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
-            return
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let now = inbox.withLock { inbox -> Bool in
-                    // Checked under the lock: a cancellation is either seen here or finds the sleeper queued.
-                    if Task.isCancelled || inbox.shuttingDown { return true }
-                    inbox.sleepers.append(EngineSleeper(id: id, deadline: deadline, continuation: continuation))
-                    return false
-                }
-                if now { continuation.resume() } else { wakeUnlessOnDriverThread() }
-            }
-        } onCancel: {
-            let sleeper = inbox.withLock { inbox -> EngineSleeper? in
-                guard let index = inbox.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
-                return inbox.sleepers.remove(at: index)
-            }
-            sleeper?.continuation.resume()
+            fire()
         }
     }
 
-    /// Runs the queued jobs on the driver thread, including any they queue in turn.
-    func runJobs() {
+    /// Runs the queued jobs on the driver thread, including any they queue in turn. `scratch` is
+    /// swapped with the inbox's list, so taking the jobs allocates nothing.
+    func runJobs(_ scratch: inout [UnownedJob]) {
         while true {
-            let jobs = inbox.withLock { inbox -> [UnownedJob] in
-                defer { inbox.jobs.removeAll(keepingCapacity: true) }
-                return inbox.jobs
-            }
-            if jobs.isEmpty { return }
-            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            inbox.withLock { inbox in swap(&inbox.jobs, &scratch) }
+            if scratch.isEmpty { return }
+            for job in scratch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            scratch.removeAll(keepingCapacity: true)
         }
     }
 
-    /// Resumes the sleepers due at `now` (every one when nil: shutdown).
-    func wakeSleepers(at now: ContinuousClock.Instant?) {
-        let isDue = { (sleeper: EngineSleeper) in now.map { sleeper.deadline <= $0 } ?? true }
-        let due = inbox.withLock { inbox -> [EngineSleeper] in
-            guard inbox.sleepers.contains(where: isDue) else { return [] }
-            defer { inbox.sleepers.removeAll(where: isDue) }
-            return inbox.sleepers.filter(isDue)
+    /// Fires the timers due at `now` (every one when nil: shutdown). Answers whether work may be
+    /// waiting (jobs, transfers, or what the timers just resumed) and when the next timer is due.
+    func fireTimers(at now: ContinuousClock.Instant?) -> (pending: Bool, next: ContinuousClock.Instant?) {
+        let (due, queued, next) = inbox.withLock { inbox -> ([EngineTimer], Bool, ContinuousClock.Instant?) in
+            var due: [EngineTimer] = []
+            var next: ContinuousClock.Instant?
+            var index = 0
+            while index < inbox.timers.count {
+                let deadline = inbox.timers[index].deadline
+                if let now, deadline > now {
+                    next = min(next ?? deadline, deadline)
+                    index += 1
+                } else {
+                    inbox.timers.swapAt(index, inbox.timers.count - 1)
+                    due.append(inbox.timers.removeLast())
+                }
+            }
+            return (due, !inbox.jobs.isEmpty || !inbox.added.isEmpty || !inbox.canceled.isEmpty, next)
         }
-        for sleeper in due { sleeper.continuation.resume() }
+        for timer in due { timer.fire() }
+        return (queued || !due.isEmpty, next)
     }
 
     /// At shutdown: jobs still queued go to the global executor.

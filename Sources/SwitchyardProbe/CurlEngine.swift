@@ -18,9 +18,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         var canceled: [CurlTransfer] = []
         /// Jobs of tasks that prefer this engine as their executor.
         var jobs: [UnownedJob] = []
-        /// Tasks sleeping on the engine (`sleep(until:)`).
-        var sleepers: [EngineSleeper] = []
-        var lastSleeperID = 0
+        /// Timers waiting for their deadline (`schedule(at:_:)`).
+        var timers: [EngineTimer] = []
         var shuttingDown = false
     }
 
@@ -78,16 +77,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 transfer.continuation = continuation
-                let accepted = inbox.withLock { inbox -> Bool in
-                    guard !inbox.shuttingDown else { return false }
-                    inbox.added.append(transfer)
-                    return true
-                }
-                if accepted {
-                    wakeUnlessOnDriverThread()
-                } else {
-                    transfer.finish(HTTPTransferResult(failure: .canceled))
-                }
+                if !post({ $0.added.append(transfer) }) { transfer.finish(HTTPTransferResult(failure: .canceled)) }
             }
         } onCancel: {
             transfer.cancelRequested.store(true, ordering: .relaxed)
@@ -98,6 +88,18 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
 
     // MARK: - Driver thread
 
+    /// Puts work in the inbox and wakes the driver thread for it; false (and nothing posted)
+    /// once the engine is shutting down.
+    func post(_ work: (inout Inbox) -> Void) -> Bool {
+        let accepted = inbox.withLock { inbox -> Bool in
+            guard !inbox.shuttingDown else { return false }
+            work(&inbox)
+            return true
+        }
+        if accepted { wakeUnlessOnDriverThread() }
+        return accepted
+    }
+
     /// Wakes the driver thread from `curl_multi_poll`; not needed when already on it (it looks
     /// at the inbox again before it polls).
     func wakeUnlessOnDriverThread() {
@@ -107,19 +109,20 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     private func drive() {
         driverThread.store(pthread_self(), ordering: .relaxed)
         var running: Int32 = 0
+        // The inbox's lists are swapped with these (emptied after each turn), so taking the work
+        // allocates nothing.
+        var added: [CurlTransfer] = []
+        var canceled: [CurlTransfer] = []
+        var jobs: [UnownedJob] = []
         while true {
-            runJobs()
-            let work = inbox.withLock { inbox -> Inbox in
-                defer {
-                    inbox.added.removeAll(keepingCapacity: true)
-                    inbox.canceled.removeAll(keepingCapacity: true)
-                }
-                var taken = inbox
-                taken.jobs = []
-                return taken
+            runJobs(&jobs)
+            let shuttingDown = inbox.withLock { inbox -> Bool in
+                swap(&inbox.added, &added)
+                swap(&inbox.canceled, &canceled)
+                return inbox.shuttingDown
             }
-            for transfer in work.added {
-                if transfer.cancelRequested.load(ordering: .relaxed) || work.shuttingDown {
+            for transfer in added {
+                if transfer.cancelRequested.load(ordering: .relaxed) || shuttingDown {
                     transfer.finish(HTTPTransferResult(failure: .canceled))
                 } else if let easy = transfer.makeEasyHandle(reusing: pooledHandles.popLast()) {
                     active[easy] = transfer
@@ -129,13 +132,15 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                     transfer.finish(HTTPTransferResult(failure: .curl(code: Int(CURLE_FAILED_INIT.rawValue), message: "could not create a transfer")))
                 }
             }
-            for transfer in work.canceled {
+            added.removeAll(keepingCapacity: true)
+            for transfer in canceled {
                 guard let easy = transfer.easy, active[easy] != nil else { continue }
                 complete(easy, failure: .canceled)
             }
-            if work.shuttingDown {
+            canceled.removeAll(keepingCapacity: true)
+            if shuttingDown {
                 for easy in Array(active.keys) { complete(easy, failure: .canceled) }
-                wakeSleepers(at: nil)
+                _ = fireTimers(at: nil)
                 handOverJobs()
                 stopped.signal()
                 return
@@ -148,14 +153,13 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                 complete(easy, failure: code == CURLE_OK ? nil : .curl(code: Int(code.rawValue), message: ""))
             }
             expireIdleTransfers()
-            wakeSleepers(at: ContinuousClock.now)
-            // Tasks resumed above, or transfers they started, run before any wait.
-            let (pending, nextWake) = inbox.withLock { inbox in
-                (!inbox.jobs.isEmpty || !inbox.added.isEmpty || !inbox.canceled.isEmpty, inbox.sleepers.lazy.map(\.deadline).min())
-            }
+            let (pending, nextTimer) = fireTimers(at: ContinuousClock.now)
+            // Tasks resumed above, or transfers they started, run before any wait: the loop goes
+            // round again without a poll (curl_multi_perform above still runs every turn).
+            if pending { continue }
             // Idle timeouts are ours, not libcurl's: wake up often enough to enforce them.
-            var timeout: Int32 = pending ? 0 : idleWatched.isEmpty ? 1000 : 25
-            if let nextWake { timeout = min(timeout, CurlEngine.milliseconds(until: nextWake)) }
+            var timeout: Int32 = idleWatched.isEmpty ? 1000 : 25
+            if let nextTimer { timeout = min(timeout, CurlEngine.milliseconds(until: nextTimer)) }
             curl_multi_poll(multi, nil, 0, timeout, nil)
         }
     }
@@ -194,11 +198,13 @@ final class CurlTransfer: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
     fileprivate var body: [UInt8] = []
-    fileprivate var headers: [String: String] = [:]
+    /// Room for a usual response's headers from the start, instead of growing three times.
+    fileprivate var headers = [String: String](minimumCapacity: 8)
     fileprivate var bodyTooLarge = false
     fileprivate var bytesReceived = 0
     fileprivate var startedAt = ContinuousClock.now
-    /// When the last byte of the response (head or body) arrived; nil until the first.
+    /// When the last byte of the response (head or body) arrived; nil until the first. Kept only
+    /// for requests with an idle timeout (the only reader), which saves reading the clock per chunk.
     fileprivate(set) var lastActivity: ContinuousClock.Instant?
 
     init(request: HTTPRequest) {
@@ -287,10 +293,9 @@ final class CurlTransfer: @unchecked Sendable {
             return false
         }
         bytesReceived += bytes.count
-        let now = ContinuousClock.now
-        lastActivity = now
+        if request.idleTimeoutSeconds != nil { lastActivity = .now }
         if let consumer = request.bodyConsumer {
-            let elapsed = now - startedAt
+            let elapsed = ContinuousClock.now - startedAt
             consumer.receive(Array(bytes), elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         } else {
             body.append(contentsOf: bytes)
@@ -299,11 +304,21 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     fileprivate func appendHeader(_ bytes: UnsafeBufferPointer<UInt8>) {
-        lastActivity = ContinuousClock.now
+        if request.idleTimeoutSeconds != nil { lastActivity = .now }
         // Byte-level parsing: this runs for every header line of every probe.
-        if bytes.starts(with: Self.statusLinePrefix) { headers.removeAll(); return }  // a new response (after 100-continue)
+        if bytes.starts(with: Self.statusLinePrefix) {  // a new response (after 100-continue)
+            headers.removeAll(keepingCapacity: true)
+            return
+        }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = String(decoding: bytes[..<colon].lazy.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        // Lower-cased straight into the string's storage (a lazy map would be decoded through a generic, dynamically cast path).
+        let name = String(unsafeUninitializedCapacity: colon) { name in
+            for index in 0..<colon {
+                let byte = bytes[index]
+                name[index] = byte >= 65 && byte <= 90 ? byte + 32 : byte
+            }
+            return colon
+        }
         var start = colon + 1
         var end = bytes.endIndex
         while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Reads the model ids of an OpenAI-style model list (`{"data": [{"id": …}, …]}`) in one
 /// pass over the bytes, without decoding every entry: a liveness probe of a provider that
 /// lists hundreds of models would otherwise spend most of its CPU in `JSONDecoder`.
@@ -23,9 +25,12 @@ enum ModelListScanner {
     }
 
     /// The scan proper, over the bytes in place (no copies, no bounds-checked array indexing).
+    /// One loop with its state in locals and small static helpers: nested functions sharing
+    /// the cursor cost an access check per byte.
     private static func scan(_ body: UnsafeBufferPointer<UInt8>, wanted: [[UInt8]]) -> Answer {
+        guard let bytes = body.baseAddress else { return .notAList }
+        let count = body.count
         var depth = 0
-        var index = 0
         var dataArrayDepth: Int?   // depth of the `data` array once it opened at the top level
         var sawData = false
         var found = false
@@ -33,42 +38,14 @@ enum ModelListScanner {
         var pendingKey: Range<Int>?  // the last string read as an object key
         var finished = false
 
-        func skipSpace() {
-            while index < body.count {
-                switch body[index] {
-                case 0x20, 0x0A, 0x0D, 0x09: index += 1
-                default: return
-                }
-            }
-        }
-
-        func text(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: body[range]) }
-
-        /// Reads the string starting at `index` (on the opening quote); nil when unterminated.
-        func readString() -> (Range<Int>, escaped: Bool)? {
-            let start = index + 1
-            var cursor = start
-            var escaped = false
-            while cursor < body.count {
-                switch body[cursor] {
-                case UInt8(ascii: "\\"): escaped = true; cursor += 2
-                case UInt8(ascii: "\""):
-                    index = cursor + 1
-                    return (start..<cursor, escaped)
-                default: cursor += 1
-                }
-            }
-            return nil
-        }
-
-        skipSpace()
-        guard index < body.count, body[index] == UInt8(ascii: "{") else { return .notAList }
-        while index < body.count {
-            let byte = body[index]
+        var index = skipSpace(bytes, from: 0, count: count)
+        guard index < count, bytes[index] == UInt8(ascii: "{") else { return .notAList }
+        while index < count {
+            let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
-                if byte == UInt8(ascii: "["), depth == 2, pendingKey.map({ text($0).elementsEqual(Self.dataKey) }) == true {
+                if byte == UInt8(ascii: "["), depth == 2, let key = pendingKey, equals(bytes, key, Self.dataKey) {
                     dataArrayDepth = depth
                     sawData = true
                 }
@@ -85,15 +62,16 @@ enum ModelListScanner {
                 pendingKey = nil
                 index += 1
             case UInt8(ascii: "\""):
-                guard let (range, escaped) = readString() else { return .notAList }
-                skipSpace()
-                let isKey = index < body.count && body[index] == UInt8(ascii: ":")
+                guard let (end, escaped) = stringEnd(bytes, from: index + 1, count: count) else { return .notAList }
+                let range = index + 1..<end
+                index = skipSpace(bytes, from: end + 1, count: count)
+                let isKey = index < count && bytes[index] == UInt8(ascii: ":")
                 if isKey {
                     pendingKey = range
-                } else if let key = pendingKey, let dataArrayDepth, depth == dataArrayDepth + 1, text(key).elementsEqual(Self.idKey) {
+                } else if let key = pendingKey, let dataArrayDepth, depth == dataArrayDepth + 1, equals(bytes, key, Self.idKey) {
                     if escaped {
                         undecided = true
-                    } else if wanted.contains(where: { $0.elementsEqual(text(range)) }) {
+                    } else if !found, wanted.contains(where: { equals(bytes, range, $0) }) {
                         found = true
                     }
                     pendingKey = nil
@@ -105,9 +83,46 @@ enum ModelListScanner {
             }
             if finished { break }
         }
-        skipSpace()
-        guard finished, index == body.count, sawData else { return .notAList }
+        index = skipSpace(bytes, from: index, count: count)
+        guard finished, index == count, sawData else { return .notAList }
         if found { return .list(containsWanted: true) }
         return undecided ? .undecided : .list(containsWanted: false)
+    }
+
+    /// The first index from `index` on that is not JSON whitespace.
+    @inline(__always)
+    private static func skipSpace(_ bytes: UnsafePointer<UInt8>, from index: Int, count: Int) -> Int {
+        var index = index
+        while index < count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return index
+            }
+        }
+        return index
+    }
+
+    /// Where the string whose first byte is at `start` ends (its closing quote), and whether it
+    /// holds escapes; nil when it is unterminated.
+    @inline(__always)
+    private static func stringEnd(_ bytes: UnsafePointer<UInt8>, from start: Int, count: Int) -> (Int, escaped: Bool)? {
+        var cursor = start
+        var escaped = false
+        while cursor < count {
+            switch bytes[cursor] {
+            case UInt8(ascii: "\\"): escaped = true; cursor += 2
+            case UInt8(ascii: "\""): return (cursor, escaped)
+            default: cursor += 1
+            }
+        }
+        return nil
+    }
+
+    /// Whether the bytes in `range` are exactly `expected` (length first, then memcmp).
+    @inline(__always)
+    private static func equals(_ bytes: UnsafePointer<UInt8>, _ range: Range<Int>, _ expected: [UInt8]) -> Bool {
+        guard range.count == expected.count else { return false }
+        guard !range.isEmpty else { return true }
+        return expected.withUnsafeBufferPointer { memcmp(bytes + range.lowerBound, $0.baseAddress!, range.count) == 0 }
     }
 }

@@ -5,7 +5,9 @@ import SwitchyardCore
 
 /// Probes every target on its own schedule: the interval with jitter (spread over the
 /// first interval at start-up so nothing herds), backing off while it fails and waiting
-/// out `Retry-After`. One loop sleeps until the next probe is due (`ProbeRoster`'s queue). Probes run under a global cap and a per-provider cap, so a hung or
+/// out `Retry-After`. One loop sleeps until the next probe is due (`ProbeRoster`'s queue) and
+/// starts with it those due within a small leeway (`ProbeRoster.leeway(for:)`), so that
+/// probes close together share wake-ups. Probes run under a global cap and a per-provider cap, so a hung or
 /// dripping provider holds only its own slots and every other target keeps its cadence.
 /// Completion probes of a provider stop when its daily probe budget is spent; free
 /// liveness probes continue.
@@ -56,6 +58,10 @@ public final class ProbeScheduler: Service {
     private let alarm: ProbeAlarm
     private let budgets: ProbeBudgetBook
     private let unprobed: Mutex<Set<Target>>
+    /// Set once every target has been probed, so later probes skip `unprobed`.
+    private let firstRoundDone = Atomic<Bool>(false)
+    /// The jitter's generator, seeded once: drawing from the system's generator costs a system call each time.
+    private let jitter = Mutex(SplitMix64(seed: UInt64.random(in: .min ... .max)))
     /// Longest start-up spread: the first probes land within this many seconds.
     private let startSpreadSeconds: Double
     /// The scheduler's promises of progress, per target, read by the watchdog.
@@ -94,7 +100,7 @@ public final class ProbeScheduler: Service {
             pending.subtract(change.removed)
             return wasPending && pending.isEmpty
         }
-        if firstRoundDone { dependencies.onFirstRound() }
+        if firstRoundDone { finishFirstRound() }
         return change
     }
 
@@ -103,7 +109,7 @@ public final class ProbeScheduler: Service {
     /// Shutdown (graceful or canceled) stops the loop, cancels the probes in flight and waits for them.
     public func run() async throws {
         let anyTargets = roster.withLock { $0.start(at: .now, firstDelay: firstDelay) }
-        if !anyTargets { dependencies.onFirstRound() }
+        if !anyTargets { finishFirstRound() }
         await withTaskExecutorPreference(dependencies.executor) {
             await cancelWhenGracefulShutdown { await self.startDueProbes() }
         }
@@ -119,31 +125,47 @@ public final class ProbeScheduler: Service {
                 try? await Task.sleep(for: .seconds(365 * 86_400))
                 return
             }
-            let next = roster.withLock { $0.launchDue(at: now, launch) }
+            // Probes due within the leeway start now, together (the alarm still rings on time for the next).
+            let next = roster.withLock { roster in
+                let leeway = roster.leeway
+                return roster.launchDue(at: now + leeway, launch)
+            }
             await alarm.sleep(until: next)
         }
     }
 
     /// The first probe of a target (at start, or added by a reload) comes within the start-up spread.
     private func firstDelay(_ target: ProbeTarget) -> Duration {
-        .seconds(Double.random(in: 0..<min(target.settings.intervalSeconds, startSpreadSeconds)))
+        let spread = min(target.settings.intervalSeconds, startSpreadSeconds)
+        return .seconds(jitter.withLock { Double.random(in: 0..<spread, using: &$0) })
+    }
+
+    /// A uniformly random number in `range` from the scheduler's generator.
+    private func random(in range: ClosedRange<Double>) -> Double {
+        jitter.withLock { Double.random(in: range, using: &$0) }
+    }
+
+    /// Every target has been probed once (or there are none): tells the wiring, once.
+    private func finishFirstRound() {
+        firstRoundDone.store(true, ordering: .releasing)
+        dependencies.onFirstRound()
     }
 
     private func launch(_ due: ProbeRoster.Due) -> Task<Void, Never> {
         Task(executorPreference: dependencies.executor) { [self] in
             let target = due.target
-            let result = await probeOnce(target, planned: due.planned)
+            let result = await probeOnce(target, planned: due.planned, providerLimiter: due.providerLimiter)
             let interval = target.settings.intervalSeconds
             // The health book's answer, asked outside the roster's lock. Up to 10% later, never
             // earlier: a half-open probe must not come before the ejection ends.
             let decided: Double? = dependencies.nextProbeAt.map { nextProbeAt in
                 let now = dependencies.clock.now()
-                return max(nextProbeAt(target.target, now, interval) - now, 0) * Double.random(in: 1.0...1.1)
+                return max(nextProbeAt(target.target, now, interval) - now, 0) * random(in: 1.0...1.1)
             }
             let next = roster.withLock { roster in
                 roster.finished(target.target, generation: due.generation) { backoff in
                     let delay = decided ?? backoff.delay(after: result?.outcome ?? .failure(.canceled), retryAfterSeconds: result?.retryAfterSeconds,
-                                                         jitter: Double.random(in: 0.9...1.1))
+                                                         jitter: random(in: 0.9...1.1))
                     // Planned from the end of this probe: a slow probe never queues a backlog.
                     return ContinuousClock.now + .seconds(delay)
                 }
@@ -153,9 +175,8 @@ public final class ProbeScheduler: Service {
     }
 
     /// Performs one probe of one target and delivers its observation; nil when canceled by shutdown.
-    private func probeOnce(_ target: ProbeTarget, planned: ContinuousClock.Instant) async -> ProbeResult? {
+    private func probeOnce(_ target: ProbeTarget, planned: ContinuousClock.Instant, providerLimiter: ConcurrencyLimiter?) async -> ProbeResult? {
         let provider = target.target.provider
-        let providerLimiter = roster.withLock { $0.providerLimiters[provider] }
         ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the caps
         if let providerLimiter { guard await providerLimiter.acquire() else { return nil } }
         defer { providerLimiter?.release() }
@@ -182,11 +203,13 @@ public final class ProbeScheduler: Service {
                 "outcome": "\(result.outcome.label)", "message": "\(result.message ?? "")",
             ])
         }
-        let firstRoundDone = unprobed.withLock { pending -> Bool in
-            guard pending.remove(target.target) != nil else { return false }
-            return pending.isEmpty
+        if !firstRoundDone.load(ordering: .acquiring) {
+            let lastOfTheRound = unprobed.withLock { pending -> Bool in
+                guard pending.remove(target.target) != nil else { return false }
+                return pending.isEmpty
+            }
+            if lastOfTheRound { finishFirstRound() }
         }
-        if firstRoundDone { dependencies.onFirstRound() }
         return result
     }
 }

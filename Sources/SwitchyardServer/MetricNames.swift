@@ -2,23 +2,24 @@ import Prometheus
 
 /// The name, unit and help text of every metric, in one place: `promtool check metrics`
 /// refuses metrics without help, and the dashboards and alert rules use these names.
+/// The per-target metrics are `SharedMetricName`s, built once.
 enum MetricName {
     private static func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "switchyard", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
     }
 
-    static var probeResults: MetricNameDescriptor { name("probe", "results", "total", "Probes finished, by target and outcome (ok or error class).") }
-    static var reportResults: MetricNameDescriptor { name("report", "results", "total", "Client reports accepted, by target and outcome.") }
-    static var probeDuration: MetricNameDescriptor { name("probe", "duration", "seconds",
-                                    "Probe time by phase (libcurl: dns, connect, tls, first_byte, total), each from the start of the probe.") }
-    static var probeTTFT: MetricNameDescriptor { name("probe", "ttft", "seconds", "Completion probes: time to the first content or reasoning token.") }
-    static var probeTokensPerSecond: MetricNameDescriptor { name("probe", "output_tokens_per_second", "", "Completion probes: output tokens per second after the first token.") }
-    static var targetState: MetricNameDescriptor { name("target", "state", "", "1 for the state each target is in now, 0 for the others.") }
-    static var transitions: MetricNameDescriptor { name("target", "transitions", "total", "State transitions, by target and the state entered (to=\"ejected\" counts ejections).") }
-    static var routeScore: MetricNameDescriptor { name("route", "score", "", "Each target's routing score now, by strategy (higher is better; 0 when it cannot be routed to).") }
+    static let probeResults = SharedMetricName(name("probe", "results", "total", "Probes finished, by target and outcome (ok or error class)."))
+    static let reportResults = SharedMetricName(name("report", "results", "total", "Client reports accepted, by target and outcome."))
+    static let probeDuration = SharedMetricName(name("probe", "duration", "seconds",
+                                    "Probe time by phase (libcurl: dns, connect, tls, first_byte, total), each from the start of the probe."))
+    static let probeTTFT = SharedMetricName(name("probe", "ttft", "seconds", "Completion probes: time to the first content or reasoning token."))
+    static let probeTokensPerSecond = SharedMetricName(name("probe", "output_tokens_per_second", "", "Completion probes: output tokens per second after the first token."))
+    static let targetState = SharedMetricName(name("target", "state", "", "1 for the state each target is in now, 0 for the others."))
+    static let transitions = SharedMetricName(name("target", "transitions", "total", "State transitions, by target and the state entered (to=\"ejected\" counts ejections)."))
+    static let routeScore = SharedMetricName(name("route", "score", "", "Each target's routing score now, by strategy (higher is better; 0 when it cannot be routed to)."))
     static var routeQueries: MetricNameDescriptor { name("route", "queries", "total", "Route queries answered, by strategy and result.") }
-    static var cost: MetricNameDescriptor { name(nil, "cost_usd", "total",
-                           "USD spent, by target and source (probe: our probes; report: clients' real requests), from the configured price and observed usage.") }
+    static let cost = SharedMetricName(name(nil, "cost_usd", "total",
+                           "USD spent, by target and source (probe: our probes; report: clients' real requests), from the configured price and observed usage."))
     static var rejectedReports: MetricNameDescriptor { name("report", "rejected", "total", "Client report items refused, by reason.") }
     static var budgetRemaining: MetricNameDescriptor { name("probe", "budget_remaining_usd", "", "USD left of today's probe budget (UTC day), per provider with a budget.") }
     static var budgetExhausted: MetricNameDescriptor { name("probe", "budget_exhausted", "", "1 while today's probe budget is spent and completion probes are paused.") }
@@ -54,16 +55,6 @@ struct SharedMetricName: Sendable {
         name = descriptor.name
         help = descriptor.helpText ?? ""
     }
-
-    static let probeResults = SharedMetricName(MetricName.probeResults)
-    static let reportResults = SharedMetricName(MetricName.reportResults)
-    static let probeDuration = SharedMetricName(MetricName.probeDuration)
-    static let probeTTFT = SharedMetricName(MetricName.probeTTFT)
-    static let probeTokensPerSecond = SharedMetricName(MetricName.probeTokensPerSecond)
-    static let targetState = SharedMetricName(MetricName.targetState)
-    static let transitions = SharedMetricName(MetricName.transitions)
-    static let routeScore = SharedMetricName(MetricName.routeScore)
-    static let cost = SharedMetricName(MetricName.cost)
 }
 
 extension PrometheusCollectorRegistry {

@@ -100,12 +100,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     /// Records one probe's phases (seconds from its start), TTFT and throughput.
     public func recordProbe(_ target: Target, phases: PhaseTimings, ttftSeconds: Double?, tokensPerSecond: Double?) {
         guard let series = series.withLock({ $0[target] }) else { return }
-        let byPhase: [(MetricName.Phase, Double)] = [
-            (.dns, phases.dns), (.connect, phases.connect), (.tls, phases.tls), (.firstByte, phases.firstByte), (.total, phases.total),
-        ]
-        for (phase, seconds) in byPhase where seconds > 0 || phase == .total {
-            series.histograms.record(phase, seconds: seconds)
-        }
+        series.histograms.record(phases)
         if let ttftSeconds { series.histograms.recordTTFT(seconds: ttftSeconds) }
         if let tokensPerSecond { series.histograms.recordTokensPerSecond(tokensPerSecond) }
     }
@@ -173,7 +168,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
             if let counter = results[key] { return counter }
             // Checked again under this lock: a reload that just removed the target must not get a series back.
             guard series.withLock({ $0[target] != nil }) else { return nil }
-            let counter = registry.makeCounter(source == .probe ? SharedMetricName.probeResults : SharedMetricName.reportResults, labels: [
+            let counter = registry.makeCounter(source == .probe ? MetricName.probeResults : MetricName.reportResults, labels: [
                 ("provider", target.provider.rawValue), ("model", target.model.rawValue), ("outcome", outcome),
             ])
             results[key] = counter

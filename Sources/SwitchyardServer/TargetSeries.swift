@@ -25,21 +25,21 @@ struct TargetSeries: Sendable {
         var states: [TargetState: Gauge] = [:]
         var transitions: [TargetState: Counter] = [:]
         for state in TargetState.allCases {
-            let gauge = registry.makeGauge(SharedMetricName.targetState, labels: labels + [("state", state.rawValue)])
+            let gauge = registry.makeGauge(MetricName.targetState, labels: labels + [("state", state.rawValue)])
             gauge.set(to: state == .unknown ? 1 : 0)
             states[state] = gauge
-            transitions[state] = registry.makeCounter(SharedMetricName.transitions, labels: labels + [("to", state.rawValue)])
+            transitions[state] = registry.makeCounter(MetricName.transitions, labels: labels + [("to", state.rawValue)])
         }
         self.states = states
         self.transitions = transitions
         scores = Dictionary(uniqueKeysWithValues: RoutingStrategy.allCases.map { strategy in
-            (strategy, registry.makeGauge(SharedMetricName.routeScore, labels: labels + [("strategy", strategy.rawValue)]))
+            (strategy, registry.makeGauge(MetricName.routeScore, labels: labels + [("strategy", strategy.rawValue)]))
         })
-        probeCost = registry.makeCounter(SharedMetricName.cost, labels: labels + [("source", "probe")])
-        reportCost = registry.makeCounter(SharedMetricName.cost, labels: labels + [("source", "report")])
+        probeCost = registry.makeCounter(MetricName.cost, labels: labels + [("source", "probe")])
+        reportCost = registry.makeCounter(MetricName.cost, labels: labels + [("source", "report")])
         okResults = [
-            .probe: registry.makeCounter(SharedMetricName.probeResults, labels: labels + [("outcome", "ok")]),
-            .report: registry.makeCounter(SharedMetricName.reportResults, labels: labels + [("outcome", "ok")]),
+            .probe: registry.makeCounter(MetricName.probeResults, labels: labels + [("outcome", "ok")]),
+            .report: registry.makeCounter(MetricName.reportResults, labels: labels + [("outcome", "ok")]),
         ]
     }
 
@@ -74,7 +74,8 @@ public struct MetricsTarget: Hashable, Sendable {
 /// One target's probe histograms (phases, TTFT, tokens/s), each created on its first observation.
 final class ProbeHistograms: Sendable {
     private struct Made {
-        var phases: [MetricName.Phase: DurationHistogram] = [:]
+        /// By `MetricName.Phase.allCases` order.
+        var phases = [DurationHistogram?](repeating: nil, count: MetricName.Phase.allCases.count)
         var ttft: DurationHistogram?
         var tokensPerSecond: ValueHistogram?
     }
@@ -88,44 +89,63 @@ final class ProbeHistograms: Sendable {
         self.registry = registry
     }
 
-    func record(_ phase: MetricName.Phase, seconds: Double) {
-        let histogram = made.withLock { made in
-            if let existing = made.phases[phase] { return existing }
-            let new = registry.makeDurationHistogram(SharedMetricName.probeDuration, labels: labels + [("phase", phase.rawValue)],
-                                                     buckets: MetricName.secondsBuckets)
-            made.phases[phase] = new
-            return new
+    /// Records a probe's phases, in seconds from its start: the total always, the others when
+    /// they happened (a reused connection has no dns, connect or tls phase).
+    func record(_ timings: PhaseTimings) {
+        made.withLock { made in
+            for (index, phase) in MetricName.Phase.allCases.enumerated() {
+                let seconds = timings[phase]
+                guard seconds > 0 || phase == .total else { continue }
+                Self.made(&made.phases[index]) {
+                    registry.makeDurationHistogram(MetricName.probeDuration, labels: labels + [("phase", phase.rawValue)], buckets: MetricName.secondsBuckets)
+                }.record(.nanoseconds(Int64(seconds * 1e9)))
+            }
         }
-        histogram.record(.nanoseconds(Int64(seconds * 1e9)))
     }
 
     func recordTTFT(seconds: Double) {
-        let histogram = made.withLock { made in
-            if let existing = made.ttft { return existing }
-            let new = registry.makeDurationHistogram(SharedMetricName.probeTTFT, labels: labels, buckets: MetricName.secondsBuckets)
-            made.ttft = new
-            return new
+        made.withLock { made in
+            Self.made(&made.ttft) {
+                registry.makeDurationHistogram(MetricName.probeTTFT, labels: labels, buckets: MetricName.secondsBuckets)
+            }.record(.nanoseconds(Int64(seconds * 1e9)))
         }
-        histogram.record(.nanoseconds(Int64(seconds * 1e9)))
     }
 
     func recordTokensPerSecond(_ value: Double) {
-        let histogram = made.withLock { made in
-            if let existing = made.tokensPerSecond { return existing }
-            let new = registry.makeValueHistogram(SharedMetricName.probeTokensPerSecond, labels: labels,
-                                                  buckets: MetricName.tokensPerSecondBuckets)
-            made.tokensPerSecond = new
-            return new
+        made.withLock { made in
+            Self.made(&made.tokensPerSecond) {
+                registry.makeValueHistogram(MetricName.probeTokensPerSecond, labels: labels, buckets: MetricName.tokensPerSecondBuckets)
+            }.record(value)
         }
-        histogram.record(value)
     }
 
     func unregister(from registry: PrometheusCollectorRegistry) {
         made.withLock { made in
-            made.phases.values.forEach(registry.unregisterDurationHistogram)
+            made.phases.forEach { $0.map(registry.unregisterDurationHistogram) }
             made.ttft.map(registry.unregisterDurationHistogram)
             made.tokensPerSecond.map(registry.unregisterValueHistogram)
             made = Made()
+        }
+    }
+
+    /// The series in `slot`, made (and kept there) on first use.
+    private static func made<Series>(_ slot: inout Series?, _ make: () -> Series) -> Series {
+        if let series = slot { return series }
+        let series = make()
+        slot = series
+        return series
+    }
+}
+
+extension PhaseTimings {
+    /// Seconds from the start of the probe to the end of `phase`.
+    fileprivate subscript(phase: MetricName.Phase) -> Double {
+        switch phase {
+        case .dns: dns
+        case .connect: connect
+        case .tls: tls
+        case .firstByte: firstByte
+        case .total: total
         }
     }
 }

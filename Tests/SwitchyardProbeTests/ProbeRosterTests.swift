@@ -55,6 +55,13 @@ private struct Launches {
         #expect(queue.earliest == nil)
     }
 
+    @Test func theLeewayIsAHundredthOfTheShortestIntervalAtMost50ms() {
+        #expect(ProbeRoster.leeway(for: [target("a", interval: 10), target("b", interval: 0.5)]) == .milliseconds(5))
+        #expect(ProbeRoster.leeway(for: [target("a", interval: 4)]) == .milliseconds(40))
+        #expect(ProbeRoster.leeway(for: [target("a", interval: 15)]) == .milliseconds(50))
+        #expect(ProbeRoster.leeway(for: []) == .zero)
+    }
+
     @Test func startQueuesEveryTargetAndLaunchesThemWhenDue() {
         let ledger = ScheduleLedger(grace: .zero)
         var roster = ProbeRoster(targets: [target("a"), target("b"), target("c")], ledger: ledger)
