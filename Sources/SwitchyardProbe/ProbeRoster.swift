@@ -100,10 +100,11 @@ public struct ProbeRoster: Sendable {
         return change
     }
 
-    /// Starts, through `launch`, every probe due at `now`, and returns when the next one is due
-    /// (nil when none is queued).
+    /// Starts, through `launch`, every probe due by `now` plus the leeway (probes close together
+    /// start together), and returns when the next one is due (nil when none is queued).
     mutating func launchDue(at now: Instant, _ launch: (Due) -> Task<Void, Never>) -> Instant? {
-        while let entry = queue.earliest, entry.due <= now {
+        let horizon = now + leeway
+        while let entry = queue.earliest, entry.due <= horizon {
             _ = queue.removeEarliest()
             guard let index = slots.index(forKey: entry.target), slots.values[index].generation == entry.generation,
                   slots.values[index].due != nil else { continue }
@@ -116,16 +117,18 @@ public struct ProbeRoster: Sendable {
         return queue.earliest?.due
     }
 
-    /// A probe of `generation` ended; queues the target's next probe at what `next` answers
-    /// (given the target's backoff to update). Nil, and nothing queued, when a reload removed or
-    /// restarted the target meanwhile, or the scheduler stopped.
+    /// A probe of `generation` ended; queues the target's next probe, which must not start
+    /// before what `next` answers (given the target's backoff to update): a half-open time or a
+    /// `Retry-After` is a floor. Since `launchDue` starts a probe up to a leeway before its due
+    /// time, the due time is that floor plus the leeway. Nil, and nothing queued, when a reload
+    /// removed or restarted the target meanwhile, or the scheduler stopped.
     mutating func finished(_ target: Target, generation: Int, next: (inout ProbeBackoff) -> Instant) -> Instant? {
         guard running, let index = slots.index(forKey: target), slots.values[index].generation == generation else {
             // A stale probe may have promised progress after the reload: the current owner's promise stands.
             if let due = slots[target]?.due { ledger.promise(target, by: due) } else if slots[target] == nil { ledger.release(target) }
             return nil
         }
-        let due = next(&slots.values[index].backoff)
+        let due = next(&slots.values[index].backoff) + leeway
         slots.values[index].due = due
         slots.values[index].probe = nil
         queue.insert(.init(due: due, target: target, generation: generation))
@@ -183,6 +186,7 @@ public struct ProbeRoster: Sendable {
     /// start together: one wake-up of the scheduler loop, and of the engine for their answers,
     /// instead of one each (at 100 probes a second, wake-ups are much of the daemon's CPU).
     /// 1% of the shortest interval, at most 50 ms: far inside the ±10% jitter of every interval.
+    /// A probe's window is [its floor, floor + leeway]; lateness counts from the window's end.
     static func leeway(for targets: [ProbeTarget]) -> Duration {
         let shortest = targets.lazy.map(\.settings.intervalSeconds).min() ?? 0
         return min(.milliseconds(50), .seconds(max(shortest, 0) / 100))

@@ -126,10 +126,7 @@ public final class ProbeScheduler: Service {
                 return
             }
             // Probes due within the leeway start now, together (the alarm still rings on time for the next).
-            let next = roster.withLock { roster in
-                let leeway = roster.leeway
-                return roster.launchDue(at: now + leeway, launch)
-            }
+            let next = roster.withLock { $0.launchDue(at: now, launch) }
             await alarm.sleep(until: next)
         }
     }

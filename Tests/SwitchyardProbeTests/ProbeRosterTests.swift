@@ -91,10 +91,10 @@ private struct Launches {
             delays.append(backoff.delay(after: .failure(.connectRefused), retryAfterSeconds: nil, jitter: 1))
             return t0 + .seconds(11)
         }
-        #expect(next == t0 + .seconds(11))
+        #expect(next == t0 + .seconds(11) + roster.leeway, "queued a leeway after the floor `next` answered")
         // Not due again before its time, then due once.
         let early = roster.launchDue(at: t0 + .seconds(10), { launches.launch($0) })
-        #expect(early == t0 + .seconds(11))
+        #expect(early == t0 + .seconds(11) + roster.leeway)
         let due = roster.launchDue(at: t0 + .seconds(11), { launches.launch($0) })
         #expect(due == nil)
         #expect(launches.models == ["a", "a"])
@@ -104,6 +104,32 @@ private struct Launches {
             return t0 + .seconds(40)
         }
         #expect(delays == [10, 20], "the backoff lives on between probes")
+        launches.tasks.values.forEach { $0.cancel() }
+    }
+
+    /// Probes close together start together, but none before the floor it was given (a
+    /// half-open time, a Retry-After): the leeway only ever lets a probe start early relative
+    /// to its due time, which is the floor plus the leeway.
+    @Test func probesWithinTheLeewayStartTogetherAndNeverBeforeTheirFloor() throws {
+        var roster = ProbeRoster(targets: [target("a"), target("b")], ledger: ScheduleLedger())
+        #expect(roster.leeway == .milliseconds(50))
+        _ = roster.start(at: t0, firstDelay: { _ in .seconds(1) })
+        var launches = Launches()
+        _ = roster.launchDue(at: t0 + .seconds(1), { launches.launch($0) })
+        let a = try #require(launches.started.first { $0.target.target.model.rawValue == "a" })
+        let b = try #require(launches.started.first { $0.target.target.model.rawValue == "b" })
+        // "a" may not come back before t0 + 30 s (its ejection ends), "b" is due 20 ms later.
+        _ = roster.finished(a.target.target, generation: a.generation) { _ in t0 + .seconds(30) }
+        _ = roster.finished(b.target.target, generation: b.generation) { _ in t0 + .milliseconds(30_020) }
+        let justBefore = roster.launchDue(at: t0 + .seconds(30) - .nanoseconds(1), { launches.launch($0) })
+        #expect(launches.started.count == 2, "nothing starts before its floor")
+        let alarm = try #require(justBefore)
+        #expect(alarm == t0 + .milliseconds(30_050))
+        // When the loop wakes for "a", "b" starts with it: 20 ms before its due time, after its floor.
+        let afterAlarm = roster.launchDue(at: alarm, { launches.launch($0) })
+        #expect(afterAlarm == nil)
+        #expect(launches.models.dropFirst(2) == ["a", "b"])
+        #expect(launches.started[2...].map(\.planned) == [t0 + .milliseconds(30_050), t0 + .milliseconds(30_070)])
         launches.tasks.values.forEach { $0.cancel() }
     }
 
