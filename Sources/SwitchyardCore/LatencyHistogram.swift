@@ -10,7 +10,8 @@ import Darwin
 /// up to the bucket width.
 ///
 /// A histogram of a few values (a minute probed every 10 s holds six) keeps its buckets
-/// inline and allocates nothing; a 30-day history answer holds 86,400 of them.
+/// inline and allocates nothing: 30 days of one target by minute are 43,200 buckets of two
+/// histograms each, and reading them allocates no histogram at all.
 public struct LatencyHistogram: Hashable, Sendable {
     /// Bucket 0 holds values under 1 ms; bucket i ≥ 1 holds [2^((i-1)/4), 2^(i/4)) ms;
     /// the last bucket (about 3.8 hours and up) is open-ended.
@@ -26,6 +27,14 @@ public struct LatencyHistogram: Hashable, Sendable {
         }
     }
 
+    /// Inline while the buckets fit there; a histogram spills only when they do not, so the
+    /// same counts are always stored the same way.
+    private enum Storage: Sendable {
+        case inline(InlineBins)
+        /// Ascending, non-empty buckets that do not fit inline.
+        case spilled([Bin])
+    }
+
     private var storage = Storage.inline(InlineBins())
 
     public init() {}
@@ -36,8 +45,8 @@ public struct LatencyHistogram: Hashable, Sendable {
     }
 
     /// A histogram read from storage: `count` buckets, produced one at a time by `next`, as
-    /// written in ascending index order. Ascending buckets that fit are stored inline without a
-    /// detour through `add`; any others are added one by one (invalid ones ignored, as by `add`).
+    /// written in ascending index order. Ascending buckets that fit are put inline directly;
+    /// any others are added one by one (invalid ones ignored, as by `add`).
     public init(ascending count: Int, _ next: () throws -> Bin) rethrows {
         var inline = InlineBins()
         var read = 0
@@ -60,10 +69,12 @@ public struct LatencyHistogram: Hashable, Sendable {
 
     /// The non-empty buckets in ascending index order.
     public var bins: [Bin] {
-        var bins: [Bin] = []
-        bins.reserveCapacity(binCount)
-        forEachBin { bins.append($0) }
-        return bins
+        switch storage {
+        case .spilled(let bins):
+            return bins
+        case .inline(let inline):
+            return (0..<inline.count).map { inline[$0] }
+        }
     }
 
     /// The number of non-empty buckets.
@@ -100,15 +111,14 @@ public struct LatencyHistogram: Hashable, Sendable {
         add(bucket: Self.bucket(forMilliseconds: milliseconds), count: count)
     }
 
-    /// Adds `count` values to one bucket; an out-of-range index or a non-positive count is
-    /// ignored. Adding buckets in ascending order (as a decoder does) costs O(1) each.
+    /// Adds `count` values to one bucket; an out-of-range index or a non-positive count is ignored.
     public mutating func add(bucket index: Int, count: Int) {
         guard count > 0, (0..<Self.bucketCount).contains(index) else { return }
         if case .inline(var inline) = storage, inline.add(index: index, count: count) {
             storage = .inline(inline)
             return
         }
-        var bins = spilledBins()
+        var bins = self.bins
         storage = .spilled([])  // drops the stored reference, so `bins` changes in place
         var position = bins.count
         while position > 0, bins[position - 1].index > index { position -= 1 }
@@ -128,20 +138,19 @@ public struct LatencyHistogram: Hashable, Sendable {
             storage = .inline(merged)
             return
         }
+        let mine = bins, theirs = other.bins
         var merged: [Bin] = []
-        merged.reserveCapacity(binCount + other.binCount)
-        var mine = bins[...], theirs = other.bins[...]
-        while let a = mine.first, let b = theirs.first {
-            if a.index < b.index {
-                merged.append(a); mine.removeFirst()
-            } else if b.index < a.index {
-                merged.append(b); theirs.removeFirst()
+        merged.reserveCapacity(mine.count + theirs.count)
+        var i = 0, j = 0
+        while i < mine.count || j < theirs.count {
+            if j == theirs.count || (i < mine.count && mine[i].index < theirs[j].index) {
+                merged.append(mine[i]); i += 1
+            } else if i == mine.count || theirs[j].index < mine[i].index {
+                merged.append(theirs[j]); j += 1
             } else {
-                merged.append(Bin(index: a.index, count: a.count + b.count)); mine.removeFirst(); theirs.removeFirst()
+                merged.append(Bin(index: mine[i].index, count: mine[i].count + theirs[j].count)); i += 1; j += 1
             }
         }
-        merged += mine
-        merged += theirs
         storage = .spilled(merged)
     }
 
@@ -151,12 +160,14 @@ public struct LatencyHistogram: Hashable, Sendable {
         guard total > 0 else { return nil }
         let rank = max(1, Int((q * Double(total)).rounded(.up)))
         var seen = 0
-        var answer = 0
+        var answer: Int?
+        var last = 0
         forEachBin { bin in
-            if seen < rank { answer = bin.index }
             seen += bin.count
+            last = bin.index
+            if answer == nil, seen >= rank { answer = bin.index }
         }
-        return Self.representativeMilliseconds(ofBucket: answer)
+        return Self.representativeMilliseconds(ofBucket: answer ?? last)
     }
 
     /// The bucket a duration falls in.
@@ -170,82 +181,62 @@ public struct LatencyHistogram: Hashable, Sendable {
         index == 0 ? 0.5 : exp2((Double(index) - 0.5) / 4)
     }
 
-    /// Equal when the same buckets hold the same counts, however they are stored.
+    /// Equal when the same buckets hold the same counts. Storage is canonical (inline whenever
+    /// the buckets fit), so an inline histogram never equals a spilled one.
     public static func == (a: LatencyHistogram, b: LatencyHistogram) -> Bool {
-        guard a.binCount == b.binCount else { return false }
-        if case .spilled(let x) = a.storage, case .spilled(let y) = b.storage { return x == y }
-        return a.bins == b.bins
+        switch (a.storage, b.storage) {
+        case (.inline(let x), .inline(let y)): x == y
+        case (.spilled(let x), .spilled(let y)): x == y
+        default: false
+        }
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(binCount)
         forEachBin { hasher.combine($0) }
     }
-
-    /// The buckets as an array, for a change the inline form cannot hold.
-    private func spilledBins() -> [Bin] {
-        if case .spilled(let bins) = storage { return bins }
-        var bins = self.bins
-        bins.reserveCapacity(InlineBins.capacity + 1)
-        return bins
-    }
-
-    private enum Storage: Sendable {
-        case inline(InlineBins)
-        /// Ascending, non-empty buckets that did not fit inline.
-        case spilled([Bin])
-    }
 }
 
-/// Up to seven buckets with counts under 256, in 15 bytes: with the enum's tag the storage
-/// stays the 16 bytes of the array reference and total it replaced.
-private struct InlineBins: Sendable {
-    static let capacity = 7
-    /// Ascending bucket indexes and their counts; the first `used` slots are in use.
-    private var indexes = InlineArray<7, UInt8>(repeating: 0)
-    private var counts = InlineArray<7, UInt8>(repeating: 0)
-    private var used: UInt8 = 0
+/// Up to eight buckets with counts under 256, one byte each in two words: the bucket
+/// indexes, ascending, and their counts. Used slots come first; an unused slot's count is 0.
+private struct InlineBins: Equatable, Sendable {
+    static let capacity = 8
+    private var indexes: UInt64 = 0
+    private var counts: UInt64 = 0
 
-    /// Used slots.
-    var count: Int { Int(used) }
+    /// Used slots: the highest non-zero count byte is the last one used.
+    var count: Int { (64 - counts.leadingZeroBitCount + 7) / 8 }
+
+    subscript(slot: Int) -> LatencyHistogram.Bin {
+        LatencyHistogram.Bin(index: Self.byte(indexes, slot), count: Self.byte(counts, slot))
+    }
 
     /// Puts a bucket above every present one; false (and unchanged) when it is not above
     /// them, is invalid, or does not fit.
     mutating func append(_ bin: LatencyHistogram.Bin) -> Bool {
-        let slot = Int(used)
+        let slot = count
         guard slot < Self.capacity, bin.index < LatencyHistogram.bucketCount, (1...Int(UInt8.max)).contains(bin.count),
-              slot == 0 ? bin.index >= 0 : bin.index > Int(indexes[slot - 1]) else { return false }
-        indexes[slot] = UInt8(bin.index)
-        counts[slot] = UInt8(bin.count)
-        used += 1
+              slot == 0 ? bin.index >= 0 : bin.index > Self.byte(indexes, slot - 1) else { return false }
+        set(slot, index: bin.index, count: bin.count)
         return true
-    }
-
-    subscript(slot: Int) -> LatencyHistogram.Bin {
-        LatencyHistogram.Bin(index: Int(indexes[slot]), count: Int(counts[slot]))
     }
 
     /// Adds to a bucket in place; false (and unchanged) when the result would not fit.
     mutating func add(index: Int, count added: Int) -> Bool {
         let filled = count
         var position = filled
-        while position > 0, Int(indexes[position - 1]) > index { position -= 1 }
-        if position > 0, Int(indexes[position - 1]) == index {
-            let sum = Int(counts[position - 1]) + added
+        while position > 0, Self.byte(indexes, position - 1) > index { position -= 1 }
+        if position > 0, Self.byte(indexes, position - 1) == index {
+            let sum = Self.byte(counts, position - 1) + added
             guard sum <= Int(UInt8.max) else { return false }
-            counts[position - 1] = UInt8(sum)
+            set(position - 1, index: index, count: sum)
             return true
         }
         guard filled < Self.capacity, added <= Int(UInt8.max) else { return false }
-        var slot = filled
-        while slot > position {
-            indexes[slot] = indexes[slot - 1]
-            counts[slot] = counts[slot - 1]
-            slot -= 1
+        for slot in stride(from: filled, to: position, by: -1) {
+            set(slot, index: Self.byte(indexes, slot - 1), count: Self.byte(counts, slot - 1))
         }
-        indexes[position] = UInt8(index)
-        counts[position] = UInt8(added)
-        used += 1
+        set(position, index: index, count: added)
         return true
     }
 
@@ -253,8 +244,23 @@ private struct InlineBins: Sendable {
     func merged(with other: InlineBins) -> InlineBins? {
         var merged = self
         for slot in 0..<other.count {
-            guard merged.add(index: Int(other.indexes[slot]), count: Int(other.counts[slot])) else { return nil }
+            let bin = other[slot]
+            guard merged.add(index: bin.index, count: bin.count) else { return nil }
         }
         return merged
+    }
+
+    private mutating func set(_ slot: Int, index: Int, count: Int) {
+        indexes = Self.setting(indexes, slot, to: index)
+        counts = Self.setting(counts, slot, to: count)
+    }
+
+    private static func byte(_ word: UInt64, _ slot: Int) -> Int {
+        Int(truncatingIfNeeded: (word >> UInt64(slot * 8)) & 0xFF)
+    }
+
+    private static func setting(_ word: UInt64, _ slot: Int, to value: Int) -> UInt64 {
+        let shift = UInt64(slot * 8)
+        return (word & ~(0xFF << shift)) | (UInt64(truncatingIfNeeded: value) & 0xFF) << shift
     }
 }

@@ -2,7 +2,8 @@
 /// that reading them (on the route hot path) costs nothing.
 ///
 /// The samples are kept twice: in arrival order (to know which one a new sample replaces)
-/// and sorted, updated in place by binary search, so an insert neither allocates nor sorts.
+/// and sorted, updated in place by binary search, so in the steady state (a window not
+/// shared with a snapshot, which copy-on-write would copy) an insert neither allocates nor sorts.
 /// Both arrays grow with their first samples: a window that never sees one (TTFT of a
 /// liveness target) costs no storage.
 public struct SampleWindow: Hashable, Sendable {

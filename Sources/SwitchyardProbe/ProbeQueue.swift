@@ -17,9 +17,6 @@ struct ProbeQueue<Instant: Comparable & Sendable>: Sendable {
 
     private var heap: [Entry] = []
 
-    /// Queued entries, stale ones included.
-    var count: Int { heap.count }
-
     /// The entry due first, if any.
     var earliest: Entry? { heap.first }
 
@@ -52,13 +49,6 @@ struct ProbeQueue<Instant: Comparable & Sendable>: Sendable {
             parent = smallest
         }
         return first
-    }
-
-    /// Removes and returns every entry due at or before `now`, earliest first.
-    mutating func removeDue(at now: Instant) -> [Entry] {
-        var due: [Entry] = []
-        while let first = heap.first, first.due <= now, let entry = removeEarliest() { due.append(entry) }
-        return due
     }
 
     /// Drops every entry.

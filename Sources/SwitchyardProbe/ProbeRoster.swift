@@ -19,8 +19,8 @@ public struct ProbeRoster: Sendable {
         public var unchanged: [Target] = []
     }
 
-    /// A probe whose time has come: what to probe, for which generation, when it was planned,
-    /// and the cap of its provider.
+    /// A probe whose time has come: what to probe, for which generation, when it was planned
+    /// (the end of its window), and the cap of its provider.
     struct Due: Sendable {
         var target: ProbeTarget
         var generation: Int
@@ -33,8 +33,8 @@ public struct ProbeRoster: Sendable {
         var target: ProbeTarget
         var generation: Int
         var backoff: ProbeBackoff
-        /// When its next probe is due; nil while one is in flight.
-        var due: Instant?
+        /// The earliest instant its next probe may start; nil while one is in flight.
+        var floor: Instant?
         var probe: Task<Void, Never>?
 
         init(_ target: ProbeTarget) {
@@ -44,7 +44,7 @@ public struct ProbeRoster: Sendable {
         }
     }
 
-    private(set) var providerLimiters: [ProviderID: ConcurrencyLimiter]
+    private var providerLimiters: [ProviderID: ConcurrencyLimiter]
     /// How early a probe may start (see `leeway(for:)`).
     private(set) var leeway: Duration
     private var slots: [Target: Slot] = [:]
@@ -100,40 +100,41 @@ public struct ProbeRoster: Sendable {
         return change
     }
 
-    /// Starts, through `launch`, every probe due by `now` plus the leeway (probes close together
-    /// start together), and returns when the next one is due (nil when none is queued).
+    /// Starts, through `launch`, every probe whose window has opened by `now`, and returns when
+    /// the loop must wake next: the end of the earliest window still closed (nil when none is
+    /// queued). Each probe's window runs from its floor to the floor plus the leeway; waking at
+    /// the end of one window starts every probe whose window opened meanwhile, together.
     mutating func launchDue(at now: Instant, _ launch: (Due) -> Task<Void, Never>) -> Instant? {
-        let horizon = now + leeway
-        while let entry = queue.earliest, entry.due <= horizon {
+        while let entry = queue.earliest, entry.due <= now {
             _ = queue.removeEarliest()
             guard let index = slots.index(forKey: entry.target), slots.values[index].generation == entry.generation,
-                  slots.values[index].due != nil else { continue }
+                  slots.values[index].floor != nil else { continue }
             let target = slots.values[index].target
-            let due = Due(target: target, generation: entry.generation, planned: entry.due, providerLimiter: providerLimiters[target.target.provider])
-            slots.values[index].due = nil
+            let due = Due(target: target, generation: entry.generation, planned: entry.due + leeway, providerLimiter: providerLimiters[target.target.provider])
+            slots.values[index].floor = nil
             slots.values[index].probe = launch(due)
         }
         dropStaleHead()
-        return queue.earliest?.due
+        return queue.earliest.map { $0.due + leeway }
     }
 
-    /// A probe of `generation` ended; queues the target's next probe, which must not start
-    /// before what `next` answers (given the target's backoff to update): a half-open time or a
-    /// `Retry-After` is a floor. Since `launchDue` starts a probe up to a leeway before its due
-    /// time, the due time is that floor plus the leeway. Nil, and nothing queued, when a reload
-    /// removed or restarted the target meanwhile, or the scheduler stopped.
+    /// A probe of `generation` ended; queues the target's next probe, whose floor is what `next`
+    /// answers (given the target's backoff to update): it never starts before a half-open time
+    /// or a `Retry-After`. Returns the end of its window, when the loop must wake for it at the
+    /// latest; nil, and nothing queued, when a reload removed or restarted the target meanwhile,
+    /// or the scheduler stopped.
     mutating func finished(_ target: Target, generation: Int, next: (inout ProbeBackoff) -> Instant) -> Instant? {
         guard running, let index = slots.index(forKey: target), slots.values[index].generation == generation else {
             // A stale probe may have promised progress after the reload: the current owner's promise stands.
-            if let due = slots[target]?.due { ledger.promise(target, by: due) } else if slots[target] == nil { ledger.release(target) }
+            if let floor = slots[target]?.floor { ledger.promise(target, by: floor + leeway) } else if slots[target] == nil { ledger.release(target) }
             return nil
         }
-        let due = next(&slots.values[index].backoff) + leeway
-        slots.values[index].due = due
+        let floor = next(&slots.values[index].backoff)
+        slots.values[index].floor = floor
         slots.values[index].probe = nil
-        queue.insert(.init(due: due, target: target, generation: generation))
-        ledger.promise(target, by: due)
-        return due
+        queue.insert(.init(due: floor, target: target, generation: generation))
+        ledger.promise(target, by: floor + leeway)
+        return floor + leeway
     }
 
     /// Stops: forgets every queued probe and returns the probes in flight (and those reloads
@@ -144,7 +145,7 @@ public struct ProbeRoster: Sendable {
         let probes = slots.values.compactMap(\.probe) + retired
         for target in Array(slots.keys) {
             slots[target]?.probe = nil
-            slots[target]?.due = nil
+            slots[target]?.floor = nil
             ledger.release(target)
         }
         retired = []
@@ -160,11 +161,11 @@ public struct ProbeRoster: Sendable {
         guard var slot = slots[target] else { return }
         lastGeneration += 1
         slot.generation = lastGeneration
-        let due = now + firstDelay(slot.target)
-        slot.due = due
+        let floor = now + firstDelay(slot.target)
+        slot.floor = floor
         slots[target] = slot
-        queue.insert(.init(due: due, target: target, generation: slot.generation))
-        ledger.promise(target, by: due)
+        queue.insert(.init(due: floor, target: target, generation: slot.generation))
+        ledger.promise(target, by: floor + leeway)
     }
 
     /// Cancels the probe in flight of `target`, kept for shutdown to await.
@@ -177,7 +178,7 @@ public struct ProbeRoster: Sendable {
 
     /// Pops queue entries left behind by reloads, so the next deadline is a real one.
     private mutating func dropStaleHead() {
-        while let first = queue.earliest, slots[first.target].map({ $0.generation != first.generation || $0.due == nil }) ?? true {
+        while let first = queue.earliest, slots[first.target].map({ $0.generation != first.generation || $0.floor == nil }) ?? true {
             _ = queue.removeEarliest()
         }
     }
@@ -187,6 +188,7 @@ public struct ProbeRoster: Sendable {
     /// instead of one each (at 100 probes a second, wake-ups are much of the daemon's CPU).
     /// 1% of the shortest interval, at most 50 ms: far inside the ±10% jitter of every interval.
     /// A probe's window is [its floor, floor + leeway]; lateness counts from the window's end.
+    /// Kept apart from the queue's instants, so a reload that changes it moves no floor.
     static func leeway(for targets: [ProbeTarget]) -> Duration {
         let shortest = targets.lazy.map(\.settings.intervalSeconds).min() ?? 0
         return min(.milliseconds(50), .seconds(max(shortest, 0) / 100))

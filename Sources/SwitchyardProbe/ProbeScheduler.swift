@@ -5,10 +5,10 @@ import SwitchyardCore
 
 /// Probes every target on its own schedule: the interval with jitter (spread over the
 /// first interval at start-up so nothing herds), backing off while it fails and waiting
-/// out `Retry-After`. One loop sleeps until the next probe is due (`ProbeRoster`'s queue) and
-/// starts with it those due within a small leeway (`ProbeRoster.leeway(for:)`), so that
-/// probes close together share wake-ups. Probes run under a global cap and a per-provider cap, so a hung or
-/// dripping provider holds only its own slots and every other target keeps its cadence.
+/// out `Retry-After`. One loop sleeps until the next probe is due (`ProbeRoster`'s queue); each
+/// probe may start within a small window after its earliest instant (`ProbeRoster.leeway(for:)`),
+/// so probes close together share wake-ups. Probes run under a global cap and a per-provider
+/// cap, so a hung or dripping provider holds only its own slots and every other target keeps its cadence.
 /// Completion probes of a provider stop when its daily probe budget is spent; free
 /// liveness probes continue.
 public final class ProbeScheduler: Service {
@@ -95,12 +95,12 @@ public final class ProbeScheduler: Service {
         budgets.setLimits(ProbeRoster.budgetLimits(targets), now: dependencies.clock.now())
         let change = roster.withLock { $0.reconfigure(targets, at: .now, firstDelay: firstDelay) }
         alarm.ring(for: .now)  // new first probes may come before the loop's next wake-up
-        let firstRoundDone = unprobed.withLock { pending -> Bool in
+        let lastOfTheRoundRemoved = unprobed.withLock { pending -> Bool in
             let wasPending = !pending.isEmpty
             pending.subtract(change.removed)
             return wasPending && pending.isEmpty
         }
-        if firstRoundDone { finishFirstRound() }
+        if lastOfTheRoundRemoved { finishFirstRound() }
         return change
     }
 
@@ -125,7 +125,8 @@ public final class ProbeScheduler: Service {
                 try? await Task.sleep(for: .seconds(365 * 86_400))
                 return
             }
-            // Probes due within the leeway start now, together (the alarm still rings on time for the next).
+            // Every probe whose window has opened starts now, together; the loop wakes next at the
+            // end of the earliest window still closed (or when a finished probe queues an earlier one).
             let next = roster.withLock { $0.launchDue(at: now, launch) }
             await alarm.sleep(until: next)
         }
@@ -134,7 +135,7 @@ public final class ProbeScheduler: Service {
     /// The first probe of a target (at start, or added by a reload) comes within the start-up spread.
     private func firstDelay(_ target: ProbeTarget) -> Duration {
         let spread = min(target.settings.intervalSeconds, startSpreadSeconds)
-        return .seconds(jitter.withLock { Double.random(in: 0..<spread, using: &$0) })
+        return .seconds(random(in: 0...spread))
     }
 
     /// A uniformly random number in `range` from the scheduler's generator.
@@ -144,7 +145,7 @@ public final class ProbeScheduler: Service {
 
     /// Every target has been probed once (or there are none): tells the wiring, once.
     private func finishFirstRound() {
-        firstRoundDone.store(true, ordering: .releasing)
+        guard firstRoundDone.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         dependencies.onFirstRound()
     }
 

@@ -78,6 +78,9 @@ final class ProbeHistograms: Sendable {
         var phases = [DurationHistogram?](repeating: nil, count: MetricName.Phase.allCases.count)
         var ttft: DurationHistogram?
         var tokensPerSecond: ValueHistogram?
+        /// Set by `unregister`: a probe that read this series before a reload removed its
+        /// target records nothing, instead of registering histograms nobody removes.
+        var retired = false
     }
 
     private let labels: [(String, String)]
@@ -93,6 +96,7 @@ final class ProbeHistograms: Sendable {
     /// they happened (a reused connection has no dns, connect or tls phase).
     func record(_ timings: PhaseTimings) {
         made.withLock { made in
+            guard !made.retired else { return }
             for (index, phase) in MetricName.Phase.allCases.enumerated() {
                 let seconds = timings[phase]
                 guard seconds > 0 || phase == .total else { continue }
@@ -105,6 +109,7 @@ final class ProbeHistograms: Sendable {
 
     func recordTTFT(seconds: Double) {
         made.withLock { made in
+            guard !made.retired else { return }
             Self.made(&made.ttft) {
                 registry.makeDurationHistogram(MetricName.probeTTFT, labels: labels, buckets: MetricName.secondsBuckets)
             }.record(.nanoseconds(Int64(seconds * 1e9)))
@@ -113,6 +118,7 @@ final class ProbeHistograms: Sendable {
 
     func recordTokensPerSecond(_ value: Double) {
         made.withLock { made in
+            guard !made.retired else { return }
             Self.made(&made.tokensPerSecond) {
                 registry.makeValueHistogram(MetricName.probeTokensPerSecond, labels: labels, buckets: MetricName.tokensPerSecondBuckets)
             }.record(value)
@@ -124,7 +130,7 @@ final class ProbeHistograms: Sendable {
             made.phases.forEach { $0.map(registry.unregisterDurationHistogram) }
             made.ttft.map(registry.unregisterDurationHistogram)
             made.tokensPerSecond.map(registry.unregisterValueHistogram)
-            made = Made()
+            made = Made(retired: true)
         }
     }
 

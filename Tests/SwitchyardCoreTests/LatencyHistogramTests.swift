@@ -93,20 +93,33 @@ private struct DenseHistogram {
         #expect(read == LatencyHistogram(bins: stored))
     }
 
-    @Test func quantilesOfAMinuteAndOfItsHourAgree() {
+    /// An hour probed every second (3,600 values over dozens of buckets) spills out of the inline
+    /// form; merged from its 60 minutes it is the same histogram, with the same p99, as the dense model.
+    @Test func anHourMergedFromItsMinutesIsTheHourItself() {
+        var hour = LatencyHistogram(), model = DenseHistogram()
         var minutes: [LatencyHistogram] = []
-        var hour = LatencyHistogram()
         for minute in 0..<60 {
             var histogram = LatencyHistogram()
-            for second in stride(from: 0, to: 60, by: 10) { histogram.add(milliseconds: Double(100 + minute + second)) }
+            for second in 0..<60 {
+                let milliseconds = 80 + Double((minute * 7 + second * 13) % 400)
+                histogram.add(milliseconds: milliseconds)
+                model.add(bucket: LatencyHistogram.bucket(forMilliseconds: milliseconds), count: 1)
+            }
             minutes.append(histogram)
-            hour.merge(histogram)
         }
-        var direct = LatencyHistogram()
-        for minute in 0..<60 { for second in stride(from: 0, to: 60, by: 10) { direct.add(milliseconds: Double(100 + minute + second)) } }
-        #expect(hour == direct)
-        #expect(hour.total == 360)
-        #expect(hour.quantile(0.99) == direct.quantile(0.99))
-        #expect(minutes.allSatisfy { $0.total == 6 })
+        for minute in minutes { hour.merge(minute) }
+        #expect(hour.total == 3600)
+        #expect(hour.binCount > 8, "the hour spilled")
+        #expect(hour.bins == model.bins)
+        for q in [0.5, 0.9, 0.99] { #expect(hour.quantile(q) == model.quantile(q)) }
+        var added = LatencyHistogram()
+        for bin in model.bins { added.add(bucket: bin.index, count: bin.count) }
+        #expect(hour == added)
+        #expect(hour.hashValue == added.hashValue)
+    }
+
+    /// Inline storage keeps a histogram at three words (two for the buckets, one for the tag).
+    @Test func aHistogramIsThreeWords() {
+        #expect(MemoryLayout<LatencyHistogram>.stride == 24)
     }
 }

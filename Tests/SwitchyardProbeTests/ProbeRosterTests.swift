@@ -38,20 +38,16 @@ private struct Launches {
 @Suite struct ProbeRosterTests {
     let t0 = ContinuousClock.now
 
-    @Test func theQueueReturnsEntriesInDueOrderAndOnlyThoseDue() {
+    @Test func theQueueReturnsEntriesInDueOrder() {
         var queue = ProbeQueue<Int>()
         let dues = [7, 3, 9, 1, 3, 8, 2, 6, 5, 4]
         for (index, due) in dues.enumerated() {
             queue.insert(.init(due: due, target: Target(provider: ProviderID("p"), model: ModelName("m\(index)")), generation: index))
         }
         #expect(queue.earliest?.due == 1)
-        let first = queue.removeDue(at: 3)
-        #expect(first.map(\.due) == [1, 2, 3, 3])
-        let again = queue.removeDue(at: 3)
-        #expect(again.isEmpty)
-        #expect(queue.count == 6)
-        let rest = queue.removeDue(at: 100)
-        #expect(rest.map(\.due) == [4, 5, 6, 7, 8, 9])
+        var order: [Int] = []
+        while let entry = queue.removeEarliest() { order.append(entry.due) }
+        #expect(order == dues.sorted())
         #expect(queue.earliest == nil)
     }
 
@@ -69,12 +65,12 @@ private struct Launches {
         #expect(started)
         var launches = Launches()
         let next = roster.launchDue(at: t0, { launches.launch($0) })
-        #expect(next == t0 + .seconds(1))
+        #expect(next == t0 + .seconds(1) + roster.leeway, "the loop wakes at the end of the first window")
         #expect(launches.started.isEmpty)
         let after = roster.launchDue(at: t0 + .milliseconds(2500), { launches.launch($0) })
-        #expect(after == t0 + .seconds(3))
+        #expect(after == t0 + .seconds(3) + roster.leeway)
         #expect(launches.models == ["a", "b"])
-        #expect(launches.started.map(\.planned) == [t0 + .seconds(1), t0 + .seconds(2)])
+        #expect(launches.started.map(\.planned) == [t0 + .seconds(1) + roster.leeway, t0 + .seconds(2) + roster.leeway])
         // Each was promised by its due time; "a" and "b" were launched (here nothing promises more), "c" is not due yet.
         #expect(ledger.overdue(at: t0 + .milliseconds(2500)).map(\.model.rawValue) == ["a", "b"])
         launches.tasks.values.forEach { $0.cancel() }
@@ -133,6 +129,27 @@ private struct Launches {
         launches.tasks.values.forEach { $0.cancel() }
     }
 
+    /// The leeway follows the shortest interval, so a reload can widen it; a probe already queued
+    /// still does not start before its floor.
+    @Test func aReloadThatWidensTheLeewayMovesNoFloor() throws {
+        var roster = ProbeRoster(targets: [target("a", interval: 0.5), target("b")], ledger: ScheduleLedger())
+        #expect(roster.leeway == .milliseconds(5))
+        _ = roster.start(at: t0, firstDelay: { _ in .milliseconds(100) })
+        var launches = Launches()
+        _ = roster.launchDue(at: t0 + .milliseconds(100), { launches.launch($0) })
+        let b = try #require(launches.started.first { $0.target.target.model.rawValue == "b" })
+        _ = roster.finished(b.target.target, generation: b.generation) { _ in t0 + .seconds(30) }
+        _ = roster.reconfigure([target("b")], at: t0 + .seconds(1), firstDelay: firstDelay)
+        #expect(roster.leeway == .milliseconds(50))
+        launches = Launches()
+        let wake = roster.launchDue(at: t0 + .seconds(30) - .nanoseconds(1), { launches.launch($0) })
+        #expect(launches.started.isEmpty)
+        #expect(wake == t0 + .milliseconds(30_050))
+        _ = roster.launchDue(at: t0 + .seconds(30), { launches.launch($0) })
+        #expect(launches.models == ["b"])
+        launches.tasks.values.forEach { $0.cancel() }
+    }
+
     @Test func aReloadKeepsUnchangedCadenceRestartsChangedAndStopsRemoved() throws {
         let ledger = ScheduleLedger(grace: .zero)
         var roster = ProbeRoster(targets: [target("a"), target("b"), target("c")], ledger: ledger)
@@ -159,7 +176,7 @@ private struct Launches {
         #expect(launches.models == ["b", "a"])
         #expect(launches.started[1].target.settings.intervalSeconds == 20)
         let beforeD = roster.launchDue(at: t0 + .seconds(5), { launches.launch($0) })
-        #expect(beforeD == t0 + .milliseconds(5500))
+        #expect(beforeD == t0 + .milliseconds(5500) + roster.leeway)
         #expect(launches.models == ["b", "a"])
         let afterD = roster.launchDue(at: t0 + .milliseconds(5500), { launches.launch($0) })
         #expect(afterD == nil)
