@@ -3,12 +3,25 @@ import Glibc
 /// An executor that also keeps time: the scheduler loop and its probes run on it, and the
 /// loop's alarm is one of its timers.
 public protocol ProbeExecutor: TaskExecutor {
-    /// Calls `fire` once, when `deadline` has come (or earlier, when the executor shuts down).
-    func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void)
+    /// Calls `fire` once, when `deadline` has come (or earlier, when the executor shuts down),
+    /// unless the timer is canceled first; never from within this call. Nil, and `fire` never
+    /// called, when the executor has stopped and keeps no more timers.
+    func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> ProbeTimer?
+    /// Drops `timer` so it never fires; nothing when it has fired already (or is firing).
+    func cancelTimer(_ timer: ProbeTimer)
+}
+
+/// A timer set with `ProbeExecutor.schedule(at:_:)`, to cancel it by.
+public struct ProbeTimer: Hashable, Sendable {
+    /// Unique among the timers of one executor.
+    public let id: UInt64
+
+    public init(id: UInt64) { self.id = id }
 }
 
 /// A timer of the engine: what to call at its deadline.
 struct EngineTimer {
+    var id: UInt64
     var deadline: ContinuousClock.Instant
     var fire: @Sendable () -> Void
 }
@@ -30,15 +43,29 @@ extension CurlEngine: ProbeExecutor {
     }
 
     /// Calls `fire` on the driver thread at `deadline` (its poll wakes up for it); every timer
-    /// fires at shutdown. Once the engine has stopped, a task on the global executor waits for the
-    /// deadline instead, so a loop still sleeping on it does not spin.
-    public func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) {
-        if post({ $0.timers.append(EngineTimer(deadline: deadline, fire: fire)) }) { return }
-        Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            fire()
+    /// fires at shutdown. Nil once the engine has stopped: the caller keeps time another way.
+    public func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> ProbeTimer? {
+        var timer: ProbeTimer?
+        _ = post { inbox in
+            inbox.lastTimerID += 1
+            inbox.timers.append(EngineTimer(id: inbox.lastTimerID, deadline: deadline, fire: fire))
+            timer = ProbeTimer(id: inbox.lastTimerID)
+        }
+        return timer
+    }
+
+    /// Drops a timer that has not fired. The driver thread is not woken: at worst its poll
+    /// returns at the dropped deadline and finds nothing due.
+    public func cancelTimer(_ timer: ProbeTimer) {
+        inbox.withLock { inbox in
+            guard let index = inbox.timers.firstIndex(where: { $0.id == timer.id }) else { return }
+            inbox.timers.swapAt(index, inbox.timers.count - 1)
+            inbox.timers.removeLast()
         }
     }
+
+    /// How many timers wait for their deadline (for tests).
+    var timerCount: Int { inbox.withLock { $0.timers.count } }
 
     /// Runs the queued jobs on the driver thread, including any they queue in turn. `scratch` is
     /// swapped with the inbox's list, so taking the jobs allocates nothing.

@@ -20,6 +20,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         var jobs: [UnownedJob] = []
         /// Timers waiting for their deadline (`schedule(at:_:)`).
         var timers: [EngineTimer] = []
+        /// The id of the last timer set, so each gets its own (`cancelTimer(_:)`).
+        var lastTimerID: UInt64 = 0
         var shuttingDown = false
     }
 
