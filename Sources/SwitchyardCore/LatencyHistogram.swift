@@ -10,8 +10,8 @@ import Darwin
 /// up to the bucket width.
 ///
 /// A histogram of a few values (a minute probed every 10 s holds six) keeps its buckets
-/// inline and allocates nothing: 30 days of one target by minute are 43,200 buckets of two
-/// histograms each, and reading them allocates no histogram at all.
+/// inline and allocates nothing: 30 days of one target by minute are 43,200 minute buckets,
+/// each with two histograms, and reading them allocates no histogram at all.
 public struct LatencyHistogram: Hashable, Sendable {
     /// Bucket 0 holds values under 1 ms; bucket i ≥ 1 holds [2^((i-1)/4), 2^(i/4)) ms;
     /// the last bucket (about 3.8 hours and up) is open-ended.
@@ -119,6 +119,7 @@ public struct LatencyHistogram: Hashable, Sendable {
             return
         }
         var bins = self.bins
+        bins.reserveCapacity(bins.count + 1)  // one allocation when an inline histogram spills
         storage = .spilled([])  // drops the stored reference, so `bins` changes in place
         var position = bins.count
         while position > 0, bins[position - 1].index > index { position -= 1 }
@@ -181,13 +182,13 @@ public struct LatencyHistogram: Hashable, Sendable {
         index == 0 ? 0.5 : exp2((Double(index) - 0.5) / 4)
     }
 
-    /// Equal when the same buckets hold the same counts. Storage is canonical (inline whenever
-    /// the buckets fit), so an inline histogram never equals a spilled one.
+    /// Equal when the same buckets hold the same counts, however they are stored (storage is
+    /// canonical today, inline whenever the buckets fit, but equality does not rely on it).
     public static func == (a: LatencyHistogram, b: LatencyHistogram) -> Bool {
         switch (a.storage, b.storage) {
         case (.inline(let x), .inline(let y)): x == y
         case (.spilled(let x), .spilled(let y)): x == y
-        default: false
+        default: a.binCount == b.binCount && a.bins == b.bins
         }
     }
 

@@ -2,6 +2,9 @@ import Glibc
 
 /// An executor that also keeps time: the scheduler loop and its probes run on it, and the
 /// loop's alarm is one of its timers.
+///
+/// `schedule` and `cancelTimer` are called with the caller's lock held (the alarm's): they
+/// must not block, wait for the executor's thread or call back into the caller.
 public protocol ProbeExecutor: TaskExecutor {
     /// Calls `fire` once, when `deadline` has come (or earlier, when the executor shuts down),
     /// unless the timer is canceled first; never from within this call. Nil, and `fire` never

@@ -82,7 +82,12 @@ public struct ProbeRoster: Sendable {
             ledger.release(target)
         }
         providerLimiters = ProbeRoster.limiters(for: targets, keeping: providerLimiters)
+        let previousLeeway = leeway
         leeway = ProbeRoster.leeway(for: targets)
+        if leeway != previousLeeway {
+            // Queued probes now end their windows at floor + the new leeway: promise that.
+            for (target, slot) in slots { if let floor = slot.floor { ledger.promise(target, by: floor + leeway) } }
+        }
         for (target, probeTarget) in next {
             switch slots[target]?.target {
             case nil: change.added.append(target)
@@ -105,17 +110,17 @@ public struct ProbeRoster: Sendable {
     /// queued). Each probe's window runs from its floor to the floor plus the leeway; waking at
     /// the end of one window starts every probe whose window opened meanwhile, together.
     mutating func launchDue(at now: Instant, _ launch: (Due) -> Task<Void, Never>) -> Instant? {
-        while let entry = queue.earliest, entry.due <= now {
+        while let entry = queue.earliest, entry.floor <= now {
             _ = queue.removeEarliest()
             guard let index = slots.index(forKey: entry.target), slots.values[index].generation == entry.generation,
                   slots.values[index].floor != nil else { continue }
             let target = slots.values[index].target
-            let due = Due(target: target, generation: entry.generation, planned: entry.due + leeway, providerLimiter: providerLimiters[target.target.provider])
+            let due = Due(target: target, generation: entry.generation, planned: entry.floor + leeway, providerLimiter: providerLimiters[target.target.provider])
             slots.values[index].floor = nil
             slots.values[index].probe = launch(due)
         }
         dropStaleHead()
-        return queue.earliest.map { $0.due + leeway }
+        return queue.earliest.map { $0.floor + leeway }
     }
 
     /// A probe of `generation` ended; queues the target's next probe, whose floor is what `next`
@@ -132,7 +137,7 @@ public struct ProbeRoster: Sendable {
         let floor = next(&slots.values[index].backoff)
         slots.values[index].floor = floor
         slots.values[index].probe = nil
-        queue.insert(.init(due: floor, target: target, generation: generation))
+        queue.insert(.init(floor: floor, target: target, generation: generation))
         ledger.promise(target, by: floor + leeway)
         return floor + leeway
     }
@@ -164,7 +169,7 @@ public struct ProbeRoster: Sendable {
         let floor = now + firstDelay(slot.target)
         slot.floor = floor
         slots[target] = slot
-        queue.insert(.init(due: floor, target: target, generation: slot.generation))
+        queue.insert(.init(floor: floor, target: target, generation: slot.generation))
         ledger.promise(target, by: floor + leeway)
     }
 

@@ -134,7 +134,7 @@ public final class ProbeScheduler: Service {
 
     /// The first probe of a target (at start, or added by a reload) comes within the start-up spread.
     private func firstDelay(_ target: ProbeTarget) -> Duration {
-        let spread = min(target.settings.intervalSeconds, startSpreadSeconds)
+        let spread = max(0, min(target.settings.intervalSeconds, startSpreadSeconds))
         return .seconds(random(in: 0...spread))
     }
 

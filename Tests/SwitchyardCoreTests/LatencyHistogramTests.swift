@@ -118,6 +118,48 @@ private struct DenseHistogram {
         #expect(hour.hashValue == added.hashValue)
     }
 
+    /// Minutes of six values stay inline; merged into their hour they spill part way, and the
+    /// hour still equals the dense model and the same counts added directly.
+    @Test func inlineMinutesMergeIntoASpilledHour() {
+        var hour = LatencyHistogram(), model = DenseHistogram()
+        for minute in 0..<60 {
+            var histogram = LatencyHistogram()
+            for second in stride(from: 0, to: 60, by: 10) {
+                let milliseconds = 100 + Double(minute * 6 + second * 2)
+                histogram.add(milliseconds: milliseconds)
+                model.add(bucket: LatencyHistogram.bucket(forMilliseconds: milliseconds), count: 1)
+            }
+            #expect(histogram.binCount <= 6)
+            hour.merge(histogram)
+        }
+        #expect(hour.binCount > 8)
+        #expect(hour.bins == model.bins)
+        #expect(hour == LatencyHistogram(bins: model.bins))
+        #expect(hour.quantile(0.99) == model.quantile(0.99))
+    }
+
+    /// A count past 255 cannot stay inline: the histogram spills and still equals (and hashes
+    /// like) the same counts built any other way.
+    @Test func aBucketPast255Spills() {
+        var grown = LatencyHistogram()
+        grown.add(bucket: 30, count: 250)
+        grown.add(bucket: 31, count: 1)
+        grown.add(bucket: 30, count: 10)
+        let built = LatencyHistogram(bins: [LatencyHistogram.Bin(index: 31, count: 1), LatencyHistogram.Bin(index: 30, count: 260)])
+        var merged = LatencyHistogram()
+        merged.add(bucket: 30, count: 200)
+        var other = LatencyHistogram()
+        other.add(bucket: 30, count: 60)
+        other.add(bucket: 31, count: 1)
+        merged.merge(other)
+        for histogram in [built, merged] {
+            #expect(histogram == grown)
+            #expect(histogram.hashValue == grown.hashValue)
+        }
+        #expect(grown.bins.map(\.count) == [260, 1])
+        #expect(grown.total == 261)
+    }
+
     /// Inline storage keeps a histogram at three words (two for the buckets, one for the tag).
     @Test func aHistogramIsThreeWords() {
         #expect(MemoryLayout<LatencyHistogram>.stride == 24)

@@ -42,11 +42,11 @@ private struct Launches {
         var queue = ProbeQueue<Int>()
         let dues = [7, 3, 9, 1, 3, 8, 2, 6, 5, 4]
         for (index, due) in dues.enumerated() {
-            queue.insert(.init(due: due, target: Target(provider: ProviderID("p"), model: ModelName("m\(index)")), generation: index))
+            queue.insert(.init(floor: due, target: Target(provider: ProviderID("p"), model: ModelName("m\(index)")), generation: index))
         }
-        #expect(queue.earliest?.due == 1)
+        #expect(queue.earliest?.floor == 1)
         var order: [Int] = []
-        while let entry = queue.removeEarliest() { order.append(entry.due) }
+        while let entry = queue.removeEarliest() { order.append(entry.floor) }
         #expect(order == dues.sorted())
         #expect(queue.earliest == nil)
     }
@@ -141,6 +141,7 @@ private struct Launches {
         _ = roster.finished(b.target.target, generation: b.generation) { _ in t0 + .seconds(30) }
         _ = roster.reconfigure([target("b")], at: t0 + .seconds(1), firstDelay: firstDelay)
         #expect(roster.leeway == .milliseconds(50))
+        launches.tasks.values.forEach { $0.cancel() }
         launches = Launches()
         let wake = roster.launchDue(at: t0 + .seconds(30) - .nanoseconds(1), { launches.launch($0) })
         #expect(launches.started.isEmpty)
@@ -169,6 +170,7 @@ private struct Launches {
         #expect(stale == nil, "the old generation's result queues nothing")
 
         // "b" keeps its 2 s; "a" restarts 1 s after the reload; "c" never comes back; "d" 4 s after the reload.
+        launches.tasks.values.forEach { $0.cancel() }
         launches = Launches()
         _ = roster.launchDue(at: t0 + .seconds(2), { launches.launch($0) })
         #expect(launches.models == ["b"])
