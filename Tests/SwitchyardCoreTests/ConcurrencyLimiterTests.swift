@@ -73,10 +73,16 @@ final class Answers: Sendable {
         for name in ["holder", "a", "b", "c"] { acquire(limiter, name) }
         #expect(log == ["holder true"])
         limiter.release()
-        acquire(limiter, "newcomer")  // after the release: the slot is a's already
+        // The newcomer asks on an executor of its own, run before a's task resumes: a limiter
+        // that only counted the slot free would let it win the race. The slot is a's already.
+        let newcomers = ManualExecutor()
+        Task(executorPreference: newcomers) { [answers] in answers.record("newcomer", granted: await limiter.acquire()) }
+        newcomers.runJobs()
+        executor.runJobs()
         #expect(log == ["holder true", "a true"])
         for _ in 0..<3 {
             limiter.release()
+            newcomers.runJobs()
             executor.runJobs()
         }
         #expect(log == ["holder true", "a true", "b true", "c true", "newcomer true"])
