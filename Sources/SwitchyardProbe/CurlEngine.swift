@@ -83,8 +83,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
             }
         } onCancel: {
             transfer.cancelRequested.store(true, ordering: .relaxed)
-            inbox.withLock { $0.canceled.append(transfer) }
-            wakeUnlessOnDriverThread()
+            // Refused only while shutting down, which cancels every transfer anyway.
+            _ = post { $0.canceled.append(transfer) }
         }
     }
 

@@ -160,10 +160,12 @@ public final class ProbeScheduler: Service {
                 let now = dependencies.clock.now()
                 return max(nextProbeAt(target.target, now, interval) - now, 0) * random(in: 1.0...1.1)
             }
+            // Drawn here, so the roster's lock is never held while taking the generator's.
+            let jitter = decided == nil ? random(in: 0.9...1.1) : 1
             let next = roster.withLock { roster in
                 roster.finished(target.target, generation: due.generation) { backoff in
                     let delay = decided ?? backoff.delay(after: result?.outcome ?? .failure(.canceled), retryAfterSeconds: result?.retryAfterSeconds,
-                                                         jitter: random(in: 0.9...1.1))
+                                                         jitter: jitter)
                     // Planned from the end of this probe: a slow probe never queues a backlog.
                     return ContinuousClock.now + .seconds(delay)
                 }
