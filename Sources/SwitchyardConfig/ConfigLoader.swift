@@ -48,7 +48,7 @@ struct ConfigDecoder {
     let file: String
 
     func decode(_ root: YAMLCursor) throws -> Configuration {
-        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin"])
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "clients"])
         var listen = ListenSettings()
         if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
         let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
@@ -71,6 +71,7 @@ struct ConfigDecoder {
         )
         if let cursor = top.optional("routing") { config.routing = try decodeRouting(cursor) }
         if let cursor = top.optional("admin") { config.admin = try decodeAdmin(cursor) }
+        if let cursor = top.optional("clients") { config.clients = try decodeClients(cursor) }
         return config
     }
 
@@ -91,7 +92,7 @@ struct ConfigDecoder {
 
     private func decodeListen(_ cursor: YAMLCursor) throws -> ListenSettings {
         let map = try cursor.mapping(allowedKeys: [
-            "tcp", "unix", "unix_group", "max_body_bytes", "header_timeout", "idle_timeout", "max_connections",
+            "tcp", "unix", "unix_group", "max_body_bytes", "header_timeout", "idle_timeout", "max_connections", "tcp_without_token",
         ])
         var listen = ListenSettings()
         if let c = map.optional("unix_group") { listen.unixGroup = try c.nonEmptyString() }
@@ -99,6 +100,7 @@ struct ConfigDecoder {
         if let c = map.optional("header_timeout") { listen.limits.headerTimeoutSeconds = try c.duration() }
         if let c = map.optional("idle_timeout") { listen.limits.idleTimeoutSeconds = try c.duration() }
         if let c = map.optional("max_connections") { listen.limits.maxConnections = try c.positiveInt() }
+        if let c = map.optional("tcp_without_token") { listen.tcpWithoutToken = try c.bool() }
         if map.has("tcp") {
             let text = try map.optional("tcp")?.string() ?? ""
             if text.isEmpty {
