@@ -99,10 +99,10 @@ public final class HealthBook: Sendable {
                 snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
                 let decision = snapshot.corroboration.admit(observation, health: snapshot.health, policy: policy, weight: weight)
                 var transitions: [Transition] = []
-                for (index, applied) in decision.apply.enumerated() {
+                for applied in decision.apply {
                     let appliedWeight = applied.source == .report ? reportWeight : 1
                     guard let transition = snapshot.health.observe(applied, policy: policy, weight: appliedWeight) else { continue }
-                    transitions.append(transition.attributed(to: Array(decision.apply[...index]), confirmedByProbe: decision.confirmedByProbe))
+                    transitions.append(transition.attributed(to: decision.apply, confirmedByProbe: decision.confirmedByProbe))
                 }
                 return HealthUpdate(transitions: transitions, probeNow: decision.probeNow)
             } ?? HealthUpdate()

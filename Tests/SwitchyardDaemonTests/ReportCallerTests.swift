@@ -1,6 +1,7 @@
 import Foundation
 import SwitchyardClient
 import SwitchyardCore
+import SwitchyardSimulator
 import Testing
 
 /// Reports carry their caller: the Unix socket peer, a client token on TCP; TCP without a
@@ -59,6 +60,51 @@ import Testing
             // A token that is no client's is still refused: it is a mistake, not anonymity.
             let wrong = try await RawHTTP.exchange(.tcp(port: daemon.tcpPort), "POST", "/v1/reports", headers: ["Authorization: Bearer nope"], body: Self.body())
             #expect(wrong.status == 401)
+        }
+    }
+
+    @Test func oneClientsFailureReportsEjectOnlyWithTheConfirmingProbeItStartsAtOnce() async throws {
+        let token = "cli-\(UUID().uuidString)"
+        let b = ProviderSimulator(name: "b", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1))
+        let simulators = [ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1)), b]
+        // Probes every 10 minutes: after the first round, only a confirming probe can reach b.
+        try await APITestDaemon.run(extraYAML: "clients: [{ name: batch-jobs, token_env: SY_BATCH_TOKEN }]", environment: ["SY_BATCH_TOKEN": token],
+                                    simulators: simulators, probeYAML: "{ interval: 10m, timeout: 2s, connect_timeout: 500ms, mode: liveness }") { daemon in
+            let ready = try await eventually(within: 20) { try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/readyz").status == 200 }
+            #expect(ready)
+            func state() async throws -> String {
+                let body = try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/v1/providers/b").body
+                return body.firstMatch(of: /"state":"([a-z_]+)"/).map { String($0.1) } ?? "?"
+            }
+            #expect(try await state() == "healthy")
+            func failThreeTimes() async throws -> RawHTTP.Answer {
+                let now = Date().timeIntervalSince1970
+                let items = (0..<3).map { #"{"provider":"b","model":"m","started_at":\#(now - 1 + Double($0) * 0.1),"outcome":"server_error","status":500,"total_ms":20}"# }
+                return try await RawHTTP.exchange(.tcp(port: daemon.tcpPort), "POST", "/v1/reports",
+                                                  headers: ["Authorization: Bearer \(token)"], body: #"{"reports":[\#(items.joined(separator: ","))]}"#)
+            }
+
+            // b is fine: the three reports ask for a probe at once, it succeeds, and b stays healthy.
+            let before = b.requestCount
+            let first = try await failThreeTimes()
+            #expect(first.body.contains(#""accepted":3"#))
+            let probed = try await eventually(within: 5) { b.requestCount > before }
+            #expect(probed, "the confirming probe came at once, not at the 10-minute interval")
+            #expect(try await state() == "healthy")
+
+            // b really fails: the confirming probe agrees, and the ejection names the client.
+            var failing = b.currentBehavior
+            failing.fault = .serverError
+            b.setBehavior(failing)
+            _ = try await failThreeTimes()
+            let ejected = try await eventually(within: 5) { try await state() == "ejected" }
+            #expect(ejected)
+            // The events log (from the store, written behind) names the client.
+            let named = try await eventually(within: 5) {
+                String(decoding: try await daemon.unix.get("/v1/events"), as: UTF8.self).contains("reported by batch-jobs, confirmed by a probe")
+            }
+            #expect(named)
+            #expect(daemon.logs.text.contains("probing at once to confirm a caller's reports"))
         }
     }
 }
