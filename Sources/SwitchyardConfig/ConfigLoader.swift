@@ -206,6 +206,12 @@ struct ConfigDecoder {
         }
         guard let key = given.first, let cursor = map.optional(key) else { return nil }
         let value = try cursor.nonEmptyString()
+        if SecretShape.containsSecret(value) {
+            let what = key == names[0] ? "the name of an environment variable" : key == names[1] ? "the path of a file" : "the name of a systemd credential"
+            throw cursor.error(
+                "\(cursor.path) holds what looks like a key or token itself, not \(what); put the key in an environment variable and write \(names[0]): NAME (or put it in a file for \(names[1]): PATH, or use \(names[2]): NAME with systemd LoadCredential=)"
+            )
+        }
         switch key {
         case names[0]:
             guard value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {

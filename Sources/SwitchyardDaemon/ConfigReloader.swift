@@ -73,7 +73,8 @@ actor ConfigReloader {
             // A group that does not exist would only be found at the next restart, which would then fail.
             _ = try next.listen.unixGroup.map(UnixSocketPath.groupID)
         } catch {
-            return ReloadOutcome(succeeded: false, message: "\(error)")
+            // Reaches /readyz, the events log, the journal and STATUS=: never a pasted key.
+            return ReloadOutcome(succeeded: false, message: SecretShape.redact("\(error)"))
         }
         parts.healthBook.reconfigure(descriptors: next.targetDescriptors, healthPolicy: next.routing.health, scoring: next.routing.scoring,
                                      now: parts.clock.now())
