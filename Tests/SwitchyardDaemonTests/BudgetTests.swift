@@ -7,7 +7,7 @@ import SwitchyardSimulator
 import Testing
 
 /// The probe budget as operators see it: in `/v1/providers`, in `/metrics`, and kept across a restart.
-@Suite struct BudgetTests {
+@Suite(.timeLimit(.minutes(10))) struct BudgetTests {
     @Test func aSpentBudgetShowsInTheAPIAndMetricsAndSurvivesARestart() async throws {
         let fleet = SimulatorFleet([ProviderSimulator(name: "paid", behavior: SimulatorBehavior(models: ["m"], latencyMs: 1))])
         try await withTemporaryDirectory { directory in

@@ -49,7 +49,7 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
 }
 
 /// The scheduler end to end against simulators: caps, cadence, Retry-After and the budget.
-@Suite struct ProbeSchedulerTests {
+@Suite(.timeLimit(.minutes(5))) struct ProbeSchedulerTests {
     /// A reload that removes a paid provider and brings it back the same day must not hand it a fresh budget.
     @Test func aProviderRemovedAndReaddedTheSameDayKeepsItsSpend() throws {
         let engine = CurlEngine()
