@@ -104,6 +104,30 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
         }
     }
 
+    /// Eight models of one paid provider, all due in the first wake-up and each slower than the
+    /// launch of the rest: without a reservation each would see nothing spent yet and all eight
+    /// would run (0.08 USD against a 0.035 budget).
+    @Test func probesLaunchedTogetherStayWithinTheBudget() async throws {
+        let paid = ProviderSimulator(name: "paid", behavior: SimulatorBehavior(models: ["m"], latencyMs: 300))
+        try await SimulatorFleet([paid]).withRunning { ports in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let log = RunLog()
+            let scheduler = ProbeScheduler(
+                targets: targets("paid", port: ports["paid"]!, count: 8, interval: 60, mode: .completion,
+                                 price: Price(perRequest: 0.01), budget: 0.035),
+                startSpreadSeconds: 0.001, dependencies: log.dependencies(engine)
+            )
+            try await run(scheduler, limit: .seconds(10)) { log.results.withLock { $0.count >= 8 } }
+            let results = log.results.withLock { $0.map(\.1) }
+            #expect(results.count == 8)
+            #expect(results.filter { $0.costUSD != nil }.count == 3, "three completions fit in 0.035 USD; the rest ran as liveness probes")
+            let status = try #require(scheduler.budgetStatus().first)
+            #expect(status.spentTodayUSD <= 0.035)
+            #expect(abs(status.spentTodayUSD - 0.03) < 1e-12)
+        }
+    }
+
     @Test func spentBudgetStopsCompletionProbesButNotLiveness() async throws {
         let paid = ProviderSimulator(name: "paid", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0))
         try await SimulatorFleet([paid]).withRunning { ports in
