@@ -39,9 +39,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             capture.requests.append(seen)
         if self.path.startswith("/v1/reports") and capture.cut_reports:
             capture.cut_reports -= 1
-            # The daemon took the batch, then the connection broke before the client read the answer.
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"acc")
-            self.wfile.flush()
+            # The daemon took the batch, then the connection broke before the client read the answer:
+            # mid-answer, or before a byte of it (what a kept-alive connection closing looks like).
+            if capture.cut_mid_answer:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"acc")
+                self.wfile.flush()
             self.close_connection = True
             return
         status, answer = capture.answer(seen)
@@ -72,7 +74,8 @@ class _UnixServer(socketserver.ThreadingUnixStreamServer):
 class Capture:
     """The server; `requests` lists what arrived. Set `route` to the daemon's route answer,
     `statuses[upstream_model]` to a provider's status for that model (200 by default) and
-    `cut_reports` to how many report posts to break off mid-answer."""
+    `cut_reports` to how many report posts to break off (`cut_mid_answer`: after part of the
+    answer, else before any of it)."""
 
     def __init__(self, host: str = "127.0.0.1", unix: bool = False):
         self.requests: List[Seen] = []
@@ -80,6 +83,7 @@ class Capture:
         self.route: Optional[dict] = None
         self.statuses: Dict[str, int] = {}
         self.cut_reports = 0
+        self.cut_mid_answer = True
         self.socket_path: Optional[str] = None
         if unix:
             self._dir = tempfile.mkdtemp(prefix="sy-capture-")

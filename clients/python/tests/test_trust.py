@@ -158,7 +158,7 @@ BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def test_a_retried_report_batch_carries_the_same_id():
     daemon = Capture()
-    daemon.cut_reports = 1  # the first batch reaches the daemon, its answer is cut off
+    daemon.cut_reports = 1  # the first batch reaches the daemon, its answer is cut off (the reporter retries)
     try:
         with Switchyard(url=daemon.url) as sy:
             sy.report("a", "m", "server_error", total_ms=5, status=500)
@@ -172,6 +172,27 @@ def test_a_retried_report_batch_carries_the_same_id():
         assert all(BATCH_ID.match(i) for i in ids)
         assert ids[0] == ids[1] != ids[2]
         assert (stats.send_failures, stats.sent, stats.accepted) == (0, 2, 2)
+    finally:
+        daemon.close()
+
+
+def test_a_batch_resent_on_a_broken_kept_alive_connection_carries_the_same_id():
+    daemon = Capture()
+    try:
+        with Switchyard(url=daemon.url) as sy:
+            sy.report("a", "m", "server_error", total_ms=5, status=500)
+            assert sy.flush()
+            # The reporter's kept-alive connection breaks with the second batch taken but not answered:
+            # the transport sends it again on a fresh connection.
+            daemon.cut_mid_answer, daemon.cut_reports = False, 1
+            sy.report("b", "m", "server_error", total_ms=5, status=500)
+            assert sy.flush()
+            stats = sy.reporter.stats
+        posts = [r.json() for r in daemon.seen("/v1/reports")]
+        assert [[item["provider"] for item in p["reports"]] for p in posts] == [["a"], ["b"], ["b"]]
+        ids = [p["batch_id"] for p in posts]
+        assert ids[0] != ids[1] == ids[2]
+        assert (stats.send_failures, stats.sent) == (0, 2)
     finally:
         daemon.close()
 
