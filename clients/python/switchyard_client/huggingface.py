@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
-from huggingface_hub import InferenceClient
+from huggingface_hub import InferenceClient, get_token
 
-from ._keys import NO_KEY
+from ._keys import NO_KEY, _private_route, host_matches, host_of
 from .client import Switchyard
 from .route import Candidate
 
@@ -23,8 +23,9 @@ class FailoverInferenceClient:
 
     Tokens come from the environment at call time: `token_envs[provider]` for that provider; else
     `token_env` (`HF_TOKEN`), but only for the hosts in `token_hosts` (Hugging Face's by default).
-    Any other candidate gets the sentinel `EMPTY`, never `None`, which would let `huggingface_hub`
-    send `HF_TOKEN` or its saved token anyway."""
+    There, without `HF_TOKEN`, the saved login (`hf auth login`) is used. Any other candidate gets
+    the sentinel `EMPTY`, never `None`, which would let `huggingface_hub` send `HF_TOKEN` or its
+    saved token anyway."""
 
     #: Where `HF_TOKEN` belongs: the router, the Hub and Inference Endpoints.
     HF_HOSTS = ("huggingface.co", "*.huggingface.co", "*.huggingface.cloud")
@@ -41,8 +42,10 @@ class FailoverInferenceClient:
 
     def client_for(self, candidate: Candidate) -> InferenceClient:
         """The `InferenceClient` for one candidate (kept per endpoint and token)."""
-        token = self.switchyard.key_for(candidate, key_env=self.token_env, key_envs=self.token_envs,
-                                        key_hosts=self.token_hosts) or NO_KEY
+        token = self.switchyard.key_for(candidate, key_env=self.token_env, key_envs=self.token_envs, key_hosts=self.token_hosts)
+        if token is None and self._saved_login_applies(candidate):
+            token = get_token()  # `hf auth login`'s saved token, asked for explicitly: Hugging Face's own hosts only
+        token = token or NO_KEY
         key = (candidate.base_url, token)
         with self._lock:
             client = self._clients.get(key)
@@ -50,6 +53,10 @@ class FailoverInferenceClient:
                 client = InferenceClient(base_url=candidate.base_url, api_key=token, timeout=self.timeout)
                 self._clients[key] = client
         return client
+
+    def _saved_login_applies(self, candidate: Candidate) -> bool:
+        return (self.token_env == "HF_TOKEN" and candidate.provider not in self.token_envs and self.switchyard.trusts(candidate)
+                and host_matches(host_of(candidate.base_url), self.token_hosts) and _private_route(candidate.base_url))
 
     def chat_completion(self, messages: Any, *, model: str, strategy: Optional[str] = None, **kwargs: Any) -> Any:
         """`InferenceClient.chat_completion` for the Switchyard model name `model`, with failover.

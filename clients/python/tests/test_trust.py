@@ -127,6 +127,18 @@ def _no_backoff():
     return Backoff(base=0.0, cap=0.0)
 
 
+def test_the_saved_hf_login_goes_to_hugging_face_hosts_only(secrets_everywhere, monkeypatch):
+    from switchyard_client.huggingface import FailoverInferenceClient
+    monkeypatch.delenv("HF_TOKEN")
+    hf = FailoverInferenceClient(Switchyard(socket_path="/nonexistent.sock"))
+    at = lambda url: Candidate(provider="p", upstream_model="u", base_url=url)  # noqa: E731
+    assert hf.client_for(at("https://router.huggingface.co/v1")).token == FILE_TOKEN
+    assert hf.client_for(at("http://127.0.0.1:8000/v1")).token == "EMPTY"
+    assert hf.client_for(at("https://api.together.xyz/v1")).token == "EMPTY"
+    over_tcp = FailoverInferenceClient(Switchyard(url="http://127.0.0.1:9"))  # the router is not a trusted host here
+    assert over_tcp.client_for(at("https://router.huggingface.co/v1")).token == "EMPTY"
+
+
 def test_key_rules(monkeypatch):
     from switchyard_client._keys import KeyRules
     monkeypatch.setenv("SY_DEFAULT_KEY", "sk-default")
