@@ -38,8 +38,8 @@ public struct SwitchyardClient: Sendable {
         cache = RouteCache(ttl: options.cacheTTLSeconds, clock: options.clock)
         cooldowns = FailureCooldowns(seconds: options.failureCooldownSeconds, clock: options.clock)
         jitter = JitterSource(seed: options.seed)
-        reports = ReportBuffer(capacity: options.reportCapacity, interval: options.reportIntervalSeconds) { batch in
-            let body = try JSONEncoder().encode(["reports": batch])
+        reports = ReportBuffer(capacity: options.reportCapacity, interval: options.reportIntervalSeconds) { batch, batchID in
+            let body = try JSONEncoder().encode(ReportBatch(batchID: batchID, reports: batch))
             _ = try connection.postBlocking("/v1/reports", json: body)
         }
     }
@@ -93,5 +93,19 @@ public struct SwitchyardClient: Sendable {
 
     /// Returns once every report queued so far has been sent or given up on.
     public func flushReports() async { await reports.flush() }
+
+    /// Whether a key may go to `candidate`'s host: always over the Unix socket (routes name the
+    /// daemon's own providers); over TCP only for `options.trustedHosts` and the static routes' hosts.
+    public func trusts(_ candidate: ProviderCandidate) -> Bool {
+        if case .unixSocket = connection.endpoint { return true }
+        guard let host = ProviderKeys.host(of: candidate.baseURL) else { return false }
+        let staticHosts = options.staticRoutes.values.flatMap { $0.compactMap { ProviderKeys.host(of: $0.baseURL) } }
+        return ProviderKeys.matches(host, options.trustedHosts + staticHosts)
+    }
+
+    /// The key to send `candidate` under `options.keys`, or nil (send none): nothing to an untrusted host.
+    public func apiKey(for candidate: ProviderCandidate) -> String? {
+        trusts(candidate) ? options.keys.key(provider: candidate.provider, baseURL: candidate.baseURL) : nil
+    }
 
 }

@@ -9,7 +9,7 @@ import Testing
 /// Configuration reload on a running daemon (what SIGHUP and `POST /v1/admin/reload` do):
 /// kept targets keep their state and statistics, removed ones stop being probed, added
 /// ones start; a broken file is refused and the old configuration keeps running.
-@Suite(.serialized) struct ReloadTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ReloadTests {
     private func yaml(directory: String, providers: [(name: String, port: Int)]) -> String {
         """
         listen: { tcp: "", unix: "\(directory)/switchyard.sock" }

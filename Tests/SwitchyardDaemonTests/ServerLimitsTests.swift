@@ -5,7 +5,7 @@ import Testing
 
 /// Limits of the listeners: a slow-header attack neither holds connections for long nor keeps
 /// other clients from being served; bodies over the cap get 413.
-@Suite(.serialized) struct ServerLimitsTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ServerLimitsTests {
     static let slowSockets = 120
 
     @Test func slowHeaderClientsAreCutOffWhileEveryoneElseIsServed() async throws {
