@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
+import os
 import random
 import threading
 import time
@@ -40,7 +41,11 @@ class Switchyard:
 
     Keys follow `switchyard_client._keys`: over TCP, a route's candidate gets a key only when its
     host is trusted: one of `trusted_hosts` (`host` or `*.domain`) or of `static_routes`. Over the
-    Unix socket the daemon's own providers are trusted."""
+    Unix socket the daemon's own providers are trusted.
+
+    Over TCP the daemon takes reports only from a client in its `clients:` list: pass that
+    client's token as `token` (default: `$SWITCHYARD_CLIENT_TOKEN`). On the Unix socket the
+    daemon knows the caller by its uid and no token is sent."""
 
     def __init__(
         self,
@@ -61,8 +66,11 @@ class Switchyard:
         sleep: Callable[[float], None] = time.sleep,
         rng: Optional[random.Random] = None,
         trusted_hosts: Iterable[str] = (),
+        token: Optional[str] = None,
     ):
-        self.transport = DaemonTransport(socket_path=socket_path, url=url, timeout=timeout)
+        if url and token is None:
+            token = os.environ.get("SWITCHYARD_CLIENT_TOKEN") or None
+        self.transport = DaemonTransport(socket_path=socket_path, url=url, timeout=timeout, token=token)
         self.cache = RouteCache(ttl=cache_ttl, clock=clock)
         self.cooldowns = Cooldowns(seconds=failure_cooldown, clock=clock)
         self.static_routes = {model: _static_candidates(c) for model, c in (static_routes or {}).items()}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
-from .transport import DaemonUnreachable
+from .transport import DaemonError, DaemonUnreachable
+
+log = logging.getLogger("switchyard_client")
 
 
 @dataclass
@@ -45,6 +48,7 @@ class ReportBatcher:
         self._urgent = False
         self._in_flight = 0
         self._closed = False
+        self._refusal_logged = False
         self._cond = threading.Condition()
         self._thread: Optional[threading.Thread] = None
 
@@ -107,6 +111,15 @@ class ReportBatcher:
                 answer = self._send(batch, batch_id) or {}
             except DaemonUnreachable:
                 answer = self._send(batch, batch_id) or {}  # the same id: the daemon applies it once
+        except DaemonError as error:
+            if error.status == 401 and not self._refusal_logged:
+                # Said once: every later batch would be refused the same way.
+                self._refusal_logged = True
+                log.warning("the switchyard daemon refuses reports from this client (%s); over TCP pass "
+                            "Switchyard(token=...) or set SWITCHYARD_CLIENT_TOKEN to a token from its clients: list", error.code)
+            with self._cond:
+                self.stats.send_failures += 1
+            return
         except Exception:  # noqa: BLE001 - whatever goes wrong, this thread must live on
             # A dropped connection mid-answer (http.client errors), a value json cannot encode:
             # the batch is lost and counted, and later reports still go out.

@@ -24,6 +24,9 @@ BIN = Path(os.environ.get("SWITCHYARD_BIN_DIR", REPO / ".build" / "debug"))
 MODEL = "llama"
 # Latencies that make the ranking a, b, c once the first probes are in.
 PROVIDERS = {"a": 5.0, "b": 25.0, "c": 50.0}
+# The one client of the test daemons' `clients:` list, whose token admits reports over TCP.
+CLIENT_NAME = "py-tests"
+CLIENT_TOKEN = "sy_client_" + "7f3c9a1e5b2d48c6a0e4f1b9d3c7e2a8"
 
 
 def _binary(name: str) -> str:
@@ -86,7 +89,8 @@ class Daemon:
         self.config = os.path.join(self.directory, "switchyard.yaml")
         with open(self.config, "w") as f:
             f.write(f'listen: {{ tcp: "127.0.0.1:{self.tcp_port}", unix: "{self.socket_path}" }}\n'
-                    f"probe: {{ interval: {probe_interval}, timeout: 2s, max_tokens: 4 }}\nproviders:\n{providers}\n")
+                    f"probe: {{ interval: {probe_interval}, timeout: 2s, max_tokens: 4 }}\n"
+                    f"clients:\n  - {{ name: {CLIENT_NAME}, token_env: SY_PY_CLIENT_TOKEN }}\nproviders:\n{providers}\n")
         self.log = open(os.path.join(self.directory, "daemon.log"), "w")
         self.process: Optional[subprocess.Popen] = None
 
@@ -97,7 +101,7 @@ class Daemon:
     def start(self) -> "Daemon":
         self.process = subprocess.Popen(
             [_binary("switchyard"), "serve", "--config", self.config, "--state-dir", self.directory, "--log-level", "warning"],
-            stdout=self.log, stderr=subprocess.STDOUT,
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "SY_PY_CLIENT_TOKEN": CLIENT_TOKEN},
         )
         transport = DaemonTransport(socket_path=self.socket_path)
         deadline = time.monotonic() + 20

@@ -13,6 +13,7 @@ from typing import Callable, Optional
 import pytest
 
 from capture import Capture
+from conftest import CLIENT_TOKEN, MODEL
 from switchyard_client import AllCandidatesFailed, Candidate, Switchyard
 
 ENV_TOKEN = "hf_envtokenNOTREAL0123456789"
@@ -228,3 +229,27 @@ def test_caller_errors_raise_at_once_and_count_against_no_provider(status, raise
     finally:
         daemon.close()
         provider.close()
+
+
+def test_reports_over_tcp_need_the_client_token(daemon, caplog):
+    """Over TCP the daemon takes reports only from a client of its `clients:` list; the token is
+    sent as a bearer token and never shows in the daemon's log."""
+    with Switchyard(url=daemon.url, token=CLIENT_TOKEN) as sy:
+        sy.report("a", MODEL, "ok", total_ms=5)
+        assert sy.flush()
+        assert (sy.reporter.stats.accepted, sy.reporter.stats.send_failures) == (1, 0)
+    with caplog.at_level("WARNING", logger="switchyard_client"):
+        with Switchyard(url=daemon.url, token="sy_client_wrong_" + "0" * 24) as sy:
+            for _ in range(2):
+                sy.report("a", MODEL, "ok", total_ms=5)
+                assert sy.flush()
+            assert (sy.reporter.stats.accepted, sy.reporter.stats.send_failures) == (0, 2)
+    refusals = [r.getMessage() for r in caplog.records if "refuses reports" in r.getMessage()]
+    assert len(refusals) == 1 and "SWITCHYARD_CLIENT_TOKEN" in refusals[0]
+    # On the Unix socket no token is needed (the daemon knows the caller's uid).
+    with Switchyard(socket_path=daemon.socket_path) as sy:
+        sy.report("a", MODEL, "ok", total_ms=5)
+        assert sy.flush()
+        assert sy.reporter.stats.accepted == 1
+    daemon.stop()
+    assert CLIENT_TOKEN not in open(daemon.log.name).read()
