@@ -22,8 +22,7 @@ public struct SimulationResult: Hashable, Sendable {
 }
 
 /// Runs a scenario on a simulated clock: probes on the daemon's own schedule, client
-/// requests routed through a real `HealthBook`, tried with failover and reported back (a report
-/// that asks for a confirming probe gets one at once, as in the daemon),
+/// requests routed through a real `HealthBook`, tried with failover and reported back,
 /// and an oracle that knows the true behaviour. Deterministic for a given seed.
 public struct RoutingSimulation: Sendable {
     public var scenario: Scenario
@@ -77,11 +76,9 @@ public struct RoutingSimulation: Sendable {
             // Try candidates in order until one succeeds, reporting each outcome.
             var failedAll = true
             for (position, name) in order.enumerated() {
-                let index = providers.firstIndex { $0.name == name }!
-                let observation = attempt(providers[index], at: t, source: .report, random: &random)
-                // One caller's reports move a target only once a probe confirms them: the daemon
-                // starts that probe at once, and so does the simulation.
-                if scenario.reportsFlow, book.apply(observation).probeNow { nextProbe[index] = t }
+                let provider = providers.first { $0.name == name }!
+                let observation = attempt(provider, at: t, source: .report, random: &random)
+                if scenario.reportsFlow { book.observe(observation) }
                 if observation.outcome.isSuccess {
                     failedAll = false
                     break
