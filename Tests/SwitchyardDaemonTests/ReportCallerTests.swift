@@ -137,4 +137,22 @@ import Testing
             #expect(longest.status == 200)
         }
     }
+
+    @Test func theSwiftClientSendsItsClientTokenWithReportsOverTCP() async throws {
+        let token = "cli-\(UUID().uuidString)"
+        try await APITestDaemon.run(extraYAML: "clients: [{ name: swift-app, token_env: SY_APP_TOKEN }]", environment: ["SY_APP_TOKEN": token]) { daemon in
+            let report = OutcomeReport(provider: "a", model: "m", startedAt: Date().timeIntervalSince1970 - 1, outcome: "ok", status: 200, totalMs: 50)
+            let without = SwitchyardClient(endpoint: .url(daemon.tcpURL))
+            #expect(without.report(report))
+            await without.flushReports()
+            #expect(without.reportStats.failed == 1, "401 without a client token")
+            let with = SwitchyardClient(endpoint: .url(daemon.tcpURL), clientToken: token)
+            #expect(with.report(report))
+            await with.flushReports()
+            #expect(with.reportStats.sent == 1 && with.reportStats.failed == 0)
+            // The client token goes only where it is needed.
+            _ = try await with.route(model: "m")
+            #expect(!daemon.logs.text.contains(token))
+        }
+    }
 }
