@@ -128,7 +128,12 @@ public final class HealthBook: Sendable {
                 let weight = observation.source == .report ? reportWeight : 1
                 let replayed: Void? = state.update(observation.target) { snapshot in
                     snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
-                    _ = snapshot.health.observe(observation, policy: policy, weight: weight)
+                    // Through the same cap as live: stored reports (their callers are not stored)
+                    // move the state only where a probe confirmed them.
+                    let decision = snapshot.corroboration.admit(observation, health: snapshot.health, policy: policy, weight: weight)
+                    for applied in decision.apply {
+                        _ = snapshot.health.observe(applied, policy: policy, weight: applied.source == .report ? reportWeight : 1)
+                    }
                 }
                 if replayed != nil { restored.insert(observation.target) }
             }
