@@ -30,9 +30,10 @@ public struct SwitchyardClient: Sendable {
     let fallbackNotice = FallbackNotice()
 
     /// A client of the daemon at `endpoint` (its Unix socket by default, `SWITCHYARD_SOCKET` overrides).
-    /// `token` authorises admin calls over TCP (`Authorization: Bearer`); the Unix socket needs none.
-    public init(endpoint: DaemonEndpoint = .defaultSocket(), token: String? = nil, options: ClientOptions = ClientOptions()) {
-        let connection = DaemonConnection(endpoint: endpoint, timeoutSeconds: options.daemonTimeoutSeconds, token: token)
+    /// `token` authorises admin calls over TCP (`Authorization: Bearer`), `clientToken` this program's
+    /// reports over TCP (a token from the daemon's `clients:`); the Unix socket needs neither.
+    public init(endpoint: DaemonEndpoint = .defaultSocket(), token: String? = nil, clientToken: String? = nil, options: ClientOptions = ClientOptions()) {
+        let connection = DaemonConnection(endpoint: endpoint, timeoutSeconds: options.daemonTimeoutSeconds, token: token, clientToken: clientToken)
         self.connection = connection
         self.options = options
         cache = RouteCache(ttl: options.cacheTTLSeconds, clock: options.clock)

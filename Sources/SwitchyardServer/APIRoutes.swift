@@ -26,6 +26,8 @@ public struct APIDependencies: Sendable {
     /// Body size and connection limits of the listeners.
     public var limits = ServerLimits()
 
+    /// Answers to recent report batches with a `batch_id`, replayed to a retry.
+    public var reportBatches = ReportBatchMemory()
     /// The client tokens (`clients:`) and `listen.tcp_without_token`; a reload swaps them.
     public var clientTokens = ClientTokens()
 

@@ -441,7 +441,17 @@ public enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Not a JSON object with a `reports` array, or more than 1000 reports",
+            "description": "Not a JSON object with a `reports` array, more than 1000 reports, or a bad `batch_id`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Over TCP without a client token (`token_required`) or with a token that is no client's (`unknown_token`)",
             "content": {
               "application/json": {
                 "schema": {
@@ -460,7 +470,14 @@ public enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "description": "On the Unix socket the caller is the peer (`uid:N`). Over TCP a client's `Authorization: Bearer <token>` (from `clients:`) is required, unless `listen.tcp_without_token: true` admits callers without one as `anonymous`. One caller's reports alone never eject or degrade a target: they wait for a probe that the daemon starts at once (or for a second caller), and transitions name the callers whose reports moved them.",
+        "security": [
+          {
+            "bearerAuth": []
+          },
+          {}
+        ]
       }
     },
     "/v1/history": {
@@ -1354,6 +1371,11 @@ public enum OpenAPIDocument {
             "items": {
               "$ref": "#/components/schemas/Report"
             }
+          },
+          "batch_id": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{1,64}$",
+            "description": "Optional id of this batch, chosen by the client. A batch whose id this caller sent in the last 10 minutes (up to 4096 ids) is answered with the first answer and not applied again, so a retry after a broken connection is safe. Anything else than 1-64 characters of A-Z, a-z, 0-9, '_' and '-' is a 400 `bad_batch_id`."
           }
         }
       },
@@ -1392,11 +1414,16 @@ public enum OpenAPIDocument {
       "ReportsAnswer": {
         "type": "object",
         "required": [
+          "caller",
           "accepted",
           "rejected",
           "results"
         ],
         "properties": {
+          "caller": {
+            "type": "string",
+            "description": "Whom the accepted reports were attributed to: `uid:N` on the Unix socket, the client's name (`clients:`) for its bearer token on TCP, `anonymous` on TCP when `listen.tcp_without_token: true`."
+          },
           "accepted": {
             "type": "integer"
           },
@@ -1689,7 +1716,7 @@ public enum OpenAPIDocument {
       "bearerAuth": {
         "type": "http",
         "scheme": "bearer",
-        "description": "Over TCP only: the token from admin.token_env / token_file / token_credential. Not needed on the Unix socket."
+        "description": "Over TCP only: for admin routes the token from admin.token_env / token_file / token_credential; for POST /v1/reports a client's token from clients:. Not needed on the Unix socket."
       }
     }
   }
