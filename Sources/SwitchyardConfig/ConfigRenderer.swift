@@ -20,6 +20,7 @@ public enum ConfigRenderer {
             "  header_timeout: \(DurationText.format(limits.headerTimeoutSeconds))",
             "  idle_timeout: \(DurationText.format(limits.idleTimeoutSeconds))",
             "  max_connections: \(limits.maxConnections)",
+            "  max_connections_per_peer: \(limits.maxConnectionsPerPeer)",
         ]
         if let token = config.admin.token {
             lines.append("admin: { \(token.configLine(prefix: "token")) }")
