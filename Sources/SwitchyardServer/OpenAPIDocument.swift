@@ -74,6 +74,24 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "description": "Too many heavy reads (history, metrics, status page) at once: retry after the seconds in Retry-After",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }
@@ -483,7 +501,7 @@ public enum OpenAPIDocument {
     "/v1/history": {
       "get": {
         "operationId": "history",
-        "summary": "Minute or hour rollups from SQLite",
+        "summary": "Minute or hour rollups from SQLite, a page of whole targets at a time",
         "tags": [
           "history"
         ],
@@ -552,7 +570,7 @@ public enum OpenAPIDocument {
             "name": "step",
             "in": "query",
             "required": false,
-            "description": "Bucket size; auto is 1m up to a day, else 1h; at most 50,000 buckets",
+            "description": "Bucket size; auto is 1m up to a day, else 1h; at most 50,000 buckets per target (and per page)",
             "schema": {
               "type": "string",
               "enum": [
@@ -560,6 +578,17 @@ public enum OpenAPIDocument {
                 "1h",
                 "auto"
               ]
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "required": false,
+            "description": "Where a page starts: copied from the previous answer's `next`, never built by hand",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 2048
             }
           }
         ],
@@ -570,6 +599,14 @@ public enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/History"
+                }
+              }
+            },
+            "headers": {
+              "Link": {
+                "description": "`<next>; rel=\"next\"` when there is a next page",
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -595,7 +632,15 @@ public enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "This daemon keeps no history store",
+            "description": "This daemon keeps no history store (history_unavailable), or too many heavy reads at once (busy; Retry-After)",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -614,7 +659,8 @@ public enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "description": "One page holds at most 50,000 buckets, all its targets together (whole targets, ordered by provider then model). When more targets match, the answer has `next` (and a `Link: <...>; rel=\"next\"` header): the path of the next page, with the same range as Unix seconds, step, filters and a `cursor`; follow it until an answer has no `next`. The page is streamed as it is read. History is a heavy read: at most a few run at once (with `/metrics` and `/`), beyond that 503 with `Retry-After`."
       }
     },
     "/v1/events": {
@@ -731,6 +777,24 @@ public enum OpenAPIDocument {
           },
           "413": {
             "description": "Body over listen.max_body_bytes",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Too many heavy reads (history, metrics, status page) at once: retry after the seconds in Retry-After",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -1106,6 +1170,10 @@ public enum OpenAPIDocument {
           },
           "storage_problem": {
             "type": "string"
+          },
+          "database_recovered": {
+            "type": "string",
+            "description": "Set when the state database was corrupt at start-up: where it was moved aside (switchyard.db.corrupt-<UTC time>) and that a fresh one started."
           },
           "reload_problem": {
             "type": "string"
@@ -1509,6 +1577,10 @@ public enum OpenAPIDocument {
               },
               "additionalProperties": false
             }
+          },
+          "next": {
+            "type": "string",
+            "description": "Path and query of the next page; absent on the last page"
           }
         },
         "additionalProperties": false
@@ -1605,7 +1677,7 @@ public enum OpenAPIDocument {
       },
       "Event": {
         "type": "object",
-        "description": "One entry of the events log: a target's state transition (`kind: transition`, with provider, model, from and to) or a daemon-wide event (`reload`, `reload_failed`, with the caller).",
+        "description": "One entry of the events log: a target's state transition (`kind: transition`, with provider, model, from and to) or a daemon-wide event (`reload`, `reload_failed`, with the caller; `database_recovered` when a corrupt database was moved aside at start-up).",
         "required": [
           "kind",
           "at",
@@ -1617,7 +1689,8 @@ public enum OpenAPIDocument {
             "enum": [
               "transition",
               "reload",
-              "reload_failed"
+              "reload_failed",
+              "database_recovered"
             ]
           },
           "at": {
