@@ -17,6 +17,8 @@ public struct Configuration: Hashable, Sendable {
     public var storage: StorageSettings
     /// Admin access over TCP.
     public var admin = AdminSettings()
+    /// The OpenAI-compatible gateway (`gateway:`).
+    public var gateway = GatewaySettings()
 
     public init(listen: ListenSettings = ListenSettings(), stateDir: String? = nil, logLevel: LogLevel = .info,
                 probe: ProbeSettings = ProbeSettings(), providers: [ProviderSettings], source: String,
@@ -176,6 +178,8 @@ public struct ProbeSettings: Hashable, Sendable {
     public var maxConcurrentPerProvider: Int = 8
     /// Statuses the `http` kind accepts; empty means any 2xx.
     public var expectedStatus: [Int] = []
+    /// The gateway's per-attempt timeout for this model (`attempt_timeout`); nil: the default by kind of request.
+    public var attemptTimeoutSeconds: Double?
 
     public init() {}
 }

@@ -53,6 +53,14 @@ struct YAMLCursor {
         return value
     }
 
+    /// `true` or `false`.
+    func bool() throws -> Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, ["true", "false"].contains(scalar.string) else {
+            throw error("\(path) must be true or false")
+        }
+        return scalar.string == "true"
+    }
+
     func positiveInt() throws -> Int {
         guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Int(scalar.string) else {
             throw error("\(path) must be a whole number")

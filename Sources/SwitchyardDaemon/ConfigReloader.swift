@@ -18,6 +18,8 @@ actor ConfigReloader {
         var readiness: Readiness
         /// The admin token the API checks; replaced by a good reload.
         var adminToken: AdminToken
+        /// The gateway's targets, keys and settings; replaced by a good reload.
+        var gateway: GatewayDirectory?
         /// Where reload events go: the same sinks as observations (store writer, metrics).
         var pipeline: ObservationPipeline
         var notifier: SystemdNotifier
@@ -76,6 +78,7 @@ actor ConfigReloader {
         let change = parts.scheduler.reconfigure(targets: targets)
         parts.metrics.reconfigure(targets: next.metricsTargets, budgetProviders: next.budgetedProviders)
         parts.adminToken.replace(with: token)
+        parts.gateway?.replace(GatewayWiring.configuration(next, targets: targets))
         let restartOnly = restartOnlyChanges(from: current, to: next)
         current = next
         var message = "\(change.added.count) targets added, \(change.removed.count) removed, \(change.changed.count) changed, \(change.unchanged.count) unchanged"

@@ -142,8 +142,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         scores: { healthBook.scores(now: clock.now()) }
     ))
 
+    let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(config, targets: probeTargets))
     let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
-        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken,
+        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken, gateway: gatewayDirectory,
         pipeline: pipeline, notifier: notifier, clock: clock, environment: options.environment, logger: logger
     ))
     let admin = AdminHooks(
@@ -174,6 +175,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                        budgets: { scheduler.budgetStatus() }, admin: admin)
     dependencies.limits = config.listen.limits
     dependencies.adminToken = adminToken
+    dependencies.gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, unixGroup: config.listen.unixGroup, inherited: inherited,

@@ -25,6 +25,8 @@ public struct APIDependencies: Sendable {
     public var adminToken = AdminToken()
     /// Body size and connection limits of the listeners.
     public var limits = ServerLimits()
+    /// The OpenAI-compatible gateway; nil answers its routes with 404 `gateway_disabled`.
+    public var gateway: GatewayDependencies?
 
     var authorizer: AdminAuthorizer { AdminAuthorizer(token: adminToken.current) }
 
@@ -78,8 +80,18 @@ public enum APIRoutes {
 
     private static func handle(_ endpoint: APIEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
         // Routes without options refuse any query parameter first, before auth or lookups.
-        if !endpoint.takesQuery { _ = try QueryParameters(request, known: []) }
+        if !endpoint.takesQuery {
+            do {
+                _ = try QueryParameters(request, known: [])
+            } catch let error as APIError where endpoint.gatewayEndpoint != nil || endpoint == .models {
+                return OpenAIError(status: error.status, type: "invalid_request_error", code: error.code, message: error.message).response(ServedBy())
+            }
+        }
         switch endpoint {
+        case .chatCompletions, .completions, .embeddings:
+            return await GatewayRoutes.forward(endpoint.gatewayEndpoint!, request, deps)
+        case .models:
+            return GatewayRoutes.models(deps)
         case .statusPage:
             return StatusPage.response(deps)
         case .healthz:
@@ -127,6 +139,14 @@ public enum APIRoutes {
             throw APIError.badParameter("model", "required, e.g. /v1/route?model=llama-3.1-8b")
         }
         var query = RouteQuery(model: ModelName(modelText))
+        // The gateway's model grammar: an upstream id, `NAME:STRATEGY`, `NAME:PROVIDER` (pinned).
+        if let catalog = deps.gateway?.directory.current.catalog, let selection = catalog.resolve(modelText) {
+            query.model = selection.model
+            if let strategy = selection.strategy { query.strategy = strategy }
+            if let pinned = selection.pinned {
+                query.exclude = Set((catalog.providersByModel[selection.model] ?? []).filter { $0 != pinned })
+            }
+        }
         if let text = parameters.text("strategy") {
             guard let strategy = RoutingStrategy(rawValue: text) else {
                 throw APIError.badParameter("strategy", "'\(text)' is not one of \(RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -156,7 +176,7 @@ public enum APIRoutes {
             throw APIError.badParameter("client", "only meaningful with pick=spread")
         }
         if let text = parameters.text("exclude") {
-            query.exclude = Set(text.split(separator: ",").map { ProviderID(String($0)) })
+            query.exclude.formUnion(text.split(separator: ",").map { ProviderID(String($0)) })
         }
         switch deps.healthBook.route(query, now: deps.clock.now()) {
         case .route(let route):

@@ -31,6 +31,9 @@ enum MetricName {
     static var reloads: MetricNameDescriptor { name("config", "reloads", "total", "Configuration reloads, by result (success, failure).") }
     static var reloadSuccess: MetricNameDescriptor { name("config", "last_reload_successful", "", "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused.") }
     static var reloadTimestamp: MetricNameDescriptor { name("config", "last_reload_success_timestamp", "seconds", "Unix time of the last configuration load that succeeded (start-up or reload).") }
+    static var gatewayRequests: MetricNameDescriptor { name("gateway", "requests", "total", "Gateway requests answered, by endpoint and result.") }
+    static var gatewayAttempts: MetricNameDescriptor { name("gateway", "attempts", "total", "Upstream attempts of gateway requests, by outcome (ok, caller_error or an error class).") }
+    static var gatewayFailovers: MetricNameDescriptor { name("gateway", "failovers", "total", "Gateway attempts that moved on to another provider before the first byte.") }
     static var buildInfo: MetricNameDescriptor { name(nil, "build", "info", "Always 1; the version label says which build is running.") }
 
     /// Probe phases as histogram label values.
