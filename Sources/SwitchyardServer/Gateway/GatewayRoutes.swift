@@ -11,6 +11,11 @@ enum GatewayRoutes {
     static let disabled = OpenAIError(status: .notFound, type: "invalid_request_error", code: "gateway_disabled",
                                       message: "the gateway is disabled on this daemon (gateway.enabled: false)")
 
+    /// Whether `path` is one of the gateway's routes (answered in the OpenAI error shape).
+    static func isGatewayPath(_ path: String) -> Bool {
+        path == "/v1/models" || GatewayEndpoint.allCases.contains { "/v1" + $0.upstreamPath == path }
+    }
+
     /// `GET /v1/models`: every routable model, with the providers behind it.
     static func models(_ deps: APIDependencies) -> Response {
         guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
@@ -109,8 +114,13 @@ struct GatewayRequest: Sendable {
         guard case .route(let route) = deps.healthBook.route(query, now: deps.clock.now()) else {
             throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found", message: "no model named '\(modelText)'")
         }
-        let candidates = CandidatePlan.order(route.candidates, selection: selection, preferences: preferences) { provider in
+        var candidates = CandidatePlan.order(route.candidates, selection: selection, preferences: preferences) { provider in
             configuration.upstreams[Target(provider: provider, model: selection.model)]?.price
+        }
+        // Pinned: the caller chose this provider, so it is tried even when the router left it out (ejected, rate limited).
+        if let pinned = selection.pinned, candidates.isEmpty, let descriptor = deps.healthBook.descriptor(of: Target(provider: pinned, model: selection.model)) {
+            candidates = [RouteCandidate(provider: pinned, upstreamModel: descriptor.upstreamModel, baseURL: descriptor.baseURL, score: 0,
+                                         state: .unknown, successRate: 0, reasons: ["pinned by the request"])]
         }
         guard !candidates.isEmpty else {
             throw OpenAIError(status: .serviceUnavailable, type: "server_error", code: "no_provider",
