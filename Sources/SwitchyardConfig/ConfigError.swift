@@ -9,7 +9,10 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
         self.file = file
         self.line = line
         self.column = column
-        self.message = message
+        // Whatever value a message quotes, a key pasted into the config never comes back out.
+        self.message = SecretShape.containsSecret(message)
+            ? SecretShape.redact(message) + " (a value that looks like a key or token is shown as <secret>; keys belong in an environment variable, a file or a systemd credential, named by *_env / *_file / *_credential)"
+            : message
     }
 
     public var description: String { "\(file):\(line):\(column): \(message)" }

@@ -48,7 +48,7 @@ struct ConfigDecoder {
     let file: String
 
     func decode(_ root: YAMLCursor) throws -> Configuration {
-        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "gateway"])
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "gateway", "clients"])
         var listen = ListenSettings()
         if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
         let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
@@ -72,6 +72,7 @@ struct ConfigDecoder {
         if let cursor = top.optional("routing") { config.routing = try decodeRouting(cursor) }
         if let cursor = top.optional("admin") { config.admin = try decodeAdmin(cursor) }
         if let cursor = top.optional("gateway") { config.gateway = try decodeGateway(cursor) }
+        if let cursor = top.optional("clients") { config.clients = try decodeClients(cursor) }
         return config
     }
 
@@ -102,7 +103,7 @@ struct ConfigDecoder {
 
     private func decodeListen(_ cursor: YAMLCursor) throws -> ListenSettings {
         let map = try cursor.mapping(allowedKeys: [
-            "tcp", "unix", "unix_group", "max_body_bytes", "header_timeout", "idle_timeout", "max_connections",
+            "tcp", "unix", "unix_group", "max_body_bytes", "header_timeout", "idle_timeout", "max_connections", "tcp_without_token",
         ])
         var listen = ListenSettings()
         if let c = map.optional("unix_group") { listen.unixGroup = try c.nonEmptyString() }
@@ -110,6 +111,7 @@ struct ConfigDecoder {
         if let c = map.optional("header_timeout") { listen.limits.headerTimeoutSeconds = try c.duration() }
         if let c = map.optional("idle_timeout") { listen.limits.idleTimeoutSeconds = try c.duration() }
         if let c = map.optional("max_connections") { listen.limits.maxConnections = try c.positiveInt() }
+        if let c = map.optional("tcp_without_token") { listen.tcpWithoutToken = try c.bool() }
         if map.has("tcp") {
             let text = try map.optional("tcp")?.string() ?? ""
             if text.isEmpty {
@@ -216,6 +218,12 @@ struct ConfigDecoder {
         }
         guard let key = given.first, let cursor = map.optional(key) else { return nil }
         let value = try cursor.nonEmptyString()
+        if SecretShape.containsSecret(value) {
+            let what = key == names[0] ? "the name of an environment variable" : key == names[1] ? "the path of a file" : "the name of a systemd credential"
+            throw cursor.error(
+                "\(cursor.path) holds what looks like a key or token itself, not \(what); put the key in an environment variable and write \(names[0]): NAME (or put it in a file for \(names[1]): PATH, or use \(names[2]): NAME with systemd LoadCredential=)"
+            )
+        }
         switch key {
         case names[0]:
             guard value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {

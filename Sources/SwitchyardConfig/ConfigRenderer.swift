@@ -20,12 +20,14 @@ public enum ConfigRenderer {
             "  header_timeout: \(DurationText.format(limits.headerTimeoutSeconds))",
             "  idle_timeout: \(DurationText.format(limits.idleTimeoutSeconds))",
             "  max_connections: \(limits.maxConnections)",
+            "  tcp_without_token: \(config.listen.tcpWithoutToken)",
         ]
         if let token = config.admin.token {
             lines.append("admin: { \(token.configLine(prefix: "token")) }")
         } else {
             lines.append("# admin: no token_env/token_file/token_credential: admin routes only on the Unix socket")
         }
+        lines += clientLines(config.clients)
         if let stateDir = config.stateDir { lines.append("state_dir: \(quoted(stateDir))") }
         lines.append("log_level: \(config.logLevel.rawValue)")
         let storage = config.storage
@@ -60,6 +62,19 @@ public enum ConfigRenderer {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func clientLines(_ clients: [ClientSettings]) -> [String] {
+        guard !clients.isEmpty else { return ["# clients: none: TCP callers have no name (reports over TCP need listen.tcp_without_token: true)"] }
+        var lines = ["clients:"]
+        for client in clients {
+            lines.append("  - name: \(quoted(client.name))")
+            lines.append("    \(client.token.configLine(prefix: "token"))")
+            lines.append(client.models.map { "    models: [\($0.map { quoted($0.rawValue) }.joined(separator: ", "))]" } ?? "    # models: every model")
+            if let perDay = client.usdPerDay { lines.append("    budget: { usd_per_day: \(perDay) }") }
+            if let perMinute = client.requestsPerMinute { lines.append("    rate: { requests_per_minute: \(perMinute) }") }
+        }
+        return lines
     }
 
     private static func probeLines(_ probe: ProbeSettings, indent: String) -> [String] {
@@ -109,7 +124,7 @@ public enum ConfigRenderer {
     }
 
     private static func quoted(_ text: String) -> String {
-        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let escaped = SecretShape.redact(text).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"\(escaped)\""
     }
 }

@@ -19,6 +19,8 @@ public struct Configuration: Hashable, Sendable {
     public var admin = AdminSettings()
     /// The OpenAI-compatible gateway (`gateway:`).
     public var gateway = GatewaySettings()
+    /// Named callers (`clients:`), each with its own bearer token; empty means no TCP caller has a name.
+    public var clients: [ClientSettings] = []
 
     public init(listen: ListenSettings = ListenSettings(), stateDir: String? = nil, logLevel: LogLevel = .info,
                 probe: ProbeSettings = ProbeSettings(), providers: [ProviderSettings], source: String,
@@ -64,6 +66,8 @@ public struct ListenSettings: Hashable, Sendable {
     public var unixGroup: String?
     /// What one client may take of a listener.
     public var limits = ServerLimits()
+    /// Whether TCP callers without a client token may send reports and use the gateway (`listen.tcp_without_token`).
+    public var tcpWithoutToken = false
 
     public init(tcp: HostPort? = HostPort(host: "127.0.0.1", port: 7464), unix: UnixSocketSetting = .systemDefault) {
         self.tcp = tcp

@@ -44,7 +44,7 @@ public enum SecretReference: Hashable, Sendable, CustomStringConvertible {
 /// Why a secret could not be read. Messages name the source, never the value.
 public struct SecretError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String
-    public init(description: String) { self.description = description }
+    public init(description: String) { self.description = SecretShape.redact(description) }
 }
 
 /// Reads secrets from the environment, files and systemd credentials.

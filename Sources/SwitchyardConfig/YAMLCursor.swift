@@ -53,7 +53,7 @@ struct YAMLCursor {
         return value
     }
 
-    /// `true` or `false`.
+    /// `true` or `false` (plain, unquoted).
     func bool() throws -> Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain, ["true", "false"].contains(scalar.string) else {
             throw error("\(path) must be true or false")

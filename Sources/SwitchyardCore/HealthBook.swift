@@ -79,18 +79,33 @@ public final class HealthBook: Sendable {
         state.withLock { $0.models.keys.sorted() }
     }
 
-    /// Folds one observation into its target; returns the transition it caused, if any.
+    /// Folds one observation into its target; returns the last transition it caused, if any.
     /// Observations of targets that are not configured are ignored (and return nil).
     @discardableResult
     public func observe(_ observation: Observation) -> Transition? {
-        state.withLock { state -> Transition? in
-            let weight = observation.source == .report ? state.ranker.policy.reportWeight : 1
+        apply(observation).transitions.last
+    }
+
+    /// Folds one observation into its target's statistics, and into its health through the
+    /// target's `ReportCorroboration`: one caller's reports wait for a probe (or a second caller)
+    /// before they move the state. Says what changed and whether to probe the target now.
+    public func apply(_ observation: Observation) -> HealthUpdate {
+        state.withLock { state -> HealthUpdate in
+            let reportWeight = state.ranker.policy.reportWeight
             let halfLife = state.ranker.policy.successHalfLifeSeconds
             let policy = state.healthPolicy
             return state.update(observation.target) { snapshot in
+                let weight = observation.source == .report ? reportWeight : 1
                 snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
-                return snapshot.health.observe(observation, policy: policy, weight: weight)
-            } ?? nil
+                let decision = snapshot.corroboration.admit(observation, health: snapshot.health, policy: policy, weight: weight)
+                var transitions: [Transition] = []
+                for applied in decision.apply {
+                    let appliedWeight = applied.source == .report ? reportWeight : 1
+                    guard let transition = snapshot.health.observe(applied, policy: policy, weight: appliedWeight) else { continue }
+                    transitions.append(transition.attributed(to: decision.apply, confirmedByProbe: decision.confirmedByProbe))
+                }
+                return HealthUpdate(transitions: transitions, probeNow: decision.probeNow)
+            } ?? HealthUpdate()
         }
     }
 
@@ -200,6 +215,19 @@ public final class HealthBook: Sendable {
         state.withLock { state in
             state.models.values.flatMap { $0 }.sorted { $0.descriptor.target < $1.descriptor.target }
         }
+    }
+}
+
+/// What one observation did to its target's health.
+public struct HealthUpdate: Hashable, Sendable {
+    /// The state changes, in order (a released batch of held reports may make several).
+    public var transitions: [Transition] = []
+    /// Whether the target should be probed at once, to confirm or refute a caller's reports.
+    public var probeNow = false
+
+    public init(transitions: [Transition] = [], probeNow: Bool = false) {
+        self.transitions = transitions
+        self.probeNow = probeNow
     }
 }
 

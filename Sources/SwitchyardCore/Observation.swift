@@ -25,6 +25,8 @@ public struct Observation: Hashable, Sendable {
     public var retryAt: Timestamp?
     /// A short, secret-free description of a failure.
     public var message: String?
+    /// Who sent a report (`uid:1000`, a client name, `anonymous`); nil for probes and unattributed reports.
+    public var reporter: String?
 
     public init(
         target: Target, source: ObservationSource, startedAt: Timestamp, outcome: Outcome,

@@ -30,6 +30,8 @@ public struct TargetSnapshot: Hashable, Sendable {
     public var descriptor: TargetDescriptor
     public var health: TargetHealth
     public var stats: TargetStats
+    /// Reports waiting for a probe (or a second caller) to confirm them.
+    public var corroboration = ReportCorroboration()
 
     public init(descriptor: TargetDescriptor, health: TargetHealth, stats: TargetStats) {
         self.descriptor = descriptor

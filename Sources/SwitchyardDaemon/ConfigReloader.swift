@@ -20,6 +20,8 @@ actor ConfigReloader {
         var adminToken: AdminToken
         /// The gateway's targets, keys and settings; replaced by a good reload.
         var gateway: GatewayDirectory?
+        /// The client tokens and `listen.tcp_without_token` the API checks; replaced by a good reload.
+        var clientTokens: ClientTokens
         /// Where reload events go: the same sinks as observations (store writer, metrics).
         var pipeline: ObservationPipeline
         var notifier: SystemdNotifier
@@ -64,14 +66,17 @@ actor ConfigReloader {
         let next: Configuration
         let targets: [ProbeTarget]
         let token: Secret?
+        let clients: ClientTokens.Table
         do {
             next = try load()
             targets = try ProbeTargets.resolve(next, environment: parts.environment)
             token = try ProbeTargets.adminToken(next, environment: parts.environment)
+            clients = try ProbeTargets.clientTokens(next, environment: parts.environment)
             // A group that does not exist would only be found at the next restart, which would then fail.
             _ = try next.listen.unixGroup.map(UnixSocketPath.groupID)
         } catch {
-            return ReloadOutcome(succeeded: false, message: "\(error)")
+            // Reaches /readyz, the events log, the journal and STATUS=: never a pasted key.
+            return ReloadOutcome(succeeded: false, message: SecretShape.redact("\(error)"))
         }
         parts.healthBook.reconfigure(descriptors: next.targetDescriptors, healthPolicy: next.routing.health, scoring: next.routing.scoring,
                                      now: parts.clock.now())
@@ -79,6 +84,7 @@ actor ConfigReloader {
         parts.metrics.reconfigure(targets: next.metricsTargets, budgetProviders: next.budgetedProviders)
         parts.adminToken.replace(with: token)
         parts.gateway?.replace(GatewayWiring.configuration(next, targets: targets))
+        parts.clientTokens.replace(with: clients)
         let restartOnly = restartOnlyChanges(from: current, to: next)
         current = next
         var message = "\(change.added.count) targets added, \(change.removed.count) removed, \(change.changed.count) changed, \(change.unchanged.count) unchanged"
@@ -90,7 +96,10 @@ actor ConfigReloader {
     /// Settings a running daemon cannot adopt: its sockets and their limits, its database, its log level.
     private func restartOnlyChanges(from old: Configuration, to new: Configuration) -> [String] {
         var names: [String] = []
-        if old.listen != new.listen { names.append("listen") }
+        // tcp_without_token is swapped with the client tokens; the rest of listen: needs new sockets.
+        var oldListen = old.listen
+        oldListen.tcpWithoutToken = new.listen.tcpWithoutToken
+        if oldListen != new.listen { names.append("listen") }
         if old.stateDir != new.stateDir { names.append("state_dir") }
         if old.storage != new.storage { names.append("storage") }
         if old.logLevel != new.logLevel { names.append("log_level") }
@@ -121,6 +130,26 @@ enum ProbeTargets {
         } catch {
             throw StartupError(description: "admin token: \(error)")
         }
+    }
+
+    /// Every client's token (`clients:`) with `listen.tcp_without_token`. Two clients with the same
+    /// token could not be told apart, so that is refused (naming the clients, never the token).
+    static func clientTokens(_ config: Configuration, environment: [String: String]) throws -> ClientTokens.Table {
+        let resolver = SecretResolver(environment: environment)
+        var entries: [ClientTokens.Entry] = []
+        for client in config.clients {
+            let token: Secret
+            do {
+                token = try resolver.resolve(client.token, keyPrefix: "token")
+            } catch {
+                throw StartupError(description: "client '\(client.name)': \(error)")
+            }
+            if let twin = entries.first(where: { $0.token == token }) {
+                throw StartupError(description: "clients '\(twin.name)' and '\(client.name)' have the same token; give each client its own")
+            }
+            entries.append(ClientTokens.Entry(name: client.name, token: token))
+        }
+        return ClientTokens.Table(entries: entries, tcpWithoutToken: config.listen.tcpWithoutToken)
     }
 
     static func resolve(_ config: Configuration, environment: [String: String]) throws -> [ProbeTarget] {

@@ -98,6 +98,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
 
     let probeTargets = try ProbeTargets.resolve(config, environment: options.environment)
     let adminToken = AdminToken(try ProbeTargets.adminToken(config, environment: options.environment))
+    let clientTokens = ClientTokens(try ProbeTargets.clientTokens(config, environment: options.environment))
     do {
         try FileManager.default.createDirectory(atPath: paths.stateDirectory, withIntermediateDirectories: true)
     } catch {
@@ -132,6 +133,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         logger: logger,
         wedgeAt: options.wedgeSchedulerAfter.map { ContinuousClock.now + $0 }
     ))
+    pipeline.probeRequests.connect { target in scheduler.probeNow(target) }
     StorageWiring.restoreProbeSpend(scheduler, providers: budgeted, from: store, now: clock.now(), logger: logger)
     metrics.read(from: MetricsSources(
         budgets: { scheduler.budgetStatus() },
@@ -144,7 +146,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
 
     let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(config, targets: probeTargets))
     let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
-        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken, gateway: gatewayDirectory,
+        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken, gateway: gatewayDirectory, clientTokens: clientTokens,
         pipeline: pipeline, notifier: notifier, clock: clock, environment: options.environment, logger: logger
     ))
     let admin = AdminHooks(
@@ -176,6 +178,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     dependencies.limits = config.listen.limits
     dependencies.adminToken = adminToken
     dependencies.gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
+    dependencies.clientTokens = clientTokens
     let servers: [any Service]
     do {
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, unixGroup: config.listen.unixGroup, inherited: inherited,

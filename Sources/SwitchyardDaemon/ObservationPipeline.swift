@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import SwitchyardCore
 
 /// Fans each observation out: health first (which may yield a transition), then every
@@ -8,11 +9,20 @@ struct ObservationPipeline: Sendable {
     let sinks: [any ObservationSink]
     let logger: Logger
 
+    /// Where the health book's "probe this target now" goes: the probe scheduler, connected once it exists.
+    let probeRequests = ProbeRequests()
+
     func deliver(_ observation: Observation) {
-        let transition = healthBook.observe(observation)
+        let update = healthBook.apply(observation)
         for sink in sinks { sink.record(observation) }
-        guard let transition else { return }
-        record([transition])
+        record(update.transitions)
+        if update.probeNow {
+            logger.info("probing at once to confirm a caller's reports", metadata: [
+                "provider": "\(observation.target.provider)", "model": "\(observation.target.model)",
+                "caller": "\(observation.reporter ?? "unattributed")", "event": "confirming_probe",
+            ])
+            probeRequests.request(observation.target)
+        }
     }
 
     /// Hands transitions to every sink and the journal: those of observations, and admin ones (drain, undrain).
@@ -32,5 +42,19 @@ struct ObservationPipeline: Sendable {
         logger.info("target \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.reason)", metadata: [
             "provider": "\(transition.target.provider)", "model": "\(transition.target.model)", "event": "state_transition",
         ])
+    }
+}
+
+/// A late-bound "probe this target now": the pipeline exists before the scheduler it asks.
+final class ProbeRequests: Sendable {
+    private let handler = Mutex<(@Sendable (Target) -> Void)?>(nil)
+
+    /// Sends every later request to `probeNow`.
+    func connect(_ probeNow: @escaping @Sendable (Target) -> Void) { handler.withLock { $0 = probeNow } }
+
+    /// Asks for a probe of `target` at once (dropped before `connect`).
+    func request(_ target: Target) {
+        let probeNow = handler.withLock { $0 }
+        probeNow?(target)
     }
 }

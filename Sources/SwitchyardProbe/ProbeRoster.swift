@@ -142,6 +142,20 @@ public struct ProbeRoster: Sendable {
         return floor + leeway
     }
 
+    /// Moves the queued probe of `target` to `now` (a new generation, so its old queue entry goes
+    /// stale); returns the end of its window, when the loop must wake. Nil when the target is
+    /// unknown, the scheduler stopped, a probe of it is in flight, or it is due by then anyway.
+    mutating func probeSoon(_ target: Target, at now: Instant) -> Instant? {
+        guard running, var slot = slots[target], let floor = slot.floor, floor > now else { return nil }
+        lastGeneration += 1
+        slot.generation = lastGeneration
+        slot.floor = now
+        slots[target] = slot
+        queue.insert(.init(floor: now, target: target, generation: slot.generation))
+        ledger.promise(target, by: now + leeway)
+        return now + leeway
+    }
+
     /// Stops: forgets every queued probe and returns the probes in flight (and those reloads
     /// canceled) for the caller to cancel and await.
     mutating func stop() -> [Task<Void, Never>] {

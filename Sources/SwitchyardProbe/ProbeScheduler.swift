@@ -104,6 +104,14 @@ public final class ProbeScheduler: Service {
         return change
     }
 
+    /// Probes `target` as soon as a slot allows, instead of at its planned time (to confirm or
+    /// refute what a client reported). Nothing happens when a probe of it is in flight already
+    /// (its answer is as fresh) or it is not configured.
+    public func probeNow(_ target: Target) {
+        guard let wake = roster.withLock({ $0.probeSoon(target, at: .now) }) else { return }
+        alarm.ring(for: wake)
+    }
+
     /// One loop for every target: sleeps until the next probe is due and starts every due
     /// probe as a task of its own, which queues the target's next probe when it ends.
     /// Shutdown (graceful or canceled) stops the loop, cancels the probes in flight and waits for them.

@@ -28,7 +28,13 @@ public struct APIDependencies: Sendable {
     /// The OpenAI-compatible gateway; nil answers its routes with 404 `gateway_disabled`.
     public var gateway: GatewayDependencies?
 
+    /// The client tokens (`clients:`) and `listen.tcp_without_token`; a reload swaps them.
+    public var clientTokens = ClientTokens()
+
     var authorizer: AdminAuthorizer { AdminAuthorizer(token: adminToken.current) }
+
+    /// Who sent a request (see `CallerAuthenticator`), with the tokens as they are now.
+    public var callerAuthenticator: CallerAuthenticator { CallerAuthenticator(table: clientTokens.current) }
 
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
                 deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil,
@@ -110,8 +116,9 @@ public enum APIRoutes {
             }
             return try JSONResponse.make(provider)
         case .reports:
+            let caller = try await deps.callerAuthenticator.caller(request, context)
             let body = try await request.body.collect(upTo: deps.limits.maxBodyBytes)
-            let answer = try ReportsEndpoint.accept(body, deps)
+            let answer = try ReportsEndpoint.accept(body, caller: caller, deps)
             if answer.accepted > 0 { _ = await deps.stored() }
             return try JSONResponse.make(answer)
         case .history:

@@ -7,7 +7,8 @@ import SwitchyardCore
 enum ReportsEndpoint {
     static let maxItems = 1000
 
-    static func accept(_ body: ByteBuffer, _ deps: APIDependencies) throws -> ReportsAnswer {
+    /// Validates and delivers a batch; every accepted observation names `caller` as its reporter.
+    static func accept(_ body: ByteBuffer, caller: Caller, _ deps: APIDependencies) throws -> ReportsAnswer {
         let batch: ReportBatch
         do {
             batch = try JSONDecoder().decode(ReportBatch.self, from: Data(buffer: body))
@@ -23,7 +24,8 @@ enum ReportsEndpoint {
         results.reserveCapacity(batch.reports.count)
         for (index, item) in batch.reports.enumerated() {
             switch validator.validate(item.report, now: now, descriptor: deps.healthBook.descriptor(of:)) {
-            case .success(let observation):
+            case .success(var observation):
+                observation.reporter = caller.label
                 deps.deliver(observation)
                 results.append(.init(index: index, accepted: true))
             case .failure(let failure):
@@ -32,7 +34,7 @@ enum ReportsEndpoint {
             }
         }
         let accepted = results.filter(\.accepted).count
-        return ReportsAnswer(accepted: accepted, rejected: results.count - accepted, results: results)
+        return ReportsAnswer(caller: caller.label, accepted: accepted, rejected: results.count - accepted, results: results)
     }
 }
 
@@ -87,6 +89,8 @@ struct ReportsAnswer: Encodable {
         var reason: String?
         var message: String?
     }
+    /// Whom the accepted reports were attributed to (`uid:1000`, a client name, `anonymous`).
+    var caller: String
     var accepted: Int
     var rejected: Int
     var results: [Item]

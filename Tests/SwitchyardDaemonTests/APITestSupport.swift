@@ -19,9 +19,12 @@ struct APITestDaemon: Sendable {
     func tcp(token: String? = nil) -> DaemonConnection { DaemonConnection(endpoint: .url(tcpURL), token: token) }
 
     /// Starts the daemon with `extraYAML` appended to its config (e.g. an `admin:` block), runs `body`, stops it.
+    /// `simulators` replaces the two default ones (named `a` and `b`); `probeYAML` the probe settings.
     static func run(listenExtra: String = "", extraYAML: String = "", environment: [String: String] = [:],
+                    simulators: [ProviderSimulator]? = nil,
+                    probeYAML: String = "{ interval: 500ms, timeout: 2s, connect_timeout: 500ms, mode: completion }",
                     _ body: @Sendable (APITestDaemon) async throws -> Void) async throws {
-        let fleet = SimulatorFleet([
+        let fleet = SimulatorFleet(simulators ?? [
             ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 5)),
             ProviderSimulator(name: "b", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 20)),
         ])
@@ -30,7 +33,7 @@ struct APITestDaemon: Sendable {
             try await fleet.withRunning(logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() })) { ports in
                 let yaml = """
                     listen: { tcp: "127.0.0.1:0", unix: "\(directory)/switchyard.sock"\(listenExtra) }
-                    probe: { interval: 500ms, timeout: 2s, connect_timeout: 500ms, mode: completion }
+                    probe: \(probeYAML)
                     providers:
                       - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", models: [{ name: m, upstream: m-up }] }
                       - { name: b, kind: openai, base_url: "http://127.0.0.1:\(ports["b"]!)/v1", models: [{ name: m, upstream: m-up }] }

@@ -7,7 +7,7 @@ import Testing
 
 /// Client reports through the real daemon over its Unix socket.
 @Suite struct ReportsTests {
-    @Test func reportsAreValidatedPerItemAndFailuresEjectWithinASecondOfTraffic() async throws {
+    @Test func reportsAreValidatedPerItemAndFailuresEjectOnceAProbeConfirms() async throws {
         try await withTemporaryDirectory { directory in
             // Probes every 10 minutes: only reports can move these targets during the test.
             let yaml = """
@@ -42,10 +42,13 @@ import Testing
                 let results = answer["results"] as! [[String: Any]]
                 #expect(results.compactMap { $0["reason"] as? String } == ["unknown_target", "bad_time", "missing_field"])
 
+                // One caller's reports wait for the probe they start at once (b's port refuses): then b is out.
+                let ejected = try await eventually(within: 5) {
+                    String(decoding: try await socket.get("/v1/providers/b"), as: UTF8.self).contains(#""state":"ejected""#)
+                }
+                #expect(ejected)
                 let route = try await SwitchyardClient(endpoint: socket.endpoint).route(model: "m")
                 #expect(route.candidates.map(\.provider.rawValue) == ["a"])
-                let providers = String(decoding: try await socket.get("/v1/providers/b"), as: UTF8.self)
-                #expect(providers.contains(#""state":"ejected""#))
 
                 // Bad bodies: JSON errors with the right status.
                 await #expect(throws: ClientError.self) { try await socket.post("/v1/reports", json: Data("not json".utf8)) }

@@ -76,6 +76,26 @@ private struct Launches {
         launches.tasks.values.forEach { $0.cancel() }
     }
 
+    @Test func probeSoonMovesAQueuedProbeToNowOnceAndLeavesOneInFlightAlone() throws {
+        var roster = ProbeRoster(targets: [target("a"), target("b")], ledger: ScheduleLedger())
+        #expect(roster.probeSoon(Target(provider: ProviderID("p"), model: ModelName("a")), at: t0) == nil, "not started yet")
+        _ = roster.start(at: t0, firstDelay: firstDelay)
+        var launches = Launches()
+        // "b" is due at t0+2s; asked at t0+0.5s it is due at once, and only once.
+        let b = Target(provider: ProviderID("p"), model: ModelName("b"))
+        #expect(roster.probeSoon(b, at: t0 + .milliseconds(500)) == t0 + .milliseconds(500) + roster.leeway)
+        let next = roster.launchDue(at: t0 + .milliseconds(500), { launches.launch($0) })
+        #expect(launches.models == ["b"])
+        #expect(next == t0 + .seconds(1) + roster.leeway, "only a's entry is left; b's old one went stale")
+        _ = roster.launchDue(at: t0 + .seconds(3), { launches.launch($0) })
+        #expect(launches.models == ["b", "a"], "b's planned probe at 2s did not run a second time")
+        // In flight: its answer is as fresh as a new probe's, so nothing is queued.
+        #expect(roster.probeSoon(b, at: t0 + .seconds(3)) == nil)
+        // Unknown targets are ignored.
+        #expect(roster.probeSoon(Target(provider: ProviderID("p"), model: ModelName("zzz")), at: t0) == nil)
+        launches.tasks.values.forEach { $0.cancel() }
+    }
+
     @Test func aFinishedProbeQueuesTheNextAndKeepsTheBackoff() throws {
         var roster = ProbeRoster(targets: [target("a")], ledger: ScheduleLedger())
         _ = roster.start(at: t0, firstDelay: firstDelay)

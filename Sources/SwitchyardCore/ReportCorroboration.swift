@@ -1,0 +1,109 @@
+/// Caps one caller's weight in a target's health: a client's reports alone never eject,
+/// degrade or rate-limit a target, nor keep one up whose probes fail. A value per target,
+/// in front of `TargetHealth`: it decides which observations the state machine sees, and when.
+///
+/// - A failure report that would worsen the target (or comes while others wait) is held, and
+///   the first one held asks for a probe at once. The probe decides: a failing probe releases
+///   the held failures before itself (they count, and the transition names their callers); a
+///   successful one drops them. Failure reports from a second caller confirm the held ones too.
+/// - While the latest probe failed, success reports are held the same way: a successful probe
+///   (or a second caller) releases them; a failing probe drops them.
+/// - Reports that agree with the latest probe pass at once.
+public struct ReportCorroboration: Hashable, Sendable {
+    /// Reports waiting for confirmation, oldest first.
+    public private(set) var held: [Observation] = []
+    /// Whether the latest probe that counted failed.
+    public private(set) var lastProbeFailed = false
+    /// Whether a confirming probe was asked for and has not come back.
+    public private(set) var probeRequested = false
+    /// The most reports held per target; beyond it the oldest go (they only ever add weight to one side).
+    public static let maxHeld = 64
+
+    /// What to do with an observation.
+    public struct Decision: Hashable, Sendable {
+        /// Fold these into the state machine now, in order.
+        public var apply: [Observation]
+        /// Whether to probe the target at once, to confirm or refute what was held.
+        public var probeNow: Bool
+        /// Whether a probe's outcome released held reports (the transitions say "confirmed by a probe").
+        public var confirmedByProbe: Bool
+
+        public init(apply: [Observation], probeNow: Bool = false, confirmedByProbe: Bool = false) {
+            self.apply = apply
+            self.probeNow = probeNow
+            self.confirmedByProbe = confirmedByProbe
+        }
+    }
+
+    public init() {}
+
+    /// Decides what `observation` does to a target whose state machine is `health` now.
+    public mutating func admit(_ observation: Observation, health: TargetHealth, policy: HealthPolicy, weight: Double) -> Decision {
+        guard let failed = observation.outcome.healthVerdict else { return Decision(apply: [observation]) }
+        switch observation.source {
+        case .probe:
+            lastProbeFailed = failed
+            probeRequested = false
+            let confirmed = held.filter { $0.outcome.healthVerdict == failed }
+            held = []
+            return Decision(apply: confirmed + [observation], confirmedByProbe: !confirmed.isEmpty)
+        case .report:
+            let sameSide = held.filter { $0.outcome.healthVerdict == failed }
+            let mustWait: Bool
+            if failed {
+                mustWait = !lastProbeFailed && (!sameSide.isEmpty || Self.worsens(observation, health: health, policy: policy, weight: weight))
+            } else {
+                mustWait = lastProbeFailed
+            }
+            guard mustWait else { return Decision(apply: [observation]) }
+            let callers = Set((sameSide + [observation]).map(\.reporterLabel))
+            if callers.count >= 2 {
+                // A second caller says the same: together they are confirmation enough.
+                held.removeAll { $0.outcome.healthVerdict == failed }
+                return Decision(apply: sameSide + [observation])
+            }
+            held.append(observation)
+            if held.count > Self.maxHeld { held.removeFirst(held.count - Self.maxHeld) }
+            let ask = failed && !probeRequested
+            if ask { probeRequested = true }
+            return Decision(apply: [], probeNow: ask)
+        }
+    }
+
+    /// Whether folding `observation` in would take the target out of rotation or keep it out longer.
+    static func worsens(_ observation: Observation, health: TargetHealth, policy: HealthPolicy, weight: Double) -> Bool {
+        var trial = health
+        let transition = trial.observe(observation, policy: policy, weight: weight)
+        if let transition { return [.degraded, .ejected, .rateLimited].contains(transition.to) }
+        return trial.ejectedUntil != health.ejectedUntil || trial.retryAt != health.retryAt
+    }
+}
+
+extension Outcome {
+    /// Whether this outcome counts as a failure for health (true), a success (false), or not at all (nil).
+    var healthVerdict: Bool? {
+        switch self {
+        case .ok: false
+        case .failure(let errorClass): errorClass.countsAgainstHealth ? true : nil
+        }
+    }
+}
+
+extension Observation {
+    /// The caller a report is attributed to, for counting distinct callers.
+    var reporterLabel: String { reporter ?? "unattributed" }
+}
+
+extension Transition {
+    /// The transition with the callers whose reports moved it named in its reason.
+    func attributed(to reports: [Observation], confirmedByProbe: Bool) -> Transition {
+        var callers: [String] = []
+        for report in reports where report.source == .report && !callers.contains(report.reporterLabel) {
+            callers.append(report.reporterLabel)
+        }
+        guard !callers.isEmpty else { return self }
+        var attributed = self
+        attributed.reason += "; reported by \(callers.joined(separator: ", "))" + (confirmedByProbe ? ", confirmed by a probe" : "")
+        return attributed
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import SwitchyardClient
+import SwitchyardCore
+import SwitchyardSimulator
+import Testing
+
+/// Reports carry their caller: the Unix socket peer, a client token on TCP; TCP without a
+/// token is refused unless `listen.tcp_without_token: true`.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct ReportCallerTests {
+    static func body(outcome: String = "ok", provider: String = "a") -> String {
+        let now = Date().timeIntervalSince1970
+        return #"{"reports":[{"provider":"\#(provider)","model":"m","started_at":\#(now - 1),"outcome":"\#(outcome)","status":200,"total_ms":100}]}"#
+    }
+
+    @Test func tcpReportsNeedAClientTokenAndAreAttributed() async throws {
+        let token = "cli-\(UUID().uuidString)"
+        let other = "cli-\(UUID().uuidString)"
+        let clients = """
+            clients:
+              - { name: batch-jobs, token_env: SY_BATCH_TOKEN, models: [m], rate: { requests_per_minute: 60 } }
+              - { name: notebook, token_env: SY_NOTEBOOK_TOKEN }
+            """
+        try await APITestDaemon.run(extraYAML: clients, environment: ["SY_BATCH_TOKEN": token, "SY_NOTEBOOK_TOKEN": other]) { daemon in
+            let tcp = RawHTTP.Address.tcp(port: daemon.tcpPort)
+            let json = ["Content-Type: application/json"]
+            let bare = try await RawHTTP.exchange(tcp, "POST", "/v1/reports", headers: json, body: Self.body())
+            #expect(bare.status == 401)
+            #expect(bare.headers["www-authenticate"] == "Bearer")
+            #expect(bare.body.contains(#"{"error":{"code":"token_required","#))
+            let wrong = try await RawHTTP.exchange(tcp, "POST", "/v1/reports", headers: json + ["Authorization: Bearer \(token)x"], body: Self.body())
+            #expect(wrong.status == 401)
+            #expect(wrong.body.contains(#"{"error":{"code":"unknown_token","#))
+            let prefix = try await RawHTTP.exchange(tcp, "POST", "/v1/reports", headers: json + ["Authorization: Bearer \(token.dropLast())"], body: Self.body())
+            #expect(prefix.status == 401)
+            let right = try await RawHTTP.exchange(tcp, "POST", "/v1/reports", headers: json + ["Authorization: Bearer \(token)"], body: Self.body())
+            #expect(right.status == 200)
+            #expect(right.body.contains(#""caller":"batch-jobs""#))
+            #expect(right.body.contains(#""accepted":1"#))
+            let second = try await RawHTTP.exchange(tcp, "POST", "/v1/reports", headers: json + ["authorization: bearer \(other)"], body: Self.body())
+            #expect(second.body.contains(#""caller":"notebook""#))
+
+            // The Unix socket names its peer by uid, with or without a token.
+            let unix = String(decoding: try await daemon.unix.post("/v1/reports", json: Data(Self.body().utf8)), as: UTF8.self)
+            #expect(unix.contains(#""caller":"uid:\#(getuid())""#))
+
+            // Read-only routes stay open over TCP.
+            #expect(try await RawHTTP.exchange(tcp, "GET", "/v1/route?model=m").status == 200)
+            // The tokens appear in no answer and no log line.
+            for text in [bare.body, wrong.body, prefix.body, right.body, second.body, unix, daemon.logs.text] {
+                #expect(!text.contains(token.dropLast()) && !text.contains(other))
+            }
+        }
+    }
+
+    @Test func anonymousTCPReportsAreAcceptedOnlyWhenTheOperatorSaysSo() async throws {
+        try await APITestDaemon.run(listenExtra: ", tcp_without_token: true") { daemon in
+            let answer = try await RawHTTP.exchange(.tcp(port: daemon.tcpPort), "POST", "/v1/reports", headers: ["Content-Type: application/json"], body: Self.body())
+            #expect(answer.status == 200)
+            #expect(answer.body.contains(#""caller":"anonymous""#))
+            // A token that is no client's is still refused: it is a mistake, not anonymity.
+            let wrong = try await RawHTTP.exchange(.tcp(port: daemon.tcpPort), "POST", "/v1/reports", headers: ["Authorization: Bearer nope"], body: Self.body())
+            #expect(wrong.status == 401)
+        }
+    }
+
+    @Test func oneClientsFailureReportsEjectOnlyWithTheConfirmingProbeItStartsAtOnce() async throws {
+        let token = "cli-\(UUID().uuidString)"
+        let b = ProviderSimulator(name: "b", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1))
+        let simulators = [ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1)), b]
+        // Probes every 10 minutes: after the first round, only a confirming probe can reach b.
+        try await APITestDaemon.run(extraYAML: "clients: [{ name: batch-jobs, token_env: SY_BATCH_TOKEN }]", environment: ["SY_BATCH_TOKEN": token],
+                                    simulators: simulators, probeYAML: "{ interval: 10m, timeout: 2s, connect_timeout: 500ms, mode: liveness }") { daemon in
+            let ready = try await eventually(within: 20) { try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/readyz").status == 200 }
+            #expect(ready)
+            func state() async throws -> String {
+                let body = try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/v1/providers/b").body
+                return body.firstMatch(of: /"state":"([a-z_]+)"/).map { String($0.1) } ?? "?"
+            }
+            #expect(try await state() == "healthy")
+            func failThreeTimes() async throws -> RawHTTP.Answer {
+                let now = Date().timeIntervalSince1970
+                let items = (0..<3).map { #"{"provider":"b","model":"m","started_at":\#(now - 1 + Double($0) * 0.1),"outcome":"server_error","status":500,"total_ms":20}"# }
+                return try await RawHTTP.exchange(.tcp(port: daemon.tcpPort), "POST", "/v1/reports",
+                                                  headers: ["Authorization: Bearer \(token)"], body: #"{"reports":[\#(items.joined(separator: ","))]}"#)
+            }
+
+            // b is fine: the three reports ask for a probe at once, it succeeds, and b stays healthy.
+            let before = b.requestCount
+            let first = try await failThreeTimes()
+            #expect(first.body.contains(#""accepted":3"#))
+            let probed = try await eventually(within: 5) { b.requestCount > before }
+            #expect(probed, "the confirming probe came at once, not at the 10-minute interval")
+            #expect(try await state() == "healthy")
+
+            // b really fails: the confirming probe agrees, and the ejection names the client.
+            var failing = b.currentBehavior
+            failing.fault = .serverError
+            b.setBehavior(failing)
+            _ = try await failThreeTimes()
+            let ejected = try await eventually(within: 5) { try await state() == "ejected" }
+            #expect(ejected)
+            // The events log (from the store, written behind) names the client.
+            let named = try await eventually(within: 5) {
+                String(decoding: try await daemon.unix.get("/v1/events"), as: UTF8.self).contains("reported by batch-jobs, confirmed by a probe")
+            }
+            #expect(named)
+            #expect(daemon.logs.text.contains("probing at once to confirm a caller's reports"))
+        }
+    }
+}
