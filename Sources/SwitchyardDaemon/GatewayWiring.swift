@@ -15,7 +15,9 @@ enum GatewayWiring {
                 attemptTimeoutSeconds: target.settings.attemptTimeoutSeconds, price: target.price
             )
         }
-        return GatewayConfiguration(settings: config.gateway, descriptors: config.targetDescriptors, upstreams: upstreams)
+        var allowed: [String: Set<ModelName>] = [:]
+        for client in config.clients { if let models = client.models { allowed[client.name] = Set(models) } }
+        return GatewayConfiguration(settings: config.gateway, descriptors: config.targetDescriptors, upstreams: upstreams, allowedModels: allowed)
     }
 
     /// The OpenAI-compatible base (`…/v1`) of a provider: as configured for openai and hf-router;

@@ -95,7 +95,7 @@ public enum APIRoutes {
         }
         switch endpoint {
         case .chatCompletions, .completions, .embeddings:
-            return await GatewayRoutes.forward(endpoint.gatewayEndpoint!, request, deps)
+            return await GatewayRoutes.forward(endpoint.gatewayEndpoint!, request, context, deps)
         case .models:
             return GatewayRoutes.models(deps)
         case .statusPage:

@@ -9,6 +9,9 @@ import SwitchyardSimulator
 /// interval), so only the test's requests reach the simulators afterwards.
 struct GatewayTestDaemon: Sendable {
     static let keys = ["a": "sk-provider-a-\(UUID().uuidString)", "b": "sk-provider-b-\(UUID().uuidString)"]
+    /// The bearer tokens of the two clients: `app` (every model) and `narrow` (only `other`, which is not configured).
+    static let callerToken = "caller-secret-token"
+    static let narrowToken = "narrow-secret-token"
 
     var tcpPort: Int
     var directory: String
@@ -32,6 +35,9 @@ struct GatewayTestDaemon: Sendable {
                     listen: { tcp: "127.0.0.1:0", unix: "\(directory)/switchyard.sock"\(listenExtra) }
                     probe: { interval: 1h, timeout: 2s, connect_timeout: 500ms, mode: liveness }
                     routing: { stability_margin: 90% }
+                    clients:
+                      - { name: app, token_env: CALLER_TOKEN }
+                      - { name: narrow, token_env: NARROW_TOKEN, models: [other] }
                     \(gatewayYAML)
                     providers:
                       - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", api_key_env: KEY_A,
@@ -42,7 +48,7 @@ struct GatewayTestDaemon: Sendable {
                 let config = try ConfigLoader.parse(yaml: yaml, file: "gateway-test.yaml")
                 let tcpPort = Rendezvous<Int>()
                 let daemon = try buildServiceGroup(config: config, options: DaemonOptions(
-                    stateDirOverride: directory, environment: ["KEY_A": keys["a"]!, "KEY_B": keys["b"]!],
+                    stateDirOverride: directory, environment: ["KEY_A": keys["a"]!, "KEY_B": keys["b"]!, "CALLER_TOKEN": callerToken, "NARROW_TOKEN": narrowToken],
                     listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger()
                 ))
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -63,8 +69,8 @@ struct GatewayTestDaemon: Sendable {
     }
 
     /// A POST of `json` to `path` with a caller's bearer token.
-    func post(_ path: String, _ json: String, token: String = "caller-secret-token") async throws -> RawHTTP.Answer {
-        try await RawHTTP.exchange(address, "POST", path, headers: ["Content-Type: application/json", "Authorization: Bearer \(token)"], body: json)
+    func post(_ path: String, _ json: String, token: String? = GatewayTestDaemon.callerToken) async throws -> RawHTTP.Answer {
+        try await RawHTTP.exchange(address, "POST", path, headers: ["Content-Type: application/json"] + (token.map { ["Authorization: Bearer \($0)"] } ?? []), body: json)
     }
 
     func metrics() async throws -> String { try await RawHTTP.exchange(address, "GET", "/metrics").body }

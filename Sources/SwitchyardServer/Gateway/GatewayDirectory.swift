@@ -27,11 +27,15 @@ public struct GatewayConfiguration: Sendable {
     public var settings: GatewaySettings
     public var catalog: ModelCatalog
     public var upstreams: [Target: GatewayUpstream]
+    /// Each client's allow list of models (`clients[].models`); a client not listed may use any.
+    public var allowedModels: [String: Set<ModelName>]
 
-    public init(settings: GatewaySettings, descriptors: [TargetDescriptor], upstreams: [Target: GatewayUpstream]) {
+    public init(settings: GatewaySettings, descriptors: [TargetDescriptor], upstreams: [Target: GatewayUpstream],
+                allowedModels: [String: Set<ModelName>] = [:]) {
         self.settings = settings
         self.catalog = ModelCatalog(descriptors: descriptors)
         self.upstreams = upstreams
+        self.allowedModels = allowedModels
     }
 }
 

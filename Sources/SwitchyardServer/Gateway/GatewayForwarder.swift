@@ -9,6 +9,8 @@ import SwitchyardCore
 struct GatewayForwarder {
     let endpoint: GatewayEndpoint
     let request: GatewayRequest
+    /// Who asked: the reports of its attempts carry this name.
+    let caller: Caller
     let deps: APIDependencies
     let gateway: GatewayDependencies
     let configuration: GatewayConfiguration
@@ -136,13 +138,15 @@ struct GatewayForwarder {
         let total = Self.seconds(.now - attempt.started)
         let price = configuration.upstreams[attempt.target]?.price
         let cost = errorClass == nil ? price.map { $0.cost(tokensIn: usage?.tokensIn ?? 0, tokensOut: usage?.tokensOut ?? 0, seconds: total) } : nil
-        deps.deliver(Observation(
+        var observation = Observation(
             target: attempt.target, source: .report, startedAt: attempt.startedAt,
             outcome: errorClass.map { .failure($0) } ?? .ok,
             httpStatus: status.flatMap { $0 > 0 ? $0 : nil }, totalSeconds: total, ttftSeconds: ttft,
             tokensIn: usage?.tokensIn, tokensOut: usage?.tokensOut, costUSD: cost,
             message: errorClass == nil ? nil : "gateway: \(Self.describe(outcome))"
-        ))
+        )
+        observation.reporter = caller.label
+        deps.deliver(observation)
     }
 
     static func usage(ofJSON bytes: [UInt8]) -> Usage? {

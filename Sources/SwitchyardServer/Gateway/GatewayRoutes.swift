@@ -56,10 +56,22 @@ enum GatewayRoutes {
 
     /// Forwards one request: routes it, tries candidates as the `AttemptPolicy` says, and
     /// streams the chosen answer back.
-    static func forward(_ endpoint: GatewayEndpoint, _ request: Request, _ deps: APIDependencies) async -> Response {
+    static func forward(_ endpoint: GatewayEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async -> Response {
         guard let gateway = deps.gateway else { return disabled.response(ServedBy()) }
         let configuration = gateway.directory.current
         guard configuration.settings.enabled else { return disabled.response(ServedBy()) }
+        // Who is asking: the Unix peer, or a client by its bearer token on TCP (401 otherwise).
+        let caller: Caller
+        do {
+            caller = try await deps.callerAuthenticator.caller(request, context)
+        } catch let error as APIError {
+            gateway.metrics.request(endpoint, .callerError)
+            var refused = OpenAIError(status: error.status, type: "authentication_error", code: error.code, message: error.message)
+            refused.wwwAuthenticate = error.status == .unauthorized ? "Bearer" : nil
+            return refused.response(ServedBy())
+        } catch {
+            return OpenAIError(status: .internalServerError, type: "server_error", code: "internal", message: "internal error").response(ServedBy())
+        }
         guard let slot = gateway.inFlight.take(limit: configuration.settings.maxConcurrent) else {
             gateway.metrics.request(endpoint, .overloaded)
             return OpenAIError(status: .serviceUnavailable, type: "server_error", code: "overloaded",
@@ -67,8 +79,8 @@ enum GatewayRoutes {
                                retryAfterSeconds: 1).response(ServedBy())
         }
         do {
-            let prepared = try await GatewayRequest.prepare(endpoint, request, deps, configuration)
-            return await GatewayForwarder(endpoint: endpoint, request: prepared, deps: deps, gateway: gateway,
+            let prepared = try await GatewayRequest.prepare(endpoint, request, caller: caller, deps, configuration)
+            return await GatewayForwarder(endpoint: endpoint, request: prepared, caller: caller, deps: deps, gateway: gateway,
                                           configuration: configuration, slot: slot).run()
         } catch {
             gateway.metrics.request(endpoint, .callerError)
@@ -89,7 +101,7 @@ struct GatewayRequest: Sendable {
     /// Raw `"key":value` text added to each upstream body (`stream_options`).
     var additions: [UInt8]
 
-    static func prepare(_ endpoint: GatewayEndpoint, _ request: Request, _ deps: APIDependencies,
+    static func prepare(_ endpoint: GatewayEndpoint, _ request: Request, caller: Caller, _ deps: APIDependencies,
                         _ configuration: GatewayConfiguration) async throws(OpenAIError) -> GatewayRequest {
         let buffer: ByteBuffer
         do {
@@ -107,6 +119,10 @@ struct GatewayRequest: Sendable {
         guard let selection = configuration.catalog.resolve(modelText) else {
             throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found",
                               message: "no model named '\(modelText)'; configured: \(configuration.catalog.known.map(\.rawValue).joined(separator: ", "))")
+        }
+        if case .client(let name) = caller, let allowed = configuration.allowedModels[name], !allowed.contains(selection.model) {
+            throw OpenAIError(status: .forbidden, type: "permission_error", code: "model_not_allowed",
+                              message: "client '\(name)' may not use '\(selection.model)'; allowed: \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
         }
         let preferences = try body.member("provider").map { member throws(OpenAIError) in try ProviderPreferences.parse(body.raw(member)) } ?? ProviderPreferences()
         let streaming = body.bool("stream") == true

@@ -11,6 +11,8 @@ struct OpenAIError: Error, Sendable {
     var code: String
     var message: String
     var retryAfterSeconds: Int?
+    /// The `WWW-Authenticate` header of a 401.
+    var wwwAuthenticate: String?
 
     static func invalid(_ code: String, _ message: String) -> OpenAIError {
         OpenAIError(status: .badRequest, type: "invalid_request_error", code: code, message: message)
@@ -24,6 +26,7 @@ struct OpenAIError: Error, Sendable {
         var headers: HTTPFields = [.contentType: "application/json"]
         served.write(into: &headers)
         if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
+        if let wwwAuthenticate { headers[.wwwAuthenticate] = wwwAuthenticate }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
