@@ -164,6 +164,38 @@ import Testing
         }
     }
 
+    @Test func aCallerThatDisconnectsMidStreamCancelsTheUpstreamTransfer() async throws {
+        try await GatewayTestDaemon.run { gw in
+            // A 10 s stream: 50 tokens at 5 per second.
+            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, completionTokens: 50, tokensPerSecond: 5))
+            let started = ContinuousClock.now
+            try await offPool {
+                let fd = try RawHTTP.connectSocket(gw.address)
+                defer { close(fd) }
+                let body = #"{"model":"m","stream":true,"messages":[]}"#
+                let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(GatewayTestDaemon.callerToken)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+                _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                var received = ""
+                while !received.contains("data: ") {  // the first event arrived: the stream is flowing
+                    let count = recv(fd, &buffer, buffer.count, 0)
+                    guard count > 0 else { break }
+                    received += String(decoding: buffer[0..<count], as: UTF8.self)
+                }
+            }
+            // The caller is gone: the gateway stops at its next write and cancels the upstream transfer,
+            // long before the 10 s stream would have ended; the attempt is not held against the provider.
+            #expect(try await eventually(within: 5) {
+                try await gw.metrics().contains(#"switchyard_gateway_requests_total{endpoint="chat_completions",result="caller_error"} 1"#)
+            })
+            #expect(ContinuousClock.now - started < .seconds(8))
+            #expect(!(try await gw.metrics()).contains(#"switchyard_report_results_total{provider="a",model="m",outcome="canceled"}"#))
+            // The daemon keeps serving meanwhile.
+            #expect(try await gw.post("/v1/chat/completions", Self.chat).status == 200)
+        }
+    }
+
     @Test func routeAcceptsTheSameModelGrammar() async throws {
         try await GatewayTestDaemon.run { gw in
             let pinned = try await RawHTTP.exchange(gw.address, "GET", "/v1/route?model=m:b")

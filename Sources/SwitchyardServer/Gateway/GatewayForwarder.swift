@@ -81,7 +81,10 @@ struct GatewayForwarder {
         let sse = request.streaming && headers[.contentType]?.hasPrefix("text/event-stream") == true
         let forwarder = self
         let slot = self.slot
-        let body = ResponseBody { writer in
+        // A whole answer of known length goes out with Content-Length (libcurl decodes compressed
+        // answers, so only an uncompressed length is the caller's); streams are chunked.
+        let length = request.streaming || head.headers["content-encoding"] != nil ? nil : head.headers["content-length"].flatMap { Int($0) }
+        let body = ResponseBody(contentLength: length) { writer in
             _ = slot  // held until the answer has gone out
             var filter = SSEUsageFilter(keepUsageChunk: forwarder.request.callerWantsUsage)
             var collected: [UInt8] = []  // a non-streaming answer, for its usage (bounded)
