@@ -48,7 +48,7 @@ struct ConfigDecoder {
     let file: String
 
     func decode(_ root: YAMLCursor) throws -> Configuration {
-        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "clients"])
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "gateway", "clients"])
         var listen = ListenSettings()
         if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
         let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
@@ -71,8 +71,19 @@ struct ConfigDecoder {
         )
         if let cursor = top.optional("routing") { config.routing = try decodeRouting(cursor) }
         if let cursor = top.optional("admin") { config.admin = try decodeAdmin(cursor) }
+        if let cursor = top.optional("gateway") { config.gateway = try decodeGateway(cursor) }
         if let cursor = top.optional("clients") { config.clients = try decodeClients(cursor) }
         return config
+    }
+
+    private func decodeGateway(_ cursor: YAMLCursor) throws -> GatewaySettings {
+        let map = try cursor.mapping(allowedKeys: ["enabled", "max_attempts", "max_concurrent", "request_deadline"])
+        var gateway = GatewaySettings()
+        if let c = map.optional("enabled") { gateway.enabled = try c.bool() }
+        if let c = map.optional("max_attempts") { gateway.maxAttempts = try c.positiveInt() }
+        if let c = map.optional("max_concurrent") { gateway.maxConcurrent = try c.positiveInt() }
+        if let c = map.optional("request_deadline") { gateway.requestDeadlineSeconds = try c.duration() }
+        return gateway
     }
 
     private func decodeStorage(_ cursor: YAMLCursor) throws -> StorageSettings {
@@ -124,7 +135,7 @@ struct ConfigDecoder {
     private func decodeProbe(_ cursor: YAMLCursor, base: ProbeSettings) throws -> ProbeSettings {
         let map = try cursor.mapping(allowedKeys: [
             "interval", "connect_timeout", "timeout", "mode", "max_tokens",
-            "stream_idle_timeout", "max_body_bytes", "max_concurrent", "expected_status",
+            "stream_idle_timeout", "max_body_bytes", "max_concurrent", "expected_status", "attempt_timeout",
         ])
         var probe = base
         if let c = map.optional("interval") { probe.intervalSeconds = try c.duration() }
@@ -136,6 +147,7 @@ struct ConfigDecoder {
         if let c = map.optional("max_body_bytes") { probe.maxBodyBytes = try c.positiveInt() }
         if let c = map.optional("max_concurrent") { probe.maxConcurrentPerProvider = try c.positiveInt() }
         if let c = map.optional("expected_status") { probe.expectedStatus = try c.sequence().map { try $0.positiveInt() } }
+        if let c = map.optional("attempt_timeout") { probe.attemptTimeoutSeconds = try c.duration() }
         if probe.connectTimeoutSeconds > probe.timeoutSeconds {
             // An inherited connect timeout shrinks to fit a shorter timeout set here;
             // one written at this level is a contradiction.

@@ -37,6 +37,8 @@ public enum ConfigRenderer {
             "  retention: { raw: \(DurationText.format(storage.rawRetentionSeconds)), minute_rollups: \(DurationText.format(storage.minuteRetentionSeconds)), hour_rollups: \(DurationText.format(storage.hourRetentionSeconds)) }",
             "  busy_timeout: \(DurationText.format(storage.busyTimeoutSeconds))",
         ]
+        let gateway = config.gateway
+        lines.append("gateway: { enabled: \(gateway.enabled), max_attempts: \(gateway.maxAttempts), max_concurrent: \(gateway.maxConcurrent), request_deadline: \(DurationText.format(gateway.requestDeadlineSeconds)) }")
         lines.append("probe:")
         lines += probeLines(config.probe, indent: "  ")
         lines += routingLines(config.routing)
@@ -87,6 +89,7 @@ public enum ConfigRenderer {
             "\(indent)max_body_bytes: \(probe.maxBodyBytes)",
             "\(indent)max_concurrent: \(probe.maxConcurrentPerProvider)",
         ] + (probe.expectedStatus.isEmpty ? [] : ["\(indent)expected_status: [\(probe.expectedStatus.map(String.init).joined(separator: ", "))]"])
+            + (probe.attemptTimeoutSeconds.map { ["\(indent)attempt_timeout: \(DurationText.format($0))"] } ?? [])
     }
 
     private static func routingLines(_ routing: RoutingSettings) -> [String] {

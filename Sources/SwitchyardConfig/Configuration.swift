@@ -17,6 +17,8 @@ public struct Configuration: Hashable, Sendable {
     public var storage: StorageSettings
     /// Admin access over TCP.
     public var admin = AdminSettings()
+    /// The OpenAI-compatible gateway (`gateway:`).
+    public var gateway = GatewaySettings()
     /// Named callers (`clients:`), each with its own bearer token; empty means no TCP caller has a name.
     public var clients: [ClientSettings] = []
 
@@ -183,6 +185,8 @@ public struct ProbeSettings: Hashable, Sendable {
     public var maxConcurrentPerProvider: Int = 8
     /// Statuses the `http` kind accepts; empty means any 2xx.
     public var expectedStatus: [Int] = []
+    /// The gateway's per-attempt timeout for this model (`attempt_timeout`); nil: the default by kind of request.
+    public var attemptTimeoutSeconds: Double?
 
     public init() {}
 }

@@ -72,6 +72,24 @@ public struct RouteCandidate: Hashable, Sendable, Codable {
     public var pricePerRequest: Double?
     public var reasons: [String]
 
+    public init(provider: ProviderID, upstreamModel: String, baseURL: String, score: Double, state: TargetState,
+                latencyP50Ms: Double? = nil, latencyP90Ms: Double? = nil, latencyP99Ms: Double? = nil, ttftP50Ms: Double? = nil,
+                tokensPerSecond: Double? = nil, successRate: Double, pricePerRequest: Double? = nil, reasons: [String] = []) {
+        self.provider = provider
+        self.upstreamModel = upstreamModel
+        self.baseURL = baseURL
+        self.score = score
+        self.state = state
+        self.latencyP50Ms = latencyP50Ms
+        self.latencyP90Ms = latencyP90Ms
+        self.latencyP99Ms = latencyP99Ms
+        self.ttftP50Ms = ttftP50Ms
+        self.tokensPerSecond = tokensPerSecond
+        self.successRate = successRate
+        self.pricePerRequest = pricePerRequest
+        self.reasons = reasons
+    }
+
     enum CodingKeys: String, CodingKey {
         case provider, score, state, reasons
         case upstreamModel = "upstream_model"

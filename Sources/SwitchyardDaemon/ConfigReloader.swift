@@ -18,6 +18,8 @@ actor ConfigReloader {
         var readiness: Readiness
         /// The admin token the API checks; replaced by a good reload.
         var adminToken: AdminToken
+        /// The gateway's targets, keys and settings; replaced by a good reload.
+        var gateway: GatewayDirectory?
         /// The client tokens and `listen.tcp_without_token` the API checks; replaced by a good reload.
         var clientTokens: ClientTokens
         /// Where reload events go: the same sinks as observations (store writer, metrics).
@@ -81,6 +83,7 @@ actor ConfigReloader {
         let change = parts.scheduler.reconfigure(targets: targets)
         parts.metrics.reconfigure(targets: next.metricsTargets, budgetProviders: next.budgetedProviders)
         parts.adminToken.replace(with: token)
+        parts.gateway?.replace(GatewayWiring.configuration(next, targets: targets))
         parts.clientTokens.replace(with: clients)
         let restartOnly = restartOnlyChanges(from: current, to: next)
         current = next

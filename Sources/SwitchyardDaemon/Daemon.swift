@@ -145,8 +145,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         scores: { healthBook.scores(now: clock.now()) }
     ))
 
+    let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(config, targets: probeTargets))
     let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
-        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken, clientTokens: clientTokens,
+        healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken, gateway: gatewayDirectory, clientTokens: clientTokens,
         pipeline: pipeline, notifier: notifier, clock: clock, environment: options.environment, logger: logger
     ))
     let admin = AdminHooks(
@@ -177,6 +178,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                        budgets: { scheduler.budgetStatus() }, admin: admin)
     dependencies.limits = config.listen.limits
     dependencies.adminToken = adminToken
+    dependencies.gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
     dependencies.clientTokens = clientTokens
     let servers: [any Service]
     do {

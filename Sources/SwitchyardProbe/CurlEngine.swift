@@ -16,6 +16,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     struct Inbox {
         var added: [CurlTransfer] = []
         var canceled: [CurlTransfer] = []
+        /// Paused streaming transfers whose reader has room again.
+        var resumed: [CurlTransfer] = []
         /// Jobs of tasks that prefer this engine as their executor.
         var jobs: [UnownedJob] = []
         /// Timers waiting for their deadline (`schedule(at:_:)`).
@@ -88,6 +90,25 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         }
     }
 
+    /// Starts a streaming transfer; `done` runs on the driver thread when it ends.
+    func start(_ request: HTTPRequest, done: @escaping @Sendable (HTTPTransferResult) -> Void) -> CurlTransfer {
+        let transfer = CurlTransfer(request: request)
+        transfer.onFinish = done
+        if !post({ $0.added.append(transfer) }) { transfer.finish(HTTPTransferResult(failure: .canceled)) }
+        return transfer
+    }
+
+    /// Ends a transfer started with `start` (its `done` reports `.canceled`).
+    func cancel(_ transfer: CurlTransfer) {
+        transfer.cancelRequested.store(true, ordering: .relaxed)
+        _ = post { $0.canceled.append(transfer) }
+    }
+
+    /// Lets a transfer paused by its `responseStream` go on.
+    func resume(_ transfer: CurlTransfer) {
+        _ = post { $0.resumed.append(transfer) }
+    }
+
     // MARK: - Driver thread
 
     /// Puts work in the inbox and wakes the driver thread for it; false (and nothing posted)
@@ -115,12 +136,14 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         // allocates nothing.
         var added: [CurlTransfer] = []
         var canceled: [CurlTransfer] = []
+        var resumed: [CurlTransfer] = []
         var jobs: [UnownedJob] = []
         while true {
             runJobs(&jobs)
             let shuttingDown = inbox.withLock { inbox -> Bool in
                 swap(&inbox.added, &added)
                 swap(&inbox.canceled, &canceled)
+                swap(&inbox.resumed, &resumed)
                 return inbox.shuttingDown
             }
             for transfer in added {
@@ -140,6 +163,12 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
                 complete(easy, failure: .canceled)
             }
             canceled.removeAll(keepingCapacity: true)
+            for transfer in resumed {
+                guard let easy = transfer.easy, active[easy] != nil else { continue }
+                transfer.markActive()
+                curl_easy_pause(easy, 0)  // CURLPAUSE_CONT
+            }
+            resumed.removeAll(keepingCapacity: true)
             if shuttingDown {
                 for easy in Array(active.keys) { complete(easy, failure: .canceled) }
                 _ = fireTimers(at: nil)
@@ -196,6 +225,10 @@ final class CurlTransfer: @unchecked Sendable {
     let request: HTTPRequest
     let cancelRequested = Atomic<Bool>(false)
     var continuation: CheckedContinuation<HTTPTransferResult, Never>?
+    /// For transfers started with `CurlEngine.start`: called instead of a continuation.
+    var onFinish: (@Sendable (HTTPTransferResult) -> Void)?
+    /// Whether the streaming reader has been given the head.
+    private var headSent = false
     private(set) var easy: UnsafeMutableRawPointer?
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
@@ -232,6 +265,13 @@ final class CurlTransfer: @unchecked Sendable {
     func finish(_ result: HTTPTransferResult) {
         continuation?.resume(returning: result)
         continuation = nil
+        onFinish?(result)
+        onFinish = nil
+    }
+
+    /// A paused transfer goes on: its idle timeout counts from now (a slow reader is no stall).
+    func markActive() {
+        if request.idleTimeoutSeconds != nil { lastActivity = .now }
     }
 
     /// Sets up `reused` (a pooled handle, already reset) or a new handle for this request.
@@ -239,6 +279,7 @@ final class CurlTransfer: @unchecked Sendable {
         guard let easy = reused ?? curl_easy_init() else { return nil }
         self.easy = easy
         startedAt = ContinuousClock.now
+        if request.idleFromStart { lastActivity = startedAt }
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = sy_easy_setopt_string(easy, CURLOPT_URL, request.url)
         _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
@@ -289,20 +330,42 @@ final class CurlTransfer: @unchecked Sendable {
         return HTTPTransferResult(status: status, headers: headers, body: body, bytesReceived: bytesReceived, timings: timings, failure: resolved)
     }
 
-    fileprivate func appendBody(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// What the write callback answers: accepted, refused (abort), or paused.
+    fileprivate enum Accept { case taken, refused, paused }
+
+    fileprivate func appendBody(_ bytes: UnsafeBufferPointer<UInt8>) -> Accept {
         guard bytesReceived + bytes.count <= request.maxBodyBytes else {
             bodyTooLarge = true
-            return false
+            return .refused
+        }
+        if let stream = request.responseStream {
+            if !headSent, let easy {
+                headSent = true
+                var status = 0
+                _ = sy_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+                stream.head(status: status, headers: headers, elapsedSeconds: elapsedSeconds())
+            }
+            guard stream.offer(bytes) else {
+                lastActivity = nil  // paused: the idle timeout waits for the reader
+                return .paused
+            }
+            bytesReceived += bytes.count
+            if request.idleTimeoutSeconds != nil { lastActivity = .now }
+            return .taken
         }
         bytesReceived += bytes.count
         if request.idleTimeoutSeconds != nil { lastActivity = .now }
         if let consumer = request.bodyConsumer {
-            let elapsed = ContinuousClock.now - startedAt
-            consumer.receive(Array(bytes), elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            consumer.receive(Array(bytes), elapsedSeconds: elapsedSeconds())
         } else {
             body.append(contentsOf: bytes)
         }
-        return true
+        return .taken
+    }
+
+    private func elapsedSeconds() -> Double {
+        let elapsed = ContinuousClock.now - startedAt
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     fileprivate func appendHeader(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -344,7 +407,11 @@ private let curlWriteBody: sy_write_callback = { data, size, count, context in
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
     let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: length)
-    return transfer.appendBody(bytes) ? length : 0
+    switch transfer.appendBody(bytes) {
+    case .taken: return length
+    case .refused: return 0
+    case .paused: return 0x1000_0001  // CURL_WRITEFUNC_PAUSE: libcurl keeps the chunk and offers it again
+    }
 }
 
 private let curlWriteHeader: sy_write_callback = { data, size, count, context in

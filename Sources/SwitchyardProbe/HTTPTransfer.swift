@@ -18,6 +18,11 @@ public struct HTTPRequest: Sendable {
     public var maxBodyBytes: Int
     /// When set, receives the body as it arrives (and the body is not buffered): streams are parsed incrementally.
     public var bodyConsumer: (any HTTPBodyConsumer)?
+    /// When set, receives the head and the body as they arrive and may pause the transfer
+    /// (the gateway's pass-through); the body is not buffered.
+    var responseStream: (any HTTPResponseStream)?
+    /// Whether the idle timeout runs from the start (no first byte in time), not only once the response began.
+    var idleFromStart = false
 
     public init(url: String, method: Method = .get, headers: [String] = [], body: [UInt8]? = nil,
                 connectTimeoutSeconds: Double, timeoutSeconds: Double, idleTimeoutSeconds: Double? = nil, maxBodyBytes: Int = 1 << 20,
@@ -40,6 +45,14 @@ public struct HTTPRequest: Sendable {
 public protocol HTTPBodyConsumer: AnyObject, Sendable {
     /// One chunk of body bytes, `elapsedSeconds` after the transfer started.
     func receive(_ chunk: [UInt8], elapsedSeconds: Double)
+}
+
+/// Receives a streamed response on the engine's thread; must not block.
+protocol HTTPResponseStream: AnyObject, Sendable {
+    /// The status and headers, just before the first body chunk.
+    func head(status: Int, headers: [String: String], elapsedSeconds: Double)
+    /// One body chunk; false refuses it for now and pauses the transfer until `CurlEngine.resume`.
+    func offer(_ chunk: UnsafeBufferPointer<UInt8>) -> Bool
 }
 
 /// How a transfer ended, before any interpretation by a probe kind.

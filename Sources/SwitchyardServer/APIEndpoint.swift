@@ -6,11 +6,13 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     case statusPage
     case healthz, readyz, route, providers, provider, reports, history, events, metrics, openapi
     case drain, undrain, reload
+    /// The OpenAI-compatible gateway.
+    case chatCompletions, completions, embeddings, models
 
     /// The HTTP method it answers.
     public var method: HTTPRequest.Method {
         switch self {
-        case .reports, .drain, .undrain, .reload: .post
+        case .reports, .drain, .undrain, .reload, .chatCompletions, .completions, .embeddings: .post
         default: .get
         }
     }
@@ -32,6 +34,20 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
         case .drain: "/v1/admin/providers/{name}/drain"
         case .undrain: "/v1/admin/providers/{name}/undrain"
         case .reload: "/v1/admin/reload"
+        case .chatCompletions: "/v1/chat/completions"
+        case .completions: "/v1/completions"
+        case .embeddings: "/v1/embeddings"
+        case .models: "/v1/models"
+        }
+    }
+
+    /// The gateway endpoint this route forwards to, if it is one.
+    var gatewayEndpoint: GatewayEndpoint? {
+        switch self {
+        case .chatCompletions: .chatCompletions
+        case .completions: .completions
+        case .embeddings: .embeddings
+        default: nil
         }
     }
 

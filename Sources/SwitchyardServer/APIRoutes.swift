@@ -27,6 +27,8 @@ public struct APIDependencies: Sendable {
     public var limits = ServerLimits()
     /// Where `/v1/history`, `/metrics` and `/` run, and how many at once.
     public var heavyReads = HeavyReads()
+    /// The OpenAI-compatible gateway; nil answers its routes with 404 `gateway_disabled`.
+    public var gateway: GatewayDependencies?
 
     /// Answers to recent report batches with a `batch_id`, replayed to a retry.
     public var reportBatches = ReportBatchMemory()
@@ -88,8 +90,18 @@ public enum APIRoutes {
 
     private static func handle(_ endpoint: APIEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
         // Routes without options refuse any query parameter first, before auth or lookups.
-        if !endpoint.takesQuery { _ = try QueryParameters(request, known: []) }
+        if !endpoint.takesQuery {
+            do {
+                _ = try QueryParameters(request, known: [])
+            } catch let error as APIError where endpoint.gatewayEndpoint != nil || endpoint == .models {
+                return OpenAIError(status: error.status, type: "invalid_request_error", code: error.code, message: error.message).response(ServedBy())
+            }
+        }
         switch endpoint {
+        case .chatCompletions, .completions, .embeddings:
+            return await GatewayRoutes.forward(endpoint.gatewayEndpoint!, request, context, deps)
+        case .models:
+            return GatewayRoutes.models(deps)
         case .statusPage:
             let slot = try deps.heavyReads.admit()
             let html = try await deps.heavyReads.run { StatusPage.html(deps) }
@@ -145,6 +157,14 @@ public enum APIRoutes {
             throw APIError.badParameter("model", "required, e.g. /v1/route?model=llama-3.1-8b")
         }
         var query = RouteQuery(model: ModelName(modelText))
+        // The gateway's model grammar: an upstream id, `NAME:STRATEGY`, `NAME:PROVIDER` (pinned).
+        if let catalog = deps.gateway?.directory.current.catalog, let selection = catalog.resolve(modelText) {
+            query.model = selection.model
+            if let strategy = selection.strategy { query.strategy = strategy }
+            if let pinned = selection.pinned {
+                query.exclude = Set((catalog.providersByModel[selection.model] ?? []).filter { $0 != pinned })
+            }
+        }
         if let text = parameters.text("strategy") {
             guard let strategy = RoutingStrategy(rawValue: text) else {
                 throw APIError.badParameter("strategy", "'\(text)' is not one of \(RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -174,7 +194,7 @@ public enum APIRoutes {
             throw APIError.badParameter("client", "only meaningful with pick=spread")
         }
         if let text = parameters.text("exclude") {
-            query.exclude = Set(text.split(separator: ",").map { ProviderID(String($0)) })
+            query.exclude.formUnion(text.split(separator: ",").map { ProviderID(String($0)) })
         }
         switch deps.healthBook.route(query, now: deps.clock.now()) {
         case .route(let route):

@@ -103,6 +103,10 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let text = request.headers[.contentLength], let length = Int(text), length > maxBytes {
+            let message = "request bodies are limited to \(maxBytes) bytes (listen.max_body_bytes)"
+            if GatewayRoutes.isGatewayPath(request.uri.path) {  // the OpenAI SDKs read their own error shape
+                return OpenAIError(status: .contentTooLarge, type: "invalid_request_error", code: "body_too_large", message: message).response(ServedBy())
+            }
             throw APIError(.contentTooLarge, code: "body_too_large", message: "request bodies are limited to \(maxBytes) bytes (listen.max_body_bytes)")
         }
         return try await next(request, context)

@@ -37,6 +37,9 @@ enum MetricName {
     static var refusedConnections: MetricNameDescriptor {
         name("listener", "refused_connections", "total", "TCP connections closed at once because their peer address already had listen.max_connections_per_peer open.")
     }
+    static var gatewayRequests: MetricNameDescriptor { name("gateway", "requests", "total", "Gateway requests answered, by endpoint and result.") }
+    static var gatewayAttempts: MetricNameDescriptor { name("gateway", "attempts", "total", "Upstream attempts of gateway requests, by outcome (ok, caller_error or an error class).") }
+    static var gatewayFailovers: MetricNameDescriptor { name("gateway", "failovers", "total", "Gateway attempts that moved on to another provider before the first byte.") }
     static var buildInfo: MetricNameDescriptor { name(nil, "build", "info", "Always 1; the version label says which build is running.") }
 
     /// Probe phases as histogram label values.

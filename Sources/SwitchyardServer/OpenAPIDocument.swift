@@ -34,6 +34,10 @@ public enum OpenAPIDocument {
     },
     {
       "name": "admin"
+    },
+    {
+      "name": "gateway",
+      "description": "OpenAI-compatible: routes, streams and fails over. Errors here are in the OpenAI shape {\"error\": {\"message\", \"type\", \"code\"}}; every answer carries x-switchyard-provider, x-switchyard-upstream-model and x-switchyard-attempts."
     }
   ],
   "paths": {
@@ -1101,6 +1105,523 @@ public enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/v1/chat/completions": {
+      "post": {
+        "operationId": "chatCompletions",
+        "summary": "OpenAI chat completions (plain and stream: true), routed with failover",
+        "tags": [
+          "gateway"
+        ],
+        "description": "The body is forwarded as sent, except `model` (replaced by each candidate's upstream id) and `provider` (ours; removed). Model grammar: NAME, an upstream id, NAME:balanced|latency|fastest|cheapest|preferred, NAME:PROVIDER (pinned, no failover). Over TCP a client token (clients:) is needed unless listen.tcp_without_token; on the Unix socket the peer is the caller.",
+        "security": [
+          {
+            "clientAuth": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ChatCompletionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The chosen provider's answer",
+            "headers": {
+              "x-switchyard-provider": {
+                "description": "The provider that answered (empty when none did)",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "x-switchyard-upstream-model": {
+                "description": "The model id sent to that provider",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "x-switchyard-attempts": {
+                "description": "Upstream attempts made (0 when the request was refused before any)",
+                "schema": {
+                  "type": "integer"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "The provider's answer, passed through"
+                }
+              },
+              "text/event-stream": {
+                "schema": {
+                  "type": "string",
+                  "description": "Server-sent events as the provider sent them; the usage-only chunk the gateway asked for is dropped unless stream_options.include_usage was set; a stream that breaks ends with a data: {\"error\": ...} event"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Not a JSON object, no model, a bad provider object, a query parameter, or the provider refused the request as malformed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Over TCP without a client token, or with an unknown one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The client may not use this model (clients[].models)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such model (the message lists the configured ones), or the gateway is disabled",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over listen.max_body_bytes",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The provider refused the request's content",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Every attempt was rate limited",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "502": {
+            "description": "Every attempt failed (the message lists them)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "gateway.max_concurrent requests in flight, or no provider left after the provider preferences (Retry-After)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/completions": {
+      "post": {
+        "operationId": "completions",
+        "summary": "OpenAI text completions, routed with failover",
+        "tags": [
+          "gateway"
+        ],
+        "description": "The body is forwarded as sent, except `model` (replaced by each candidate's upstream id) and `provider` (ours; removed). Model grammar: NAME, an upstream id, NAME:balanced|latency|fastest|cheapest|preferred, NAME:PROVIDER (pinned, no failover). Over TCP a client token (clients:) is needed unless listen.tcp_without_token; on the Unix socket the peer is the caller.",
+        "security": [
+          {
+            "clientAuth": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CompletionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The chosen provider's answer",
+            "headers": {
+              "x-switchyard-provider": {
+                "description": "The provider that answered (empty when none did)",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "x-switchyard-upstream-model": {
+                "description": "The model id sent to that provider",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "x-switchyard-attempts": {
+                "description": "Upstream attempts made (0 when the request was refused before any)",
+                "schema": {
+                  "type": "integer"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "The provider's answer, passed through"
+                }
+              },
+              "text/event-stream": {
+                "schema": {
+                  "type": "string",
+                  "description": "Server-sent events as the provider sent them; the usage-only chunk the gateway asked for is dropped unless stream_options.include_usage was set; a stream that breaks ends with a data: {\"error\": ...} event"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Not a JSON object, no model, a bad provider object, a query parameter, or the provider refused the request as malformed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Over TCP without a client token, or with an unknown one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The client may not use this model (clients[].models)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such model (the message lists the configured ones), or the gateway is disabled",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over listen.max_body_bytes",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The provider refused the request's content",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Every attempt was rate limited",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "502": {
+            "description": "Every attempt failed (the message lists them)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "gateway.max_concurrent requests in flight, or no provider left after the provider preferences (Retry-After)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/embeddings": {
+      "post": {
+        "operationId": "embeddings",
+        "summary": "OpenAI embeddings, routed with failover",
+        "tags": [
+          "gateway"
+        ],
+        "description": "The body is forwarded as sent, except `model` (replaced by each candidate's upstream id) and `provider` (ours; removed). Model grammar: NAME, an upstream id, NAME:balanced|latency|fastest|cheapest|preferred, NAME:PROVIDER (pinned, no failover). Over TCP a client token (clients:) is needed unless listen.tcp_without_token; on the Unix socket the peer is the caller.",
+        "security": [
+          {
+            "clientAuth": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/EmbeddingsRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The chosen provider's answer",
+            "headers": {
+              "x-switchyard-provider": {
+                "description": "The provider that answered (empty when none did)",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "x-switchyard-upstream-model": {
+                "description": "The model id sent to that provider",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "x-switchyard-attempts": {
+                "description": "Upstream attempts made (0 when the request was refused before any)",
+                "schema": {
+                  "type": "integer"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "The provider's answer, passed through"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Not a JSON object, no model, a bad provider object, a query parameter, or the provider refused the request as malformed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Over TCP without a client token, or with an unknown one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The client may not use this model (clients[].models)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such model (the message lists the configured ones), or the gateway is disabled",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over listen.max_body_bytes",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "The provider refused the request's content",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Every attempt was rate limited",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "502": {
+            "description": "Every attempt failed (the message lists them)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "gateway.max_concurrent requests in flight, or no provider left after the provider preferences (Retry-After)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/models": {
+      "get": {
+        "operationId": "models",
+        "summary": "Every routable model, OpenAI list format, with the providers behind each",
+        "tags": [
+          "gateway"
+        ],
+        "responses": {
+          "200": {
+            "description": "The models",
+            "headers": {
+              "x-switchyard-provider": {
+                "description": "The provider that answered (empty when none did)",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "x-switchyard-upstream-model": {
+                "description": "The model id sent to that provider",
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "x-switchyard-attempts": {
+                "description": "Upstream attempts made (0 when the request was refused before any)",
+                "schema": {
+                  "type": "integer"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelList"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A query parameter was given",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "The gateway is disabled (gateway.enabled: false)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/OpenAIError"
+                }
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1783,6 +2304,244 @@ public enum OpenAPIDocument {
           }
         },
         "additionalProperties": false
+      },
+      "OpenAIError": {
+        "type": "object",
+        "required": [
+          "error"
+        ],
+        "properties": {
+          "error": {
+            "type": "object",
+            "required": [
+              "message",
+              "type",
+              "code"
+            ],
+            "properties": {
+              "message": {
+                "type": "string"
+              },
+              "type": {
+                "type": "string",
+                "description": "invalid_request_error, authentication_error, permission_error, rate_limit_error, upstream_error, server_error"
+              },
+              "code": {
+                "type": "string",
+                "description": "Stable machine-readable code, e.g. model_not_found, upstream_failed, overloaded"
+              }
+            }
+          }
+        }
+      },
+      "ProviderPreferences": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "OpenRouter-style provider preferences; removed before forwarding",
+        "properties": {
+          "order": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "only": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "ignore": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "allow_fallbacks": {
+            "type": "boolean"
+          },
+          "sort": {
+            "type": "string",
+            "enum": [
+              "price",
+              "throughput",
+              "latency",
+              "balanced",
+              "cheapest",
+              "fastest",
+              "preferred"
+            ]
+          },
+          "max_price": {
+            "oneOf": [
+              {
+                "type": "number",
+                "minimum": 0,
+                "description": "USD per request"
+              },
+              {
+                "type": "object",
+                "properties": {
+                  "prompt": {
+                    "type": "number",
+                    "minimum": 0
+                  },
+                  "completion": {
+                    "type": "number",
+                    "minimum": 0
+                  },
+                  "request": {
+                    "type": "number",
+                    "minimum": 0
+                  }
+                },
+                "additionalProperties": false
+              }
+            ]
+          },
+          "preferred_max_latency": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Seconds (p50); slower candidates move down"
+          },
+          "preferred_min_throughput": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Output tokens/s; slower candidates move down"
+          }
+        }
+      },
+      "ChatCompletionRequest": {
+        "type": "object",
+        "required": [
+          "model",
+          "messages"
+        ],
+        "properties": {
+          "model": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Model grammar: NAME, upstream id, NAME:STRATEGY, NAME:PROVIDER"
+          },
+          "provider": {
+            "$ref": "#/components/schemas/ProviderPreferences"
+          },
+          "stream": {
+            "type": "boolean"
+          },
+          "stream_options": {
+            "type": "object",
+            "properties": {
+              "include_usage": {
+                "type": "boolean"
+              }
+            }
+          },
+          "messages": {
+            "type": "array",
+            "items": {
+              "type": "object"
+            }
+          }
+        }
+      },
+      "CompletionRequest": {
+        "type": "object",
+        "required": [
+          "model",
+          "prompt"
+        ],
+        "properties": {
+          "model": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Model grammar: NAME, upstream id, NAME:STRATEGY, NAME:PROVIDER"
+          },
+          "provider": {
+            "$ref": "#/components/schemas/ProviderPreferences"
+          },
+          "stream": {
+            "type": "boolean"
+          },
+          "stream_options": {
+            "type": "object",
+            "properties": {
+              "include_usage": {
+                "type": "boolean"
+              }
+            }
+          },
+          "prompt": {
+            "type": "string"
+          }
+        }
+      },
+      "EmbeddingsRequest": {
+        "type": "object",
+        "required": [
+          "model",
+          "input"
+        ],
+        "properties": {
+          "model": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Model grammar: NAME, upstream id, NAME:STRATEGY, NAME:PROVIDER"
+          },
+          "provider": {
+            "$ref": "#/components/schemas/ProviderPreferences"
+          },
+          "input": {
+            "type": "string"
+          }
+        }
+      },
+      "ModelList": {
+        "type": "object",
+        "required": [
+          "object",
+          "data"
+        ],
+        "properties": {
+          "object": {
+            "type": "string",
+            "const": "list"
+          },
+          "data": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "id",
+                "object",
+                "created",
+                "owned_by",
+                "providers"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string"
+                },
+                "object": {
+                  "type": "string",
+                  "const": "model"
+                },
+                "created": {
+                  "type": "integer"
+                },
+                "owned_by": {
+                  "type": "string"
+                },
+                "providers": {
+                  "type": "array",
+                  "items": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        }
       }
     },
     "securitySchemes": {
@@ -1790,6 +2549,11 @@ public enum OpenAPIDocument {
         "type": "http",
         "scheme": "bearer",
         "description": "Over TCP only: for admin routes the token from admin.token_env / token_file / token_credential; for POST /v1/reports a client's token from clients:. Not needed on the Unix socket."
+      },
+      "clientAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Over TCP: a client's token from clients[].token_env / token_file / token_credential (unless listen.tcp_without_token). Not needed on the Unix socket."
       }
     }
   }

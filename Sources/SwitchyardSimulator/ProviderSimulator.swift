@@ -18,6 +18,9 @@ public final class ProviderSimulator: Sendable {
     private let requests = Atomic<Int>(0)
     private let burstLeft: Atomic<Int>
     private let started = ContinuousClock.now
+    /// The last requests to the OpenAI POST routes, newest last (at most `maxRecorded`).
+    private let recorded = Mutex<[RecordedRequest]>([])
+    private static let maxRecorded = 64
 
     public init(name: String, behavior: SimulatorBehavior, seed: UInt64 = 1) {
         self.name = name
@@ -33,6 +36,20 @@ public final class ProviderSimulator: Sendable {
         behavior.withLock { $0 = new }
         burstLeft.store(new.burstCount, ordering: .relaxed)
     }
+    /// The last requests the OpenAI POST routes received (headers and body), newest last:
+    /// tests check what a gateway forwarded, and that a caller's token never arrived.
+    public var recordedRequests: [RecordedRequest] { recorded.withLock { $0 } }
+
+    private func record(_ request: Request, _ body: ByteBuffer) {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let entry = RecordedRequest(path: request.uri.path, headers: headers, body: Array(body.readableBytesView))
+        recorded.withLock { list in
+            list.append(entry)
+            if list.count > Self.maxRecorded { list.removeFirst(list.count - Self.maxRecorded) }
+        }
+    }
+
     /// Requests served so far, control routes excluded.
     public var requestCount: Int { requests.load(ordering: .relaxed) }
 
@@ -56,6 +73,7 @@ public final class ProviderSimulator: Sendable {
         }
         router.post("/v1/chat/completions") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
+            self.record(request, body)
             guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
                 return self.errorResponse(.badRequest, "body is not a chat completion request")
             }
@@ -63,6 +81,22 @@ public final class ProviderSimulator: Sendable {
                 ask.stream == true ? SimulatorAnswers.openAIStream(ask, behavior, headAfterMs: headAfterMs)
                     : SimulatorAnswers.openAICompletion(ask, behavior)
             }
+        }
+        router.post("/v1/completions") { request, context in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            self.record(request, body)
+            guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
+                return self.errorResponse(.badRequest, "body is not a completion request")
+            }
+            return try await self.answer(context, model: ask.model) { behavior, _ in SimulatorAnswers.textCompletion(ask, behavior) }
+        }
+        router.post("/v1/embeddings") { request, context in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            self.record(request, body)
+            guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
+                return self.errorResponse(.badRequest, "body is not an embeddings request")
+            }
+            return try await self.answer(context, model: ask.model) { _, _ in SimulatorAnswers.embeddings(ask) }
         }
         router.get("/api/tags") { _, context in
             try await self.answer(context) { behavior, _ in .json(["models": behavior.models.map { ["name": $0, "model": $0] }]) }
@@ -159,6 +193,19 @@ public final class ProviderSimulator: Sendable {
     private func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let body = "{\"error\":{\"message\":\"\(message)\",\"type\":\"simulated\"}}"
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// One request a simulator received.
+public struct RecordedRequest: Sendable {
+    public var path: String
+    /// Header names in canonical (as sent) case; look up with `header(_:)`.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    /// A header's value, by case-insensitive name.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.key.lowercased() == name.lowercased() }?.value
     }
 }
 

@@ -78,6 +78,26 @@ enum SimulatorAnswers {
         return .json(answer)
     }
 
+    /// OpenAI `text_completion` (`/v1/completions`, non-streaming).
+    static func textCompletion(_ ask: ChatAsk, _ behavior: SimulatorBehavior) -> BodyPlan {
+        let tokens = outputTokens(ask, behavior)
+        return .json([
+            "id": AnyEncodable("cmpl-sim"), "object": AnyEncodable("text_completion"), "model": AnyEncodable(ask.model),
+            "choices": AnyEncodable([["index": AnyEncodable(0), "finish_reason": AnyEncodable("length"),
+                                      "text": AnyEncodable(String(repeating: "OK ", count: tokens))]]),
+            "usage": AnyEncodable(usage(tokens)),
+        ] as [String: AnyEncodable])
+    }
+
+    /// OpenAI embeddings: one 4-dimensional vector.
+    static func embeddings(_ ask: ChatAsk) -> BodyPlan {
+        .json([
+            "object": AnyEncodable("list"), "model": AnyEncodable(ask.model),
+            "data": AnyEncodable([["object": AnyEncodable("embedding"), "index": AnyEncodable(0), "embedding": AnyEncodable([0.1, 0.2, 0.3, 0.4])]]),
+            "usage": AnyEncodable(["prompt_tokens": promptTokens, "total_tokens": promptTokens]),
+        ] as [String: AnyEncodable])
+    }
+
     /// OpenAI SSE: reasoning deltas, content deltas, a finish chunk, the usage chunk when
     /// `stream_options.include_usage` asked for it, then `data: [DONE]`.
     static func openAIStream(_ ask: ChatAsk, _ behavior: SimulatorBehavior, headAfterMs: Double) -> BodyPlan {

@@ -20,6 +20,8 @@ struct Load: ParsableCommand {
     @Option(help: "Unix socket path of the daemon.") var unix: String?
     @Option(help: "TCP address of the daemon, host:port.") var tcp: String?
     @Option(help: "Request path.") var path = "/v1/route?model=llama-3.1-8b"
+    @Option(help: "A JSON body: the request becomes a POST of it (the gateway benchmark).") var body: String?
+    @Option(help: "An extra request header, `Name: value` (repeatable).") var header: [String] = []
     @Option(help: "Connection counts, comma-separated.") var connections = "1,16,64"
     @Option(help: "Seconds measured per connection count.") var seconds = 10.0
     @Option(help: "Seconds of warm-up (not measured) before each.") var warmup = 2.0
@@ -37,10 +39,13 @@ struct Load: ParsableCommand {
             throw ValidationError("give exactly one of --unix PATH or --tcp HOST:PORT")
         }
         let counts = connections.split(separator: ",").compactMap { Int($0) }
-        print("client: switchyard-api-bench, \(endpoint), GET \(path), \(seconds) s per row after \(warmup) s warm-up")
+        print("client: switchyard-api-bench, \(endpoint), \(body == nil ? "GET" : "POST") \(path), \(seconds) s per row after \(warmup) s warm-up")
         print(pad("transport", 10) + pad("conns", 7) + pad("qps", 10) + pad("p50 ms", 9) + pad("p99 ms", 9) + "errors")
         for count in counts {
-            let result = try LoadRun(endpoint: endpoint, path: path, connections: count, warmupSeconds: warmup, seconds: seconds).run()
+            var load = LoadRun(endpoint: endpoint, path: path, connections: count, warmupSeconds: warmup, seconds: seconds)
+            load.body = body
+            load.headers = header
+            let result = try load.run()
             let transport = if case .unix = endpoint { "unix" } else { "tcp" }
             print(pad(transport, 10) + pad("\(count)", 7) + pad("\(Int(result.qps.rounded()))", 10)
                   + pad(String(format: "%.3f", result.percentileMs(0.5)), 9) + pad(String(format: "%.3f", result.percentileMs(0.99)), 9)

@@ -9,6 +9,10 @@ struct LoadRun {
     var connections: Int
     var warmupSeconds: Double
     var seconds: Double
+    /// A POST body; nil sends a GET.
+    var body: String?
+    /// Extra header lines.
+    var headers: [String] = []
 
     /// What one run measured.
     struct Result {
@@ -34,7 +38,10 @@ struct LoadRun {
     }
 
     func run() throws -> Result {
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: switchyard-api-bench\r\n\r\n".utf8)
+        let extra = headers.map { $0 + "\r\n" }.joined()
+        let request = Array((body.map { body in
+            "POST \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: switchyard-api-bench\r\nContent-Type: application/json\r\n\(extra)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        } ?? "GET \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: switchyard-api-bench\r\n\(extra)\r\n").utf8)
         let collected = Collected()
         let start = monotonicNanoseconds()
         let measureFrom = start + UInt64(warmupSeconds * 1e9)

@@ -78,7 +78,9 @@ class Simulator:
 class Daemon:
     """A `switchyard serve` process on a Unix socket and a TCP port, with its own state dir."""
 
-    def __init__(self, sims: Dict[str, Simulator], probe_interval: str = "2s"):
+    def __init__(self, sims: Dict[str, Simulator], probe_interval: str = "2s", extra_yaml: str = "",
+                 env: Optional[Dict[str, str]] = None, extra_clients: str = ""):
+        """`extra_clients`: more entries (YAML lines) for the `clients:` list beside `CLIENT_NAME`."""
         self.directory = tempfile.mkdtemp(prefix="sy-py-")
         self.socket_path = os.path.join(self.directory, "switchyard.sock")
         self.tcp_port = free_port()
@@ -90,7 +92,9 @@ class Daemon:
         with open(self.config, "w") as f:
             f.write(f'listen: {{ tcp: "127.0.0.1:{self.tcp_port}", unix: "{self.socket_path}" }}\n'
                     f"probe: {{ interval: {probe_interval}, timeout: 2s, max_tokens: 4 }}\n"
-                    f"clients:\n  - {{ name: {CLIENT_NAME}, token_env: SY_PY_CLIENT_TOKEN }}\nproviders:\n{providers}\n")
+                    f"clients:\n  - {{ name: {CLIENT_NAME}, token_env: SY_PY_CLIENT_TOKEN }}\n{extra_clients}"
+                    f"{extra_yaml}providers:\n{providers}\n")
+        self.env = {"SY_PY_CLIENT_TOKEN": CLIENT_TOKEN, **(env or {})}
         self.log = open(os.path.join(self.directory, "daemon.log"), "w")
         self.process: Optional[subprocess.Popen] = None
 
@@ -101,7 +105,7 @@ class Daemon:
     def start(self) -> "Daemon":
         self.process = subprocess.Popen(
             [_binary("switchyard"), "serve", "--config", self.config, "--state-dir", self.directory, "--log-level", "warning"],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "SY_PY_CLIENT_TOKEN": CLIENT_TOKEN},
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(self.env or {})},
         )
         transport = DaemonTransport(socket_path=self.socket_path)
         deadline = time.monotonic() + 20

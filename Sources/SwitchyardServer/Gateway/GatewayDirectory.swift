@@ -1,0 +1,88 @@
+import Synchronization
+import SwitchyardConfig
+import SwitchyardCore
+
+/// How the gateway reaches one target: its OpenAI base, key and timeouts.
+public struct GatewayUpstream: Sendable {
+    /// The OpenAI-compatible base, `…/v1`.
+    public var baseURL: String
+    /// The provider's resolved key; sent upstream, never logged.
+    public var apiKey: Secret?
+    public var connectTimeoutSeconds: Double
+    /// `attempt_timeout` of the model (or provider); nil takes the default by kind of request.
+    public var attemptTimeoutSeconds: Double?
+    public var price: Price?
+
+    public init(baseURL: String, apiKey: Secret?, connectTimeoutSeconds: Double, attemptTimeoutSeconds: Double?, price: Price?) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.attemptTimeoutSeconds = attemptTimeoutSeconds
+        self.price = price
+    }
+}
+
+/// What the gateway reads of the configuration, replaced whole on reload.
+public struct GatewayConfiguration: Sendable {
+    public var settings: GatewaySettings
+    public var catalog: ModelCatalog
+    public var upstreams: [Target: GatewayUpstream]
+    /// Each client's allow list of models (`clients[].models`); a client not listed may use any.
+    public var allowedModels: [String: Set<ModelName>]
+
+    public init(settings: GatewaySettings, descriptors: [TargetDescriptor], upstreams: [Target: GatewayUpstream],
+                allowedModels: [String: Set<ModelName>] = [:]) {
+        self.settings = settings
+        self.catalog = ModelCatalog(descriptors: descriptors)
+        self.upstreams = upstreams
+        self.allowedModels = allowedModels
+    }
+}
+
+/// The gateway's current configuration; the wiring replaces it on reload.
+public final class GatewayDirectory: Sendable {
+    private let state: Mutex<GatewayConfiguration>
+
+    public init(_ configuration: GatewayConfiguration) { state = Mutex(configuration) }
+
+    public var current: GatewayConfiguration { state.withLock { $0 } }
+
+    public func replace(_ configuration: GatewayConfiguration) { state.withLock { $0 = configuration } }
+}
+
+/// What the gateway routes need besides the API's dependencies.
+public struct GatewayDependencies: Sendable {
+    public var transport: any UpstreamTransport
+    public var directory: GatewayDirectory
+    let metrics: GatewayMetrics
+    let inFlight = GatewaySlots()
+
+    public init(transport: any UpstreamTransport, directory: GatewayDirectory, metrics: SwitchyardMetrics) {
+        self.transport = transport
+        self.directory = directory
+        self.metrics = GatewayMetrics(registry: metrics.registry)
+    }
+}
+
+/// Counts gateway requests in flight, for `gateway.max_concurrent`.
+final class GatewaySlots: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// A slot, or nil when `limit` are taken. The slot is given back when it is released.
+    func take(limit: Int) -> Slot? {
+        guard count.add(1, ordering: .relaxed).newValue <= limit else {
+            count.subtract(1, ordering: .relaxed)
+            return nil
+        }
+        return Slot(self)
+    }
+
+    fileprivate func give() { count.subtract(1, ordering: .relaxed) }
+
+    /// One request's slot; released when the last reference (the response body) goes.
+    final class Slot: Sendable {
+        private let slots: GatewaySlots
+        fileprivate init(_ slots: GatewaySlots) { self.slots = slots }
+        deinit { slots.give() }
+    }
+}

@@ -1,0 +1,190 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SwitchyardCore
+
+/// Executes one request's `AttemptPolicy`: sends to each candidate in turn until one answers
+/// (or the failure is the request's own), then streams that answer to the caller. Every
+/// attempt becomes a report in the same pipeline as `POST /v1/reports`.
+struct GatewayForwarder {
+    let endpoint: GatewayEndpoint
+    let request: GatewayRequest
+    /// Who asked: the reports of its attempts carry this name.
+    let caller: Caller
+    let deps: APIDependencies
+    let gateway: GatewayDependencies
+    let configuration: GatewayConfiguration
+    let slot: GatewaySlots.Slot
+
+    func run() async -> Response {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.settings.requestDeadlineSeconds * 1000))
+        var decision = request.policy.first
+        var attempts = 0
+        var failures: [String] = []
+        var lastOutcome: AttemptOutcome?
+        while case .tryNext(let index) = decision {
+            let candidate = request.candidates[index]
+            let target = Target(provider: candidate.provider, model: request.selection.model)
+            let secondsLeft = Self.seconds(deadline - .now)
+            attempts += 1
+            if attempts > 1 { gateway.metrics.failover() }
+            guard let upstream = configuration.upstreams[target] else {
+                decision = request.policy.decide(after: .connectFailed, attempt: index, secondsLeft: secondsLeft)
+                continue
+            }
+            let started = Attempt(target: target, startedAt: deps.clock.now(), started: .now)
+            var headers = [request.streaming ? "Accept: text/event-stream" : "Accept: application/json"]
+            if let key = upstream.apiKey { headers.append("Authorization: Bearer \(key.exposedValue)") }
+            let response = gateway.transport.send(UpstreamRequest(
+                url: upstream.baseURL + endpoint.upstreamPath, headers: headers, body: request.upstreamBody(for: candidate),
+                connectTimeoutSeconds: upstream.connectTimeoutSeconds,
+                idleTimeoutSeconds: upstream.attemptTimeoutSeconds ?? request.policy.attemptTimeoutSeconds,
+                totalTimeoutSeconds: max(0.001, secondsLeft)
+            ))
+            let head = await withTaskCancellationHandler { await response.head() } onCancel: { response.cancel() }
+            let outcome: AttemptOutcome
+            switch head {
+            case .success(let head): outcome = (200..<300).contains(head.status) ? .answered : .status(head.status)
+            case .failure(.connect): outcome = .connectFailed
+            case .failure(.timeout): outcome = .timedOut
+            case .failure(.canceled):
+                // The caller went away before any answer: nothing to report against the provider.
+                return OpenAIError(status: .init(code: 499), type: "canceled", code: "canceled", message: "the caller went away").response(ServedBy())
+            case .failure: outcome = .garbage
+            }
+            decision = request.policy.decide(after: outcome, attempt: index, secondsLeft: Self.seconds(deadline - .now))
+            let served = ServedBy(provider: candidate.provider.rawValue, upstreamModel: candidate.upstreamModel, attempts: attempts)
+            if decision == .deliver, case .success(let head) = head {
+                return deliver(response, head: head, outcome: outcome, attempt: started, served: served)
+            }
+            response.cancel()
+            report(started, outcome: outcome, status: head.status, ttft: nil, usage: nil)
+            failures.append("\(candidate.provider): \(Self.describe(outcome))")
+            lastOutcome = outcome
+        }
+        gateway.metrics.request(endpoint, .upstreamFailed)
+        let served = ServedBy(provider: "", upstreamModel: "", attempts: attempts)
+        let message = "all \(attempts) attempt\(attempts == 1 ? "" : "s") failed: \(failures.joined(separator: "; "))"
+        if lastOutcome == .status(429) {
+            return OpenAIError(status: .tooManyRequests, type: "rate_limit_error", code: "upstream_rate_limited", message: message, retryAfterSeconds: 1).response(served)
+        }
+        return OpenAIError(status: .badGateway, type: "upstream_error", code: "upstream_failed", message: message).response(served)
+    }
+
+    /// Streams the chosen answer; the report is sent when the body has gone out (or broke).
+    private func deliver(_ response: any UpstreamResponse, head: UpstreamHead, outcome: AttemptOutcome, attempt: Attempt, served: ServedBy) -> Response {
+        var headers: HTTPFields = [:]
+        headers[.contentType] = head.headers["content-type"] ?? (request.streaming ? "text/event-stream" : "application/json")
+        if request.streaming { headers[.cacheControl] = "no-cache" }
+        served.write(into: &headers)
+        let status = HTTPResponse.Status(code: head.status)
+        let sse = request.streaming && headers[.contentType]?.hasPrefix("text/event-stream") == true
+        let forwarder = self
+        let slot = self.slot
+        // A whole answer of known length goes out with Content-Length (libcurl decodes compressed
+        // answers, so only an uncompressed length is the caller's); streams are chunked.
+        let length = request.streaming || head.headers["content-encoding"] != nil ? nil : head.headers["content-length"].flatMap { Int($0) }
+        let body = ResponseBody(contentLength: length) { writer in
+            _ = slot  // held until the answer has gone out
+            var filter = SSEUsageFilter(keepUsageChunk: forwarder.request.callerWantsUsage)
+            var collected: [UInt8] = []  // a non-streaming answer, for its usage (bounded)
+            var ttft: Double?
+            var broke: UpstreamFailure?
+            do {
+                while let chunk = await response.next() {
+                    if ttft == nil { ttft = Self.seconds(.now - attempt.started) }
+                    let out = sse ? filter.filter(chunk) : chunk
+                    if !sse, collected.count + chunk.count <= 1 << 20 { collected.append(contentsOf: chunk) }
+                    if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+                }
+                broke = response.failure
+                if sse {
+                    let rest = filter.flush()
+                    if !rest.isEmpty { try await writer.write(ByteBuffer(bytes: rest)) }
+                }
+                if let failure = broke, sse {
+                    try await writer.write(OpenAIError(status: .badGateway, type: "upstream_error", code: "stream_interrupted",
+                                                       message: "the provider's stream broke: \(Self.describe(failure))").streamEvent)
+                }
+                try await writer.finish(nil)
+            } catch {
+                // The caller went away: stop the upstream transfer at once; not the provider's fault.
+                response.cancel()
+                forwarder.gateway.metrics.request(forwarder.endpoint, .callerError)
+                return
+            }
+            let usage = sse ? filter.usage : Self.usage(ofJSON: collected)
+            let reported: AttemptOutcome = broke.map { $0 == .timeout ? .timedOut : .garbage } ?? outcome
+            forwarder.report(attempt, outcome: reported, status: head.status, ttft: ttft, usage: usage, streamBroke: broke != nil)
+            let result: GatewayMetrics.Result = broke != nil ? .streamBroken : outcome == .answered ? .ok : .callerError
+            forwarder.gateway.metrics.request(forwarder.endpoint, result)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// One attempt's identity and start, for its report.
+    struct Attempt: Sendable {
+        var target: Target
+        var startedAt: Timestamp
+        var started: ContinuousClock.Instant
+    }
+
+    /// Puts the attempt into the observation pipeline (health, store, metrics), as a report.
+    /// A failure that is the request's own fault counts against no provider and is not reported.
+    func report(_ attempt: Attempt, outcome: AttemptOutcome, status: Int?, ttft: Double?, usage: Usage?, streamBroke: Bool = false) {
+        let errorClass = streamBroke ? (outcome == .timedOut ? ErrorClass.streamStalled : .badResponse) : AttemptPolicy.errorClass(outcome)
+        if case .status(let code) = outcome, AttemptPolicy.isCallersFault(code) {
+            gateway.metrics.attempt("caller_error")
+            return
+        }
+        gateway.metrics.attempt(errorClass?.rawValue ?? "ok")
+        let total = Self.seconds(.now - attempt.started)
+        let price = configuration.upstreams[attempt.target]?.price
+        let cost = errorClass == nil ? price.map { $0.cost(tokensIn: usage?.tokensIn ?? 0, tokensOut: usage?.tokensOut ?? 0, seconds: total) } : nil
+        var observation = Observation(
+            target: attempt.target, source: .report, startedAt: attempt.startedAt,
+            outcome: errorClass.map { .failure($0) } ?? .ok,
+            httpStatus: status.flatMap { $0 > 0 ? $0 : nil }, totalSeconds: total, ttftSeconds: ttft,
+            tokensIn: usage?.tokensIn, tokensOut: usage?.tokensOut, costUSD: cost,
+            message: errorClass == nil ? nil : "gateway: \(Self.describe(outcome))"
+        )
+        observation.reporter = caller.label
+        deps.deliver(observation)
+    }
+
+    static func usage(ofJSON bytes: [UInt8]) -> Usage? {
+        guard let body = JSONBody(bytes), let member = body.member("usage") else { return nil }
+        return Usage(usageJSON: body.raw(member))
+    }
+
+    static func describe(_ outcome: AttemptOutcome) -> String {
+        switch outcome {
+        case .answered: "answered"
+        case .status(let status): "HTTP \(status)"
+        case .connectFailed: "could not connect"
+        case .timedOut: "no answer within the attempt timeout"
+        case .garbage: "not a valid HTTP answer"
+        }
+    }
+
+    static func describe(_ failure: UpstreamFailure) -> String {
+        switch failure {
+        case .connect: "connection failed"
+        case .timeout: "no byte within the attempt timeout"
+        case .tooLarge: "answer too large"
+        case .canceled: "canceled"
+        case .other: "transfer failed"
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+extension Result where Success == UpstreamHead {
+    var status: Int? {
+        if case .success(let head) = self { return head.status }
+        return nil
+    }
+}

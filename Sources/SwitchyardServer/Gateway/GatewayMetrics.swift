@@ -1,0 +1,37 @@
+import Prometheus
+import SwitchyardCore
+
+/// The gateway's counters: requests by endpoint and result, attempts by outcome, failovers.
+/// Labels come from fixed enums only.
+final class GatewayMetrics: Sendable {
+    /// The result of one gateway request, as a label.
+    enum Result: String, CaseIterable {
+        case ok
+        case callerError = "caller_error"
+        case upstreamFailed = "upstream_failed"
+        case streamBroken = "stream_broken"
+        case overloaded
+    }
+
+    private let requests: [GatewayEndpoint: [Result: Counter]]
+    private let attempts: [String: Counter]
+    private let failovers: Counter
+
+    init(registry: PrometheusCollectorRegistry) {
+        var requests: [GatewayEndpoint: [Result: Counter]] = [:]
+        for endpoint in GatewayEndpoint.allCases {
+            for result in Result.allCases {
+                requests[endpoint, default: [:]][result] = registry.makeCounter(
+                    descriptor: MetricName.gatewayRequests, labels: [("endpoint", endpoint.rawValue), ("result", result.rawValue)])
+            }
+        }
+        self.requests = requests
+        let outcomes = ["ok", "caller_error"] + ErrorClass.allCases.map(\.rawValue)
+        attempts = Dictionary(uniqueKeysWithValues: outcomes.map { ($0, registry.makeCounter(descriptor: MetricName.gatewayAttempts, labels: [("outcome", $0)])) })
+        failovers = registry.makeCounter(descriptor: MetricName.gatewayFailovers)
+    }
+
+    func request(_ endpoint: GatewayEndpoint, _ result: Result) { requests[endpoint]?[result]?.increment() }
+    func attempt(_ outcome: String) { attempts[outcome]?.increment() }
+    func failover() { failovers.increment() }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SwitchyardConfig
+import SwitchyardCore
+
+/// The OpenAI-compatible routes: `/v1/models` and the forwarding table of `GatewayEndpoint`.
+/// Errors are answered here, in the OpenAI shape, never thrown to the API's error middleware.
+enum GatewayRoutes {
+    static let disabled = OpenAIError(status: .notFound, type: "invalid_request_error", code: "gateway_disabled",
+                                      message: "the gateway is disabled on this daemon (gateway.enabled: false)")
+
+    /// Whether `path` is one of the gateway's routes (answered in the OpenAI error shape).
+    static func isGatewayPath(_ path: String) -> Bool {
+        path == "/v1/models" || GatewayEndpoint.allCases.contains { "/v1" + $0.upstreamPath == path }
+    }
+
+    /// `GET /v1/models`: every routable model, with the providers behind it.
+    static func models(_ deps: APIDependencies) -> Response {
+        guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
+        let catalog = gateway.directory.current.catalog
+        let data = catalog.known.map { model in
+            ModelEntry(id: model.rawValue, providers: (catalog.providersByModel[model] ?? []).map(\.rawValue))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = (try? encoder.encode(ModelList(data: data))) ?? Data()
+        var headers: HTTPFields = [.contentType: "application/json"]
+        ServedBy().write(into: &headers)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    struct ModelEntry: Encodable {
+        var id: String
+        var object = "model"
+        var created = 0
+        var ownedBy = "switchyard"
+        var providers: [String]
+
+        init(id: String, providers: [String]) {
+            self.id = id
+            self.providers = providers
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, object, created, providers
+            case ownedBy = "owned_by"
+        }
+    }
+
+    struct ModelList: Encodable {
+        var object = "list"
+        var data: [ModelEntry]
+    }
+
+    /// Forwards one request: routes it, tries candidates as the `AttemptPolicy` says, and
+    /// streams the chosen answer back.
+    static func forward(_ endpoint: GatewayEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async -> Response {
+        guard let gateway = deps.gateway else { return disabled.response(ServedBy()) }
+        let configuration = gateway.directory.current
+        guard configuration.settings.enabled else { return disabled.response(ServedBy()) }
+        // Who is asking: the Unix peer, or a client by its bearer token on TCP (401 otherwise).
+        let caller: Caller
+        do {
+            caller = try await deps.callerAuthenticator.caller(request, context)
+        } catch let error as APIError {
+            gateway.metrics.request(endpoint, .callerError)
+            var refused = OpenAIError(status: error.status, type: "authentication_error", code: error.code, message: error.message)
+            refused.wwwAuthenticate = error.status == .unauthorized ? "Bearer" : nil
+            return refused.response(ServedBy())
+        } catch {
+            return OpenAIError(status: .internalServerError, type: "server_error", code: "internal", message: "internal error").response(ServedBy())
+        }
+        guard let slot = gateway.inFlight.take(limit: configuration.settings.maxConcurrent) else {
+            gateway.metrics.request(endpoint, .overloaded)
+            return OpenAIError(status: .serviceUnavailable, type: "server_error", code: "overloaded",
+                               message: "the gateway has \(configuration.settings.maxConcurrent) requests in flight (gateway.max_concurrent); retry shortly",
+                               retryAfterSeconds: 1).response(ServedBy())
+        }
+        do {
+            let prepared = try await GatewayRequest.prepare(endpoint, request, caller: caller, deps, configuration)
+            return await GatewayForwarder(endpoint: endpoint, request: prepared, caller: caller, deps: deps, gateway: gateway,
+                                          configuration: configuration, slot: slot).run()
+        } catch {
+            gateway.metrics.request(endpoint, .callerError)
+            return error.response(ServedBy())
+        }
+    }
+}
+
+/// A gateway request after reading and checking its body: what to route and what to send.
+struct GatewayRequest: Sendable {
+    var body: JSONBody
+    var selection: ModelSelection
+    var candidates: [RouteCandidate]
+    var policy: AttemptPolicy
+    var streaming: Bool
+    /// Whether the caller asked for the usage chunk itself (else the gateway drops it).
+    var callerWantsUsage: Bool
+    /// Raw `"key":value` text added to each upstream body (`stream_options`).
+    var additions: [UInt8]
+
+    static func prepare(_ endpoint: GatewayEndpoint, _ request: Request, caller: Caller, _ deps: APIDependencies,
+                        _ configuration: GatewayConfiguration) async throws(OpenAIError) -> GatewayRequest {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: deps.limits.maxBodyBytes)
+        } catch {
+            throw OpenAIError(status: .contentTooLarge, type: "invalid_request_error", code: "body_too_large",
+                              message: "the request body is larger than \(deps.limits.maxBodyBytes) bytes (listen.max_body_bytes)")
+        }
+        guard let body = JSONBody(Array(buffer.readableBytesView)) else {
+            throw .invalid("invalid_json", "the request body is not a JSON object")
+        }
+        guard let modelText = body.string("model"), !modelText.isEmpty else {
+            throw .invalid("missing_model", "model: required, e.g. \"model\": \"\(configuration.catalog.known.first?.rawValue ?? "llama-3.1-8b")\"")
+        }
+        guard let selection = configuration.catalog.resolve(modelText) else {
+            throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found",
+                              message: "no model named '\(modelText)'; configured: \(configuration.catalog.known.map(\.rawValue).joined(separator: ", "))")
+        }
+        if case .client(let name) = caller, let allowed = configuration.allowedModels[name], !allowed.contains(selection.model) {
+            throw OpenAIError(status: .forbidden, type: "permission_error", code: "model_not_allowed",
+                              message: "client '\(name)' may not use '\(selection.model)'; allowed: \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
+        }
+        let preferences = try body.member("provider").map { member throws(OpenAIError) in try ProviderPreferences.parse(body.raw(member)) } ?? ProviderPreferences()
+        let streaming = body.bool("stream") == true
+        let query = RouteQuery(model: selection.model, strategy: selection.strategy ?? preferences.sort ?? .balanced)
+        guard case .route(let route) = deps.healthBook.route(query, now: deps.clock.now()) else {
+            throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found", message: "no model named '\(modelText)'")
+        }
+        var candidates = CandidatePlan.order(route.candidates, selection: selection, preferences: preferences) { provider in
+            configuration.upstreams[Target(provider: provider, model: selection.model)]?.price
+        }
+        // Pinned: the caller chose this provider, so it is tried even when the router left it out (ejected, rate limited).
+        if let pinned = selection.pinned, candidates.isEmpty, let descriptor = deps.healthBook.descriptor(of: Target(provider: pinned, model: selection.model)) {
+            candidates = [RouteCandidate(provider: pinned, upstreamModel: descriptor.upstreamModel, baseURL: descriptor.baseURL, score: 0,
+                                         state: .unknown, successRate: 0, reasons: ["pinned by the request"])]
+        }
+        guard !candidates.isEmpty else {
+            throw OpenAIError(status: .serviceUnavailable, type: "server_error", code: "no_provider",
+                              message: "no provider of '\(selection.model)' is left after the request's provider preferences", retryAfterSeconds: 1)
+        }
+        let policy = AttemptPolicy(candidateCount: candidates.count,
+                                   maxAttempts: selection.pinned == nil ? configuration.settings.maxAttempts : 1,
+                                   attemptTimeoutSeconds: endpoint.defaultAttemptTimeout(streaming: streaming))
+        var callerWantsUsage = true
+        var additions: [UInt8] = []
+        if streaming, endpoint.generates {
+            if let options = body.member("stream_options") {
+                let object = try? JSONSerialization.jsonObject(with: Data(body.raw(options))) as? [String: Any]
+                callerWantsUsage = (object?["include_usage"] as? Bool) == true
+            } else {
+                callerWantsUsage = false
+                additions = Array(#""stream_options":{"include_usage":true}"#.utf8)
+            }
+        }
+        return GatewayRequest(body: body, selection: selection, candidates: candidates, policy: policy,
+                              streaming: streaming, callerWantsUsage: callerWantsUsage, additions: additions)
+    }
+
+    /// The body to send to `candidate`: its upstream model id, without our `provider` object.
+    func upstreamBody(for candidate: RouteCandidate) -> [UInt8] {
+        body.edited(replacing: ["model": JSONBody.quoted(candidate.upstreamModel)], removing: ["provider"], adding: additions)
+    }
+}
+

@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import SwitchyardConfig
+import SwitchyardDaemon
+import SwitchyardSimulator
+
+/// A real daemon with the gateway in front of two simulators (`a` first, `b` 40 ms slower; model `m`,
+/// upstream `m-up`), each with its own configured key. Probes run once at start (1 h
+/// interval), so only the test's requests reach the simulators afterwards.
+struct GatewayTestDaemon: Sendable {
+    static let keys = ["a": "sk-provider-a-\(UUID().uuidString)", "b": "sk-provider-b-\(UUID().uuidString)"]
+    /// The bearer tokens of the two clients: `app` (every model) and `narrow` (only `other`, which is not configured).
+    static let callerToken = "caller-secret-token"
+    static let narrowToken = "narrow-secret-token"
+
+    var tcpPort: Int
+    var directory: String
+    var simulators: [String: ProviderSimulator]
+    var daemon: Daemon
+    var logs: LogCapture
+
+    var address: RawHTTP.Address { .tcp(port: tcpPort) }
+
+    static func run(gatewayYAML: String = "", modelExtra: String = "", listenExtra: String = "",
+                    _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
+        let simulators = [
+            "a": ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1)),
+            "b": ProviderSimulator(name: "b", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 40)),
+        ]
+        let fleet = SimulatorFleet([simulators["a"]!, simulators["b"]!])
+        let logs = LogCapture()
+        try await withTemporaryDirectory { directory in
+            try await fleet.withRunning(logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() })) { ports in
+                let yaml = """
+                    listen: { tcp: "127.0.0.1:0", unix: "\(directory)/switchyard.sock"\(listenExtra) }
+                    probe: { interval: 1h, timeout: 2s, connect_timeout: 500ms, mode: liveness }
+                    routing: { stability_margin: 90% }
+                    clients:
+                      - { name: app, token_env: CALLER_TOKEN }
+                      - { name: narrow, token_env: NARROW_TOKEN, models: [other] }
+                    \(gatewayYAML)
+                    providers:
+                      - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", api_key_env: KEY_A,
+                          price: { input_per_mtok: 1, output_per_mtok: 2 }, models: [{ name: m, upstream: m-up\(modelExtra) }] }
+                      - { name: b, kind: openai, base_url: "http://127.0.0.1:\(ports["b"]!)/v1", api_key_env: KEY_B,
+                          models: [{ name: m, upstream: m-up\(modelExtra) }] }
+                    """
+                let config = try ConfigLoader.parse(yaml: yaml, file: "gateway-test.yaml")
+                let tcpPort = Rendezvous<Int>()
+                let daemon = try buildServiceGroup(config: config, options: DaemonOptions(
+                    stateDirOverride: directory, environment: ["KEY_A": keys["a"]!, "KEY_B": keys["b"]!, "CALLER_TOKEN": callerToken, "NARROW_TOKEN": narrowToken],
+                    listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger()
+                ))
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await daemon.run() }
+                    let running = GatewayTestDaemon(tcpPort: await tcpPort.value(), directory: directory, simulators: simulators, daemon: daemon, logs: logs)
+                    do {
+                        _ = try await eventually(within: 10) { daemon.readiness.current.isReady }
+                        try await body(running)
+                    } catch {
+                        await daemon.serviceGroup.triggerGracefulShutdown()
+                        throw error
+                    }
+                    await daemon.serviceGroup.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                }
+            }
+        }
+    }
+
+    /// A POST of `json` to `path` with a caller's bearer token.
+    func post(_ path: String, _ json: String, token: String? = GatewayTestDaemon.callerToken) async throws -> RawHTTP.Answer {
+        try await RawHTTP.exchange(address, "POST", path, headers: ["Content-Type: application/json"] + (token.map { ["Authorization: Bearer \($0)"] } ?? []), body: json)
+    }
+
+    func metrics() async throws -> String { try await RawHTTP.exchange(address, "GET", "/metrics").body }
+}
+
+extension RawHTTP.Answer {
+    /// The body with HTTP/1.1 chunked framing removed (as sent when the length was not known up front).
+    var payload: String {
+        guard headers["transfer-encoding"]?.lowercased() == "chunked" else { return body }
+        let bytes = Array(body.utf8)
+        var out: [UInt8] = []
+        var index = 0
+        while let lineEnd = bytes[index...].firstRange(of: [13, 10]) {
+            guard let size = Int(String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self), radix: 16), size > 0 else { break }
+            let end = min(bytes.count, lineEnd.upperBound + size)
+            out += bytes[lineEnd.upperBound..<end]
+            index = min(bytes.count, end + 2)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The payload as a JSON object.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any]) ?? [:]
+    }
+}

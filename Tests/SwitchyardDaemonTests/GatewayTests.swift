@@ -1,0 +1,223 @@
+import Foundation
+import SwitchyardSimulator
+import Testing
+
+/// The gateway end to end: a daemon with two simulated providers, real libcurl transfers,
+/// real sockets. Requests go in raw, so every header and byte of the answer is checked.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct GatewayTests {
+    static let chat = #"{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":4}"#
+
+    @Test func aPlainChatIsForwardedWithTheProviderKeyAndNeverTheCallersToken() async throws {
+        try await GatewayTestDaemon.run { gw in
+            // Fields the gateway does not know travel byte for byte; `provider` is ours and is removed.
+            let body = #"{"temperature": 0.25, "model":"m","provider":{"order":["a"]} ,"messages":[{"role":"user","content":"hi"}],"x_custom":{"k":[1,2.50,"\u00e9"]},"max_tokens":4}"#
+            let answer = try await gw.post("/v1/chat/completions", body)
+            #expect(answer.status == 200, "\(answer.payload)")
+            #expect(answer.headers["x-switchyard-provider"] == "a")
+            #expect(answer.headers["x-switchyard-upstream-model"] == "m-up")
+            #expect(answer.headers["x-switchyard-attempts"] == "1")
+            #expect((answer.json["choices"] as? [Any])?.count == 1)
+            let seen = try #require(gw.simulators["a"]!.recordedRequests.last)
+            #expect(seen.path == "/v1/chat/completions")
+            #expect(seen.header("authorization") == "Bearer \(GatewayTestDaemon.keys["a"]!)")
+            for request in gw.simulators.values.flatMap(\.recordedRequests) {
+                #expect(!request.headers.values.contains { $0.contains("caller-secret-token") }, "the caller's token reached \(request.path)")
+            }
+            #expect(String(decoding: seen.body, as: UTF8.self)
+                    == #"{"temperature": 0.25, "model":"m-up","messages":[{"role":"user","content":"hi"}],"x_custom":{"k":[1,2.50,"\u00e9"]},"max_tokens":4}"#)
+            // The attempt is a report: health book, metrics (and the store) as POST /v1/reports items.
+            #expect(try await eventually(within: 5) {
+                try await gw.metrics().contains(#"switchyard_cost_usd_total{provider="a",model="m",source="report"}"#)
+            })
+            let metrics = try await gw.metrics()
+            #expect(metrics.contains(#"switchyard_gateway_requests_total{endpoint="chat_completions",result="ok"} 1"#))
+            #expect(metrics.contains(#"switchyard_gateway_attempts_total{outcome="ok"} 1"#))
+            #expect(!metrics.contains(GatewayTestDaemon.keys["a"]!) && !gw.logs.text.contains(GatewayTestDaemon.keys["a"]!))
+        }
+    }
+
+    @Test func streamingPassesEventsThroughAndDropsTheUsageChunkOnlyWhenTheCallerDidNotAskForIt() async throws {
+        try await GatewayTestDaemon.run { gw in
+            let plain = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[]}"#)
+            #expect(plain.status == 200)
+            #expect(plain.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+            #expect(plain.payload.contains(#""content":"OK""#))
+            #expect(plain.payload.hasSuffix("data: [DONE]\n\n"))
+            #expect(!plain.payload.contains(#""usage""#), "the usage chunk the gateway asked for went to the caller")
+            let sent = try #require(gw.simulators["a"]!.recordedRequests.last)
+            #expect(String(decoding: sent.body, as: UTF8.self) == #"{"model":"m-up","stream":true,"messages":[],"stream_options":{"include_usage":true}}"#)
+
+            let withUsage = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[]}"#)
+            #expect(withUsage.payload.contains(#""completion_tokens":8"#))
+            #expect(withUsage.payload.hasSuffix("data: [DONE]\n\n"))
+            // Both streams' tokens were counted (cost from the configured price).
+            #expect(try await eventually(within: 5) {
+                try await gw.metrics().contains(#"switchyard_report_results_total{provider="a",model="m",outcome="ok"} 2"#)
+            })
+            let cost = try await gw.metrics().split(separator: "\n").first { $0.hasPrefix(#"switchyard_cost_usd_total{provider="a",model="m",source="report"}"#) }
+            // 2 × (9 prompt tokens × $1 + 8 completion tokens × $2) per million.
+            #expect(cost.flatMap { Double($0.split(separator: " ").last ?? "") }.map { abs($0 - 2 * 25e-6) < 1e-9 } == true, "\(cost ?? "no cost")")
+        }
+    }
+
+    @Test func aProviderAnswering500IsFailedOverBeforeTheFirstByte() async throws {
+        try await GatewayTestDaemon.run { gw in
+            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .serverError))
+            let first = try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
+            #expect(first.status == 200, "\(first.payload)")
+            #expect(first.headers["x-switchyard-provider"] == "b")
+            #expect(first.headers["x-switchyard-attempts"] == "2")
+            // The failed attempt is the caller's report: the health book probes `a` at once to confirm it and
+            // may eject it, so later requests may skip it without an attempt. None of them fails.
+            var failovers = 1
+            for (path, body) in [("/v1/completions", #"{"model":"m","prompt":"hi","provider":{"order":["a","b"]}}"#),
+                                 ("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[],"provider":{"order":["a","b"]}}"#)] {
+                let answer = try await gw.post(path, body)
+                #expect(answer.status == 200 && answer.headers["x-switchyard-provider"] == "b", "\(path): \(answer.payload)")
+                failovers += (Int(answer.headers["x-switchyard-attempts"] ?? "") ?? 0) - 1
+                if body.contains("stream") { #expect(answer.payload.hasSuffix("data: [DONE]\n\n")) }
+            }
+            // The last report is sent once the stream has gone out, which the caller may see first.
+            #expect(try await eventually(within: 5) { try await gw.metrics().contains(#"switchyard_gateway_attempts_total{outcome="ok"} 3"#) })
+            let metrics = try await gw.metrics()
+            #expect(metrics.contains("switchyard_gateway_failovers_total \(failovers)"))
+            #expect(metrics.contains(#"switchyard_gateway_attempts_total{outcome="server_error"} \#(failovers)"#))
+            #expect(metrics.contains(#"switchyard_report_results_total{provider="a",model="m",outcome="server_error"} \#(failovers)"#))
+            #expect(gw.logs.lines(containing: "confirming_probe").contains { $0.contains("app") }, "reports are attributed to the caller")
+
+            // Pinned to the failing provider: no failover, the attempts' failures in the OpenAI error shape.
+            let pinned = try await gw.post("/v1/chat/completions", #"{"model":"m:a","messages":[]}"#)
+            #expect(pinned.status == 502)
+            #expect(pinned.headers["x-switchyard-attempts"] == "1")
+            let error = try #require(pinned.json["error"] as? [String: Any])
+            #expect(error["type"] as? String == "upstream_error" && error["code"] as? String == "upstream_failed")
+            #expect((error["message"] as? String)?.contains("a: HTTP 500") == true)
+        }
+    }
+
+    @Test func theRequestsOwnFaultsAreAnsweredAtOnceInTheOpenAIShape() async throws {
+        try await GatewayTestDaemon.run(listenExtra: ", max_body_bytes: 2000") { gw in
+            func expectError(_ answer: RawHTTP.Answer, _ status: Int, _ code: String, _ fragment: String = "") {
+                #expect(answer.status == status, "\(answer.payload)")
+                let error = answer.json["error"] as? [String: Any]
+                #expect(error?["code"] as? String == code, "\(answer.payload)")
+                #expect(error?["type"] as? String != nil && error?["message"] as? String != nil)
+                #expect((error?["message"] as? String ?? "").contains(fragment), "\(answer.payload)")
+                #expect(answer.headers["x-switchyard-attempts"] != nil)
+            }
+            expectError(try await gw.post("/v1/chat/completions", #"{"model":"nope","messages":[]}"#), 404, "model_not_found", "configured: m")
+            expectError(try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[}"#), 400, "invalid_json")
+            expectError(try await gw.post("/v1/chat/completions", #"{"messages":[]}"#), 400, "missing_model")
+            expectError(try await gw.post("/v1/chat/completions", #"{"model":"m","provider":{"sort":"random"}}"#), 400, "bad_provider", "provider.sort")
+            expectError(try await gw.post("/v1/chat/completions", #"{"model":"m","x":""# + String(repeating: "x", count: 3000) + #""}"#), 413, "body_too_large")
+            expectError(try await gw.post("/v1/chat/completions?bogus=1", Self.chat), 400, "bad_parameter")
+            // The provider refuses the request (400): returned as is, no failover, nothing against the provider.
+            let refused = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":"yes"}"#)
+            #expect(refused.status == 400)
+            #expect(refused.headers["x-switchyard-attempts"] == "1")
+            #expect(gw.simulators["b"]!.recordedRequests.isEmpty)
+            let metrics = try await gw.metrics()
+            #expect(metrics.contains(#"switchyard_gateway_attempts_total{outcome="caller_error"} 1"#))
+            #expect(metrics.contains(#"switchyard_report_results_total{provider="a",model="m",outcome="ok"} 0"#))
+            #expect(!metrics.contains(#"switchyard_report_results_total{provider="a",model="m",outcome="bad_response"}"#))
+            // /v1/models lists what can be routed, with the providers behind it.
+            let models = try await RawHTTP.exchange(gw.address, "GET", "/v1/models")
+            let data = try #require(models.json["data"] as? [[String: Any]])
+            #expect(data.count == 1 && data[0]["id"] as? String == "m" && data[0]["providers"] as? [String] == ["a", "b"])
+        }
+    }
+
+    @Test func aStreamThatBreaksAfterItsFirstByteEndsWithAnErrorEvent() async throws {
+        try await GatewayTestDaemon.run { gw in
+            for simulator in gw.simulators.values {
+                simulator.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .truncated, completionTokens: 6))
+            }
+            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[]}"#)
+            #expect(answer.status == 200)
+            #expect(answer.headers["x-switchyard-attempts"] == "1", "no failover after the first byte")
+            #expect(answer.payload.contains(#""content":"OK""#))
+            #expect(answer.payload.hasSuffix("\n\n") && answer.payload.contains(#"data: {"error":{"#), "\(answer.payload)")
+            #expect(!answer.payload.contains("[DONE]"))
+            #expect(try await eventually(within: 5) {
+                try await gw.metrics().contains(#"switchyard_gateway_requests_total{endpoint="chat_completions",result="stream_broken"} 1"#)
+            })
+        }
+    }
+
+    @Test func callersAuthenticateOverTCPAndTheirReportsCarryTheirName() async throws {
+        try await GatewayTestDaemon.run { gw in
+            for token in [nil, "wrong-token"] {
+                let refused = try await gw.post("/v1/chat/completions", Self.chat, token: token)
+                #expect(refused.status == 401)
+                #expect(refused.headers["www-authenticate"] == "Bearer")
+                #expect((refused.json["error"] as? [String: Any])?["type"] as? String == "authentication_error")
+            }
+            #expect(gw.simulators.values.allSatisfy { $0.recordedRequests.isEmpty })
+            let narrow = try await gw.post("/v1/chat/completions", Self.chat, token: GatewayTestDaemon.narrowToken)
+            #expect(narrow.status == 403)
+            #expect((narrow.json["error"] as? [String: Any])?["code"] as? String == "model_not_allowed")
+            // The Unix socket's peer needs no token.
+            let viaSocket = try await RawHTTP.exchange(.unix(path: gw.directory + "/switchyard.sock"), "POST", "/v1/chat/completions",
+                                                        headers: ["Content-Type: application/json"], body: Self.chat)
+            #expect(viaSocket.status == 200)
+            #expect(try await gw.post("/v1/chat/completions", Self.chat).status == 200)
+        }
+    }
+
+    @Test func aCallerThatDisconnectsMidStreamCancelsTheUpstreamTransfer() async throws {
+        try await GatewayTestDaemon.run { gw in
+            // A 10 s stream: 50 tokens at 5 per second.
+            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, completionTokens: 50, tokensPerSecond: 5))
+            let started = ContinuousClock.now
+            try await offPool {
+                let fd = try RawHTTP.connectSocket(gw.address)
+                defer { close(fd) }
+                let body = #"{"model":"m","stream":true,"messages":[]}"#
+                let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(GatewayTestDaemon.callerToken)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+                _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                var received = ""
+                while !received.contains("data: ") {  // the first event arrived: the stream is flowing
+                    let count = recv(fd, &buffer, buffer.count, 0)
+                    guard count > 0 else { break }
+                    received += String(decoding: buffer[0..<count], as: UTF8.self)
+                }
+            }
+            // The caller is gone: the gateway stops at its next write and cancels the upstream transfer,
+            // long before the 10 s stream would have ended; the attempt is not held against the provider.
+            #expect(try await eventually(within: 5) {
+                try await gw.metrics().contains(#"switchyard_gateway_requests_total{endpoint="chat_completions",result="caller_error"} 1"#)
+            })
+            #expect(ContinuousClock.now - started < .seconds(8))
+            #expect(!(try await gw.metrics()).contains(#"switchyard_report_results_total{provider="a",model="m",outcome="canceled"}"#))
+            // The daemon keeps serving meanwhile.
+            #expect(try await gw.post("/v1/chat/completions", Self.chat).status == 200)
+        }
+    }
+
+    @Test func routeAcceptsTheSameModelGrammar() async throws {
+        try await GatewayTestDaemon.run { gw in
+            let pinned = try await RawHTTP.exchange(gw.address, "GET", "/v1/route?model=m:b")
+            #expect(pinned.status == 200)
+            #expect((pinned.json["candidates"] as? [[String: Any]])?.map { $0["provider"] as? String } == ["b"])
+            let byUpstream = try await RawHTTP.exchange(gw.address, "GET", "/v1/route?model=m-up:cheapest")
+            #expect(byUpstream.json["model"] as? String == "m" && byUpstream.json["strategy"] as? String == "cheapest")
+        }
+    }
+
+    @Test func beyondMaxConcurrentTheGatewayAnswers503WithRetryAfter() async throws {
+        try await GatewayTestDaemon.run(gatewayYAML: "gateway: { max_concurrent: 1 }") { gw in
+            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1500))
+            async let slow = gw.post("/v1/chat/completions", Self.chat)
+            #expect(try await eventually(within: 5) { gw.simulators["a"]!.recordedRequests.count == 1 })
+            let refused = try await gw.post("/v1/chat/completions", Self.chat)
+            #expect(refused.status == 503)
+            #expect(refused.headers["retry-after"] == "1")
+            #expect((refused.json["error"] as? [String: Any])?["code"] as? String == "overloaded")
+            #expect(try await slow.status == 200)
+            // The slot is given back once the answer has gone out.
+            #expect(try await eventually(within: 5) { try await gw.post("/v1/chat/completions", Self.chat).status == 200 })
+        }
+    }
+}
