@@ -65,7 +65,7 @@ struct ReportBatch: Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         reports = try c.decode([LenientReport].self, forKey: .reports)
-        guard c.contains(.batchID), !((try? c.decodeNil(forKey: .batchID)) ?? false) else { return }
+        guard c.contains(.batchID) else { return }  // present means a valid id: null is refused like any other non-string
         guard let id = try? c.decode(String.self, forKey: .batchID), (1...64).contains(id.utf8.count),
               id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F || $0 == 0x2D }) else {
             throw BadBatchID.invalid

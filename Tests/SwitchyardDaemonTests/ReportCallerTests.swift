@@ -128,7 +128,7 @@ import Testing
             let stored = try daemon.daemon.store.observations(of: Target(provider: ProviderID("a"), model: ModelName("m")))
             #expect(stored.filter { $0.source == .report }.count == 6, "3 from the socket once, 3 from batch-jobs")
 
-            for bad in [#""""#, #""has space""#, "42", "\"\(String(repeating: "x", count: 65))\""] {
+            for bad in ["null", #""""#, #""has space""#, "42", "\"\(String(repeating: "x", count: 65))\""] {
                 let answer = try await RawHTTP.exchange(unix, "POST", "/v1/reports", body: #"{"batch_id":\#(bad),"reports":[]}"#)
                 #expect(answer.status == 400)
                 #expect(answer.body.contains(#""code":"bad_batch_id""#), "\(bad): \(answer.body)")

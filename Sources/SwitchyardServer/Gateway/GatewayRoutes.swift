@@ -139,8 +139,14 @@ struct GatewayRequest: Sendable {
                                          state: .unknown, successRate: 0, reasons: ["pinned by the request"])]
         }
         guard !candidates.isEmpty else {
+            if !route.candidates.isEmpty {
+                // The request's own `provider` preferences (or pin) left nobody: 404, as OpenRouter answers it; not an outage.
+                let known = route.candidates.map(\.provider.rawValue).sorted().joined(separator: ", ")
+                throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "no_provider_matches",
+                                  message: "no provider of '\(selection.model)' is left after the request's provider preferences; its providers: \(known)")
+            }
             throw OpenAIError(status: .serviceUnavailable, type: "server_error", code: "no_provider",
-                              message: "no provider of '\(selection.model)' is left after the request's provider preferences", retryAfterSeconds: 1)
+                              message: "no provider of '\(selection.model)' can be tried now", retryAfterSeconds: 1)
         }
         let policy = AttemptPolicy(candidateCount: candidates.count,
                                    maxAttempts: selection.pinned == nil ? configuration.settings.maxAttempts : 1,

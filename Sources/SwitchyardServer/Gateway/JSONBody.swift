@@ -234,16 +234,38 @@ private struct Scanner {
             case UInt8(ascii: "b"): out.append(8)
             case UInt8(ascii: "f"): out.append(12)
             case UInt8(ascii: "u"):
-                var code: UInt32 = 0
-                for _ in 0..<4 {
-                    guard let digit = iterator.next(), let value = UInt32(String(UnicodeScalar(digit)), radix: 16) else { return nil }
-                    code = code * 16 + value
+                guard var code = hexQuad(&iterator) else { return nil }
+                if (0xD800..<0xDC00).contains(code) {
+                    // A high surrogate: with the low one that must follow it, one scalar beyond the BMP.
+                    var lookahead = iterator
+                    if lookahead.next() == 92, lookahead.next() == UInt8(ascii: "u"), let low = hexQuad(&lookahead), (0xDC00..<0xE000).contains(low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        iterator = lookahead
+                    }
                 }
-                guard let scalar = UnicodeScalar(code) else { return nil }
+                // A lone surrogate is valid JSON but no character: U+FFFD, as lenient decoders read it.
+                let scalar = UnicodeScalar(code) ?? "\u{FFFD}"
                 out.append(contentsOf: Array(String(Character(scalar)).utf8))
             default: out.append(escaped)
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The value of the four hex digits an iterator stands before (after `\\u`); nil when they are not hex.
+    private static func hexQuad(_ iterator: inout ArraySlice<UInt8>.Iterator) -> UInt32? {
+        var code: UInt32 = 0
+        for _ in 0..<4 {
+            guard let digit = iterator.next() else { return nil }
+            let value: UInt8
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = digit - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            code = code * 16 + UInt32(value)
+        }
+        return code
     }
 }
