@@ -41,5 +41,9 @@ pids+=($daemon)
 for _ in $(seq 1 300); do curl -sf --unix-socket "$work/switchyard.sock" http://localhost/readyz >/dev/null 2>&1 && break; sleep 0.1; done
 sleep 12   # the first probe round, spread over the interval
 # The generator's day starts at Unix 1800000000 (an hour boundary).
-"$bin/switchyard-api-bench" heavy --unix "$work/switchyard.sock" --pid "$daemon" --seconds "$seconds" \
-    --route "/v1/route?model=model-0" --history "/v1/history?since=1800000000&until=1800086400&step=1m"
+# Twice: heavy clients that retry at once after a 503 (hostile), then ones that wait Retry-After.
+for manners in "" --honor-retry-after; do
+    "$bin/switchyard-api-bench" heavy --unix "$work/switchyard.sock" --pid "$daemon" --seconds "$seconds" $manners \
+        --route "/v1/route?model=model-0" --history "/v1/history?since=1800000000&until=1800086400&step=1m"
+    echo
+done

@@ -1,4 +1,6 @@
+import Glibc
 import Hummingbird
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -7,11 +9,11 @@ import Synchronization
 /// probes and the watchdog run. At most `maxInFlight` run at once; beyond that the answer is
 /// 503 with `Retry-After`, so a flood of heavy reads queues nowhere inside the daemon.
 public final class HeavyReads: Sendable {
-    /// The threads heavy reads run on: two, so one slow read leaves another lane, and no more,
-    /// so they can never take every core from routes and probes. Started once per process and
-    /// shared, like NIO's own singletons (a daemon's tests start many daemons in one process).
+    /// The threads heavy reads run on: half the cores, one to two, so they can never take every
+    /// core from routes and probes (on a 2-core host, one). Started once per process and shared,
+    /// like NIO's own singletons (a daemon's tests start many daemons in one process).
     static let threads: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 2)
+        let pool = NIOThreadPool(numberOfThreads: min(2, max(1, System.coreCount / 2)))
         pool.start()
         return pool
     }()
@@ -53,8 +55,13 @@ public final class HeavyReads: Sendable {
         }
     }
 
-    /// Runs `body` on the heavy-read threads.
+    /// Runs `body` on the heavy-read threads, at a lower CPU priority than the rest of the daemon
+    /// (nice 10 for the thread), so the kernel runs routes and probes first when cores are short.
+    /// Under the shipped unit `setpriority` is filtered out (`~@resources`) and fails harmlessly.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await Self.threads.runIfActive(body)
+        try await Self.threads.runIfActive {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)  // 0: this thread (nice is per thread on Linux)
+            return try body()
+        }
     }
 }

@@ -16,6 +16,8 @@ struct Heavy: ParsableCommand {
     @Option(help: "Connections cycling history (all pages), /metrics and /.") var heavyConnections = 6
     @Option(help: "Seconds measured per phase.") var seconds = 30.0
     @Option(help: "Seconds of warm-up (not measured) before each phase.") var warmup = 3.0
+    @Flag(help: "Heavy connections wait the Retry-After second after a 503 (default: retry at once, as a hostile client would).")
+    var honorRetryAfter = false
 
     /// What the heavy connections got, per kind of read.
     private final class HeavyTally: Sendable {
@@ -23,6 +25,9 @@ struct Heavy: ParsableCommand {
         let kinds = Mutex<[String: Kind]>([:])
         let stop = Atomic<Bool>(false)
         let failures = Mutex<[String]>([])
+
+        /// 503s so far, all kinds.
+        var busyCount: Int { kinds.withLock { $0.values.reduce(0) { $0 + $1.busy } } }
 
         func record(_ kind: String, status: Int, bytes: Int, ms: Double) {
             kinds.withLock { all in
@@ -45,7 +50,7 @@ struct Heavy: ParsableCommand {
         let sampler = RSSSampler(pid: pid)
         sampler.start()
         print("client: switchyard-api-bench heavy, \(endpoint); \(routeConnections) route connections, \(heavyConnections) heavy connections, \(seconds) s per phase after \(warmup) s warm-up")
-        print("route: GET \(route); history: \(history) and every next page; /metrics; /")
+        print("route: GET \(route); history: \(history) and every next page; /metrics; /; after a 503 heavy connections \(honorRetryAfter ? "wait the Retry-After second" : "retry at once")")
         let alone = try LoadRun(endpoint: endpoint, path: route, connections: routeConnections, warmupSeconds: warmup, seconds: seconds).run()
         let rssAlone = sampler.peakAndReset()
 
@@ -53,18 +58,20 @@ struct Heavy: ParsableCommand {
         let done = DispatchGroup()
         for index in 0..<heavyConnections {
             done.enter()
-            let thread = Thread { [history] in
+            let thread = Thread { [history, honorRetryAfter] in
                 defer { done.leave() }
                 do {
                     let connection = try KeepAliveConnection(endpoint)
                     var turn = index
                     while !tally.stop.load(ordering: .relaxed) {
+                        let busyBefore = tally.busyCount
                         switch turn % 3 {
                         case 0: try Self.allHistoryPages(from: history, on: connection, tally: tally)
                         case 1: try Self.timed("metrics", "/metrics", on: connection, tally: tally)
                         default: try Self.timed("status page", "/", on: connection, tally: tally)
                         }
                         turn += 1
+                        if honorRetryAfter && tally.busyCount > busyBefore { sleep(1) }
                     }
                 } catch {
                     tally.failures.withLock { $0.append("\(error)") }
@@ -114,11 +121,20 @@ struct Heavy: ParsableCommand {
         while let current = path, !tally.stop.load(ordering: .relaxed), pages < 1000 {
             let body = try timed("history page", current, on: connection, tally: tally, keepBody: true)
             guard !body.isEmpty else { return }  // 503: try again on a later turn
-            let answer = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-            path = answer?["next"] as? String
+            path = nextLink(in: body)
             pages += 1
         }
     }
+}
+
+/// The `next` of a history page, read from its last bytes (where the daemon writes it) rather than
+/// by parsing megabytes of JSON, so the load client takes little of the cores it shares with the daemon.
+func nextLink(in body: [UInt8]) -> String? {
+    let tail = String(decoding: body.suffix(4096), as: UTF8.self)
+    guard let key = tail.range(of: #""next":""#, options: .backwards) else { return nil }
+    let rest = tail[key.upperBound...]
+    guard let end = rest.firstIndex(of: "\"") else { return nil }
+    return String(rest[..<end])
 }
 
 /// Samples a process's VmRSS every 50 ms on its own thread and keeps the peak.
