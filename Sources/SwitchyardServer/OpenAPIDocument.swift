@@ -1161,8 +1161,26 @@ public enum OpenAPIDocument {
               },
               "text/event-stream": {
                 "schema": {
-                  "type": "string",
-                  "description": "Server-sent events as the provider sent them; the usage-only chunk the gateway asked for is dropped unless stream_options.include_usage was set; a stream that breaks ends with a data: {\"error\": ...} event"
+                  "type": "object",
+                  "description": "One server-sent event (the stream is a sequence of them). Server-sent events as the provider sent them; the usage-only chunk the gateway asked for is dropped unless stream_options.include_usage was set; a stream that breaks ends with a data: {\"error\": ...} event",
+                  "required": [
+                    "data"
+                  ],
+                  "properties": {
+                    "event": {
+                      "type": "string"
+                    },
+                    "data": {
+                      "type": "string",
+                      "description": "A chat.completion.chunk (or text_completion) JSON object as the provider sent it, an {\"error\": ...} object when the stream broke, or [DONE]"
+                    },
+                    "id": {
+                      "type": "string"
+                    },
+                    "retry": {
+                      "type": "integer"
+                    }
+                  }
                 }
               }
             }
@@ -1315,8 +1333,26 @@ public enum OpenAPIDocument {
               },
               "text/event-stream": {
                 "schema": {
-                  "type": "string",
-                  "description": "Server-sent events as the provider sent them; the usage-only chunk the gateway asked for is dropped unless stream_options.include_usage was set; a stream that breaks ends with a data: {\"error\": ...} event"
+                  "type": "object",
+                  "description": "One server-sent event (the stream is a sequence of them). Server-sent events as the provider sent them; the usage-only chunk the gateway asked for is dropped unless stream_options.include_usage was set; a stream that breaks ends with a data: {\"error\": ...} event",
+                  "required": [
+                    "data"
+                  ],
+                  "properties": {
+                    "event": {
+                      "type": "string"
+                    },
+                    "data": {
+                      "type": "string",
+                      "description": "A chat.completion.chunk (or text_completion) JSON object as the provider sent it, an {\"error\": ...} object when the stream broke, or [DONE]"
+                    },
+                    "id": {
+                      "type": "string"
+                    },
+                    "retry": {
+                      "type": "integer"
+                    }
+                  }
                 }
               }
             }

@@ -40,6 +40,9 @@ import Testing
                             String(decoding: try await socket.get("/v1/providers/paid"), as: UTF8.self).contains(#""completion_probes_paused":true"#)
                         }
                         #expect(paused)
+                        // Paused as soon as the reservations fill the budget: wait until the reserved probes have spent.
+                        let settled = try await eventually(within: 20) { (daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0) >= 0.02 }
+                        #expect(settled)
                         // Never overspent, also after a restart that restored the spend (it used to run a third probe: 0.03).
                         let spent = daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0
                         #expect(spent <= 0.025, "round \(round) spent \(spent)")

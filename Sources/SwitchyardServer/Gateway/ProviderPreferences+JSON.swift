@@ -2,6 +2,9 @@ import Foundation
 import SwitchyardCore
 
 extension ProviderPreferences {
+    /// The class JSONSerialization gives `true` and `false`.
+    private static let booleanClass = type(of: NSNumber(value: true))
+
     /// Reads the body's `provider` object (its raw bytes); an error names the bad field.
     static func parse(_ raw: ArraySlice<UInt8>) throws(OpenAIError) -> ProviderPreferences {
         guard let object = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
@@ -19,7 +22,9 @@ extension ProviderPreferences {
         }
         func number(_ key: String, _ value: Any?) throws(OpenAIError) -> Double? {
             guard let value else { return nil }
-            guard let number = value as? NSNumber, !(value is Bool), number.doubleValue.isFinite, number.doubleValue >= 0 else {
+            // `is Bool` holds for any NSNumber 0 or 1 on Linux; JSON's true/false come as the boolean class, and big
+            // numbers as NSDecimalNumber.
+            guard let number = value as? NSNumber, type(of: number) != Self.booleanClass, number.doubleValue.isFinite, number.doubleValue >= 0 else {
                 throw .invalid("bad_provider", "provider.\(key): expected a non-negative number")
             }
             return number.doubleValue
