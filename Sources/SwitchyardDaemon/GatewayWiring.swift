@@ -16,8 +16,14 @@ enum GatewayWiring {
             )
         }
         var allowed: [String: Set<ModelName>] = [:]
-        for client in config.clients { if let models = client.models { allowed[client.name] = Set(models) } }
-        return GatewayConfiguration(settings: config.gateway, descriptors: config.targetDescriptors, upstreams: upstreams, allowedModels: allowed)
+        var limits: [String: ClientLimits] = [:]
+        for client in config.clients {
+            if let models = client.models { allowed[client.name] = Set(models) }
+            let clientLimits = ClientLimits(requestsPerMinute: client.requestsPerMinute, usdPerDay: client.usdPerDay)
+            if !clientLimits.isUnlimited { limits[client.name] = clientLimits }
+        }
+        return GatewayConfiguration(settings: config.gateway, descriptors: config.targetDescriptors, upstreams: upstreams,
+                                    allowedModels: allowed, clientLimits: limits)
     }
 
     /// The OpenAI-compatible base (`…/v1`) of a provider: as configured for openai and hf-router;

@@ -40,6 +40,12 @@ enum MetricName {
     static var gatewayRequests: MetricNameDescriptor { name("gateway", "requests", "total", "Gateway requests answered, by endpoint and result.") }
     static var gatewayAttempts: MetricNameDescriptor { name("gateway", "attempts", "total", "Upstream attempts of gateway requests, by outcome (ok, caller_error or an error class).") }
     static var gatewayFailovers: MetricNameDescriptor { name("gateway", "failovers", "total", "Gateway attempts that moved on to another provider before the first byte.") }
+    static var gatewayClientSpend: MetricNameDescriptor {
+        name("gateway", "client_spend_usd", "total", "USD spent by each configured client's answered gateway attempts (configured price and observed usage).")
+    }
+    static var gatewayClientRefused: MetricNameDescriptor {
+        name("gateway", "client_refused", "total", "Gateway requests refused with 429 before any upstream attempt, by configured client and reason (rate, budget).")
+    }
     static var buildInfo: MetricNameDescriptor { name(nil, "build", "info", "Always 1; the version label says which build is running.") }
 
     /// Probe phases as histogram label values.

@@ -1246,7 +1246,7 @@ public enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "Every attempt was rate limited",
+            "description": "The client is over its rate or budget (code client_rate_limited or client_budget_exhausted, with Retry-After; no provider was tried), or every attempt was rate limited",
             "content": {
               "application/json": {
                 "schema": {
@@ -1418,7 +1418,7 @@ public enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "Every attempt was rate limited",
+            "description": "The client is over its rate or budget (code client_rate_limited or client_budget_exhausted, with Retry-After; no provider was tried), or every attempt was rate limited",
             "content": {
               "application/json": {
                 "schema": {
@@ -1566,7 +1566,7 @@ public enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "Every attempt was rate limited",
+            "description": "The client is over its rate or budget (code client_rate_limited or client_budget_exhausted, with Retry-After; no provider was tried), or every attempt was rate limited",
             "content": {
               "application/json": {
                 "schema": {

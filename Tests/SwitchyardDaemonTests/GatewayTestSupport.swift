@@ -12,6 +12,8 @@ struct GatewayTestDaemon: Sendable {
     /// The bearer tokens of the two clients: `app` (every model) and `narrow` (only `other`, which is not configured).
     static let callerToken = "caller-secret-token"
     static let narrowToken = "narrow-secret-token"
+    /// Tokens for clients a test adds with `clientsYAML` (`token_env: LIMITED_TOKEN_1` ...).
+    static let limitedTokens = ["limited-token-1", "limited-token-2"]
 
     var tcpPort: Int
     var directory: String
@@ -21,7 +23,7 @@ struct GatewayTestDaemon: Sendable {
 
     var address: RawHTTP.Address { .tcp(port: tcpPort) }
 
-    static func run(gatewayYAML: String = "", modelExtra: String = "", listenExtra: String = "",
+    static func run(gatewayYAML: String = "", modelExtra: String = "", listenExtra: String = "", clientsYAML: String = "",
                     _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
         let simulators = [
             "a": ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1)),
@@ -38,6 +40,7 @@ struct GatewayTestDaemon: Sendable {
                     clients:
                       - { name: app, token_env: CALLER_TOKEN }
                       - { name: narrow, token_env: NARROW_TOKEN, models: [other] }
+                    \(clientsYAML)
                     \(gatewayYAML)
                     providers:
                       - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", api_key_env: KEY_A,
@@ -48,7 +51,8 @@ struct GatewayTestDaemon: Sendable {
                 let config = try ConfigLoader.parse(yaml: yaml, file: "gateway-test.yaml")
                 let tcpPort = Rendezvous<Int>()
                 let daemon = try buildServiceGroup(config: config, options: DaemonOptions(
-                    stateDirOverride: directory, environment: ["KEY_A": keys["a"]!, "KEY_B": keys["b"]!, "CALLER_TOKEN": callerToken, "NARROW_TOKEN": narrowToken],
+                    stateDirOverride: directory, environment: ["KEY_A": keys["a"]!, "KEY_B": keys["b"]!, "CALLER_TOKEN": callerToken, "NARROW_TOKEN": narrowToken,
+                                  "LIMITED_TOKEN_1": limitedTokens[0], "LIMITED_TOKEN_2": limitedTokens[1]],
                     listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger()
                 ))
                 try await withThrowingTaskGroup(of: Void.self) { tasks in

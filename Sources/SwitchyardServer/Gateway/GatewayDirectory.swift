@@ -29,13 +29,16 @@ public struct GatewayConfiguration: Sendable {
     public var upstreams: [Target: GatewayUpstream]
     /// Each client's allow list of models (`clients[].models`); a client not listed may use any.
     public var allowedModels: [String: Set<ModelName>]
+    /// Each client's rate and budget (`clients[].rate`, `clients[].budget`); a client not listed has none.
+    public var clientLimits: [String: ClientLimits]
 
     public init(settings: GatewaySettings, descriptors: [TargetDescriptor], upstreams: [Target: GatewayUpstream],
-                allowedModels: [String: Set<ModelName>] = [:]) {
+                allowedModels: [String: Set<ModelName>] = [:], clientLimits: [String: ClientLimits] = [:]) {
         self.settings = settings
         self.catalog = ModelCatalog(descriptors: descriptors)
         self.upstreams = upstreams
         self.allowedModels = allowedModels
+        self.clientLimits = clientLimits
     }
 }
 
@@ -56,11 +59,14 @@ public struct GatewayDependencies: Sendable {
     public var directory: GatewayDirectory
     let metrics: GatewayMetrics
     let inFlight = GatewaySlots()
+    /// Each client's rate and today's spend against its budget.
+    public let limiter: ClientLimiter
 
     public init(transport: any UpstreamTransport, directory: GatewayDirectory, metrics: SwitchyardMetrics) {
         self.transport = transport
         self.directory = directory
         self.metrics = GatewayMetrics(registry: metrics.registry)
+        self.limiter = ClientLimiter(registry: metrics.registry)
     }
 }
 

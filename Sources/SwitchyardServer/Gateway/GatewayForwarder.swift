@@ -149,6 +149,7 @@ struct GatewayForwarder {
             message: errorClass == nil ? nil : "gateway: \(Self.describe(outcome))"
         )
         observation.reporter = caller.label
+        if let cost { gateway.limiter.spend(caller, usd: cost, now: deps.clock.now()) }
         deps.deliver(observation)
     }
 

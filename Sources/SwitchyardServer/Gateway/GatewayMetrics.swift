@@ -11,6 +11,8 @@ final class GatewayMetrics: Sendable {
         case upstreamFailed = "upstream_failed"
         case streamBroken = "stream_broken"
         case overloaded
+        /// Refused with 429 by the client's own `rate` or `budget`.
+        case clientLimited = "client_limited"
     }
 
     private let requests: [GatewayEndpoint: [Result: Counter]]

@@ -72,6 +72,11 @@ enum GatewayRoutes {
         } catch {
             return OpenAIError(status: .internalServerError, type: "server_error", code: "internal", message: "internal error").response(ServedBy())
         }
+        // A client over its rate or budget is refused here, before any provider is tried.
+        if let refusal = gateway.limiter.admit(caller, limits: configuration.clientLimits[caller.label], now: deps.clock.now()) {
+            gateway.metrics.request(endpoint, .clientLimited)
+            return refusal.response(ServedBy())
+        }
         guard let slot = gateway.inFlight.take(limit: configuration.settings.maxConcurrent) else {
             gateway.metrics.request(endpoint, .overloaded)
             return OpenAIError(status: .serviceUnavailable, type: "server_error", code: "overloaded",

@@ -90,3 +90,23 @@ def test_huggingface_inference_client(gateway):
     with pytest.raises(Exception) as unknown:
         client.chat_completion(MESSAGES, model="no-such-model")
     assert "404" in str(unknown.value) or "model_not_found" in str(unknown.value)
+
+
+def test_openai_sdk_sees_a_client_over_its_rate_as_rate_limit_error(sims):
+    """A client with `rate: { requests_per_minute: 1 }`: its second call is a 429 the SDK raises as
+    `openai.RateLimitError`, with Retry-After and no attempt (GatewayLimitTests counts the upstream requests)."""
+    for sim in sims.values():
+        sim.set_behavior()
+    running = Daemon(sims, extra_clients="  - { name: rated, token_env: SY_RATED_TOKEN, rate: { requests_per_minute: 1 } }\n",
+                     env={"SY_RATED_TOKEN": TOKEN}).start()
+    try:
+        running.wait_for_order(lambda order: len(order) == 3)
+        client = sdk(running)
+        assert client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=4).choices[0].message.content
+        with pytest.raises(openai.RateLimitError) as limited:
+            client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=4)
+        assert limited.value.code == "client_rate_limited"
+        assert 1 <= int(limited.value.response.headers["retry-after"]) <= 60
+        assert limited.value.response.headers["x-switchyard-attempts"] == "0"
+    finally:
+        running.cleanup()
