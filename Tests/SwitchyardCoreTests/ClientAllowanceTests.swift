@@ -35,7 +35,7 @@ struct ClientAllowanceTests {
     @Test func aClientOverItsBudgetIsRefusedUntilMidnightUTCAndThenStartsAgain() {
         var allowance = ClientAllowance()
         let limits = ClientLimits(usdPerDay: 0.01)
-        let t0 = Self.lateEvening - 3600  // 22:59:00Z
+        let t0 = Self.lateEvening + -3600  // 22:59:00Z
         #expect(allowance.admit("app", limits: limits, now: t0) == .allowed)
         allowance.spend("app", usd: 0.006, now: t0)
         #expect(allowance.admit("app", limits: limits, now: t0 + 1) == .allowed)
@@ -56,7 +56,7 @@ struct ClientAllowanceTests {
     @Test func overBudgetIsAnsweredBeforeTheRateAndKeepsTheTokens() {
         var allowance = ClientAllowance()
         let limits = ClientLimits(requestsPerMinute: 1, usdPerDay: 1)
-        let t0 = Self.lateEvening - 600
+        let t0 = Self.lateEvening + -600
         allowance.spend("app", usd: 1, now: t0)
         #expect(allowance.admit("app", limits: limits, now: t0) == .overBudget(retryAfter: 660))
         // The budget limit is lifted (a reload): its one token is still there.
@@ -66,7 +66,7 @@ struct ClientAllowanceTests {
 
     @Test func aReloadThatChangesTheLimitsKeepsTheSpendAndResizesTheBucket() {
         var allowance = ClientAllowance()
-        let t0 = Self.lateEvening - 600
+        let t0 = Self.lateEvening + -600
         for _ in 0..<4 { #expect(allowance.admit("app", limits: ClientLimits(requestsPerMinute: 10, usdPerDay: 1), now: t0) == .allowed) }
         allowance.spend("app", usd: 0.5, now: t0)
         // 6 tokens left; the new rate of 3 per minute holds at most 3, and refills at 3 per minute.

@@ -8,7 +8,7 @@ import Testing
     static let chat = #"{"model":"m:a","messages":[{"role":"user","content":"hi"}],"max_tokens":4}"#
     static let limitedClients = """
           - { name: rated, token_env: LIMITED_TOKEN_1, rate: { requests_per_minute: 2 } }
-          - { name: thrifty, token_env: LIMITED_TOKEN_2, budget: { usd_per_day: 0.00004 } }
+          - { name: thrifty, token_env: LIMITED_TOKEN_2, budget: { usd_per_day: 0.00003 } }
         """
 
     /// Chat completions the simulators have seen so far.
@@ -59,14 +59,17 @@ import Testing
         try await GatewayTestDaemon.run(clientsYAML: Self.limitedClients) { gw in
             let token = GatewayTestDaemon.limitedTokens[1]
             let before = Self.upstreamChats(gw)
-            // Each answer from `a` costs 9 × $1 + 8 × $2 per million tokens = $0.000025; the budget is $0.00004.
-            for spent in [25e-6, 50e-6] {
+            // Each answer from `a` costs 9 prompt × $1 + 4 completion tokens × $2 per million = $0.000017;
+            // the budget of $0.00003 admits the second request (spent $0.000017) and nothing after it.
+            for spent in [17e-6, 34e-6] {
                 let answer = try await gw.post("/v1/chat/completions", Self.chat, token: token)
                 #expect(answer.status == 200, "\(answer.payload)")
                 // The spend is counted when the answer has gone out, which the caller may see first.
-                #expect(try await eventually(within: 5) {
+                let counted = try await eventually(within: 5) {
                     try await Self.value(gw.metrics(), Self.thriftySpend).map { abs($0 - spent) < 1e-12 } == true
-                })
+                }
+                let lines = try await gw.metrics().split(separator: "\n").filter { $0.contains("thrifty") || $0.contains("cost_usd_total{") }
+                #expect(counted, "\(lines)")
             }
             for _ in 0..<3 {
                 let refused = try await gw.post("/v1/chat/completions", Self.chat, token: token)
@@ -84,7 +87,7 @@ import Testing
             #expect(Self.upstreamChats(gw) == before + 2)
             let metrics = try await gw.metrics()
             #expect(metrics.contains(#"switchyard_gateway_client_refused_total{client="thrifty",reason="budget"} 4"#))
-            #expect(Self.value(metrics, Self.thriftySpend).map { abs($0 - 50e-6) < 1e-12 } == true)
+            #expect(Self.value(metrics, Self.thriftySpend).map { abs($0 - 34e-6) < 1e-12 } == true)
             // Another client is not affected, and a client without a budget has no refusals.
             let other = try await gw.post("/v1/chat/completions", Self.chat)
             #expect(other.status == 200)
