@@ -12,7 +12,7 @@ export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-nspawn build deps pyenv release clean openapi screenshots \
-        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway
+        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-heavy
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -123,6 +123,15 @@ bench-gateway: deps
 	$(SWIFT) build -c release --product switchyard-sim
 	$(SWIFT) build -c release --product switchyard-api-bench
 	bench/gateway_bench.sh
+
+## Heavy reads against routing (README "Heavy reads"): /v1/route p50/p99 alone and while every history
+## page of 1,000 targets x a day of minutes, /metrics and / are fetched back to back; daemon RSS.
+bench-heavy: deps
+	$(SWIFT) build -c release --product switchyard
+	$(SWIFT) build -c release --product switchyard-sim
+	$(SWIFT) build -c release --product switchyard-api-bench
+	$(SWIFT) build -c release --product switchyard-store-bench
+	bench/heavy_reads.sh
 
 ## docs/status-page.png and docs/status-page-phone.png from `switchyard demo` (about 3 minutes).
 screenshots: deps

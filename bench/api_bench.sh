@@ -28,7 +28,8 @@ for name in "${names[@]}"; do
 done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 {
-    echo "listen: { tcp: \"127.0.0.1:$port\", unix: \"$work/switchyard.sock\" }"
+    # wrk and the bench client connect from one address: lift the per-peer cap (64) above their 64 connections.
+    echo "listen: { tcp: \"127.0.0.1:$port\", unix: \"$work/switchyard.sock\", max_connections_per_peer: 256 }"
     echo "probe: { interval: 10s, timeout: 5s, mode: liveness }"
     echo "providers:"
     for i in 0 1 2; do

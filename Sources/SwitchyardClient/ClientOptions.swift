@@ -27,6 +27,11 @@ public struct ClientOptions: Sendable {
     /// Seed of the jitter generator (random by default).
     public var seed: UInt64 = UInt64.random(in: 0...UInt64.max)
     public var logger = Logger(label: "switchyard.client")
+    /// Which key goes to which provider (`SwitchyardClient.apiKey(for:)`); none by default.
+    public var keys = ProviderKeys()
+    /// Over TCP, the hosts (`host` or `*.domain`) whose candidates may get a key; the hosts of
+    /// `staticRoutes` are always trusted. Over the Unix socket the daemon's own providers are.
+    public var trustedHosts: [String] = []
 
     public init() {}
 }

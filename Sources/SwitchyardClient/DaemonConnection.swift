@@ -52,11 +52,15 @@ public struct DaemonConnection: Sendable {
     public var timeoutSeconds: Double
     /// The admin bearer token, sent as `Authorization: Bearer …` (needed for admin routes over TCP only).
     public var token: String?
+    /// This program's client token (`clients:` in the daemon's config), sent as `Authorization: Bearer …`
+    /// with reports: needed over TCP unless the daemon sets `listen.tcp_without_token: true`.
+    public var clientToken: String?
 
-    public init(endpoint: DaemonEndpoint, timeoutSeconds: Double = 5, token: String? = nil) {
+    public init(endpoint: DaemonEndpoint, timeoutSeconds: Double = 5, token: String? = nil, clientToken: String? = nil) {
         self.endpoint = endpoint
         self.timeoutSeconds = timeoutSeconds
         self.token = token
+        self.clientToken = clientToken
     }
 
     /// GETs `path` (with query) and returns the body of a 2xx answer; throws `ClientError` otherwise.
@@ -97,6 +101,8 @@ public struct DaemonConnection: Sendable {
         defer { curl_slist_free_all(headers) }
         if let token, !token.isEmpty, path.hasPrefix("/v1/admin/") {  // only where it is needed
             headers = curl_slist_append(headers, "Authorization: Bearer \(token)")
+        } else if let clientToken, !clientToken.isEmpty, path.hasPrefix("/v1/reports") {
+            headers = curl_slist_append(headers, "Authorization: Bearer \(clientToken)")
         }
         if method == "POST" {
             headers = curl_slist_append(headers, "Content-Type: application/json")

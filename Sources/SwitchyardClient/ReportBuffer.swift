@@ -39,6 +39,18 @@ public struct OutcomeReport: Encodable, Hashable, Sendable {
     }
 }
 
+/// The body of `POST /v1/reports`: a retry of a batch carries its `batch_id` again, and the
+/// daemon answers a repeated id from its memory without applying the batch twice.
+struct ReportBatch: Encodable {
+    var batchID: String
+    var reports: [OutcomeReport]
+
+    enum CodingKeys: String, CodingKey {
+        case reports
+        case batchID = "batch_id"
+    }
+}
+
 /// What became of the reports handed to the buffer.
 public struct ReportStats: Hashable, Sendable {
     public var queued = 0
@@ -53,8 +65,8 @@ public struct ReportStats: Hashable, Sendable {
 /// for an append and returns: it never waits for the daemon. Failures ship at once (they
 /// let the daemon eject a target within milliseconds); successes wait up to `interval`.
 final class ReportBuffer: Sendable {
-    /// Sends one batch, blocking; runs on a Dispatch thread, never on the cooperative pool.
-    typealias Sender = @Sendable ([OutcomeReport]) throws -> Void
+    /// Sends one batch with its id, blocking; runs on a Dispatch thread, never on the cooperative pool.
+    typealias Sender = @Sendable ([OutcomeReport], String) throws -> Void
 
     private enum Phase { case idle, scheduled, running }
 
@@ -145,7 +157,7 @@ final class ReportBuffer: Sendable {
             }
             switch step {
             case .send(let batch):
-                let delivered = (try? send(batch)) != nil
+                let delivered = ship(batch)
                 state.withLock { state in
                     if delivered { state.stats.sent += batch.count } else { state.stats.failed += batch.count }
                 }
@@ -153,6 +165,20 @@ final class ReportBuffer: Sendable {
                 for waiter in waiters { waiter.resume() }
                 return
             }
+        }
+    }
+
+    /// Sends `batch` under a fresh id; when the connection broke (maybe after the daemon took it),
+    /// once more under the same id, which the daemon does not apply twice.
+    private func ship(_ batch: [OutcomeReport]) -> Bool {
+        let batchID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        do {
+            try send(batch, batchID)
+            return true
+        } catch ClientError.transport, ClientError.unreachable {
+            return (try? send(batch, batchID)) != nil
+        } catch {
+            return false
         }
     }
 }

@@ -81,8 +81,8 @@ struct AttemptTimedOut: ReportableFailure, CustomStringConvertible {
 extension SwitchyardClient {
     /// Calls `attempt` for each candidate of `model`'s route in order until one returns, with a
     /// per-attempt timeout and jittered exponential backoff between attempts; reports every
-    /// outcome to the daemon. Throws `FailoverError` with every attempt's error when all fail;
-    /// cancellation of the caller is rethrown as is.
+    /// outcome to the daemon. Throws `FailoverError` with every attempt's error when all fail; an
+    /// error whose status is in `callerErrorStatuses` and cancellation of the caller are rethrown as is.
     public func withFailover<T: Sendable>(
         model: String, strategy: RoutingStrategy? = nil,
         _ attempt: @escaping @Sendable (ProviderCandidate) async throws -> T
@@ -103,6 +103,9 @@ extension SwitchyardClient {
             } catch where error is CancellationError || Task.isCancelled {
                 // The caller gave up (HTTP clients surface that as their own errors): not the provider's fault.
                 throw CancellationError()
+            } catch let error as any ReportableFailure where error.httpStatus.map(Self.callerErrorStatuses.contains) == true {
+                // The request itself is bad: every provider would refuse it, and it is no provider's fault.
+                throw error
             } catch {
                 let reportable = error as? any ReportableFailure
                 let errorClass = reportable?.errorClass ?? .serverError
@@ -117,6 +120,10 @@ extension SwitchyardClient {
         }
         throw FailoverError(model: model, attempts: failures)
     }
+
+    /// Statuses that say the request itself is wrong (400, 413, 422): `withFailover` throws them at
+    /// once, without trying another provider or reporting a failure, as the Python client does.
+    public static let callerErrorStatuses: Set<Int> = [400, 413, 422]
 
     /// Seconds to wait before the attempt after failure number `failure` (0-based).
     func backoffDelay(afterFailure failure: Int) -> Double {

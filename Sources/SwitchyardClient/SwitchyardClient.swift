@@ -30,16 +30,17 @@ public struct SwitchyardClient: Sendable {
     let fallbackNotice = FallbackNotice()
 
     /// A client of the daemon at `endpoint` (its Unix socket by default, `SWITCHYARD_SOCKET` overrides).
-    /// `token` authorises admin calls over TCP (`Authorization: Bearer`); the Unix socket needs none.
-    public init(endpoint: DaemonEndpoint = .defaultSocket(), token: String? = nil, options: ClientOptions = ClientOptions()) {
-        let connection = DaemonConnection(endpoint: endpoint, timeoutSeconds: options.daemonTimeoutSeconds, token: token)
+    /// `token` authorises admin calls over TCP (`Authorization: Bearer`), `clientToken` this program's
+    /// reports over TCP (a token from the daemon's `clients:`); the Unix socket needs neither.
+    public init(endpoint: DaemonEndpoint = .defaultSocket(), token: String? = nil, clientToken: String? = nil, options: ClientOptions = ClientOptions()) {
+        let connection = DaemonConnection(endpoint: endpoint, timeoutSeconds: options.daemonTimeoutSeconds, token: token, clientToken: clientToken)
         self.connection = connection
         self.options = options
         cache = RouteCache(ttl: options.cacheTTLSeconds, clock: options.clock)
         cooldowns = FailureCooldowns(seconds: options.failureCooldownSeconds, clock: options.clock)
         jitter = JitterSource(seed: options.seed)
-        reports = ReportBuffer(capacity: options.reportCapacity, interval: options.reportIntervalSeconds) { batch in
-            let body = try JSONEncoder().encode(["reports": batch])
+        reports = ReportBuffer(capacity: options.reportCapacity, interval: options.reportIntervalSeconds) { batch, batchID in
+            let body = try JSONEncoder().encode(ReportBatch(batchID: batchID, reports: batch))
             _ = try connection.postBlocking("/v1/reports", json: body)
         }
     }
@@ -93,5 +94,19 @@ public struct SwitchyardClient: Sendable {
 
     /// Returns once every report queued so far has been sent or given up on.
     public func flushReports() async { await reports.flush() }
+
+    /// Whether a key may go to `candidate`'s host: always over the Unix socket (routes name the
+    /// daemon's own providers); over TCP only for `options.trustedHosts` and the static routes' hosts.
+    public func trusts(_ candidate: ProviderCandidate) -> Bool {
+        if case .unixSocket = connection.endpoint { return true }
+        guard let host = ProviderKeys.host(of: candidate.baseURL) else { return false }
+        let staticHosts = options.staticRoutes.values.flatMap { $0.compactMap { ProviderKeys.host(of: $0.baseURL) } }
+        return ProviderKeys.matches(host, options.trustedHosts + staticHosts)
+    }
+
+    /// The key to send `candidate` under `options.keys`, or nil (send none): nothing to an untrusted host.
+    public func apiKey(for candidate: ProviderCandidate) -> String? {
+        trusts(candidate) ? options.keys.key(provider: candidate.provider, baseURL: candidate.baseURL) : nil
+    }
 
 }

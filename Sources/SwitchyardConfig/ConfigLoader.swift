@@ -103,7 +103,8 @@ struct ConfigDecoder {
 
     private func decodeListen(_ cursor: YAMLCursor) throws -> ListenSettings {
         let map = try cursor.mapping(allowedKeys: [
-            "tcp", "unix", "unix_group", "max_body_bytes", "header_timeout", "idle_timeout", "max_connections", "tcp_without_token",
+            "tcp", "unix", "unix_group", "max_body_bytes", "header_timeout", "idle_timeout", "max_connections",
+            "max_connections_per_peer", "tcp_without_token",
         ])
         var listen = ListenSettings()
         if let c = map.optional("unix_group") { listen.unixGroup = try c.nonEmptyString() }
@@ -112,6 +113,7 @@ struct ConfigDecoder {
         if let c = map.optional("idle_timeout") { listen.limits.idleTimeoutSeconds = try c.duration() }
         if let c = map.optional("max_connections") { listen.limits.maxConnections = try c.positiveInt() }
         if let c = map.optional("tcp_without_token") { listen.tcpWithoutToken = try c.bool() }
+        if let c = map.optional("max_connections_per_peer") { listen.limits.maxConnectionsPerPeer = try c.positiveInt() }
         if map.has("tcp") {
             let text = try map.optional("tcp")?.string() ?? ""
             if text.isEmpty {

@@ -21,6 +21,7 @@ public enum ConfigRenderer {
             "  idle_timeout: \(DurationText.format(limits.idleTimeoutSeconds))",
             "  max_connections: \(limits.maxConnections)",
             "  tcp_without_token: \(config.listen.tcpWithoutToken)",
+            "  max_connections_per_peer: \(limits.maxConnectionsPerPeer)",
         ]
         if let token = config.admin.token {
             lines.append("admin: { \(token.configLine(prefix: "token")) }")

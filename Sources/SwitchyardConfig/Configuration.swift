@@ -79,12 +79,15 @@ public struct ListenSettings: Hashable, Sendable {
 public struct ServerLimits: Hashable, Sendable {
     /// The largest request body accepted; larger ones get 413 (`listen.max_body_bytes`).
     public var maxBodyBytes = 1 << 20
-    /// A request's head (and then its body) must arrive within this, else the connection is closed (`listen.header_timeout`).
+    /// A request's head must be complete within this of its first byte (of connecting, for the first request),
+    /// and its body within this of its head, else the connection is closed (`listen.header_timeout`).
     public var headerTimeoutSeconds: Double = 10
     /// A keep-alive connection with no request in progress is closed after this (`listen.idle_timeout`).
     public var idleTimeoutSeconds: Double = 60
     /// Open connections per listener; further ones wait in the accept queue (`listen.max_connections`).
     public var maxConnections = 512
+    /// Open TCP connections from one peer address; further ones are closed at once (`listen.max_connections_per_peer`).
+    public var maxConnectionsPerPeer = 64
 
     public init() {}
 }

@@ -1,14 +1,16 @@
 /// A daemon-wide event for the events log that belongs to no single target:
-/// a configuration reload (or its failure) and who asked for it.
+/// a configuration reload (or its failure) and who asked for it, or a corrupt database moved aside.
 public struct DaemonEvent: Hashable, Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case reload
         case reloadFailed = "reload_failed"
+        /// The state database was corrupt at start-up: moved aside, and a fresh one started.
+        case databaseRecovered = "database_recovered"
     }
 
     public var at: Timestamp
     public var kind: Kind
-    /// Who caused it: `uid:N` on the Unix socket, `token` over TCP, `signal` for SIGHUP.
+    /// Who caused it: `uid:N` on the Unix socket, `token` over TCP, `signal` for SIGHUP, `daemon` for the daemon itself.
     public var caller: String
     public var message: String
 

@@ -14,6 +14,8 @@ public final class HealthBook: Sendable {
         var positions: [Target: Int] = [:]
         /// The provider that led the last canonical answer, per model and strategy.
         var incumbents: [IncumbentKey: ProviderID] = [:]
+        /// The order each `pick=spread` client was given, held for the spread period.
+        var spreadOrders = SpreadOrders()
         /// The health state machine's and the ranker's settings; a reload may replace them.
         var healthPolicy: HealthPolicy
         var ranker: RouteRanker
@@ -70,6 +72,7 @@ public final class HealthBook: Sendable {
                 next.models[model]!.map(\.descriptor) != state.models[model]?.map(\.descriptor)
             }).union(state.models.keys.filter { next.models[$0] == nil })
             next.incumbents = policyChanged ? [:] : state.incumbents.filter { key, _ in !changed.contains(key.model) }
+            next.spreadOrders = state.spreadOrders
             state = next
         }
     }
@@ -125,7 +128,12 @@ public final class HealthBook: Sendable {
                 let weight = observation.source == .report ? reportWeight : 1
                 let replayed: Void? = state.update(observation.target) { snapshot in
                     snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
-                    _ = snapshot.health.observe(observation, policy: policy, weight: weight)
+                    // Through the same cap as live: stored reports (their callers are not stored)
+                    // move the state only where a probe confirmed them.
+                    let decision = snapshot.corroboration.admit(observation, health: snapshot.health, policy: policy, weight: weight)
+                    for applied in decision.apply {
+                        _ = snapshot.health.observe(applied, policy: policy, weight: applied.source == .report ? reportWeight : 1)
+                    }
                 }
                 if replayed != nil { restored.insert(observation.target) }
             }
@@ -164,11 +172,25 @@ public final class HealthBook: Sendable {
     /// next answer keeps it unless a challenger is better by the stability margin.
     public func route(_ query: RouteQuery, now: Timestamp) -> RouteResult {
         let key = IncumbentKey(model: query.model, strategy: query.strategy)
-        let input: ([TargetSnapshot], ProviderID?, RouteRanker)? = state.withLock { state in
-            state.models[query.model].map { ($0, state.incumbents[key], state.ranker) }
+        var spreadKey: SpreadOrders.Key?
+        if case .spread(let client) = query.pick { spreadKey = SpreadOrders.Key(client: client, model: query.model, strategy: query.strategy) }
+        let input: ([TargetSnapshot], ProviderID?, RouteRanker, [ProviderID]?)? = state.withLock { state in
+            state.models[query.model].map { snapshots in
+                let held = spreadKey.flatMap { state.spreadOrders.held(for: $0, now: now, period: state.ranker.policy.spreadPeriodSeconds) }
+                return (snapshots, state.incumbents[key], state.ranker, held)
+            }
         }
-        guard let (snapshots, incumbent, ranker) = input else { return .unknownModel(known: models) }
-        let route = ranker.rank(snapshots, query: query, now: now, incumbent: incumbent)
+        guard let (snapshots, incumbent, ranker, held) = input else { return .unknownModel(known: models) }
+        // A spread order is drawn over every candidate (the limit applies after), so a later,
+        // wider question of the same client keeps it too.
+        var whole = query
+        if spreadKey != nil { whole.limit = nil }
+        var route = ranker.rank(snapshots, query: whole, now: now, incumbent: incumbent, spreadOrder: held)
+        if let spreadKey, held == nil, !route.panic {
+            let order = route.candidates.map(\.provider)
+            state.withLock { $0.spreadOrders.remember(order, for: spreadKey, at: now, period: $0.ranker.policy.spreadPeriodSeconds) }
+        }
+        if spreadKey != nil, let limit = query.limit { route.candidates = Array(route.candidates.prefix(max(limit, 0))) }
         if query.isCanonical, !route.panic, let leader = route.candidates.first?.provider, leader != incumbent {
             state.withLock { $0.incumbents[key] = leader }
         }

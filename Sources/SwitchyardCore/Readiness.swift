@@ -9,6 +9,8 @@ public final class Readiness: Sendable {
         public var warmStarted = false
         /// Last problem writing the database, if it is failing now.
         public var storageProblem: String?
+        /// Set when the state database was corrupt at start-up: where it was moved and that a fresh one started.
+        public var databaseRecovered: String?
         /// Why the last configuration reload was refused, while the old configuration runs on; nil after a good reload.
         public var reloadProblem: String?
 

@@ -60,7 +60,10 @@ public struct RouteRanker: Sendable {
     /// Ranks `snapshots` (the targets of one model) for `query` at `now`. `incumbent` is the
     /// provider that led the previous answer to the same question: it keeps the lead unless a
     /// challenger beats it by `stabilityMargin`, so near-equal targets do not flap.
-    public func rank(_ snapshots: [TargetSnapshot], query: RouteQuery, now: Timestamp, incumbent: ProviderID? = nil) -> Route {
+    /// `spreadOrder` is the order a `pick=spread` client was given earlier in its period: the
+    /// candidates keep it (those not in it follow, in the drawn order; unroutable ones drop out).
+    public func rank(_ snapshots: [TargetSnapshot], query: RouteQuery, now: Timestamp, incumbent: ProviderID? = nil,
+                     spreadOrder: [ProviderID]? = nil) -> Route {
         // Work on small index records: sorting whole snapshots would copy and retain them.
         var pool: [Scored] = []
         pool.reserveCapacity(snapshots.count)
@@ -107,6 +110,15 @@ public struct RouteRanker: Sendable {
                 keptReason = keepIncumbent(incumbent, in: &pool, snapshots: snapshots, strategy: query.strategy)
             case .spread(let client):
                 spread(&pool, client: client, now: now)
+                if let spreadOrder {
+                    let position = Dictionary(spreadOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+                    let drawn = pool
+                    pool = drawn.enumerated().sorted { a, b in
+                        let pa = position[snapshots[a.element.index].descriptor.target.provider] ?? Int.max
+                        let pb = position[snapshots[b.element.index].descriptor.target.provider] ?? Int.max
+                        return pa != pb ? pa < pb : a.offset < b.offset
+                    }.map(\.element)
+                }
             }
         }
         let shown = query.limit.map { Array(pool.prefix(max($0, 0))) } ?? pool

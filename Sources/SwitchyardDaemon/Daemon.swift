@@ -105,8 +105,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         throw StartupError(description: "cannot create the state directory \(paths.stateDirectory): \(error.localizedDescription)")
     }
     let notifier = SystemdNotifier()
-    let store = try StorageWiring.open(path: paths.databasePath, busyTimeoutSeconds: config.storage.busyTimeoutSeconds,
-                                       notifier: notifier, logger: logger)
+    let (store, recovery) = try StorageWiring.open(path: paths.databasePath, busyTimeoutSeconds: config.storage.busyTimeoutSeconds,
+                                                   notifier: notifier, now: clock.now(), logger: logger)
 
     let readiness = Readiness()
     let healthBook = HealthBook(descriptors: config.targetDescriptors, healthPolicy: config.routing.health,
@@ -117,6 +117,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                     configLoadedAt: clock.now())
     let writer = StorageWiring.writer(store: store, config: config, readiness: readiness, clock: clock, logger: logger)
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
+    if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
     let scheduler = ProbeScheduler(targets: probeTargets, dependencies: .init(
         transport: engine, clock: clock, deliver: pipeline.deliver,

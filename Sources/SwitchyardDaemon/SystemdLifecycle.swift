@@ -34,6 +34,7 @@ struct SystemdLifecycle: Service {
         let status = readiness.current
         let probing = status.firstProbeRoundDone ? "probe rounds complete" : "first probe round running"
         let database = status.storageProblem.map { "db error: \($0)" } ?? (writer.droppedRecords > 0 ? "db ok, \(writer.droppedRecords) records dropped" : "db ok")
-        return "\(counts.values.reduce(0, +)) targets: \(states); \(probing); \(database)"
+        let recovered = status.databaseRecovered == nil ? "" : " (a corrupt db was moved aside at start-up)"
+        return "\(counts.values.reduce(0, +)) targets: \(states); \(probing); \(database)\(recovered)"
     }
 }

@@ -11,6 +11,17 @@ public struct ProbeBudget: Hashable, Sendable {
     public private(set) var spentUSD: Double = 0
     /// The dearest completion probe seen, used to stop before a probe would cross the limit.
     public private(set) var largestProbeUSD: Double = 0
+    /// What the completion probes running now may spend: reserved at launch, settled when they end.
+    public private(set) var reservedUSD: Double = 0
+    /// The latest estimate of one probe's cost (from the price), so the status knows what the next would need.
+    public private(set) var estimatedProbeUSD: Double = 0
+
+    /// What one running completion probe holds of the budget until it is settled.
+    public struct Reservation: Hashable, Sendable {
+        public let usd: Double
+        /// The UTC day it was taken on: a reservation from before midnight frees nothing today.
+        public let day: Int64
+    }
 
     public init(limitUSD: Double?, now: Timestamp) {
         self.limitUSD = limitUSD
@@ -33,11 +44,35 @@ public struct ProbeBudget: Hashable, Sendable {
         self.spentUSD += spentUSD
     }
 
-    /// Whether a completion probe may start now: one more probe as dear as the dearest so far stays within the limit.
+    /// Whether a completion probe may start now: one more probe as dear as the dearest so far,
+    /// on top of what is spent and reserved, stays within the limit.
     public mutating func allowsCompletion(at now: Timestamp) -> Bool {
         roll(to: now)
         guard let limitUSD else { return true }
-        return spentUSD + largestProbeUSD <= limitUSD && spentUSD < limitUSD
+        let next = max(largestProbeUSD, estimatedProbeUSD)
+        return spentUSD + reservedUSD + next <= limitUSD && spentUSD + reservedUSD < limitUSD
+    }
+
+    /// Reserves what a completion probe about to start may cost: `estimateUSD`, or the dearest probe
+    /// seen if that is more. Nil when it would not fit beside what is spent and already reserved,
+    /// so probes launched together cannot overshoot the limit. Settle it with `settle(_:costUSD:at:)`.
+    public mutating func reserveCompletion(estimateUSD: Double, at now: Timestamp) -> Reservation? {
+        roll(to: now)
+        estimatedProbeUSD = max(estimateUSD, 0)
+        let usd = max(estimatedProbeUSD, largestProbeUSD)
+        if let limitUSD {
+            guard spentUSD + reservedUSD + usd <= limitUSD, spentUSD + reservedUSD < limitUSD else { return nil }
+        }
+        reservedUSD += usd
+        return Reservation(usd: usd, day: day)
+    }
+
+    /// Ends a reservation: frees it and counts what the probe really cost (nil when it spent nothing:
+    /// canceled, failed before an answer, or free).
+    public mutating func settle(_ reservation: Reservation, costUSD: Double?, at now: Timestamp) {
+        roll(to: now)
+        if reservation.day == day { reservedUSD = max(0, reservedUSD - reservation.usd) }
+        if let costUSD { record(costUSD: costUSD, at: now) }
     }
 
     /// The budget as the API and metrics show it.
@@ -54,6 +89,7 @@ public struct ProbeBudget: Hashable, Sendable {
         guard today != day else { return }
         day = today
         spentUSD = 0
+        reservedUSD = 0
     }
 
     static func utcDay(_ time: Timestamp) -> Int64 { Int64((time.secondsSinceEpoch / 86_400).rounded(.down)) }
@@ -91,6 +127,24 @@ final class ProbeBudgetBook: Sendable {
 
     func record(_ provider: ProviderID, costUSD: Double, at now: Timestamp) {
         book.withLock { $0.budgets[provider]?.record(costUSD: costUSD, at: now) }
+    }
+
+    /// Reserves a completion probe's estimated cost; nil when the provider's budget has no room for it.
+    /// A provider without a budget entry gets a reservation of nothing.
+    func reserveCompletion(_ provider: ProviderID, estimateUSD: Double, at now: Timestamp) -> ProbeBudget.Reservation? {
+        book.withLock { book in
+            guard book.budgets[provider] != nil else { return ProbeBudget.Reservation(usd: 0, day: ProbeBudget.utcDay(now)) }
+            return book.budgets[provider]!.reserveCompletion(estimateUSD: estimateUSD, at: now)
+        }
+    }
+
+    /// Frees a reservation and counts the probe's actual cost.
+    func settle(_ provider: ProviderID, _ reservation: ProbeBudget.Reservation, costUSD: Double?, at now: Timestamp) {
+        book.withLock { book in
+            if book.budgets[provider] != nil {
+                book.budgets[provider]!.settle(reservation, costUSD: costUSD, at: now)
+            }
+        }
     }
 
     func restore(_ provider: ProviderID, spentUSD: Double, on day: Timestamp, now: Timestamp) {

@@ -36,6 +36,8 @@ public struct ProbeRoster: Sendable {
         /// The earliest instant its next probe may start; nil while one is in flight.
         var floor: Instant?
         var probe: Task<Void, Never>?
+        /// When its latest probe started, so probes asked for out of turn keep a minimum gap.
+        var lastStart: Instant?
 
         init(_ target: ProbeTarget) {
             self.target = target
@@ -117,6 +119,7 @@ public struct ProbeRoster: Sendable {
             let target = slots.values[index].target
             let due = Due(target: target, generation: entry.generation, planned: entry.floor + leeway, providerLimiter: providerLimiters[target.target.provider])
             slots.values[index].floor = nil
+            slots.values[index].lastStart = now
             slots.values[index].probe = launch(due)
         }
         dropStaleHead()
@@ -142,18 +145,22 @@ public struct ProbeRoster: Sendable {
         return floor + leeway
     }
 
-    /// Moves the queued probe of `target` to `now` (a new generation, so its old queue entry goes
-    /// stale); returns the end of its window, when the loop must wake. Nil when the target is
-    /// unknown, the scheduler stopped, a probe of it is in flight, or it is due by then anyway.
-    mutating func probeSoon(_ target: Target, at now: Instant) -> Instant? {
-        guard running, var slot = slots[target], let floor = slot.floor, floor > now else { return nil }
+    /// Moves the queued probe of `target` to `now`, or to `minimumGap` after its latest probe
+    /// started if that is later, so callers cannot make it probe back to back (a new generation,
+    /// so its old queue entry goes stale); returns the end of its window, when the loop must wake.
+    /// Nil when the target is unknown, the scheduler stopped, a probe of it is in flight, or it
+    /// is due by then anyway.
+    mutating func probeSoon(_ target: Target, at now: Instant, minimumGap: Duration = .seconds(1)) -> Instant? {
+        guard running, var slot = slots[target], let floor = slot.floor else { return nil }
+        let soonest = max(now, slot.lastStart.map { $0 + minimumGap } ?? now)
+        guard floor > soonest else { return nil }
         lastGeneration += 1
         slot.generation = lastGeneration
-        slot.floor = now
+        slot.floor = soonest
         slots[target] = slot
-        queue.insert(.init(floor: now, target: target, generation: slot.generation))
-        ledger.promise(target, by: now + leeway)
-        return now + leeway
+        queue.insert(.init(floor: soonest, target: target, generation: slot.generation))
+        ledger.promise(target, by: soonest + leeway)
+        return soonest + leeway
     }
 
     /// Stops: forgets every queued probe and returns the probes in flight (and those reloads

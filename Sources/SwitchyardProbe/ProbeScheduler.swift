@@ -195,12 +195,19 @@ public final class ProbeScheduler: Service {
 
         let startedAt = dependencies.clock.now()
         var effective = target
-        if target.settings.mode == .completion, !budgets.allowsCompletion(provider, at: startedAt) {
-            effective.settings.mode = .liveness
+        // Reserved before launch, so probes of one provider started together cannot overshoot its budget.
+        var reservation: ProbeBudget.Reservation?
+        if target.settings.mode == .completion {
+            reservation = budgets.reserveCompletion(provider, estimateUSD: Self.estimatedCost(of: target), at: startedAt)
+            if reservation == nil { effective.settings.mode = .liveness }
         }
         let result = await ProberTable.prober(for: target.kind).probe(effective, using: dependencies.transport, now: startedAt)
         // What a probe cost counts against the budget even when it is not delivered.
-        if let cost = result.costUSD { budgets.record(provider, costUSD: cost, at: dependencies.clock.now()) }
+        if let reservation {
+            budgets.settle(provider, reservation, costUSD: result.costUSD, at: dependencies.clock.now())
+        } else if let cost = result.costUSD {
+            budgets.record(provider, costUSD: cost, at: dependencies.clock.now())
+        }
         // Canceled (shutdown, or a reload removed or changed the target): what it saw is not delivered.
         if Task.isCancelled { return nil }
         dependencies.onResult(effective, result)
@@ -219,5 +226,11 @@ public final class ProbeScheduler: Service {
             if lastOfTheRound { finishFirstRound() }
         }
         return result
+    }
+
+    /// What a completion probe of `target` may cost at most, from its price: `max_tokens` out, a short
+    /// prompt in, the whole timeout for a per-second price. The dearest probe seen raises it (`ProbeBudget`).
+    static func estimatedCost(of target: ProbeTarget) -> Double {
+        target.price?.cost(tokensIn: 64, tokensOut: target.settings.maxTokens, seconds: target.settings.timeoutSeconds) ?? 0
     }
 }

@@ -78,7 +78,10 @@ public struct RoutingSimulation: Sendable {
             for (position, name) in order.enumerated() {
                 let provider = providers.first { $0.name == name }!
                 let observation = attempt(provider, at: t, source: .report, random: &random)
-                if scenario.reportsFlow { book.observe(observation) }
+                // As the daemon does: reports one caller alone sends wait for a probe, started at once.
+                if scenario.reportsFlow, book.apply(observation).probeNow, let index = providers.firstIndex(where: { $0.name == name }) {
+                    nextProbe[index] = min(nextProbe[index], t)
+                }
                 if observation.outcome.isSuccess {
                     failedAll = false
                     break

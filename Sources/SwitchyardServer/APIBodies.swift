@@ -130,6 +130,7 @@ struct ReadinessBody: Encodable {
     var firstProbeRoundDone: Bool
     var warmStarted: Bool
     var storageProblem: String?
+    var databaseRecovered: String?
     var reloadProblem: String?
 
     init(_ status: Readiness.Status) {
@@ -138,6 +139,7 @@ struct ReadinessBody: Encodable {
         firstProbeRoundDone = status.firstProbeRoundDone
         warmStarted = status.warmStarted
         storageProblem = status.storageProblem
+        databaseRecovered = status.databaseRecovered
         reloadProblem = status.reloadProblem
     }
 
@@ -147,6 +149,7 @@ struct ReadinessBody: Encodable {
         case firstProbeRoundDone = "first_probe_round_done"
         case warmStarted = "warm_started"
         case storageProblem = "storage_problem"
+        case databaseRecovered = "database_recovered"
         case reloadProblem = "reload_problem"
     }
 }

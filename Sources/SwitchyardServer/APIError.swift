@@ -12,6 +12,8 @@ public struct APIError: HTTPResponseError, Sendable {
     var allow: String?
     /// The `WWW-Authenticate` header of a 401.
     var wwwAuthenticate: String?
+    /// The `Retry-After` header of a 503 (seconds).
+    var retryAfter: String?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
@@ -31,6 +33,7 @@ public struct APIError: HTTPResponseError, Sendable {
         var response = try JSONResponse.make(ErrorBody(error: .init(code: code, message: message)), status: status)
         if let allow { response.headers[.allow] = allow }
         if let wwwAuthenticate { response.headers[.wwwAuthenticate] = wwwAuthenticate }
+        if let retryAfter { response.headers[.retryAfter] = retryAfter }
         return response
     }
 }

@@ -25,9 +25,13 @@ public struct APIDependencies: Sendable {
     public var adminToken = AdminToken()
     /// Body size and connection limits of the listeners.
     public var limits = ServerLimits()
+    /// Where `/v1/history`, `/metrics` and `/` run, and how many at once.
+    public var heavyReads = HeavyReads()
     /// The OpenAI-compatible gateway; nil answers its routes with 404 `gateway_disabled`.
     public var gateway: GatewayDependencies?
 
+    /// Answers to recent report batches with a `batch_id`, replayed to a retry.
+    public var reportBatches = ReportBatchMemory()
     /// The client tokens (`clients:`) and `listen.tcp_without_token`; a reload swaps them.
     public var clientTokens = ClientTokens()
 
@@ -99,7 +103,10 @@ public enum APIRoutes {
         case .models:
             return GatewayRoutes.models(deps)
         case .statusPage:
-            return StatusPage.response(deps)
+            let slot = try deps.heavyReads.admit()
+            let html = try await deps.heavyReads.run { StatusPage.html(deps) }
+            withExtendedLifetime(slot) {}
+            return StatusPage.response(html: html)
         case .healthz:
             return try JSONResponse.make(["status": "ok"])
         case .readyz:
@@ -126,8 +133,12 @@ public enum APIRoutes {
         case .events:
             return try HistoryRoutes.events(request, deps)
         case .metrics:
+            let slot = try deps.heavyReads.admit()
+            let metrics = deps.metrics
+            let text = try await deps.heavyReads.run { metrics.exposition() }
+            withExtendedLifetime(slot) {}
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: deps.metrics.exposition())))
+                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
         case .openapi:
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))

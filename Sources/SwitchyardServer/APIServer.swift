@@ -38,13 +38,18 @@ public enum APIServer {
                                 events: Events, logger: Logger) throws -> [any Service] {
         let responder = APIRoutes.router(dependencies).buildResponder()
         let limits = dependencies.limits
+        let metrics = dependencies.metrics
+        // Each listener counts its own peers; Unix socket peers have no address and are not capped.
+        func peerCap() -> PeerConnectionCap {
+            PeerConnectionCap(limit: limits.maxConnectionsPerPeer) { metrics.connectionRefusedForPeer() }
+        }
         func inheritedListener(_ fd: Int32, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
-            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, onRunning: onRunning, logger: logger)
+            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, peers: peerCap(), onRunning: onRunning, logger: logger)
         }
         func boundListener(_ address: BindAddress, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
             Application(
                 responder: responder,
-                server: limits.serverBuilder,
+                server: limits.serverBuilder(peers: peerCap()),
                 configuration: ApplicationConfiguration(address: address, serverName: "switchyard",
                                                         availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
                 onServerRunning: onRunning,

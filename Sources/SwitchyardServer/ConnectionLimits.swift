@@ -5,10 +5,14 @@ import NIOCore
 import NIOHTTPTypes
 import SwitchyardConfig
 
-/// Closes a connection whose request does not arrive in time: the head must come within
-/// `timeout` of connecting, and a body within `timeout` of its head. Between requests on
-/// a kept-alive connection Hummingbird's idle timeout applies. So a client that dribbles
-/// bytes (slowloris) holds a connection for a bounded time only.
+/// Closes a connection whose request does not arrive in time, on every request of a kept-alive
+/// connection, not just the first:
+/// - the first request's head must be complete within `timeout` of connecting;
+/// - a later request's head must be complete within `timeout` of its first byte (between
+///   requests, before any byte, Hummingbird's idle timeout closes a silent connection);
+/// - a body must be complete within `timeout` of its head.
+/// While a handler is answering nothing is timed. So a client that dribbles bytes (slowloris)
+/// holds a connection for `timeout` at most, whichever request it dribbles.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -17,6 +21,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let timeout: TimeAmount
     private var deadline: Scheduled<Void>?
+    /// Requests whose head has arrived and whose response has not been written in full.
+    private var requestsInFlight = 0
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -35,9 +41,16 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is RequestBytesArrived else { return context.fireUserInboundEventTriggered(event) }
+        // Bytes while no request is open start the next request: its head is now timed.
+        if requestsInFlight == 0 && deadline == nil { arm(context) }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
+            requestsInFlight += 1
             disarm()
             arm(context)  // now the body must follow in time
         case .end:
@@ -46,6 +59,13 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             break
         }
         context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            requestsInFlight = max(0, requestsInFlight - 1)
+        }
+        context.write(data, promise: promise)
     }
 
     private func arm(_ context: ChannelHandlerContext) {
@@ -58,6 +78,21 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func disarm() {
         deadline?.cancel()
         deadline = nil
+    }
+}
+
+/// Told up the pipeline by `RequestBytesWatcher` when bytes arrive, before the HTTP decoder sees them.
+struct RequestBytesArrived {}
+
+/// Sits in front of the HTTP decoder so `RequestDeadlineHandler` learns when a request starts,
+/// which the decoder says only once the whole head is in.
+final class RequestBytesWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireUserInboundEventTriggered(RequestBytesArrived())
+        context.fireChannelRead(data)
     }
 }
 
@@ -79,8 +114,13 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension ServerLimits {
-    /// Hummingbird's HTTP/1 server with these limits.
-    var serverBuilder: HTTPServerBuilder { .http1(configuration: http1Configuration) }
+    /// Hummingbird's HTTP/1 server with these limits; `peers` caps connections per peer address.
+    func serverBuilder(peers: PeerConnectionCap) -> HTTPServerBuilder {
+        let configuration = http1Configuration
+        return HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration), peers: peers)
+        }
+    }
 
     /// The HTTP/1 channel settings: header deadline and idle timeout (also for inherited sockets).
     var http1Configuration: HTTP1Channel.Configuration {

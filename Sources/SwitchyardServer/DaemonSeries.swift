@@ -29,6 +29,7 @@ struct StoreSeries: Sendable {
     let writeErrors: CounterFromTotal
     let healthy: Gauge
     let bytes: Gauge
+    let recovered: Counter
 
     init(registry: PrometheusCollectorRegistry) {
         queueDepth = registry.makeGauge(descriptor: MetricName.storeQueueDepth)
@@ -37,6 +38,7 @@ struct StoreSeries: Sendable {
         healthy = registry.makeGauge(descriptor: MetricName.storeHealthy)
         healthy.set(to: 1)
         bytes = registry.makeGauge(descriptor: MetricName.storeBytes)
+        recovered = registry.makeCounter(descriptor: MetricName.storeRecovered)
     }
 
     func show(_ health: StoreHealth) {
@@ -74,6 +76,8 @@ struct ReloadSeries: Sendable {
         case .reloadFailed:
             failed.increment()
             lastSuccessful.set(to: 0)
+        case .databaseRecovered:
+            break  // StoreSeries counts it
         }
     }
 }

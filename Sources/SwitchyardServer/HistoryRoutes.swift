@@ -1,11 +1,14 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import SwitchyardCore
 
 /// `GET /v1/history` (rollups) and `GET /v1/events` (transitions), read from the store
 /// through Core's `HistoryReading`.
 enum HistoryRoutes {
-    /// The most buckets one history answer may hold (30 days of minutes for one target fit).
+    /// The most buckets one history answer (one page) may hold, all its targets together; more
+    /// targets than fit go to further pages (`next`). 30 days of minutes for one target fit.
     static let maxBuckets = 50_000
 
     private static func reader(_ deps: APIDependencies) throws -> any HistoryReading {
@@ -15,8 +18,10 @@ enum HistoryRoutes {
         return reader
     }
 
+    /// `GET /v1/history`: one page of whole targets, streamed as it is read from the store on the
+    /// heavy-read threads; `next` (and a `Link: rel="next"` header) asks for the following page.
     static func history(_ request: Request, _ deps: APIDependencies) throws -> Response {
-        let parameters = try QueryParameters(request, known: ["provider", "model", "since", "until", "step"])
+        let parameters = try QueryParameters(request, known: ["provider", "model", "since", "until", "step", "cursor"])
         let now = deps.clock.now()
         let until = try parameters.timestamp("until") ?? now
         let since = try parameters.timestamp("since") ?? (until + -86_400)
@@ -34,6 +39,7 @@ enum HistoryRoutes {
         }
         let provider = parameters.text("provider").map { ProviderID($0) }
         let model = parameters.text("model").map { ModelName($0) }
+        let cursor = try parameters.text("cursor").map(HistoryCursor.decode)
         let configured = deps.healthBook.snapshots().map(\.descriptor.target)
         if let provider, !configured.contains(where: { $0.provider == provider }) {
             throw APIError.notFound("unknown_provider", "no provider named '\(provider)'; configured: \(AdminRoutes.configuredProviders(deps))")
@@ -42,8 +48,42 @@ enum HistoryRoutes {
             let models = configured.reduce(into: [String]()) { if !$0.contains($1.model.rawValue) { $0.append($1.model.rawValue) } }
             throw APIError.notFound("unknown_model", "no model named '\(model)'; configured: \(models.joined(separator: ", "))")
         }
-        let buckets = try reader(deps).history(HistoryQuery(provider: provider, model: model, since: since, until: until, step: step))
-        return try JSONResponse.make(HistoryBody(since: since, until: until, step: step, buckets: buckets))
+        let reader = try reader(deps)
+        let slot = try deps.heavyReads.admit()
+        let matching = configured.filter { (provider == nil || $0.provider == provider) && (model == nil || $0.model == model) }
+        // A bucket per step, plus one for a range not aligned to steps.
+        let bucketsPerTarget = Int((span / step.seconds).rounded(.up)) + 1
+        let page = HistoryPagePlan.plan(matching, from: cursor, bucketsPerTarget: bucketsPerTarget, maxBuckets: maxBuckets)
+        let next = page.next.map { nextLink(provider: provider, model: model, since: since, until: until, step: step, cursor: $0) }
+        let stream = HistoryStream(since: since, until: until, step: step, targets: page.targets, next: next, fetch: { target in
+            try reader.history(HistoryQuery(provider: target.provider, model: target.model, since: since, until: until, step: step))
+        }, heavy: deps.heavyReads)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let next { headers[HTTPField.Name("Link")!] = "<\(next)>; rel=\"next\"" }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await stream.write { try await writer.write($0) }
+            withExtendedLifetime(slot) {}  // the heavy-read slot is held until the page is written
+            try await writer.finish(nil)
+        })
+    }
+
+    /// The next page: the same range (as Unix seconds, so it does not move with the clock), step and filters, from `cursor`.
+    static func nextLink(provider: ProviderID?, model: ModelName?, since: Timestamp, until: Timestamp, step: HistoryStep, cursor: Target) -> String {
+        var items = [("since", Self.seconds(since)), ("until", Self.seconds(until)), ("step", step.rawValue)]
+        if let provider { items.append(("provider", provider.rawValue)) }
+        if let model { items.append(("model", model.rawValue)) }
+        items.append(("cursor", HistoryCursor.encode(cursor)))
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let query = items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
+        return "/v1/history?" + query
+    }
+
+    private static func seconds(_ time: Timestamp) -> String {
+        var text = String(format: "%.6f", time.secondsSinceEpoch)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 
     static func events(_ request: Request, _ deps: APIDependencies) throws -> Response {

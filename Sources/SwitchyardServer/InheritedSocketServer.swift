@@ -19,6 +19,7 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
     let descriptor: Int32
     let responder: Responder
     let limits: ServerLimits
+    let peers: PeerConnectionCap
     let onRunning: @Sendable (any Channel) async -> Void
     let logger: Logger
 
@@ -26,7 +27,7 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
         let responder = self.responder
         let logger = self.logger
         let dates = HTTPDateCache()
-        let http = HTTP1Channel(responder: { request, responseWriter, channel in
+        let http1 = HTTP1Channel(responder: { request, responseWriter, channel in
             let context = Responder.Context(source: .init(channel: channel, logger: logger))
             var response: Response
             do {
@@ -38,6 +39,7 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
             response.headers[.server] = "switchyard"
             try await responseWriter.write(response: response.head, body: response.body)
         }, configuration: limits.http1Configuration)
+        let http = GuardedHTTP1Channel(http: http1, peers: peers)
         // The connection cap: a slot is taken before the next connection is accepted, so beyond
         // the cap connections wait in the kernel's queue, as with the Hummingbird listeners.
         let slots = ConcurrencyLimiter(limit: limits.maxConnections)

@@ -28,9 +28,15 @@ enum MetricName {
     static var storeWriteErrors: MetricNameDescriptor { name("store", "write_errors", "total", "SQLite batches that failed to commit (each is retried).") }
     static var storeHealthy: MetricNameDescriptor { name("store", "healthy", "", "1 while SQLite writes succeed, 0 while they fail (disk full, I/O error).") }
     static var storeBytes: MetricNameDescriptor { name("store", "database", "bytes", "Bytes the SQLite database and its WAL take on disk.") }
+    static var storeRecovered: MetricNameDescriptor {
+        name("store", "database_recovered", "total", "Times a corrupt state database was moved aside at start-up and a fresh one started (history before it is in the moved file).")
+    }
     static var reloads: MetricNameDescriptor { name("config", "reloads", "total", "Configuration reloads, by result (success, failure).") }
     static var reloadSuccess: MetricNameDescriptor { name("config", "last_reload_successful", "", "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused.") }
     static var reloadTimestamp: MetricNameDescriptor { name("config", "last_reload_success_timestamp", "seconds", "Unix time of the last configuration load that succeeded (start-up or reload).") }
+    static var refusedConnections: MetricNameDescriptor {
+        name("listener", "refused_connections", "total", "TCP connections closed at once because their peer address already had listen.max_connections_per_peer open.")
+    }
     static var gatewayRequests: MetricNameDescriptor { name("gateway", "requests", "total", "Gateway requests answered, by endpoint and result.") }
     static var gatewayAttempts: MetricNameDescriptor { name("gateway", "attempts", "total", "Upstream attempts of gateway requests, by outcome (ok, caller_error or an error class).") }
     static var gatewayFailovers: MetricNameDescriptor { name("gateway", "failovers", "total", "Gateway attempts that moved on to another provider before the first byte.") }

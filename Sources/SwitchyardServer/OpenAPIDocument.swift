@@ -78,6 +78,24 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "description": "Too many heavy reads (history, metrics, status page) at once: retry after the seconds in Retry-After",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }
@@ -445,7 +463,17 @@ public enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Not a JSON object with a `reports` array, or more than 1000 reports",
+            "description": "Not a JSON object with a `reports` array, more than 1000 reports, or a bad `batch_id`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Over TCP without a client token (`token_required`) or with a token that is no client's (`unknown_token`)",
             "content": {
               "application/json": {
                 "schema": {
@@ -464,13 +492,20 @@ public enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "description": "On the Unix socket the caller is the peer (`uid:N`). Over TCP a client's `Authorization: Bearer <token>` (from `clients:`) is required, unless `listen.tcp_without_token: true` admits callers without one as `anonymous`. One caller's reports alone never eject or degrade a target: they wait for a probe that the daemon starts at once (or for a second caller), and transitions name the callers whose reports moved them.",
+        "security": [
+          {
+            "bearerAuth": []
+          },
+          {}
+        ]
       }
     },
     "/v1/history": {
       "get": {
         "operationId": "history",
-        "summary": "Minute or hour rollups from SQLite",
+        "summary": "Minute or hour rollups from SQLite, a page of whole targets at a time",
         "tags": [
           "history"
         ],
@@ -539,7 +574,7 @@ public enum OpenAPIDocument {
             "name": "step",
             "in": "query",
             "required": false,
-            "description": "Bucket size; auto is 1m up to a day, else 1h; at most 50,000 buckets",
+            "description": "Bucket size; auto is 1m up to a day, else 1h; at most 50,000 buckets per target (and per page)",
             "schema": {
               "type": "string",
               "enum": [
@@ -547,6 +582,17 @@ public enum OpenAPIDocument {
                 "1h",
                 "auto"
               ]
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "required": false,
+            "description": "Where a page starts: copied from the previous answer's `next`, never built by hand",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 2048
             }
           }
         ],
@@ -557,6 +603,14 @@ public enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/History"
+                }
+              }
+            },
+            "headers": {
+              "Link": {
+                "description": "`<next>; rel=\"next\"` when there is a next page",
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -582,7 +636,15 @@ public enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "This daemon keeps no history store",
+            "description": "This daemon keeps no history store (history_unavailable), or too many heavy reads at once (busy; Retry-After)",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -601,7 +663,8 @@ public enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "description": "One page holds at most 50,000 buckets, all its targets together (whole targets, ordered by provider then model). When more targets match, the answer has `next` (and a `Link: <...>; rel=\"next\"` header): the path of the next page, with the same range as Unix seconds, step, filters and a `cursor`; follow it until an answer has no `next`. The page is streamed as it is read. History is a heavy read: at most a few run at once (with `/metrics` and `/`), beyond that 503 with `Retry-After`."
       }
     },
     "/v1/events": {
@@ -718,6 +781,24 @@ public enum OpenAPIDocument {
           },
           "413": {
             "description": "Body over listen.max_body_bytes",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Too many heavy reads (history, metrics, status page) at once: retry after the seconds in Retry-After",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -1611,6 +1692,10 @@ public enum OpenAPIDocument {
           "storage_problem": {
             "type": "string"
           },
+          "database_recovered": {
+            "type": "string",
+            "description": "Set when the state database was corrupt at start-up: where it was moved aside (switchyard.db.corrupt-<UTC time>) and that a fresh one started."
+          },
           "reload_problem": {
             "type": "string"
           }
@@ -1875,6 +1960,11 @@ public enum OpenAPIDocument {
             "items": {
               "$ref": "#/components/schemas/Report"
             }
+          },
+          "batch_id": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{1,64}$",
+            "description": "Optional id of this batch, chosen by the client. A batch whose id this caller sent in the last 10 minutes (up to 4096 ids) is answered with the first answer and not applied again, so a retry after a broken connection is safe. Anything else than 1-64 characters of A-Z, a-z, 0-9, '_' and '-' is a 400 `bad_batch_id`."
           }
         }
       },
@@ -1913,11 +2003,16 @@ public enum OpenAPIDocument {
       "ReportsAnswer": {
         "type": "object",
         "required": [
+          "caller",
           "accepted",
           "rejected",
           "results"
         ],
         "properties": {
+          "caller": {
+            "type": "string",
+            "description": "Whom the accepted reports were attributed to: `uid:N` on the Unix socket, the client's name (`clients:`) for its bearer token on TCP, `anonymous` on TCP when `listen.tcp_without_token: true`."
+          },
           "accepted": {
             "type": "integer"
           },
@@ -2003,6 +2098,10 @@ public enum OpenAPIDocument {
               },
               "additionalProperties": false
             }
+          },
+          "next": {
+            "type": "string",
+            "description": "Path and query of the next page; absent on the last page"
           }
         },
         "additionalProperties": false
@@ -2099,7 +2198,7 @@ public enum OpenAPIDocument {
       },
       "Event": {
         "type": "object",
-        "description": "One entry of the events log: a target's state transition (`kind: transition`, with provider, model, from and to) or a daemon-wide event (`reload`, `reload_failed`, with the caller).",
+        "description": "One entry of the events log: a target's state transition (`kind: transition`, with provider, model, from and to) or a daemon-wide event (`reload`, `reload_failed`, with the caller; `database_recovered` when a corrupt database was moved aside at start-up).",
         "required": [
           "kind",
           "at",
@@ -2111,7 +2210,8 @@ public enum OpenAPIDocument {
             "enum": [
               "transition",
               "reload",
-              "reload_failed"
+              "reload_failed",
+              "database_recovered"
             ]
           },
           "at": {
@@ -2448,7 +2548,7 @@ public enum OpenAPIDocument {
       "bearerAuth": {
         "type": "http",
         "scheme": "bearer",
-        "description": "Over TCP only: the token from admin.token_env / token_file / token_credential. Not needed on the Unix socket."
+        "description": "Over TCP only: for admin routes the token from admin.token_env / token_file / token_credential; for POST /v1/reports a client's token from clients:. Not needed on the Unix socket."
       },
       "clientAuth": {
         "type": "http",

@@ -11,9 +11,9 @@ public enum StatusPage {
     public static let refreshSeconds = 10
 
     /// The `GET /` answer.
-    static func response(_ deps: APIDependencies) -> Response {
+    static func response(html: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(string: html(deps))))
+                 body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// The page as it is now: what `GET /` answers (public for the rendering benchmark).

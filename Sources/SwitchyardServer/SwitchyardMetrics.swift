@@ -22,6 +22,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     private let process: ProcessMetrics
     private let sources = Mutex(MetricsSources())
     private let lastExpositionBytes = Atomic<Int>(0)
+    private let refusedConnections: Counter
 
     /// Outcome of one route query, as a metric label.
     public enum RouteQueryResult: String, CaseIterable, Sendable {
@@ -49,8 +50,12 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         store = StoreSeries(registry: registry)
         reloads = ReloadSeries(registry: registry, loadedAt: configLoadedAt)
         process = ProcessMetrics(registry: registry)
+        refusedConnections = registry.makeCounter(descriptor: MetricName.refusedConnections)
         registry.makeGauge(descriptor: MetricName.buildInfo, labels: [("version", version)]).set(to: 1)
     }
+
+    /// Counts a TCP connection refused by `listen.max_connections_per_peer`.
+    public func connectionRefusedForPeer() { refusedConnections.increment() }
 
     /// Where scrape-time values come from (budgets, the writer, routing scores); set once by the wiring.
     public func read(from sources: MetricsSources) {
@@ -113,6 +118,7 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
 
     public func record(_ event: DaemonEvent) {
         reloads.record(event)
+        if event.kind == .databaseRecovered { store.recovered.increment() }
     }
 
     /// Counts one refused report item.

@@ -6,6 +6,18 @@ import SwitchyardCore
 /// Why the state database could not be opened or written; names the file and what to do.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    /// The file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB, a failed structural check), as opposed
+    /// to unreachable (permissions, a full or read-only disk, a lock) or from a newer schema:
+    /// only a damaged file may be moved aside.
+    public var isCorruption = false
+    /// What is wrong, without the advice (for messages that say what was done about it).
+    public var problem: String
+
+    init(description: String, isCorruption: Bool = false, problem: String? = nil) {
+        self.description = description
+        self.isCorruption = isCorruption
+        self.problem = problem ?? description
+    }
 }
 
 /// The SQLite database in WAL mode: schema, migrations and batched writes.
@@ -46,7 +58,8 @@ public final class SQLiteStore: Sendable {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.prepareSchema(pool, path: path)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
-            throw StoreError(description: "\(path) is not a usable SQLite database (\(error.resultCode)): move it aside or restore it from a backup, then start again; it was not modified")
+            throw StoreError(description: "\(path) is not a usable SQLite database (\(error.resultCode)): move it aside or restore it from a backup, then start again; it was not modified",
+                             isCorruption: true, problem: "not a usable SQLite database (\(error.resultCode))")
         } catch let error as StoreError {
             throw error
         } catch {
@@ -65,7 +78,8 @@ public final class SQLiteStore: Sendable {
             // A structural check: a truncated or overwritten file is caught here.
             let problem = try String.fetchOne(db, sql: "PRAGMA quick_check(1)") ?? "no answer"
             guard problem == "ok" else {
-                throw StoreError(description: "\(path) is corrupt (\(problem)): move it aside or restore it from a backup, then start again; it was not modified")
+                throw StoreError(description: "\(path) is corrupt (\(problem)): move it aside or restore it from a backup, then start again; it was not modified",
+                                 isCorruption: true, problem: "corrupt (\(problem))")
             }
             let migrator = SchemaMigrations.migrator
             let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()

@@ -183,47 +183,76 @@ struct WriteFailureLog {
 /// A wake-up for one waiter with a time limit: `signal` ends the current (or the next) `wait`.
 final class WakeSignal: Sendable {
     private struct State {
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiter: CheckedContinuation<Bool, Never>?
+        /// A `signal` that came while nobody waited: the next `wait` returns at once.
         var signaled = false
+        /// The current wait's limit ran out before its waiter was registered.
+        var expired = false
     }
 
     private let state = Mutex(State())
 
     /// Wakes the waiter, or the next one to wait if none waits now.
     func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             defer { state.waiter = nil }
             if state.waiter == nil { state.signaled = true }
             return state.waiter
         }
-        waiter?.resume()
+        waiter?.resume(returning: true)
     }
 
-    /// Returns at the next `signal` (or at once if one came since the last wait), or after `limit`.
-    func wait(upTo limit: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            // The timer wakes the waiter unless the waiter was woken first (then it is canceled).
+    /// Whether a `wait` is in progress (for tests: signal only once the waiter waits).
+    var hasWaiter: Bool { state.withLock { $0.waiter != nil } }
+
+    /// Ends the current wait as timed out.
+    private func expire() {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            defer { state.waiter = nil }
+            if state.waiter == nil { state.expired = true }
+            return state.waiter
+        }
+        waiter?.resume(returning: false)
+    }
+
+    /// Returns at the next `signal` (or at once if one came since the last wait): true; or after
+    /// `limit`: false.
+    @discardableResult
+    func wait(upTo limit: Duration) async -> Bool {
+        // The previous wait's timer has finished (its group awaited it): its expiry is not ours.
+        state.withLock { $0.expired = false }
+        return await withTaskGroup(of: Bool?.self) { group in
+            // The timer ends the wait unless the waiter was woken first (then it is canceled).
             group.addTask {
                 do {
                     try await Task.sleep(for: limit)
-                    self.signal()
+                    self.expire()
                 } catch {}
+                return nil
             }
             group.addTask {
                 await withCheckedContinuation { continuation in
-                    let now = self.state.withLock { state -> Bool in
+                    let now = self.state.withLock { state -> Bool? in
                         if state.signaled {
                             state.signaled = false
                             return true
                         }
+                        if state.expired { return false }
                         state.waiter = continuation
-                        return false
+                        return nil
                     }
-                    if now { continuation.resume() }
+                    if let now { continuation.resume(returning: now) }
                 }
             }
-            await group.next()
+            var woken = false
+            while let result = await group.next() {
+                if let result {
+                    woken = result
+                    break
+                }
+            }
             group.cancelAll()
+            return woken
         }
     }
 }

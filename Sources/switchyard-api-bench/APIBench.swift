@@ -9,7 +9,7 @@ struct APIBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard-api-bench",
         abstract: "Keep-alive HTTP load over TCP or a Unix socket, and the status page's rendering cost.",
-        subcommands: [Load.self, Page.self]
+        subcommands: [Load.self, Page.self, Heavy.self]
     )
 }
 

@@ -14,7 +14,7 @@ enum BenchEndpoint: CustomStringConvertible {
 }
 
 /// One HTTP/1.1 keep-alive connection with plain POSIX sockets: sends a request, reads
-/// one response (headers, then `Content-Length` bytes of body), and is ready for the next.
+/// one response (headers, then `Content-Length` bytes or chunks of body), and is ready for the next.
 /// All of it is blocking; each connection lives on its own thread.
 final class KeepAliveConnection {
     struct Failure: Error, CustomStringConvertible {
@@ -63,6 +63,11 @@ final class KeepAliveConnection {
 
     /// Sends `request` (a whole HTTP/1.1 request) and reads the answer; returns its status code.
     func exchange(_ request: [UInt8]) throws -> Int {
+        try exchange(request, keepBody: false).status
+    }
+
+    /// Sends `request` and reads the answer, `Content-Length` or chunked; the body when `keepBody`.
+    func exchange(_ request: [UInt8], keepBody: Bool) throws -> (status: Int, body: [UInt8]) {
         var sent = 0
         while sent < request.count {
             let n = request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -70,23 +75,55 @@ final class KeepAliveConnection {
             sent += n
         }
         // Headers: read until the blank line.
-        var headerEnd: Int?
-        while true {
-            headerEnd = findHeaderEnd()
-            if headerEnd != nil { break }
-            try fill()
-        }
-        let (status, length) = try parseHead(upTo: headerEnd!)
-        let total = headerEnd! + length
-        while filled < total { try fill() }
-        // One request in flight: nothing follows the body. Keep any excess for safety.
-        if filled > total {
-            buffer.withUnsafeMutableBytes { raw in
-                raw.baseAddress!.copyMemory(from: raw.baseAddress! + total, byteCount: filled - total)
+        let headerEnd = try readThrough { findCRLFCRLF() }
+        let (status, length) = try parseHead(upTo: headerEnd)
+        consume(headerEnd)
+        var body: [UInt8] = []
+        if let length {
+            while filled < length { try fill() }
+            if keepBody { body = Array(buffer[0..<length]) }
+            consume(length)
+        } else {
+            // Chunked: hex size line, data, CRLF; a zero size ends it (no trailers from our server).
+            while true {
+                let lineEnd = try readThrough { findCRLF() }
+                let sizeText = String(decoding: buffer[0..<(lineEnd - 2)], as: UTF8.self).split(separator: ";").first ?? ""
+                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                    throw Failure(description: "bad chunk size line: \(sizeText.prefix(40))")
+                }
+                consume(lineEnd)
+                while filled < size + 2 { try fill() }
+                if keepBody { body += buffer[0..<size] }
+                consume(size + 2)
+                if size == 0 { break }
             }
         }
-        filled -= total
-        return status
+        return (status, body)
+    }
+
+    /// Reads until `find` sees what it looks for; the index just past it.
+    private func readThrough(_ find: () -> Int?) throws -> Int {
+        while true {
+            if let end = find() { return end }
+            try fill()
+        }
+    }
+
+    /// Drops the first `count` read bytes, keeping any that follow.
+    private func consume(_ count: Int) {
+        if filled > count {
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + count, byteCount: filled - count)
+            }
+        }
+        filled -= count
+    }
+
+    /// The index just past the first `\r\n`, if one was read.
+    private func findCRLF() -> Int? {
+        guard filled >= 2 else { return nil }
+        for i in 0...(filled - 2) where buffer[i] == 13 && buffer[i + 1] == 10 { return i + 2 }
+        return nil
     }
 
     private func fill() throws {
@@ -97,7 +134,7 @@ final class KeepAliveConnection {
     }
 
     /// The index just past `\r\n\r\n`, if the headers are complete.
-    private func findHeaderEnd() -> Int? {
+    private func findCRLFCRLF() -> Int? {
         guard filled >= 4 else { return nil }
         for i in 0...(filled - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
             return i + 4
@@ -105,8 +142,8 @@ final class KeepAliveConnection {
         return nil
     }
 
-    /// Status code and Content-Length of the response head.
-    private func parseHead(upTo end: Int) throws -> (Int, Int) {
+    /// Status code and Content-Length of the response head (nil when chunked).
+    private func parseHead(upTo end: Int) throws -> (Int, Int?) {
         let head = String(decoding: buffer[0..<end], as: UTF8.self)
         let lines = head.split(separator: "\r\n")
         guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.1 "),
@@ -119,7 +156,10 @@ final class KeepAliveConnection {
                let length = Int(parts[1].trimmingCharacters(in: .whitespaces)) {
                 return (status, length)
             }
+            if parts.count == 2, parts[0].lowercased() == "transfer-encoding", parts[1].lowercased().contains("chunked") {
+                return (status, nil)
+            }
         }
-        throw Failure(description: "response without Content-Length (chunked answers are not supported): \(head.prefix(200))")
+        throw Failure(description: "response without Content-Length or chunked encoding: \(head.prefix(200))")
     }
 }

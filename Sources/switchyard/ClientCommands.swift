@@ -38,9 +38,12 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// Runs a client call, mapping its failures onto the documented exit codes.
-    func call<T>(_ body: (SwitchyardClient) async throws -> T) async throws -> T {
+    /// `timeoutSeconds` replaces the client library's (short, for routes) for slow reads such as history pages.
+    func call<T>(timeoutSeconds: Double? = nil, _ body: (SwitchyardClient) async throws -> T) async throws -> T {
+        var options = ClientOptions()
+        if let timeoutSeconds { options.daemonTimeoutSeconds = timeoutSeconds }
         do {
-            return try await body(SwitchyardClient(endpoint: endpoint, token: try resolvedToken))
+            return try await body(SwitchyardClient(endpoint: endpoint, token: try resolvedToken, options: options))
         } catch let error as ClientError {
             throw Self.exit(for: error)
         }
@@ -55,9 +58,9 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// GETs `path` with the given query items (nil values left out), percent-encoded.
-    func get(_ path: String, _ items: [(String, String?)] = []) async throws -> Data {
+    func get(_ path: String, _ items: [(String, String?)] = [], timeoutSeconds: Double? = nil) async throws -> Data {
         let query = items.compactMap { name, value in value.map { "\(name)=\(DaemonConnection.escape($0))" } }.joined(separator: "&")
-        return try await call { try await $0.connection.get(query.isEmpty ? path : path + "?" + query) }
+        return try await call(timeoutSeconds: timeoutSeconds) { try await $0.connection.get(query.isEmpty ? path : path + "?" + query) }
     }
 
     func printJSON(_ data: Data) {

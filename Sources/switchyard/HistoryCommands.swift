@@ -17,20 +17,49 @@ struct History: AsyncParsableCommand {
     var step: String?
     @OptionGroup var connection: ConnectionOptions
 
+    /// A page is up to 50,000 buckets read from SQLite: seconds, not the milliseconds of a route.
+    static let pageTimeoutSeconds = 120.0
+
+    /// The daemon answers a page of whole targets at a time; this follows `next` to the last page.
+    /// Tables are printed page by page; `--json` prints one document with every page's series.
     func run() async throws {
-        let data = try await connection.get("/v1/history", [
+        var data = try await connection.get("/v1/history", [
             ("provider", provider), ("model", model), ("since", since), ("until", until), ("step", step),
-        ])
-        if connection.json { return connection.printJSON(data) }
-        let answer = try JSONDecoder().decode(HistoryAnswer.self, from: data)
-        print("\(answer.since) .. \(answer.until), step \(answer.step)")
-        let rows = answer.series.flatMap { series in
-            series.points.map { point in
-                [point.start, series.provider, series.model, "\(point.count)", point.success_rate.map(Table.percent) ?? "-",
-                 Table.ms(point.latency_ms?.p50), Table.ms(point.latency_ms?.p99), "\(point.reports)"]
+        ], timeoutSeconds: Self.pageTimeoutSeconds)
+        var merged: [String: Any]?
+        var printedHeader = false
+        while true {
+            var next: String?
+            if connection.json {
+                var page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+                next = page.removeValue(forKey: "next") as? String
+                if var all = merged {
+                    all["series"] = (all["series"] as? [Any] ?? []) + (page["series"] as? [Any] ?? [])
+                    merged = all
+                } else {
+                    merged = page
+                }
+            } else {
+                let answer = try JSONDecoder().decode(HistoryAnswer.self, from: data)
+                next = answer.next
+                if !printedHeader { print("\(answer.since) .. \(answer.until), step \(answer.step)") }
+                let rows = answer.series.flatMap { series in
+                    series.points.map { point in
+                        [point.start, series.provider, series.model, "\(point.count)", point.success_rate.map(Table.percent) ?? "-",
+                         Table.ms(point.latency_ms?.p50), Table.ms(point.latency_ms?.p99), "\(point.reports)"]
+                    }
+                }
+                let table = Table.render(header: ["START", "PROVIDER", "MODEL", "COUNT", "SUCCESS", "P50", "P99", "REPORTS"], rows: rows)
+                // Later pages continue the table without repeating its header.
+                if !printedHeader { print(table) } else if !rows.isEmpty { print(table.split(separator: "\n", maxSplits: 1).dropFirst().joined()) }
+                printedHeader = true
             }
+            guard let next else { break }
+            data = try await connection.get(next, timeoutSeconds: Self.pageTimeoutSeconds)
         }
-        print(Table.render(header: ["START", "PROVIDER", "MODEL", "COUNT", "SUCCESS", "P50", "P99", "REPORTS"], rows: rows))
+        if let merged {
+            connection.printJSON(try JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys, .withoutEscapingSlashes]))
+        }
     }
 }
 
@@ -71,6 +100,8 @@ private struct HistoryAnswer: Decodable {
     var until: String
     var step: String
     var series: [Series]
+    /// The next page's path, absent on the last.
+    var next: String?
 }
 
 private struct EventsAnswer: Decodable {

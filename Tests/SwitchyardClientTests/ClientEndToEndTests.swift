@@ -9,7 +9,7 @@ import Testing
 
 /// The Swift client against the real daemon (Unix socket) and simulated providers on loopback.
 // Serialized: daemons, simulators and libcurl transfers share a 2-core machine.
-@Suite(.serialized) struct ClientEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ClientEndToEndTests {
     /// One chat completion to `candidate` over libcurl; a provider's error answer becomes `ProviderHTTPError`.
     static func chat(_ candidate: ProviderCandidate) async throws -> String {
         let body = Data(#"{"model":"\#(candidate.upstreamModel)","messages":[{"role":"user","content":"hi"}],"max_tokens":4}"#.utf8)

@@ -6,7 +6,7 @@ import Testing
 
 /// The client's own logic with a controlled clock and seeded jitter; the daemon is down, so
 /// routes come from the static order (which is also the fallback under test).
-@Suite struct ClientUnitTests {
+@Suite(.timeLimit(.minutes(5))) struct ClientUnitTests {
     static let order = [
         ProviderCandidate(provider: "a", upstreamModel: "m-a", baseURL: "http://127.0.0.1:1/v1"),
         ProviderCandidate(provider: "b", upstreamModel: "m-b", baseURL: "http://127.0.0.1:2/v1"),
@@ -114,7 +114,7 @@ import Testing
     @Test func reportBufferIsBoundedAndAddNeverWaitsForTheSender() async throws {
         let gate = DispatchSemaphore(value: 0)
         let shipped = Recorder<Int>()
-        let buffer = ReportBuffer(capacity: 3, batchSize: 1, interval: 0.01) { batch in
+        let buffer = ReportBuffer(capacity: 3, batchSize: 1, interval: 0.01) { batch, _ in
             gate.wait()
             shipped.append(batch.count)
         }

@@ -1,7 +1,7 @@
 import SwitchyardCore
 import Testing
 
-@Suite struct HealthBookConcurrencyTests {
+@Suite(.timeLimit(.minutes(5))) struct HealthBookConcurrencyTests {
     @Test func concurrentObserversAndReadersSeeConsistentSnapshots() async throws {
         let model = ModelName("m")
         let names = ["fast", "slow", "dead"]

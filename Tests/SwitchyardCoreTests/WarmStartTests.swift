@@ -16,6 +16,23 @@ private func probe(_ target: Target, _ outcome: Outcome, at seconds: Double, ms:
 }
 
 @Suite struct WarmStartTests {
+    /// Stored reports that a probe contradicted do not eject the target at the next start.
+    @Test func replayedReportsPassTheSameCapAsLiveOnes() {
+        var history = [probe(flaky, .ok, at: 0)]
+        for i in 1...3 {
+            var report = Observation(target: flaky, source: .report, startedAt: t0 + Double(i), outcome: .failure(.serverError), totalSeconds: 0.1)
+            report.reporter = nil  // callers are not stored
+            history.append(report)
+        }
+        history.append(probe(flaky, .ok, at: 5))
+        let lived = HealthBook(descriptors: [descriptor(flaky, order: 0)], now: t0)
+        for observation in history { lived.observe(observation) }
+        let warm = HealthBook(descriptors: [descriptor(flaky, order: 0)], now: t0)
+        warm.warmStart(HealthBook.WarmStart(observations: history))
+        #expect(lived.snapshots()[0].health.state == .healthy)
+        #expect(warm.snapshots()[0].health == lived.snapshots()[0].health)
+    }
+
     /// Replaying what the store remembered gives the same health and statistics as living through it.
     @Test func replayedHistoryRestoresStateAndStatisticsExactly() {
         let descriptors = [descriptor(flaky, order: 0), descriptor(steady, order: 1), descriptor(drained, order: 2)]

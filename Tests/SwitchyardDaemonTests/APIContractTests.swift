@@ -5,7 +5,7 @@ import SwitchyardServer
 import Testing
 
 /// The API against its OpenAPI document: same routes, errors as documented, checked on a real daemon.
-@Suite(.serialized) struct APIContractTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct APIContractTests {
     /// (method, path) of every operation in openapi/switchyard.json.
     static func documentedOperations() throws -> Set<String> {
         let data = try Data(contentsOf: URL(fileURLWithPath: packageRoot() + "/openapi/switchyard.json"))

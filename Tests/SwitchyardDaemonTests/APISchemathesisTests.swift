@@ -4,7 +4,7 @@ import Testing
 /// Schemathesis (property-based API testing from openapi/switchyard.json) against a real
 /// daemon over TCP: every check (4.x runs all by default; Tests/schemathesis.toml says which
 /// are off where), bounded examples, a fixed seed so a failure reproduces.
-@Suite(.serialized) struct APISchemathesisTests {
+@Suite(.serialized, .timeLimit(.minutes(30))) struct APISchemathesisTests {
     @Test func schemathesisFindsNoDifferenceBetweenTheDocumentAndTheServer() async throws {
         guard let pyenv = ProcessInfo.processInfo.environment["SWITCHYARD_PYENV"], !pyenv.isEmpty,
               FileManager.default.isExecutableFile(atPath: pyenv + "/bin/st") else {

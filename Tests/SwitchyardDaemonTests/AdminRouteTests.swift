@@ -6,7 +6,7 @@ import Testing
 
 /// Admin routes: the Unix socket admits its peers (recorded by uid), TCP only the bearer of
 /// the configured token; every action lands in the events log; the token leaks nowhere.
-@Suite(.serialized) struct AdminRouteTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct AdminRouteTests {
     @Test func drainOverTheSocketAndWithTheTokenOverTCPAreRecordedWithTheirCaller() async throws {
         let token = "adm-secret-\(UUID().uuidString)"
         try await APITestDaemon.run(listenExtra: ", unix_group: daemon", extraYAML: "admin: { token_env: SY_ADMIN_TOKEN }",

@@ -7,7 +7,7 @@ import SwitchyardSimulator
 import Testing
 
 /// The probe budget as operators see it: in `/v1/providers`, in `/metrics`, and kept across a restart.
-@Suite struct BudgetTests {
+@Suite(.timeLimit(.minutes(10))) struct BudgetTests {
     @Test func aSpentBudgetShowsInTheAPIAndMetricsAndSurvivesARestart() async throws {
         let fleet = SimulatorFleet([ProviderSimulator(name: "paid", behavior: SimulatorBehavior(models: ["m"], latencyMs: 1))])
         try await withTemporaryDirectory { directory in
@@ -40,6 +40,9 @@ import Testing
                             String(decoding: try await socket.get("/v1/providers/paid"), as: UTF8.self).contains(#""completion_probes_paused":true"#)
                         }
                         #expect(paused)
+                        // Never overspent, also after a restart that restored the spend (it used to run a third probe: 0.03).
+                        let spent = daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0
+                        #expect(spent <= 0.025, "round \(round) spent \(spent)")
                         let metrics = String(decoding: try await socket.get("/metrics"), as: UTF8.self)
                         #expect(metrics.contains(#"switchyard_probe_budget_exhausted{provider="paid"} 1"#))
                         #expect(metrics.contains(#"switchyard_probe_budget_remaining_usd{provider="paid"} 0"#))

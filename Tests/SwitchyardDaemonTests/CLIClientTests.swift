@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The `switchyard` client commands, run as the built binary against a real daemon.
-@Suite(.serialized) struct CLIClientTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct CLIClientTests {
     static let binary = buildDirectory + "/switchyard"
 
     /// Runs `switchyard ARGS` off the cooperative pool; returns exit status and combined output.

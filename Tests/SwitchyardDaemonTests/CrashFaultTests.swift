@@ -10,7 +10,7 @@ import Testing
 /// clients POST reports: after every kill the file is intact, nothing committed before is
 /// gone, every report answered 2xx is stored, and compacted raw and rollup blocks agree
 /// (compaction writes them in one transaction).
-@Suite struct CrashFaultTests {
+@Suite(.timeLimit(.minutes(10))) struct CrashFaultTests {
     @Test func killNineAtRandomMomentsLosesNothingCommitted() async throws {
         let binary = buildDirectory + "/switchyard"
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the daemon first: swift build (\(binary))")

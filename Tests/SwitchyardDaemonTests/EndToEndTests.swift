@@ -11,7 +11,7 @@ import Testing
 /// simulated providers on loopback, observed only from the outside.
 // Serialized: these tests call the synchronous client (blocking libcurl) from async code; two at once can
 // occupy both cooperative threads of a 2-core machine and starve the daemon under test (5 s stalls, hangs).
-@Suite(.serialized) struct EndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct EndToEndTests {
     @Test func routeRanksTheFasterHealthyProviderFirstAndDropsADeadOne() async throws {
         let token = "sk-switchyard-test-\(UUID().uuidString)"
         let fleet = SimulatorFleet([

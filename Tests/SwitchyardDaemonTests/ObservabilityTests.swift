@@ -60,7 +60,7 @@ private func withObservedDaemon(_ body: @Sendable (_ tcpPort: Int, _ directory: 
     }
 }
 
-@Suite(.serialized) struct ObservabilityTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ObservabilityTests {
     @Test func promtoolAcceptsTheDaemonsRealMetrics() async throws {
         try requireTool("/usr/bin/promtool")
         try await withObservedDaemon { port, _ in

@@ -9,7 +9,7 @@ import Testing
 /// Configuration reload on a running daemon (what SIGHUP and `POST /v1/admin/reload` do):
 /// kept targets keep their state and statistics, removed ones stop being probed, added
 /// ones start; a broken file is refused and the old configuration keeps running.
-@Suite(.serialized) struct ReloadTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ReloadTests {
     private func yaml(directory: String, providers: [(name: String, port: Int)]) -> String {
         """
         listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
@@ -116,6 +116,69 @@ import Testing
                     #expect(daemon.readiness.current.reloadProblem == nil)
                     #expect(String(decoding: try await socket.get("/metrics"), as: UTF8.self).contains("switchyard_config_last_reload_successful 1"))
 
+                    await daemon.serviceGroup.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                }
+            }
+        }
+    }
+
+    @Test func reloadReResolvesClientTokensAndNeverEchoesAPastedKey() async throws {
+        let simulator = ProviderSimulator(name: "p", behavior: SimulatorBehavior(models: ["m"], latencyMs: 2))
+        let logs = LogCapture()
+        try await withTemporaryDirectory { directory in
+            try await SimulatorFleet([simulator]).withRunning { ports in
+                let path = directory + "/switchyard.yaml"
+                let tokenPath = directory + "/c.token"
+                let good = """
+                    listen: { tcp: "127.0.0.1:0", unix: "\(directory)/switchyard.sock" }
+                    probe: { interval: 200ms, timeout: 1s, mode: liveness }
+                    clients: [{ name: c, token_file: "\(tokenPath)" }]
+                    providers:
+                      - { name: p, kind: openai, base_url: "http://127.0.0.1:\(ports["p"]!)/v1", models: [{ name: m }] }
+                    """
+                let first = "tok-one-\(UUID().uuidString)"
+                let second = "tok-two-\(UUID().uuidString)"
+                try first.write(toFile: tokenPath, atomically: true, encoding: .utf8)
+                try good.write(toFile: path, atomically: true, encoding: .utf8)
+                let tcpPort = Rendezvous<Int>()
+                let daemon = try buildServiceGroup(config: try ConfigLoader.load(path: path), options: DaemonOptions(
+                    stateDirOverride: directory, listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger(),
+                    reloadConfiguration: { try ConfigLoader.load(path: path) }, reloadOnHangup: false
+                ))
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await daemon.run() }
+                    let tcp = RawHTTP.Address.tcp(port: await tcpPort.value())
+                    let socket = DaemonConnection(endpoint: .unixSocket(directory + "/switchyard.sock"))
+                    func post(_ token: String) async throws -> Int {
+                        let now = Date().timeIntervalSince1970
+                        return try await RawHTTP.exchange(tcp, "POST", "/v1/reports", headers: ["Authorization: Bearer \(token)"],
+                                                          body: #"{"reports":[{"provider":"p","model":"m","started_at":\#(now - 1),"outcome":"ok","total_ms":5}]}"#).status
+                    }
+                    #expect(try await eventually(within: 20) { daemon.readiness.current.isReady })
+                    #expect(try await post(first) == 200)
+                    try second.write(toFile: tokenPath, atomically: true, encoding: .utf8)
+                    #expect(await daemon.reload(caller: "uid:0").succeeded)
+                    #expect(try await post(first) == 401, "the old token stops working at the reload")
+                    #expect(try await post(second) == 200)
+
+                    // A key pasted where a variable name belongs: refused, and echoed nowhere.
+                    let pasted = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"
+                    try good.replacingOccurrences(of: "models: [{ name: m }] }", with: "api_key_env: \(pasted), models: [{ name: m }] }")
+                        .write(toFile: path, atomically: true, encoding: .utf8)
+                    let refused = await daemon.reload(caller: "uid:0")
+                    #expect(!refused.succeeded)
+                    #expect(refused.message.contains("holds what looks like a key or token itself"), "\(refused.message)")
+                    let ready = String(decoding: try await socket.get("/readyz"), as: UTF8.self)
+                    #expect(ready.contains("reload_problem"))
+                    #expect(try await eventually(within: 5) {
+                        String(decoding: try await socket.get("/v1/events"), as: UTF8.self).contains(#""kind":"reload_failed""#)
+                    })
+                    let events = String(decoding: try await socket.get("/v1/events"), as: UTF8.self)
+                    for text in [refused.message, ready, events, logs.text] {
+                        #expect(!text.contains("AbCdEfGhIj"))
+                        #expect(!text.contains(first) && !text.contains(second))
+                    }
                     await daemon.serviceGroup.triggerGracefulShutdown()
                     try await tasks.waitForAll()
                 }

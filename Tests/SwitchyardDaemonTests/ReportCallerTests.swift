@@ -107,4 +107,52 @@ import Testing
             #expect(daemon.logs.text.contains("probing at once to confirm a caller's reports"))
         }
     }
+
+    @Test func aRepeatedBatchIDIsAnsweredAgainWithoutBeingAppliedTwice() async throws {
+        let token = "cli-\(UUID().uuidString)"
+        try await APITestDaemon.run(extraYAML: "clients: [{ name: batch-jobs, token_env: SY_BATCH_TOKEN }]", environment: ["SY_BATCH_TOKEN": token],
+                                    probeYAML: "{ interval: 10m, timeout: 2s, connect_timeout: 500ms, mode: liveness }") { daemon in
+            let now = Date().timeIntervalSince1970
+            let items = (0..<3).map { #"{"provider":"a","model":"m","started_at":\#(now - 1),"outcome":"ok","total_ms":\#(4242 + $0)}"# }
+            let body = #"{"batch_id":"retry-1_A","reports":[\#(items.joined(separator: ",")),{"provider":"zzz","model":"m","started_at":\#(now),"outcome":"ok","total_ms":1}]}"#
+            let unix = RawHTTP.Address.unix(path: daemon.socketPath)
+            let tcp = RawHTTP.Address.tcp(port: daemon.tcpPort)
+            let first = try await RawHTTP.exchange(unix, "POST", "/v1/reports", body: body)
+            let again = try await RawHTTP.exchange(unix, "POST", "/v1/reports", body: body)
+            #expect(first.status == 200 && again.status == 200)
+            #expect(first.body.contains(#""accepted":3,"caller":"uid:\#(getuid())","rejected":1"#))
+            #expect(again.body == first.body, "the retry gets the first answer")
+            // Another caller's batch with the same id is its own.
+            let other = try await RawHTTP.exchange(tcp, "POST", "/v1/reports", headers: ["Authorization: Bearer \(token)"], body: body)
+            #expect(other.body.contains(#""accepted":3,"caller":"batch-jobs""#))
+            let stored = try daemon.daemon.store.observations(of: Target(provider: ProviderID("a"), model: ModelName("m")))
+            #expect(stored.filter { $0.source == .report }.count == 6, "3 from the socket once, 3 from batch-jobs")
+
+            for bad in [#""""#, #""has space""#, "42", "\"\(String(repeating: "x", count: 65))\""] {
+                let answer = try await RawHTTP.exchange(unix, "POST", "/v1/reports", body: #"{"batch_id":\#(bad),"reports":[]}"#)
+                #expect(answer.status == 400)
+                #expect(answer.body.contains(#""code":"bad_batch_id""#), "\(bad): \(answer.body)")
+            }
+            let longest = try await RawHTTP.exchange(unix, "POST", "/v1/reports", body: #"{"batch_id":"\#(String(repeating: "x", count: 64))","reports":[]}"#)
+            #expect(longest.status == 200)
+        }
+    }
+
+    @Test func theSwiftClientSendsItsClientTokenWithReportsOverTCP() async throws {
+        let token = "cli-\(UUID().uuidString)"
+        try await APITestDaemon.run(extraYAML: "clients: [{ name: swift-app, token_env: SY_APP_TOKEN }]", environment: ["SY_APP_TOKEN": token]) { daemon in
+            let report = OutcomeReport(provider: "a", model: "m", startedAt: Date().timeIntervalSince1970 - 1, outcome: "ok", status: 200, totalMs: 50)
+            let without = SwitchyardClient(endpoint: .url(daemon.tcpURL))
+            #expect(without.report(report))
+            await without.flushReports()
+            #expect(without.reportStats.failed == 1, "401 without a client token")
+            let with = SwitchyardClient(endpoint: .url(daemon.tcpURL), clientToken: token)
+            #expect(with.report(report))
+            await with.flushReports()
+            #expect(with.reportStats.sent == 1 && with.reportStats.failed == 0)
+            // The client token goes only where it is needed.
+            _ = try await with.route(model: "m")
+            #expect(!daemon.logs.text.contains(token))
+        }
+    }
 }

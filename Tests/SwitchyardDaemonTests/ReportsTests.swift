@@ -6,7 +6,7 @@ import SwitchyardDaemon
 import Testing
 
 /// Client reports through the real daemon over its Unix socket.
-@Suite struct ReportsTests {
+@Suite(.timeLimit(.minutes(10))) struct ReportsTests {
     @Test func reportsAreValidatedPerItemAndFailuresEjectOnceAProbeConfirms() async throws {
         try await withTemporaryDirectory { directory in
             // Probes every 10 minutes: only reports can move these targets during the test.

@@ -5,11 +5,11 @@ import Testing
 
 /// Limits of the listeners: a slow-header attack neither holds connections for long nor keeps
 /// other clients from being served; bodies over the cap get 413.
-@Suite(.serialized) struct ServerLimitsTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ServerLimitsTests {
     static let slowSockets = 120
 
     @Test func slowHeaderClientsAreCutOffWhileEveryoneElseIsServed() async throws {
-        try await APITestDaemon.run(listenExtra: ", header_timeout: 1s, idle_timeout: 3s, max_connections: 256, max_body_bytes: 4096") { daemon in
+        try await APITestDaemon.run(listenExtra: ", header_timeout: 1s, idle_timeout: 3s, max_connections: 256, max_connections_per_peer: 256, max_body_bytes: 4096") { daemon in
             let attack = SlowHeaderAttack(port: daemon.tcpPort, sockets: Self.slowSockets)
             let started = ContinuousClock.now
             async let attackDone = offPool { attack.run(forSeconds: 6) }
@@ -72,6 +72,49 @@ extension ServerLimitsTests {
     }
 }
 
+extension ServerLimitsTests {
+    /// `header_timeout` holds for every request of a kept-alive connection: a client that is served
+    /// once and then dribbles its next request's head is cut off after `header_timeout`, long
+    /// before the idle timeout (which alone bounded it before the deadline was re-armed).
+    @Test func slowHeadersOnAKeptAliveConnectionAreCutOffToo() async throws {
+        try await APITestDaemon.run(listenExtra: ", header_timeout: 1s, idle_timeout: 60s") { daemon in
+            let attack = SlowHeaderAttack(port: daemon.tcpPort, sockets: 16, servedFirst: true)
+            let result = try await offPool { attack.run(forSeconds: 8) }
+            print("slowloris on kept-alive connections: \(result.closedByServer) of 16 closed by the server, last after \(result.lastClosedAfter.map { "\($0)" } ?? "-")")
+            #expect(result.closedByServer == 16, "a later request's head was not timed: \(result.closedByServer) of 16 closed")
+            // The connection was usable until it dribbled: a second quick request on it is answered.
+            let socket = try await offPool { try KeptAliveSocket(port: daemon.tcpPort) }
+            defer { close(socket.fd) }
+            let again = try await offPool { KeptAliveSocket.exchange(socket.fd) }
+            #expect(again.contains(#"{"status":"ok"}"#))
+        }
+    }
+
+    /// `max_connections_per_peer`: one address gets that many TCP connections; the next is closed
+    /// at once and counted, a slot frees when one closes, and the Unix socket is not capped.
+    @Test func connectionsFromOnePeerAreCapped() async throws {
+        try await APITestDaemon.run(listenExtra: ", max_connections_per_peer: 3") { daemon in
+            let held = try await offPool { try (0..<3).map { _ in try KeptAliveSocket(port: daemon.tcpPort) } }
+            let refused = try await offPool { () -> String in
+                let fd = try RawHTTP.connectSocket(.tcp(port: daemon.tcpPort))
+                defer { close(fd) }
+                return KeptAliveSocket.exchange(fd)
+            }
+            #expect(refused.isEmpty, "a fourth connection from the same address was served: \(refused.prefix(80))")
+            let unix = try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/metrics")
+            #expect(unix.status == 200)
+            #expect(unix.body.contains("switchyard_listener_refused_connections_total 1\n"), "the refusal was not counted")
+            close(held[0].fd)
+            #expect(try await eventuallyOffPool(within: 5) {
+                let fd = try RawHTTP.connectSocket(.tcp(port: daemon.tcpPort))
+                defer { close(fd) }
+                return KeptAliveSocket.exchange(fd).contains(#"{"status":"ok"}"#)
+            }, "a slot did not free when a connection closed")
+            for socket in held.dropFirst() { close(socket.fd) }
+        }
+    }
+}
+
 /// A TCP connection that has had one request answered and stays open (HTTP/1.1 keep-alive).
 struct KeptAliveSocket: Sendable {
     let fd: Int32
@@ -106,11 +149,14 @@ final class SlowHeaderAttack: Sendable {
 
     let port: Int
     let sockets: Int
+    /// Each socket first has one request answered, then dribbles its second (kept-alive connection).
+    let servedFirst: Bool
     private let opened = Atomic<Int>(0)
 
-    init(port: Int, sockets: Int) {
+    init(port: Int, sockets: Int, servedFirst: Bool = false) {
         self.port = port
         self.sockets = sockets
+        self.servedFirst = servedFirst
     }
 
     var openedCount: Int { opened.load(ordering: .relaxed) }
@@ -121,6 +167,10 @@ final class SlowHeaderAttack: Sendable {
         var fds: [Int32] = []
         for _ in 0..<sockets {
             guard let fd = try? RawHTTP.connectSocket(.tcp(port: port)) else { continue }
+            if servedFirst && !KeptAliveSocket.exchange(fd).contains(#"{"status":"ok"}"#) {
+                close(fd)
+                continue
+            }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             sendText(fd, "GET /v1/providers HTTP/1.1\r\nHost: localhost\r\n")
             fds.append(fd)

@@ -8,7 +8,7 @@ import Testing
 
 /// The status page as a browser sees it: a real daemon probing simulated providers, one
 /// of them made to fail, and the page loaded by headless Chromium, whose DOM is checked.
-@Suite(.serialized) struct StatusPageBrowserTests {
+@Suite(.serialized, .timeLimit(.minutes(30))) struct StatusPageBrowserTests {
     @Test func chromiumShowsEveryTargetItsStateASparklineAndTheEvents() async throws {
         guard let chromium = Chromium.find() else {
             Issue.record("chromium is not installed: run `make deps` (the Debian package chromium is in APT_PACKAGES)")

@@ -10,7 +10,7 @@ import Testing
 /// The database stops accepting writes (disk full, another process holding the lock): the
 /// daemon keeps routing from memory, says so once per interval in the log and in `/readyz`,
 /// and resumes writing by itself when the database is writable again.
-@Suite(.serialized) struct StorageFaultTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct StorageFaultTests {
     @Test func aFullDiskKeepsRoutingAndWritingResumesWhenSpaceReturns() async throws {
         try await withTemporaryDirectory { directory in
             let state = "\(directory)/state"

@@ -8,7 +8,7 @@ import Testing
 
 /// Restarting the daemon does not forget: the second daemon knows, before its first probe,
 /// what the first one learned; history and events are served from the same database.
-@Suite struct WarmStartEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct WarmStartEndToEndTests {
     @Test func anEjectedTargetStaysEjectedAcrossARestartAndHistoryIsServed() async throws {
         let fleet = SimulatorFleet([ProviderSimulator(name: "up", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 5))])
         let deadPort = unusedLoopbackPort()

@@ -20,7 +20,7 @@ private func installedUnit() throws -> String {
     return directory + "/switchyard.service"
 }
 
-@Suite struct DeployTests {
+@Suite(.timeLimit(.minutes(30))) struct DeployTests {
     @Test func unitPassesSystemdAnalyzeVerifyWithoutAWord() throws {
         let service = try installedUnit()
         let socket = service.replacingOccurrences(of: ".service", with: ".socket")

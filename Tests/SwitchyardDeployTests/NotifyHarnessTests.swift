@@ -130,7 +130,7 @@ private func stop(_ process: Process) {
     process.waitUntilExit()
 }
 
-@Suite struct NotifyHarnessTests {
+@Suite(.timeLimit(.minutes(30))) struct NotifyHarnessTests {
     @Test func readyComesAfterTheListenersAcceptAndSIGTERMStopsCleanly() async throws {
       try await withTemporaryDirectory { directory in
         let notify = try NotifySocket(path: directory + "/notify.sock")
@@ -331,7 +331,7 @@ private func stop(_ process: Process) {
 }
 
 /// The start-up keep-alive the daemon sends while a long migration runs (`StorageWiring.open`).
-@Suite struct ExtendTimeoutTests {
+@Suite(.timeLimit(.minutes(30))) struct ExtendTimeoutTests {
     @Test func extendTimeoutTellsSystemdHowMuchLongerToWait() async throws {
         try await withTemporaryDirectory { directory in
             let notify = try NotifySocket(path: directory + "/notify")

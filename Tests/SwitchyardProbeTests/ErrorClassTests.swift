@@ -18,7 +18,7 @@ struct FaultCase: Sendable, CustomTestStringConvertible {
 }
 
 /// Every error class of the taxonomy, each produced by the real fault that causes it.
-@Suite struct ErrorClassTests {
+@Suite(.timeLimit(.minutes(5))) struct ErrorClassTests {
     static let simulatorFaults: [FaultCase] = [
         FaultCase(fault: .hang, mode: .liveness, expected: .timeout, settings: { $0.timeoutSeconds = 0.4; $0.connectTimeoutSeconds = 0.4 }),
         FaultCase(fault: .unauthorized, mode: .completion, expected: .auth),

@@ -71,7 +71,7 @@ final class ManualProbeExecutor: ProbeExecutor {
     }
 }
 
-@Suite struct ProbeAlarmTests {
+@Suite(.timeLimit(.minutes(5))) struct ProbeAlarmTests {
     let executor = ManualProbeExecutor()
     let start = ContinuousClock.now
 
@@ -188,7 +188,7 @@ final class ManualProbeExecutor: ProbeExecutor {
 }
 
 /// The engine's own timers, on its driver thread.
-@Suite struct CurlEngineTimerTests {
+@Suite(.timeLimit(.minutes(5))) struct CurlEngineTimerTests {
     /// A record of which timers fired, from the driver thread.
     final class Fired: Sendable {
         private let ids = Mutex<[Int]>([])

@@ -95,6 +95,50 @@ import Testing
         #expect(!a14)
     }
 
+    /// Probes of one provider due in the same wake-up: each reserves before launch, none has finished yet.
+    @Test func probesLaunchedTogetherNeverOvershootTheBudget() {
+        var budget = ProbeBudget(limitUSD: 0.035, now: day0)
+        var granted: [ProbeBudget.Reservation] = []
+        for _ in 0..<8 {
+            if let reservation = budget.reserveCompletion(estimateUSD: 0.01, at: day0 + 60) { granted.append(reservation) }
+        }
+        #expect(granted.count == 3)
+        #expect(abs(budget.reservedUSD - 0.03) < 1e-12)
+        let allowedMeanwhile = budget.allowsCompletion(at: day0 + 60)
+        #expect(!allowedMeanwhile, "the status counts the reserved probes too")
+        for reservation in granted { budget.settle(reservation, costUSD: 0.01, at: day0 + 61) }
+        #expect(abs(budget.spentUSD - 0.03) < 1e-12 && budget.spentUSD <= 0.035)
+        #expect(budget.reservedUSD == 0)
+        let after = budget.reserveCompletion(estimateUSD: 0.01, at: day0 + 62)
+        #expect(after == nil)
+    }
+
+    @Test func aProbeThatSpentNothingReleasesItsReservation() {
+        var budget = ProbeBudget(limitUSD: 0.01, now: day0)
+        let first = budget.reserveCompletion(estimateUSD: 0.01, at: day0)
+        let second = budget.reserveCompletion(estimateUSD: 0.01, at: day0)
+        #expect(first != nil && second == nil)
+        budget.settle(first!, costUSD: nil, at: day0 + 1)  // canceled, or failed before an answer
+        #expect(budget.reservedUSD == 0 && budget.spentUSD == 0)
+        let again = budget.reserveCompletion(estimateUSD: 0.01, at: day0 + 2)
+        #expect(again != nil)
+    }
+
+    @Test func theDearestProbeSeenRaisesALowEstimateAndMidnightDropsReservations() {
+        var budget = ProbeBudget(limitUSD: 0.05, now: day0)
+        budget.settle(budget.reserveCompletion(estimateUSD: 0, at: day0)!, costUSD: 0.02, at: day0)
+        let raised = budget.reserveCompletion(estimateUSD: 0.001, at: day0 + 1)
+        #expect(raised?.usd == 0.02)
+        let refused = budget.reserveCompletion(estimateUSD: 0.001, at: day0 + 1)
+        #expect(refused == nil, "0.02 spent + 0.02 reserved + 0.02 > 0.05")
+        // A reservation taken before midnight frees nothing of the new day's (empty) reservations.
+        budget.settle(raised!, costUSD: 0.02, at: day0 + 86_400)
+        #expect(budget.reservedUSD == 0 && abs(budget.spentUSD - 0.02) < 1e-12)
+        var unlimited = ProbeBudget(limitUSD: nil, now: day0)
+        let free = unlimited.reserveCompletion(estimateUSD: 1000, at: day0)
+        #expect(free != nil)
+    }
+
     @Test func restoredSpendCountsOnlyForToday() {
         var budget = ProbeBudget(limitUSD: 0.05, now: day0 + 3600)
         budget.restore(spentUSD: 0.04, on: day0 + -10, now: day0 + 3600)

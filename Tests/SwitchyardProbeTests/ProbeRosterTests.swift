@@ -35,7 +35,7 @@ private struct Launches {
 }
 
 /// The scheduler's queue and roster as values: instants are passed in, nothing sleeps.
-@Suite struct ProbeRosterTests {
+@Suite(.timeLimit(.minutes(5))) struct ProbeRosterTests {
     let t0 = ContinuousClock.now
 
     @Test func theQueueReturnsEntriesInDueOrder() {
@@ -91,6 +91,24 @@ private struct Launches {
         #expect(launches.models == ["b", "a"], "b's planned probe at 2s did not run a second time")
         // In flight: its answer is as fresh as a new probe's, so nothing is queued.
         #expect(roster.probeSoon(b, at: t0 + .seconds(3)) == nil)
+        launches.tasks.values.forEach { $0.cancel() }
+    }
+
+    @Test func aSecondProbeAskedForOutOfTurnKeepsAOneSecondGap() throws {
+        var roster = ProbeRoster(targets: [target("b")], ledger: ScheduleLedger())
+        _ = roster.start(at: t0, firstDelay: firstDelay)
+        var launches = Launches()
+        let b = Target(provider: ProviderID("p"), model: ModelName("b"))
+        _ = roster.probeSoon(b, at: t0 + .milliseconds(500))
+        _ = roster.launchDue(at: t0 + .milliseconds(500), { launches.launch($0) })
+        let first = try #require(launches.started.first)
+        _ = roster.finished(b, generation: first.generation) { _ in t0 + .seconds(60) }
+        #expect(roster.probeSoon(b, at: t0 + .milliseconds(800)) == t0 + .milliseconds(1500) + roster.leeway)
+        #expect(roster.probeSoon(b, at: t0 + .milliseconds(900)) == nil, "already queued by then")
+        _ = roster.launchDue(at: t0 + .milliseconds(1400), { launches.launch($0) })
+        #expect(launches.started.count == 1)
+        _ = roster.launchDue(at: t0 + .milliseconds(1500), { launches.launch($0) })
+        #expect(launches.started.count == 2)
         // Unknown targets are ignored.
         #expect(roster.probeSoon(Target(provider: ProviderID("p"), model: ModelName("zzz")), at: t0) == nil)
         launches.tasks.values.forEach { $0.cancel() }

@@ -49,7 +49,7 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
 }
 
 /// The scheduler end to end against simulators: caps, cadence, Retry-After and the budget.
-@Suite struct ProbeSchedulerTests {
+@Suite(.timeLimit(.minutes(5))) struct ProbeSchedulerTests {
     /// A reload that removes a paid provider and brings it back the same day must not hand it a fresh budget.
     @Test func aProviderRemovedAndReaddedTheSameDayKeepsItsSpend() throws {
         let engine = CurlEngine()
@@ -101,6 +101,30 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
             // At 0.05 s intervals it would be ~30 probes; Retry-After: 1 allows the first and one more.
             #expect(limited.requestCount == 2)
             #expect(log.results.withLock { $0.allSatisfy { $0.1.outcome == .failure(.rateLimited) && $0.1.retryAfterSeconds == 1 } })
+        }
+    }
+
+    /// Eight models of one paid provider, all due in the first wake-up and each slower than the
+    /// launch of the rest: without a reservation each would see nothing spent yet and all eight
+    /// would run (0.08 USD against a 0.035 budget).
+    @Test func probesLaunchedTogetherStayWithinTheBudget() async throws {
+        let paid = ProviderSimulator(name: "paid", behavior: SimulatorBehavior(models: ["m"], latencyMs: 300))
+        try await SimulatorFleet([paid]).withRunning { ports in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let log = RunLog()
+            let scheduler = ProbeScheduler(
+                targets: targets("paid", port: ports["paid"]!, count: 8, interval: 60, mode: .completion,
+                                 price: Price(perRequest: 0.01), budget: 0.035),
+                startSpreadSeconds: 0.001, dependencies: log.dependencies(engine)
+            )
+            try await run(scheduler, limit: .seconds(10)) { log.results.withLock { $0.count >= 8 } }
+            let results = log.results.withLock { $0.map(\.1) }
+            #expect(results.count == 8)
+            #expect(results.filter { $0.costUSD != nil }.count == 3, "three completions fit in 0.035 USD; the rest ran as liveness probes")
+            let status = try #require(scheduler.budgetStatus().first)
+            #expect(status.spentTodayUSD <= 0.035)
+            #expect(abs(status.spentTodayUSD - 0.03) < 1e-12)
         }
     }
 

@@ -5,7 +5,7 @@ import SwitchyardProbe
 import SwitchyardSimulator
 import Testing
 
-@Suite struct ProbeTests {
+@Suite(.timeLimit(.minutes(5))) struct ProbeTests {
     @Test func livenessSucceedsWhenTheModelIsListed() async throws {
         let result = try await probe(SimulatorBehavior(models: ["m1", "m2"], latencyMs: 5)) { probeTarget(port: $0) }
         #expect(result.outcome == .ok)
@@ -85,7 +85,7 @@ import Testing
     }
 }
 
-@Suite struct CurlEngineTests {
+@Suite(.timeLimit(.minutes(5))) struct CurlEngineTests {
     @Test func manyConcurrentTransfersAllComplete() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 20))
         try await SimulatorFleet([simulator]).withRunning { ports in

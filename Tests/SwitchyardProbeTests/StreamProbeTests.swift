@@ -6,7 +6,7 @@ import SwitchyardSimulator
 import Testing
 
 /// Every probe kind against the simulator's matching dialect.
-@Suite struct ProbeKindTests {
+@Suite(.timeLimit(.minutes(5))) struct ProbeKindTests {
     @Test func openAIStreamMeasuresTTFTTokenRateUsageAndCost() async throws {
         let price = Price(inputPerMTok: 1, outputPerMTok: 2)
         let behavior = SimulatorBehavior(models: ["m1"], latencyMs: 10, completionTokens: 10, ttftMs: 150, tokensPerSecond: 50)
@@ -114,7 +114,7 @@ import Testing
 
 
 /// The simulator's behaviour switches at run time over its control route.
-@Suite struct SimulatorControlTests {
+@Suite(.timeLimit(.minutes(5))) struct SimulatorControlTests {
     @Test func behaviourSwitchesOverHTTPWithPartialJSON() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
         try await SimulatorFleet([simulator]).withRunning { ports in

@@ -12,7 +12,7 @@ private func simulate(_ scenario: Scenario, seed: UInt64 = 42) async -> Simulati
 }
 
 /// The routing issue's acceptance figures, measured on a simulated clock.
-@Suite struct ScenarioTests {
+@Suite(.timeLimit(.minutes(5))) struct ScenarioTests {
     @Test func outageWithReportsLeavesTheTopWithinOneSecond() async throws {
         let result = await simulate(ScenarioCatalogue.outage(reports: true))
         let leave = try #require(result.timeToLeaveTop)

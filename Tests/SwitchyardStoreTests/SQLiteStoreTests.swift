@@ -8,7 +8,7 @@ import Testing
 private let target = Target(provider: ProviderID("p"), model: ModelName("m"))
 private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
 
-@Suite struct SQLiteStoreTests {
+@Suite(.timeLimit(.minutes(5))) struct SQLiteStoreTests {
     @Test func observationsAndTransitionsRoundTripThroughAFile() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/switchyard.db"

@@ -6,15 +6,24 @@ import SwitchyardCore
 import Testing
 
 /// The writer's gathering pause: up to half a second, ended at once when a commit is awaited.
-@Suite struct WakeSignalTests {
+// Time-limited: a lost signal would otherwise hang the suite for the wait's whole limit.
+@Suite(.timeLimit(.minutes(1))) struct WakeSignalTests {
     @Test func aSignalEndsTheWaitAndAnEarlierSignalIsNotLost() async {
         let wake = WakeSignal()
         wake.signal()
-        await wake.wait(upTo: .seconds(600))  // returns at once: the signal came first
+        #expect(await wake.wait(upTo: .seconds(600)), "a signal sent before the wait must end it")
         let waiting = Task { await wake.wait(upTo: .seconds(600)) }
-        try? await Task.sleep(for: .milliseconds(20))
+        while !wake.hasWaiter { await Task.yield() }  // the waiter waits: now signal it
         wake.signal()
-        await waiting.value  // would hang for 10 minutes if the signal were lost
+        #expect(await waiting.value, "the signal must end a wait in progress")
+    }
+
+    @Test func theLimitEndsAWaitWithoutASignalAndLeavesNoSignalBehind() async {
+        let wake = WakeSignal()
+        #expect(await wake.wait(upTo: .milliseconds(1)) == false)
+        #expect(await wake.wait(upTo: .milliseconds(1)) == false, "an expired wait must not wake the next one as signaled")
+        wake.signal()
+        #expect(await wake.wait(upTo: .seconds(600)))
     }
 
     /// A report is answered once committed: the writer must not sit out its gathering pause.

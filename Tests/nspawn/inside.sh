@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The checks made inside a booted Debian 12 container under a real systemd (started by
-# boot-test.sh): install with deploy/install.sh, start, STATUS, reload keeps state, the
+# boot-test.sh): install with deploy/install.sh, start, STATUS, reload keeps state, who may use
+# the Unix socket (group switchyard, listen.unix_group) and that callers are recorded by uid, the
 # watchdog restarts a wedged daemon, a clean stop, structured journal fields, and socket
 # activation. Writes a log to /out/results.txt ending in "RESULT: pass" or "RESULT: fail".
 set -u
@@ -55,6 +56,44 @@ curl -s --unix-socket /run/switchyard/switchyard.sock http://localhost/readyz | 
 cp /tmp/one-provider.yaml /etc/switchyard/switchyard.yaml
 systemctl reload switchyard || fail "reload back to one provider"
 systemctl show -p StatusText --value switchyard
+
+step "unix socket access"
+# Group switchyard may use the socket (0660) and its uid is recorded as itself (no private user namespace).
+useradd --create-home --groups switchyard alice || fail "useradd alice"
+useradd --create-home bob || fail "useradd bob"
+sock=/run/switchyard/switchyard.sock
+stat -c '%a %U:%G %n' /run/switchyard "$sock"
+[ "$(stat -c '%a %G' "$sock")" = "660 switchyard" ] || fail "the socket is not 0660 group switchyard"
+drained=$(runuser -u alice -- curl -sS --max-time 5 --unix-socket "$sock" -X POST http://localhost/v1/admin/providers/sim/drain) || fail "alice (group switchyard) could not drain: $drained"
+echo "alice: $drained"
+echo "$drained" | grep -q "\"caller\":\"uid:$(id -u alice)\"" || fail "the drain was not recorded as uid:$(id -u alice) (PrivateUsers= maps everyone else to 65534)"
+curl -s --unix-socket "$sock" http://localhost/v1/events | grep -q "drained by uid:$(id -u alice)" || fail "no 'drained by uid:$(id -u alice)' in the events"
+if refused=$(runuser -u bob -- curl -sS --max-time 5 --unix-socket "$sock" -X POST http://localhost/v1/admin/providers/sim/undrain 2>&1); then fail "bob (not in the group) could use the socket: $refused"; fi
+echo "bob: $refused"
+providers | grep -q '"state":"draining"' || fail "bob's refused undrain changed the state"
+curl -sf --unix-socket "$sock" -X POST http://localhost/v1/admin/providers/sim/undrain >/dev/null || fail "undrain"
+# listen.unix_group: another group gets the socket; the daemon needs it as a supplementary group
+# and chown back from @privileged (the drop-in the unit's comment describes).
+groupadd sy-clients && useradd --create-home --groups sy-clients carol || fail "useradd carol"
+cp /etc/switchyard/switchyard.yaml /tmp/before-group.yaml
+printf 'listen: { unix_group: sy-clients }\n' >> /etc/switchyard/switchyard.yaml
+mkdir -p /etc/systemd/system/switchyard.service.d
+printf '[Service]\nSupplementaryGroups=sy-clients\nSystemCallFilter=@chown\n' > /etc/systemd/system/switchyard.service.d/group.conf
+systemctl daemon-reload
+systemctl restart switchyard || fail "restart with unix_group"
+wait_for 15 test -S "$sock" || fail "no socket after restart"
+stat -c '%a %U:%G %n' "$sock"
+[ "$(stat -c '%a %G' "$sock")" = "660 sy-clients" ] || fail "listen.unix_group did not give the socket to sy-clients"
+wait_for 15 runuser -u carol -- curl -sf --max-time 5 --unix-socket "$sock" http://localhost/healthz || fail "carol (group sy-clients) cannot reach the socket"
+drained=$(runuser -u carol -- curl -sS --max-time 5 --unix-socket "$sock" -X POST http://localhost/v1/admin/providers/sim/drain) || fail "carol could not drain: $drained"
+echo "$drained" | grep -q "\"caller\":\"uid:$(id -u carol)\"" || fail "carol's drain was not recorded as uid:$(id -u carol): $drained"
+echo "carol: $drained"
+if runuser -u alice -- curl -sf --max-time 5 --unix-socket "$sock" http://localhost/healthz >/dev/null 2>&1; then fail "alice (not in sy-clients) could use the socket"; fi
+curl -sf --unix-socket "$sock" -X POST http://localhost/v1/admin/providers/sim/undrain >/dev/null || fail "undrain"
+cp /tmp/before-group.yaml /etc/switchyard/switchyard.yaml
+rm -r /etc/systemd/system/switchyard.service.d
+systemctl daemon-reload
+systemctl restart switchyard || fail "restart without unix_group"
 
 step "watchdog"
 mkdir -p /etc/systemd/system/switchyard.service.d

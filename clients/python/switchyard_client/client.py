@@ -5,12 +5,14 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
+import os
 import random
 import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, TypeVar, Union
 from urllib.parse import quote
 
+from ._keys import KeyRules, host_matches, host_of
 from .failover import AllCandidatesFailed, Attempt, AttemptTimeout, Backoff, classify, is_caller_error
 from .reporter import ReportBatcher
 from .route import Candidate, Cooldowns, Route, RouteCache
@@ -35,7 +37,15 @@ class Switchyard:
     - `call_with_failover(model, fn)` tries `fn(candidate)` down the route, reporting each outcome.
 
     When the daemon cannot be reached, routes come from `static_routes` (model -> ordered
-    candidates) and that is logged once; a client never fails because the monitor is down."""
+    candidates) and that is logged once; a client never fails because the monitor is down.
+
+    Keys follow `switchyard_client._keys`: over TCP, a route's candidate gets a key only when its
+    host is trusted: one of `trusted_hosts` (`host` or `*.domain`) or of `static_routes`. Over the
+    Unix socket the daemon's own providers are trusted.
+
+    Over TCP the daemon takes reports only from a client in its `clients:` list: pass that
+    client's token as `token` (default: `$SWITCHYARD_CLIENT_TOKEN`). On the Unix socket the
+    daemon knows the caller by its uid and no token is sent."""
 
     def __init__(
         self,
@@ -55,11 +65,17 @@ class Switchyard:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         rng: Optional[random.Random] = None,
+        trusted_hosts: Iterable[str] = (),
+        token: Optional[str] = None,
     ):
-        self.transport = DaemonTransport(socket_path=socket_path, url=url, timeout=timeout)
+        if url and token is None:
+            token = os.environ.get("SWITCHYARD_CLIENT_TOKEN") or None
+        self.transport = DaemonTransport(socket_path=socket_path, url=url, timeout=timeout, token=token)
         self.cache = RouteCache(ttl=cache_ttl, clock=clock)
         self.cooldowns = Cooldowns(seconds=failure_cooldown, clock=clock)
         self.static_routes = {model: _static_candidates(c) for model, c in (static_routes or {}).items()}
+        self.trusted_hosts = tuple(trusted_hosts) + tuple(sorted({host_of(c.base_url) for cs in self.static_routes.values()
+                                                                   for c in cs if host_of(c.base_url)}))
         self.strategy = strategy
         self.attempt_timeout = attempt_timeout
         self.backoff = backoff
@@ -121,6 +137,21 @@ class Switchyard:
             if was_down:
                 log.warning("switchyard daemon answers again at %s; routing from it", self.transport.endpoint)
 
+    # -- keys -----------------------------------------------------------------------------
+
+    def trusts(self, candidate: Candidate) -> bool:
+        """Whether a key may go to `candidate`'s host: always over the Unix socket (the routes are
+        the daemon's own providers); over TCP only for `trusted_hosts` and the hosts of `static_routes`."""
+        return self.transport.socket_path is not None or host_matches(host_of(candidate.base_url), self.trusted_hosts)
+
+    def key_for(self, candidate: Candidate, *, key_env: Optional[str] = None, key_envs: Optional[Mapping[str, str]] = None,
+                key_hosts: Iterable[str] = ()) -> Optional[str]:
+        """The key to send `candidate`, or None (send no key): `key_envs[provider]`, else `key_env`
+        for the hosts in `key_hosts` over https or to this host, and nothing to an untrusted host."""
+        if not self.trusts(candidate):
+            return None
+        return KeyRules(key_env, dict(key_envs or {}), tuple(key_hosts)).key_for(candidate.provider, candidate.base_url)
+
     # -- reports --------------------------------------------------------------------------
 
     def report(self, provider: str, model: str, outcome: str, *, total_ms: float, status: Optional[int] = None,
@@ -140,8 +171,10 @@ class Switchyard:
                 item[name] = kind(value)
         return self.reporter.add(item, urgent=outcome != "ok")
 
-    def _send_reports(self, batch: List[Dict]) -> Dict:
-        return self.transport.request("POST", "/v1/reports", {"reports": batch})
+    def _send_reports(self, batch: List[Dict], batch_id: str) -> Dict:
+        # The daemon answers a repeated `batch_id` from its memory without applying the batch again,
+        # so a retry after a connection broke mid-answer cannot count the reports twice.
+        return self.transport.request("POST", "/v1/reports", {"batch_id": batch_id, "reports": batch})
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Waits until the queued reports are sent; False on timeout."""

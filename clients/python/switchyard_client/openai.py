@@ -7,11 +7,11 @@ model, and the key from the caller's environment. The SDK's own retries are off
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 import openai as _openai
 
-from ._keys import NO_KEY, key_for
+from ._keys import NO_KEY
 from .client import Switchyard
 from .route import Candidate
 
@@ -19,14 +19,17 @@ from .route import Candidate
 class FailoverOpenAI:
     """Chat completions across the route's candidates with `openai.OpenAI`.
 
-    Keys: `key_envs[provider]` names the variable for that provider, else `key_env`
-    (`OPENAI_API_KEY`); a provider without a key gets `EMPTY` (what keyless servers accept)."""
+    Keys: `key_envs[provider]` names the variable for that provider only; `key_env`
+    (`OPENAI_API_KEY`) goes only to the hosts in `key_hosts` (`api.openai.com` by default). A
+    provider without a key gets `EMPTY` (what keyless servers accept), never `None`, which would
+    make the SDK read `OPENAI_API_KEY` itself."""
 
     def __init__(self, switchyard: Switchyard, *, key_env: str = "OPENAI_API_KEY", key_envs: Optional[Mapping[str, str]] = None,
-                 timeout: Optional[float] = 30.0, **client_options: Any):
+                 key_hosts: Iterable[str] = ("api.openai.com",), timeout: Optional[float] = 30.0, **client_options: Any):
         self.switchyard = switchyard
         self.key_env = key_env
         self.key_envs = dict(key_envs or {})
+        self.key_hosts = tuple(key_hosts)
         self.timeout = timeout
         self.client_options = client_options
         self._clients: Dict[Tuple[str, str], _openai.OpenAI] = {}
@@ -34,7 +37,7 @@ class FailoverOpenAI:
 
     def client_for(self, candidate: Candidate) -> "_openai.OpenAI":
         """The `OpenAI` client for one candidate (kept per endpoint and key)."""
-        key = key_for(candidate.provider, candidate.base_url, self.key_env, self.key_envs) or NO_KEY
+        key = self.switchyard.key_for(candidate, key_env=self.key_env, key_envs=self.key_envs, key_hosts=self.key_hosts) or NO_KEY
         with self._lock:
             client = self._clients.get((candidate.base_url, key))
             if client is None:

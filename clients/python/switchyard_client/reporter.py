@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
-from .transport import SwitchyardError
+from .transport import DaemonError, DaemonUnreachable
+
+log = logging.getLogger("switchyard_client")
 
 
 @dataclass
@@ -27,9 +31,13 @@ class ReportBatcher:
 
     `add` takes a lock for a list append and returns; when the buffer is full the report is
     dropped and counted. Failures are shipped at once (they are what lets the daemon eject a
-    target within milliseconds); successes wait up to `flush_interval` to travel in batches."""
+    target within milliseconds); successes wait up to `flush_interval` to travel in batches.
 
-    def __init__(self, send: Callable[[List[Dict]], Dict], capacity: int = 1000, batch_size: int = 200,
+    Each batch carries a fresh `batch_id` (uuid4 hex), and a batch whose connection broke
+    (`DaemonUnreachable`) is sent once more with the same id: the daemon answers a repeated id
+    from its memory, so a batch it already took is not applied twice."""
+
+    def __init__(self, send: Callable[[List[Dict], str], Dict], capacity: int = 1000, batch_size: int = 200,
                  flush_interval: float = 0.25):
         self._send = send
         self.capacity = capacity
@@ -40,6 +48,7 @@ class ReportBatcher:
         self._urgent = False
         self._in_flight = 0
         self._closed = False
+        self._refusal_logged = False
         self._cond = threading.Condition()
         self._thread: Optional[threading.Thread] = None
 
@@ -96,8 +105,21 @@ class ReportBatcher:
                 self._cond.notify_all()
 
     def _ship(self, batch: List[Dict]) -> None:
+        batch_id = uuid.uuid4().hex
         try:
-            answer = self._send(batch) or {}
+            try:
+                answer = self._send(batch, batch_id) or {}
+            except DaemonUnreachable:
+                answer = self._send(batch, batch_id) or {}  # the same id: the daemon applies it once
+        except DaemonError as error:
+            if error.status == 401 and not self._refusal_logged:
+                # Said once: every later batch would be refused the same way.
+                self._refusal_logged = True
+                log.warning("the switchyard daemon refuses reports from this client (%s); over TCP pass "
+                            "Switchyard(token=...) or set SWITCHYARD_CLIENT_TOKEN to a token from its clients: list", error.code)
+            with self._cond:
+                self.stats.send_failures += 1
+            return
         except Exception:  # noqa: BLE001 - whatever goes wrong, this thread must live on
             # A dropped connection mid-answer (http.client errors), a value json cannot encode:
             # the batch is lost and counted, and later reports still go out.

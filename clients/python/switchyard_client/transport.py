@@ -61,7 +61,8 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
 class DaemonTransport:
     """One keep-alive connection per thread to the daemon; a broken one is replaced once per call."""
 
-    def __init__(self, socket_path: Optional[str] = None, url: Optional[str] = None, timeout: float = 2.0):
+    def __init__(self, socket_path: Optional[str] = None, url: Optional[str] = None, timeout: float = 2.0,
+                 token: Optional[str] = None):
         self.timeout = timeout
         if url:
             parts = urlsplit(url)
@@ -74,6 +75,9 @@ class DaemonTransport:
             self._tcp = None
             self.socket_path = socket_path or default_socket_path()
             self.endpoint = f"unix socket {self.socket_path}"
+        # The client token (the daemon's `clients:` list) goes over TCP only: on the Unix socket the
+        # daemon knows the caller from the socket itself. It is never logged or put in an error.
+        self._authorization = f"Bearer {token}" if token and self._tcp is not None else None
         self._local = threading.local()
 
     def _connection(self) -> http.client.HTTPConnection:
@@ -98,6 +102,8 @@ class DaemonTransport:
         Raises `DaemonUnreachable` when nothing answers and `DaemonError` for an error answer."""
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json"} if payload is not None else {}
+        if self._authorization and path.startswith("/v1/reports"):  # only where the daemon asks for it
+            headers["Authorization"] = self._authorization
         for attempt in (0, 1):
             reused = getattr(self._local, "conn", None) is not None
             conn = self._connection()

@@ -24,6 +24,9 @@ BIN = Path(os.environ.get("SWITCHYARD_BIN_DIR", REPO / ".build" / "debug"))
 MODEL = "llama"
 # Latencies that make the ranking a, b, c once the first probes are in.
 PROVIDERS = {"a": 5.0, "b": 25.0, "c": 50.0}
+# The one client of the test daemons' `clients:` list, whose token admits reports over TCP.
+CLIENT_NAME = "py-tests"
+CLIENT_TOKEN = "sy_client_" + "7f3c9a1e5b2d48c6a0e4f1b9d3c7e2a8"
 
 
 def _binary(name: str) -> str:
@@ -76,7 +79,8 @@ class Daemon:
     """A `switchyard serve` process on a Unix socket and a TCP port, with its own state dir."""
 
     def __init__(self, sims: Dict[str, Simulator], probe_interval: str = "2s", extra_yaml: str = "",
-                 env: Optional[Dict[str, str]] = None):
+                 env: Optional[Dict[str, str]] = None, extra_clients: str = ""):
+        """`extra_clients`: more entries (YAML lines) for the `clients:` list beside `CLIENT_NAME`."""
         self.directory = tempfile.mkdtemp(prefix="sy-py-")
         self.socket_path = os.path.join(self.directory, "switchyard.sock")
         self.tcp_port = free_port()
@@ -87,8 +91,10 @@ class Daemon:
         self.config = os.path.join(self.directory, "switchyard.yaml")
         with open(self.config, "w") as f:
             f.write(f'listen: {{ tcp: "127.0.0.1:{self.tcp_port}", unix: "{self.socket_path}" }}\n'
-                    f"probe: {{ interval: {probe_interval}, timeout: 2s, max_tokens: 4 }}\n{extra_yaml}providers:\n{providers}\n")
-        self.env = env
+                    f"probe: {{ interval: {probe_interval}, timeout: 2s, max_tokens: 4 }}\n"
+                    f"clients:\n  - {{ name: {CLIENT_NAME}, token_env: SY_PY_CLIENT_TOKEN }}\n{extra_clients}"
+                    f"{extra_yaml}providers:\n{providers}\n")
+        self.env = {"SY_PY_CLIENT_TOKEN": CLIENT_TOKEN, **(env or {})}
         self.log = open(os.path.join(self.directory, "daemon.log"), "w")
         self.process: Optional[subprocess.Popen] = None
 

@@ -77,7 +77,7 @@ def test_report_buffer_is_bounded_and_never_blocks():
     release = threading.Event()
     sent: list = []
 
-    def slow_send(batch):
+    def slow_send(batch, batch_id):
         release.wait(5)
         sent.extend(batch)
         return {"accepted": len(batch)}
@@ -168,7 +168,7 @@ def test_reporter_outlives_a_send_that_fails_in_any_way():
     sent: list = []
     failures = [http.client.IncompleteRead(b"{"), TypeError("not JSON serializable")]
 
-    def flaky_send(batch):
+    def flaky_send(batch, batch_id):
         if failures:
             raise failures.pop(0)
         sent.extend(batch)
@@ -209,13 +209,3 @@ def test_a_daemon_answering_5xx_or_garbage_falls_back_to_the_static_order(sims):
                 assert route.source == "static" and route.candidates[0].provider == sims["c"].name
     finally:
         server.shutdown()
-
-
-def test_the_default_key_goes_only_over_https_or_to_this_host(monkeypatch):
-    from switchyard_client._keys import key_for
-    monkeypatch.setenv("SY_DEFAULT_KEY", "sk-default")
-    monkeypatch.setenv("SY_LAN_KEY", "sk-lan")
-    assert key_for("hf", "https://router.huggingface.co/v1", "SY_DEFAULT_KEY") == "sk-default"
-    assert key_for("local", "http://127.0.0.1:8000/v1", "SY_DEFAULT_KEY") == "sk-default"
-    assert key_for("lan", "http://10.0.0.7:8000/v1", "SY_DEFAULT_KEY") is None
-    assert key_for("lan", "http://10.0.0.7:8000/v1", "SY_DEFAULT_KEY", {"lan": "SY_LAN_KEY"}) == "sk-lan"

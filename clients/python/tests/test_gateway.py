@@ -18,7 +18,7 @@ def gateway(sims):
     """A daemon whose one client `app` authenticates with TOKEN over TCP; route order a, b, c."""
     for sim in sims.values():
         sim.set_behavior()
-    running = Daemon(sims, extra_yaml="clients:\n  - { name: app, token_env: SY_GATEWAY_TOKEN }\n",
+    running = Daemon(sims, extra_clients="  - { name: app, token_env: SY_GATEWAY_TOKEN }\n",
                      env={"SY_GATEWAY_TOKEN": TOKEN}).start()
     running.wait_for_order(lambda order: order[:1] == ["a"] and len(order) == 3)
     yield running
