@@ -10,7 +10,7 @@
 set -euo pipefail
 seconds=${1:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/.build/release
+bin=${SWITCHYARD_BIN_DIR:-$root/.build/release}  # the release build; a debug one only for a quick look
 litellm=$root/.build/litellm-proxy-venv/bin/litellm
 work=$(mktemp -d /tmp/sy-gw-XXXX)
 pids=()
@@ -58,10 +58,12 @@ model_list:
   - model_name: llama-3.1-8b
     litellm_params: { model: openai/llama-3.1-8b, api_base: "http://127.0.0.1:$sim_port/v1", api_key: sk-none }
 YAML
-    "$litellm" --config "$work/litellm.yaml" --host 127.0.0.1 --port "$lport" --num_workers 1 > "$work/litellm.log" 2>&1 &
+    master=sk-bench-$(python3 -c 'import secrets; print(secrets.token_hex(16))')  # the proxy refuses to start without one
+    LITELLM_MASTER_KEY=$master "$litellm" --config "$work/litellm.yaml" --host 127.0.0.1 --port "$lport" --num_workers 1 > "$work/litellm.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$lport/health/liveliness" >/dev/null 2>&1 && break; sleep 0.2; done
-    run "through LiteLLM's proxy ($("$root/.build/litellm-proxy-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))'), 1 worker)" "$lport"
+    for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$lport/health/liveliness" >/dev/null 2>&1 && break; sleep 0.2; done
+    run "through LiteLLM's proxy ($("$root/.build/litellm-proxy-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))'), 1 worker)" "$lport" \
+        --header "Authorization: Bearer $master"
 else
     echo "(LiteLLM's proxy is not installed: make bench-gateway installs it into .build/litellm-proxy-venv)"
 fi
