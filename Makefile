@@ -12,7 +12,7 @@ export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-nspawn build deps pyenv release clean openapi screenshots \
-        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-heavy
+        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-heavy
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -113,6 +113,16 @@ bench-api: deps
 	$(SWIFT) build -c release --product switchyard-sim
 	$(SWIFT) build -c release --product switchyard-api-bench
 	bench/api_bench.sh
+
+## Gateway overhead: a chat completion straight to a simulator, through the gateway and through LiteLLM's
+## proxy (installed into .build/litellm-proxy-venv), side by side: added p50/p99 and completions/s at 32 connections.
+bench-gateway: deps
+	@dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	[ -x .build/litellm-proxy-venv/bin/litellm ] || { python3 -m venv .build/litellm-proxy-venv && .build/litellm-proxy-venv/bin/pip install -q 'litellm[proxy]'; }
+	$(SWIFT) build -c release --product switchyard
+	$(SWIFT) build -c release --product switchyard-sim
+	$(SWIFT) build -c release --product switchyard-api-bench
+	bench/gateway_bench.sh
 
 ## Heavy reads against routing (README "Heavy reads"): /v1/route p50/p99 alone and while every history
 ## page of 1,000 targets x a day of minutes, /metrics and / are fetched back to back; daemon RSS.
