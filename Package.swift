@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "switchyard-store-bench", targets: ["switchyard-store-bench"]),
         .executable(name: "switchyard-api-bench", targets: ["switchyard-api-bench"]),
         .library(name: "SwitchyardClient", targets: ["SwitchyardClient"]),
+        .executable(name: "switchyard-fuzz", targets: ["switchyard-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -183,6 +184,17 @@ let package = Package(
             dependencies: [
                 "SwitchyardCore", "SwitchyardServer", "SwitchyardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // libFuzzer harnesses for the parsers of untrusted bytes (`make fuzz`); built plainly, a corpus replayer.
+        .target(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "switchyard-fuzz",
+            dependencies: [
+                "CLibFuzzer", "SwitchyardCore", "SwitchyardConfig", "SwitchyardProbe", "SwitchyardServer", "SwitchyardStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),
