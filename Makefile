@@ -157,3 +157,11 @@ fuzz: fuzz-build
 fuzz-replay:
 	$(SWIFT) build --product switchyard-fuzz
 	@for h in $(FUZZ_HARNESSES); do .build/debug/switchyard-fuzz $$h fuzz/corpus/$$h || exit 1; done
+
+## The whole Swift suite under ThreadSanitizer, then under AddressSanitizer (README "Fuzzing and sanitizers").
+## Each has its own build directory; they run one after the other because each build is heavy.
+test-sanitizers: deps pyenv
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --no-parallel
