@@ -143,7 +143,7 @@ fuzz: fuzz-build
 	@bin=$$($(SWIFT) build --product switchyard-fuzz $(FUZZ_FLAGS) --show-bin-path)/switchyard-fuzz; \
 	failed=""; for h in $(FUZZ_HARNESSES); do \
 		mkdir -p .build-fuzz/corpus/$$h .build-fuzz/findings/$$h; \
-		$$bin $$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=2048 \
+		SWIFT_BACKTRACE=enable=no $$bin $$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=2048 \
 			-artifact_prefix=.build-fuzz/findings/$$h/ .build-fuzz/corpus/$$h fuzz/corpus/$$h > .build-fuzz/$$h.log 2>&1 || failed="$$failed $$h"; \
 		execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' .build-fuzz/$$h.log); \
 		rate=$$(sed -n 's/^stat::average_exec_per_sec: *//p' .build-fuzz/$$h.log); \
@@ -160,8 +160,12 @@ fuzz-replay:
 
 ## The whole Swift suite under ThreadSanitizer, then under AddressSanitizer (README "Fuzzing and sanitizers").
 ## Each has its own build directory; they run one after the other because each build is heavy.
+## SWITCHYARD_SANITIZER_BUILD links the daemon dynamically (Package.swift says why); the TSan suppressions
+## are third-party false positives only, each with its reason in the file.
+SANITIZER_ENV := SWITCHYARD_SANITIZER_BUILD=1 SWITCHYARD_PYENV=$(PYENV)
 test-sanitizers: deps pyenv
-	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel
-	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --no-parallel
+	$(SANITIZER_ENV) $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SANITIZER_ENV) TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt $$TSAN_OPTIONS" \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel
+	$(SANITIZER_ENV) $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	$(SANITIZER_ENV) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --no-parallel

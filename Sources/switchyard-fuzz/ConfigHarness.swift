@@ -5,7 +5,8 @@ import SwitchyardConfig
 enum ConfigHarness {
     static func run(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
-        let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        // YAML ends a line at \n, \r\n and a lone \r alike (Swift's Character makes \r\n one).
+        let lineCount = 1 + text.reduce(0) { $0 + ($1 == "\n" || $1 == "\r" || $1 == "\r\n" ? 1 : 0) }
         do {
             let config = try ConfigLoader.parse(yaml: text, file: "fuzz.yaml")
             let rendered = ConfigRenderer.render(config)
