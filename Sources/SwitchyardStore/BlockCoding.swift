@@ -132,11 +132,15 @@ enum BlockCoding {
     }
 
     /// Calls `body` with each rollup of a block in slot order, without collecting them first.
+    /// Slots are written strictly ascending; a block whose slots repeat or go back is damaged.
     static func forEachRollup(in bytes: [UInt8], _ body: (Int, Rollup) throws -> Void) throws {
         try ByteReader.reading(bytes) { reader in
             guard try reader.byte() == format else { throw ByteReader.Malformed() }
+            var previous = -1
             while !reader.isAtEnd {
                 let slot = try reader.int(limit: 1440)
+                guard slot > previous else { throw ByteReader.Malformed() }
+                previous = slot
                 try body(slot, try Rollup(from: &reader))
             }
         }
