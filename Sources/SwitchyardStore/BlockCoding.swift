@@ -96,7 +96,8 @@ enum BlockCoding {
         var ms: Int64 = 0
         while !reader.isAtEnd {
             ms += Int64(try reader.int())
-            guard ms < 1 << 42 else { throw ByteReader.Malformed() }
+            // The encoder clamps every start into the block's half hour; a block reaching past it is damaged.
+            guard ms < BlockKind.raw.periodSeconds * 1000 else { throw ByteReader.Malformed() }
             let outcome = StoredCodes.outcome(code: try reader.byte())
             let fields = try reader.byte()
             let started = Timestamp(secondsSinceEpoch: Double(blockStart) + Double(ms) / 1000)

@@ -21,4 +21,16 @@ import Testing
         let written = BlockCoding.encode(rollups: [3: Rollup(), 9: Rollup()])
         #expect(try BlockCoding.decodeRollups(written).map(\.slot) == [3, 9])
     }
+
+    /// A raw block whose start-time deltas add up past the block's half hour (30,000 s here) read
+    /// as observations outside the block, which encoding clamps back in: such a block is refused.
+    @Test func aRawBlockReachingPastItsHalfHourIsMalformed() throws {
+        let bytes = Array(try Self.fixture("block", "regression-raw-start-beyond-block").dropFirst())
+        let target = Target(provider: ProviderID("p"), model: ModelName("m"))
+        #expect(throws: ByteReader.Malformed.self) { try BlockCoding.decodeObservations(bytes, blockStart: 1_795_999_800, target: target) }
+        let last = Observation(target: target, source: .probe, startedAt: Timestamp(secondsSinceEpoch: 1_795_999_800 + 1799.999),
+                               outcome: .ok, totalSeconds: 0.5)
+        let written = BlockCoding.encode(observations: [last], blockStart: 1_795_999_800)
+        #expect(try BlockCoding.decodeObservations(written, blockStart: 1_795_999_800, target: target) == [last])
+    }
 }
