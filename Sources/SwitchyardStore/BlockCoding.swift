@@ -108,7 +108,11 @@ enum BlockCoding {
             if fields & Field.tokensIn != 0 { o.tokensIn = try reader.int() }
             if fields & Field.tokensOut != 0 { o.tokensOut = try reader.int() }
             if fields & Field.cost != 0 { o.costUSD = StoredCodes.usd(nano: Int64(try reader.int(limit: 1 << 60))) }
-            if fields & Field.retryAt != 0 { o.retryAt = started + Double(try reader.signed()) / 1000 }
+            if fields & Field.retryAt != 0 {
+                let offset = try reader.signed()
+                guard offset.magnitude <= maxMilliseconds else { throw ByteReader.Malformed() }  // beyond what encode writes
+                o.retryAt = started + Double(offset) / 1000
+            }
             if fields & Field.message != 0 { o.message = try reader.text() }
             observations.append(o)
         }
@@ -146,6 +150,9 @@ enum BlockCoding {
             }
         }
     }
+
+    /// The largest magnitude `milliseconds` writes.
+    private static let maxMilliseconds: UInt64 = 1_000_000_000_000_000
 
     /// Rounded, not truncated, so that decoding and encoding again gives the same number.
     private static func milliseconds(_ seconds: Double) -> Int64 {
