@@ -107,7 +107,8 @@ enum BlockCoding {
             if fields & Field.ttft != 0 { o.ttftSeconds = Double(try reader.int()) / 1e6 }
             if fields & Field.tokensIn != 0 { o.tokensIn = try reader.int() }
             if fields & Field.tokensOut != 0 { o.tokensOut = try reader.int() }
-            if fields & Field.cost != 0 { o.costUSD = StoredCodes.usd(nano: Int64(try reader.int(limit: 1 << 60))) }
+            // Clamped like `nanoUSD` writes it (a block written before that cap may hold more).
+            if fields & Field.cost != 0 { o.costUSD = StoredCodes.usd(nano: min(Int64(try reader.int(limit: 1 << 60)), StoredCodes.maxNanoUSD)) }
             if fields & Field.retryAt != 0 {
                 let offset = try reader.signed()
                 guard offset.magnitude <= maxMilliseconds else { throw ByteReader.Malformed() }  // beyond what encode writes

@@ -28,6 +28,7 @@ enum StoredCodes {
     /// USD stored as whole nano-dollars.
     /// Capped at 100,000 USD per value: a provider reporting an absurd token count must neither trap
     /// the conversion nor overflow a day's sum (8,640 capped probes still fit in an Int64).
-    static func nanoUSD(_ usd: Double) -> Int64 { usd.isFinite && usd > 0 ? Int64(min(usd * 1e9, 1e14).rounded()) : 0 }
+    static func nanoUSD(_ usd: Double) -> Int64 { usd.isFinite && usd > 0 ? Int64(min(usd * 1e9, Double(maxNanoUSD)).rounded()) : 0 }
+    static let maxNanoUSD: Int64 = 100_000_000_000_000
     static func usd(nano: Int64) -> Double { Double(nano) / 1e9 }
 }

@@ -64,6 +64,12 @@ import Testing
         let read = try BlockCoding.decodeObservations(BlockCoding.encode(observations: [observation], blockStart: 1_795_999_800),
                                                       blockStart: 1_795_999_800, target: target)
         #expect(read.first?.costUSD == 100_000)
+        // A stored cost above the cap (the block fuzzer's input: 1.7e14 nano-USD) reads capped, so it re-encodes the same.
+        let stored = Array(try Data(contentsOf: URL(fileURLWithPath: packageRoot() + "/fuzz/corpus/block/regression-raw-cost-beyond-cap")).dropFirst())
+        let once = try BlockCoding.decodeObservations(stored, blockStart: 1_795_999_800, target: target)
+        #expect(once.first?.costUSD == 100_000)
+        #expect(try BlockCoding.decodeObservations(BlockCoding.encode(observations: once, blockStart: 1_795_999_800),
+                                                   blockStart: 1_795_999_800, target: target) == once)
         var rollup = Rollup()
         for _ in 0..<8640 { rollup.add(observation) }  // a day of 10 s probes, each capped: the sum still fits
         #expect(rollup.costNano == 864_000_000_000_000_000)
