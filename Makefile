@@ -12,7 +12,8 @@ export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-nspawn build deps pyenv release clean openapi screenshots \
-        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-heavy
+        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-heavy \
+        fuzz fuzz-build fuzz-replay test-sanitizers
 
 ## Install the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -114,6 +115,16 @@ bench-api: deps
 	$(SWIFT) build -c release --product switchyard-api-bench
 	bench/api_bench.sh
 
+## Gateway overhead: a chat completion straight to a simulator, through the gateway and through LiteLLM's
+## proxy (installed into .build/litellm-proxy-venv), side by side: added p50/p99 and completions/s at 32 connections.
+bench-gateway: deps
+	@dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	[ -x .build/litellm-proxy-venv/bin/litellm ] || { python3 -m venv .build/litellm-proxy-venv && .build/litellm-proxy-venv/bin/pip install -q 'litellm[proxy]'; }
+	$(SWIFT) build -c release --product switchyard
+	$(SWIFT) build -c release --product switchyard-sim
+	$(SWIFT) build -c release --product switchyard-api-bench
+	bench/gateway_bench.sh
+
 ## Heavy reads against routing (README "Heavy reads"): /v1/route p50/p99 alone and while every history
 ## page of 1,000 targets x a day of minutes, /metrics and / are fetched back to back; daemon RSS.
 bench-heavy: deps
@@ -130,3 +141,50 @@ screenshots: deps
 
 clean:
 	rm -rf .build
+
+## Fuzzing (README "Fuzzing and sanitizers"): each libFuzzer harness of switchyard-fuzz for FUZZ_SECONDS
+## on its committed seed corpus (fuzz/corpus/<name>; new inputs go to .build-fuzz/corpus/<name>), with
+## AddressSanitizer. Prints executions and coverage per harness; a crash leaves its input in .build-fuzz/findings.
+## SwiftPM links an executable's main as <module>_main, which collides with libFuzzer's own main, so the
+## harness binary links libFuzzer without main (fuzzer_no_main) and calls LLVMFuzzerRunDriver itself.
+FUZZ_SECONDS   ?= 60
+FUZZ_HARNESSES ?= config sse ndjson model-list reports query block
+FUZZ_RUNTIME   := $(shell ls $$(dirname $$(readlink -f $$(command -v $(SWIFT))))/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -1)
+FUZZ_FLAGS     := --scratch-path .build-fuzz -Xswiftc -sanitize=address \
+                  -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+                  -Xlinker $(FUZZ_RUNTIME) -Xlinker -u -Xlinker LLVMFuzzerRunDriver -Xlinker -lstdc++
+
+fuzz-build: deps
+	@[ -n "$(FUZZ_RUNTIME)" ] || { echo "libclang_rt.fuzzer_no_main not found next to $(SWIFT)"; exit 1; }
+	$(SWIFT) build --product switchyard-fuzz $(FUZZ_FLAGS)
+
+fuzz: fuzz-build
+	@bin=$$($(SWIFT) build --product switchyard-fuzz $(FUZZ_FLAGS) --show-bin-path)/switchyard-fuzz; \
+	failed=""; for h in $(FUZZ_HARNESSES); do \
+		mkdir -p .build-fuzz/corpus/$$h .build-fuzz/findings/$$h; \
+		SWIFT_BACKTRACE=enable=no $$bin $$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=2048 \
+			-artifact_prefix=.build-fuzz/findings/$$h/ .build-fuzz/corpus/$$h fuzz/corpus/$$h > .build-fuzz/$$h.log 2>&1 || failed="$$failed $$h"; \
+		execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' .build-fuzz/$$h.log); \
+		rate=$$(sed -n 's/^stat::average_exec_per_sec: *//p' .build-fuzz/$$h.log); \
+		cov=$$(grep -o 'cov: [0-9]*' .build-fuzz/$$h.log | tail -1); \
+		printf '%-11s %10s executions %7s exec/s  %-10s findings: %s\n' $$h "$$execs" "$$rate" "$$cov" \
+			"$$(ls .build-fuzz/findings/$$h | tr '\n' ' ')"; \
+	done; \
+	[ -z "$$failed" ] || { echo "findings in:$$failed (logs in .build-fuzz/<name>.log)"; exit 1; }
+
+## Replays every committed seed and regression input through a plain (uninstrumented) harness build.
+fuzz-replay:
+	$(SWIFT) build --product switchyard-fuzz
+	@for h in $(FUZZ_HARNESSES); do .build/debug/switchyard-fuzz $$h fuzz/corpus/$$h || exit 1; done
+
+## The whole Swift suite under ThreadSanitizer, then under AddressSanitizer (README "Fuzzing and sanitizers").
+## Each has its own build directory; they run one after the other because each build is heavy.
+## SWITCHYARD_SANITIZER_BUILD links the daemon dynamically (Package.swift says why); the TSan suppressions
+## are third-party false positives only, each with its reason in the file.
+SANITIZER_ENV := SWITCHYARD_SANITIZER_BUILD=1 SWITCHYARD_PYENV=$(PYENV)
+test-sanitizers: deps pyenv
+	$(SANITIZER_ENV) $(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SANITIZER_ENV) TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt $$TSAN_OPTIONS" \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel
+	$(SANITIZER_ENV) $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	$(SANITIZER_ENV) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --no-parallel

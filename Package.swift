@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -11,7 +12,10 @@ let strict: [SwiftSetting] = [
 /// with packed relative relocations (DT_RELR, glibc 2.36+: 8 bytes per page of pointers
 /// instead of 24 per pointer) and no export of every Swift symbol to the dynamic table.
 /// At 1,000 targets these took 9 MiB off the daemon's RSS.
-let daemonLinking: [LinkerSetting] = [
+/// Sanitizer builds (`make test-sanitizers` sets SWITCHYARD_SANITIZER_BUILD) link it like any other
+/// executable: under ThreadSanitizer the statically linked Foundation frees memory the sanitizer's
+/// allocator does not own (a CHECK failure in `ProcessInfo.environment`, exit 66, before `main` does anything).
+let daemonLinking: [LinkerSetting] = ProcessInfo.processInfo.environment["SWITCHYARD_SANITIZER_BUILD"] != nil ? [] : [
     .unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
                   "-Xlinker", "--no-export-dynamic",
                   // What SwiftPM's --static-swift-stdlib also gets from compiling every module against the
@@ -32,6 +36,7 @@ let package = Package(
         .executable(name: "switchyard-store-bench", targets: ["switchyard-store-bench"]),
         .executable(name: "switchyard-api-bench", targets: ["switchyard-api-bench"]),
         .library(name: "SwitchyardClient", targets: ["SwitchyardClient"]),
+        .executable(name: "switchyard-fuzz", targets: ["switchyard-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -183,6 +188,17 @@ let package = Package(
             dependencies: [
                 "SwitchyardCore", "SwitchyardServer", "SwitchyardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // libFuzzer harnesses for the parsers of untrusted bytes (`make fuzz`); built plainly, a corpus replayer.
+        .target(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "switchyard-fuzz",
+            dependencies: [
+                "CLibFuzzer", "SwitchyardCore", "SwitchyardConfig", "SwitchyardProbe", "SwitchyardServer", "SwitchyardStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

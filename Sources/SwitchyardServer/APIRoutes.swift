@@ -151,7 +151,7 @@ public enum APIRoutes {
 
     private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit", "pick", "client"]
 
-    private static func route(_ request: Request, _ deps: APIDependencies) throws -> Response {
+    static func route(_ request: Request, _ deps: APIDependencies) throws -> Response {
         let parameters = try QueryParameters(request, known: routeParameters, allowEmpty: ["exclude"])
         guard let modelText = parameters.text("model") else {
             throw APIError.badParameter("model", "required, e.g. /v1/route?model=llama-3.1-8b")

@@ -96,7 +96,8 @@ enum BlockCoding {
         var ms: Int64 = 0
         while !reader.isAtEnd {
             ms += Int64(try reader.int())
-            guard ms < 1 << 42 else { throw ByteReader.Malformed() }
+            // The encoder clamps every start into the block's half hour; a block reaching past it is damaged.
+            guard ms < BlockKind.raw.periodSeconds * 1000 else { throw ByteReader.Malformed() }
             let outcome = StoredCodes.outcome(code: try reader.byte())
             let fields = try reader.byte()
             let started = Timestamp(secondsSinceEpoch: Double(blockStart) + Double(ms) / 1000)
@@ -106,8 +107,13 @@ enum BlockCoding {
             if fields & Field.ttft != 0 { o.ttftSeconds = Double(try reader.int()) / 1e6 }
             if fields & Field.tokensIn != 0 { o.tokensIn = try reader.int() }
             if fields & Field.tokensOut != 0 { o.tokensOut = try reader.int() }
-            if fields & Field.cost != 0 { o.costUSD = StoredCodes.usd(nano: Int64(try reader.int(limit: 1 << 60))) }
-            if fields & Field.retryAt != 0 { o.retryAt = started + Double(try reader.signed()) / 1000 }
+            // Clamped like `nanoUSD` writes it (a block written before that cap may hold more).
+            if fields & Field.cost != 0 { o.costUSD = StoredCodes.usd(nano: min(Int64(try reader.int(limit: 1 << 60)), StoredCodes.maxNanoUSD)) }
+            if fields & Field.retryAt != 0 {
+                let offset = try reader.signed()
+                guard offset.magnitude <= maxMilliseconds else { throw ByteReader.Malformed() }  // beyond what encode writes
+                o.retryAt = started + Double(offset) / 1000
+            }
             if fields & Field.message != 0 { o.message = try reader.text() }
             observations.append(o)
         }
@@ -132,15 +138,22 @@ enum BlockCoding {
     }
 
     /// Calls `body` with each rollup of a block in slot order, without collecting them first.
+    /// Slots are written strictly ascending; a block whose slots repeat or go back is damaged.
     static func forEachRollup(in bytes: [UInt8], _ body: (Int, Rollup) throws -> Void) throws {
         try ByteReader.reading(bytes) { reader in
             guard try reader.byte() == format else { throw ByteReader.Malformed() }
+            var previous = -1
             while !reader.isAtEnd {
                 let slot = try reader.int(limit: 1440)
+                guard slot > previous else { throw ByteReader.Malformed() }
+                previous = slot
                 try body(slot, try Rollup(from: &reader))
             }
         }
     }
+
+    /// The largest magnitude `milliseconds` writes.
+    private static let maxMilliseconds: UInt64 = 1_000_000_000_000_000
 
     /// Rounded, not truncated, so that decoding and encoding again gives the same number.
     private static func milliseconds(_ seconds: Double) -> Int64 {

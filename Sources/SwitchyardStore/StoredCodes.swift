@@ -26,6 +26,9 @@ enum StoredCodes {
     static func outcome(code: UInt8) -> Outcome { code == 0 ? .ok : .failure(errorClass(code: code)) }
 
     /// USD stored as whole nano-dollars.
-    static func nanoUSD(_ usd: Double) -> Int64 { usd.isFinite && usd > 0 ? Int64((usd * 1e9).rounded()) : 0 }
+    /// Capped at 100,000 USD per value: a provider reporting an absurd token count must neither trap
+    /// the conversion nor overflow a day's sum (8,640 capped probes still fit in an Int64).
+    static func nanoUSD(_ usd: Double) -> Int64 { usd.isFinite && usd > 0 ? Int64(min(usd * 1e9, Double(maxNanoUSD)).rounded()) : 0 }
+    static let maxNanoUSD: Int64 = 100_000_000_000_000
     static func usd(nano: Int64) -> Double { Double(nano) / 1e9 }
 }

@@ -88,15 +88,9 @@ import Testing
                 }
                 #expect(try daemon.store.transitions().contains { $0.target.provider == ProviderID("dead") && $0.to == .ejected })
 
-                // The token was sent to every provider, and must appear nowhere the daemon wrote.
-                let database = try ["switchyard.db", "switchyard.db-wal"].compactMap { name -> Data? in
-                    let path = "\(directory)/\(name)"
-                    return FileManager.default.fileExists(atPath: path) ? try Data(contentsOf: URL(fileURLWithPath: path)) : nil
-                }
+                // The secret grep over everything the daemon and both clients emit is SecretLeakTests.
                 #expect(!logs.text.isEmpty)
-                #expect(!logs.text.contains(token))
                 for response in responses { #expect(!response.contains(token)) }
-                for file in database { #expect(file.range(of: Data(token.utf8)) == nil) }
             }
         }
     }

@@ -95,6 +95,18 @@ import Testing
         }
     }
 
+    @Test func anAttemptWithoutAFirstByteWithinItsTimeoutIsFailedOver() async throws {
+        try await GatewayTestDaemon.run(modelExtra: ", probe: { attempt_timeout: 300ms }") { gw in
+            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .hang))
+            let started = ContinuousClock.now
+            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[],"provider":{"order":["a","b"]}}"#)
+            #expect(answer.status == 200 && answer.headers["x-switchyard-provider"] == "b", "\(answer.payload)")
+            #expect(answer.headers["x-switchyard-attempts"] == "2")
+            #expect(ContinuousClock.now - started < .seconds(3), "the hung attempt was given up after its 300 ms")
+            #expect(try await eventually(within: 5) { try await gw.metrics().contains(#"switchyard_gateway_attempts_total{outcome="timeout"} 1"#) })
+        }
+    }
+
     @Test func theRequestsOwnFaultsAreAnsweredAtOnceInTheOpenAIShape() async throws {
         try await GatewayTestDaemon.run(listenExtra: ", max_body_bytes: 2000") { gw in
             func expectError(_ answer: RawHTTP.Answer, _ status: Int, _ code: String, _ fragment: String = "") {

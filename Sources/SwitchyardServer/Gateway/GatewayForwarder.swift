@@ -99,7 +99,9 @@ struct GatewayForwarder {
                 }
                 broke = response.failure
                 if sse {
-                    let rest = filter.flush()
+                    var rest = filter.flush()
+                    // A line cut off by a broken stream is ended, so the error event stands on its own.
+                    if broke != nil, !rest.isEmpty { rest += [10, 10] }
                     if !rest.isEmpty { try await writer.write(ByteBuffer(bytes: rest)) }
                 }
                 if let failure = broke, sse {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The gateway benchmark (README "The gateway"): a non-streaming chat completion against one
+# switchyard-sim answering at once (latency 0), sent by switchyard-api-bench over keep-alive TCP
+#   - straight to the simulator (the baseline),
+#   - through the Switchyard gateway (release daemon, client token, liveness probes every 10 s),
+#   - through LiteLLM's proxy (one worker) routing the same upstream, if it is installed,
+# at 1 connection (added latency p50/p99) and 32 connections (completions/s), side by side.
+# Everything shares this machine's cores with the load generator.
+#   bench/gateway_bench.sh [seconds-per-row]      (make bench-gateway builds and installs first)
+set -euo pipefail
+seconds=${1:-10}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${SWITCHYARD_BIN_DIR:-$root/.build/release}  # the release build; a debug one only for a quick look
+litellm=$root/.build/litellm-proxy-venv/bin/litellm
+work=$(mktemp -d /tmp/sy-gw-XXXX)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+"$bin/switchyard-sim" --name sim --models llama-3.1-8b --latency-ms 0 --completion-tokens 8 > "$work/sim.out" 2>/dev/null &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q listening "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
+sim_port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/sim.out")
+
+port=$(free_port)
+token=bench-client-token
+cat > "$work/switchyard.yaml" <<YAML
+listen: { tcp: "127.0.0.1:$port", unix: "$work/switchyard.sock" }
+probe: { interval: 10s, timeout: 5s, mode: liveness }
+clients: [{ name: bench, token_env: SY_BENCH_TOKEN }]
+providers:
+  - { name: sim, kind: openai, base_url: "http://127.0.0.1:$sim_port/v1", models: [{ name: llama-3.1-8b }] }
+YAML
+SY_BENCH_TOKEN=$token "$bin/switchyard" serve --config "$work/switchyard.yaml" --state-dir "$work" --log-level warning &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf --unix-socket "$work/switchyard.sock" http://localhost/readyz >/dev/null 2>&1 && break; sleep 0.1; done
+
+body='{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Say hi"}],"max_tokens":8}'
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
+echo "one answer through the gateway:"
+curl -s -D - -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$port/v1/chat/completions" | tr -d '\r' | grep -iE '^x-switchyard|^\{' | head -5
+echo
+
+run() {  # label port [extra header]
+    local label=$1 target=$2; shift 2
+    echo "== $label =="
+    "$bin/switchyard-api-bench" load --tcp "127.0.0.1:$target" --path /v1/chat/completions --body "$body" "$@" \
+        --connections 1,32 --seconds "$seconds" --warmup 2 | tail -n +2
+}
+run "direct to the simulator" "$sim_port"
+run "through the Switchyard gateway" "$port" --header "Authorization: Bearer $token"
+
+if [ -x "$litellm" ]; then
+    lport=$(free_port)
+    cat > "$work/litellm.yaml" <<YAML
+model_list:
+  - model_name: llama-3.1-8b
+    litellm_params: { model: openai/llama-3.1-8b, api_base: "http://127.0.0.1:$sim_port/v1", api_key: sk-none }
+YAML
+    master=sk-bench-$(python3 -c 'import secrets; print(secrets.token_hex(16))')  # the proxy refuses to start without one
+    LITELLM_MASTER_KEY=$master "$litellm" --config "$work/litellm.yaml" --host 127.0.0.1 --port "$lport" --num_workers 1 > "$work/litellm.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$lport/health/liveliness" >/dev/null 2>&1 && break; sleep 0.2; done
+    run "through LiteLLM's proxy ($("$root/.build/litellm-proxy-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))'), 1 worker)" "$lport" \
+        --header "Authorization: Bearer $master"
+else
+    echo "(LiteLLM's proxy is not installed: make bench-gateway installs it into .build/litellm-proxy-venv)"
+fi
