@@ -39,7 +39,7 @@ package enum APIInputParsing {
 
     /// `POST /v1/reports` with `body`: the counts of the answer and the number of per-item results.
     package static func reports(body: [UInt8], _ deps: APIDependencies) throws -> (accepted: Int, rejected: Int, results: Int) {
-        let answer = try ReportsEndpoint.accept(ByteBuffer(bytes: body), deps)
+        let answer = try ReportsEndpoint.accept(ByteBuffer(bytes: body), caller: .client(name: "fuzz"), deps)
         return (answer.accepted, answer.rejected, answer.results.count)
     }
 
