@@ -41,16 +41,6 @@ public final class ClientLimiter: Sendable {
         metrics.spent(name, usd: usd)
     }
 
-    /// Restores a client's spend recorded before a restart (not counted in the metrics again).
-    public func restore(client: String, usd: Double, at instant: Timestamp) {
-        allowance.withLock { $0.spend(client, usd: usd, now: instant) }
-    }
-
-    /// What `client` has spent through the gateway on the UTC day of `now`.
-    public func spent(client: String, now: Timestamp) -> Double {
-        allowance.withLock { $0.spent(client, now: now) }
-    }
-
     /// Whole seconds for `Retry-After`, at least 1.
     static func whole(_ seconds: Double) -> Int { max(1, Int(seconds.rounded(.up))) }
 }
