@@ -56,6 +56,8 @@ public struct GatewayDependencies: Sendable {
     public var directory: GatewayDirectory
     let metrics: GatewayMetrics
     let inFlight = GatewaySlots()
+    /// Requests and failovers per model and provider, for the status page.
+    public let traffic = GatewayTraffic()
 
     public init(transport: any UpstreamTransport, directory: GatewayDirectory, metrics: SwitchyardMetrics) {
         self.transport = transport
