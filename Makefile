@@ -115,15 +115,19 @@ bench-api: deps
 	$(SWIFT) build -c release --product switchyard-api-bench
 	bench/api_bench.sh
 
-## Gateway overhead: a chat completion straight to a simulator, through the gateway and through LiteLLM's
-## proxy (installed into .build/litellm-proxy-venv), side by side: added p50/p99 and completions/s at 32 connections.
-bench-gateway: deps
+## Gateway acceptance runs, one after the other in one command (README "The gateway"): overhead (a chat completion
+## straight to a simulator, through the gateway and through LiteLLM's proxy, installed into .build/litellm-proxy-venv:
+## added p50/p99, completions/s at 32 connections) and stream TTFT; the outage scenario (openai SDK callers through
+## the gateway, straight to the providers and through LiteLLM's proxy); the daemon's RSS with 64 streams at 1,000 targets.
+bench-gateway: deps pyenv
 	@dpkg -s python3-venv >/dev/null 2>&1 || python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
 	[ -x .build/litellm-proxy-venv/bin/litellm ] || { python3 -m venv .build/litellm-proxy-venv && .build/litellm-proxy-venv/bin/pip install -q 'litellm[proxy]'; }
 	$(SWIFT) build -c release --product switchyard
 	$(SWIFT) build -c release --product switchyard-sim
 	$(SWIFT) build -c release --product switchyard-api-bench
 	bench/gateway_bench.sh
+	$(PYENV)/bin/python bench/gateway_outage.py --bin .build/release --litellm .build/litellm-proxy-venv/bin/litellm
+	bench/gateway_rss.sh 64 1000
 
 ## Heavy reads against routing (README "Heavy reads"): /v1/route p50/p99 alone and while every history
 ## page of 1,000 targets x a day of minutes, /metrics and / are fetched back to back; daemon RSS.

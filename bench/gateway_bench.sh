@@ -4,7 +4,8 @@
 #   - straight to the simulator (the baseline),
 #   - through the Switchyard gateway (release daemon, client token, liveness probes every 10 s),
 #   - through LiteLLM's proxy (one worker) routing the same upstream, if it is installed,
-# at 1 connection (added latency p50/p99) and 32 connections (completions/s), side by side.
+# at 1 connection (added latency p50/p99) and 32 connections (completions/s), side by side;
+# and a streamed completion's time to first event (TTFT), direct and through the gateway.
 # Everything shares this machine's cores with the load generator.
 #   bench/gateway_bench.sh [seconds-per-row]      (make bench-gateway builds and installs first)
 set -euo pipefail
@@ -48,8 +49,21 @@ run() {  # label port [extra header]
     "$bin/switchyard-api-bench" load --tcp "127.0.0.1:$target" --path /v1/chat/completions --body "$body" "$@" \
         --connections 1,32 --seconds "$seconds" --warmup 2 | tail -n +2
 }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "load average before: $(load)"
 run "direct to the simulator" "$sim_port"
 run "through the Switchyard gateway" "$port" --header "Authorization: Bearer $token"
+# Streaming: the time to the first event of a `stream: true` answer (TTFT), 1 connection.
+stream_body='{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Say hi"}],"max_tokens":8,"stream":true}'
+ttft() {  # label port [extra header]
+    local label=$1 target=$2; shift 2
+    echo "== stream TTFT, $label =="
+    "$bin/switchyard-api-bench" load --tcp "127.0.0.1:$target" --path /v1/chat/completions --body "$stream_body" "$@" \
+        --connections 1 --seconds "$seconds" --warmup 2 --ttft | tail -n +2
+}
+ttft "direct to the simulator" "$sim_port"
+ttft "through the Switchyard gateway" "$port" --header "Authorization: Bearer $token"
+echo "load average after the Switchyard rows: $(load)"
 
 if [ -x "$litellm" ]; then
     lport=$(free_port)
@@ -64,6 +78,7 @@ YAML
     for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$lport/health/liveliness" >/dev/null 2>&1 && break; sleep 0.2; done
     run "through LiteLLM's proxy ($("$root/.build/litellm-proxy-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))'), 1 worker)" "$lport" \
         --header "Authorization: Bearer $master"
+    echo "load average after the LiteLLM rows: $(load)"
 else
     echo "(LiteLLM's proxy is not installed: make bench-gateway installs it into .build/litellm-proxy-venv)"
 fi

@@ -38,11 +38,17 @@ public enum Demo {
                 models: simulator.currentBehavior.models.map { ModelSettings(name: ModelName($0), upstream: $0, probe: probe) }
             )
         }
+        // Loopback only, no secrets to protect: the printed curl lines work as pasted, with no token to set up.
+        var listen = ListenSettings(tcp: tcp, unix: .path(unixSocket))
+        listen.tcpWithoutToken = true
         return Configuration(
-            listen: ListenSettings(tcp: tcp, unix: .path(unixSocket)), stateDir: stateDir,
+            listen: listen, stateDir: stateDir,
             probe: probe, providers: providers, source: "<demo>"
         )
     }
+
+    /// A chat completion to paste into curl.
+    static let chatBody = #"{"model":"llama-3.1-8b","messages":[{"role":"user","content":"hi"}]}"#
 
     /// What the demo prints once it serves: where to look and what to type.
     public static func summary(tcp: HostPort?, unixSocket: String, stateDir: String) -> String {
@@ -63,14 +69,19 @@ public enum Demo {
             "  curl --unix-socket \(unixSocket) 'http://localhost/v1/route?model=llama-3.1-8b'",
             "  SWITCHYARD_SOCKET=\(unixSocket) switchyard route llama-3.1-8b",
             "  SWITCHYARD_SOCKET=\(unixSocket) switchyard providers",
+            "  curl --unix-socket \(unixSocket) http://localhost/v1/chat/completions -i \\",
+            "       -H 'Content-Type: application/json' -d '\(chatBody)'",
         ]
         if let base {
             lines += [
                 "  curl '\(base)/v1/route?model=qwen-2.5-7b&strategy=cheapest'",
                 "  curl \(base)/metrics",
+                "  curl -i \(base)/v1/chat/completions -H 'Content-Type: application/json' -d '\(chatBody)'",
+                "  (or any OpenAI SDK with base_url=\(base)/v1 and any api_key: the demo's TCP listener needs no token)",
             ]
         }
         lines.append("Ctrl-C stops the demo.")
+        if tcp != nil { lines += ["", "Below, one call through the gateway every 2 s: watch it fail over while sim-flaky is down."] }
         return lines.joined(separator: "\n")
     }
 }

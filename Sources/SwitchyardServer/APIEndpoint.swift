@@ -54,6 +54,9 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     /// Whether the route has query options (each checks its own); the others take none.
     var takesQuery: Bool { [.route, .history, .events].contains(self) }
 
+    /// Whether the route is a heavy read (`HeavyReads`): it runs off the cooperative pool, a few at a time.
+    var isHeavyRead: Bool { [.statusPage, .history, .metrics].contains(self) }
+
     /// The methods served at a concrete request path (empty when no route has that path).
     public static func methods(servingPath requestPath: String) -> [HTTPRequest.Method] {
         let given = requestPath.split(separator: "/", omittingEmptySubsequences: false)

@@ -37,8 +37,11 @@ package enum APIInputParsing {
         try HistoryRoutes.events(request(path: "/v1/events?" + query), deps)
     }
 
-    /// `POST /v1/reports` with `body`: the counts of the answer and the number of per-item results.
+    /// `POST /v1/reports` with `body` from one client: the counts of the answer and the number of
+    /// per-item results. Each call has a fresh memory of batch ids, so no answer is a replay.
     package static func reports(body: [UInt8], _ deps: APIDependencies) throws -> (accepted: Int, rejected: Int, results: Int) {
+        var deps = deps
+        deps.reportBatches = ReportBatchMemory(capacity: 1)
         let answer = try ReportsEndpoint.accept(ByteBuffer(bytes: body), caller: .client(name: "fuzz"), deps)
         return (answer.accepted, answer.rejected, answer.results.count)
     }

@@ -97,16 +97,19 @@ public enum APIRoutes {
                 return OpenAIError(status: error.status, type: "invalid_request_error", code: error.code, message: error.message).response(ServedBy())
             }
         }
+        if endpoint.isHeavyRead {
+            do {
+                return try await heavyRead(endpoint, request, deps)
+            } catch {
+                await deps.heavyReads.delayIfRefused(error)
+                throw error
+            }
+        }
         switch endpoint {
         case .chatCompletions, .completions, .embeddings:
             return await GatewayRoutes.forward(endpoint.gatewayEndpoint!, request, context, deps)
         case .models:
             return GatewayRoutes.models(deps)
-        case .statusPage:
-            let slot = try deps.heavyReads.admit()
-            let html = try await deps.heavyReads.run { StatusPage.html(deps) }
-            withExtendedLifetime(slot) {}
-            return StatusPage.response(html: html)
         case .healthz:
             return try JSONResponse.make(["status": "ok"])
         case .readyz:
@@ -128,17 +131,10 @@ public enum APIRoutes {
             let answer = try ReportsEndpoint.accept(body, caller: caller, deps)
             if answer.accepted > 0 { _ = await deps.stored() }
             return try JSONResponse.make(answer)
-        case .history:
-            return try HistoryRoutes.history(request, deps)
         case .events:
             return try HistoryRoutes.events(request, deps)
-        case .metrics:
-            let slot = try deps.heavyReads.admit()
-            let metrics = deps.metrics
-            let text = try await deps.heavyReads.run { metrics.exposition() }
-            withExtendedLifetime(slot) {}
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        case .statusPage, .history, .metrics:
+            preconditionFailure("heavy reads are answered by heavyRead(_:_:_:)")
         case .openapi:
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
@@ -146,6 +142,26 @@ public enum APIRoutes {
             return try await AdminRoutes.setDraining(endpoint == .drain, request, context, deps)
         case .reload:
             return try await AdminRoutes.reload(request, context, deps)
+        }
+    }
+
+    /// `/`, `/v1/history` and `/metrics`: on the heavy-read threads, each holding a slot of `deps.heavyReads`.
+    private static func heavyRead(_ endpoint: APIEndpoint, _ request: Request, _ deps: APIDependencies) async throws -> Response {
+        switch endpoint {
+        case .history:
+            return try HistoryRoutes.history(request, deps)
+        case .statusPage:
+            let slot = try deps.heavyReads.admit()
+            let html = try await deps.heavyReads.run { StatusPage.html(deps) }
+            withExtendedLifetime(slot) {}
+            return StatusPage.response(html: html)
+        default:
+            let slot = try deps.heavyReads.admit()
+            let metrics = deps.metrics
+            let text = try await deps.heavyReads.run { metrics.exposition() }
+            withExtendedLifetime(slot) {}
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
     }
 

@@ -22,8 +22,27 @@ public final class HeavyReads: Sendable {
     public let maxInFlight: Int
     private let inFlight = Atomic<Int>(0)
 
-    public init(maxInFlight: Int = 4) {
+    /// How long a refused heavy read waits before its 503 goes out: a client that ignores
+    /// `Retry-After` and asks again at once is slowed to a few refusals a second per connection
+    /// instead of turning refusals into a flood that takes the cores from routes.
+    public let refusalDelay: Duration
+
+    public init(maxInFlight: Int = 4, refusalDelay: Duration = .milliseconds(250)) {
         self.maxInFlight = max(1, maxInFlight)
+        self.refusalDelay = refusalDelay
+    }
+
+    /// Refusals waiting out `refusalDelay` now.
+    public var refusalsWaiting: Int { waiting.load(ordering: .relaxed) }
+    private let waiting = Atomic<Int>(0)
+
+    /// Waits `refusalDelay` (or until canceled) when `error` is this pool's refusal (503 `busy`);
+    /// returns at once otherwise.
+    func delayIfRefused(_ error: any Error) async {
+        guard let refusal = error as? APIError, refusal.code == "busy" else { return }
+        waiting.add(1, ordering: .relaxed)
+        defer { waiting.subtract(1, ordering: .relaxed) }
+        try? await Task.sleep(for: refusalDelay)
     }
 
     /// Heavy reads admitted now.

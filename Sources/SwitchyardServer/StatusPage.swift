@@ -56,13 +56,16 @@ public struct StatusPageContent: Sendable {
     public var events: [Transition]
     /// Most recent daemon-wide events (configuration reloads), newest first.
     public var daemonEvents: [DaemonEvent]
+    /// Gateway traffic per model and provider since start; nil when the gateway is off.
+    public var gateway: [GatewayTraffic.ModelTraffic]?
     /// Why history or events are missing (no store, or reading it failed); nil when they were read.
     public var historyProblem: String?
 
     /// Content as given; `windowStart` follows from `now`.
     public init(version: String, readiness: Readiness.Status, now: Timestamp, rows: [Row], events: [Transition],
-                daemonEvents: [DaemonEvent] = [], historyProblem: String?) {
+                daemonEvents: [DaemonEvent] = [], historyProblem: String?, gateway: [GatewayTraffic.ModelTraffic]? = nil) {
         self.daemonEvents = daemonEvents
+        self.gateway = gateway
         self.version = version
         self.readiness = readiness
         self.now = now
@@ -104,6 +107,7 @@ public struct StatusPageContent: Sendable {
                 minutes: minutes[snapshot.descriptor.target] ?? [])
         }
         return StatusPageContent(version: deps.metrics.version, readiness: deps.readiness.current, now: now,
-                                 rows: rows, events: events, daemonEvents: daemonEvents, historyProblem: problem)
+                                 rows: rows, events: events, daemonEvents: daemonEvents, historyProblem: problem,
+                                 gateway: deps.gateway.flatMap { $0.directory.current.settings.enabled ? $0.traffic.snapshot() : nil })
     }
 }

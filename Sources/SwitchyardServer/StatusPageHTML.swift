@@ -20,6 +20,7 @@ public enum StatusPageHTML {
         header(content, into: &html)
         html += "<main>\n"
         targets(content, into: &html)
+        gateway(content, into: &html)
         events(content, into: &html)
         html += """
             <footer>Refreshes every \(StatusPage.refreshSeconds) s · JSON: <a href="/v1/providers">/v1/providers</a> · \

@@ -46,6 +46,7 @@ enum StatusPageStyle {
         li.event time{font-variant-numeric:tabular-nums;color:var(--muted)}
         .target-name{font-weight:600}
         .reason{color:var(--muted);overflow-wrap:anywhere}
+        .failed{color:var(--bad)}
         @media (max-width:760px){
         header,main{padding-left:12px;padding-right:12px}
         .table{background:none;border:0;overflow:visible}
@@ -53,6 +54,7 @@ enum StatusPageStyle {
         table,tbody,tr,td{display:block;width:100%}
         tr.target{background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 10px;box-shadow:inset 4px 0 0 var(--c);padding:6px 0}
         tr.target>td:first-child{box-shadow:none}
+        tr.gw{background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 10px;padding:6px 0}
         td{border:0;padding:3px 12px 3px 16px;display:flex;justify-content:space-between;align-items:center;gap:12px;max-width:none}
         td::before{content:attr(data-label);color:var(--muted);font-size:11px;text-transform:uppercase;letter-spacing:.05em;flex-shrink:0}
         td>*{text-align:right}

@@ -16,6 +16,9 @@ public final class ProviderSimulator: Sendable {
     private let behavior: Mutex<SimulatorBehavior>
     private let random: Mutex<SplitMix64>
     private let requests = Atomic<Int>(0)
+    /// Requests to the OpenAI POST routes (completions, chat, embeddings) and the 5xx answers given.
+    private let completionRequests = Atomic<Int>(0)
+    private let serverErrors = Atomic<Int>(0)
     private let burstLeft: Atomic<Int>
     private let started = ContinuousClock.now
     /// The last requests to the OpenAI POST routes, newest last (at most `maxRecorded`).
@@ -41,6 +44,7 @@ public final class ProviderSimulator: Sendable {
     public var recordedRequests: [RecordedRequest] { recorded.withLock { $0 } }
 
     private func record(_ request: Request, _ body: ByteBuffer) {
+        completionRequests.add(1, ordering: .relaxed)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let entry = RecordedRequest(path: request.uri.path, headers: headers, body: Array(body.readableBytesView))
@@ -52,6 +56,14 @@ public final class ProviderSimulator: Sendable {
 
     /// Requests served so far, control routes excluded.
     public var requestCount: Int { requests.load(ordering: .relaxed) }
+
+    /// What `GET /_sim/stats` answers: requests so far (control routes excluded), those to the
+    /// OpenAI POST routes (the traffic, as opposed to liveness probes) and the 5xx answers, so a
+    /// benchmark can count what reached a provider while it was failing.
+    public var stats: [String: Int] {
+        ["requests": requestCount, "completion_requests": completionRequests.load(ordering: .relaxed),
+         "server_errors": serverErrors.load(ordering: .relaxed)]
+    }
 
     /// A Hummingbird application serving this simulator at `address`; `onRunning` gets the bound port.
     public func application(
@@ -114,6 +126,7 @@ public final class ProviderSimulator: Sendable {
             try await self.answer(context) { _, _ in BodyPlan(format: .json, pieces: []) }
         }
         router.get("/_sim/behavior") { _, _ in SimulatorBody.response(.json(self.currentBehavior), behavior: SimulatorBehavior(models: [])) }
+        router.get("/_sim/stats") { _, _ in SimulatorBody.response(.json(self.stats), behavior: SimulatorBehavior(models: [])) }
         router.put("/_sim/behavior") { request, context in
             let new = try await request.decode(as: SimulatorBehavior.self, context: context)
             self.setBehavior(new)
@@ -144,9 +157,11 @@ public final class ProviderSimulator: Sendable {
         try await Task.sleep(for: .milliseconds(delay))
         let elapsed = (ContinuousClock.now - started) / .seconds(1)
         if burstLeft.load(ordering: .relaxed) > 0, burstLeft.subtract(1, ordering: .relaxed).newValue >= 0 {
+            serverErrors.add(1, ordering: .relaxed)
             return errorResponse(.serviceUnavailable, "simulated 5xx burst")
         }
         if randomFailure || now.fault == .serverError || now.inOutage(secondsSinceStart: elapsed) {
+            serverErrors.add(1, ordering: .relaxed)
             return errorResponse(.internalServerError, "simulated server error")
         }
         switch now.fault {

@@ -15,6 +15,8 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
         case hang
         /// 200 with a body that is not JSON (or stream events that are not).
         case garbage
+        /// 200 and half the stream events (half the body), then an event that is not JSON, then `[DONE]`.
+        case garbageMidStream = "garbage_mid_stream"
         /// 200, then the body a few bytes at a time every `drip_interval_ms`.
         case slowDrip = "slow_drip"
         /// 200 and half the body (half the stream events), then silence forever.

@@ -17,6 +17,11 @@ enum SimulatorBody {
             switch fault {
             case .garbage:
                 try await writer.write(ByteBuffer(bytes: garbage(plan.format)))
+            case .garbageMidStream:
+                let (half, cut) = halves(plan)
+                for piece in half { try await send(piece, &writer) }
+                if !cut.isEmpty { try await writer.write(ByteBuffer(bytes: cut)) }
+                try await writer.write(ByteBuffer(bytes: garbage(plan.format)))
             case .slowDrip:
                 let bytes = plan.pieces.flatMap(\.bytes)
                 var offset = 0

@@ -25,6 +25,7 @@ struct Load: ParsableCommand {
     @Option(help: "Connection counts, comma-separated.") var connections = "1,16,64"
     @Option(help: "Seconds measured per connection count.") var seconds = 10.0
     @Option(help: "Seconds of warm-up (not measured) before each.") var warmup = 2.0
+    @Flag(help: "Time to the first byte of the body (a stream's first event, TTFT) instead of the whole answer.") var ttft = false
 
     func run() throws {
         let endpoint: BenchEndpoint
@@ -39,12 +40,13 @@ struct Load: ParsableCommand {
             throw ValidationError("give exactly one of --unix PATH or --tcp HOST:PORT")
         }
         let counts = connections.split(separator: ",").compactMap { Int($0) }
-        print("client: switchyard-api-bench, \(endpoint), \(body == nil ? "GET" : "POST") \(path), \(seconds) s per row after \(warmup) s warm-up")
+        print("client: switchyard-api-bench, \(endpoint), \(body == nil ? "GET" : "POST") \(path), \(seconds) s per row after \(warmup) s warm-up\(ttft ? ", time to the first body byte" : "")")
         print(pad("transport", 10) + pad("conns", 7) + pad("qps", 10) + pad("p50 ms", 9) + pad("p99 ms", 9) + "errors")
         for count in counts {
             var load = LoadRun(endpoint: endpoint, path: path, connections: count, warmupSeconds: warmup, seconds: seconds)
             load.body = body
             load.headers = header
+            load.firstByte = ttft
             let result = try load.run()
             let transport = if case .unix = endpoint { "unix" } else { "tcp" }
             print(pad(transport, 10) + pad("\(count)", 7) + pad("\(Int(result.qps.rounded()))", 10)

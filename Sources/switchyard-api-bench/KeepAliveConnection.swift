@@ -25,6 +25,9 @@ final class KeepAliveConnection {
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     /// Bytes of `buffer` already read but not yet consumed.
     private var filled = 0
+    /// When the last `exchange` had the first byte of its body (monotonic ns; for a chunked
+    /// stream, when its first non-empty chunk was complete): the time to first token.
+    private(set) var firstBodyAt: UInt64 = 0
 
     init(_ endpoint: BenchEndpoint) throws {
         switch endpoint {
@@ -79,7 +82,12 @@ final class KeepAliveConnection {
         let (status, length) = try parseHead(upTo: headerEnd)
         consume(headerEnd)
         var body: [UInt8] = []
+        firstBodyAt = 0
         if let length {
+            if length > 0 {
+                if filled == 0 { try fill() }
+                firstBodyAt = monotonicNanoseconds()
+            }
             while filled < length { try fill() }
             if keepBody { body = Array(buffer[0..<length]) }
             consume(length)
@@ -93,6 +101,7 @@ final class KeepAliveConnection {
                 }
                 consume(lineEnd)
                 while filled < size + 2 { try fill() }
+                if size > 0, firstBodyAt == 0 { firstBodyAt = monotonicNanoseconds() }
                 if keepBody { body += buffer[0..<size] }
                 consume(size + 2)
                 if size == 0 { break }

@@ -13,6 +13,8 @@ struct LoadRun {
     var body: String?
     /// Extra header lines.
     var headers: [String] = []
+    /// Record the time to the first byte of the body (a stream's first event) instead of the whole answer.
+    var firstByte = false
 
     /// What one run measured.
     struct Result {
@@ -47,6 +49,7 @@ struct LoadRun {
         let measureFrom = start + UInt64(warmupSeconds * 1e9)
         let stopAt = measureFrom + UInt64(seconds * 1e9)
         let endpoint = endpoint
+        let firstByte = firstByte
         let done = DispatchGroup()
         for _ in 0..<connections {
             done.enter()
@@ -62,7 +65,9 @@ struct LoadRun {
                         let status = try connection.exchange(request)
                         let after = monotonicNanoseconds()
                         if before >= measureFrom {
-                            if status == 200 { latencies.append(after - before) } else { collected.errors.add(1, ordering: .relaxed) }
+                            if status == 200 {
+                                latencies.append((firstByte && connection.firstBodyAt > 0 ? connection.firstBodyAt : after) - before)
+                            } else { collected.errors.add(1, ordering: .relaxed) }
                         }
                     }
                 } catch {

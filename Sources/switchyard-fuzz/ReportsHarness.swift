@@ -14,7 +14,7 @@ enum ReportsHarness {
             require(answer.accepted + answer.rejected == answer.results, "counts \(answer) do not add up")
             require(delivered.load(ordering: .relaxed) - before == answer.accepted, "delivered other than the accepted reports")
         } catch let error as APIError {
-            require(error.status == .badRequest && ["bad_body", "too_many_reports"].contains(error.code), "unexpected error \(error)")
+            require(error.status == .badRequest && ["bad_body", "too_many_reports", "bad_batch_id"].contains(error.code), "unexpected error \(error)")
             require(delivered.load(ordering: .relaxed) == before, "a refused batch delivered reports")
         } catch {
             fatalError("invariant broken: a non-API error would answer 500: \(error)")

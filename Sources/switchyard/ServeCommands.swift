@@ -87,7 +87,17 @@ struct Demo: AsyncParsableCommand {
                 throw Failure.startup("\(error)")
             }
             FileHandle.standardOutput.write(Data((SwitchyardDaemon.Demo.summary(tcp: tcpAddress, unixSocket: socket, stateDir: stateDir) + "\n\n").utf8))
-            try await daemon.run()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await daemon.run() }
+                if let tcpAddress {  // the gateway caller, once the daemon serves
+                    tasks.addTask {
+                        while !daemon.readiness.current.isReady { try await Task.sleep(for: .milliseconds(200)) }
+                        await DemoGatewayLoop(tcp: tcpAddress).run { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+                    }
+                }
+                try await tasks.next()
+                tasks.cancelAll()
+            }
         }
     }
 }

@@ -80,14 +80,15 @@ enum RawHTTP {
         var body: String
     }
 
-    static func exchange(_ address: Address, _ method: String, _ path: String, headers: [String] = [], body: String = "") async throws -> Answer {
+    /// `rawBody`, when given, goes out as is after the head (no `Content-Length` added: e.g. a chunked body).
+    static func exchange(_ address: Address, _ method: String, _ path: String, headers: [String] = [], body: String = "", rawBody: String? = nil) async throws -> Answer {
         try await offPool {
             let fd = try connectSocket(address)
             defer { close(fd) }
             var request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
             for header in headers { request += header + "\r\n" }
-            if !body.isEmpty || method == "POST" { request += "Content-Length: \(body.utf8.count)\r\n" }
-            request += "\r\n" + body
+            if rawBody == nil, !body.isEmpty || method == "POST" { request += "Content-Length: \(body.utf8.count)\r\n" }
+            request += "\r\n" + (rawBody ?? body)
             _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             var data = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 65536)

@@ -101,6 +101,25 @@ import Testing
         }
     }
 
+    /// A client that ignores Retry-After cannot turn refusals into a flood: each refusal is held
+    /// for `refusalDelay` before its 503 goes out (here an hour, cut short by canceling the caller).
+    @Test func aRefusedHeavyReadIsHeldBeforeIts503() async throws {
+        try await withFleetHistory(refusalDelay: .seconds(3600)) { deps, _ in
+            let held = [try deps.heavyReads.admit(), try deps.heavyReads.admit()]
+            let refused = Task { try await get("/metrics", deps) }
+            while deps.heavyReads.refusalsWaiting == 0 { await Task.yield() }
+            let (route, _) = try await get("/v1/route?model=model-0", deps)
+            #expect(route.status == .ok, "routes answer while a refusal is held")
+            #expect(deps.heavyReads.refusalsWaiting == 1, "the refusal went out before its delay")
+            refused.cancel()
+            let (response, body) = try await refused.value
+            #expect(response.status == .serviceUnavailable && response.headers[.retryAfter] == "1")
+            #expect(String(decoding: body, as: UTF8.self).contains(#""code":"busy""#))
+            #expect(deps.heavyReads.refusalsWaiting == 0)
+            withExtendedLifetime(held) {}
+        }
+    }
+
     @Test func aCursorThatIsNotOneIsABadParameter() async throws {
         try await withFleetHistory { deps, _ in
             for cursor in ["!!!", "bm9uZXdsaW5l", String(repeating: "A", count: 4000)] {
@@ -120,7 +139,7 @@ private struct Day {
 
 /// API dependencies over a real store holding a day of probes (one a minute) for each of the
 /// suite's targets, with at most two heavy reads at once.
-private func withFleetHistory(_ body: (APIDependencies, Day) async throws -> Void) async throws {
+private func withFleetHistory(refusalDelay: Duration = .zero, _ body: (APIDependencies, Day) async throws -> Void) async throws {
     try await withTemporaryDirectory { directory in
         let store = try SQLiteStore(path: directory + "/switchyard.db")
         var settings = StoreLoadGenerator.Settings()
@@ -137,7 +156,7 @@ private func withFleetHistory(_ body: (APIDependencies, Day) async throws -> Voi
         let clock = FixedWallClock(now: day.until)
         var deps = APIDependencies(healthBook: HealthBook(descriptors: descriptors, now: day.until), readiness: Readiness(),
                                    metrics: SwitchyardMetrics(targets: [], version: "test"), clock: clock, deliver: { _ in }, history: store)
-        deps.heavyReads = HeavyReads(maxInFlight: 2)
+        deps.heavyReads = HeavyReads(maxInFlight: 2, refusalDelay: refusalDelay)
         try await body(deps, day)
     }
 }

@@ -90,10 +90,12 @@ import Testing
                     }
                     emitted.add(("undrain", try await RawHTTP.exchange(tcp, "POST", "/v1/admin/providers/ok/undrain",
                                                                          headers: ["Authorization: Bearer \(admin)"]).body))
-                    // Reloads: a good file, then bad ones (unknown key, missing variable, broken YAML) that are refused.
+                    // Reloads: a good file, then bad ones (unknown key, missing variable, broken YAML, a key pasted
+                    // where its variable's name belongs) that are refused.
                     emitted.add(("reload", try await RawHTTP.exchange(tcp, "POST", "/v1/admin/reload", headers: ["Authorization: Bearer \(admin)"]).body))
                     for bad in [good.replacingOccurrences(of: "mode: completion", with: "mode: completion, api_key: x"),
                                 good.replacingOccurrences(of: "api_key_env: SY_SK_KEY", with: "api_key_env: SY_NOT_SET"),
+                                good.replacingOccurrences(of: "api_key_env: SY_SK_KEY", with: "api_key_env: \(secrets["SY_HF_KEY"]!)"),
                                 good.replacingOccurrences(of: "models: [{ name: m, upstream: m-up }] }", with: "models: [{ name: m, upstream: m-up }")] {
                         try bad.write(toFile: path, atomically: true, encoding: .utf8)
                         let answer = try await RawHTTP.exchange(tcp, "POST", "/v1/admin/reload", headers: ["Authorization: Bearer \(admin)"])

@@ -100,4 +100,31 @@ import Testing
         #expect(!html.contains("<script"))
         #expect(!html.contains("src=") && !html.contains("<link"), "the page loads nothing else")
     }
+
+    @Test func theGatewaySectionShowsRequestsAndFailoversPerModelAndProvider() throws {
+        let traffic = [
+            GatewayTraffic.ModelTraffic(model: ModelName("llama"), requests: 12, failovers: 3, providers: [
+                ProviderID("sim-flaky"): .init(served: 4, failed: 3), ProviderID("sim-fast"): .init(served: 8, failed: 0),
+            ]),
+            GatewayTraffic.ModelTraffic(model: ModelName(Self.hostile), requests: 1, providers: [ProviderID(Self.hostile): .init(served: 1)]),
+        ]
+        let page = { (gateway: [GatewayTraffic.ModelTraffic]?) in
+            StatusPageHTML.render(StatusPageContent(version: "1", readiness: Self.ready(), now: Self.now, rows: [Self.row(provider: "a", model: "m")],
+                                                    events: [], historyProblem: nil, gateway: gateway))
+        }
+        let html = page(traffic)
+        let section = try #require(html.range(of: #"<section id="gateway">"#))
+        #expect(section.lowerBound > html.range(of: #"<section id="targets">"#)!.lowerBound)
+        #expect(section.lowerBound < html.range(of: #"<section id="events">"#)!.lowerBound)
+        #expect(html.contains(#"<tr class="gw" data-model="llama" data-requests="12" data-failovers="3">"#))
+        // Providers by answers served, the failed attempts beside them.
+        let fast = try #require(html.range(of: #"data-provider="sim-fast" data-served="8" data-failed="0">"#))
+        let flaky = try #require(html.range(of: #"data-provider="sim-flaky" data-served="4" data-failed="3">"#))
+        #expect(fast.lowerBound < flaky.lowerBound)
+        #expect(html.contains(#"<span class="failed">(3 failed)</span>"#))
+        #expect(!html.contains("<script") && html.contains(#"data-model="&lt;script&gt;"#))
+        // No traffic yet: a note; the gateway off: no section.
+        #expect(page([]).contains("No gateway requests yet"))
+        #expect(!page(nil).contains(#"id="gateway""#))
+    }
 }

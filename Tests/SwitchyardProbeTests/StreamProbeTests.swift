@@ -135,4 +135,25 @@ import Testing
             #expect(limited.timings.total >= 0.07, "latency 20 ms + tail 50 ms")
         }
     }
+
+    @Test func statsCountTrafficAndServerErrorsApartFromProbes() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
+        try await SimulatorFleet([simulator]).withRunning { ports in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let port = ports["sim"]!
+            let chat = HTTPRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions", method: .post,
+                                   body: Array(#"{"model": "m1", "messages": [{"role": "user", "content": "hi"}]}"#.utf8),
+                                   connectTimeoutSeconds: 1, timeoutSeconds: 2)
+            #expect(await engine.perform(chat).status == 200)
+            #expect(await ProberTable.prober(for: .openai).probe(probeTarget(port: port), using: engine, now: SystemWallClock().now()).outcome == .ok)
+            simulator.setBehavior(SimulatorBehavior(models: ["m1"], latencyMs: 0, fault: .serverError))
+            #expect(await engine.perform(chat).status == 500)
+            #expect(await engine.perform(chat).status == 500)
+            let stats = await engine.perform(HTTPRequest(url: "http://127.0.0.1:\(port)/_sim/stats", connectTimeoutSeconds: 1, timeoutSeconds: 2))
+            #expect(stats.status == 200)
+            let counts = try JSONDecoder().decode([String: Int].self, from: Data(stats.body))
+            #expect(counts == ["requests": 4, "completion_requests": 3, "server_errors": 2], "the liveness probe is a request, not traffic")
+        }
+    }
 }

@@ -59,6 +59,8 @@ public struct GatewayDependencies: Sendable {
     public var directory: GatewayDirectory
     let metrics: GatewayMetrics
     let inFlight = GatewaySlots()
+    /// Requests and failovers per model and provider, for the status page.
+    public let traffic = GatewayTraffic()
     /// Each client's rate and today's spend against its budget.
     public let limiter: ClientLimiter
 

@@ -22,12 +22,16 @@ struct GatewayForwarder {
         var attempts = 0
         var failures: [String] = []
         var lastOutcome: AttemptOutcome?
+        gateway.traffic.request(request.selection.model)
         while case .tryNext(let index) = decision {
             let candidate = request.candidates[index]
             let target = Target(provider: candidate.provider, model: request.selection.model)
             let secondsLeft = Self.seconds(deadline - .now)
             attempts += 1
-            if attempts > 1 { gateway.metrics.failover() }
+            if attempts > 1 {
+                gateway.metrics.failover()
+                gateway.traffic.failover(request.selection.model)
+            }
             guard let upstream = configuration.upstreams[target] else {
                 decision = request.policy.decide(after: .connectFailed, attempt: index, secondsLeft: secondsLeft)
                 continue
@@ -96,17 +100,19 @@ struct GatewayForwarder {
                     let out = sse ? filter.filter(chunk) : chunk
                     if !sse, collected.count + chunk.count <= 1 << 20 { collected.append(contentsOf: chunk) }
                     if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+                    if filter.malformed { break }
                 }
-                broke = response.failure
+                if filter.malformed { response.cancel() }  // garbage: the rest is not worth waiting for
+                broke = filter.malformed ? .other("an event that is not JSON") : response.failure
                 if sse {
-                    var rest = filter.flush()
-                    // A line cut off by a broken stream is ended, so the error event stands on its own.
-                    if broke != nil, !rest.isEmpty { rest += [10, 10] }
-                    if !rest.isEmpty { try await writer.write(ByteBuffer(bytes: rest)) }
+                    // An event cut off by a broken stream is dropped, so the error event stands on its own.
+                    let rest = filter.flush()
+                    if broke == nil, !rest.isEmpty { try await writer.write(ByteBuffer(bytes: rest)) }
                 }
                 if let failure = broke, sse {
+                    let why = filter.malformed ? "it sent an event that is not JSON" : Self.describe(failure)
                     try await writer.write(OpenAIError(status: .badGateway, type: "upstream_error", code: "stream_interrupted",
-                                                       message: "the provider's stream broke: \(Self.describe(failure))").streamEvent)
+                                                       message: "the provider's stream broke: \(why)").streamEvent)
                 }
                 try await writer.finish(nil)
             } catch {
@@ -140,6 +146,7 @@ struct GatewayForwarder {
             return
         }
         gateway.metrics.attempt(errorClass?.rawValue ?? "ok")
+        gateway.traffic.attempt(attempt.target, failed: errorClass != nil)
         let total = Self.seconds(.now - attempt.started)
         let price = configuration.upstreams[attempt.target]?.price
         let cost = errorClass == nil ? price.map { $0.cost(tokensIn: usage?.tokensIn ?? 0, tokensOut: usage?.tokensOut ?? 0, seconds: total) } : nil

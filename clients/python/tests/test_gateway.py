@@ -92,6 +92,20 @@ def test_huggingface_inference_client(gateway):
     assert "404" in str(unknown.value) or "model_not_found" in str(unknown.value)
 
 
+def test_a_stream_that_turns_to_garbage_ends_in_an_error_the_sdk_raises(gateway, sims):
+    """An upstream that sends half its events and then one that is not JSON: the SDK yields the
+    chunks so far, then raises the gateway's error event (no JSON decode error, no silent end)."""
+    for sim in sims.values():
+        sim.set_behavior(fault="garbage_mid_stream", completion_tokens=6)
+    stream = sdk(gateway).chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=6, stream=True)
+    received = []
+    with pytest.raises(openai.APIError) as broken:
+        for chunk in stream:
+            received.append(chunk)
+    assert received, "the events before the garbage reached the caller"
+    assert "not JSON" in broken.value.message
+
+
 def test_openai_sdk_sees_a_client_over_its_rate_as_rate_limit_error(sims):
     """A client with `rate: { requests_per_minute: 1 }`: its second call is a 429 the SDK raises as
     `openai.RateLimitError`, with Retry-After and no attempt (GatewayLimitTests counts the upstream requests)."""
