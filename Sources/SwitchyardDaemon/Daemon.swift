@@ -136,13 +136,19 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     ))
     pipeline.probeRequests.connect { target in scheduler.probeNow(target) }
     StorageWiring.restoreProbeSpend(scheduler, providers: budgeted, from: store, now: clock.now(), logger: logger)
+    // The sources hold the scheduler and the writer weakly: the scheduler holds the metrics (its
+    // `onResult` and the pipeline's sinks), so strong captures here made a cycle that kept every
+    // daemon's object graph (SQLite connection included) alive after the daemon was dropped.
+    // The service group and `Daemon` own them; a scrape after they are gone reads nothing.
     metrics.read(from: MetricsSources(
-        budgets: { scheduler.budgetStatus() },
-        store: {
-            StoreHealth(queueDepth: writer.queueDepth, droppedRecords: writer.droppedRecords, writeErrors: writer.writeErrors,
-                        databaseBytes: writer.databaseBytes, writing: writer.currentProblem == nil)
+        budgets: { [weak scheduler] in scheduler?.budgetStatus() ?? [] },
+        store: { [weak writer] in
+            writer.map {
+                StoreHealth(queueDepth: $0.queueDepth, droppedRecords: $0.droppedRecords, writeErrors: $0.writeErrors,
+                            databaseBytes: $0.databaseBytes, writing: $0.currentProblem == nil)
+            }
         },
-        scores: { healthBook.scores(now: clock.now()) }
+        scores: { [weak healthBook] in healthBook?.scores(now: clock.now()) ?? [] }
     ))
 
     let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(config, targets: probeTargets))
