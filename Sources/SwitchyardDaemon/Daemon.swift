@@ -134,7 +134,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         logger: logger,
         wedgeAt: options.wedgeSchedulerAfter.map { ContinuousClock.now + $0 }
     ))
-    pipeline.probeRequests.connect { target in scheduler.probeNow(target) }
+    // Weak: the scheduler delivers into the pipeline, so a strong capture here would be a cycle.
+    pipeline.probeRequests.connect { [weak scheduler] target in scheduler?.probeNow(target) }
     StorageWiring.restoreProbeSpend(scheduler, providers: budgeted, from: store, now: clock.now(), logger: logger)
     // The sources hold the scheduler and the writer weakly: the scheduler holds the metrics (its
     // `onResult` and the pipeline's sinks), so strong captures here made a cycle that kept every
