@@ -43,8 +43,12 @@ final class CurlUpstreamResponse: UpstreamResponse, HTTPResponseStream, @uncheck
 
     init(engine: CurlEngine) { self.engine = engine }
 
+    /// Holds the transfer for `cancel` and `resume` while it runs. The transfer holds this
+    /// response (its `responseStream`), so the reference is dropped when the transfer ends:
+    /// kept, the two would keep each other alive after every gateway request.
     func attach(_ transfer: CurlTransfer) {
         let canceled = state.withLock { state -> Bool in
+            guard !state.ended else { return false }
             state.transfer = transfer
             return state.canceled
         }
@@ -96,6 +100,7 @@ final class CurlUpstreamResponse: UpstreamResponse, HTTPResponseStream, @uncheck
         let head = UpstreamHead(status: result.status, headers: result.headers, elapsedSeconds: result.timings.total)
         let (headWaiter, headAnswer, chunkWaiter) = state.withLock { state in
             state.ended = true
+            state.transfer = nil  // breaks the cycle with the transfer's `responseStream`
             state.failure = failure
             var answer: Result<UpstreamHead, UpstreamFailure>?
             if state.head == nil {
