@@ -310,6 +310,48 @@ private func stop(_ process: Process) {
         }
     }
 
+    /// `STATUS=` reaches `systemctl status` and the journal: a key in the environment, pasted into
+    /// the file, or quoted by a parse error in a refused reload must not appear in any message.
+    @Test func notifyMessagesCarryNoSecret() async throws {
+        try await withTemporaryDirectory { directory in
+            let notify = try NotifySocket(path: directory + "/notify.sock")
+            defer { notify.stop() }
+            let environmentKey = "hf_" + String((0..<34).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
+            let pastedKey = "sk-" + String((0..<48).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
+            let process = try startDaemon(in: directory, notify: notify, environment: ["SY_PROVIDER_KEY": environmentKey])
+            defer { stop(process) }
+            _ = try #require(try await notify.waitFor("READY=1", within: 30))
+            // A reload that puts the key to use (its provider refuses connections), then refused ones:
+            // a key pasted where a variable name belongs, a parse error on the key's line, a key as a value.
+            let files = [
+                ("configuration reloaded", """
+                    listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
+                    probe: { interval: 1s, timeout: 1s, mode: liveness }
+                    providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:9/v1", api_key_env: SY_PROVIDER_KEY, models: [{ name: m }] }]
+                    """),
+                ("reload refused", "providers: [{ name: p, kind: openai, base_url: \"http://127.0.0.1:9/v1\", api_key_env: \(pastedKey), models: [{ name: m }] }]\n"),
+                ("reload refused", "providers: [ { name: p, api_key: \"\(pastedKey)\"\n"),
+                // A key pasted into a field whose error message quotes the value it got.
+                ("reload refused", "providers: [{ name: p, kind: \(pastedKey), base_url: \"http://127.0.0.1:9/v1\", models: [{ name: m }] }]\n"),
+            ]
+            for (answer, file) in files {
+                try file.write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)
+                let before = notify.received.count
+                kill(process.processIdentifier, SIGHUP)
+                var seen = false
+                for _ in 0..<500 where !seen {
+                    seen = notify.received.dropFirst(before).contains { $0.text.contains(answer) }
+                    if !seen { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(seen, "no \(answer) reported: \(notify.received.map(\.text))")
+            }
+            let everything = notify.received.map(\.text).joined(separator: "\n")
+            #expect(everything.contains("STATUS="))
+            for secret in [environmentKey, pastedKey] { #expect(!everything.contains(secret), "a secret in: \(everything)") }
+            #expect(process.isRunning)
+        }
+    }
+
     @Test func journalFieldsCarryCodeLocationAndSwitchyardMetadata() {
         let event = LogEvent(level: .warning, message: "target healthy -> ejected", metadata: ["provider": "together", "model": "llama", "event": "state_transition"],
                              source: "SwitchyardDaemon", file: "Daemon.swift", function: "deliver(_:)", line: 42)
