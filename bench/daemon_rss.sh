@@ -8,38 +8,8 @@ targets=${1:-1000}
 window=${2:-60}
 bin=$(cd "$(dirname "$0")/.." && pwd)/.build/release
 work=$(mktemp -d /tmp/sy-rss-XXXX)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-per=$(( (targets + 3) / 4 ))
-models=$(seq -s, -f "m%g" 0 $((per - 1)))
-ports=()
-for i in 0 1 2 3; do
-    "$bin/switchyard-sim" --name "sim$i" --models "$models" --latency-ms 1 > "$work/sim$i.out" 2>/dev/null &
-    pids+=($!)
-done
-for i in 0 1 2 3; do
-    for _ in $(seq 1 100); do grep -q listening "$work/sim$i.out" 2>/dev/null && break; sleep 0.1; done
-    ports+=("$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/sim$i.out")")
-done
-
-{
-    echo "listen: { tcp: \"127.0.0.1:0\", unix: \"$work/switchyard.sock\" }"
-    echo "probe: { interval: 10s, timeout: 5s, mode: liveness }"
-    echo "providers:"
-    for i in 0 1 2 3; do
-        echo "  - name: sim$i"
-        echo "    kind: openai"
-        echo "    base_url: http://127.0.0.1:${ports[$i]}/v1"
-        echo "    models:"
-        for m in $(seq 0 $((per - 1))); do echo "      - { name: m$m }"; done
-    done
-} > "$work/switchyard.yaml"
-
-"$bin/switchyard" serve --config "$work/switchyard.yaml" --state-dir "$work" --log-level warning &
-daemon=$!
-pids+=($daemon)
+source "$(dirname "$0")/fleet.sh"
+start_fleet "$targets"
 sleep 15   # start-up spread and first round
 ticks=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$daemon/stat"; }

@@ -16,7 +16,9 @@ public final class LogCapture: Sendable {
     public func lines(containing fragment: String) -> [String] { lines.withLock { $0.filter { $0.contains(fragment) } } }
 
     public func logger(label: String = "switchyard") -> Logger {
-        var logger = Logger(label: label) { label in CapturingHandler(capture: self, label: label) }
+        var logger = Logger(label: label) { label in
+            EventLogHandler { [self] event, metadata in append("\(event.level) \(label): \(event.message) \(metadata) [\(event.source)]") }
+        }
         logger.logLevel = .trace
         return logger
     }
@@ -24,20 +26,21 @@ public final class LogCapture: Sendable {
     fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
 }
 
-private struct CapturingHandler: LogHandler {
-    let capture: LogCapture
-    let label: String
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
+/// A log handler that hands every event, with the handler's metadata merged in, to `receive`.
+public struct EventLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
+    private let receive: @Sendable (LogEvent, Logger.Metadata) -> Void
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public init(_ receive: @escaping @Sendable (LogEvent, Logger.Metadata) -> Void) { self.receive = receive }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        capture.append("\(event.level) \(label): \(event.message) \(merged) [\(event.source)]")
+    public func log(event: LogEvent) {
+        receive(event, metadata.merging(event.metadata ?? [:]) { $1 })
     }
 }
 

@@ -27,7 +27,7 @@ import Testing
             let damaged = try Data(contentsOf: URL(fileURLWithPath: database))
 
             let socket = "\(directory)/switchyard.sock"
-            try await withCorruptionDaemon(stateDir: state, socket: socket) { daemon, logs in
+            try await withStorageDaemon(stateDir: state, socket: socket, interval: "50ms", observations: 3) { daemon, logs in
                 let connection = DaemonConnection(endpoint: .unixSocket(socket))
                 let route = try JSONSerialization.jsonObject(with: try await connection.get("/v1/route?model=m")) as? [String: Any]
                 #expect((route?["candidates"] as? [[String: Any]])?.first?["provider"] as? String == "up")
@@ -119,34 +119,4 @@ private func makeDamagedDatabase(at path: String, damage: CorruptDatabaseTests.D
         try handle.seek(toOffset: 4096 * 3)  // the b-tree pages of the table: type byte, cell pointers, cells
         handle.write(Data((0..<4096 * 4).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }))
     }
-}
-
-/// Runs a daemon probing one simulated provider until `body` returns.
-private func withCorruptionDaemon(stateDir: String, socket: String, _ body: @escaping @Sendable (Daemon, LogCapture) async throws -> Void) async throws {
-    let fleet = SimulatorFleet([ProviderSimulator(name: "up", behavior: SimulatorBehavior(models: ["m"], latencyMs: 2))])
-    try await fleet.withRunning { ports in
-        let config = try ConfigLoader.parse(yaml: """
-            listen: { tcp: "", unix: "\(socket)" }
-            probe: { interval: 50ms, timeout: 1s, connect_timeout: 500ms }
-            providers:
-              - { name: up, kind: openai, base_url: "http://127.0.0.1:\(ports["up"]!)/v1", models: [{ name: m }] }
-            """, file: "corrupt.yaml")
-        let logs = LogCapture()
-        let daemon = try buildServiceGroup(config: config, options: DaemonOptions(stateDirOverride: stateDir, shutdownSignals: [], logger: logs.logger()))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await daemon.run() }
-            #expect(try await eventuallyOffPool(within: 20) { (try daemon.store.observationCount()) >= 3 })
-            try await body(daemon, logs)
-            await daemon.serviceGroup.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
-    }
-}
-
-/// Writes zeros to `path` until the file system refuses.
-private func fillDisk(_ path: String) {
-    guard let file = fopen(path, "w") else { return }
-    defer { fclose(file) }
-    let chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while fwrite(chunk, 1, chunk.count, file) == chunk.count, fflush(file) == 0 {}
 }

@@ -55,7 +55,7 @@ import Testing
                 let environment = ProcessInfo.processInfo.environment.merging(secrets) { $1 }
                 let tcpPort = Rendezvous<Int>()
                 let logger = Logger(label: "switchyard") { label in
-                    MultiplexLogHandler([logs.logger(label: label).handler, JournalFieldsCapture(capture: journal, label: label)])
+                    MultiplexLogHandler([logs.logger(label: label).handler, journalFieldsCapture(journal, label: label)])
                 }
                 let daemon = try buildServiceGroup(config: try ConfigLoader.load(path: path), options: DaemonOptions(
                     stateDirOverride: directory, environment: environment,
@@ -211,20 +211,9 @@ private final class Emitted: Sendable {
 }
 
 /// What journald would receive: each event rendered to its journal fields, as the daemon's handler sends them.
-private struct JournalFieldsCapture: LogHandler {
-    let capture: LogCapture
-    let label: String
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var logger = capture.logger(label: label)
-        logger.logLevel = .trace
+private func journalFieldsCapture(_ capture: LogCapture, label: String) -> EventLogHandler {
+    let logger = capture.logger(label: label)
+    return EventLogHandler { event, metadata in
         logger.info("\(JournaldLogHandler.fields(for: event, handlerMetadata: metadata, label: label).joined(separator: "\n"))")
     }
 }

@@ -19,7 +19,7 @@ import Testing
             try #require(mount.status == 0, "this test mounts a 6 MiB tmpfs as the state directory and needs root: \(mount.output)")
             defer { _ = try? runProgram("/bin/umount", ["-l", state]) }
 
-            try await withRunningDaemon(stateDir: state, socket: "\(directory)/switchyard.sock") { daemon, logs in
+            try await withStorageDaemon(stateDir: state, socket: "\(directory)/switchyard.sock", interval: "20ms", observations: 10) { daemon, logs in
                 let filler = "\(state)/filler"
                 try await offPool { fillDisk(filler) }
                 let failing = try await eventuallyOffPool(within: 30) { daemon.writer.currentProblem != nil }
@@ -46,7 +46,7 @@ import Testing
 
     @Test func aDatabaseLockedByAnotherProcessIsWaitedForThenReportedAndServingContinues() async throws {
         try await withTemporaryDirectory { directory in
-            try await withRunningDaemon(stateDir: directory, socket: "\(directory)/switchyard.sock", busyTimeout: "400ms") { daemon, logs in
+            try await withStorageDaemon(stateDir: directory, socket: "\(directory)/switchyard.sock", interval: "20ms", busyTimeout: "400ms", observations: 10) { daemon, logs in
                 // The sqlite3 shell takes the write lock and holds it until told otherwise.
                 let holder = Process()
                 holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
@@ -91,39 +91,6 @@ private func assertServingFromMemory(_ daemon: Daemon, socket: String, problem: 
     #expect(reported.contains("switchyard.db"))
     #expect(ready?["ready"] as? Bool == true)
     #expect(daemon.readiness.current.storageProblem == reported)
-}
-
-/// Runs a daemon probing one simulated provider every 20 ms until `body` returns.
-private func withRunningDaemon(stateDir: String, socket: String, busyTimeout: String = "5s",
-                               _ body: @escaping @Sendable (Daemon, LogCapture) async throws -> Void) async throws {
-    let fleet = SimulatorFleet([ProviderSimulator(name: "up", behavior: SimulatorBehavior(models: ["m"], latencyMs: 2))])
-    try await fleet.withRunning { ports in
-        let config = try ConfigLoader.parse(yaml: """
-            listen: { tcp: "", unix: "\(socket)" }
-            probe: { interval: 20ms, timeout: 1s, connect_timeout: 500ms }
-            storage: { busy_timeout: \(busyTimeout) }
-            providers:
-              - { name: up, kind: openai, base_url: "http://127.0.0.1:\(ports["up"]!)/v1", models: [{ name: m }] }
-            """, file: "faults.yaml")
-        let logs = LogCapture()
-        let daemon = try buildServiceGroup(config: config, options: DaemonOptions(stateDirOverride: stateDir, shutdownSignals: [], logger: logs.logger()))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await daemon.run() }
-            let writing = try await eventuallyOffPool(within: 20) { (try daemon.store.observationCount()) >= 10 }
-            #expect(writing)
-            try await body(daemon, logs)
-            await daemon.serviceGroup.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
-    }
-}
-
-/// Writes zeros to `path` until the file system refuses.
-private func fillDisk(_ path: String) {
-    guard let file = fopen(path, "w") else { return }
-    defer { fclose(file) }
-    let chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while fwrite(chunk, 1, chunk.count, file) == chunk.count, fflush(file) == 0 {}
 }
 
 /// One line from a pipe, without the newline.
