@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Logging
 import SwitchyardConfig
 import SwitchyardDaemon
@@ -59,7 +60,9 @@ struct GatewayTestDaemon: Sendable {
                     tasks.addTask { try await daemon.run() }
                     let running = GatewayTestDaemon(tcpPort: await tcpPort.value(), directory: directory, simulators: simulators, daemon: daemon, logs: logs)
                     do {
-                        _ = try await eventually(within: 10) { daemon.readiness.current.isReady }
+                        // Every target probed once, so `a` (1 ms) leads `b` (40 ms); generous for sanitizer builds.
+                        let ready = try await eventually(within: 60) { daemon.readiness.current.isReady }
+                        try #require(ready, "the first probe round did not finish")
                         try await body(running)
                     } catch {
                         await daemon.serviceGroup.triggerGracefulShutdown()
