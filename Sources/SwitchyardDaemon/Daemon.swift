@@ -185,7 +185,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                        budgets: { scheduler.budgetStatus() }, admin: admin)
     dependencies.limits = config.listen.limits
     dependencies.adminToken = adminToken
-    dependencies.gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
+    let gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
+    StorageWiring.restoreClientSpend(gateway.limiter, from: store, now: clock.now(), logger: logger)
+    dependencies.gateway = gateway
     dependencies.clientTokens = clientTokens
     let servers: [any Service]
     do {
