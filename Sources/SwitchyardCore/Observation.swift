@@ -27,6 +27,9 @@ public struct Observation: Hashable, Sendable {
     public var message: String?
     /// Who sent a report (`uid:1000`, a client name, `anonymous`); nil for probes and unattributed reports.
     public var reporter: String?
+    /// The gateway forwarded this request for `reporter`: its cost is that client's spend
+    /// against its daily budget (kept across restarts). False for probes and `POST /v1/reports`.
+    public var chargedToReporter = false
 
     public init(
         target: Target, source: ObservationSource, startedAt: Timestamp, outcome: Outcome,

@@ -4,6 +4,7 @@ import Logging
 import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardProbe
+import SwitchyardServer
 import SwitchyardStore
 import SwitchyardSystemd
 
@@ -112,6 +113,18 @@ enum StorageWiring {
             } catch {
                 logger.warning("cannot read today's probe spend; the budget starts from zero", metadata: ["provider": "\(provider)", "error": "\(error)"])
             }
+        }
+    }
+}
+
+extension StorageWiring {
+    /// Seeds each client's gateway spend of today from SQLite, so a restart does not give a
+    /// client over its `budget` its money back.
+    static func restoreClientSpend(_ limiter: ClientLimiter, from store: SQLiteStore, now: Timestamp, logger: Logger) {
+        do {
+            limiter.restore(try store.clientSpend(day: now), now: now)
+        } catch {
+            logger.warning("cannot read today's client spend; client budgets start from zero", metadata: ["error": "\(error)"])
         }
     }
 }

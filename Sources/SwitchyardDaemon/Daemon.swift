@@ -185,7 +185,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                        budgets: { scheduler.budgetStatus() }, admin: admin)
     dependencies.limits = config.listen.limits
     dependencies.adminToken = adminToken
-    dependencies.gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
+    let gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
+    StorageWiring.restoreClientSpend(gateway.limiter, from: store, now: clock.now(), logger: logger)
+    dependencies.gateway = gateway
     dependencies.clientTokens = clientTokens
     let servers: [any Service]
     do {
@@ -200,7 +202,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let lifecycle = SystemdLifecycle(notifier: notifier, healthBook: healthBook, readiness: readiness, writer: writer)
     let watchdog = WatchdogService(notifier: notifier, ledger: scheduler.ledger, writer: writer, logger: logger)
     let reloadOnHangup: [any Service] = options.reloadOnHangup ? [ReloadSignalService(reloader: reloader)] : []
-    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + servers + reloadOnHangup + [watchdog, lifecycle]
+    let listeners: [any Service] = servers.map { PreferringExecutor(service: $0, executor: engine) }
+    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + listeners + reloadOnHangup + [watchdog, lifecycle]
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,

@@ -17,6 +17,9 @@ extension CurlEngine: UpstreamTransport {
         response.attach(transfer)
         return response
     }
+
+    /// The engine's own thread (`CurlEngine+Executor.swift`).
+    public var executor: (any TaskExecutor)? { self }
 }
 
 /// One streamed upstream answer: chunks handed from the engine's thread to the reader through

@@ -77,6 +77,7 @@ extension SQLiteStore {
                            arguments: [longCutoff, rowsPerTransaction])
             let eventsDeleted = db.changesCount
             try db.execute(sql: "DELETE FROM probe_spend WHERE day < ?", arguments: [floorTo(wholeSeconds(longCutoff), 86_400) / 86_400])
+            try db.execute(sql: "DELETE FROM client_spend WHERE day < ?", arguments: [floorTo(wholeSeconds(longCutoff), 86_400) / 86_400])
             return transitionsDeleted + eventsDeleted
         }) {}
         if report.finished { report.vacuumedPages = try vacuumIfWorthwhile() }

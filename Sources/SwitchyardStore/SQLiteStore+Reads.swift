@@ -99,6 +99,18 @@ extension SQLiteStore {
         }
     }
 
+    /// Each client's gateway spend in USD on the UTC day containing `day` (`client_spend`).
+    public func clientSpend(day: Timestamp) throws -> [String: Double] {
+        try pool.read { db in
+            let dayNumber = floorTo(Int64(day.secondsSinceEpoch.rounded(.down)), 86_400) / 86_400
+            var spent: [String: Double] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT client, cost_nusd FROM client_spend WHERE day = ?", arguments: [dayNumber]) {
+                spent[row["client"]] = StoredCodes.usd(nano: row["cost_nusd"])
+            }
+            return spent
+        }
+    }
+
     static func transition(_ row: Row) -> Transition {
         Transition(
             target: Target(provider: ProviderID(row["provider"] as String), model: ModelName(row["model"] as String)),

@@ -116,20 +116,22 @@ public final class SQLiteStore: Sendable {
         let learned = try pool.write { db -> [Target: Int64] in
             var targetIDs = known
             var spend = ProbeSpendBatch()
+            var clientSpend = ClientSpendBatch()
             let insertObservation = try db.cachedStatement(sql: """
                 INSERT INTO observations (target_id, source, started_at, outcome, http_status, total_ms, ttft_ms,
-                                          tokens_in, tokens_out, cost_usd, retry_at, message)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          tokens_in, tokens_out, cost_usd, retry_at, message, reporter)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for record in records {
                 switch record {
                 case .observation(let o):
                     let id = try targetID(o.target, db: db, cache: &targetIDs)
                     spend.add(o)
+                    clientSpend.add(o)
                     try insertObservation.execute(arguments: [
                         id, o.source.rawValue, o.startedAt.secondsSinceEpoch, o.outcome.label, o.httpStatus,
                         o.totalSeconds * 1000, o.ttftSeconds.map { $0 * 1000 }, o.tokensIn, o.tokensOut, o.costUSD,
-                        o.retryAt?.secondsSinceEpoch, o.message,
+                        o.retryAt?.secondsSinceEpoch, o.message, o.reporter,
                     ])
                 case .transition(let t):
                     let id = try targetID(t.target, db: db, cache: &targetIDs)
@@ -141,6 +143,7 @@ public final class SQLiteStore: Sendable {
                 }
             }
             try spend.write(db)
+            try clientSpend.write(db)
             return targetIDs
         }
         if learned.count > known.count { knownTargetIDs.withLock { $0.merge(learned) { old, _ in old } } }

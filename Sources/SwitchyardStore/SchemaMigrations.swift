@@ -151,6 +151,21 @@ enum SchemaMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v5-reporters-and-client-spend") { db in
+            // Who sent each report (`uid:1000`, a client name, `anonymous`; never a token), and each
+            // client's gateway spend per UTC day, so a restart does not give a client its budget back.
+            // The tail's rows before this version have no reporter (NULL). Blocks do not keep it.
+            try db.execute(sql: """
+                ALTER TABLE observations ADD COLUMN reporter TEXT;
+                CREATE TABLE client_spend (
+                    client TEXT NOT NULL,
+                    day INTEGER NOT NULL,
+                    requests INTEGER NOT NULL,
+                    cost_nusd INTEGER NOT NULL,
+                    PRIMARY KEY (client, day)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -40,6 +40,32 @@ import Testing
     /// last). Those holding a slot (`max_concurrent`) are closed by `header_timeout` (1 s) or
     /// answered 408; the rest get 503 at once. Seen here: 872 × 503, 128 closed after ≥ 1.04 s.
     /// `ulimit -n` here is 20,000; the test needs about 2,100 descriptors.
+    /// A non-streaming 200 whose body is not JSON is a failed attempt: the gateway holds the whole
+    /// answer, checks it and fails over before the caller gets a byte. (Before: the garbage went
+    /// to the caller with status 200 from `a`.)
+    @Test func aWholeAnswerThatIsNotJSONFailsOverBeforeTheCallerGetsAByte() async throws {
+        try await GatewayTestDaemon.run { gw in
+            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .garbage))
+            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
+            #expect(answer.status == 200, "\(answer.payload)")
+            #expect(answer.headers["x-switchyard-provider"] == "b")
+            #expect(answer.headers["x-switchyard-attempts"] == "2")
+            #expect(answer.json["choices"] != nil, "\(answer.payload)")
+            // Held whole, so sent with its length.
+            #expect(answer.headers["content-length"] == "\(answer.body.utf8.count)")
+            #expect(try await eventually(within: 5) {
+                try await gw.metrics().contains(#"switchyard_gateway_attempts_total{outcome="bad_response"} 1"#)
+            })
+            #expect(try await gw.metrics().contains(#"switchyard_report_results_total{provider="a",model="m",outcome="bad_response"} 1"#))
+            // Pinned to `a`: no one to fail over to; the error says why, and no garbage byte is passed on.
+            let pinned = try await gw.post("/v1/chat/completions", #"{"model":"m:a","messages":[]}"#)
+            #expect(pinned.status == 502)
+            let error = try #require(pinned.json["error"] as? [String: Any])
+            #expect((error["message"] as? String)?.contains("not a JSON object") == true, "\(pinned.payload)")
+            #expect(!pinned.payload.contains("[tru"))
+        }
+    }
+
     @Test func aThousandSlowCallersEachGetTheirErrorWhileRoutesKeepAnswering() async throws {
         try await GatewayTestDaemon.run(
             gatewayYAML: "gateway: { max_concurrent: 32 }",

@@ -95,4 +95,35 @@ import Testing
             #expect(!(try await gw.metrics()).contains(#"client_refused_total{client="app""#))
         }
     }
+
+    /// The day's spend is kept in SQLite: restarting the daemon on the same state gives a client
+    /// over its budget nothing back. (Before the spend was stored, the restarted daemon answered 200.)
+    @Test func aClientOverItsBudgetStaysRefusedAfterTheDaemonRestarts() async throws {
+        try await withTemporaryDirectory { directory in
+            let token = GatewayTestDaemon.limitedTokens[1]
+            try await GatewayTestDaemon.run(clientsYAML: Self.limitedClients, stateDirectory: directory) { gw in
+                for _ in 0..<2 {
+                    let answer = try await gw.post("/v1/chat/completions", Self.chat, token: token)
+                    #expect(answer.status == 200, "\(answer.payload)")
+                }
+                #expect(try await eventually(within: 5) {
+                    try await Self.value(gw.metrics(), Self.thriftySpend).map { abs($0 - 34e-6) < 1e-12 } == true
+                })
+                #expect(try await gw.post("/v1/chat/completions", Self.chat, token: token).status == 429)
+            }
+            try await GatewayTestDaemon.run(clientsYAML: Self.limitedClients, stateDirectory: directory) { gw in
+                let refused = try await gw.post("/v1/chat/completions", Self.chat, token: token)
+                #expect(refused.status == 429, "\(refused.payload)")
+                #expect((refused.json["error"] as? [String: Any])?["code"] as? String == "client_budget_exhausted")
+                #expect(Self.upstreamChats(gw) == 0)
+                // Another client still has its whole budget.
+                #expect(try await gw.post("/v1/chat/completions", Self.chat).status == 200)
+            }
+            // What is stored names the client, never its token.
+            let files = ["/switchyard.db", "/switchyard.db-wal"].compactMap { try? Data(contentsOf: URL(fileURLWithPath: directory + $0)) }
+            let dump = files.map { String(decoding: $0, as: UTF8.self) }.joined()
+            #expect(dump.contains("thrifty"))
+            #expect(!dump.contains(token) && !dump.contains(GatewayTestDaemon.callerToken))
+        }
+    }
 }

@@ -24,53 +24,64 @@ struct GatewayTestDaemon: Sendable {
 
     var address: RawHTTP.Address { .tcp(port: tcpPort) }
 
+    /// `stateDirectory`: the daemon's state directory (kept), for a test that restarts on the same
+    /// state; a new temporary one by default.
     static func run(gatewayYAML: String = "", modelExtra: String = "", listenExtra: String = "", clientsYAML: String = "",
-                    _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
+                    stateDirectory: String? = nil, _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
+        if let stateDirectory {
+            try await run(in: stateDirectory, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML, body)
+        } else {
+            try await withTemporaryDirectory { directory in
+                try await run(in: directory, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML, body)
+            }
+        }
+    }
+
+    private static func run(in directory: String, gatewayYAML: String, modelExtra: String, listenExtra: String, clientsYAML: String,
+                            _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
         let simulators = [
             "a": ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1)),
             "b": ProviderSimulator(name: "b", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 40)),
         ]
         let fleet = SimulatorFleet([simulators["a"]!, simulators["b"]!])
         let logs = LogCapture()
-        try await withTemporaryDirectory { directory in
-            try await fleet.withRunning(logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() })) { ports in
-                let yaml = """
-                    listen: { tcp: "127.0.0.1:0", unix: "\(directory)/switchyard.sock"\(listenExtra) }
-                    probe: { interval: 1h, timeout: 2s, connect_timeout: 500ms, mode: liveness }
-                    routing: { stability_margin: 90% }
-                    clients:
-                      - { name: app, token_env: CALLER_TOKEN }
-                      - { name: narrow, token_env: NARROW_TOKEN, models: [other] }
-                    \(clientsYAML)
-                    \(gatewayYAML)
-                    providers:
-                      - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", api_key_env: KEY_A,
-                          price: { input_per_mtok: 1, output_per_mtok: 2 }, models: [{ name: m, upstream: m-up\(modelExtra) }] }
-                      - { name: b, kind: openai, base_url: "http://127.0.0.1:\(ports["b"]!)/v1", api_key_env: KEY_B,
-                          models: [{ name: m, upstream: m-up\(modelExtra) }] }
-                    """
-                let config = try ConfigLoader.parse(yaml: yaml, file: "gateway-test.yaml")
-                let tcpPort = Rendezvous<Int>()
-                let daemon = try buildServiceGroup(config: config, options: DaemonOptions(
-                    stateDirOverride: directory, environment: ["KEY_A": keys["a"]!, "KEY_B": keys["b"]!, "CALLER_TOKEN": callerToken, "NARROW_TOKEN": narrowToken,
-                                  "LIMITED_TOKEN_1": limitedTokens[0], "LIMITED_TOKEN_2": limitedTokens[1]],
-                    listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger()
-                ))
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await daemon.run() }
-                    let running = GatewayTestDaemon(tcpPort: await tcpPort.value(), directory: directory, simulators: simulators, daemon: daemon, logs: logs)
-                    do {
-                        // Every target probed once, so `a` (1 ms) leads `b` (40 ms); generous for sanitizer builds.
-                        let ready = try await eventually(within: 60) { daemon.readiness.current.isReady }
-                        try #require(ready, "the first probe round did not finish")
-                        try await body(running)
-                    } catch {
-                        await daemon.serviceGroup.triggerGracefulShutdown()
-                        throw error
-                    }
+        try await fleet.withRunning(logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() })) { ports in
+            let yaml = """
+                listen: { tcp: "127.0.0.1:0", unix: "\(directory)/switchyard.sock"\(listenExtra) }
+                probe: { interval: 1h, timeout: 2s, connect_timeout: 500ms, mode: liveness }
+                routing: { stability_margin: 90% }
+                clients:
+                  - { name: app, token_env: CALLER_TOKEN }
+                  - { name: narrow, token_env: NARROW_TOKEN, models: [other] }
+                \(clientsYAML)
+                \(gatewayYAML)
+                providers:
+                  - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", api_key_env: KEY_A,
+                      price: { input_per_mtok: 1, output_per_mtok: 2 }, models: [{ name: m, upstream: m-up\(modelExtra) }] }
+                  - { name: b, kind: openai, base_url: "http://127.0.0.1:\(ports["b"]!)/v1", api_key_env: KEY_B,
+                      models: [{ name: m, upstream: m-up\(modelExtra) }] }
+                """
+            let config = try ConfigLoader.parse(yaml: yaml, file: "gateway-test.yaml")
+            let tcpPort = Rendezvous<Int>()
+            let daemon = try buildServiceGroup(config: config, options: DaemonOptions(
+                stateDirOverride: directory, environment: ["KEY_A": keys["a"]!, "KEY_B": keys["b"]!, "CALLER_TOKEN": callerToken, "NARROW_TOKEN": narrowToken,
+                              "LIMITED_TOKEN_1": limitedTokens[0], "LIMITED_TOKEN_2": limitedTokens[1]],
+                listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger()
+            ))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await daemon.run() }
+                let running = GatewayTestDaemon(tcpPort: await tcpPort.value(), directory: directory, simulators: simulators, daemon: daemon, logs: logs)
+                do {
+                    // Every target probed once, so `a` (1 ms) leads `b` (40 ms); generous for sanitizer builds.
+                    let ready = try await eventually(within: 60) { daemon.readiness.current.isReady }
+                    try #require(ready, "the first probe round did not finish")
+                    try await body(running)
+                } catch {
                     await daemon.serviceGroup.triggerGracefulShutdown()
-                    try await tasks.waitForAll()
+                    throw error
                 }
+                await daemon.serviceGroup.triggerGracefulShutdown()
+                try await tasks.waitForAll()
             }
         }
     }

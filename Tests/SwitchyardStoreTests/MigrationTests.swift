@@ -39,6 +39,11 @@ private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
                     }
                     try db.execute(sql: "INSERT INTO transitions (target_id, at, from_state, to_state, reason) VALUES (1, ?, 'unknown', 'healthy', 'first success')",
                                    arguments: [t0.secondsSinceEpoch])
+                    if try db.tableExists("live_minutes") {
+                        // From v4 on, the tail is not backfilled: the writer kept the probe spend with its rows.
+                        try db.execute(sql: "INSERT INTO probe_spend (provider, day, probes, cost_nusd) VALUES ('p', ?, 120, 120000000)",
+                                       arguments: [Int64(t0.secondsSinceEpoch) / 86_400])
+                    }
                 }
             }
             let store = try SQLiteStore(path: path)

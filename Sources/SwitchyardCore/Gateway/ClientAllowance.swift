@@ -101,6 +101,14 @@ public struct ClientAllowance: Sendable {
         spending[client] = current
     }
 
+    /// Seeds `client`'s spend of the UTC day of `now` from storage at start-up, so a restart
+    /// gives no budget back; never lowers what was already counted.
+    public mutating func restore(_ client: String, usd: Double, now: Timestamp) {
+        guard usd > 0, usd.isFinite else { return }
+        let day = Self.utcDay(now)
+        spending[client] = DaySpend(day: day, usd: max(usd, spent(client, now: now)))
+    }
+
     /// What `client` has spent on the UTC day of `now` (0 once the day has rolled over).
     public func spent(_ client: String, now: Timestamp) -> Double {
         guard let current = spending[client], current.day >= Self.utcDay(now) else { return 0 }

@@ -60,4 +60,11 @@ public protocol UpstreamResponse: AnyObject, Sendable {
 /// the gateway depends only on this.
 public protocol UpstreamTransport: Sendable {
     func send(_ request: UpstreamRequest) -> any UpstreamResponse
+    /// The executor whose thread moves the transfers, if the transport has one: the gateway
+    /// runs its attempts there, so sending and resuming on the answer hand nothing to another thread.
+    var executor: (any TaskExecutor)? { get }
+}
+
+extension UpstreamTransport {
+    public var executor: (any TaskExecutor)? { nil }
 }

@@ -41,6 +41,13 @@ public final class ClientLimiter: Sendable {
         metrics.spent(name, usd: usd)
     }
 
+    /// Seeds each client's spend of today from storage (`SQLiteStore.clientSpend`) at start-up.
+    public func restore(_ spent: [String: Double], now: Timestamp) {
+        allowance.withLock { allowance in
+            for (client, usd) in spent { allowance.restore(client, usd: usd, now: now) }
+        }
+    }
+
     /// Whole seconds for `Retry-After`, at least 1.
     static func whole(_ seconds: Double) -> Int { max(1, Int(seconds.rounded(.up))) }
 }

@@ -46,7 +46,7 @@ struct GatewayForwarder {
                 totalTimeoutSeconds: max(0.001, secondsLeft)
             ))
             let head = await withTaskCancellationHandler { await response.head() } onCancel: { response.cancel() }
-            let outcome: AttemptOutcome
+            var outcome: AttemptOutcome
             switch head {
             case .success(let head): outcome = (200..<300).contains(head.status) ? .answered : .status(head.status)
             case .failure(.connect): outcome = .connectFailed
@@ -56,14 +56,30 @@ struct GatewayForwarder {
                 return OpenAIError(status: .init(code: 499), type: "canceled", code: "canceled", message: "the caller went away").response(ServedBy())
             case .failure: outcome = .garbage
             }
+            // A whole answer is held and checked before the caller gets a byte (`HeldAnswer`).
+            var held: HeldAnswer.Read?
+            var why: String?
+            if outcome == .answered, !request.streaming {
+                let read = await HeldAnswer.read(response, endpoint: endpoint, cap: heldAnswerCap, started: started.started)
+                switch read {
+                case .canceled:
+                    return OpenAIError(status: .init(code: 499), type: "canceled", code: "canceled", message: "the caller went away").response(ServedBy())
+                case .failed(let failed, let reason): (outcome, why) = (failed, reason)
+                case .whole, .overCap: held = read
+                }
+            }
             decision = request.policy.decide(after: outcome, attempt: index, secondsLeft: Self.seconds(deadline - .now))
             let served = ServedBy(provider: candidate.provider.rawValue, upstreamModel: candidate.upstreamModel, attempts: attempts)
             if decision == .deliver, case .success(let head) = head {
-                return deliver(response, head: head, outcome: outcome, attempt: started, served: served)
+                if case .whole(let answer) = held { return deliver(answer, head: head, attempt: started, served: served) }
+                guard case .overCap(let prefix, let firstByte) = held else {
+                    return deliver(response, head: head, outcome: outcome, attempt: started, served: served)
+                }
+                return deliver(response, head: head, outcome: outcome, attempt: started, served: served, prefix: prefix, prefixTTFT: firstByte)
             }
             response.cancel()
             report(started, outcome: outcome, status: head.status, ttft: nil, usage: nil)
-            failures.append("\(candidate.provider): \(Self.describe(outcome))")
+            failures.append("\(candidate.provider): \(why ?? Self.describe(outcome))")
             lastOutcome = outcome
         }
         gateway.metrics.request(endpoint, .upstreamFailed)
@@ -75,8 +91,26 @@ struct GatewayForwarder {
         return OpenAIError(status: .badGateway, type: "upstream_error", code: "upstream_failed", message: message).response(served)
     }
 
+    /// How much of a non-streaming answer is held to be checked: the listener's body cap, at
+    /// least 4 MiB (embeddings of a batch are large). A larger answer streams on unchecked.
+    private var heldAnswerCap: Int { max(deps.limits.maxBodyBytes, 4 << 20) }
+
+    /// Sends a held answer in one write (head, body and end together, with Content-Length) and
+    /// reports the attempt at once: every byte of it is in hand.
+    private func deliver(_ answer: HeldAnswer, head: UpstreamHead, attempt: Attempt, served: ServedBy) -> Response {
+        var headers: HTTPFields = [:]
+        headers[.contentType] = head.headers["content-type"] ?? "application/json"
+        served.write(into: &headers)
+        report(attempt, outcome: .answered, status: head.status, ttft: answer.firstByteSeconds, usage: answer.usage)
+        gateway.metrics.request(endpoint, .ok)
+        // The slot is given back when this returns: what is left is one write of bytes in hand.
+        return Response(status: HTTPResponse.Status(code: head.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body.bytes)))
+    }
+
     /// Streams the chosen answer; the report is sent when the body has gone out (or broke).
-    private func deliver(_ response: any UpstreamResponse, head: UpstreamHead, outcome: AttemptOutcome, attempt: Attempt, served: ServedBy) -> Response {
+    /// `prefix`: the part of a non-streaming answer already read (one too large to hold).
+    private func deliver(_ response: any UpstreamResponse, head: UpstreamHead, outcome: AttemptOutcome, attempt: Attempt, served: ServedBy,
+                         prefix: [UInt8] = [], prefixTTFT: Double? = nil) -> Response {
         var headers: HTTPFields = [:]
         headers[.contentType] = head.headers["content-type"] ?? (request.streaming ? "text/event-stream" : "application/json")
         if request.streaming { headers[.cacheControl] = "no-cache" }
@@ -92,9 +126,10 @@ struct GatewayForwarder {
             _ = slot  // held until the answer has gone out
             var filter = SSEUsageFilter(keepUsageChunk: forwarder.request.callerWantsUsage)
             var collected: [UInt8] = []  // a non-streaming answer, for its usage (bounded)
-            var ttft: Double?
+            var ttft = prefixTTFT
             var broke: UpstreamFailure?
             do {
+                if !prefix.isEmpty { try await writer.write(ByteBuffer(bytes: prefix)) }
                 while let chunk = await response.next() {
                     if ttft == nil { ttft = Self.seconds(.now - attempt.started) }
                     let out = sse ? filter.filter(chunk) : chunk
@@ -158,6 +193,7 @@ struct GatewayForwarder {
             message: errorClass == nil ? nil : "gateway: \(Self.describe(outcome))"
         )
         observation.reporter = caller.label
+        observation.chargedToReporter = true
         if let cost { gateway.limiter.spend(caller, usd: cost, now: deps.clock.now()) }
         deps.deliver(observation)
     }

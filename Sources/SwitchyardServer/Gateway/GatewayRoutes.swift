@@ -85,8 +85,11 @@ enum GatewayRoutes {
         }
         do {
             let prepared = try await GatewayRequest.prepare(endpoint, request, caller: caller, deps, configuration)
-            return await GatewayForwarder(endpoint: endpoint, request: prepared, caller: caller, deps: deps, gateway: gateway,
-                                          configuration: configuration, slot: slot).run()
+            let forwarder = GatewayForwarder(endpoint: endpoint, request: prepared, caller: caller, deps: deps, gateway: gateway,
+                                             configuration: configuration, slot: slot)
+            // On the transport's own thread (libcurl's): sending, waking on the head and reading a
+            // whole answer cost no hand-over between threads; the answer's write goes to NIO from there.
+            return await withTaskExecutorPreference(gateway.transport.executor) { await forwarder.run() }
         } catch {
             gateway.metrics.request(endpoint, .callerError)
             return error.response(ServedBy())

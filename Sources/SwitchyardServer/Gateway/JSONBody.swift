@@ -33,6 +33,16 @@ struct JSONBody: Sendable {
         return Scanner.decodeString(bytes[member.value])
     }
 
+    /// A number member as a whole number (`12`; `12.0` and `1.2e1` too, truncated like
+    /// `NSNumber.intValue`); nil when absent, not a number or out of range.
+    func integer(_ key: String) -> Int? {
+        guard let member = member(key) else { return nil }
+        let text = String(decoding: bytes[member.value], as: UTF8.self)
+        if let whole = Int(text) { return whole }
+        guard let number = Double(text), number.isFinite, abs(number) < 9e18 else { return nil }
+        return Int(number)
+    }
+
     /// `true`/`false` of a member; nil when absent or not a boolean.
     func bool(_ key: String) -> Bool? {
         guard let member = member(key) else { return nil }

@@ -5,11 +5,11 @@ struct Usage: Sendable, Equatable {
     var tokensIn: Int?
     var tokensOut: Int?
 
-    /// From a `usage` object's raw JSON.
+    /// From a `usage` object's raw JSON (one scan, no Foundation decoding: it runs for every answer).
     init?(usageJSON raw: some Collection<UInt8>) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else { return nil }
-        tokensIn = (object["prompt_tokens"] as? NSNumber)?.intValue
-        tokensOut = (object["completion_tokens"] as? NSNumber)?.intValue
+        guard let object = JSONBody(Array(raw)) else { return nil }
+        tokensIn = object.integer("prompt_tokens")
+        tokensOut = object.integer("completion_tokens")
         if tokensIn == nil, tokensOut == nil { return nil }
     }
 }
