@@ -192,7 +192,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, unixGroup: config.listen.unixGroup, inherited: inherited,
                                          dependencies: dependencies, events: events, logger: logger)
     } catch {
-        engine.shutdown()  // its thread holds it; nothing else would stop it
+        engine.shutdown()  // settles anything already posted to it
         throw StartupError(description: "\(error)")
     }
     readiness.update { $0.configLoaded = true }
