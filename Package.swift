@@ -110,7 +110,7 @@ let package = Package(
         ),
         .target(
             name: "SwitchyardClient",
-            dependencies: ["SwitchyardCore", "CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchyardCore", "SwitchyardProbe", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(

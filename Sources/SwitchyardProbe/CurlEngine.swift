@@ -101,6 +101,19 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         }
     }
 
+    /// Performs `request` and waits for it on the calling thread, for callers that run on a Dispatch
+    /// thread of their own; never from the engine's thread or Swift's cooperative pool.
+    public func performWaiting(_ request: HTTPRequest) -> HTTPTransferResult {
+        let result = Mutex<HTTPTransferResult?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        _ = start(request) { finished in
+            result.withLock { $0 = finished }
+            done.signal()
+        }
+        done.wait()
+        return result.withLock { $0 } ?? HTTPTransferResult(failure: .canceled)
+    }
+
     /// Starts a streaming transfer; `done` runs on the driver thread when it ends.
     func start(_ request: HTTPRequest, done: @escaping @Sendable (HTTPTransferResult) -> Void) -> CurlTransfer {
         let transfer = CurlTransfer(request: request)

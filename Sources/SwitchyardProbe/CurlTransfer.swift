@@ -63,6 +63,7 @@ final class CurlTransfer: @unchecked Sendable {
         if request.idleFromStart { lastActivity = startedAt }
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = sy_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        if let socket = request.unixSocketPath { _ = sy_easy_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, socket) }
         _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = sy_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeoutSeconds))
         _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(request.timeoutSeconds))
