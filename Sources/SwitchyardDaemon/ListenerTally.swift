@@ -1,11 +1,4 @@
-import ServiceLifecycle
 import Synchronization
-import SwitchyardProbe
-
-/// The build's version, for `switchyard_build_info` and `--version`.
-public enum SwitchyardVersion {
-    public static let current = "0.1.0"
-}
 
 /// Counts listeners as they start accepting and fires once when all have.
 final class ListenerTally: Sendable {
@@ -24,17 +17,5 @@ final class ListenerTally: Sendable {
             return count == 0
         }
         if done { whenAll() }
-    }
-}
-
-/// Starts the libcurl engine's thread, keeps it while the probe scheduler runs and stops it
-/// after it (services shut down in reverse order).
-struct EngineLifetime: Service {
-    let engine: CurlEngine
-
-    func run() async throws {
-        engine.start()
-        try? await gracefulShutdown()
-        engine.shutdown()
     }
 }
