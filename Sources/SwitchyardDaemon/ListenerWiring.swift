@@ -7,10 +7,16 @@ import SwitchyardSystemd
 /// The API listeners: the addresses they bind (after defaults, or the sockets systemd passed),
 /// and the readiness notice once every one of them accepts connections.
 struct ListenerWiring {
+    /// The TCP address to bind (`listen.tcp`), nil for none.
     var tcp: HostPort?
+    /// The Unix socket path to bind, after defaults; nil for none.
     var unix: String?
+    /// Sockets systemd passed (socket activation); they replace binding the addresses above.
     var inherited: APIServer.Inherited
+    /// The group that may use the Unix socket (`listen.unix_group`).
     var unixGroup: String?
+
+    /// The addresses of `config`, or the sockets `options` inherited.
 
     init(config: Configuration, options: DaemonOptions) {
         tcp = config.listen.tcp
