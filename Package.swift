@@ -110,7 +110,7 @@ let package = Package(
         ),
         .target(
             name: "SwitchyardClient",
-            dependencies: ["SwitchyardCore", "CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchyardCore", "SwitchyardProbe", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -158,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard-bench",
             dependencies: [
-                "SwitchyardCore", "SwitchyardConfig", "SwitchyardProbe", "SwitchyardServer",
+                "SwitchyardCore", "SwitchyardConfig", "SwitchyardProbe", "SwitchyardServer", "SwitchyardTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -205,7 +205,7 @@ let package = Package(
 
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"], swiftSettings: strict),
         .testTarget(name: "SwitchyardRoutingLabTests", dependencies: ["SwitchyardRoutingLab"], swiftSettings: strict),
-        // Helpers shared by the test targets (not a product).
+        // Helpers shared by the test targets and the probe benchmark (not a product).
         .target(name: "SwitchyardTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "SwitchyardDeployTests", dependencies: ["SwitchyardSystemd", "SwitchyardClient", "SwitchyardTestSupport"], swiftSettings: strict),
         .testTarget(

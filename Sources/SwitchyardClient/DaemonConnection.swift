@@ -1,6 +1,6 @@
-import CCurl
 import Foundation
 import SwitchyardCore
+import SwitchyardProbe
 
 /// How to reach a running daemon: its Unix socket (the default) or a TCP URL.
 public enum DaemonEndpoint: Sendable, Hashable, CustomStringConvertible {
@@ -44,9 +44,9 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A small HTTP client for the daemon's API on libcurl (which speaks HTTP over Unix sockets).
-/// Each call runs the blocking transfer on a Dispatch thread, never on Swift's cooperative
-/// pool, so callers (and a daemon in the same process) are never starved.
+/// A small HTTP client for the daemon's API on the probes' libcurl engine (which speaks HTTP
+/// over Unix sockets too): requests wait on the engine's thread, never block Swift's
+/// cooperative pool, and reuse the engine's connections.
 public struct DaemonConnection: Sendable {
     public var endpoint: DaemonEndpoint
     public var timeoutSeconds: Double
@@ -55,96 +55,81 @@ public struct DaemonConnection: Sendable {
     /// This program's client token (`clients:` in the daemon's config), sent as `Authorization: Bearer …`
     /// with reports: needed over TCP unless the daemon sets `listen.tcp_without_token: true`.
     public var clientToken: String?
+    /// The engine the requests run on; started by the first request.
+    let engine: CurlEngine
 
-    public init(endpoint: DaemonEndpoint, timeoutSeconds: Double = 5, token: String? = nil, clientToken: String? = nil) {
+    /// `engine` nil: the process's client engine (`DaemonConnection.sharedEngine`).
+    public init(endpoint: DaemonEndpoint, timeoutSeconds: Double = 5, token: String? = nil, clientToken: String? = nil,
+                engine: CurlEngine? = nil) {
         self.endpoint = endpoint
         self.timeoutSeconds = timeoutSeconds
         self.token = token
         self.clientToken = clientToken
+        self.engine = engine ?? Self.sharedEngine
     }
+
+    /// The engine of connections given none: one thread and a few idle connections for the whole
+    /// process, started by its first request and never stopped.
+    public static let sharedEngine = CurlEngine(maxIdleConnections: 4)
 
     /// GETs `path` (with query) and returns the body of a 2xx answer; throws `ClientError` otherwise.
     public func get(_ path: String) async throws -> Data {
-        try await offloaded { try performBlocking("GET", path) }
+        try answer(await started.perform(request(.get, path)))
     }
 
     /// POSTs a JSON body (empty by default) to `path`.
     public func post(_ path: String, json body: Data = Data()) async throws -> Data {
-        try await offloaded { try performBlocking("POST", path, body: body) }
+        try answer(await started.perform(request(.post, path, body: body)))
     }
 
-    /// POSTs on the calling thread; for callers that already run on a Dispatch thread (the report sender).
+    /// POSTs and waits on the calling thread; for callers that already run on a Dispatch thread (the report sender).
     func postBlocking(_ path: String, json body: Data) throws -> Data {
-        try performBlocking("POST", path, body: body)
+        try answer(started.performWaiting(request(.post, path, body: body)))
     }
 
-    private func offloaded(_ work: @escaping @Sendable () throws -> Data) async throws -> Data {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    private var started: CurlEngine {
+        engine.start()
+        return engine
+    }
+
+    private func request(_ method: HTTPRequest.Method, _ path: String, body: Data = Data()) -> HTTPRequest {
+        var headers: [String] = []
+        if let token, !token.isEmpty, path.hasPrefix("/v1/admin/") {  // only where it is needed
+            headers.append("Authorization: Bearer \(token)")
+        } else if let clientToken, !clientToken.isEmpty, path.hasPrefix("/v1/reports") {
+            headers.append("Authorization: Bearer \(clientToken)")
         }
-    }
-
-    private func performBlocking(_ method: String, _ path: String, body: Data = Data()) throws -> Data {
-        guard let easy = curl_easy_init() else { throw ClientError.badAnswer("libcurl could not start") }
-        defer { curl_easy_cleanup(easy) }
-        let url: String
+        var request = HTTPRequest(url: "", method: method, headers: headers, body: method == .post ? Array(body) : nil,
+                                  connectTimeoutSeconds: timeoutSeconds, timeoutSeconds: timeoutSeconds, maxBodyBytes: Int.max)
         switch endpoint {
         case .unixSocket(let socketPath):
-            _ = sy_easy_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, socketPath)
-            url = "http://localhost" + path
+            request.unixSocketPath = socketPath
+            request.url = "http://localhost" + path
         case .url(let base):
-            url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
+            request.url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
         }
-        _ = sy_easy_setopt_string(easy, CURLOPT_URL, url)
-        _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)
-        var headers: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headers) }
-        if let token, !token.isEmpty, path.hasPrefix("/v1/admin/") {  // only where it is needed
-            headers = curl_slist_append(headers, "Authorization: Bearer \(token)")
-        } else if let clientToken, !clientToken.isEmpty, path.hasPrefix("/v1/reports") {
-            headers = curl_slist_append(headers, "Authorization: Bearer \(clientToken)")
-        }
-        if method == "POST" {
-            headers = curl_slist_append(headers, "Content-Type: application/json")
-            _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, body.count)
-            body.withUnsafeBytes { raw in
-                _ = sy_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
-            }
-        }
-        if headers != nil { _ = sy_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers) }
-        _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(timeoutSeconds * 1000))
-        let box = BodyBox()
-        let context = Unmanaged.passUnretained(box).toOpaque()
-        _ = sy_easy_setopt_write_function(easy, { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let box = Unmanaged<BodyBox>.fromOpaque(context).takeUnretainedValue()
-            box.data.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
-            return size * count
-        })
-        _ = sy_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
-        let code = withExtendedLifetime(box) { curl_easy_perform(easy) }
-        guard code == CURLE_OK else {
-            let detail = String(cString: curl_easy_strerror(code))
-            switch code {
-            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
-                throw ClientError.unreachable(endpoint: endpoint, detail: detail)
-            default:
-                throw ClientError.transport(endpoint: endpoint, detail: detail)
-            }
-        }
-        var status = 0
-        _ = sy_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        guard (200..<300).contains(status) else {
-            let error = try? JSONDecoder().decode(ErrorAnswer.self, from: box.data)
-            throw ClientError.daemon(status: status, code: error?.error.code ?? "http_\(status)", message: error?.error.message ?? "")
-        }
-        return box.data
+        return request
     }
-}
 
-private final class BodyBox {
-    var data = Data()
+    /// The body of a 2xx answer, or the `ClientError` the transfer or the daemon's error answer makes.
+    private func answer(_ result: HTTPTransferResult) throws -> Data {
+        switch result.failure {
+        case nil: break
+        case .curl(let code, let message):
+            let detail = message.isEmpty ? "libcurl error \(code)" : message
+            // Couldn't connect, couldn't resolve the host or proxy, unsupported protocol, malformed URL.
+            if [7, 6, 5, 1, 3].contains(code) { throw ClientError.unreachable(endpoint: endpoint, detail: detail) }
+            throw ClientError.transport(endpoint: endpoint, detail: detail)
+        case .canceled: throw ClientError.transport(endpoint: endpoint, detail: "canceled")
+        case .idle, .bodyTooLarge: throw ClientError.transport(endpoint: endpoint, detail: "\(result.failure!)")
+        }
+        let data = Data(result.body)
+        guard (200..<300).contains(result.status) else {
+            let error = try? JSONDecoder().decode(ErrorAnswer.self, from: data)
+            throw ClientError.daemon(status: result.status, code: error?.error.code ?? "http_\(result.status)", message: error?.error.message ?? "")
+        }
+        return data
+    }
 }
 
 private struct ErrorAnswer: Decodable {

@@ -70,8 +70,8 @@ actor ConfigReloader {
         do {
             next = try load()
             targets = try ProbeTargets.resolve(next, environment: parts.environment)
-            token = try ProbeTargets.adminToken(next, environment: parts.environment)
-            clients = try ProbeTargets.clientTokens(next, environment: parts.environment)
+            token = try AccessTokens.admin(next, environment: parts.environment)
+            clients = try AccessTokens.clients(next, environment: parts.environment)
             // A group that does not exist would only be found at the next restart, which would then fail.
             _ = try next.listen.unixGroup.map(UnixSocketPath.groupID)
         } catch {
@@ -104,70 +104,5 @@ actor ConfigReloader {
         if old.storage != new.storage { names.append("storage") }
         if old.logLevel != new.logLevel { names.append("log_level") }
         return names
-    }
-}
-
-extension Configuration {
-    /// Every target with the probe kind its metrics are labelled with.
-    var metricsTargets: [MetricsTarget] {
-        providers.flatMap { provider in
-            provider.models.map { MetricsTarget(Target(provider: provider.name, model: $0.name), kind: provider.kind.rawValue) }
-        }
-    }
-
-    /// Providers with a daily probe budget.
-    var budgetedProviders: [ProviderID] {
-        providers.filter { $0.budget?.probeUSDPerDay != nil }.map(\.name)
-    }
-}
-
-/// The configuration's secrets, resolved: what the scheduler probes, and the admin token.
-enum ProbeTargets {
-    /// The admin bearer token (`admin:`), nil when none is configured.
-    static func adminToken(_ config: Configuration, environment: [String: String]) throws -> Secret? {
-        do {
-            return try config.admin.token.map { try SecretResolver(environment: environment).resolve($0, keyPrefix: "token") }
-        } catch {
-            throw StartupError(description: "admin token: \(error)")
-        }
-    }
-
-    /// Every client's token (`clients:`) with `listen.tcp_without_token`. Two clients with the same
-    /// token could not be told apart, so that is refused (naming the clients, never the token).
-    static func clientTokens(_ config: Configuration, environment: [String: String]) throws -> ClientTokens.Table {
-        let resolver = SecretResolver(environment: environment)
-        var entries: [ClientTokens.Entry] = []
-        for client in config.clients {
-            let token: Secret
-            do {
-                token = try resolver.resolve(client.token, keyPrefix: "token")
-            } catch {
-                throw StartupError(description: "client '\(client.name)': \(error)")
-            }
-            if let twin = entries.first(where: { $0.token == token }) {
-                throw StartupError(description: "clients '\(twin.name)' and '\(client.name)' have the same token; give each client its own")
-            }
-            entries.append(ClientTokens.Entry(name: client.name, token: token))
-        }
-        return ClientTokens.Table(entries: entries, tcpWithoutToken: config.listen.tcpWithoutToken)
-    }
-
-    static func resolve(_ config: Configuration, environment: [String: String]) throws -> [ProbeTarget] {
-        let resolver = SecretResolver(environment: environment)
-        return try config.providers.flatMap { provider -> [ProbeTarget] in
-            let key: Secret?
-            do {
-                key = try provider.apiKey.map { try resolver.resolve($0) }
-            } catch {
-                throw StartupError(description: "provider '\(provider.name)': \(error)")
-            }
-            return provider.models.map { model in
-                ProbeTarget(
-                    target: Target(provider: provider.name, model: model.name), kind: provider.kind, baseURL: provider.baseURL,
-                    upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: provider.price,
-                    budgetUSDPerDay: provider.budget?.probeUSDPerDay
-                )
-            }
-        }
     }
 }

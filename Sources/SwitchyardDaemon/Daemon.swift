@@ -9,54 +9,6 @@ import SwitchyardStore
 import SwitchyardSystemd
 import UnixSignals
 
-/// What the wiring needs besides the configuration. Tests pass their own clock,
-/// environment and listener callbacks.
-public struct DaemonOptions: Sendable {
-    public var stateDirOverride: String?
-    public var environment: [String: String]
-    public var clock: any WallClock
-    public var listenerEvents: APIServer.Events
-    /// Signals that start a graceful shutdown; empty in tests.
-    public var shutdownSignals: [UnixSignal]
-    public var logger: Logger
-    /// Fault injection for the watchdog test: the probe scheduler wedges this long after start.
-    public var wedgeSchedulerAfter: Duration?
-    /// Re-reads the configuration for a reload (SIGHUP, `POST /v1/admin/reload`), the same way
-    /// start-up read it; nil refuses reloads (the demo's configuration is built in).
-    public var reloadConfiguration: (@Sendable () throws -> Configuration)?
-    /// Whether SIGHUP reloads; tests send their reloads through the API instead.
-    public var reloadOnHangup: Bool
-    /// Listening sockets from systemd socket activation (`switchyard serve` takes them from `LISTEN_FDS`).
-    public var inheritedListeners = APIServer.Inherited()
-
-    public init(stateDirOverride: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-                clock: any WallClock = SystemWallClock(), listenerEvents: APIServer.Events = .init(),
-                shutdownSignals: [UnixSignal] = [.sigterm, .sigint], logger: Logger = Logger(label: "switchyard"),
-                reloadConfiguration: (@Sendable () throws -> Configuration)? = nil, reloadOnHangup: Bool = true) {
-        self.reloadConfiguration = reloadConfiguration
-        self.reloadOnHangup = reloadOnHangup
-        self.stateDirOverride = stateDirOverride
-        self.environment = environment
-        self.clock = clock
-        self.listenerEvents = listenerEvents
-        self.shutdownSignals = shutdownSignals
-        self.logger = logger
-    }
-}
-
-extension DaemonOptions {
-    /// Takes the listening sockets systemd passed (`LISTEN_FDS`, from `switchyard.socket`), if any:
-    /// they replace binding the configured addresses. Descriptors of another kind are closed.
-    public mutating func adoptSocketActivation() {
-        let activated = InheritedListeners.take()
-        for unusable in activated.unusable {
-            logger.warning("socket activation passed \(unusable.name), which is neither a listening TCP nor a Unix stream socket; closing it")
-            close(unusable.fd)
-        }
-        inheritedListeners = APIServer.Inherited(tcp: activated.tcp, unix: activated.unix)
-    }
-}
-
 /// A wired daemon: the service group to run and the parts tests and the CLI look at.
 public struct Daemon: Sendable {
     public let serviceGroup: ServiceGroup
@@ -77,33 +29,16 @@ public struct Daemon: Sendable {
     public func run() async throws { try await serviceGroup.run() }
 }
 
-/// The addresses the listeners bind, after defaults.
-private struct ResolvedListen {
-    var tcp: HostPort?
-    var unix: String?
-}
-
-/// Why the daemon cannot start; printed as is.
-public struct StartupError: Error, CustomStringConvertible {
-    public var description: String
-}
-
 /// Assembles every service in dependency order — store, health, probing, servers —
 /// so that shutdown stops the servers first and closes the store last.
 public func buildServiceGroup(config: Configuration, options: DaemonOptions = DaemonOptions()) throws -> Daemon {
     let logger = options.logger
     let clock = options.clock
     let paths = DaemonPaths.resolve(config: config, stateDirOverride: options.stateDirOverride, environment: options.environment)
-    let listen = ResolvedListen(tcp: config.listen.tcp, unix: config.listen.unix.resolve(environment: options.environment))
-
     let probeTargets = try ProbeTargets.resolve(config, environment: options.environment)
-    let adminToken = AdminToken(try ProbeTargets.adminToken(config, environment: options.environment))
-    let clientTokens = ClientTokens(try ProbeTargets.clientTokens(config, environment: options.environment))
-    do {
-        try FileManager.default.createDirectory(atPath: paths.stateDirectory, withIntermediateDirectories: true)
-    } catch {
-        throw StartupError(description: "cannot create the state directory \(paths.stateDirectory): \(error.localizedDescription)")
-    }
+    let adminToken = AdminToken(try AccessTokens.admin(config, environment: options.environment))
+    let clientTokens = ClientTokens(try AccessTokens.clients(config, environment: options.environment))
+    try paths.createStateDirectory()
     let notifier = SystemdNotifier()
     let (store, recovery) = try StorageWiring.open(path: paths.databasePath, busyTimeoutSeconds: config.storage.busyTimeoutSeconds,
                                                    notifier: notifier, now: clock.now(), logger: logger)
@@ -137,20 +72,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     // Weak: the scheduler delivers into the pipeline, so a strong capture here would be a cycle.
     pipeline.probeRequests.connect { [weak scheduler] target in scheduler?.probeNow(target) }
     StorageWiring.restoreProbeSpend(scheduler, providers: budgeted, from: store, now: clock.now(), logger: logger)
-    // The sources hold the scheduler and the writer weakly: the scheduler holds the metrics (its
-    // `onResult` and the pipeline's sinks), so strong captures here made a cycle that kept every
-    // daemon's object graph (SQLite connection included) alive after the daemon was dropped.
-    // The service group and `Daemon` own them; a scrape after they are gone reads nothing.
-    metrics.read(from: MetricsSources(
-        budgets: { [weak scheduler] in scheduler?.budgetStatus() ?? [] },
-        store: { [weak writer] in
-            writer.map {
-                StoreHealth(queueDepth: $0.queueDepth, droppedRecords: $0.droppedRecords, writeErrors: $0.writeErrors,
-                            databaseBytes: $0.databaseBytes, writing: $0.currentProblem == nil)
-            }
-        },
-        scores: { [weak healthBook] in healthBook?.scores(now: clock.now()) ?? [] }
-    ))
+    metrics.read(from: .daemon(scheduler: scheduler, writer: writer, healthBook: healthBook, clock: clock))
 
     let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(config, targets: probeTargets))
     let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
@@ -160,25 +82,6 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let admin = AdminHooks(
         reload: { caller in await reloader.reload(caller: caller) },
         record: { transitions in pipeline.record(transitions) }
-    )
-    let inherited = options.inheritedListeners
-    let listenerCount = (listen.tcp == nil && inherited.tcp == nil ? 0 : 1) + (listen.unix == nil && inherited.unix == nil ? 0 : 1)
-    let bound = ListenerTally(expected: listenerCount) {
-        notifier.ready(status: "listening; \(probeTargets.count) targets, first probe round running")
-        logger.info("ready", metadata: [
-            "tcp": "\(inherited.tcp.map { "socket activation (fd \($0))" } ?? listen.tcp?.description ?? "off")",
-            "unix": "\(inherited.unix.map { "socket activation (fd \($0))" } ?? listen.unix ?? "off")",
-        ])
-    }
-    let events = APIServer.Events(
-        tcpBound: { port in
-            await options.listenerEvents.tcpBound(port)
-            bound.arrived()
-        },
-        unixBound: { path in
-            await options.listenerEvents.unixBound(path)
-            bound.arrived()
-        }
     )
     var dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
@@ -191,10 +94,10 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     dependencies.clientTokens = clientTokens
     let servers: [any Service]
     do {
-        servers = try APIServer.services(tcp: listen.tcp, unixPath: listen.unix, unixGroup: config.listen.unixGroup, inherited: inherited,
-                                         dependencies: dependencies, events: events, logger: logger)
+        servers = try ListenerWiring(config: config, options: options).services(
+            dependencies: dependencies, events: options.listenerEvents, targetCount: probeTargets.count, notifier: notifier, logger: logger)
     } catch {
-        engine.shutdown()  // its thread holds it; nothing else would stop it
+        engine.shutdown()  // settles anything already posted to it
         throw StartupError(description: "\(error)")
     }
     readiness.update { $0.configLoaded = true }

@@ -1,3 +1,4 @@
+import Foundation
 import SwitchyardConfig
 
 /// Where the daemon keeps its database and socket, following DESIGN.md:
@@ -15,5 +16,16 @@ public struct DaemonPaths: Sendable, Hashable {
     private static func firstPath(_ value: String?) -> String? {
         guard let value, !value.isEmpty else { return nil }
         return value.split(separator: ":").first.map(String.init)
+    }
+}
+
+extension DaemonPaths {
+    /// Creates the state directory (and its parents) if missing.
+    func createStateDirectory() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw StartupError(description: "cannot create the state directory \(stateDirectory): \(error.localizedDescription)")
+        }
     }
 }

@@ -9,7 +9,7 @@ public struct DemoGatewayLoop: Sendable {
     /// The gateway's base, e.g. `http://127.0.0.1:7464`.
     public var base: String
     public var model: String
-    let transport: any HTTPTransport
+    let transport: CurlEngine
 
     /// Calls the gateway on `tcp` with its own libcurl engine.
     public init(tcp: HostPort, model: String = Demo.models[0]) {
@@ -20,6 +20,7 @@ public struct DemoGatewayLoop: Sendable {
 
     /// One call through the gateway, described in one line.
     public func call() async -> String {
+        transport.start()  // the first call starts the engine's thread
         let body = #"{"model":"\#(model)","messages":[{"role":"user","content":"hi"}],"max_tokens":4}"#
         let started = ContinuousClock.now
         let result = await transport.perform(HTTPRequest(

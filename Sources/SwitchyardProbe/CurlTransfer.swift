@@ -16,8 +16,6 @@ final class CurlTransfer: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
     fileprivate var body: [UInt8] = []
-    /// Room for a usual response's headers from the start, instead of growing three times.
-    fileprivate var headers = [String: String](minimumCapacity: 8)
     fileprivate var bodyTooLarge = false
     fileprivate var bytesReceived = 0
     fileprivate var startedAt = ContinuousClock.now
@@ -65,6 +63,7 @@ final class CurlTransfer: @unchecked Sendable {
         if request.idleFromStart { lastActivity = startedAt }
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = sy_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        if let socket = request.unixSocketPath { _ = sy_easy_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, socket) }
         _ = sy_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = sy_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeoutSeconds))
         _ = sy_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(request.timeoutSeconds))
@@ -75,8 +74,12 @@ final class CurlTransfer: @unchecked Sendable {
         _ = sy_easy_setopt_pointer(easy, CURLOPT_PRIVATE, me)
         _ = sy_easy_setopt_write_function(easy, curlWriteBody)
         _ = sy_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
-        _ = sy_easy_setopt_header_function(easy, curlWriteHeader)
-        _ = sy_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+        if request.idleTimeoutSeconds != nil {
+            // Headers are read from libcurl's store (`CurlResponseHeaders`); this callback only
+            // notes that bytes arrive, for the idle timeout.
+            _ = sy_easy_setopt_header_function(easy, curlHeaderArrived)
+            _ = sy_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+        }
         for line in request.headers { headerList = curl_slist_append(headerList, line) }
         if request.method != .get {
             if request.method == .put { _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "PUT") }
@@ -110,7 +113,7 @@ final class CurlTransfer: @unchecked Sendable {
             let fallback = String(cString: curl_easy_strerror(CURLcode(UInt32(code))))
             resolved = .curl(code: code, message: detail.isEmpty ? fallback : detail)
         }
-        return HTTPTransferResult(status: status, headers: headers, body: body, bytesReceived: bytesReceived, timings: timings, failure: resolved)
+        return HTTPTransferResult(status: status, headers: CurlResponseHeaders.read(from: easy), body: body, bytesReceived: bytesReceived, timings: timings, failure: resolved)
     }
 
     /// What the write callback answers: accepted, refused (abort), or paused.
@@ -126,7 +129,7 @@ final class CurlTransfer: @unchecked Sendable {
                 headSent = true
                 var status = 0
                 _ = sy_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-                stream.head(status: status, headers: headers, elapsedSeconds: elapsedSeconds())
+                stream.head(status: status, headers: CurlResponseHeaders.read(from: easy), elapsedSeconds: elapsedSeconds())
             }
             guard stream.offer(bytes) else {
                 lastActivity = nil  // paused: the idle timeout waits for the reader
@@ -151,30 +154,10 @@ final class CurlTransfer: @unchecked Sendable {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
-    fileprivate func appendHeader(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if request.idleTimeoutSeconds != nil { lastActivity = .now }
-        // Byte-level parsing: this runs for every header line of every probe.
-        if bytes.starts(with: Self.statusLinePrefix) {  // a new response (after 100-continue)
-            headers.removeAll(keepingCapacity: true)
-            return
-        }
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
-        // Lower-cased straight into the string's storage (a lazy map would be decoded through a generic, dynamically cast path).
-        let name = String(unsafeUninitializedCapacity: colon) { name in
-            for index in 0..<colon {
-                let byte = bytes[index]
-                name[index] = byte >= 65 && byte <= 90 ? byte + 32 : byte
-            }
-            return colon
-        }
-        var start = colon + 1
-        var end = bytes.endIndex
-        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
-        while end > start, bytes[end - 1] <= 32 { end -= 1 }  // CR, LF, space, tab
-        headers[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    /// A header line arrived: the response is not idle.
+    fileprivate func headerArrived() {
+        lastActivity = .now
     }
-
-    private static let statusLinePrefix = Array("HTTP/".utf8)
 }
 
 private func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded())) }
@@ -197,10 +180,8 @@ private let curlWriteBody: sy_write_callback = { data, size, count, context in
     }
 }
 
-private let curlWriteHeader: sy_write_callback = { data, size, count, context in
-    guard let data, let context else { return 0 }
-    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
-    let length = size * count
-    transfer.appendHeader(UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: length))
-    return length
+private let curlHeaderArrived: sy_write_callback = { _, size, count, context in
+    guard let context else { return 0 }
+    Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().headerArrived()
+    return size * count
 }

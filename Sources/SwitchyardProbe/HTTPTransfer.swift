@@ -23,6 +23,8 @@ public struct HTTPRequest: Sendable {
     var responseStream: (any HTTPResponseStream)?
     /// Whether the idle timeout runs from the start (no first byte in time), not only once the response began.
     var idleFromStart = false
+    /// When set, the request goes over this Unix socket (the URL's host is then only its `Host` header).
+    public var unixSocketPath: String?
 
     public init(url: String, method: Method = .get, headers: [String] = [], body: [UInt8]? = nil,
                 connectTimeoutSeconds: Double, timeoutSeconds: Double, idleTimeoutSeconds: Double? = nil, maxBodyBytes: Int = 1 << 20,

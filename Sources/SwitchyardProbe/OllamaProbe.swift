@@ -27,13 +27,7 @@ struct OllamaProbe: Prober {
     private func chat(_ target: ProbeTarget, transport: any HTTPTransport, now: Timestamp) async -> ProbeResult {
         let meter = OllamaStreamMeter()
         let payload = ChatRequest(model: target.upstreamModel, options: .init(numPredict: target.settings.maxTokens))
-        let request = HTTPRequest(
-            url: target.baseURL + "/api/chat", method: .post, headers: target.authorizationHeaders,
-            body: Array((try? JSONEncoder().encode(payload)) ?? Data()),
-            connectTimeoutSeconds: target.settings.connectTimeoutSeconds, timeoutSeconds: target.settings.timeoutSeconds,
-            idleTimeoutSeconds: target.settings.streamIdleTimeoutSeconds, maxBodyBytes: target.settings.maxBodyBytes,
-            bodyConsumer: meter
-        )
+        let request = target.streamedPost(target.baseURL + "/api/chat", payload: payload, meter: meter)
         let result = await transport.perform(request)
         return StreamVerdict.result(of: result, measured: meter.finish(), target: target, now: now, dialect: "NDJSON")
     }

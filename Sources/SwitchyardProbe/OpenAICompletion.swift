@@ -10,14 +10,8 @@ enum OpenAICompletion {
     static func probe(_ target: ProbeTarget, using transport: any HTTPTransport, now: Timestamp) async -> ProbeResult {
         let meter = OpenAIStreamMeter()
         let payload = ChatRequest(model: target.upstreamModel, maxTokens: target.settings.maxTokens)
-        let request = HTTPRequest(
-            url: target.openAIBase + "/chat/completions", method: .post,
-            headers: target.authorizationHeaders + ["Accept: text/event-stream"],
-            body: Array((try? JSONEncoder().encode(payload)) ?? Data()),
-            connectTimeoutSeconds: target.settings.connectTimeoutSeconds, timeoutSeconds: target.settings.timeoutSeconds,
-            idleTimeoutSeconds: target.settings.streamIdleTimeoutSeconds, maxBodyBytes: target.settings.maxBodyBytes,
-            bodyConsumer: meter
-        )
+        let request = target.streamedPost(target.openAIBase + "/chat/completions", payload: payload,
+                                          extraHeaders: ["Accept: text/event-stream"], meter: meter)
         let result = await transport.perform(request)
         return StreamVerdict.result(of: result, measured: meter.finish(), target: target, now: now, dialect: "SSE")
     }

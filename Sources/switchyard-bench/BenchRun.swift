@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardTestSupport
 
 /// Orchestrates a whole run: simulators and blackbox_exporter on loopback, then the
 /// side-by-side phase and the hung-provider phase, then a Markdown summary.
@@ -73,7 +74,7 @@ final class Children {
               preferred_ip_protocol: ip4
               ip_protocol_fallback: false
         """.utf8).write(to: config)
-        let port = freeLoopbackPort()
+        let port = unusedLoopbackPort()
         let process = try start(path, ["--config.file=\(config.path)", "--web.listen-address=127.0.0.1:\(port)"], stdout: nil)
         for _ in 0..<250 where !accepts(port) { usleep(20_000) }
         guard accepts(port) else { throw ValidationError("blackbox_exporter did not start on 127.0.0.1:\(port)") }
@@ -109,19 +110,6 @@ final class Children {
         processes.append(process)
         return process
     }
-}
-
-/// A free port on 127.0.0.1 (bound, then released).
-func freeLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.

@@ -41,6 +41,7 @@ struct ProbeLoad {
 
     func run() async throws -> LoadReport {
         let engine = CurlEngine(maxHostConnections: 64)
+        engine.start()
         defer { engine.shutdown() }
         let descriptors = targets.enumerated().map { index, target in
             TargetDescriptor(target: target.target, upstreamModel: target.upstreamModel, baseURL: target.baseURL, price: nil, preferenceOrder: index)

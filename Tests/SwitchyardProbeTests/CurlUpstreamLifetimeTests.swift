@@ -23,6 +23,7 @@ import Testing
         let simulator = ProviderSimulator(name: "p", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0))
         let watch = Watch()
         let engine = CurlEngine()
+        engine.start()
         defer { engine.shutdown() }
         try await SimulatorFleet([simulator]).withRunning { ports in
             let response = engine.send(request(port: ports["p"]!, stream: stream))
@@ -55,6 +56,7 @@ import Testing
 
     @Test func aResponseOfAStoppedEngineIsFreed() async throws {
         let engine = CurlEngine()
+        engine.start()
         engine.shutdown()
         let watch = Watch()
         do {

@@ -85,6 +85,7 @@ struct FaultCase: Sendable, CustomTestStringConvertible {
         let board = SimulatorSwitchboard([ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))])
         try await board.withRunning { board in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let port = try #require(board.ports["sim"])
             func once() async -> ProbeResult {
@@ -122,6 +123,7 @@ struct FaultCase: Sendable, CustomTestStringConvertible {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], fault: .hang))
         try await SimulatorFleet([simulator]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let target = probeTarget(port: ports["sim"]!, mode: .completion, timeout: 30)
             let task = Task { await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now()) }

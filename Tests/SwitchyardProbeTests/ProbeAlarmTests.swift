@@ -198,6 +198,7 @@ final class ManualProbeExecutor: ProbeExecutor {
 
     @Test func aTimerFiresOnTheDriverThreadNoEarlierThanItsDeadline() async {
         let engine = CurlEngine()
+        engine.start()
         defer { engine.shutdown() }
         let deadline = ContinuousClock.now + .milliseconds(20)
         let onDriverThread = await withCheckedContinuation { continuation in
@@ -210,6 +211,7 @@ final class ManualProbeExecutor: ProbeExecutor {
 
     @Test func aCanceledTimerNeverFiresAndShutdownFiresTheRest() throws {
         let engine = CurlEngine()
+        engine.start()
         let fired = Fired()
         let far = ContinuousClock.now + .seconds(600)
         let timers = try (1...3).map { id in try #require(engine.schedule(at: far) { fired.record(id) }) }
@@ -227,6 +229,7 @@ final class ManualProbeExecutor: ProbeExecutor {
 
     @Test func anAlarmCutShortLeavesNoTimerOnTheEngineAndShutdownEndsASleep() async throws {
         let engine = CurlEngine()
+        engine.start()
         let alarm = ProbeAlarm(executor: engine)
         for _ in 0..<3 {
             let task = Task { await alarm.sleep(until: .now + .seconds(300)) }

@@ -53,6 +53,7 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
     /// A reload that removes a paid provider and brings it back the same day must not hand it a fresh budget.
     @Test func aProviderRemovedAndReaddedTheSameDayKeepsItsSpend() throws {
         let engine = CurlEngine()
+        engine.start()
         defer { engine.shutdown() }
         let paid = targets("paid", port: 9, count: 1, interval: 10, mode: .completion, budget: 1.0)
         let free = targets("free", port: 9, count: 1, interval: 10)
@@ -71,6 +72,7 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
         let healthy = ProviderSimulator(name: "ok", behavior: SimulatorBehavior(models: ["m"], latencyMs: 1))
         try await SimulatorFleet([hung, healthy]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
             let all = targets("hung", port: ports["hung"]!, count: 6, interval: 0.1, cap: 2)
@@ -93,6 +95,7 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
         let limited = ProviderSimulator(name: "limited", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0, fault: .rateLimited, retryAfterSeconds: 1))
         try await SimulatorFleet([limited]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
             let scheduler = ProbeScheduler(targets: targets("limited", port: ports["limited"]!, count: 1, interval: 0.05),
@@ -111,6 +114,7 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
         let paid = ProviderSimulator(name: "paid", behavior: SimulatorBehavior(models: ["m"], latencyMs: 300))
         try await SimulatorFleet([paid]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
             let scheduler = ProbeScheduler(
@@ -132,6 +136,7 @@ private func run(_ scheduler: ProbeScheduler, limit: Duration, until done: @esca
         let paid = ProviderSimulator(name: "paid", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0))
         try await SimulatorFleet([paid]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
             let scheduler = ProbeScheduler(

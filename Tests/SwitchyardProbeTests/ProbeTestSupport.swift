@@ -111,6 +111,7 @@ func probe(_ behavior: SimulatorBehavior, _ makeTarget: @escaping @Sendable (Int
     let simulator = ProviderSimulator(name: "sim", behavior: behavior)
     return try await SimulatorFleet([simulator]).withRunning { ports in
         let engine = CurlEngine()
+        engine.start()
         defer { engine.shutdown() }
         let target = makeTarget(ports["sim"]!)
         return await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
@@ -120,6 +121,7 @@ func probe(_ behavior: SimulatorBehavior, _ makeTarget: @escaping @Sendable (Int
 /// Runs one probe of `target` (not on a simulator) with a fresh engine.
 func probeDirect(_ target: ProbeTarget) async -> ProbeResult {
     let engine = CurlEngine()
+    engine.start()
     defer { engine.shutdown() }
     return await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
 }

@@ -61,6 +61,7 @@ import Testing
 
     @Test func refusedConnectionIsClassified() async throws {
         let engine = CurlEngine()
+        engine.start()
         defer { engine.shutdown() }
         let target = probeTarget(port: unusedLoopbackPort())
         let result = await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now())
@@ -70,6 +71,7 @@ import Testing
 
     @Test func unresolvableHostIsDNS() async throws {
         let engine = CurlEngine()
+        engine.start()
         defer { engine.shutdown() }
         var target = probeTarget(port: 80)
         target.baseURL = "http://switchyard-test.invalid/v1"
@@ -90,6 +92,7 @@ import Testing
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 20))
         try await SimulatorFleet([simulator]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 5)
             let statuses = await withTaskGroup(of: Int.self) { group in
@@ -105,6 +108,7 @@ import Testing
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: (0..<500).map { "model-\($0)" }))
         try await SimulatorFleet([simulator]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 5, maxBodyBytes: 1024)
             let result = await engine.perform(request)
@@ -117,6 +121,7 @@ import Testing
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], fault: .hang))
         try await SimulatorFleet([simulator]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 60)
             let task = Task { await engine.perform(request) }

@@ -119,6 +119,7 @@ import Testing
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
         try await SimulatorFleet([simulator]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let port = ports["sim"]!
             let target = probeTarget(port: port, mode: .completion)
@@ -140,6 +141,7 @@ import Testing
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
         try await SimulatorFleet([simulator]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let port = ports["sim"]!
             let chat = HTTPRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions", method: .post,

@@ -1,0 +1,26 @@
+import SwitchyardConfig
+import SwitchyardCore
+import SwitchyardProbe
+
+/// What the scheduler probes: every configured model of every provider, its API key resolved.
+enum ProbeTargets {
+    /// The probe targets of `config`; throws naming the provider whose key cannot be resolved.
+    static func resolve(_ config: Configuration, environment: [String: String]) throws -> [ProbeTarget] {
+        let resolver = SecretResolver(environment: environment)
+        return try config.providers.flatMap { provider -> [ProbeTarget] in
+            let key: Secret?
+            do {
+                key = try provider.apiKey.map { try resolver.resolve($0) }
+            } catch {
+                throw StartupError(description: "provider '\(provider.name)': \(error)")
+            }
+            return provider.models.map { model in
+                ProbeTarget(
+                    target: Target(provider: provider.name, model: model.name), kind: provider.kind, baseURL: provider.baseURL,
+                    upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: provider.price,
+                    budgetUSDPerDay: provider.budget?.probeUSDPerDay
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import Foundation
+
+extension ProbeTarget {
+    /// A streamed completion request (`payload` as JSON) with this target's credentials, timeouts,
+    /// stream idle timeout and body cap; the body goes to `meter` as it arrives.
+    func streamedPost(_ url: String, payload: some Encodable, extraHeaders: [String] = [], meter: any HTTPBodyConsumer) -> HTTPRequest {
+        HTTPRequest(
+            url: url, method: .post, headers: authorizationHeaders + extraHeaders,
+            body: Array((try? JSONEncoder().encode(payload)) ?? Data()),
+            connectTimeoutSeconds: settings.connectTimeoutSeconds, timeoutSeconds: settings.timeoutSeconds,
+            idleTimeoutSeconds: settings.streamIdleTimeoutSeconds, maxBodyBytes: settings.maxBodyBytes,
+            bodyConsumer: meter
+        )
+    }
+}
