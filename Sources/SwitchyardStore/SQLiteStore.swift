@@ -54,7 +54,7 @@ public final class SQLiteStore: Sendable {
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -4096") }
         }
         do {
-            if FileManager.default.fileExists(atPath: path) { try Self.preflight(path: path) }
+            if FileManager.default.fileExists(atPath: path) { try Self.preflight(path: path, busyTimeoutSeconds: busyTimeoutSeconds) }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.prepareSchema(pool, path: path)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
@@ -69,9 +69,12 @@ public final class SQLiteStore: Sendable {
 
     /// Checks an existing file through a read-only connection, before anything (even the
     /// switch to WAL) can modify it: it must be an intact SQLite file of a schema we know.
-    private static func preflight(path: String) throws {
+    /// It waits for a lock as the store does: a process that is closing the file (a daemon being
+    /// restarted, its last checkpoint) holds it for a moment, which is no reason to refuse to start.
+    private static func preflight(path: String, busyTimeoutSeconds: Double) throws {
         var readOnly = GRDB.Configuration()
         readOnly.readonly = true
+        readOnly.busyMode = .timeout(busyTimeoutSeconds)
         let queue = try DatabaseQueue(path: path, configuration: readOnly)
         defer { try? queue.close() }
         try queue.read { db in

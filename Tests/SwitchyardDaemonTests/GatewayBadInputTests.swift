@@ -27,8 +27,9 @@ import Testing
             #expect(error["code"] as? String == "stream_interrupted")
             #expect((error["message"] as? String)?.contains("not JSON") == true)
             // The attempt counts against the provider as a bad response.
-            #expect(try await eventually(within: 5) {
-                try await gw.metrics().contains(#"switchyard_report_results_total{provider="a",model="m",outcome="bad_response"} 1"#)
+            let served = answer.headers["x-switchyard-provider"] ?? "?"
+            #expect(try await eventually(within: 15) {
+                try await gw.metrics().contains(#"switchyard_report_results_total{provider="\#(served)",model="m",outcome="bad_response"} 1"#)
             })
             let metrics = try await gw.metrics()
             #expect(metrics.contains(#"switchyard_gateway_attempts_total{outcome="bad_response"} 1"#))
