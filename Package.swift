@@ -61,6 +61,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SwitchyardCore", swiftSettings: strict),
+        // The API's wire types and compiled-in OpenAPI document, generated from openapi/switchyard.json at build time.
+        .executableTarget(name: "switchyard-wiregen", swiftSettings: strict),
+        .plugin(name: "WireTypesPlugin", capability: .buildTool(), dependencies: ["switchyard-wiregen"]),
+        .target(name: "SwitchyardWire", swiftSettings: strict, plugins: ["WireTypesPlugin"]),
         .target(
             name: "SwitchyardConfig",
             dependencies: ["SwitchyardCore", .product(name: "Yams", package: "Yams")],
@@ -90,7 +94,7 @@ let package = Package(
         .target(
             name: "SwitchyardServer",
             dependencies: [
-                "SwitchyardCore", "SwitchyardConfig",
+                "SwitchyardCore", "SwitchyardConfig", "SwitchyardWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "SwitchyardClient",
-            dependencies: ["SwitchyardCore", "CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchyardCore", "SwitchyardWire", "CCurl", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -222,7 +226,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardDaemonTests",
-            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore", "SwitchyardTestSupport",
+            dependencies: ["SwitchyardDaemon", "SwitchyardWire", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore", "SwitchyardTestSupport",
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import Hummingbird
+import SwitchyardWire
 import NIOCore
 import SwitchyardConfig
 import SwitchyardCore

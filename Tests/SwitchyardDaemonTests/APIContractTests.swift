@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import SwitchyardClient
 import SwitchyardServer
+import SwitchyardWire
 import Testing
 
 /// The API against its OpenAPI document: same routes, errors as documented, checked on a real daemon.
@@ -16,7 +17,7 @@ import Testing
 
     @Test func theServedDocumentIsTheRepositoryFile() throws {
         let file = try String(contentsOfFile: packageRoot() + "/openapi/switchyard.json", encoding: .utf8)
-        #expect(OpenAPIDocument.json + "\n" == file, "openapi/switchyard.json changed: run openapi/embed.sh")
+        #expect(OpenAPIDocument.json + "\n" == file, "the build embeds openapi/switchyard.json (WireTypesPlugin)")
     }
 
     @Test func theRouteTableIsExactlyTheDocumentedOperations() throws {
