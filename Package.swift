@@ -230,6 +230,16 @@ let package = Package(
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // Route handlers through Hummingbird's router test framework: no sockets, no daemon.
+        .testTarget(
+            name: "SwitchyardServerTests",
+            dependencies: ["SwitchyardServer", "SwitchyardWire", "SwitchyardCore", "SwitchyardConfig", "SwitchyardStore", "SwitchyardTestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SwitchyardClientTests",
             dependencies: ["SwitchyardClient", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore", "SwitchyardTestSupport"],
