@@ -143,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardConfig", "SwitchyardSimulator",
+                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardWire", "SwitchyardConfig", "SwitchyardSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -242,7 +242,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardClientTests",
-            dependencies: ["SwitchyardClient", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore", "SwitchyardTestSupport"],
+            dependencies: ["SwitchyardClient", "SwitchyardWire", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore", "SwitchyardTestSupport"],
             swiftSettings: strict
         ),
     ]

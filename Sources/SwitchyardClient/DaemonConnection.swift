@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import SwitchyardCore
+import SwitchyardWire
 
 /// How to reach a running daemon: its Unix socket (the default) or a TCP URL.
 public enum DaemonEndpoint: Sendable, Hashable, CustomStringConvertible {
@@ -136,7 +137,7 @@ public struct DaemonConnection: Sendable {
         var status = 0
         _ = sy_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         guard (200..<300).contains(status) else {
-            let error = try? JSONDecoder().decode(ErrorAnswer.self, from: box.data)
+            let error = try? JSONDecoder().decode(Wire.Error.self, from: box.data)
             throw ClientError.daemon(status: status, code: error?.error.code ?? "http_\(status)", message: error?.error.message ?? "")
         }
         return box.data
@@ -145,11 +146,6 @@ public struct DaemonConnection: Sendable {
 
 private final class BodyBox {
     var data = Data()
-}
-
-private struct ErrorAnswer: Decodable {
-    struct Detail: Decodable { var code: String; var message: String }
-    var error: Detail
 }
 
 extension DaemonConnection {

@@ -56,7 +56,7 @@ func fnv1a(_ text: String) -> UInt64 {
 }
 
 /// One ranked candidate of a route, with everything a client needs to call it.
-public struct RouteCandidate: Hashable, Sendable, Codable {
+public struct RouteCandidate: Hashable, Sendable {
     public var provider: ProviderID
     public var upstreamModel: String
     public var baseURL: String
@@ -88,19 +88,6 @@ public struct RouteCandidate: Hashable, Sendable, Codable {
         self.successRate = successRate
         self.pricePerRequest = pricePerRequest
         self.reasons = reasons
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case provider, score, state, reasons
-        case upstreamModel = "upstream_model"
-        case baseURL = "base_url"
-        case latencyP50Ms = "latency_p50_ms"
-        case latencyP90Ms = "latency_p90_ms"
-        case latencyP99Ms = "latency_p99_ms"
-        case ttftP50Ms = "ttft_p50_ms"
-        case tokensPerSecond = "tokens_per_second"
-        case successRate = "success_rate"
-        case pricePerRequest = "price_per_request"
     }
 }
 

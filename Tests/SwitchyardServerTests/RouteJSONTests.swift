@@ -2,9 +2,11 @@ import Foundation
 import NIOCore
 @testable import SwitchyardServer
 @testable import SwitchyardCore
+import SwitchyardWire
 import Testing
 
-/// The hand-written `/v1/route` encoder writes exactly the bytes `JSONEncoder` wrote before it.
+/// The hand-written `/v1/route` writer writes exactly the bytes of the generated `Wire.Route`
+/// (openapi/switchyard.json) as the daemon's encoder writes them, and nothing the document lacks.
 @Suite struct RouteJSONTests {
     static func candidate(_ provider: String, _ numbers: [Double?], reasons: [String], text: String = "m-up") -> RouteCandidate {
         RouteCandidate(provider: ProviderID(provider), upstreamModel: text, baseURL: "http://127.0.0.1:8000/v1", score: numbers[0] ?? 1,
@@ -27,19 +29,27 @@ import Testing
     ]
 
     @Test(arguments: routes) func bytesMatchJSONEncoder(route: Route) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // as JSONResponse.make
-        let expected = String(decoding: try encoder.encode(RouteBody(route)), as: UTF8.self)
+        let expected = String(decoding: try Wire.encoder().encode(Wire.Route(route)), as: UTF8.self)  // as JSONResponse.make
         var buffer = ByteBuffer()
-        try RouteJSON.write(RouteBody(route), into: &buffer)
+        try RouteJSON.write(route, into: &buffer)
         #expect(String(buffer: buffer) == expected)
+    }
+
+    /// Every field the writer writes is in the document: decoded as the generated type and encoded
+    /// again, the bytes are the same (a field the type lacks would be dropped).
+    @Test(arguments: routes) func theWrittenAnswerIsTheDocumentedType(route: Route) throws {
+        var buffer = ByteBuffer()
+        try RouteJSON.write(route, into: &buffer)
+        let written = Data(buffer.readableBytesView)
+        let decoded = try JSONDecoder().decode(Wire.Route.self, from: written)
+        #expect(String(decoding: try Wire.encoder().encode(decoded), as: UTF8.self) == String(decoding: written, as: UTF8.self))
     }
 
     @Test func aNonFiniteNumberIsRefusedLikeJSONEncoderDoes() {
         var route = Self.routes[0]
         route.candidates[0].score = .infinity
         var buffer = ByteBuffer()
-        #expect(throws: RouteJSON.NonFiniteNumber.self) { try RouteJSON.write(RouteBody(route), into: &buffer) }
-        #expect(throws: (any Error).self) { try JSONEncoder().encode(RouteBody(route)) }
+        #expect(throws: RouteJSON.NonFiniteNumber.self) { try RouteJSON.write(route, into: &buffer) }
+        #expect(throws: (any Error).self) { try Wire.encoder().encode(Wire.Route(route)) }
     }
 }
