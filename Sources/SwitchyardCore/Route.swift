@@ -55,8 +55,10 @@ func fnv1a(_ text: String) -> UInt64 {
     return hash
 }
 
-/// One ranked candidate of a route, with everything a client needs to call it.
-public struct RouteCandidate: Hashable, Sendable {
+/// One ranked candidate of a route, with everything a client needs to call it. Encoded with the
+/// snake_case key strategy it is the route answer's `Candidate` of openapi/switchyard.json
+/// (`RouteJSON` writes it by hand; RouteJSONTests holds the three equal).
+public struct RouteCandidate: Hashable, Sendable, Encodable {
     public var provider: ProviderID
     public var upstreamModel: String
     public var baseURL: String

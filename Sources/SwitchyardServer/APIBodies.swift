@@ -3,24 +3,6 @@ import SwitchyardWire
 
 // The daemon's values as the generated wire types of openapi/switchyard.json (SwitchyardWire).
 
-extension Wire.Route {
-    /// `GET /v1/route` answer (written by `RouteJSON`, held byte-equal to this type's encoding).
-    init(_ route: Route) {
-        self.init(candidates: route.candidates.map(Wire.Candidate.init), earliestRetryAt: route.earliestRetryAt?.rfc3339,
-                  generatedAt: route.generatedAt.rfc3339, model: route.model.rawValue, panic: route.panic, strategy: Wire.Strategy(route.strategy))
-    }
-}
-
-extension Wire.Candidate {
-    init(_ candidate: RouteCandidate) {
-        self.init(baseURL: candidate.baseURL, latencyP50Ms: candidate.latencyP50Ms, latencyP90Ms: candidate.latencyP90Ms,
-                  latencyP99Ms: candidate.latencyP99Ms, pricePerRequest: candidate.pricePerRequest, provider: candidate.provider.rawValue,
-                  reasons: candidate.reasons, score: candidate.score, state: Wire.TargetState(candidate.state),
-                  successRate: candidate.successRate, tokensPerSecond: candidate.tokensPerSecond, ttftP50Ms: candidate.ttftP50Ms,
-                  upstreamModel: candidate.upstreamModel)
-    }
-}
-
 extension Wire.Strategy {
     /// The same strategy; the document lists every one (WireMappingTests).
     init(_ strategy: RoutingStrategy) {

@@ -4,7 +4,7 @@ import SwitchyardCore
 
 /// The `/v1/route` answer written straight into a `ByteBuffer`: the hottest route, where
 /// `JSONEncoder` was a third of the daemon's CPU under load. The bytes are exactly what
-/// `JSONResponse.make(Wire.Route(route))` produces (the generated type) (sorted keys, unescaped slashes, absent
+/// `JSONResponse.make` produces for the generated `Wire.Route` (sorted keys, unescaped slashes, absent
 /// optionals left out, doubles as `JSONEncoder` spells them); a test holds the two equal.
 enum RouteJSON {
     /// A non-finite number, which `JSONEncoder` refuses too (the error middleware answers 500).
