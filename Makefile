@@ -11,7 +11,7 @@ PY_REQS      := Tests/python-requirements.txt
 export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-nspawn build deps pyenv release clean openapi screenshots \
+.PHONY: run test test-nspawn build deps pyenv release clean screenshots \
         bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-heavy \
         fuzz fuzz-build fuzz-replay test-sanitizers
 
@@ -94,10 +94,6 @@ bench-daemon: deps
 	$(SWIFT) build -c release --product switchyard
 	$(SWIFT) build -c release --product switchyard-sim
 	bench/daemon_rss.sh 1000 60
-
-## Re-embed openapi/switchyard.json into the server (APIContractTests fails when the two differ).
-openapi:
-	openapi/embed.sh
 
 ## Python client route lookups (README "Client libraries"): warm cache and uncached over the Unix socket, release daemon.
 bench-clients: deps pyenv

@@ -61,6 +61,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SwitchyardCore", swiftSettings: strict),
+        // The API's wire types and compiled-in OpenAPI document, generated from openapi/switchyard.json at build time.
+        .executableTarget(name: "switchyard-wiregen", swiftSettings: strict),
+        .plugin(name: "WireTypesPlugin", capability: .buildTool(), dependencies: ["switchyard-wiregen"]),
+        .target(name: "SwitchyardWire", swiftSettings: strict, plugins: ["WireTypesPlugin"]),
         .target(
             name: "SwitchyardConfig",
             dependencies: ["SwitchyardCore", .product(name: "Yams", package: "Yams")],
@@ -90,7 +94,7 @@ let package = Package(
         .target(
             name: "SwitchyardServer",
             dependencies: [
-                "SwitchyardCore", "SwitchyardConfig",
+                "SwitchyardCore", "SwitchyardConfig", "SwitchyardWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "SwitchyardClient",
-            dependencies: ["SwitchyardCore", "SwitchyardProbe", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchyardCore", "SwitchyardWire", "SwitchyardProbe", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -139,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardConfig", "SwitchyardSimulator",
+                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardWire", "SwitchyardConfig", "SwitchyardSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -222,13 +226,25 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardDaemonTests",
-            dependencies: ["SwitchyardDaemon", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore", "SwitchyardTestSupport",
+            dependencies: ["SwitchyardDaemon", "SwitchyardWire", "SwitchyardClient", "SwitchyardSimulator", "SwitchyardStore", "SwitchyardTestSupport",
                            .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // Route handlers through Hummingbird's router test framework: no sockets, no daemon.
+        .testTarget(
+            name: "SwitchyardServerTests",
+            dependencies: ["SwitchyardServer", "SwitchyardWire", "SwitchyardCore", "SwitchyardConfig", "SwitchyardStore", "SwitchyardTestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SwitchyardClientTests",
-            dependencies: ["SwitchyardClient", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore", "SwitchyardTestSupport"],
+            dependencies: ["SwitchyardClient", "SwitchyardWire", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore", "SwitchyardTestSupport"],
             swiftSettings: strict
         ),
     ]

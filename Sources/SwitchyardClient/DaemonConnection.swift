@@ -1,6 +1,7 @@
 import Foundation
 import SwitchyardCore
 import SwitchyardProbe
+import SwitchyardWire
 
 /// How to reach a running daemon: its Unix socket (the default) or a TCP URL.
 public enum DaemonEndpoint: Sendable, Hashable, CustomStringConvertible {
@@ -125,16 +126,11 @@ public struct DaemonConnection: Sendable {
         }
         let data = Data(result.body)
         guard (200..<300).contains(result.status) else {
-            let error = try? JSONDecoder().decode(ErrorAnswer.self, from: data)
+            let error = try? JSONDecoder().decode(Wire.Error.self, from: data)
             throw ClientError.daemon(status: result.status, code: error?.error.code ?? "http_\(result.status)", message: error?.error.message ?? "")
         }
         return data
     }
-}
-
-private struct ErrorAnswer: Decodable {
-    struct Detail: Decodable { var code: String; var message: String }
-    var error: Detail
 }
 
 extension DaemonConnection {

@@ -1,4 +1,5 @@
 import SwitchyardCore
+import SwitchyardWire
 
 /// One target to try, as `withFailover` hands it to the caller: the provider, the model id to
 /// send it and where it listens. From the daemon's route, or from the static fallback order.
@@ -17,8 +18,8 @@ public struct ProviderCandidate: Hashable, Sendable {
         self.state = state
     }
 
-    init(_ candidate: RouteCandidate) {
-        self.init(provider: candidate.provider.rawValue, upstreamModel: candidate.upstreamModel, baseURL: candidate.baseURL,
+    init(_ candidate: Wire.Candidate) {
+        self.init(provider: candidate.provider, upstreamModel: candidate.upstreamModel, baseURL: candidate.baseURL,
                   state: candidate.state.rawValue)
     }
 }

@@ -28,26 +28,21 @@ public struct OutcomeReport: Encodable, Hashable, Sendable {
         self.tokensIn = tokensIn
         self.tokensOut = tokensOut
     }
-
-    enum CodingKeys: String, CodingKey {
-        case provider, model, outcome, status
-        case startedAt = "started_at"
-        case totalMs = "total_ms"
-        case ttftMs = "ttft_ms"
-        case tokensIn = "tokens_in"
-        case tokensOut = "tokens_out"
-    }
 }
 
 /// The body of `POST /v1/reports`: a retry of a batch carries its `batch_id` again, and the
 /// daemon answers a repeated id from its memory without applying the batch twice.
+/// (The document leaves a report's fields untyped, since the daemon judges each item on its own, so
+/// this is not a generated type: the encoder spells the keys in snake_case.)
 struct ReportBatch: Encodable {
     var batchID: String
     var reports: [OutcomeReport]
 
-    enum CodingKeys: String, CodingKey {
-        case reports
-        case batchID = "batch_id"
+    /// `batchID` → `batch_id`, `startedAt` → `started_at`, ...
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
     }
 }
 

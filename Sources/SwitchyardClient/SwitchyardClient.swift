@@ -1,22 +1,10 @@
 import Foundation
 import Logging
 import SwitchyardCore
+import SwitchyardWire
 
-/// The answer of `GET /v1/route`.
-public struct RouteAnswer: Decodable, Sendable {
-    public var model: String
-    public var strategy: String
-    public var candidates: [RouteCandidate]
-    public var panic: Bool
-    public var earliestRetryAt: String?
-    public var generatedAt: String
-
-    enum CodingKeys: String, CodingKey {
-        case model, strategy, candidates, panic
-        case earliestRetryAt = "earliest_retry_at"
-        case generatedAt = "generated_at"
-    }
-}
+/// The answer of `GET /v1/route`: the type generated from openapi/switchyard.json.
+public typealias RouteAnswer = Wire.Route
 
 /// Typed calls to the daemon's API, plus what a program needs to act on them: a short-TTL
 /// route cache, non-blocking batched reports and `withFailover`. Share one per process.
@@ -40,7 +28,7 @@ public struct SwitchyardClient: Sendable {
         cooldowns = FailureCooldowns(seconds: options.failureCooldownSeconds, clock: options.clock)
         jitter = JitterSource(seed: options.seed)
         reports = ReportBuffer(capacity: options.reportCapacity, interval: options.reportIntervalSeconds) { batch, batchID in
-            let body = try JSONEncoder().encode(ReportBatch(batchID: batchID, reports: batch))
+            let body = try ReportBatch.encoder.encode(ReportBatch(batchID: batchID, reports: batch))
             _ = try connection.postBlocking("/v1/reports", json: body)
         }
     }

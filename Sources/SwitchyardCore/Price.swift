@@ -1,5 +1,5 @@
 /// A provider's list price in USD. Any combination may be set; unset parts cost nothing.
-public struct Price: Hashable, Sendable, Codable {
+public struct Price: Hashable, Sendable {
     public var inputPerMTok: Double?
     public var outputPerMTok: Double?
     public var perRequest: Double?
@@ -18,13 +18,6 @@ public struct Price: Hashable, Sendable, Codable {
             + (outputPerMTok ?? 0) * Double(tokensOut) / 1_000_000
             + (perRequest ?? 0)
             + (perSecond ?? 0) * seconds
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case inputPerMTok = "input_per_mtok"
-        case outputPerMTok = "output_per_mtok"
-        case perRequest = "per_request"
-        case perSecond = "per_second"
     }
 }
 

@@ -55,8 +55,10 @@ func fnv1a(_ text: String) -> UInt64 {
     return hash
 }
 
-/// One ranked candidate of a route, with everything a client needs to call it.
-public struct RouteCandidate: Hashable, Sendable, Codable {
+/// One ranked candidate of a route, with everything a client needs to call it. Encoded with the
+/// snake_case key strategy it is the route answer's `Candidate` of openapi/switchyard.json
+/// (`RouteJSON` writes it by hand; RouteJSONTests holds the three equal).
+public struct RouteCandidate: Hashable, Sendable, Encodable {
     public var provider: ProviderID
     public var upstreamModel: String
     public var baseURL: String
@@ -88,19 +90,6 @@ public struct RouteCandidate: Hashable, Sendable, Codable {
         self.successRate = successRate
         self.pricePerRequest = pricePerRequest
         self.reasons = reasons
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case provider, score, state, reasons
-        case upstreamModel = "upstream_model"
-        case baseURL = "base_url"
-        case latencyP50Ms = "latency_p50_ms"
-        case latencyP90Ms = "latency_p90_ms"
-        case latencyP99Ms = "latency_p99_ms"
-        case ttftP50Ms = "ttft_p50_ms"
-        case tokensPerSecond = "tokens_per_second"
-        case successRate = "success_rate"
-        case pricePerRequest = "price_per_request"
     }
 }
 

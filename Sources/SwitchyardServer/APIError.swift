@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SwitchyardWire
 
 /// An API error: JSON `{"error": {"code", "message"}}` with the matching status.
 public struct APIError: HTTPResponseError, Sendable {
@@ -30,7 +31,7 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try JSONResponse.make(ErrorBody(error: .init(code: code, message: message)), status: status)
+        var response = try JSONResponse.make(Wire.Error(error: .init(code: code, message: message)), status: status)
         if let allow { response.headers[.allow] = allow }
         if let wwwAuthenticate { response.headers[.wwwAuthenticate] = wwwAuthenticate }
         if let retryAfter { response.headers[.retryAfter] = retryAfter }
@@ -76,13 +77,4 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         default: "http_\(status.code)"
         }
     }
-}
-
-/// The wire shape of every error answer.
-struct ErrorBody: Codable, Sendable {
-    struct Detail: Codable, Sendable {
-        var code: String
-        var message: String
-    }
-    var error: Detail
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import SwitchyardWire
 import NIOCore
 import SwitchyardConfig
 import SwitchyardCore
@@ -111,14 +112,14 @@ public enum APIRoutes {
         case .models:
             return GatewayRoutes.models(deps)
         case .healthz:
-            return try JSONResponse.make(["status": "ok"])
+            return try JSONResponse.make(Wire.Health(status: "ok"))
         case .readyz:
             let status = deps.readiness.current
-            return try JSONResponse.make(ReadinessBody(status), status: status.isReady ? .ok : .serviceUnavailable)
+            return try JSONResponse.make(Wire.Readiness(status), status: status.isReady ? .ok : .serviceUnavailable)
         case .route:
             return try route(request, deps)
         case .providers:
-            return try JSONResponse.make(["providers": providers(deps, only: nil)])
+            return try JSONResponse.make(Wire.ProviderList(providers: providers(deps, only: nil)))
         case .provider:
             let name = try context.parameters.require("name")
             guard let provider = providers(deps, only: ProviderID(name)).first else {
@@ -215,27 +216,27 @@ public enum APIRoutes {
         switch deps.healthBook.route(query, now: deps.clock.now()) {
         case .route(let route):
             deps.metrics.recordRouteQuery(strategy: query.strategy, result: route.panic ? .panic : .ok)
-            return try RouteJSON.response(RouteBody(route))
+            return try RouteJSON.response(route)
         case .unknownModel(let known):
             deps.metrics.recordRouteQuery(strategy: query.strategy, result: .unknownModel)
             throw APIError.notFound("unknown_model", "no model named '\(modelText)'; configured: \(known.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
-    private static func providers(_ deps: APIDependencies, only: ProviderID?) -> [ProviderBody] {
+    private static func providers(_ deps: APIDependencies, only: ProviderID?) -> [Wire.Provider] {
         let now = deps.clock.now()
         let halfLife = deps.healthBook.ranker.policy.successHalfLifeSeconds
-        var bodies: [ProviderBody] = []
+        var bodies: [Wire.Provider] = []
         let budgets = Dictionary(deps.budgets().map { ($0.provider, $0) }, uniquingKeysWith: { $1 })
         for snapshot in deps.healthBook.snapshots() {
             let provider = snapshot.descriptor.target.provider
             if let only, only != provider { continue }
-            let target = TargetBody(snapshot, successRate: snapshot.stats.successProbability(at: now, halfLifeSeconds: halfLife))
-            if bodies.last?.name == provider {
+            let target = Wire.Target(snapshot, successRate: snapshot.stats.successProbability(at: now, halfLifeSeconds: halfLife))
+            if bodies.last?.name == provider.rawValue {
                 bodies[bodies.count - 1].targets.append(target)
             } else {
-                bodies.append(ProviderBody(name: provider, baseURL: snapshot.descriptor.baseURL, targets: [target],
-                                           probeBudget: budgets[provider].map(ProbeBudgetBody.init)))
+                bodies.append(Wire.Provider(baseURL: snapshot.descriptor.baseURL, name: provider.rawValue,
+                                            probeBudget: budgets[provider].map(Wire.ProbeBudget.init), targets: [target]))
             }
         }
         return bodies

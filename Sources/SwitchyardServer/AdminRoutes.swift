@@ -2,6 +2,7 @@ import Hummingbird
 import Synchronization
 import SwitchyardConfig
 import SwitchyardCore
+import SwitchyardWire
 
 /// The admin bearer token, replaceable by a configuration reload while requests read it.
 public final class AdminToken: Sendable {
@@ -69,7 +70,7 @@ enum AdminRoutes {
         deps.admin.record(transitions)
         if !transitions.isEmpty { _ = await deps.stored() }  // a 200 means the events log has it
         context.logger.notice("\(draining ? "drained" : "undrained") by \(caller)", metadata: ["provider": "\(provider)", "event": "admin"])
-        return try JSONResponse.make(AdminDrainBody(provider: provider, draining: draining, caller: caller, changed: transitions.map { EventBody(.transition($0)) }))
+        return try JSONResponse.make(Wire.AdminDrain(caller: caller, changed: transitions.map { Wire.Event(.transition($0)) }, draining: draining, provider: provider.rawValue))
     }
 
     static func reload(_ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
@@ -80,7 +81,7 @@ enum AdminRoutes {
             // 409: the request was understood, but the daemon's state (its config file) does not allow it; the old config keeps running.
             throw APIError(.conflict, code: "reload_refused", message: outcome.message)
         }
-        return try JSONResponse.make(ReloadBody(outcome, caller: caller))
+        return try JSONResponse.make(Wire.Reload(added: outcome.added, caller: caller, kept: outcome.kept, message: outcome.message, reloaded: true, removed: outcome.removed))
     }
 
     static func configuredProviders(_ deps: APIDependencies) -> String {
@@ -89,31 +90,5 @@ enum AdminRoutes {
             seen.append(snapshot.descriptor.target.provider.rawValue)
         }
         return seen.joined(separator: ", ")
-    }
-}
-
-/// The answer to drain and undrain: what changed (nothing when it already was so).
-struct AdminDrainBody: Encodable {
-    var provider: ProviderID
-    var draining: Bool
-    var caller: String
-    var changed: [EventBody]
-}
-
-/// The answer to a successful reload.
-struct ReloadBody: Encodable {
-    var reloaded = true
-    var message: String
-    var added: Int
-    var removed: Int
-    var kept: Int
-    var caller: String
-
-    init(_ outcome: ReloadOutcome, caller: String) {
-        message = outcome.message
-        added = outcome.added
-        removed = outcome.removed
-        kept = outcome.kept
-        self.caller = caller
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import SwitchyardCore
+import SwitchyardWire
 
 /// The targets of one `/v1/history` page: whole targets in (provider, model) order from the
 /// cursor's, as many as fit under the cap on buckets for the whole answer.
@@ -76,7 +77,7 @@ struct HistoryStream: Sendable {
             let (count, json) = try await heavy.run { () -> (Int, [UInt8]) in
                 let buckets = try fetch(target)
                 guard !buckets.isEmpty else { return (0, []) }
-                let series = SeriesBody(provider: target.provider, model: target.model, points: buckets.map(PointBody.init))
+                let series = Wire.History.SeriesItem(model: target.model.rawValue, points: buckets.map(Wire.Point.init), provider: target.provider.rawValue)
                 return (buckets.count, Array(try Self.encoder.encode(series)))
             }
             peak.buckets = max(peak.buckets, count)
@@ -94,11 +95,7 @@ struct HistoryStream: Sendable {
         return peak
     }
 
-    private static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
+    private static var encoder: JSONEncoder { Wire.encoder() }
 
     private static func jsonEscaped(_ text: String) -> String {
         let data = (try? encoder.encode(text)) ?? Data("\"\"".utf8)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SwitchyardCore
+import SwitchyardWire
 
 /// `GET /v1/history` (rollups) and `GET /v1/events` (transitions), read from the store
 /// through Core's `HistoryReading`.
@@ -97,7 +98,7 @@ enum HistoryRoutes {
         let history = try reader(deps)
         let events = LoggedEvent.merged(try history.events(since: since, limit: limit), try history.daemonEvents(since: since, limit: limit),
                                         limit: limit)
-        return try JSONResponse.make(EventsBody(events: events.map(EventBody.init)))
+        return try JSONResponse.make(Wire.Events(events: events.map(Wire.Event.init)))
     }
 }
 

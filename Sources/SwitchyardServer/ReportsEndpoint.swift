@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Synchronization
 import SwitchyardCore
+import SwitchyardWire
 
 /// `POST /v1/reports`: a batch of real request outcomes from clients. Each item is
 /// validated on its own; the answer says per item whether it was accepted and why not.
@@ -31,21 +32,21 @@ enum ReportsEndpoint {
     private static func apply(_ batch: ReportBatch, caller: Caller, _ deps: APIDependencies) -> ReportsAnswer {
         let validator = ReportValidator()
         let now = deps.clock.now()
-        var results: [ReportsAnswer.Item] = []
+        var results: [ReportsAnswer.ResultsItem] = []
         results.reserveCapacity(batch.reports.count)
         for (index, item) in batch.reports.enumerated() {
             switch validator.validate(item.report, now: now, descriptor: deps.healthBook.descriptor(of:)) {
             case .success(var observation):
                 observation.reporter = caller.label
                 deps.deliver(observation)
-                results.append(.init(index: index, accepted: true))
+                results.append(.init(accepted: true, index: index))
             case .failure(let failure):
                 deps.metrics.recordRejectedReport(failure.reason)
-                results.append(.init(index: index, accepted: false, reason: failure.reason.rawValue, message: failure.message))
+                results.append(.init(accepted: false, index: index, message: failure.message, reason: failure.reason.rawValue))
             }
         }
         let accepted = results.filter(\.accepted).count
-        return ReportsAnswer(caller: caller.label, accepted: accepted, rejected: results.count - accepted, results: results)
+        return ReportsAnswer(accepted: accepted, caller: caller.label, rejected: results.count - accepted, results: results)
     }
 }
 
@@ -133,16 +134,4 @@ struct LenientReport: Decodable {
 }
 
 /// The answer: counts and one result per item, in order.
-struct ReportsAnswer: Encodable, Sendable {
-    struct Item: Encodable, Sendable {
-        var index: Int
-        var accepted: Bool
-        var reason: String?
-        var message: String?
-    }
-    /// Whom the accepted reports were attributed to (`uid:1000`, a client name, `anonymous`).
-    var caller: String
-    var accepted: Int
-    var rejected: Int
-    var results: [Item]
-}
+typealias ReportsAnswer = Wire.ReportsAnswer

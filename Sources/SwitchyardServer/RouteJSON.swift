@@ -4,7 +4,7 @@ import SwitchyardCore
 
 /// The `/v1/route` answer written straight into a `ByteBuffer`: the hottest route, where
 /// `JSONEncoder` was a third of the daemon's CPU under load. The bytes are exactly what
-/// `JSONResponse.make(RouteBody(route))` produces (sorted keys, unescaped slashes, absent
+/// `JSONResponse.make` produces for the generated `Wire.Route` (sorted keys, unescaped slashes, absent
 /// optionals left out, doubles as `JSONEncoder` spells them); a test holds the two equal.
 enum RouteJSON {
     /// A non-finite number, which `JSONEncoder` refuses too (the error middleware answers 500).
@@ -13,30 +13,30 @@ enum RouteJSON {
         var description: String { "route answer: \(key) is not a finite number" }
     }
 
-    static func response(_ body: RouteBody) throws -> Response {
-        var buffer = ByteBufferAllocator().buffer(capacity: 256 + body.candidates.count * 512)
-        try write(body, into: &buffer)
+    static func response(_ route: Route) throws -> Response {
+        var buffer = ByteBufferAllocator().buffer(capacity: 256 + route.candidates.count * 512)
+        try write(route, into: &buffer)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
     /// Keys in sorted order, as `JSONEncoder` with `.sortedKeys` writes them.
-    static func write(_ body: RouteBody, into buffer: inout ByteBuffer) throws {
+    static func write(_ route: Route, into buffer: inout ByteBuffer) throws {
         buffer.writeStaticString("{\"candidates\":[")
-        for (index, candidate) in body.candidates.enumerated() {
+        for (index, candidate) in route.candidates.enumerated() {
             if index > 0 { buffer.writeStaticString(",") }
             try write(candidate, into: &buffer)
         }
         buffer.writeStaticString("]")
-        if let retry = body.earliestRetryAt {
+        if let retry = route.earliestRetryAt {
             buffer.writeStaticString(",\"earliest_retry_at\":")
-            writeString(retry, into: &buffer)
+            writeString(retry.rfc3339, into: &buffer)
         }
         buffer.writeStaticString(",\"generated_at\":")
-        writeString(body.generatedAt, into: &buffer)
+        writeString(route.generatedAt.rfc3339, into: &buffer)
         buffer.writeStaticString(",\"model\":")
-        writeString(body.model.rawValue, into: &buffer)
-        buffer.writeStaticString(body.panic ? ",\"panic\":true,\"strategy\":" : ",\"panic\":false,\"strategy\":")
-        writeString(body.strategy.rawValue, into: &buffer)
+        writeString(route.model.rawValue, into: &buffer)
+        buffer.writeStaticString(route.panic ? ",\"panic\":true,\"strategy\":" : ",\"panic\":false,\"strategy\":")
+        writeString(route.strategy.rawValue, into: &buffer)
         buffer.writeStaticString("}")
     }
 

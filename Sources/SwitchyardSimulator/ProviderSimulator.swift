@@ -86,7 +86,7 @@ public final class ProviderSimulator: Sendable {
         router.post("/v1/chat/completions") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
             self.record(request, body)
-            guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
+            guard let ask = try? ChatAsk.decode(Data(buffer: body)) else {
                 return self.errorResponse(.badRequest, "body is not a chat completion request")
             }
             return try await self.answer(context, model: ask.model) { behavior, headAfterMs in
@@ -97,7 +97,7 @@ public final class ProviderSimulator: Sendable {
         router.post("/v1/completions") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
             self.record(request, body)
-            guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
+            guard let ask = try? ChatAsk.decode(Data(buffer: body)) else {
                 return self.errorResponse(.badRequest, "body is not a completion request")
             }
             return try await self.answer(context, model: ask.model) { behavior, _ in SimulatorAnswers.textCompletion(ask, behavior) }
@@ -105,7 +105,7 @@ public final class ProviderSimulator: Sendable {
         router.post("/v1/embeddings") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
             self.record(request, body)
-            guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
+            guard let ask = try? ChatAsk.decode(Data(buffer: body)) else {
                 return self.errorResponse(.badRequest, "body is not an embeddings request")
             }
             return try await self.answer(context, model: ask.model) { _, _ in SimulatorAnswers.embeddings(ask) }
@@ -115,7 +115,7 @@ public final class ProviderSimulator: Sendable {
         }
         router.post("/api/chat") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
-            guard let ask = try? JSONDecoder().decode(ChatAsk.self, from: Data(buffer: body)) else {
+            guard let ask = try? ChatAsk.decode(Data(buffer: body)) else {
                 return self.errorResponse(.badRequest, "body is not a chat request")
             }
             return try await self.answer(context, model: ask.model) { behavior, headAfterMs in

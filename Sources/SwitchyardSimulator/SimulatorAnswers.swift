@@ -29,11 +29,9 @@ struct BodyPlan: Sendable {
 struct ChatAsk: Decodable, Sendable {
     struct StreamOptions: Decodable, Sendable {
         var includeUsage: Bool?
-        enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
     }
     struct Options: Decodable, Sendable {
         var numPredict: Int?
-        enum CodingKeys: String, CodingKey { case numPredict = "num_predict" }
     }
     var model: String
     var stream: Bool?
@@ -42,11 +40,11 @@ struct ChatAsk: Decodable, Sendable {
     var maxCompletionTokens: Int?
     var options: Options?
 
-    enum CodingKeys: String, CodingKey {
-        case model, stream, options
-        case streamOptions = "stream_options"
-        case maxTokens = "max_tokens"
-        case maxCompletionTokens = "max_completion_tokens"
+    /// A request body as the dialects spell it (`stream_options`, `max_tokens`, `num_predict`, ...).
+    static func decode(_ body: Data) throws -> ChatAsk {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(ChatAsk.self, from: body)
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardClient
+import SwitchyardWire
 
 struct Drain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Take every target of a provider out of routing (admin).")
@@ -28,13 +29,13 @@ enum AdminDrain {
         let path = "/v1/admin/providers/\(DaemonConnection.escape(provider))/\(draining ? "drain" : "undrain")"
         let data = try await connection.call { try await $0.connection.post(path) }
         if connection.json { return connection.printJSON(data) }
-        let answer = try JSONDecoder().decode(DrainAnswer.self, from: data)
+        let answer = try JSONDecoder().decode(Wire.AdminDrain.self, from: data)
         let verb = draining ? "drained" : "undrained"
         if answer.changed.isEmpty {
             print("\(answer.provider): already \(verb); nothing changed")
         } else {
             print("\(answer.provider): \(verb) by \(answer.caller)")
-            print(Table.render(header: ["MODEL", "FROM", "TO"], rows: answer.changed.map { [$0.model, $0.from, $0.to] }))
+            print(Table.render(header: ["MODEL", "FROM", "TO"], rows: answer.changed.map { [$0.model ?? "-", $0.from?.rawValue ?? "-", $0.to?.rawValue ?? "-"] }))
         }
     }
 }
@@ -47,21 +48,7 @@ struct Reload: AsyncParsableCommand {
     func run() async throws {
         let data = try await connection.call { try await $0.connection.post("/v1/admin/reload") }
         if connection.json { return connection.printJSON(data) }
-        let answer = try JSONDecoder().decode(ReloadAnswer.self, from: data)
+        let answer = try JSONDecoder().decode(Wire.Reload.self, from: data)
         print("reloaded: \(answer.message) (\(answer.added) added, \(answer.removed) removed, \(answer.kept) kept)")
     }
-}
-
-private struct DrainAnswer: Decodable {
-    struct Change: Decodable { var model: String; var from: String; var to: String }
-    var provider: String
-    var caller: String
-    var changed: [Change]
-}
-
-private struct ReloadAnswer: Decodable {
-    var message: String
-    var added: Int
-    var removed: Int
-    var kept: Int
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardClient
+import SwitchyardWire
 import SwitchyardCore
 
 /// How client commands find the daemon. Exit codes: 0 ok, 1 daemon error, 2 usage, 3 unreachable.
@@ -83,9 +84,9 @@ struct RouteCommand: AsyncParsableCommand {
             return connection.printJSON(try await connection.get("/v1/route", [("model", model), ("strategy", strategy?.rawValue)]))
         }
         let route = try await connection.call { try await $0.route(model: model, strategy: strategy) }
-        print("\(route.model) (\(route.strategy))\(route.panic ? "  PANIC: no healthy provider, best effort order" : "")")
+        print("\(route.model) (\(route.strategy.rawValue))\(route.panic ? "  PANIC: no healthy provider, best effort order" : "")")
         let rows = route.candidates.enumerated().map { index, c in
-            ["\(index + 1)", c.provider.rawValue, c.state.rawValue, Table.ms(c.latencyP50Ms), Table.percent(c.successRate),
+            ["\(index + 1)", c.provider, c.state.rawValue, Table.ms(c.latencyP50Ms), Table.percent(c.successRate),
              c.pricePerRequest.map { String(format: "$%.6f", $0) } ?? "-", c.reasons.joined(separator: "; ")]
         }
         print(Table.render(header: ["#", "PROVIDER", "STATE", "P50", "SUCCESS", "PRICE/REQ", "REASONS"], rows: rows))
@@ -100,11 +101,11 @@ struct Providers: AsyncParsableCommand {
     func run() async throws {
         let data = try await connection.call { try await $0.connection.get("/v1/providers") }
         if connection.json { return connection.printJSON(data) }
-        let answer = try JSONDecoder().decode(ProvidersAnswer.self, from: data)
+        let answer = try JSONDecoder().decode(Wire.ProviderList.self, from: data)
         let rows = answer.providers.flatMap { provider in
             provider.targets.map { t in
-                [provider.name, t.model, t.state, Table.ms(t.latency_p50_ms), Table.percent(t.success_rate), "\(t.samples)",
-                 t.last_error.map { "\($0): \(t.last_error_message ?? "")" } ?? "-"]
+                [provider.name, t.model, t.state.rawValue, Table.ms(t.latencyP50Ms), Table.percent(t.successRate), "\(t.samples)",
+                 t.lastError.map { "\($0): \(t.lastErrorMessage ?? "")" } ?? "-"]
             }
         }
         print(Table.render(header: ["PROVIDER", "MODEL", "STATE", "P50", "SUCCESS", "SAMPLES", "LAST ERROR"], rows: rows))
@@ -129,32 +130,16 @@ struct Status: AsyncParsableCommand {
         if connection.json {
             return connection.printJSON(Data("{\"readiness\":".utf8) + ready + Data(",\"providers\":".utf8) + providers + Data("}".utf8))
         }
-        let readiness = (try? JSONDecoder().decode(ReadyAnswer.self, from: ready))?.ready ?? false
-        let answer = try JSONDecoder().decode(ProvidersAnswer.self, from: providers)
+        let readiness = (try? JSONDecoder().decode(Wire.Readiness.self, from: ready))?.ready ?? false
+        let answer = try JSONDecoder().decode(Wire.ProviderList.self, from: providers)
         var counts: [String: Int] = [:]
-        for target in answer.providers.flatMap(\.targets) { counts[target.state, default: 0] += 1 }
+        for target in answer.providers.flatMap(\.targets) { counts[target.state.rawValue, default: 0] += 1 }
         print("switchyard at \(connection.endpoint): \(readiness ? "ready" : "not ready")")
         print("targets: " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
     }
 }
 
 extension RoutingStrategy: ExpressibleByArgument {}
-
-private struct ReadyAnswer: Decodable { var ready: Bool }
-
-private struct ProvidersAnswer: Decodable {
-    struct Provider: Decodable { var name: String; var targets: [TargetAnswer] }
-    struct TargetAnswer: Decodable {
-        var model: String
-        var state: String
-        var samples: Int
-        var success_rate: Double
-        var latency_p50_ms: Double?
-        var last_error: String?
-        var last_error_message: String?
-    }
-    var providers: [Provider]
-}
 
 
 /// Plain aligned text tables for humans.

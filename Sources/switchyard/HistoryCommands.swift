@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardClient
+import SwitchyardWire
 
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show stored rollups: one row per target and minute or hour.")
@@ -40,13 +41,13 @@ struct History: AsyncParsableCommand {
                     merged = page
                 }
             } else {
-                let answer = try JSONDecoder().decode(HistoryAnswer.self, from: data)
+                let answer = try JSONDecoder().decode(Wire.History.self, from: data)
                 next = answer.next
                 if !printedHeader { print("\(answer.since) .. \(answer.until), step \(answer.step)") }
                 let rows = answer.series.flatMap { series in
                     series.points.map { point in
-                        [point.start, series.provider, series.model, "\(point.count)", point.success_rate.map(Table.percent) ?? "-",
-                         Table.ms(point.latency_ms?.p50), Table.ms(point.latency_ms?.p99), "\(point.reports)"]
+                        [point.start, series.provider, series.model, "\(point.count)", point.successRate.map(Table.percent) ?? "-",
+                         Table.ms(point.latencyMs?.p50), Table.ms(point.latencyMs?.p99), "\(point.reports)"]
                     }
                 }
                 let table = Table.render(header: ["START", "PROVIDER", "MODEL", "COUNT", "SUCCESS", "P50", "P99", "REPORTS"], rows: rows)
@@ -75,45 +76,13 @@ struct Events: AsyncParsableCommand {
     func run() async throws {
         let data = try await connection.get("/v1/events", [("since", since), ("limit", limit.map(String.init))])
         if connection.json { return connection.printJSON(data) }
-        let answer = try JSONDecoder().decode(EventsAnswer.self, from: data)
+        let answer = try JSONDecoder().decode(Wire.Events.self, from: data)
         let rows = answer.events.map { event in
             switch (event.from, event.to) {
-            case let (from?, to?): [event.at, event.provider ?? "-", event.model ?? "-", "\(from) -> \(to)", event.reason]
+            case let (from?, to?): [event.at, event.provider ?? "-", event.model ?? "-", "\(from.rawValue) -> \(to.rawValue)", event.reason]
             default: [event.at, "-", "-", "\(event.kind) by \(event.caller ?? "?")", event.reason]
             }
         }
         print(Table.render(header: ["AT", "PROVIDER", "MODEL", "CHANGE", "REASON"], rows: rows))
     }
-}
-
-private struct HistoryAnswer: Decodable {
-    struct Series: Decodable { var provider: String; var model: String; var points: [Point] }
-    struct Point: Decodable {
-        var start: String
-        var count: Int
-        var reports: Int
-        var success_rate: Double?
-        var latency_ms: Percentiles?
-    }
-    struct Percentiles: Decodable { var p50: Double; var p99: Double }
-    var since: String
-    var until: String
-    var step: String
-    var series: [Series]
-    /// The next page's path, absent on the last.
-    var next: String?
-}
-
-private struct EventsAnswer: Decodable {
-    struct Event: Decodable {
-        var kind: String
-        var at: String
-        var provider: String?
-        var model: String?
-        var from: String?
-        var to: String?
-        var caller: String?
-        var reason: String
-    }
-    var events: [Event]
 }

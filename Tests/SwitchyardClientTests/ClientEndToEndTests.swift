@@ -52,7 +52,7 @@ import Testing
                     }]
                     let sy = SwitchyardClient(endpoint: .unixSocket(socket), options: options)
                     let ranked = try await eventually(within: 15) {
-                        try await sy.route(model: "m").candidates.map(\.provider.rawValue) == ["a", "b", "c"]
+                        try await sy.route(model: "m").candidates.map(\.provider) == ["a", "b", "c"]
                     }
                     #expect(ranked, "the route never ranked a, b, c")
 
@@ -65,7 +65,7 @@ import Testing
                     await sy.flushReports()
                     #expect(sy.reportStats.dropped == 0 && sy.reportStats.failed == 0 && sy.reportStats.sent >= 9)
                     let ejected = try await eventually(within: 5) {
-                        try await sy.route(model: "m").candidates.map(\.provider.rawValue) == ["b", "c"]
+                        try await sy.route(model: "m").candidates.map(\.provider) == ["b", "c"]
                     }
                     #expect(ejected, "three reported failures did not take a out of the route")
 

@@ -29,8 +29,8 @@ import Testing
             #expect(drained.contains(#""caller":"uid:\#(getuid())""#))
             #expect(drained.contains(#""to":"draining""#))
             let route = try await SwitchyardClient(endpoint: daemon.unix.endpoint).route(model: "m")
-            #expect(route.candidates.first?.provider == ProviderID("b"))
-            #expect(route.candidates.first { $0.provider == ProviderID("a") }?.state ?? .draining == .draining)
+            #expect(route.candidates.first?.provider == "b")
+            #expect(route.candidates.first { $0.provider == "a" }?.state ?? .draining == .draining)
             let events = String(decoding: try await daemon.unix.get("/v1/events"), as: UTF8.self)
             responses.append(events)
             #expect(events.contains("drained by uid:\(getuid())"))
@@ -72,18 +72,6 @@ import Testing
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: daemon.directory + "/" + file))
                 #expect(bytes.range(of: Data(token.utf8)) == nil, "token found in \(file)")
             }
-        }
-    }
-
-    @Test func withoutAConfiguredTokenTCPRefusesEveryAdminRoute() async throws {
-        try await APITestDaemon.run { daemon in
-            for path in ["/v1/admin/providers/a/drain", "/v1/admin/providers/a/undrain", "/v1/admin/reload"] {
-                let answer = try await RawHTTP.exchange(.tcp(port: daemon.tcpPort), "POST", path, headers: ["Authorization: Bearer guess"])
-                #expect(answer.status == 403, "\(path): \(answer.status)")
-                #expect(answer.body.contains(#""code":"admin_forbidden""#))
-            }
-            let state = String(decoding: try await daemon.unix.get("/v1/providers/a"), as: UTF8.self)
-            #expect(!state.contains("draining"))
         }
     }
 }

@@ -48,7 +48,7 @@ import Testing
 
                     let settled = try await eventually(within: 20) {
                         let route = try await SwitchyardClient(endpoint: unix.endpoint).route(model: "m")
-                        return route.candidates.map(\.provider.rawValue) == ["fast", "slow"]
+                        return route.candidates.map(\.provider) == ["fast", "slow"]
                             && route.candidates.allSatisfy { $0.state == .healthy && $0.latencyP50Ms != nil }
                     }
                     #expect(settled, "route never became [fast, slow]")

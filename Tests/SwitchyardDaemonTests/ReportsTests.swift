@@ -48,7 +48,7 @@ import Testing
                 }
                 #expect(ejected)
                 let route = try await SwitchyardClient(endpoint: socket.endpoint).route(model: "m")
-                #expect(route.candidates.map(\.provider.rawValue) == ["a"])
+                #expect(route.candidates.map(\.provider) == ["a"])
 
                 // Bad bodies: JSON errors with the right status.
                 await #expect(throws: ClientError.self) { try await socket.post("/v1/reports", json: Data("not json".utf8)) }
