@@ -90,6 +90,14 @@ public enum ConfigRenderer {
             "\(indent)max_concurrent: \(probe.maxConcurrentPerProvider)",
         ] + (probe.expectedStatus.isEmpty ? [] : ["\(indent)expected_status: [\(probe.expectedStatus.map(String.init).joined(separator: ", "))]"])
             + (probe.attemptTimeoutSeconds.map { ["\(indent)attempt_timeout: \(DurationText.format($0))"] } ?? [])
+            + (probe.hedge.map { ["\(indent)hedge: { after: \(hedgeAfter($0.trigger)), max_extra: \(percent($0.maxExtra)) }"] } ?? [])
+    }
+
+    private static func hedgeAfter(_ trigger: HedgeTrigger) -> String {
+        switch trigger {
+        case .quantile(let q): trigger.quantileName ?? "p\(Int(q * 100))"
+        case .seconds(let seconds): DurationText.format(seconds)
+        }
     }
 
     private static func routingLines(_ routing: RoutingSettings) -> [String] {

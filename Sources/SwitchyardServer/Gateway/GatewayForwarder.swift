@@ -23,8 +23,8 @@ struct GatewayForwarder {
         var failures: [String] = []
         var lastOutcome: AttemptOutcome?
         gateway.traffic.request(request.selection.model)
-        while case .tryNext(let index) = decision {
-            let candidate = request.candidates[index]
+        while case .tryNext(var index) = decision {
+            var candidate = request.candidates[index]
             let target = Target(provider: candidate.provider, model: request.selection.model)
             let secondsLeft = Self.seconds(deadline - .now)
             attempts += 1
@@ -36,16 +36,27 @@ struct GatewayForwarder {
                 decision = request.policy.decide(after: .connectFailed, attempt: index, secondsLeft: secondsLeft)
                 continue
             }
-            let started = Attempt(target: target, startedAt: deps.clock.now(), started: .now)
+            var started = Attempt(target: target, startedAt: deps.clock.now(), started: .now)
             var headers = [request.streaming ? "Accept: text/event-stream" : "Accept: application/json"]
             if let key = upstream.apiKey { headers.append("Authorization: Bearer \(key.exposedValue)") }
-            let response = gateway.transport.send(UpstreamRequest(
+            let sent = gateway.transport.send(UpstreamRequest(
                 url: upstream.baseURL + endpoint.upstreamPath, headers: headers, body: request.upstreamBody(for: candidate),
                 connectTimeoutSeconds: upstream.connectTimeoutSeconds,
                 idleTimeoutSeconds: upstream.attemptTimeoutSeconds ?? request.policy.attemptTimeoutSeconds,
                 totalTimeoutSeconds: max(0.001, secondsLeft)
             ))
-            let head = await withTaskCancellationHandler { await response.head() } onCancel: { response.cancel() }
+            var response = sent
+            let head: Result<UpstreamHead, UpstreamFailure>
+            if attempts == 1, let hedge = upstream.hedge {
+                // Hedging on: the race may start the next candidate too and settle on either (HedgeRace).
+                let raced = await HedgeRace(forwarder: self, settings: hedge, deadline: deadline)
+                    .run(RunningAttempt(index: index, candidate: candidate, attempt: started, response: sent))
+                (index, candidate, started, response, head) = (raced.running.index, raced.running.candidate, raced.running.attempt, raced.running.response, raced.head)
+                attempts += raced.hedges
+                failures += raced.failures
+            } else {
+                head = await withTaskCancellationHandler { await sent.head() } onCancel: { sent.cancel() }
+            }
             let outcome: AttemptOutcome
             switch head {
             case .success(let head): outcome = (200..<300).contains(head.status) ? .answered : .status(head.status)
