@@ -41,18 +41,22 @@ public struct HedgeState: Hashable, Sendable {
     /// Fewer samples than this: no quantile is trusted, no hedge (a fixed `after:` needs none).
     public static let minimumSamples = 20
     /// The most credit a quiet period can bank: hedges in a burst.
-    public static let maximumCredit = 10.0
+    public static let maximumCredit = 10
+    /// Credit is counted in millionths of a hedge, so that 20 requests at 5 % make exactly one.
+    private static let unit = 1_000_000
 
     public private(set) var firstByte = SampleWindow(capacity: 256)
     /// Hedges that may start now; grows by `maxExtra` per request, one hedge spends 1.
-    public private(set) var credit = 0.0
+    public var credit: Double { Double(millionths) / Double(Self.unit) }
+    private var millionths = 0
 
     public init() {}
 
     /// A request's first attempt at this target starts: earns `maxExtra` of credit and
     /// answers after how many seconds without a first byte it would be hedged (nil: never).
     public mutating func admit(_ settings: HedgeSettings) -> Double? {
-        credit = min(Self.maximumCredit, credit + settings.maxExtra)
+        let earned = Int((settings.maxExtra * Double(Self.unit)).rounded())
+        millionths = min(Self.maximumCredit * Self.unit, millionths + earned)
         switch settings.trigger {
         case .seconds(let seconds):
             return seconds
@@ -64,8 +68,8 @@ public struct HedgeState: Hashable, Sendable {
 
     /// The hedge instant came: true (and one credit spent) when the budget allows a hedge.
     public mutating func spend() -> Bool {
-        guard credit >= 1 else { return false }
-        credit -= 1
+        guard millionths >= Self.unit else { return false }
+        millionths -= Self.unit
         return true
     }
 

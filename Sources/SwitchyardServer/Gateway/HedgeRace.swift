@@ -17,9 +17,10 @@ struct RunningAttempt: Sendable {
 /// request's own) wins and the other is canceled at once; a failure of one while the other
 /// still runs is reported and the other is awaited (failover, not an error).
 ///
-/// The canceled loser is not reported to the health book: it did not fail, it was only
-/// slower. It counts as `switchyard_gateway_attempts_total{outcome="canceled"}`, and a first
-/// attempt canceled this way enters the hedge book's times at the moment it was canceled.
+/// The canceled loser is reported as what it is, a `canceled` attempt (history, SQLite,
+/// `switchyard_gateway_attempts_total{outcome="canceled"}`), which counts against no
+/// provider's health: it did not fail, it was only slower. A first attempt canceled this
+/// way enters the hedge book's times at the moment it was canceled.
 struct HedgeRace {
     let forwarder: GatewayForwarder
     let settings: HedgeSettings
@@ -127,7 +128,7 @@ struct HedgeRace {
         let gateway = forwarder.gateway
         for (slot, loser) in running.enumerated() where slot != winner {
             loser.response.cancel()
-            gateway.metrics.attempt("canceled")
+            forwarder.reportCanceled(loser.attempt)
             if slot == 0 { gateway.hedges.record(first.attempt.target, firstByteSeconds: GatewayForwarder.seconds(.now - first.attempt.started)) }
         }
         guard running.count > 1 else { return }
@@ -190,6 +191,17 @@ extension GatewayForwarder {
             totalTimeoutSeconds: max(0.001, secondsLeft)
         ))
         return RunningAttempt(index: index, candidate: candidate, attempt: attempt, response: response)
+    }
+
+    /// Reports an attempt canceled because the other one of a hedge race answered first:
+    /// `canceled`, which counts against no provider's health.
+    func reportCanceled(_ attempt: Attempt) {
+        gateway.metrics.attempt(ErrorClass.canceled.rawValue)
+        var observation = Observation(target: attempt.target, source: .report, startedAt: attempt.startedAt, outcome: .failure(.canceled),
+                                      totalSeconds: Self.seconds(.now - attempt.started),
+                                      message: "gateway: canceled, another attempt of a hedged request answered first")
+        observation.reporter = caller.label
+        deps.deliver(observation)
     }
 
     /// How an attempt's head ended, for the policy.
