@@ -101,6 +101,15 @@ import Testing
         }
     }
 
+    @Test func aPinnedRequestIsNeverHedged() async throws {
+        try await GatewayTestDaemon.run(modelExtra: Self.hedge(after: "50ms", maxExtra: "100%")) { gw in
+            Self.set(gw, a: SimulatorBehavior(models: ["m-up"], latencyMs: 400), b: SimulatorBehavior(models: ["m-up"], latencyMs: 1))
+            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m:a","messages":[]}"#)
+            #expect(answer.status == 200 && answer.headers["x-switchyard-provider"] == "a" && answer.headers["x-switchyard-attempts"] == "1")
+            #expect(gw.simulators["b"]!.recordedRequests.isEmpty, "pinned: the policy has no next candidate to hedge with")
+        }
+    }
+
     @Test func aFailureWhileTheOtherAttemptRunsWaitsForIt() async throws {
         try await GatewayTestDaemon.run(modelExtra: Self.hedge(after: "100ms", maxExtra: "100%")) { gw in
             Self.set(gw, a: SimulatorBehavior(models: ["m-up"], latencyMs: 300, fault: .serverError),
