@@ -12,7 +12,7 @@ export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-nspawn build deps pyenv release clean screenshots \
-        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-heavy \
+        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-hedge bench-heavy \
         fuzz fuzz-build fuzz-replay test-sanitizers
 
 ## Install the Debian packages the build and the tests need, if any is missing.
@@ -124,6 +124,13 @@ bench-gateway: deps pyenv
 	bench/gateway_bench.sh
 	$(PYENV)/bin/python bench/gateway_outage.py --bin .build/release --litellm .build/litellm-proxy-venv/bin/litellm
 	bench/gateway_rss.sh 64 1000
+	$(MAKE) bench-hedge
+
+## Hedging off and on against a provider with a 5 % tail of +2 s to the first byte (README "Hedging").
+bench-hedge:
+	$(SWIFT) build -c release --product switchyard
+	$(SWIFT) build -c release --product switchyard-sim
+	python3 bench/gateway_hedge.py --bin .build/release --requests 2000 --callers 4
 
 ## Heavy reads against routing (README "Heavy reads"): /v1/route p50/p99 alone and while every history
 ## page of 1,000 targets x a day of minutes, /metrics and / are fetched back to back; daemon RSS.

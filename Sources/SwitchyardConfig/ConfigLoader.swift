@@ -135,7 +135,7 @@ struct ConfigDecoder {
     private func decodeProbe(_ cursor: YAMLCursor, base: ProbeSettings) throws -> ProbeSettings {
         let map = try cursor.mapping(allowedKeys: [
             "interval", "connect_timeout", "timeout", "mode", "max_tokens",
-            "stream_idle_timeout", "max_body_bytes", "max_concurrent", "expected_status", "attempt_timeout",
+            "stream_idle_timeout", "max_body_bytes", "max_concurrent", "expected_status", "attempt_timeout", "hedge",
         ])
         var probe = base
         if let c = map.optional("interval") { probe.intervalSeconds = try c.duration() }
@@ -148,6 +148,7 @@ struct ConfigDecoder {
         if let c = map.optional("max_concurrent") { probe.maxConcurrentPerProvider = try c.positiveInt() }
         if let c = map.optional("expected_status") { probe.expectedStatus = try c.sequence().map { try $0.positiveInt() } }
         if let c = map.optional("attempt_timeout") { probe.attemptTimeoutSeconds = try c.duration() }
+        if let c = map.optional("hedge") { probe.hedge = try decodeHedge(c) }
         if probe.connectTimeoutSeconds > probe.timeoutSeconds {
             // An inherited connect timeout shrinks to fit a shorter timeout set here;
             // one written at this level is a contradiction.

@@ -51,14 +51,14 @@ public enum ConfigRenderer {
             if let price = provider.price { lines.append("    price: { \(priceText(price)) }") }
             if let perDay = provider.budget?.probeUSDPerDay { lines.append("    budget: { probe_usd_per_day: \(perDay) }") }
             lines.append("    probe:")
-            lines += probeLines(provider.probe, indent: "      ")
+            lines += probeLines(provider.probe, indent: "      ", inheritedHedge: config.probe.hedge)
             lines.append("    models:")
             for model in provider.models {
                 lines.append("      - name: \(quoted(model.name.rawValue))")
                 lines.append("        upstream: \(quoted(model.upstream))")
                 if model.probe != provider.probe {
                     lines.append("        probe:")
-                    lines += probeLines(model.probe, indent: "          ")
+                    lines += probeLines(model.probe, indent: "          ", inheritedHedge: provider.probe.hedge)
                 }
             }
         }
@@ -78,7 +78,8 @@ public enum ConfigRenderer {
         return lines
     }
 
-    private static func probeLines(_ probe: ProbeSettings, indent: String) -> [String] {
+    /// `inheritedHedge`: the level above's `hedge`, which a level without one turns off explicitly.
+    private static func probeLines(_ probe: ProbeSettings, indent: String, inheritedHedge: HedgeSettings? = nil) -> [String] {
         [
             "\(indent)interval: \(DurationText.format(probe.intervalSeconds))",
             "\(indent)connect_timeout: \(DurationText.format(probe.connectTimeoutSeconds))",
@@ -90,6 +91,15 @@ public enum ConfigRenderer {
             "\(indent)max_concurrent: \(probe.maxConcurrentPerProvider)",
         ] + (probe.expectedStatus.isEmpty ? [] : ["\(indent)expected_status: [\(probe.expectedStatus.map(String.init).joined(separator: ", "))]"])
             + (probe.attemptTimeoutSeconds.map { ["\(indent)attempt_timeout: \(DurationText.format($0))"] } ?? [])
+            + (probe.hedge.map { ["\(indent)hedge: { after: \(hedgeAfter($0.trigger)), max_extra: \(percent($0.maxExtra)) }"] }
+                ?? (inheritedHedge == nil ? [] : ["\(indent)hedge: off"]))
+    }
+
+    private static func hedgeAfter(_ trigger: HedgeTrigger) -> String {
+        switch trigger {
+        case .quantile(let q): trigger.quantileName ?? "p\(Int(q * 100))"
+        case .seconds(let seconds): DurationText.format(seconds)
+        }
     }
 
     private static func routingLines(_ routing: RoutingSettings) -> [String] {

@@ -187,6 +187,8 @@ public struct ProbeSettings: Hashable, Sendable {
     public var expectedStatus: [Int] = []
     /// The gateway's per-attempt timeout for this model (`attempt_timeout`); nil: the default by kind of request.
     public var attemptTimeoutSeconds: Double?
+    /// The gateway's hedging for this model (`hedge: { after: p95, max_extra: 5% }`); nil: off.
+    public var hedge: HedgeSettings?
 
     public init() {}
 }

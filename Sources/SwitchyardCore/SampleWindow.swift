@@ -39,6 +39,9 @@ public struct SampleWindow: Hashable, Sendable {
         mean = sorted.reduce(0, +) / Double(sorted.count)
     }
 
+    /// Nearest-rank quantile `q` (0...1) of the samples; nil when there are none.
+    public func quantile(_ q: Double) -> Double? { Self.quantile(q, of: sorted) }
+
     /// Nearest-rank quantile of sorted values.
     static func quantile(_ q: Double, of sorted: [Double]) -> Double? {
         guard !sorted.isEmpty else { return nil }

@@ -12,7 +12,8 @@ enum GatewayWiring {
             upstreams[target.target] = GatewayUpstream(
                 baseURL: openAIBase(kind: target.kind, baseURL: target.baseURL), apiKey: target.apiKey,
                 connectTimeoutSeconds: target.settings.connectTimeoutSeconds,
-                attemptTimeoutSeconds: target.settings.attemptTimeoutSeconds, price: target.price
+                attemptTimeoutSeconds: target.settings.attemptTimeoutSeconds, price: target.price,
+                hedge: target.settings.hedge
             )
         }
         var allowed: [String: Set<ModelName>] = [:]

@@ -40,6 +40,9 @@ enum MetricName {
     static var gatewayRequests: MetricNameDescriptor { name("gateway", "requests", "total", "Gateway requests answered, by endpoint and result.") }
     static var gatewayAttempts: MetricNameDescriptor { name("gateway", "attempts", "total", "Upstream attempts of gateway requests, by outcome (ok, caller_error or an error class).") }
     static var gatewayFailovers: MetricNameDescriptor { name("gateway", "failovers", "total", "Gateway attempts that moved on to another provider before the first byte.") }
+    static var gatewayHedges: MetricNameDescriptor {
+        name("gateway", "hedges", "total", "Hedged first attempts of gateway requests, by result (started, hedge_won, first_won, no_budget).")
+    }
     static var gatewayClientSpend: MetricNameDescriptor {
         name("gateway", "client_spend_usd", "total", "USD spent by each configured client's answered gateway attempts (configured price and observed usage).")
     }

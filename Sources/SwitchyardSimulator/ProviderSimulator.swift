@@ -19,6 +19,8 @@ public final class ProviderSimulator: Sendable {
     /// Requests to the OpenAI POST routes (completions, chat, embeddings) and the 5xx answers given.
     private let completionRequests = Atomic<Int>(0)
     private let serverErrors = Atomic<Int>(0)
+    /// Requests whose caller had closed the connection by the time the answer was ready.
+    private let abandoned = Atomic<Int>(0)
     private let burstLeft: Atomic<Int>
     private let started = ContinuousClock.now
     /// The last requests to the OpenAI POST routes, newest last (at most `maxRecorded`).
@@ -58,11 +60,12 @@ public final class ProviderSimulator: Sendable {
     public var requestCount: Int { requests.load(ordering: .relaxed) }
 
     /// What `GET /_sim/stats` answers: requests so far (control routes excluded), those to the
-    /// OpenAI POST routes (the traffic, as opposed to liveness probes) and the 5xx answers, so a
-    /// benchmark can count what reached a provider while it was failing.
+    /// OpenAI POST routes (the traffic, as opposed to liveness probes), the 5xx answers, so a
+    /// benchmark can count what reached a provider while it was failing, and the requests whose
+    /// caller had gone away before the answer was ready (a canceled transfer, e.g. a lost hedge).
     public var stats: [String: Int] {
         ["requests": requestCount, "completion_requests": completionRequests.load(ordering: .relaxed),
-         "server_errors": serverErrors.load(ordering: .relaxed)]
+         "server_errors": serverErrors.load(ordering: .relaxed), "abandoned": abandoned.load(ordering: .relaxed)]
     }
 
     /// A Hummingbird application serving this simulator at `address`; `onRunning` gets the bound port.
@@ -154,7 +157,12 @@ public final class ProviderSimulator: Sendable {
         default:
             break
         }
+        let watcher = delay > 0 ? await ConnectionWatcher.watching(context.channel) : nil
         try await Task.sleep(for: .milliseconds(delay))
+        if watcher?.callerClosed == true {
+            abandoned.add(1, ordering: .relaxed)
+            throw SimulatedDisconnect()
+        }
         let elapsed = (ContinuousClock.now - started) / .seconds(1)
         if burstLeft.load(ordering: .relaxed) > 0, burstLeft.subtract(1, ordering: .relaxed).newValue >= 0 {
             serverErrors.add(1, ordering: .relaxed)

@@ -1,4 +1,5 @@
 import SwitchyardConfig
+import SwitchyardCore
 import Testing
 
 /// The `gateway:` section and `attempt_timeout`: defaults, overrides, strict keys with
@@ -38,5 +39,43 @@ struct GatewayConfigTests {
     func badGatewaySettingsArePinnedToTheirPlace(yaml: String, line: Int, column: Int, message: String) {
         let error = #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: yaml + "\n" + Self.providers, file: "g.yaml") }
         #expect(error?.description == "g.yaml:\(line):\(column): \(message)")
+    }
+}
+
+/// `hedge:` beside `attempt_timeout`: inherited from defaults to provider to model, `off`
+/// at a lower level, rendered by `check-config`, errors at their file:line:column.
+struct HedgeConfigTests {
+    static let yaml = """
+        providers:
+          - name: p
+            kind: openai
+            base_url: https://api.example.com/v1
+            probe: { hedge: { after: p95, max_extra: 5% } }
+            models: [{ name: a }, { name: b, probe: { hedge: { after: 800ms, max_extra: 0.1 } } }, { name: c, probe: { hedge: off } }]
+        """
+
+    @Test func hedgingIsOffByDefaultAndInheritedWhereSet() throws {
+        let config = try ConfigLoader.parse(yaml: Self.yaml, file: "h.yaml")
+        #expect(config.probe.hedge == nil, "off by default")
+        let hedges = config.providers[0].models.map(\.probe.hedge)
+        #expect(hedges == [HedgeSettings(trigger: .quantile(0.95), maxExtra: 0.05), HedgeSettings(trigger: .seconds(0.8), maxExtra: 0.1), nil])
+        let rendered = ConfigRenderer.render(config)
+        #expect(rendered.contains("hedge: { after: p95, max_extra: 5% }") && rendered.contains("hedge: { after: 800ms, max_extra: 10% }") && rendered.contains("hedge: off"))
+        let again = try ConfigLoader.parse(yaml: rendered, file: "again.yaml")
+        #expect(again.providers[0].models.map(\.probe.hedge) == hedges, "check-config's output reads back the same")
+    }
+
+    @Test(arguments: [
+        ("{ after: p95, max_extra: 150% }", 5, 46, "providers[0].probe.hedge.max_extra: '150%' is not a share of extra requests above 0 and at most 100% (e.g. 5%)"),
+        ("{ after: p95, max_extra: 0% }", 5, 46, "providers[0].probe.hedge.max_extra: '0%' is not a share of extra requests above 0 and at most 100% (e.g. 5%)"),
+        ("{ after: p97, max_extra: 5% }", 5, 30, "providers[0].probe.hedge.after: 'p97' is neither a quantile (p50, p90, p95, p99) nor a duration (e.g. 800ms)"),
+        ("{ after: p95 }", 5, 21, "providers[0].probe.hedge is missing required key 'max_extra'"),
+        ("{ after: p95, max_extra: 5%, delay: 1s }", 5, 50, "unknown key 'delay' in providers[0].probe.hedge (known keys: after, max_extra)"),
+        ("on", 5, 21, "providers[0].probe.hedge must be { after: p95, max_extra: 5% } or off"),
+    ])
+    func badHedgeSettingsArePinnedToTheirPlace(hedge: String, line: Int, column: Int, message: String) {
+        let yaml = Self.yaml.replacingOccurrences(of: "{ hedge: { after: p95, max_extra: 5% } }", with: "{ hedge: \(hedge) }")
+        let error = #expect(throws: ConfigError.self) { try ConfigLoader.parse(yaml: yaml, file: "h.yaml") }
+        #expect(error?.description == "h.yaml:\(line):\(column): \(message)")
     }
 }

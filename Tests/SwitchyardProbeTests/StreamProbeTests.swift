@@ -155,7 +155,7 @@ import Testing
             let stats = await engine.perform(HTTPRequest(url: "http://127.0.0.1:\(port)/_sim/stats", connectTimeoutSeconds: 1, timeoutSeconds: 2))
             #expect(stats.status == 200)
             let counts = try JSONDecoder().decode([String: Int].self, from: Data(stats.body))
-            #expect(counts == ["requests": 4, "completion_requests": 3, "server_errors": 2], "the liveness probe is a request, not traffic")
+            #expect(counts == ["requests": 4, "completion_requests": 3, "server_errors": 2, "abandoned": 0], "the liveness probe is a request, not traffic")
         }
     }
 }

@@ -102,10 +102,13 @@ import Testing
     }
 
     @Test func theGatewaySectionShowsRequestsAndFailoversPerModelAndProvider() throws {
+        var llama = GatewayTraffic.ModelTraffic(model: ModelName("llama"), requests: 12, failovers: 3, providers: [
+            ProviderID("sim-flaky"): .init(served: 4, failed: 3), ProviderID("sim-fast"): .init(served: 8, failed: 0),
+        ])
+        llama.hedges = 2
+        llama.hedgesWon = 1
         let traffic = [
-            GatewayTraffic.ModelTraffic(model: ModelName("llama"), requests: 12, failovers: 3, providers: [
-                ProviderID("sim-flaky"): .init(served: 4, failed: 3), ProviderID("sim-fast"): .init(served: 8, failed: 0),
-            ]),
+            llama,
             GatewayTraffic.ModelTraffic(model: ModelName(Self.hostile), requests: 1, providers: [ProviderID(Self.hostile): .init(served: 1)]),
         ]
         let page = { (gateway: [GatewayTraffic.ModelTraffic]?) in
@@ -116,7 +119,8 @@ import Testing
         let section = try #require(html.range(of: #"<section id="gateway">"#))
         #expect(section.lowerBound > html.range(of: #"<section id="targets">"#)!.lowerBound)
         #expect(section.lowerBound < html.range(of: #"<section id="events">"#)!.lowerBound)
-        #expect(html.contains(#"<tr class="gw" data-model="llama" data-requests="12" data-failovers="3">"#))
+        #expect(html.contains(#"<tr class="gw" data-model="llama" data-requests="12" data-failovers="3" data-hedges="2" data-hedges-won="1">"#))
+        #expect(html.contains(#"<td class="num" data-label="Hedges">2 (1)</td>"#), "hedges started, and won by the hedge")
         // Providers by answers served, the failed attempts beside them.
         let fast = try #require(html.range(of: #"data-provider="sim-fast" data-served="8" data-failed="0">"#))
         let flaky = try #require(html.range(of: #"data-provider="sim-flaky" data-served="4" data-failed="3">"#))

@@ -12,13 +12,17 @@ public struct GatewayUpstream: Sendable {
     /// `attempt_timeout` of the model (or provider); nil takes the default by kind of request.
     public var attemptTimeoutSeconds: Double?
     public var price: Price?
+    /// `hedge:` of the model (or provider); nil: no hedging.
+    public var hedge: HedgeSettings?
 
-    public init(baseURL: String, apiKey: Secret?, connectTimeoutSeconds: Double, attemptTimeoutSeconds: Double?, price: Price?) {
+    public init(baseURL: String, apiKey: Secret?, connectTimeoutSeconds: Double, attemptTimeoutSeconds: Double?, price: Price?,
+                hedge: HedgeSettings? = nil) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.attemptTimeoutSeconds = attemptTimeoutSeconds
         self.price = price
+        self.hedge = hedge
     }
 }
 
@@ -59,6 +63,8 @@ public struct GatewayDependencies: Sendable {
     public var directory: GatewayDirectory
     let metrics: GatewayMetrics
     let inFlight = GatewaySlots()
+    /// Hedged targets' times to first byte and hedge budgets.
+    let hedges = HedgeBook()
     /// Requests and failovers per model and provider, for the status page.
     public let traffic = GatewayTraffic()
     /// Each client's rate and today's spend against its budget.

@@ -23,29 +23,29 @@ struct GatewayForwarder {
         var failures: [String] = []
         var lastOutcome: AttemptOutcome?
         gateway.traffic.request(request.selection.model)
-        while case .tryNext(let index) = decision {
-            let candidate = request.candidates[index]
-            let target = Target(provider: candidate.provider, model: request.selection.model)
+        while case .tryNext(let next) = decision {
             let secondsLeft = Self.seconds(deadline - .now)
             attempts += 1
             if attempts > 1 {
                 gateway.metrics.failover()
                 gateway.traffic.failover(request.selection.model)
             }
-            guard let upstream = configuration.upstreams[target] else {
-                decision = request.policy.decide(after: .connectFailed, attempt: index, secondsLeft: secondsLeft)
+            guard var running = send(next, secondsLeft: secondsLeft) else {
+                decision = request.policy.decide(after: .connectFailed, attempt: next, secondsLeft: secondsLeft)
                 continue
             }
-            let started = Attempt(target: target, startedAt: deps.clock.now(), started: .now)
-            var headers = [request.streaming ? "Accept: text/event-stream" : "Accept: application/json"]
-            if let key = upstream.apiKey { headers.append("Authorization: Bearer \(key.exposedValue)") }
-            let response = gateway.transport.send(UpstreamRequest(
-                url: upstream.baseURL + endpoint.upstreamPath, headers: headers, body: request.upstreamBody(for: candidate),
-                connectTimeoutSeconds: upstream.connectTimeoutSeconds,
-                idleTimeoutSeconds: upstream.attemptTimeoutSeconds ?? request.policy.attemptTimeoutSeconds,
-                totalTimeoutSeconds: max(0.001, secondsLeft)
-            ))
-            let head = await withTaskCancellationHandler { await response.head() } onCancel: { response.cancel() }
+            let head: Result<UpstreamHead, UpstreamFailure>
+            if attempts == 1, let hedge = configuration.upstreams[running.attempt.target]?.hedge {
+                // Hedging on: the race may start the next candidate too and settle on either (HedgeRace).
+                let raced = await HedgeRace(forwarder: self, settings: hedge, deadline: deadline).run(running)
+                (running, head) = (raced.running, raced.head)
+                attempts += raced.hedges
+                failures += raced.failures
+            } else {
+                let sent = running.response
+                head = await withTaskCancellationHandler { await sent.head() } onCancel: { sent.cancel() }
+            }
+            let (index, candidate, started, response) = (running.index, running.candidate, running.attempt, running.response)
             var outcome: AttemptOutcome
             switch head {
             case .success(let head): outcome = (200..<300).contains(head.status) ? .answered : .status(head.status)

@@ -15,9 +15,22 @@ final class GatewayMetrics: Sendable {
         case clientLimited = "client_limited"
     }
 
+    /// What became of a hedge, as a label.
+    enum Hedge: String, CaseIterable {
+        /// A second candidate was started beside a slow first attempt.
+        case started
+        /// The hedge answered first (the first attempt was canceled).
+        case hedgeWon = "hedge_won"
+        /// The first attempt answered first after all (the hedge was canceled).
+        case firstWon = "first_won"
+        /// The hedge instant came but the target's budget (`max_extra`) had no credit.
+        case noBudget = "no_budget"
+    }
+
     private let requests: [GatewayEndpoint: [Result: Counter]]
     private let attempts: [String: Counter]
     private let failovers: Counter
+    private let hedges: [Hedge: Counter]
 
     init(registry: PrometheusCollectorRegistry) {
         var requests: [GatewayEndpoint: [Result: Counter]] = [:]
@@ -31,9 +44,11 @@ final class GatewayMetrics: Sendable {
         let outcomes = ["ok", "caller_error"] + ErrorClass.allCases.map(\.rawValue)
         attempts = Dictionary(uniqueKeysWithValues: outcomes.map { ($0, registry.makeCounter(descriptor: MetricName.gatewayAttempts, labels: [("outcome", $0)])) })
         failovers = registry.makeCounter(descriptor: MetricName.gatewayFailovers)
+        hedges = Dictionary(uniqueKeysWithValues: Hedge.allCases.map { ($0, registry.makeCounter(descriptor: MetricName.gatewayHedges, labels: [("result", $0.rawValue)])) })
     }
 
     func request(_ endpoint: GatewayEndpoint, _ result: Result) { requests[endpoint]?[result]?.increment() }
     func attempt(_ outcome: String) { attempts[outcome]?.increment() }
     func failover() { failovers.increment() }
+    func hedge(_ result: Hedge) { hedges[result]?.increment() }
 }

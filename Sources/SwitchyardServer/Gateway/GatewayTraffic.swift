@@ -12,6 +12,9 @@ public final class GatewayTraffic: Sendable {
         public var requests: Int
         /// Moves to the next candidate after a failed attempt.
         public var failovers: Int
+        /// Hedges started (a second candidate beside a slow first attempt), and those the hedge won.
+        public var hedges: Int = 0
+        public var hedgesWon: Int = 0
         /// Per provider: attempts that answered and attempts that failed.
         public var providers: [ProviderID: ProviderTraffic]
 
@@ -44,6 +47,14 @@ public final class GatewayTraffic: Sendable {
 
     func failover(_ model: ModelName) {
         models.withLock { $0[model, default: ModelTraffic(model: model)].failovers += 1 }
+    }
+
+    func hedge(_ model: ModelName) {
+        models.withLock { $0[model, default: ModelTraffic(model: model)].hedges += 1 }
+    }
+
+    func hedgeWon(_ model: ModelName) {
+        models.withLock { $0[model, default: ModelTraffic(model: model)].hedgesWon += 1 }
     }
 
     /// An attempt that counts for or against its provider (not one that was the request's fault).
