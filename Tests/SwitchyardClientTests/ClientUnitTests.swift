@@ -16,7 +16,7 @@ import Testing
     func client(clock: ManualClock = ManualClock(), slept: Recorder<Double> = Recorder(), seed: UInt64 = 7,
                 configure: (inout ClientOptions) -> Void = { _ in }) -> SwitchyardClient {
         var options = ClientOptions()
-        options.clock = clock
+        options.clock = clock.wall
         options.staticRoutes = ["m": Self.order]
         options.seed = seed
         options.sleep = { slept.append($0) }
@@ -26,13 +26,13 @@ import Testing
 
     @Test func routeCacheKeepsAnEntryForItsTTLOnly() {
         let clock = ManualClock()
-        let cache = RouteCache(ttl: 0.5, clock: clock)
+        let cache = RouteCache(ttl: 0.5, clock: clock.wall)
         let key = RouteCache.Key(model: "m", strategy: "")
         let route = ResolvedRoute(model: "m", candidates: Self.order, source: .daemon)
         cache.put(key, route)
-        clock.advance(0.49)
+        clock.advance(by: .milliseconds(490))
         #expect(cache.get(key) == route)
-        clock.advance(0.02)
+        clock.advance(by: .milliseconds(20))
         #expect(cache.get(key) == nil)
         cache.put(key, route)
         cache.invalidate(model: "m")
