@@ -81,20 +81,36 @@ import Testing
     }
 
     @Test func anAttemptThatOverrunsItsTimeoutIsAbandonedAndReportedAsTimeout() async throws {
-        let sy = client { $0.attemptTimeoutSeconds = 0.2 }
-        let served = try await sy.withFailover(model: "m") { candidate in
-            if candidate.provider == "a" { try await Task.sleep(for: .seconds(60)) }
-            return candidate.provider
+        // The attempts hang on the same manual clock that times them: nothing here waits in real time.
+        let timer = ManualClock()
+        let sy = client { $0.attemptTimeoutSeconds = 0.2; $0.attemptClock = timer }
+        let first = Task {
+            try await sy.withFailover(model: "m") { candidate in
+                if candidate.provider == "a" { try await timer.sleep(for: .seconds(60)) }
+                return candidate.provider
+            }
         }
-        #expect(served == "b")
-        let started = ContinuousClock.now
+        await timer.waitForSleepers(2)  // a's attempt and its timeout
+        timer.advance(by: .milliseconds(199))
+        #expect(timer.sleeperCount == 2)  // not yet
+        timer.advance(by: .milliseconds(1))
+        #expect(try await first.value == "b")
+
+        let hanging = Task {
+            try await sy.withFailover(model: "m") { _ -> String in try await timer.sleep(for: .seconds(60)); return "" }
+        }
+        for _ in 0..<3 {
+            await timer.waitForSleepers(2)
+            timer.advance(by: .milliseconds(200))
+        }
         do {
-            _ = try await sy.withFailover(model: "m") { _ -> String in try await Task.sleep(for: .seconds(60)); return "" }
+            _ = try await hanging.value
             Issue.record("every attempt hangs, so withFailover must throw")
         } catch let error as FailoverError {
-            #expect(!error.attempts.isEmpty && error.attempts.allSatisfy { $0.errorClass == .timeout })
+            #expect(error.attempts.count == 3 && error.attempts.allSatisfy { $0.errorClass == .timeout })
         }
-        #expect(ContinuousClock.now - started < .seconds(30), "the attempt timeout did not cut the hanging attempts short")
+        #expect(timer.now.offset == .milliseconds(800))
+        #expect(timer.sleeperCount == 0)
     }
 
     @Test func staticFallbackIsLoggedOnceAndReportsToADownDaemonAreCountedAsFailed() async throws {
