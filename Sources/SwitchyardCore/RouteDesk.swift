@@ -2,26 +2,11 @@ import Synchronization
 
 /// Routing as a stage of its own: ranks one model's targets as the health book last saw them,
 /// and keeps what a ranking must remember between answers (the incumbent leader of each
-/// model and strategy, each `pick=spread` client's order). Reading that memory, ranking and
-/// recording the outcome happen in one step under this desk's lock, so a decision drawn from
-/// older health can never overwrite one drawn from newer health.
+/// model and strategy, each `pick=spread` client's order). What is recorded is decided in one
+/// step under this desk's lock, against the memory as it stands then, and only from health
+/// at least as new as what the recorded leader was drawn from (the health book's version):
+/// a decision drawn from older health never overwrites one drawn from newer health.
 public final class RouteDesk: Sendable {
-    /// What a decision was drawn from: the health book's version, then the time asked about.
-    /// Only a decision from a basis at least as new as the recorded one may record.
-    public struct Basis: Comparable, Sendable {
-        public var version: UInt64
-        public var now: Timestamp
-
-        public init(version: UInt64, now: Timestamp) {
-            self.version = version
-            self.now = now
-        }
-
-        public static func < (lhs: Basis, rhs: Basis) -> Bool {
-            (lhs.version, lhs.now) < (rhs.version, rhs.now)
-        }
-    }
-
     private struct Key: Hashable {
         var model: ModelName
         var strategy: RoutingStrategy
@@ -30,15 +15,32 @@ public final class RouteDesk: Sendable {
     private struct Incumbent {
         /// The provider that led the last recorded canonical answer (nil: none yet, or only panics).
         var provider: ProviderID?
-        var basis: Basis
+        /// The health book's version that answer was drawn from.
+        var version: UInt64
     }
 
     private struct State {
         var ranker: RouteRanker
+        /// Counts replacements of `ranker`, so a ranking can tell whether it used the current one.
+        var rankerGeneration: UInt64 = 0
         var incumbents: [Key: Incumbent] = [:]
         var spreadOrders = SpreadOrders()
         /// Decisions from health older than the last reconfiguration record nothing.
         var floor: UInt64 = 0
+    }
+
+    /// What a ranking depends on besides the health: read before ranking, and compared with
+    /// the desk's state again in the step that decides.
+    private struct Memory: Equatable {
+        var incumbent: Incumbent?
+        var spreadOrder: [ProviderID]?
+        var rankerGeneration: UInt64
+        var floor: UInt64
+
+        static func == (lhs: Memory, rhs: Memory) -> Bool {
+            lhs.incumbent?.provider == rhs.incumbent?.provider && lhs.incumbent?.version == rhs.incumbent?.version
+                && lhs.spreadOrder == rhs.spreadOrder && lhs.rankerGeneration == rhs.rankerGeneration && lhs.floor == rhs.floor
+        }
     }
 
     private let state: Mutex<State>
@@ -54,6 +56,11 @@ public final class RouteDesk: Sendable {
     /// A canonical answer (no filters, no spread) from health at least as new as the last
     /// recorded one records its leader as the incumbent, so the next answer keeps it unless a
     /// challenger is better by the stability margin; a panic answer records no leader.
+    ///
+    /// The ranking runs outside the lock, on what the desk remembered a moment before. When it
+    /// would change nothing the desk remembers, it is the answer as of that moment. Otherwise
+    /// the deciding step (under the lock) keeps it only if that memory is still current and
+    /// else ranks again there: every recorded decision is the one a fully locked desk would make.
     public func route(_ query: RouteQuery, over snapshots: [TargetSnapshot], version: UInt64, now: Timestamp) -> Route {
         let key = Key(model: query.model, strategy: query.strategy)
         var spreadKey: SpreadOrders.Key?
@@ -62,22 +69,34 @@ public final class RouteDesk: Sendable {
         // wider question of the same client keeps it too.
         var whole = query
         if spreadKey != nil { whole.limit = nil }
-        let basis = Basis(version: version, now: now)
-        return state.withLock { state in
-            let period = state.ranker.policy.spreadPeriodSeconds
-            let held = spreadKey.flatMap { state.spreadOrders.held(for: $0, now: now, period: period) }
-            let recorded = state.incumbents[key]
-            var route = state.ranker.rank(snapshots, query: whole, now: now, incumbent: recorded?.provider, spreadOrder: held)
-            if let spreadKey, held == nil, !route.panic {
-                state.spreadOrders.remember(route.candidates.map(\.provider), for: spreadKey, at: now, period: period)
-            }
-            if spreadKey != nil, let limit = query.limit { route.candidates = Array(route.candidates.prefix(max(limit, 0))) }
-            if query.isCanonical, version >= state.floor, recorded.map({ basis >= $0.basis }) ?? true {
-                let leader = route.panic ? recorded?.provider : route.candidates.first?.provider ?? recorded?.provider
-                state.incumbents[key] = Incumbent(provider: leader, basis: basis)
-            }
-            return route
+        func memory(_ state: borrowing State) -> Memory {
+            let held = spreadKey.flatMap { state.spreadOrders.held(for: $0, now: now, period: state.ranker.policy.spreadPeriodSeconds) }
+            return Memory(incumbent: state.incumbents[key], spreadOrder: held, rankerGeneration: state.rankerGeneration, floor: state.floor)
         }
+        /// The incumbent `route` would record, or nil when it records nothing.
+        func record(_ route: Route, _ memory: Memory) -> Incumbent? {
+            guard query.isCanonical, version >= memory.floor, version >= memory.incumbent?.version ?? 0 else { return nil }
+            let recorded = memory.incumbent?.provider
+            return Incumbent(provider: route.panic ? recorded : route.candidates.first?.provider ?? recorded, version: version)
+        }
+        let (ranker, seen) = state.withLock { ($0.ranker, memory($0)) }
+        var route = ranker.rank(snapshots, query: whole, now: now, incumbent: seen.incumbent?.provider, spreadOrder: seen.spreadOrder)
+        let drawsSpread = spreadKey != nil && seen.spreadOrder == nil && !route.panic
+        let recording = record(route, seen)
+        if drawsSpread || recording.map({ $0.provider != seen.incumbent?.provider || $0.version != seen.incumbent?.version }) == true {
+            route = state.withLock { state -> Route in
+                let current = memory(state)
+                let route = current == seen ? route
+                    : state.ranker.rank(snapshots, query: whole, now: now, incumbent: current.incumbent?.provider, spreadOrder: current.spreadOrder)
+                if let spreadKey, current.spreadOrder == nil, !route.panic {
+                    state.spreadOrders.remember(route.candidates.map(\.provider), for: spreadKey, at: now, period: state.ranker.policy.spreadPeriodSeconds)
+                }
+                if let incumbent = record(route, current) { state.incumbents[key] = incumbent }
+                return route
+            }
+        }
+        if spreadKey != nil, let limit = query.limit { route.candidates = Array(route.candidates.prefix(max(limit, 0))) }
+        return route
     }
 
     /// The incumbent leader of `model` under `strategy`, if any.
@@ -92,6 +111,7 @@ public final class RouteDesk: Sendable {
         state.withLock { state in
             if let scoring, scoring != state.ranker.policy {
                 state.ranker = RouteRanker(policy: scoring)
+                state.rankerGeneration &+= 1
                 state.incumbents = [:]
             } else {
                 state.incumbents = state.incumbents.filter { !changed.contains($0.key.model) }

@@ -40,13 +40,6 @@ private func snapshot(_ provider: String, order: Int, latency: Double) -> Target
         #expect(leader(desk.route(RouteQuery(model: model), over: newer, version: 2, now: now + 1)) == "b")
     }
 
-    @Test func atTheSameVersionTheLaterQuestionWins() {
-        let desk = RouteDesk()
-        #expect(leader(desk.route(RouteQuery(model: model), over: newer, version: 7, now: now + 1)) == "b")
-        _ = desk.route(RouteQuery(model: model), over: older, version: 7, now: now)
-        #expect(desk.incumbent(of: model, strategy: .balanced) == ProviderID("b"))
-    }
-
     @Test func aDecisionFromBeforeAReloadRecordsNothing() {
         let desk = RouteDesk()
         _ = desk.route(RouteQuery(model: model), over: older, version: 3, now: now)
