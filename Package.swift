@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"], swiftSettings: strict),
         .testTarget(name: "SwitchyardRoutingLabTests", dependencies: ["SwitchyardRoutingLab"], swiftSettings: strict),
         // Helpers shared by the test targets and the probe benchmark (not a product).
-        .target(name: "SwitchyardTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "SwitchyardTestSupport", dependencies: ["SwitchyardCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "SwitchyardDeployTests", dependencies: ["SwitchyardSystemd", "SwitchyardClient", "SwitchyardTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardConfigTests",

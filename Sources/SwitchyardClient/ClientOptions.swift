@@ -22,6 +22,8 @@ public struct ClientOptions: Sendable {
     /// Timeout of one call to the daemon.
     public var daemonTimeoutSeconds: Double = 1
     public var clock: any WallClock = SystemWallClock()
+    /// Times each attempt against `attemptTimeoutSeconds`; tests pass a manual clock.
+    public var attemptClock: any Clock<Duration> = ContinuousClock()
     /// Waits between attempts; tests pass one that records instead of sleeping.
     public var sleep: @Sendable (Double) async throws -> Void = { seconds in try await Task.sleep(for: .seconds(seconds)) }
     /// Seed of the jitter generator (random by default).

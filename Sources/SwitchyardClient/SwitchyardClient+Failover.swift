@@ -139,8 +139,9 @@ extension SwitchyardClient {
     private func withTimeout<T: Sendable>(_ seconds: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await work() }
+            let clock = options.attemptClock
             group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
+                try await clock.sleep(for: .seconds(seconds))
                 throw AttemptTimedOut(seconds: seconds)
             }
             defer { group.cancelAll() }

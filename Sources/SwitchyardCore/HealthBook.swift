@@ -1,28 +1,31 @@
 import Synchronization
 
 /// The live health and statistics of every configured target, shared by the probe
-/// loop (writes) and the API (reads). All decisions are delegated to the pure
-/// `TargetHealth` and `RouteRanker`; this type only keeps them consistent under a lock.
+/// loop (writes) and the API (reads). Health decisions are delegated to the pure
+/// `TargetHealth`; this type only keeps them consistent under a lock. Routing is the next
+/// stage, `routing` (a `RouteDesk`), which ranks what this book holds and keeps the ranking's
+/// own memory (incumbents, spread orders) where it decides.
 ///
 /// Targets are stored per model, in configuration order, as the very snapshot array the
-/// ranker reads: answering a route takes the lock only to retain that array.
+/// ranker reads: answering a route takes this lock only to retain that array and its version.
 public final class HealthBook: Sendable {
     private struct State {
         /// Each model's targets in configuration order.
         var models: [ModelName: [TargetSnapshot]] = [:]
         /// Where each target sits in its model's array.
         var positions: [Target: Int] = [:]
-        /// The provider that led the last canonical answer, per model and strategy.
-        var incumbents: [IncumbentKey: ProviderID] = [:]
-        /// The order each `pick=spread` client was given, held for the spread period.
-        var spreadOrders = SpreadOrders()
-        /// The health state machine's and the ranker's settings; a reload may replace them.
+        /// Counts every change of any target's health or statistics, so routing can tell older
+        /// readings from newer ones.
+        var version: UInt64 = 0
+        /// The health state machine's settings and the scoring policy's weights for statistics;
+        /// a reload may replace them.
         var healthPolicy: HealthPolicy
-        var ranker: RouteRanker
+        var scoring: ScoringPolicy
 
-        init(descriptors: [TargetDescriptor], previous: State?, now: Timestamp, healthPolicy: HealthPolicy, ranker: RouteRanker) {
+        init(descriptors: [TargetDescriptor], previous: State?, now: Timestamp, healthPolicy: HealthPolicy, scoring: ScoringPolicy) {
             self.healthPolicy = healthPolicy
-            self.ranker = ranker
+            self.scoring = scoring
+            self.version = previous.map { $0.version + 1 } ?? 0
             for descriptor in descriptors {
                 let target = descriptor.target
                 var snapshot = previous?.snapshot(of: target)
@@ -40,23 +43,22 @@ public final class HealthBook: Sendable {
         /// Applies `change` to one target in place; nil when it is not configured.
         mutating func update<T>(_ target: Target, _ change: (inout TargetSnapshot) -> T) -> T? {
             guard let position = positions[target] else { return nil }
+            version &+= 1
             return change(&models[target.model]![position])
         }
     }
 
-    private struct IncumbentKey: Hashable {
-        var model: ModelName
-        var strategy: RoutingStrategy
-    }
-
     private let state: Mutex<State>
+    /// The routing stage that ranks this book's targets.
+    public let routing: RouteDesk
 
     public init(descriptors: [TargetDescriptor], healthPolicy: HealthPolicy = HealthPolicy(), scoring: ScoringPolicy = ScoringPolicy(), now: Timestamp) {
-        self.state = Mutex(State(descriptors: descriptors, previous: nil, now: now, healthPolicy: healthPolicy, ranker: RouteRanker(policy: scoring)))
+        self.state = Mutex(State(descriptors: descriptors, previous: nil, now: now, healthPolicy: healthPolicy, scoring: scoring))
+        self.routing = RouteDesk(scoring: scoring)
     }
 
     /// The ranker (and its scoring policy) now.
-    public var ranker: RouteRanker { state.withLock { $0.ranker } }
+    public var ranker: RouteRanker { routing.ranker }
 
     /// Replaces the set of targets (a config reload): targets that stay keep their state and
     /// statistics and take the new descriptor (price, order, URL); removed ones are forgotten;
@@ -64,17 +66,18 @@ public final class HealthBook: Sendable {
     /// and so is every model when the policies change. Current states stand; the new health
     /// policy applies from the next observation.
     public func reconfigure(descriptors: [TargetDescriptor], healthPolicy: HealthPolicy? = nil, scoring: ScoringPolicy? = nil, now: Timestamp) {
-        state.withLock { state in
-            let policyChanged = (healthPolicy.map { $0 != state.healthPolicy } ?? false) || (scoring.map { $0 != state.ranker.policy } ?? false)
-            var next = State(descriptors: descriptors, previous: state, now: now, healthPolicy: healthPolicy ?? state.healthPolicy,
-                             ranker: scoring.map { RouteRanker(policy: $0) } ?? state.ranker)
-            let changed = Set(next.models.keys.filter { model in
-                next.models[model]!.map(\.descriptor) != state.models[model]?.map(\.descriptor)
-            }).union(state.models.keys.filter { next.models[$0] == nil })
-            next.incumbents = policyChanged ? [:] : state.incumbents.filter { key, _ in !changed.contains(key.model) }
-            next.spreadOrders = state.spreadOrders
+        let (changed, version) = state.withLock { state -> (Set<ModelName>, UInt64) in
+            let next = State(descriptors: descriptors, previous: state, now: now, healthPolicy: healthPolicy ?? state.healthPolicy,
+                             scoring: scoring ?? state.scoring)
+            let every = Set(next.models.keys).union(state.models.keys)
+            let changed = healthPolicy.map { $0 != state.healthPolicy } == true ? every : every.filter { model in
+                next.models[model]?.map(\.descriptor) != state.models[model]?.map(\.descriptor)
+            }
             state = next
+            return (changed, next.version)
         }
+        // Answers drawn from the old configuration after this point record nothing (their version is older).
+        routing.reconfigure(changed: changed, scoring: scoring, version: version)
     }
 
     /// Every configured model name, sorted.
@@ -94,8 +97,8 @@ public final class HealthBook: Sendable {
     /// before they move the state. Says what changed and whether to probe the target now.
     public func apply(_ observation: Observation) -> HealthUpdate {
         state.withLock { state -> HealthUpdate in
-            let reportWeight = state.ranker.policy.reportWeight
-            let halfLife = state.ranker.policy.successHalfLifeSeconds
+            let reportWeight = state.scoring.reportWeight
+            let halfLife = state.scoring.successHalfLifeSeconds
             let policy = state.healthPolicy
             return state.update(observation.target) { snapshot in
                 let weight = observation.source == .report ? reportWeight : 1
@@ -120,8 +123,8 @@ public final class HealthBook: Sendable {
     public func warmStart(_ warm: WarmStart) -> Set<Target> {
         let ordered = warm.observations.sorted { $0.finishedAt < $1.finishedAt }
         return state.withLock { state -> Set<Target> in
-            let halfLife = state.ranker.policy.successHalfLifeSeconds
-            let reportWeight = state.ranker.policy.reportWeight
+            let halfLife = state.scoring.successHalfLifeSeconds
+            let reportWeight = state.scoring.reportWeight
             let policy = state.healthPolicy
             var restored: Set<Target> = []
             for observation in ordered {
@@ -167,34 +170,14 @@ public final class HealthBook: Sendable {
         }
     }
 
-    /// Ranks the targets of a model, or names the known models when it does not exist.
+    /// Ranks the targets of a model through `routing`, or names the known models when it does not exist.
     /// A canonical answer (no filters, no spread) records its leader as the incumbent, so the
     /// next answer keeps it unless a challenger is better by the stability margin.
     public func route(_ query: RouteQuery, now: Timestamp) -> RouteResult {
-        let key = IncumbentKey(model: query.model, strategy: query.strategy)
-        var spreadKey: SpreadOrders.Key?
-        if case .spread(let client) = query.pick { spreadKey = SpreadOrders.Key(client: client, model: query.model, strategy: query.strategy) }
-        let input: ([TargetSnapshot], ProviderID?, RouteRanker, [ProviderID]?)? = state.withLock { state in
-            state.models[query.model].map { snapshots in
-                let held = spreadKey.flatMap { state.spreadOrders.held(for: $0, now: now, period: state.ranker.policy.spreadPeriodSeconds) }
-                return (snapshots, state.incumbents[key], state.ranker, held)
-            }
+        guard let (snapshots, version) = state.withLock({ state in state.models[query.model].map { ($0, state.version) } }) else {
+            return .unknownModel(known: models)
         }
-        guard let (snapshots, incumbent, ranker, held) = input else { return .unknownModel(known: models) }
-        // A spread order is drawn over every candidate (the limit applies after), so a later,
-        // wider question of the same client keeps it too.
-        var whole = query
-        if spreadKey != nil { whole.limit = nil }
-        var route = ranker.rank(snapshots, query: whole, now: now, incumbent: incumbent, spreadOrder: held)
-        if let spreadKey, held == nil, !route.panic {
-            let order = route.candidates.map(\.provider)
-            state.withLock { $0.spreadOrders.remember(order, for: spreadKey, at: now, period: $0.ranker.policy.spreadPeriodSeconds) }
-        }
-        if spreadKey != nil, let limit = query.limit { route.candidates = Array(route.candidates.prefix(max(limit, 0))) }
-        if query.isCanonical, !route.panic, let leader = route.candidates.first?.provider, leader != incumbent {
-            state.withLock { $0.incumbents[key] = leader }
-        }
-        return .route(route)
+        return .route(routing.route(query, over: snapshots, version: version, now: now))
     }
 
     /// When the target's next probe is worth making, given its probe interval and when the last one finished.
@@ -206,18 +189,7 @@ public final class HealthBook: Sendable {
     /// Every target's score under each strategy now, as `route` would rank it. Reads only:
     /// the route stability state (incumbents) is not touched, so scraping changes nothing.
     public func scores(now: Timestamp, strategies: [RoutingStrategy] = RoutingStrategy.allCases) -> [TargetScore] {
-        let (models, incumbents, ranker) = state.withLock { ($0.models, $0.incumbents, $0.ranker) }
-        var scores: [TargetScore] = []
-        for (model, snapshots) in models {
-            for strategy in strategies {
-                let incumbent = incumbents[IncumbentKey(model: model, strategy: strategy)]
-                let route = ranker.rank(snapshots, query: RouteQuery(model: model, strategy: strategy), now: now, incumbent: incumbent)
-                for candidate in route.candidates {
-                    scores.append(TargetScore(target: Target(provider: candidate.provider, model: model), strategy: strategy, score: candidate.score))
-                }
-            }
-        }
-        return scores
+        routing.scores(of: state.withLock { $0.models }, now: now, strategies: strategies)
     }
 
     /// How many targets are in each state (states with none are absent): the daemon's

@@ -45,7 +45,10 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await daemon.run() }
                     let socket = await bound.value()
+                    // The client's time stands still until the test moves it past the route cache's TTL.
+                    let clock = ManualClock(epoch: SystemWallClock().now())
                     var options = ClientOptions()
+                    options.clock = clock.wall
                     options.failureCooldownSeconds = 0  // only the daemon's route steers the calls
                     options.staticRoutes = ["m": ["c", "b", "a"].map {
                         ProviderCandidate(provider: $0, upstreamModel: "m-\($0)", baseURL: "http://127.0.0.1:\(ports[$0]!)/v1")
@@ -72,7 +75,8 @@ import Testing
                     // The daemon stops: the static order (c first) serves, and the client still succeeds.
                     await daemon.serviceGroup.triggerGracefulShutdown()
                     try await tasks.waitForAll()
-                    try await Task.sleep(for: .seconds(1.1))  // the cached route expires (TTL 1 s)
+                    #expect(try await sy.candidates(model: "m").source == .daemon)  // cached, though the daemon is gone
+                    clock.advance(by: .seconds(1))  // the cached route expires (TTL 1 s)
                     #expect(try await sy.candidates(model: "m").source == .fallback)
                     #expect(try await sy.withFailover(model: "m", Self.chat) == "m-c")
                 }

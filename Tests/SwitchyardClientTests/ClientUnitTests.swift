@@ -16,7 +16,7 @@ import Testing
     func client(clock: ManualClock = ManualClock(), slept: Recorder<Double> = Recorder(), seed: UInt64 = 7,
                 configure: (inout ClientOptions) -> Void = { _ in }) -> SwitchyardClient {
         var options = ClientOptions()
-        options.clock = clock
+        options.clock = clock.wall
         options.staticRoutes = ["m": Self.order]
         options.seed = seed
         options.sleep = { slept.append($0) }
@@ -26,13 +26,13 @@ import Testing
 
     @Test func routeCacheKeepsAnEntryForItsTTLOnly() {
         let clock = ManualClock()
-        let cache = RouteCache(ttl: 0.5, clock: clock)
+        let cache = RouteCache(ttl: 0.5, clock: clock.wall)
         let key = RouteCache.Key(model: "m", strategy: "")
         let route = ResolvedRoute(model: "m", candidates: Self.order, source: .daemon)
         cache.put(key, route)
-        clock.advance(0.49)
+        clock.advance(by: .milliseconds(490))
         #expect(cache.get(key) == route)
-        clock.advance(0.02)
+        clock.advance(by: .milliseconds(20))
         #expect(cache.get(key) == nil)
         cache.put(key, route)
         cache.invalidate(model: "m")
@@ -81,20 +81,36 @@ import Testing
     }
 
     @Test func anAttemptThatOverrunsItsTimeoutIsAbandonedAndReportedAsTimeout() async throws {
-        let sy = client { $0.attemptTimeoutSeconds = 0.2 }
-        let served = try await sy.withFailover(model: "m") { candidate in
-            if candidate.provider == "a" { try await Task.sleep(for: .seconds(60)) }
-            return candidate.provider
+        // The attempts hang on the same manual clock that times them: nothing here waits in real time.
+        let timer = ManualClock()
+        let sy = client { $0.attemptTimeoutSeconds = 0.2; $0.attemptClock = timer }
+        let first = Task {
+            try await sy.withFailover(model: "m") { candidate in
+                if candidate.provider == "a" { try await timer.sleep(for: .seconds(60)) }
+                return candidate.provider
+            }
         }
-        #expect(served == "b")
-        let started = ContinuousClock.now
+        await timer.waitForSleepers(2)  // a's attempt and its timeout
+        timer.advance(by: .milliseconds(199))
+        #expect(timer.sleeperCount == 2)  // not yet
+        timer.advance(by: .milliseconds(1))
+        #expect(try await first.value == "b")
+
+        let hanging = Task {
+            try await sy.withFailover(model: "m") { _ -> String in try await timer.sleep(for: .seconds(60)); return "" }
+        }
+        for _ in 0..<3 {
+            await timer.waitForSleepers(2)
+            timer.advance(by: .milliseconds(200))
+        }
         do {
-            _ = try await sy.withFailover(model: "m") { _ -> String in try await Task.sleep(for: .seconds(60)); return "" }
+            _ = try await hanging.value
             Issue.record("every attempt hangs, so withFailover must throw")
         } catch let error as FailoverError {
-            #expect(!error.attempts.isEmpty && error.attempts.allSatisfy { $0.errorClass == .timeout })
+            #expect(error.attempts.count == 3 && error.attempts.allSatisfy { $0.errorClass == .timeout })
         }
-        #expect(ContinuousClock.now - started < .seconds(30), "the attempt timeout did not cut the hanging attempts short")
+        #expect(timer.now.offset == .milliseconds(800))
+        #expect(timer.sleeperCount == 0)
     }
 
     @Test func staticFallbackIsLoggedOnceAndReportsToADownDaemonAreCountedAsFailed() async throws {
