@@ -22,44 +22,25 @@ import threading
 import time
 import urllib.request
 
+from benchlib import free_port, http_json, start_simulator, wait_until
+
 UPSTREAM = "llama-3.1-8b"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def http_json(url: str, method: str = "GET", body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        return json.loads(answer.read() or b"null")
 
 
-def wait_until(check, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not come up within {seconds} s")
+
+
+
 
 
 class Sim:
     """One `switchyard-sim` with its behaviour and counters over HTTP."""
 
     def __init__(self, binary: str, name: str, seed: int, **behaviour):
-        self.process = subprocess.Popen([binary, "--port", "0", "--name", name, "--models", UPSTREAM, "--seed", str(seed)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.process.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"switchyard-sim {name} did not start: {line!r}")
-        self.url = line.strip().rsplit(" ", 1)[-1]
+        self.process, self.url = start_simulator(binary, name, UPSTREAM, "--seed", str(seed))
         http_json(self.url + "/_sim/behavior", "PUT", {"models": [UPSTREAM], **behaviour})
 
     def completions(self) -> int:

@@ -26,34 +26,19 @@ import urllib.request
 
 from openai import OpenAI
 
+from benchlib import free_port, http_json, start_simulator, wait_until
+
 MODEL = "llama-3.1-8b"
 NAMES = ["a", "b", "c"]  # a is the top provider, the one that fails
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def http_json(url: str, method: str = "GET", body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        return json.loads(answer.read() or b"null")
 
 
-def wait_until(check, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not come up within {seconds} s")
+
+
+
 
 
 class Sim:
@@ -61,13 +46,7 @@ class Sim:
 
     def __init__(self, binary: str, name: str, latency_ms: float):
         self.name, self.latency_ms = name, latency_ms
-        self.process = subprocess.Popen([binary, "--port", "0", "--name", name, "--models", MODEL,
-                                         "--latency-ms", str(latency_ms)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.process.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"switchyard-sim {name} did not start: {line!r}")
-        self.url = line.strip().rsplit(" ", 1)[-1]
+        self.process, self.url = start_simulator(binary, name, MODEL, "--latency-ms", str(latency_ms))
 
     def behave(self, **behaviour) -> None:
         http_json(self.url + "/_sim/behavior", "PUT", {"models": [MODEL], "latency_ms": self.latency_ms, **behaviour})
