@@ -27,6 +27,12 @@ public struct Observation: Hashable, Sendable {
     public var message: String?
     /// Who sent a report (`uid:1000`, a client name, `anonymous`); nil for probes and unattributed reports.
     public var reporter: String?
+    /// A probe's phases (seconds from its start); nil for reports.
+    public var phases: PhaseTimings?
+    /// Output tokens per second while the answer streamed, when measured.
+    public var tokensPerSecond: Double?
+    /// The provider that really served the request (`x-inference-provider`), for routers.
+    public var servedBy: String?
 
     public init(
         target: Target, source: ObservationSource, startedAt: Timestamp, outcome: Outcome,
