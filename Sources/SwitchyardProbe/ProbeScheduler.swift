@@ -12,7 +12,8 @@ public typealias ProbeScheduler = ClockedProbeScheduler<EngineClock>
 /// changed; every probe and timer is a child task of one discarding task group, so shutdown
 /// (graceful or canceled) cancels them all and waits for them. Probes run under a global cap
 /// and a per-provider cap, so a hung or dripping provider holds only its own slots.
-/// A probe of a generation a reload ended is not delivered.
+/// A reload cancels the probes in flight of the targets it removes or changes (by generation),
+/// and a probe of a generation a reload ended is not delivered.
 public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Duration == Duration, C.Instant: Sendable {
     public struct Dependencies: Sendable {
         public var transport: any HTTPTransport
@@ -59,6 +60,8 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
     private let dependencies: Dependencies
     private let limiter: ConcurrencyLimiter
     private let plan: Mutex<ProbePlan<C.Instant>>
+    /// The probes in flight, by target, so a reload can cancel those of the targets it ends.
+    private let inFlight = Mutex<[Target: InFlightProbe]>([:])
     /// Wakes the loop to step the plan; coalesced, so many wakes before a step make one.
     private let wakes: AsyncStream<Void>
     private let wakeUp: AsyncStream<Void>.Continuation
@@ -93,6 +96,9 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
     public func reconfigure(targets: [ProbeTarget]) -> ProbeTargetChange {
         let (now, wallTime) = (dependencies.clock.now, dependencies.wallClock.now())
         let (change, actions) = plan.withLock { $0.reconfigure(targets, at: now, wallTime: wallTime) }
+        inFlight.withLock { probes in
+            for target in change.removed + change.changed { probes[target]?.cancel() }
+        }
         perform(actions)
         return change
     }
@@ -164,7 +170,7 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
     /// Performs one probe, delivers its observation unless canceled or stale, and tells the plan.
     private func probe(_ launch: ProbeLaunch<C.Instant>) async {
         let target = launch.target
-        let result = await measure(launch)
+        let result = await cancelable(target.target, generation: launch.generation) { await measure(launch) }
         var delivered = false
         if let (result, startedAt) = result, !Task.isCancelled,
            plan.withLock({ $0.isCurrent(target.target, generation: launch.generation) }) {
@@ -185,6 +191,19 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
         perform(plan.withLock { $0.finished(finished, now: now, wallTime: wallTime) })
     }
 
+    /// Runs `body` with this task registered as the probe in flight of `target`, so that a reload
+    /// ending the target can cancel it; unregistered before it returns.
+    private func cancelable<T>(_ target: Target, generation: Int, _ body: () async -> T) async -> T {
+        withUnsafeCurrentTask { task in
+            guard let task else { return }
+            inFlight.withLock { $0[target] = InFlightProbe(task: task, generation: generation) }
+        }
+        defer {
+            inFlight.withLock { probes in if probes[target]?.generation == generation { probes[target] = nil } }
+        }
+        return await body()
+    }
+
     /// Waits for a slot under both caps and runs the probe; nil when canceled while waiting.
     private func measure(_ launch: ProbeLaunch<C.Instant>) async -> (ProbeResult, Timestamp)? {
         let target = launch.target
@@ -200,4 +219,14 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
         let result = await ProberTable.prober(for: target.kind).probe(target, using: dependencies.transport, now: startedAt)
         return (result, startedAt)
     }
+}
+
+/// A probe task in flight, to cancel when a reload ends its target. It holds the task's
+/// `UnsafeCurrentTask`: safe because the task registers it and unregisters it under the
+/// scheduler's `inFlight` lock before it ends, and it is canceled only under that lock.
+private struct InFlightProbe: @unchecked Sendable {
+    let task: UnsafeCurrentTask
+    let generation: Int
+
+    func cancel() { task.cancel() }
 }

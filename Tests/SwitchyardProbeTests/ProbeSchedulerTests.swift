@@ -175,10 +175,13 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             let scheduler = scheduler(targets("limited", port: ports["limited"]!, count: 1, interval: 0.05), clock: clock, log: log, transport: engine)
             try await running(scheduler) {
                 try await until("the first answer and the next probe's timer") { log.count == 1 && clock.sleepers.count == 1 }
-                // At 0.05 s intervals the next would come after 50 ms; Retry-After: 1 puts it a second on.
+                // At 0.05 s intervals the next would come after 50 ms; Retry-After: 1 puts it a second
+                // after the answer (the wall clock stands still, so after the request's own time),
+                // stretched by the jitter (up to 10 %), plus the leeway.
                 let wake = clock.sleepers[0]
-                #expect(wake >= clock.zero.advanced(by: .seconds(1)))
-                #expect(wake <= clock.zero.advanced(by: .seconds(1.2)))
+                let retry = 1 + log.observations.withLock { $0[0].totalSeconds }
+                #expect(wake >= clock.zero.advanced(by: .seconds(retry)))
+                #expect(wake <= clock.zero.advanced(by: .seconds(retry * 1.1 + 0.0005)))
                 clock.advance(to: wake.advanced(by: .milliseconds(-1)))
                 #expect(clock.sleepers == [wake], "its timer has not fired: nothing else can start")
                 clock.advance(to: wake)
@@ -256,6 +259,28 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             }
             #expect(slow.requestCount == 3)
             #expect(log.observations.withLock { $0.map(\.target) } == [all[0].target, all[0].target])
+        }
+    }
+
+    /// A reload that removes a target cancels its probe in flight: here a hung one holding the
+    /// only global slot, which the added target then gets at once instead of after the 30 s timeout.
+    @Test func aReloadCancelsTheProbeInFlightOfARemovedTarget() async throws {
+        let hung = ProviderSimulator(name: "hung", behavior: SimulatorBehavior(models: ["m"], fault: .hang))
+        let ok = ProviderSimulator(name: "ok", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0))
+        try await SimulatorFleet([hung, ok]).withRunning { ports in
+            let engine = CurlEngine()
+            defer { engine.shutdown() }
+            let log = RunLog()
+            let stuck = targets("hung", port: ports["hung"]!, count: 1, interval: 10)
+            let fresh = targets("ok", port: ports["ok"]!, count: 1, interval: 10)
+            let scheduler = scheduler(stuck, clock: clock, log: log, transport: engine, maxConcurrentProbes: 1)
+            try await running(scheduler) {
+                try await until("the hung request") { hung.requestCount == 1 }
+                let change = scheduler.reconfigure(targets: fresh)
+                #expect(change.removed == [stuck[0].target] && change.added == [fresh[0].target])
+                try await until("the added target's answer") { log.count == 1 }
+            }
+            #expect(log.observations.withLock { $0.map(\.target) } == [fresh[0].target], "the canceled probe delivered nothing")
         }
     }
 }
