@@ -30,6 +30,12 @@ public struct Observation: Hashable, Sendable {
     /// The gateway forwarded this request for `reporter`: its cost is that client's spend
     /// against its daily budget (kept across restarts). False for probes and `POST /v1/reports`.
     public var chargedToReporter = false
+    /// A probe's phases (seconds from its start); nil for reports.
+    public var phases: PhaseTimings?
+    /// Output tokens per second while the answer streamed, when measured.
+    public var tokensPerSecond: Double?
+    /// The provider that really served the request (`x-inference-provider`), for routers.
+    public var servedBy: String?
 
     public init(
         target: Target, source: ObservationSource, startedAt: Timestamp, outcome: Outcome,

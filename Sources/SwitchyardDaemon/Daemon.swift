@@ -55,19 +55,13 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
     let scheduler = ProbeScheduler(targets: probeTargets, dependencies: .init(
-        transport: engine, clock: clock, deliver: pipeline.deliver,
+        transport: engine, wallClock: clock, clock: engine.clock, deliver: pipeline.deliver,
+        nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
         onFirstRound: {
             readiness.update { $0.firstProbeRoundDone = true }
             logger.info("first probe round finished", metadata: ["targets": "\(probeTargets.count)"])
         },
-        onResult: { target, result in
-            metrics.recordProbe(target.target, phases: result.timings,
-                                ttftSeconds: result.ttftSeconds, tokensPerSecond: result.tokensPerSecond)
-        },
-        nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
-        executor: engine,
-        logger: logger,
-        wedgeAt: options.wedgeSchedulerAfter.map { ContinuousClock.now + $0 }
+        executor: engine, wedgeAfter: options.wedgeSchedulerAfter, logger: logger
     ))
     // Weak: the scheduler delivers into the pipeline, so a strong capture here would be a cycle.
     pipeline.probeRequests.connect { [weak scheduler] target in scheduler?.probeNow(target) }

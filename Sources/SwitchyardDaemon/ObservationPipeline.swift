@@ -3,7 +3,10 @@ import Synchronization
 import SwitchyardCore
 
 /// Fans each observation out: health first (which may yield a transition), then every
-/// sink (store writer, metrics) gets the observation and the transition.
+/// sink (store writer, metrics) gets the observation and the transition. A probe's
+/// observation is everything it measured (phases, tokens per second, the serving provider),
+/// so no sink needs a second channel; the probe budget counts the same result's cost in the
+/// scheduler's plan.
 struct ObservationPipeline: Sendable {
     let healthBook: HealthBook
     let sinks: [any ObservationSink]

@@ -1,20 +1,7 @@
 import Glibc
+import Synchronization
 
-/// An executor that also keeps time: the scheduler loop and its probes run on it, and the
-/// loop's alarm is one of its timers.
-///
-/// `schedule` and `cancelTimer` are called with the caller's lock held (the alarm's): they
-/// must not block, wait for the executor's thread or call back into the caller.
-public protocol ProbeExecutor: TaskExecutor {
-    /// Calls `fire` once, when `deadline` has come (or earlier, when the executor shuts down),
-    /// unless the timer is canceled first; never from within this call. Nil, and `fire` never
-    /// called, when the executor has stopped and keeps no more timers.
-    func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> ProbeTimer?
-    /// Drops `timer` so it never fires; nothing when it has fired already (or is firing).
-    func cancelTimer(_ timer: ProbeTimer)
-}
-
-/// A timer set with `ProbeExecutor.schedule(at:_:)`, to cancel it by.
+/// A timer set with `CurlEngine.schedule(at:_:)`, to cancel it by.
 public struct ProbeTimer: Hashable, Sendable {
     /// Unique among the timers of one executor.
     public let id: UInt64
@@ -31,12 +18,12 @@ struct EngineTimer {
 
 /// The engine's thread as the scheduler's executor and clock. A probe task that prefers it
 /// (`Task(executorPreference: engine)`) starts its transfer, waits for it and resumes with the
-/// response on the thread that drives libcurl, and the scheduler loop's alarm is the timeout
-/// of that thread's `curl_multi_poll`, instead of each step being handed to another thread
+/// response on the thread that drives libcurl, and the scheduler's timers (`EngineClock`) are
+/// the timeout of that thread's `curl_multi_poll`, instead of each step being handed to another thread
 /// (a worker, dispatch's timer thread) and waking it: at 100 probes a second those hand-overs
 /// were most of the daemon's context switches. Probe code is short and never blocks, so it
 /// does not hold up the transfers sharing the thread.
-extension CurlEngine: ProbeExecutor {
+extension CurlEngine: TaskExecutor {
     /// Queues a job of a task that prefers this engine; it runs on the driver thread between
     /// libcurl's calls (on the global executor once the engine has stopped).
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -45,8 +32,9 @@ extension CurlEngine: ProbeExecutor {
         if !post({ $0.jobs.append(job) }) { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }
 
-    /// Calls `fire` on the driver thread at `deadline` (its poll wakes up for it); every timer
-    /// fires at shutdown. Nil once the engine has stopped: the caller keeps time another way.
+    /// Calls `fire` on the driver thread at `deadline` (its poll wakes up for it), never from
+    /// within this call; every timer fires at shutdown. Nil once the engine has stopped: the
+    /// caller keeps time another way. Takes only the engine's inbox lock, so callers may hold theirs.
     public func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> ProbeTimer? {
         var timer: ProbeTimer?
         _ = post { inbox in
@@ -57,7 +45,7 @@ extension CurlEngine: ProbeExecutor {
         return timer
     }
 
-    /// Drops a timer that has not fired. The driver thread is not woken: at worst its poll
+    /// Drops a timer that has not fired (nothing when it has fired, or is firing). The driver thread is not woken: at worst its poll
     /// returns at the dropped deadline and finds nothing due.
     public func cancelTimer(_ timer: ProbeTimer) {
         inbox.withLock { inbox in
@@ -119,5 +107,76 @@ extension CurlEngine: ProbeExecutor {
         guard left > .zero else { return 0 }
         let (seconds, attoseconds) = left.components
         return Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+}
+
+/// The engine's poll timer as a `Clock`: a sleep is an entry in the driver thread's poll
+/// timeout and resumes on that thread, so the scheduler's wake-ups cost no thread hand-over.
+/// Its instants are `ContinuousClock`'s. Once the engine has stopped, sleeps keep time with
+/// `ContinuousClock`; a sleep still waiting when the engine stops returns then.
+public struct EngineClock: Clock {
+    public typealias Instant = ContinuousClock.Instant
+    public typealias Duration = Swift.Duration
+
+    let engine: CurlEngine
+
+    public var now: Instant { .now }
+    public var minimumResolution: Duration { .milliseconds(1) }
+
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        let sleep = EngineSleep()
+        let scheduled = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in sleep.begin(continuation, on: engine, until: deadline) }
+        } onCancel: {
+            sleep.cancel(on: engine)
+        }
+        if !scheduled { try await ContinuousClock().sleep(until: deadline, tolerance: tolerance) }
+    }
+}
+
+extension CurlEngine {
+    /// This engine's poll timer as a clock, for the probe scheduler.
+    public var clock: EngineClock { EngineClock(engine: self) }
+}
+
+/// One sleep on the engine's clock: its continuation and timer, so that a cancellation finds
+/// the timer to drop whichever comes first.
+private final class EngineSleep: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Bool, any Error>?
+        var timer: ProbeTimer?
+        var canceled = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Sets the timer (true when it fires), or answers at once: false when the engine has stopped, an error when canceled.
+    func begin(_ continuation: CheckedContinuation<Bool, any Error>, on engine: CurlEngine, until deadline: ContinuousClock.Instant) {
+        let answer = state.withLock { state -> Result<Bool, any Error>? in
+            if state.canceled { return .failure(CancellationError()) }
+            // Set under the lock, so a cancellation always finds the timer (the engine's lock nests inside this one).
+            guard let timer = engine.schedule(at: deadline, { [self] in fire() }) else { return .success(false) }
+            state.continuation = continuation
+            state.timer = timer
+            return nil
+        }
+        if let answer { continuation.resume(with: answer) }
+    }
+
+    private func fire() {
+        let continuation = state.withLock { state in
+            defer { state.continuation = nil; state.timer = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: true)
+    }
+
+    func cancel(on engine: CurlEngine) {
+        let (continuation, timer) = state.withLock { state in
+            defer { state.continuation = nil; state.timer = nil; state.canceled = true }
+            return (state.continuation, state.timer)
+        }
+        if let timer { engine.cancelTimer(timer) }
+        continuation?.resume(throwing: CancellationError())
     }
 }

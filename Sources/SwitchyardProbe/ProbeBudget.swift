@@ -1,4 +1,3 @@
-import Synchronization
 import SwitchyardCore
 
 /// What one provider's completion probes may spend per UTC day, and what they spent.
@@ -95,66 +94,52 @@ public struct ProbeBudget: Hashable, Sendable {
     static func utcDay(_ time: Timestamp) -> Int64 { Int64((time.secondsSinceEpoch / 86_400).rounded(.down)) }
 }
 
-/// Every provider's budget behind one lock, shared by the probe loops of its targets.
+/// Every provider's budget, as a value the probe plan holds (its budget gate).
 /// A provider a reload removes keeps its day's spend, in case it comes back the same day.
-final class ProbeBudgetBook: Sendable {
-    private struct Book {
-        var budgets: [ProviderID: ProbeBudget]
-        var configured: Set<ProviderID>
-    }
-
-    private let book: Mutex<Book>
+public struct ProbeBudgetBook: Sendable {
+    private var budgets: [ProviderID: ProbeBudget]
+    private var configured: Set<ProviderID>
 
     init(limits: [ProviderID: Double?], now: Timestamp) {
-        book = Mutex(Book(budgets: limits.mapValues { ProbeBudget(limitUSD: $0, now: now) }, configured: Set(limits.keys)))
+        budgets = limits.mapValues { ProbeBudget(limitUSD: $0, now: now) }
+        configured = Set(limits.keys)
     }
 
     /// Adopts a reloaded configuration's limits: providers keep today's spend, also across a removal and return.
-    func setLimits(_ limits: [ProviderID: Double?], now: Timestamp) {
-        book.withLock { book in
-            for (provider, limit) in limits {
-                var budget = book.budgets[provider] ?? ProbeBudget(limitUSD: limit, now: now)
-                budget.limitUSD = limit
-                book.budgets[provider] = budget
-            }
-            book.configured = Set(limits.keys)
+    mutating func setLimits(_ limits: [ProviderID: Double?], now: Timestamp) {
+        for (provider, limit) in limits {
+            var budget = budgets[provider] ?? ProbeBudget(limitUSD: limit, now: now)
+            budget.limitUSD = limit
+            budgets[provider] = budget
         }
+        configured = Set(limits.keys)
     }
 
-    func allowsCompletion(_ provider: ProviderID, at now: Timestamp) -> Bool {
-        book.withLock { $0.budgets[provider]?.allowsCompletion(at: now) ?? true }
-    }
-
-    func record(_ provider: ProviderID, costUSD: Double, at now: Timestamp) {
-        book.withLock { $0.budgets[provider]?.record(costUSD: costUSD, at: now) }
+    mutating func record(_ provider: ProviderID, costUSD: Double, at now: Timestamp) {
+        budgets[provider]?.record(costUSD: costUSD, at: now)
     }
 
     /// Reserves a completion probe's estimated cost; nil when the provider's budget has no room for it.
     /// A provider without a budget entry gets a reservation of nothing.
-    func reserveCompletion(_ provider: ProviderID, estimateUSD: Double, at now: Timestamp) -> ProbeBudget.Reservation? {
-        book.withLock { book in
-            guard book.budgets[provider] != nil else { return ProbeBudget.Reservation(usd: 0, day: ProbeBudget.utcDay(now)) }
-            return book.budgets[provider]!.reserveCompletion(estimateUSD: estimateUSD, at: now)
-        }
+    mutating func reserveCompletion(_ provider: ProviderID, estimateUSD: Double, at now: Timestamp) -> ProbeBudget.Reservation? {
+        guard budgets[provider] != nil else { return ProbeBudget.Reservation(usd: 0, day: ProbeBudget.utcDay(now)) }
+        return budgets[provider]!.reserveCompletion(estimateUSD: estimateUSD, at: now)
     }
 
     /// Frees a reservation and counts the probe's actual cost.
-    func settle(_ provider: ProviderID, _ reservation: ProbeBudget.Reservation, costUSD: Double?, at now: Timestamp) {
-        book.withLock { book in
-            if book.budgets[provider] != nil {
-                book.budgets[provider]!.settle(reservation, costUSD: costUSD, at: now)
-            }
-        }
+    mutating func settle(_ provider: ProviderID, _ reservation: ProbeBudget.Reservation, costUSD: Double?, at now: Timestamp) {
+        budgets[provider]?.settle(reservation, costUSD: costUSD, at: now)
     }
 
-    func restore(_ provider: ProviderID, spentUSD: Double, on day: Timestamp, now: Timestamp) {
-        book.withLock { $0.budgets[provider]?.restore(spentUSD: spentUSD, on: day, now: now) }
+    mutating func restore(_ provider: ProviderID, spentUSD: Double, on day: Timestamp, now: Timestamp) {
+        budgets[provider]?.restore(spentUSD: spentUSD, on: day, now: now)
     }
 
     /// The configured providers' budgets, sorted by provider.
-    func statuses(at now: Timestamp) -> [ProbeBudgetStatus] {
-        book.withLock { book in
-            book.configured.sorted().compactMap { provider in book.budgets[provider]?.status(provider: provider, at: now) }
+    public func statuses(at now: Timestamp) -> [ProbeBudgetStatus] {
+        configured.sorted().compactMap { provider in
+            var budget = budgets[provider]
+            return budget?.status(provider: provider, at: now)
         }
     }
 }

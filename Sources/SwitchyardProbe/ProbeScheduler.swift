@@ -3,104 +3,103 @@ import ServiceLifecycle
 import Synchronization
 import SwitchyardCore
 
-/// Probes every target on its own schedule: the interval with jitter (spread over the
-/// first interval at start-up so nothing herds), backing off while it fails and waiting
-/// out `Retry-After`. One loop sleeps until the next probe is due (`ProbeRoster`'s queue); each
-/// probe may start within a small window after its earliest instant (`ProbeRoster.leeway(for:)`),
-/// so probes close together share wake-ups. Probes run under a global cap and a per-provider
-/// cap, so a hung or dripping provider holds only its own slots and every other target keeps its cadence.
-/// Completion probes of a provider stop when its daily probe budget is spent; free
-/// liveness probes continue.
-public final class ProbeScheduler: Service {
+/// The daemon's scheduler: probes and their timers on the libcurl engine's thread.
+public typealias ProbeScheduler = ClockedProbeScheduler<EngineClock>
+
+/// Probes every target on its own schedule, as its `ProbePlan` decides: the plan holds the
+/// queue, windows, generations, jitter, budgets and first round; this carries out what it
+/// says. One loop steps the plan when a timer set on the clock `C` fires or something
+/// changed; every probe and timer is a child task of one discarding task group, so shutdown
+/// (graceful or canceled) cancels them all and waits for them. Probes run under a global cap
+/// and a per-provider cap, so a hung or dripping provider holds only its own slots.
+/// A reload cancels the probes in flight of the targets it removes or changes (by generation),
+/// and a probe of a generation a reload ended is not delivered.
+public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Duration == Duration, C.Instant: Sendable {
     public struct Dependencies: Sendable {
         public var transport: any HTTPTransport
-        public var clock: any WallClock
+        /// Dates: observations' start times and the budgets' UTC day.
+        public var wallClock: any WallClock
+        /// What the loop's timers and the probes' lateness run on (the engine's, or a manual one in tests).
+        public var clock: C
         /// Receives every probe's observation (health, store, metrics fan-out).
         public var deliver: @Sendable (Observation) -> Void
+        /// When a target's next probe is due, given when its last one finished and its interval:
+        /// the health book's answer (half-open probe time, Retry-After, quick confirmation of a failure).
+        public var nextProbeAt: @Sendable (Target, Timestamp, Double) -> Timestamp
         /// Called once when every target has been probed at least once.
         public var onFirstRound: @Sendable () -> Void
-        /// When a target's next probe is due, given when its last one finished and its interval:
-        /// the health book's answer (half-open probe time, Retry-After, quick confirmation of a
-        /// failure). Without one, a `ProbeBackoff` per target spaces the probes.
-        public var nextProbeAt: (@Sendable (Target, Timestamp, Double) -> Timestamp)?
-        /// Fault injection for the watchdog test: from this instant on, every loop stops (wedges).
-        public var wedgeAt: ContinuousClock.Instant?
-        /// Receives each probe's full result (for benchmarks and diagnostics); optional.
-        public var onResult: @Sendable (ProbeTarget, ProbeResult) -> Void
         /// Receives how late each probe started against its plan, in seconds.
         public var onLateness: @Sendable (Target, Double) -> Void
-        /// Where the scheduler loop and the probes run and the loop sleeps: the `CurlEngine`, so
-        /// that a probe, its transfer and its timer share a thread; nil uses the global executor.
-        public var executor: (any ProbeExecutor)?
+        /// Where the loop and the probes run: the `CurlEngine`, so that a probe, its transfer and its
+        /// timer share a thread; nil uses the global executor.
+        public var executor: (any TaskExecutor)?
+        /// Fault injection for the watchdog test: this long after `run` starts, the loop stops (wedges).
+        public var wedgeAfter: Duration?
+        /// Seeds the plan's jitter.
+        public var seed: UInt64
         public var logger: Logger
 
-        public init(transport: any HTTPTransport, clock: any WallClock, deliver: @escaping @Sendable (Observation) -> Void,
-                    onFirstRound: @escaping @Sendable () -> Void = {}, onResult: @escaping @Sendable (ProbeTarget, ProbeResult) -> Void = { _, _ in },
-                    onLateness: @escaping @Sendable (Target, Double) -> Void = { _, _ in },
-                    nextProbeAt: (@Sendable (Target, Timestamp, Double) -> Timestamp)? = nil,
-                    executor: (any ProbeExecutor)? = nil, logger: Logger, wedgeAt: ContinuousClock.Instant? = nil) {
+        public init(transport: any HTTPTransport, wallClock: any WallClock, clock: C, deliver: @escaping @Sendable (Observation) -> Void,
+                    nextProbeAt: @escaping @Sendable (Target, Timestamp, Double) -> Timestamp,
+                    onFirstRound: @escaping @Sendable () -> Void = {}, onLateness: @escaping @Sendable (Target, Double) -> Void = { _, _ in },
+                    executor: (any TaskExecutor)? = nil, wedgeAfter: Duration? = nil, seed: UInt64 = .random(in: .min ... .max), logger: Logger) {
             self.transport = transport
+            self.wallClock = wallClock
             self.clock = clock
             self.deliver = deliver
-            self.onFirstRound = onFirstRound
-            self.onResult = onResult
-            self.onLateness = onLateness
             self.nextProbeAt = nextProbeAt
+            self.onFirstRound = onFirstRound
+            self.onLateness = onLateness
             self.executor = executor
-            self.wedgeAt = wedgeAt
+            self.wedgeAfter = wedgeAfter
+            self.seed = seed
             self.logger = logger
         }
     }
 
     private let dependencies: Dependencies
     private let limiter: ConcurrencyLimiter
-    private let roster: Mutex<ProbeRoster>
-    private let alarm: ProbeAlarm
-    private let budgets: ProbeBudgetBook
-    private let unprobed: Mutex<Set<Target>>
-    /// Set once every target has been probed, so later probes skip `unprobed`.
-    private let firstRoundDone = Atomic<Bool>(false)
-    /// The jitter's generator, seeded once: drawing from the system's generator costs a system call each time.
-    private let jitter = Mutex(SplitMix64(seed: UInt64.random(in: .min ... .max)))
-    /// Longest start-up spread: the first probes land within this many seconds.
-    private let startSpreadSeconds: Double
+    private let plan: Mutex<ProbePlan<C.Instant>>
+    /// The probes in flight, by target, so a reload can cancel those of the targets it ends.
+    private let inFlight = Mutex<[Target: InFlightProbe]>([:])
+    /// Wakes the loop to step the plan; coalesced, so many wakes before a step make one.
+    private let wakes: AsyncStream<Void>
+    private let wakeUp: AsyncStream<Void>.Continuation
     /// The scheduler's promises of progress, per target, read by the watchdog.
     public let ledger: ScheduleLedger
 
     public init(targets: [ProbeTarget], maxConcurrentProbes: Int = 256, startSpreadSeconds: Double = 10, dependencies: Dependencies) {
-        let ledger = ScheduleLedger()
-        self.ledger = ledger
         self.dependencies = dependencies
-        self.alarm = ProbeAlarm(executor: dependencies.executor)
-        self.limiter = ConcurrencyLimiter(limit: maxConcurrentProbes)
-        self.roster = Mutex(ProbeRoster(targets: targets, ledger: ledger))
-        self.budgets = ProbeBudgetBook(limits: ProbeRoster.budgetLimits(targets), now: dependencies.clock.now())
-        self.unprobed = Mutex(Set(targets.map(\.target)))
-        self.startSpreadSeconds = startSpreadSeconds
+        ledger = ScheduleLedger()
+        limiter = ConcurrencyLimiter(limit: maxConcurrentProbes)
+        plan = Mutex(ProbePlan(targets: targets, seed: dependencies.seed, startSpreadSeconds: startSpreadSeconds,
+                               now: dependencies.wallClock.now()))
+        (wakes, wakeUp) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Each provider's probe budget today: spent, limit, and whether completion probes are paused.
-    public func budgetStatus() -> [ProbeBudgetStatus] { budgets.statuses(at: dependencies.clock.now()) }
+    public func budgetStatus() -> [ProbeBudgetStatus] {
+        let now = dependencies.wallClock.now()
+        return plan.withLock { $0.budgets.statuses(at: now) }
+    }
 
     /// Seeds what `provider`'s probes already spent on the UTC day of `day` (from the store, at start-up).
     public func restoreSpend(_ provider: ProviderID, spentUSD: Double, on day: Timestamp) {
-        budgets.restore(provider, spentUSD: spentUSD, on: day, now: dependencies.clock.now())
+        let now = dependencies.wallClock.now()
+        plan.withLock { $0.restoreSpend(provider, spentUSD: spentUSD, on: day, now: now) }
     }
 
-    /// Adopts a reloaded configuration: removed targets stop (an in-flight probe is canceled and
-    /// not delivered), added ones start within the start-up spread, changed ones restart with
-    /// their new settings, and unchanged ones keep their cadence. Budgets keep today's spend.
+    /// Adopts a reloaded configuration: removed targets stop (a probe in flight is not delivered),
+    /// added ones start within the start-up spread, changed ones restart with their new settings,
+    /// and unchanged ones keep their cadence. Budgets keep today's spend.
     @discardableResult
-    public func reconfigure(targets: [ProbeTarget]) -> ProbeRoster.Change {
-        budgets.setLimits(ProbeRoster.budgetLimits(targets), now: dependencies.clock.now())
-        let change = roster.withLock { $0.reconfigure(targets, at: .now, firstDelay: firstDelay) }
-        alarm.ring(for: .now)  // new first probes may come before the loop's next wake-up
-        let lastOfTheRoundRemoved = unprobed.withLock { pending -> Bool in
-            let wasPending = !pending.isEmpty
-            pending.subtract(change.removed)
-            return wasPending && pending.isEmpty
+    public func reconfigure(targets: [ProbeTarget]) -> ProbeTargetChange {
+        let (now, wallTime) = (dependencies.clock.now, dependencies.wallClock.now())
+        let (change, actions) = plan.withLock { $0.reconfigure(targets, at: now, wallTime: wallTime) }
+        inFlight.withLock { probes in
+            for target in change.removed + change.changed { probes[target]?.cancel() }
         }
-        if lastOfTheRoundRemoved { finishFirstRound() }
+        perform(actions)
         return change
     }
 
@@ -108,129 +107,126 @@ public final class ProbeScheduler: Service {
     /// refute what a client reported). Nothing happens when a probe of it is in flight already
     /// (its answer is as fresh) or it is not configured.
     public func probeNow(_ target: Target) {
-        guard let wake = roster.withLock({ $0.probeSoon(target, at: .now) }) else { return }
-        alarm.ring(for: wake)
+        let now = dependencies.clock.now
+        perform(plan.withLock { $0.probeSoon(target, at: now) })
     }
 
-    /// One loop for every target: sleeps until the next probe is due and starts every due
-    /// probe as a task of its own, which queues the target's next probe when it ends.
-    /// Shutdown (graceful or canceled) stops the loop, cancels the probes in flight and waits for them.
+    /// Steps the plan until shutdown, starting every due probe as a child task; then cancels
+    /// the probes in flight and the timers and waits for them.
     public func run() async throws {
-        let anyTargets = roster.withLock { $0.start(at: .now, firstDelay: firstDelay) }
-        if !anyTargets { finishFirstRound() }
+        let clock = dependencies.clock
+        perform(plan.withLock { $0.start(at: clock.now) })
+        let wedge = dependencies.wedgeAfter.map { clock.now.advanced(by: $0) }
         await withTaskExecutorPreference(dependencies.executor) {
-            await cancelWhenGracefulShutdown { await self.startDueProbes() }
+            await cancelWhenGracefulShutdown {
+                await withDiscardingTaskGroup { group in await self.loop(&group, wedge: wedge) }
+            }
         }
-        let probes = roster.withLock { $0.stop() }
-        for probe in probes { probe.cancel() }
-        for probe in probes { await probe.value }
+        perform(plan.withLock { $0.stop() })
     }
 
-    private func startDueProbes() async {
+    private func loop(_ group: inout DiscardingTaskGroup, wedge: C.Instant?) async {
+        let clock = dependencies.clock
+        var wakes = self.wakes.makeAsyncIterator()
         while !Task.isCancelled {
-            let now = ContinuousClock.now
-            if let wedgeAt = dependencies.wedgeAt, now >= wedgeAt {
-                try? await Task.sleep(for: .seconds(365 * 86_400))
+            let now = clock.now
+            if let wedge, now >= wedge {
+                try? await clock.sleep(until: now.advanced(by: .seconds(365 * 86_400)), tolerance: nil)
                 return
             }
-            // Every probe whose window has opened starts now, together; the loop wakes next at the
-            // end of the earliest window still closed (or when a finished probe queues an earlier one).
-            let next = roster.withLock { $0.launchDue(at: now, launch) }
-            await alarm.sleep(until: next)
-        }
-    }
-
-    /// The first probe of a target (at start, or added by a reload) comes within the start-up spread.
-    private func firstDelay(_ target: ProbeTarget) -> Duration {
-        let spread = max(0, min(target.settings.intervalSeconds, startSpreadSeconds))
-        return .seconds(random(in: 0...spread))
-    }
-
-    /// A uniformly random number in `range` from the scheduler's generator.
-    private func random(in range: ClosedRange<Double>) -> Double {
-        jitter.withLock { Double.random(in: range, using: &$0) }
-    }
-
-    /// Every target has been probed once (or there are none): tells the wiring, once.
-    private func finishFirstRound() {
-        guard firstRoundDone.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        dependencies.onFirstRound()
-    }
-
-    private func launch(_ due: ProbeRoster.Due) -> Task<Void, Never> {
-        Task(executorPreference: dependencies.executor) { [self] in
-            let target = due.target
-            let result = await probeOnce(target, planned: due.planned, providerLimiter: due.providerLimiter)
-            let interval = target.settings.intervalSeconds
-            // The health book's answer, asked outside the roster's lock. Up to 10% later, never
-            // earlier: a half-open probe must not come before the ejection ends.
-            let decided: Double? = dependencies.nextProbeAt.map { nextProbeAt in
-                let now = dependencies.clock.now()
-                return max(nextProbeAt(target.target, now, interval) - now, 0) * random(in: 1.0...1.1)
-            }
-            // Drawn here, so the roster's lock is never held while taking the generator's.
-            let jitter = decided == nil ? random(in: 0.9...1.1) : 1
-            let next = roster.withLock { roster in
-                roster.finished(target.target, generation: due.generation) { backoff in
-                    let delay = decided ?? backoff.delay(after: result?.outcome ?? .failure(.canceled), retryAfterSeconds: result?.retryAfterSeconds,
-                                                         jitter: jitter)
-                    // Planned from the end of this probe: a slow probe never queues a backlog.
-                    return ContinuousClock.now + .seconds(delay)
+            let wallTime = dependencies.wallClock.now()
+            for action in plan.withLock({ $0.step(now: now, wallTime: wallTime) }) {
+                switch action {
+                case .launch(let launch):
+                    group.addTask { await self.probe(launch) }
+                case .sleep(until: let deadline):
+                    group.addTask {
+                        guard (try? await clock.sleep(until: deadline, tolerance: nil)) != nil else { return }
+                        self.wakeUp.yield()
+                    }
+                default:
+                    perform([action])
                 }
             }
-            if let next { alarm.ring(for: next) }
+            guard await wakes.next() != nil else { return }
         }
     }
 
-    /// Performs one probe of one target and delivers its observation; nil when canceled by shutdown.
-    private func probeOnce(_ target: ProbeTarget, planned: ContinuousClock.Instant, providerLimiter: ConcurrencyLimiter?) async -> ProbeResult? {
-        let provider = target.target.provider
+    /// Carries out what the plan said, apart from launches and timers (the loop's).
+    private func perform(_ actions: [ProbeAction<C.Instant>]) {
+        guard !actions.isEmpty else { return }
+        let now = dependencies.clock.now
+        for action in actions {
+            switch action {
+            case .promise(let target, by: let instant): ledger.promise(target, within: now.duration(to: instant))
+            case .release(let target): ledger.release(target)
+            case .firstRoundDone: dependencies.onFirstRound()
+            case .wakeLoop: wakeUp.yield()
+            case .launch, .sleep: break
+            }
+        }
+    }
+
+    /// Performs one probe, delivers its observation unless canceled or stale, and tells the plan.
+    private func probe(_ launch: ProbeLaunch<C.Instant>) async {
+        let target = launch.target
+        let result = await cancelable(target.target, generation: launch.generation) { await measure(launch) }
+        var delivered = false
+        if let (result, startedAt) = result, !Task.isCancelled,
+           plan.withLock({ $0.isCurrent(target.target, generation: launch.generation) }) {
+            dependencies.deliver(result.observation(of: target.target, startedAt: startedAt))
+            delivered = true
+            if !result.outcome.isSuccess {
+                dependencies.logger.debug("probe failed", metadata: [
+                    "provider": "\(target.target.provider)", "model": "\(target.target.model)",
+                    "outcome": "\(result.outcome.label)", "message": "\(result.message ?? "")",
+                ])
+            }
+        }
+        let wallTime = dependencies.wallClock.now()
+        let next = dependencies.nextProbeAt(target.target, wallTime, target.settings.intervalSeconds) - wallTime
+        let finished = FinishedProbe(target: target.target, generation: launch.generation, reservation: launch.reservation,
+                                     costUSD: result?.0.costUSD, delivered: delivered, nextInSeconds: next)
+        let now = dependencies.clock.now
+        perform(plan.withLock { $0.finished(finished, now: now, wallTime: wallTime) })
+    }
+
+    /// Runs `body` with this task registered as the probe in flight of `target`, so that a reload
+    /// ending the target can cancel it; unregistered before it returns.
+    private func cancelable<T>(_ target: Target, generation: Int, _ body: () async -> T) async -> T {
+        withUnsafeCurrentTask { task in
+            guard let task else { return }
+            inFlight.withLock { $0[target] = InFlightProbe(task: task, generation: generation) }
+        }
+        defer {
+            inFlight.withLock { probes in if probes[target]?.generation == generation { probes[target] = nil } }
+        }
+        return await body()
+    }
+
+    /// Waits for a slot under both caps and runs the probe; nil when canceled while waiting.
+    private func measure(_ launch: ProbeLaunch<C.Instant>) async -> (ProbeResult, Timestamp)? {
+        let target = launch.target
         ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the caps
-        if let providerLimiter { guard await providerLimiter.acquire() else { return nil } }
-        defer { providerLimiter?.release() }
+        if let providerLimiter = launch.providerLimiter { guard await providerLimiter.acquire() else { return nil } }
+        defer { launch.providerLimiter?.release() }
         guard await limiter.acquire() else { return nil }
         defer { limiter.release() }
         ledger.promise(target.target, within: .seconds(target.settings.timeoutSeconds + 1))
-        dependencies.onLateness(target.target, max(0, (ContinuousClock.now - planned) / .seconds(1)))
-
-        let startedAt = dependencies.clock.now()
-        var effective = target
-        // Reserved before launch, so probes of one provider started together cannot overshoot its budget.
-        var reservation: ProbeBudget.Reservation?
-        if target.settings.mode == .completion {
-            reservation = budgets.reserveCompletion(provider, estimateUSD: Self.estimatedCost(of: target), at: startedAt)
-            if reservation == nil { effective.settings.mode = .liveness }
-        }
-        let result = await ProberTable.prober(for: target.kind).probe(effective, using: dependencies.transport, now: startedAt)
-        // What a probe cost counts against the budget even when it is not delivered.
-        if let reservation {
-            budgets.settle(provider, reservation, costUSD: result.costUSD, at: dependencies.clock.now())
-        } else if let cost = result.costUSD {
-            budgets.record(provider, costUSD: cost, at: dependencies.clock.now())
-        }
-        // Canceled (shutdown, or a reload removed or changed the target): what it saw is not delivered.
-        if Task.isCancelled { return nil }
-        dependencies.onResult(effective, result)
-        dependencies.deliver(result.observation(of: target.target, startedAt: startedAt))
-        if !result.outcome.isSuccess {
-            dependencies.logger.debug("probe failed", metadata: [
-                "provider": "\(provider)", "model": "\(target.target.model)",
-                "outcome": "\(result.outcome.label)", "message": "\(result.message ?? "")",
-            ])
-        }
-        if !firstRoundDone.load(ordering: .acquiring) {
-            let lastOfTheRound = unprobed.withLock { pending -> Bool in
-                guard pending.remove(target.target) != nil else { return false }
-                return pending.isEmpty
-            }
-            if lastOfTheRound { finishFirstRound() }
-        }
-        return result
+        let late = launch.planned.duration(to: dependencies.clock.now)
+        dependencies.onLateness(target.target, max(0, late / .seconds(1)))
+        let startedAt = dependencies.wallClock.now()
+        let result = await ProberTable.prober(for: target.kind).probe(target, using: dependencies.transport, now: startedAt)
+        return (result, startedAt)
     }
+}
 
-    /// What a completion probe of `target` may cost at most, from its price: `max_tokens` out, a short
-    /// prompt in, the whole timeout for a per-second price. The dearest probe seen raises it (`ProbeBudget`).
-    static func estimatedCost(of target: ProbeTarget) -> Double {
-        target.price?.cost(tokensIn: 64, tokensOut: target.settings.maxTokens, seconds: target.settings.timeoutSeconds) ?? 0
-    }
+/// A probe task in flight, to cancel when a reload ends its target. It holds the task's
+/// `UnsafeCurrentTask`: safe because the task registers it and unregisters it under the
+/// scheduler's `inFlight` lock before it ends, and it is canceled only under that lock.
+private struct InFlightProbe: @unchecked Sendable {
+    let task: UnsafeCurrentTask
+    let generation: Int
+
+    func cancel() { task.cancel() }
 }

@@ -100,14 +100,12 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
             errorCounter(source, observation.target, observation.outcome.label)?.increment()
         }
         if let cost = observation.costUSD, cost > 0 { (source == .probe ? target.probeCost : target.reportCost).increment(by: cost) }
-    }
-
-    /// Records one probe's phases (seconds from its start), TTFT and throughput.
-    public func recordProbe(_ target: Target, phases: PhaseTimings, ttftSeconds: Double?, tokensPerSecond: Double?) {
-        guard let series = series.withLock({ $0[target] }) else { return }
-        series.histograms.record(phases)
-        if let ttftSeconds { series.histograms.recordTTFT(seconds: ttftSeconds) }
-        if let tokensPerSecond { series.histograms.recordTokensPerSecond(tokensPerSecond) }
+        // A probe's phases (seconds from its start), TTFT and throughput.
+        if let phases = observation.phases {
+            target.histograms.record(phases)
+            if let ttft = observation.ttftSeconds { target.histograms.recordTTFT(seconds: ttft) }
+            if let tokensPerSecond = observation.tokensPerSecond { target.histograms.recordTokensPerSecond(tokensPerSecond) }
+        }
     }
 
     public func record(_ transition: Transition) {

@@ -6,13 +6,14 @@ import SwitchyardCore
 /// sleeper throws `CancellationError` at once. `wall` reads the same time as a `WallClock`.
 public final class ManualClock: Clock, Sendable {
     /// A point on the manual clock: the time advanced since the clock was made.
-    public struct Instant: InstantProtocol, Sendable {
+    public struct Instant: InstantProtocol, Sendable, CustomStringConvertible {
         public var offset: Duration
 
         public init(offset: Duration) { self.offset = offset }
         public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
         public func duration(to other: Instant) -> Duration { other.offset - offset }
         public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        public var description: String { "\(offset)" }
     }
 
     private struct Sleeper {
@@ -46,11 +47,15 @@ public final class ManualClock: Clock, Sendable {
 
     public init(epoch: Timestamp = Timestamp(secondsSinceEpoch: 1_800_000_000)) { self.epoch = epoch }
 
+    /// Instant zero: when the clock was made.
+    public var zero: Instant { Instant(offset: .zero) }
     public var now: Instant { state.withLock { $0.now } }
     public var minimumResolution: Duration { .zero }
 
     /// How many tasks sleep on this clock now.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    /// The deadlines of the tasks sleeping on this clock now, earliest first.
+    public var sleepers: [Instant] { state.withLock { $0.sleepers.map(\.deadline) } }
 
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         try Task.checkCancellation()

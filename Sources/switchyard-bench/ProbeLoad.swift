@@ -46,27 +46,27 @@ struct ProbeLoad {
         let descriptors = targets.enumerated().map { index, target in
             TargetDescriptor(target: target.target, upstreamModel: target.upstreamModel, baseURL: target.baseURL, price: nil, preferenceOrder: index)
         }
-        // The daemon's in-memory sinks: health book and metrics (no SQLite, no HTTP API).
-        let healthBook = sinks == .health || sinks == .all ? HealthBook(descriptors: descriptors, now: SystemWallClock().now()) : nil
+        // The daemon's in-memory sinks: health book and metrics (no SQLite, no HTTP API). The next
+        // probe is always the health book's answer, as in the daemon; with the health sink off it
+        // sees no observations, so it answers the interval.
+        let healthBook = HealthBook(descriptors: descriptors, now: SystemWallClock().now())
+        let observed = sinks == .health || sinks == .all ? healthBook : nil
         let metrics = sinks == .metrics || sinks == .all ? SwitchyardMetrics(targets: targets.map { MetricsTarget($0.target, kind: $0.kind.rawValue) }, version: "bench") : nil
         let window = Mutex<(open: Bool, lateness: [Double], probes: Int, failures: [String: Int])>((false, [], 0, [:]))
         let excluded = excludedFromLateness
         let scheduler = ProbeScheduler(targets: targets, maxConcurrentProbes: 256, startSpreadSeconds: 10, dependencies: .init(
-            transport: engine, clock: SystemWallClock(),
+            transport: engine, wallClock: SystemWallClock(), clock: engine.clock,
             deliver: { observation in
-                _ = healthBook?.observe(observation)
+                _ = observed?.observe(observation)
                 metrics?.record(observation)
-            },
-            onResult: { target, result in
-                metrics?.recordProbe(target.target, phases: result.timings,
-                                     ttftSeconds: result.ttftSeconds, tokensPerSecond: result.tokensPerSecond)
-                guard !excluded.contains(target.target.provider) else { return }
+                guard !excluded.contains(observation.target.provider) else { return }
                 window.withLock { state in
                     guard state.open else { return }
                     state.probes += 1
-                    if case .failure(let errorClass) = result.outcome { state.failures[errorClass.rawValue, default: 0] += 1 }
+                    if case .failure(let errorClass) = observation.outcome { state.failures[errorClass.rawValue, default: 0] += 1 }
                 }
             },
+            nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
             onLateness: { target, late in
                 guard !excluded.contains(target.provider) else { return }
                 window.withLock { state in if state.open { state.lateness.append(late) } }

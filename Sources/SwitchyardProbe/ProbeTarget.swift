@@ -1,0 +1,52 @@
+import SwitchyardConfig
+import SwitchyardCore
+
+/// Everything needed to probe one target, resolved from the configuration.
+public struct ProbeTarget: Hashable, Sendable {
+    public var target: Target
+    public var kind: ProviderKind
+    public var baseURL: String
+    public var upstreamModel: String
+    public var apiKey: Secret?
+    public var settings: ProbeSettings
+    public var price: Price?
+    /// The provider's `budget.probe_usd_per_day`, shared by all its targets.
+    public var budgetUSDPerDay: Double?
+
+    public init(target: Target, kind: ProviderKind, baseURL: String, upstreamModel: String, apiKey: Secret?, settings: ProbeSettings, price: Price?,
+                budgetUSDPerDay: Double? = nil) {
+        self.target = target
+        self.kind = kind
+        self.baseURL = baseURL
+        self.upstreamModel = upstreamModel
+        self.apiKey = apiKey
+        self.settings = settings
+        self.price = price
+        self.budgetUSDPerDay = budgetUSDPerDay
+    }
+
+    /// `Authorization: Bearer …` when a key is configured. The only place a secret becomes text.
+    var authorizationHeaders: [String] {
+        apiKey.map { ["Authorization: Bearer \($0.exposedValue)"] } ?? []
+    }
+
+    /// The OpenAI-compatible base (`…/v1`): as configured for openai and hf-router; TGI and vLLM
+    /// may be configured with or without the `/v1`.
+    var openAIBase: String {
+        switch kind {
+        case .tgi, .vllm: baseURL.hasSuffix("/v1") ? baseURL : baseURL + "/v1"
+        default: baseURL
+        }
+    }
+
+    /// The server root (without `/v1`), where TGI and vLLM serve `/health`.
+    var serverRoot: String { baseURL.hasSuffix("/v1") ? String(baseURL.dropLast(3)) : baseURL }
+
+    /// A GET with this target's credentials and timeouts.
+    func get(_ url: String) -> HTTPRequest {
+        HTTPRequest(
+            url: url, headers: authorizationHeaders, connectTimeoutSeconds: settings.connectTimeoutSeconds,
+            timeoutSeconds: settings.timeoutSeconds, maxBodyBytes: settings.maxBodyBytes
+        )
+    }
+}
