@@ -14,6 +14,7 @@ import Testing
 
     @Test func aTimerFiresOnTheDriverThreadNoEarlierThanItsDeadline() async {
         let engine = CurlEngine()
+        engine.start()
         defer { engine.shutdown() }
         let deadline = ContinuousClock.now + .milliseconds(20)
         let onDriverThread = await withCheckedContinuation { continuation in
@@ -26,6 +27,7 @@ import Testing
 
     @Test func aCanceledTimerNeverFiresAndShutdownFiresTheRest() throws {
         let engine = CurlEngine()
+        engine.start()
         let fired = Fired()
         let far = ContinuousClock.now + .seconds(600)
         let timers = try (1...3).map { id in try #require(engine.schedule(at: far) { fired.record(id) }) }
@@ -45,6 +47,7 @@ import Testing
     /// deadline; a canceled sleep leaves no timer behind; once the engine stops, sleeps keep time anyway.
     @Test func theEngineClockSleepsOnTheDriverThreadAndCancelingLeavesNoTimer() async throws {
         let engine = CurlEngine()
+        engine.start()
         let clock = engine.clock
         let deadline = clock.now + .milliseconds(20)
         try await clock.sleep(until: deadline, tolerance: nil)

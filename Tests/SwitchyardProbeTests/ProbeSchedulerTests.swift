@@ -112,6 +112,7 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
         let ok = ProviderSimulator(name: "ok", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0))
         try await SimulatorFleet([ok]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
             let scheduler = scheduler(targets("ok", port: ports["ok"]!, count: 1, interval: 10), clock: clock, log: log, transport: engine)
@@ -248,6 +249,7 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
         let slow = ProviderSimulator(name: "slow", behavior: SimulatorBehavior(models: ["m"], latencyMs: 100))
         try await SimulatorFleet([slow]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
             let all = targets("slow", port: ports["slow"]!, count: 2, interval: 10)
@@ -274,6 +276,7 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
         let ok = ProviderSimulator(name: "ok", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0))
         try await SimulatorFleet([hung, ok]).withRunning { ports in
             let engine = CurlEngine()
+            engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
             let stuck = targets("hung", port: ports["hung"]!, count: 1, interval: 10)
