@@ -171,6 +171,7 @@ private struct FixedWallClock: WallClock {
 private func get(_ path: String, _ deps: APIDependencies) async throws -> (Response, Data) {
     let responder = APIRoutes.router(deps).buildResponder()
     let channel = EmbeddedChannel()
+    defer { _ = try? channel.finish() }  // closed, so the channel and its pipeline let go of each other
     let context = APIRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: Logger(label: "test")))
     let request = Request(head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: path), body: RequestBody(buffer: ByteBuffer()))
     let response: Response
