@@ -17,6 +17,9 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         var floor: Instant?
         /// When its latest probe started, so probes asked for out of turn keep a minimum gap.
         var lastStart: Instant?
+        /// Asked for out of turn while a probe was in flight: that probe started before the
+        /// question (the reports it is to confirm), so the next one comes right after it.
+        var againAfterFlight = false
     }
 
     var providerLimiters: [ProviderID: ConcurrencyLimiter]
@@ -104,7 +107,11 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         }
         // Planned from the end of this probe: a slow probe never queues a backlog.
         let delay = max(probe.nextInSeconds, 0) * Double.random(in: 1.0...1.1, using: &random)
-        let floor = now.advanced(by: .seconds(delay))
+        var floor = now.advanced(by: .seconds(delay))
+        if slot.againAfterFlight {
+            slot.againAfterFlight = false
+            floor = min(floor, max(now, slot.lastStart.map { $0.advanced(by: Self.outOfTurnGap) } ?? now))
+        }
         slot.floor = floor
         slots[probe.target] = slot
         queue.insert(.init(floor: floor, target: probe.target, generation: slot.generation))
@@ -113,13 +120,22 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         return actions
     }
 
-    /// Moves the queued probe of `target` to `now`, or to `minimumGap` after its latest probe
+    /// The least time between the starts of two probes of a target when one is asked for out of turn.
+    static var outOfTurnGap: Duration { .seconds(1) }
+
+    /// Moves the queued probe of `target` to `now`, or to `outOfTurnGap` after its latest probe
     /// started if that is later, so callers cannot make it probe back to back (a new generation,
-    /// so its old queue entry goes stale). Nothing when the target is unknown, the plan is
-    /// stopped, a probe of it is in flight, or it is due by then anyway.
-    public mutating func probeSoon(_ target: Target, at now: Instant, minimumGap: Duration = .seconds(1)) -> [ProbeAction<Instant>] {
-        guard running, var slot = slots[target], let floor = slot.floor else { return [] }
-        let soonest = max(now, slot.lastStart.map { $0.advanced(by: minimumGap) } ?? now)
+    /// so its old queue entry goes stale). While a probe of it is in flight, the next one is
+    /// queued as soon when that probe ends (it started before the question). Nothing when the
+    /// target is unknown, the plan is stopped, or it is due by then anyway.
+    public mutating func probeSoon(_ target: Target, at now: Instant) -> [ProbeAction<Instant>] {
+        guard running, var slot = slots[target] else { return [] }
+        guard let floor = slot.floor else {
+            slot.againAfterFlight = true
+            slots[target] = slot
+            return []
+        }
+        let soonest = max(now, slot.lastStart.map { $0.advanced(by: Self.outOfTurnGap) } ?? now)
         guard floor > soonest else { return [] }
         lastGeneration += 1
         slot.generation = lastGeneration

@@ -142,7 +142,7 @@ private func models(_ launches: [ProbeLaunch<Instant>]) -> [String] { launches.m
         }
     }
 
-    @Test func probeSoonMovesAQueuedProbeToNowOnceAndLeavesOneInFlightAlone() throws {
+    @Test func probeSoonMovesAQueuedProbeToNowOnceAndQueuesAnotherAfterOneInFlight() throws {
         var plan = Plan(targets: [target("a"), target("b")], seed: seed, startSpreadSeconds: 0, now: day)
         let b = target("b").target
         #expect(plan.probeSoon(b, at: t0).isEmpty, "not started yet")
@@ -156,8 +156,13 @@ private func models(_ launches: [ProbeLaunch<Instant>]) -> [String] { launches.m
         #expect(soon.count(isWake) == 1)
         let started = plan.step(now: end + .milliseconds(500), wallTime: day).launches()
         #expect(models(started) == ["b"])
-        // In flight: its answer is as fresh as a new probe's.
-        #expect(plan.probeSoon(b, at: end + .seconds(2)).isEmpty)
+        // Asked again while that probe is in flight: it started before the question, so the
+        // next comes as soon as it ends (a second after its start), not at its interval.
+        #expect(plan.probeSoon(b, at: end + .milliseconds(600)).isEmpty)
+        let bProbe = try #require(started.first)
+        let again = plan.finished(finished(bProbe, next: 10), now: end + .milliseconds(700), wallTime: day)
+        #expect(again.promises() == [b: end + .milliseconds(1500) + plan.leeway])
+        #expect(models(plan.step(now: end + .milliseconds(1500), wallTime: day).launches()) == ["b"])
         let later = plan.step(now: end + .seconds(12), wallTime: day).launches()
         #expect(models(later) == ["a"], "b's old entry went stale")
         #expect(plan.probeSoon(Target(provider: ProviderID("p"), model: ModelName("zzz")), at: t0).isEmpty, "unknown targets are ignored")
