@@ -55,16 +55,20 @@ final class CapturingServer: Sendable {
     var requests: [Seen] { seen.withLock { $0 } }
     func requests(to pathPart: String) -> [Seen] { requests.filter { $0.path.contains(pathPart) } }
 
-    /// Stops accepting; the serving thread ends.
+    /// Stops accepting; the serving thread ends and closes the listener. (Closed here, its
+    /// descriptor number could be reused by the next test's server while this thread still
+    /// waits in `accept` on it, and answer that server's requests with this one's answers.)
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func serve() {
         while true {
             let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { return }
+            guard connection >= 0 else {
+                close(listener)
+                return
+            }
             if let request = Self.read(connection) {
                 seen.withLock { $0.append(request) }
                 switch answer(request) {
