@@ -1,5 +1,7 @@
 """What the Python benchmarks share: free ports, JSON over HTTP, waiting, and simulators."""
 import json
+import os
+import secrets
 import socket
 import subprocess
 import time
@@ -40,3 +42,20 @@ def start_simulator(binary: str, name: str, model: str, *options: str):
     if "listening on" not in line:
         raise RuntimeError(f"switchyard-sim {name} did not start: {line!r}")
     return process, line.strip().rsplit(" ", 1)[-1]
+
+
+def start_gateway_daemon(binary: str, work: str, probe: str, providers: str):
+    """Starts `switchyard serve` on a free TCP port with one client token (`bench`), `probe` as
+    its probe settings and `providers` as YAML lines; waits for /readyz. Returns (process, port, token)."""
+    port, token = free_port(), "bench-" + secrets.token_hex(8)
+    config = os.path.join(work, "switchyard.yaml")
+    with open(config, "w") as f:
+        f.write(f'listen: {{ tcp: "127.0.0.1:{port}", unix: "{work}/switchyard.sock" }}\n'
+                f"probe: {probe}\n"
+                "clients: [{ name: bench, token_env: SY_BENCH_TOKEN }]\n"
+                f"providers:\n{providers}\n")
+    process = subprocess.Popen([binary, "serve", "--config", config, "--state-dir", work, "--log-level", "warning"],
+                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "daemon.log"), "w"),
+                               env={**os.environ, "SY_BENCH_TOKEN": token})
+    wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200, 30, "switchyard")
+    return process, port, token

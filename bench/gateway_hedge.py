@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.request
 
-from benchlib import free_port, http_json, start_simulator, wait_until
+from benchlib import http_json, start_gateway_daemon, start_simulator
 
 UPSTREAM = "llama-3.1-8b"
 
@@ -48,22 +48,11 @@ class Sim:
 
 
 def start_gateway(binary: str, sims: dict, work: str):
-    port, token = free_port(), "bench-" + secrets.token_hex(8)
-    models = lambda: (f"[{{ name: m-off, upstream: {UPSTREAM} }}, "
-                      f"{{ name: m-on, upstream: {UPSTREAM}, probe: {{ hedge: {{ after: p95, max_extra: 5% }} }} }}]")
-    providers = "\n".join(f'  - {{ name: {name}, kind: openai, base_url: "{sim.url}/v1", models: {models()} }}'
+    models = (f"[{{ name: m-off, upstream: {UPSTREAM} }}, "
+              f"{{ name: m-on, upstream: {UPSTREAM}, probe: {{ hedge: {{ after: p95, max_extra: 5% }} }} }}]")
+    providers = "\n".join(f'  - {{ name: {name}, kind: openai, base_url: "{sim.url}/v1", models: {models} }}'
                           for name, sim in sims.items())
-    config = os.path.join(work, "switchyard.yaml")
-    with open(config, "w") as f:
-        f.write(f'listen: {{ tcp: "127.0.0.1:{port}", unix: "{work}/switchyard.sock" }}\n'
-                "probe: { interval: 1h, timeout: 5s, mode: liveness }\n"
-                "clients: [{ name: bench, token_env: SY_BENCH_TOKEN }]\n"
-                f"providers:\n{providers}\n")
-    process = subprocess.Popen([binary, "serve", "--config", config, "--state-dir", work, "--log-level", "warning"],
-                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "daemon.log"), "w"),
-                               env={**os.environ, "SY_BENCH_TOKEN": token})
-    wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200, 30, "switchyard")
-    return process, port, token
+    return start_gateway_daemon(binary, work, "{ interval: 1h, timeout: 5s, mode: liveness }", providers)
 
 
 def streamed_ttfts(port: int, token: str, model: str, count: int, callers: int) -> list:

@@ -26,7 +26,7 @@ import urllib.request
 
 from openai import OpenAI
 
-from benchlib import free_port, http_json, start_simulator, wait_until
+from benchlib import free_port, http_json, start_gateway_daemon, start_simulator, wait_until
 
 MODEL = "llama-3.1-8b"
 NAMES = ["a", "b", "c"]  # a is the top provider, the one that fails
@@ -134,19 +134,9 @@ def run_scenario(label: str, sims, make_call, before: float, outage: float, afte
 
 
 def start_gateway(binary: str, sims, work: str):
-    port, token = free_port(), "bench-" + secrets.token_hex(8)
     providers = "\n".join(
         f'  - {{ name: sim-{s.name}, kind: openai, base_url: "{s.url}/v1", models: [{{ name: {MODEL} }}] }}' for s in sims)
-    config = os.path.join(work, "switchyard.yaml")
-    with open(config, "w") as f:
-        f.write(f'listen: {{ tcp: "127.0.0.1:{port}", unix: "{work}/switchyard.sock" }}\n'
-                "probe: { interval: 5s, timeout: 2s, mode: liveness }\n"
-                "clients: [{ name: bench, token_env: SY_BENCH_TOKEN }]\n"
-                f"providers:\n{providers}\n")
-    process = subprocess.Popen([binary, "serve", "--config", config, "--state-dir", work, "--log-level", "warning"],
-                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "daemon.log"), "w"),
-                               env={**os.environ, "SY_BENCH_TOKEN": token})
-    wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200, 30, "switchyard")
+    process, port, token = start_gateway_daemon(binary, work, "{ interval: 5s, timeout: 2s, mode: liveness }", providers)
     return process, f"http://127.0.0.1:{port}/v1", token
 
 
