@@ -46,16 +46,11 @@ struct GatewayForwarder {
                 head = await withTaskCancellationHandler { await sent.head() } onCancel: { sent.cancel() }
             }
             let (index, candidate, started, response) = (running.index, running.candidate, running.attempt, running.response)
-            var outcome: AttemptOutcome
-            switch head {
-            case .success(let head): outcome = (200..<300).contains(head.status) ? .answered : .status(head.status)
-            case .failure(.connect): outcome = .connectFailed
-            case .failure(.timeout): outcome = .timedOut
-            case .failure(.canceled):
+            if case .failure(.canceled) = head {
                 // The caller went away before any answer: nothing to report against the provider.
                 return OpenAIError(status: .init(code: 499), type: "canceled", code: "canceled", message: "the caller went away").response(ServedBy())
-            case .failure: outcome = .garbage
             }
+            var outcome = Self.outcome(of: head)
             // A whole answer is held and checked before the caller gets a byte (`HeldAnswer`).
             var held: HeldAnswer.Read?
             var why: String?
