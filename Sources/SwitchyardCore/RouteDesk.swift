@@ -12,7 +12,7 @@ public final class RouteDesk: Sendable {
         var strategy: RoutingStrategy
     }
 
-    private struct Incumbent {
+    private struct Incumbent: Equatable {
         /// The provider that led the last recorded canonical answer (nil: none yet, or only panics).
         var provider: ProviderID?
         /// The health book's version that answer was drawn from.
@@ -36,11 +36,6 @@ public final class RouteDesk: Sendable {
         var spreadOrder: [ProviderID]?
         var rankerGeneration: UInt64
         var floor: UInt64
-
-        static func == (lhs: Memory, rhs: Memory) -> Bool {
-            lhs.incumbent?.provider == rhs.incumbent?.provider && lhs.incumbent?.version == rhs.incumbent?.version
-                && lhs.spreadOrder == rhs.spreadOrder && lhs.rankerGeneration == rhs.rankerGeneration && lhs.floor == rhs.floor
-        }
     }
 
     private let state: Mutex<State>
@@ -83,7 +78,7 @@ public final class RouteDesk: Sendable {
         var route = ranker.rank(snapshots, query: whole, now: now, incumbent: seen.incumbent?.provider, spreadOrder: seen.spreadOrder)
         let drawsSpread = spreadKey != nil && seen.spreadOrder == nil && !route.panic
         let recording = record(route, seen)
-        if drawsSpread || recording.map({ $0.provider != seen.incumbent?.provider || $0.version != seen.incumbent?.version }) == true {
+        if drawsSpread || (recording != nil && recording != seen.incumbent) {
             route = state.withLock { state -> Route in
                 let current = memory(state)
                 let route = current == seen ? route
