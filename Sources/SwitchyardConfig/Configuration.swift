@@ -43,7 +43,7 @@ public struct Configuration: Hashable, Sendable {
                 return TargetDescriptor(
                     target: Target(provider: provider.name, model: model.name),
                     upstreamModel: model.upstream, baseURL: provider.baseURL,
-                    price: provider.price, preferenceOrder: order
+                    price: provider.price, preferenceOrder: order, capabilities: model.capabilities
                 )
             }
         }
@@ -222,8 +222,11 @@ public struct ModelSettings: Hashable, Sendable {
     public var name: ModelName
     public var upstream: String
     public var probe: ProbeSettings
+    /// What this target can serve (the provider's `capabilities:` overridden by the model's).
+    public var capabilities: Capabilities
 
-    public init(name: ModelName, upstream: String, probe: ProbeSettings = ProbeSettings()) {
+    public init(name: ModelName, upstream: String, probe: ProbeSettings = ProbeSettings(), capabilities: Capabilities = .unknown) {
+        self.capabilities = capabilities
         self.name = name
         self.upstream = upstream
         self.probe = probe

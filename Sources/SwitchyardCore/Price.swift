@@ -30,8 +30,12 @@ public struct TargetDescriptor: Hashable, Sendable {
     public var price: Price?
     /// Position in the configuration, for the `preferred` strategy and stable ties.
     public var preferenceOrder: Int
+    /// What the target can serve, as far as is known.
+    public var capabilities: Capabilities
 
-    public init(target: Target, upstreamModel: String, baseURL: String, price: Price?, preferenceOrder: Int) {
+    public init(target: Target, upstreamModel: String, baseURL: String, price: Price?, preferenceOrder: Int,
+                capabilities: Capabilities = .unknown) {
+        self.capabilities = capabilities
         self.target = target
         self.upstreamModel = upstreamModel
         self.baseURL = baseURL
