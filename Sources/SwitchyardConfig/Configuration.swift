@@ -43,7 +43,8 @@ public struct Configuration: Hashable, Sendable {
                 return TargetDescriptor(
                     target: Target(provider: provider.name, model: model.name),
                     upstreamModel: model.upstream, baseURL: provider.baseURL,
-                    price: provider.price, preferenceOrder: order, capabilities: model.capabilities
+                    price: provider.price, preferenceOrder: order, capabilities: model.capabilities,
+                    origin: model.origin, published: model.published
                 )
             }
         }
@@ -224,9 +225,16 @@ public struct ModelSettings: Hashable, Sendable {
     public var probe: ProbeSettings
     /// What this target can serve (the provider's `capabilities:` overridden by the model's).
     public var capabilities: Capabilities
+    /// Configured, or discovered from a catalog.
+    public var origin: TargetOrigin
+    /// What the provider's catalog published for this target (discovered targets only).
+    public var published: PublishedFigures?
 
-    public init(name: ModelName, upstream: String, probe: ProbeSettings = ProbeSettings(), capabilities: Capabilities = .unknown) {
+    public init(name: ModelName, upstream: String, probe: ProbeSettings = ProbeSettings(), capabilities: Capabilities = .unknown,
+                origin: TargetOrigin = .configured, published: PublishedFigures? = nil) {
         self.capabilities = capabilities
+        self.origin = origin
+        self.published = published
         self.name = name
         self.upstream = upstream
         self.probe = probe

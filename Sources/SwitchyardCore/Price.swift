@@ -32,10 +32,16 @@ public struct TargetDescriptor: Hashable, Sendable {
     public var preferenceOrder: Int
     /// What the target can serve, as far as is known.
     public var capabilities: Capabilities
+    /// Configured, or discovered from a catalog.
+    public var origin: TargetOrigin
+    /// What the provider's catalog published for this target (discovered targets only).
+    public var published: PublishedFigures?
 
     public init(target: Target, upstreamModel: String, baseURL: String, price: Price?, preferenceOrder: Int,
-                capabilities: Capabilities = .unknown) {
+                capabilities: Capabilities = .unknown, origin: TargetOrigin = .configured, published: PublishedFigures? = nil) {
         self.capabilities = capabilities
+        self.origin = origin
+        self.published = published
         self.target = target
         self.upstreamModel = upstreamModel
         self.baseURL = baseURL
