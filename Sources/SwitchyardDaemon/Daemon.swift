@@ -54,7 +54,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
     if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
-    let scheduler = ProbeScheduler(targets: probeTargets, dependencies: .init(
+    let scheduler = ProbeScheduler(targets: probeTargets, startSpreadSeconds: options.probeStartSpreadSeconds, dependencies: .init(
         transport: engine, wallClock: clock, clock: engine.clock, deliver: pipeline.deliver,
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
         onFirstRound: {

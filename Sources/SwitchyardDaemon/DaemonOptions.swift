@@ -23,6 +23,9 @@ public struct DaemonOptions: Sendable {
     public var reloadConfiguration: (@Sendable () throws -> Configuration)?
     /// Whether SIGHUP reloads; tests send their reloads through the API instead.
     public var reloadOnHangup: Bool
+    /// The first probe round is spread over this many seconds (at most each target's interval),
+    /// so a large fleet does not probe everything at once; tests that need readiness at once set 0.
+    public var probeStartSpreadSeconds: Double = 10
     /// Listening sockets from systemd socket activation (`switchyard serve` takes them from `LISTEN_FDS`).
     public var inheritedListeners = APIServer.Inherited()
 

@@ -63,11 +63,13 @@ struct GatewayTestDaemon: Sendable {
                 """
             let config = try ConfigLoader.parse(yaml: yaml, file: "gateway-test.yaml")
             let tcpPort = Rendezvous<Int>()
-            let daemon = try buildServiceGroup(config: config, options: DaemonOptions(
+            var options = DaemonOptions(
                 stateDirOverride: directory, environment: ["KEY_A": keys["a"]!, "KEY_B": keys["b"]!, "CALLER_TOKEN": callerToken, "NARROW_TOKEN": narrowToken,
                               "LIMITED_TOKEN_1": limitedTokens[0], "LIMITED_TOKEN_2": limitedTokens[1]],
                 listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger()
-            ))
+            )
+            options.probeStartSpreadSeconds = 0  // both targets probed at once: ready without waiting out a spread
+            let daemon = try buildServiceGroup(config: config, options: options)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await daemon.run() }
                 let running = GatewayTestDaemon(tcpPort: await tcpPort.value(), directory: directory, simulators: simulators, daemon: daemon, logs: logs)
