@@ -82,10 +82,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // HTTP over libcurl (the engine, its thread and timers, transfers, the gateway's upstream):
+        // no configuration, no service lifecycle, so the Swift client can link it and stay light.
+        .target(name: "SwitchyardHTTP", dependencies: ["SwitchyardCore", "CCurl"], swiftSettings: strict),
         .target(
             name: "SwitchyardProbe",
             dependencies: [
-                "SwitchyardCore", "SwitchyardConfig", "CCurl",
+                "SwitchyardCore", "SwitchyardConfig", "SwitchyardHTTP", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -114,7 +117,7 @@ let package = Package(
         ),
         .target(
             name: "SwitchyardClient",
-            dependencies: ["SwitchyardCore", "SwitchyardWire", "SwitchyardProbe", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchyardCore", "SwitchyardWire", "SwitchyardHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -221,7 +224,7 @@ let package = Package(
         .testTarget(name: "SwitchyardStoreTests", dependencies: ["SwitchyardStore", "SwitchyardTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardProbeTests",
-            dependencies: ["SwitchyardProbe", "SwitchyardSimulator", "SwitchyardTestSupport"],
+            dependencies: ["SwitchyardProbe", "SwitchyardHTTP", "SwitchyardSimulator", "SwitchyardTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 import Foundation
 import SwitchyardCore
-import SwitchyardProbe
+import SwitchyardHTTP
 import SwitchyardWire
 
 /// How to reach a running daemon: its Unix socket (the default) or a TCP URL.

@@ -2,7 +2,7 @@ import Foundation
 import SwitchyardCore
 import SwitchyardSimulator
 import Testing
-@testable import SwitchyardProbe
+@testable import SwitchyardHTTP
 
 /// The engine's thread runs from `start()` to `shutdown()`, not from `init`; and response
 /// headers come from libcurl's own store, lower-cased.

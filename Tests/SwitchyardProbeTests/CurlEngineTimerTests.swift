@@ -1,7 +1,7 @@
 import Glibc
 import Synchronization
 import Testing
-@testable import SwitchyardProbe
+@testable import SwitchyardHTTP
 
 /// The engine's own timers, on its driver thread.
 @Suite(.timeLimit(.minutes(5))) struct CurlEngineTimerTests {

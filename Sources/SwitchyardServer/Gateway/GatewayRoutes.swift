@@ -23,13 +23,24 @@ enum GatewayRoutes {
         let data = catalog.known.map { model in
             ModelEntry(id: model.rawValue, providers: (catalog.providersByModel[model] ?? []).map(\.rawValue))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = (try? encoder.encode(ModelList(data: data))) ?? Data()
+        let bytes = modelListBody(ModelList(data: data))
         var headers: HTTPFields = [.contentType: "application/json"]
         ServedBy().write(into: &headers)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+
+    /// The `/v1/models` body, keys sorted, in OpenAI's snake_case.
+    static func modelListBody(_ list: ModelList) -> Data {
+        (try? modelListEncoder.encode(list)) ?? Data()
+    }
+
+    /// Made once: OpenAI's snake_case keys (`owned_by`) come from the key strategy, not per-type `CodingKeys`.
+    private static let modelListEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }()
 
     struct ModelEntry: Encodable {
         var id: String
@@ -41,11 +52,6 @@ enum GatewayRoutes {
         init(id: String, providers: [String]) {
             self.id = id
             self.providers = providers
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, object, created, providers
-            case ownedBy = "owned_by"
         }
     }
 
