@@ -34,6 +34,9 @@ actor ConfigReloader {
     /// Reads the configuration the same way start-up did; nil when there is no file to re-read (the demo).
     private let load: (@Sendable () throws -> Configuration)?
     private var current: Configuration
+    /// A reload is being applied (it waits for the scheduler); later callers wait their turn here.
+    private var applying = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(current: Configuration, load: (@Sendable () throws -> Configuration)?, parts: Parts) {
         self.current = current
@@ -42,9 +45,15 @@ actor ConfigReloader {
     }
 
     /// Reloads once; concurrent callers are served one after the other.
-    func reload(caller: String) -> ReloadOutcome {
+    func reload(caller: String) async -> ReloadOutcome {
+        while applying { await withCheckedContinuation { waiting.append($0) } }
+        applying = true
+        defer {
+            applying = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
         parts.notifier.reloading()
-        let outcome = apply()
+        let outcome = await apply()
         let event = DaemonEvent(at: parts.clock.now(), kind: outcome.succeeded ? .reload : .reloadFailed, caller: caller, message: outcome.message)
         parts.pipeline.record(event)
         parts.readiness.update { $0.reloadProblem = outcome.succeeded ? nil : outcome.message }
@@ -59,7 +68,7 @@ actor ConfigReloader {
         return outcome
     }
 
-    private func apply() -> ReloadOutcome {
+    private func apply() async -> ReloadOutcome {
         guard let load else {
             return ReloadOutcome(succeeded: false, message: "this daemon runs a built-in configuration (demo); there is no file to reload")
         }
@@ -80,7 +89,7 @@ actor ConfigReloader {
         }
         parts.healthBook.reconfigure(descriptors: next.targetDescriptors, healthPolicy: next.routing.health, scoring: next.routing.scoring,
                                      now: parts.clock.now())
-        let change = parts.scheduler.reconfigure(targets: targets)
+        let change = await parts.scheduler.reconfigure(targets: targets)
         parts.metrics.reconfigure(targets: next.metricsTargets, budgetProviders: next.budgetedProviders)
         parts.adminToken.replace(with: token)
         parts.gateway?.replace(GatewayWiring.configuration(next, targets: targets))

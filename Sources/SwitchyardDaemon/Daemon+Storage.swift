@@ -104,16 +104,18 @@ enum StorageWiring {
         ])
     }
 
-    /// Seeds today's probe spend from SQLite so a restart does not reset a provider's daily budget.
-    static func restoreProbeSpend(_ scheduler: ProbeScheduler, providers: [ProviderID], from store: SQLiteStore, now: Timestamp, logger: Logger) {
+    /// Today's probe spend of each of `providers` from SQLite, for the scheduler to start from, so a
+    /// restart does not reset a provider's daily budget.
+    static func probeSpend(providers: [ProviderID], from store: SQLiteStore, now: Timestamp, logger: Logger) -> [ProviderID: Double] {
+        var spent: [ProviderID: Double] = [:]
         for provider in providers {
             do {
-                let spent = try store.probeSpend(provider: provider, day: now)
-                scheduler.restoreSpend(provider, spentUSD: spent.usd, on: now)
+                spent[provider] = try store.probeSpend(provider: provider, day: now).usd
             } catch {
                 logger.warning("cannot read today's probe spend; the budget starts from zero", metadata: ["provider": "\(provider)", "error": "\(error)"])
             }
         }
+        return spent
     }
 }
 

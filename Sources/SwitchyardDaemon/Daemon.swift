@@ -54,7 +54,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
     if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
-    let scheduler = ProbeScheduler(targets: probeTargets, startSpreadSeconds: options.probeStartSpreadSeconds, dependencies: .init(
+    let spentToday = StorageWiring.probeSpend(providers: budgeted, from: store, now: clock.now(), logger: logger)
+    let scheduler = ProbeScheduler(targets: probeTargets, startSpreadSeconds: options.probeStartSpreadSeconds, spentToday: spentToday, dependencies: .init(
         transport: engine, wallClock: clock, clock: engine.clock, deliver: pipeline.deliver,
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
         onFirstRound: {
@@ -65,8 +66,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     ))
     // Weak: the scheduler delivers into the pipeline, so a strong capture here would be a cycle.
     pipeline.probeRequests.connect { [weak scheduler] target in scheduler?.probeNow(target) }
-    StorageWiring.restoreProbeSpend(scheduler, providers: budgeted, from: store, now: clock.now(), logger: logger)
-    metrics.read(from: .daemon(scheduler: scheduler, writer: writer, healthBook: healthBook, clock: clock))
+    metrics.read(from: .daemon(writer: writer, healthBook: healthBook, clock: clock))
 
     let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(config, targets: probeTargets))
     let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
@@ -79,7 +79,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     )
     var dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
-                                       budgets: { scheduler.budgetStatus() }, admin: admin)
+                                       budgets: { await scheduler.budgetStatus() }, admin: admin)
     dependencies.limits = config.listen.limits
     dependencies.adminToken = adminToken
     let gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -58,14 +59,21 @@ extension CurlEngine: TaskExecutor {
     /// How many timers wait for their deadline (for tests).
     var timerCount: Int { inbox.withLock { $0.timers.count } }
 
-    /// Runs the queued jobs on the driver thread, including any they queue in turn. `scratch` is
-    /// swapped with the inbox's list, so taking the jobs allocates nothing.
-    func runJobs(_ scratch: inout [UnownedJob]) {
+    /// Runs the queued jobs on the driver thread, including any they queue in turn: those of
+    /// tasks that prefer the engine, and those of actors isolated to it. The scratch lists are
+    /// swapped with the inbox's, so taking the jobs allocates nothing.
+    func runJobs(_ scratch: inout [UnownedJob], _ isolatedScratch: inout [UnownedJob]) {
         while true {
-            inbox.withLock { inbox in swap(&inbox.jobs, &scratch) }
-            if scratch.isEmpty { return }
+            inbox.withLock { inbox in
+                swap(&inbox.jobs, &scratch)
+                swap(&inbox.isolatedJobs, &isolatedScratch)
+            }
+            if scratch.isEmpty && isolatedScratch.isEmpty { return }
             for job in scratch { job.runSynchronously(on: asUnownedTaskExecutor()) }
             scratch.removeAll(keepingCapacity: true)
+            let serial = serialExecutor.asUnownedSerialExecutor()
+            for job in isolatedScratch { job.runSynchronously(isolatedTo: serial, taskExecutor: asUnownedTaskExecutor()) }
+            isolatedScratch.removeAll(keepingCapacity: true)
         }
     }
 
@@ -86,19 +94,22 @@ extension CurlEngine: TaskExecutor {
                     due.append(inbox.timers.removeLast())
                 }
             }
-            return (due, !inbox.jobs.isEmpty || !inbox.added.isEmpty || !inbox.canceled.isEmpty, next)
+            return (due, !inbox.jobs.isEmpty || !inbox.isolatedJobs.isEmpty || !inbox.added.isEmpty || !inbox.canceled.isEmpty, next)
         }
         for timer in due { timer.fire() }
         return (queued || !due.isEmpty, next)
     }
 
-    /// At shutdown: jobs still queued go to the global executor.
+    /// At shutdown: jobs still queued go to the global executor, isolated ones to the late
+    /// queue, which starts now that the driver thread runs none any more.
     func handOverJobs() {
-        let jobs = inbox.withLock { inbox -> [UnownedJob] in
-            defer { inbox.jobs.removeAll() }
-            return inbox.jobs
+        let (jobs, isolated) = inbox.withLock { inbox -> ([UnownedJob], [UnownedJob]) in
+            defer { inbox.jobs.removeAll(); inbox.isolatedJobs.removeAll() }
+            return (inbox.jobs, inbox.isolatedJobs)
         }
         for job in jobs { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+        for job in isolated { serialExecutor.runLate(job) }
+        lateJobs.activate()
     }
 
     /// Whole milliseconds until `deadline`, rounded up so the poll does not wake just before it.
@@ -178,5 +189,30 @@ private final class EngineSleep: Sendable {
         }
         if let timer { engine.cancelTimer(timer) }
         continuation?.resume(throwing: CancellationError())
+    }
+}
+
+/// The engine's thread as a `SerialExecutor`: an actor whose `unownedExecutor` is this runs
+/// its jobs on the driver thread between libcurl's calls, one at a time, so its state needs no
+/// lock and its code shares the thread with the probes and timers it starts. Once the engine
+/// has stopped, its jobs run one at a time on a queue of their own.
+public final class CurlEngineSerialExecutor: SerialExecutor, @unchecked Sendable {
+    // @unchecked: `engine` is set once, in the engine's init, before the executor is shared.
+    unowned(unsafe) var engine: CurlEngine!
+
+    init() {}
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if !engine.post({ $0.isolatedJobs.append(job) }) { runLate(job) }
+    }
+
+    /// Runs `job` on the late queue (after the driver thread has stopped).
+    func runLate(_ job: UnownedJob) {
+        engine.lateJobs.async { [self] in job.runSynchronously(on: asUnownedSerialExecutor()) }
+    }
+
+    public func checkIsolated() {
+        if pthread_self() != engine.driverThread.load(ordering: .relaxed) { dispatchPrecondition(condition: .onQueue(engine.lateJobs)) }
     }
 }

@@ -23,6 +23,8 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         var resumed: [CurlTransfer] = []
         /// Jobs of tasks that prefer this engine as their executor.
         var jobs: [UnownedJob] = []
+        /// Jobs of actors isolated to this engine's thread (`serialExecutor`).
+        var isolatedJobs: [UnownedJob] = []
         /// Timers waiting for their deadline (`schedule(at:_:)`).
         var timers: [EngineTimer] = []
         /// The id of the last timer set, so each gets its own (`cancelTimer(_:)`).
@@ -37,6 +39,10 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     /// The driver thread's id (`pthread_self`), so work queued from it skips the wake-up.
     let driverThread = Atomic<UInt>(0)
     private let stopped = DispatchSemaphore(value: 0)
+    /// This thread as a serial executor, for actors that live on it (the probe scheduler).
+    public let serialExecutor = CurlEngineSerialExecutor()
+    /// Where isolated jobs run once the thread has stopped: one at a time, after it stopped.
+    let lateJobs = DispatchQueue(label: "switchyard-curl-late", attributes: .initiallyInactive)
 
     /// `maxHostConnections` 0 (the default) lets libcurl open as many connections per host as
     /// transfers need: the scheduler's own per-provider and global caps bound them, and a
@@ -47,6 +53,7 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
     /// No thread runs until `start()`.
     public init(maxHostConnections: Int = 0, maxIdleConnections: Int = 256) {
         driver = CurlMultiDriver(maxHostConnections: maxHostConnections, maxIdleConnections: maxIdleConnections)
+        serialExecutor.engine = self
     }
 
     /// Starts the driver thread, which runs the transfers, jobs and timers posted so far and from
@@ -163,8 +170,9 @@ public final class CurlEngine: HTTPTransport, @unchecked Sendable {
         var canceled: [CurlTransfer] = []
         var resumed: [CurlTransfer] = []
         var jobs: [UnownedJob] = []
+        var isolatedJobs: [UnownedJob] = []
         while true {
-            runJobs(&jobs)
+            runJobs(&jobs, &isolatedJobs)
             let shuttingDown = inbox.withLock { inbox -> Bool in
                 swap(&inbox.added, &added)
                 swap(&inbox.canceled, &canceled)

@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import Synchronization
 import SwitchyardCore
 
 /// The daemon's scheduler: probes and their timers on the libcurl engine's thread.
@@ -8,13 +7,16 @@ public typealias ProbeScheduler = ClockedProbeScheduler<EngineClock>
 
 /// Probes every target on its own schedule, as its `ProbePlan` decides: the plan holds the
 /// queue, windows, generations, jitter, budgets and first round; this carries out what it
-/// says. One loop steps the plan when a timer set on the clock `C` fires or something
-/// changed; every probe and timer is a child task of one discarding task group, so shutdown
-/// (graceful or canceled) cancels them all and waits for them. Probes run under a global cap
-/// and a per-provider cap, so a hung or dripping provider holds only its own slots.
-/// A reload cancels the probes in flight of the targets it removes or changes (by generation),
-/// and a probe of a generation a reload ended is not delivered.
-public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Duration == Duration, C.Instant: Sendable {
+/// says. The scheduler is an actor on the libcurl engine's thread, so the plan is touched by
+/// one thread at a time with no lock: the loop stepping it, a probe finishing, a reload, a
+/// budget reading and a "probe now" each run there in turn. One loop steps the plan when a
+/// timer set on the clock `C` fires or something changed; every probe and timer is a child
+/// task of one discarding task group, so shutdown (graceful or canceled) cancels them all and
+/// waits for them. Probes run under a global cap and a per-provider cap, so a hung or
+/// dripping provider holds only its own slots. A reload cancels the probes in flight of the
+/// targets it removes or changes (by generation), and a probe of a generation a reload ended
+/// is not delivered.
+public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Duration, C.Instant: Sendable {
     public struct Dependencies: Sendable {
         public var transport: any HTTPTransport
         /// Dates: observations' start times and the budgets' UTC day.
@@ -30,9 +32,10 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
         public var onFirstRound: @Sendable () -> Void
         /// Receives how late each probe started against its plan, in seconds.
         public var onLateness: @Sendable (Target, Double) -> Void
-        /// Where the loop and the probes run: the `CurlEngine`, so that a probe, its transfer and its
-        /// timer share a thread; nil uses the global executor.
-        public var executor: (any TaskExecutor)?
+        /// The engine whose thread the scheduler lives on (its serial executor) and its probes
+        /// prefer (its task executor), so that the plan, a probe, its transfer and its timer
+        /// share one thread and the plan needs no lock.
+        public var executor: CurlEngine
         /// Fault injection for the watchdog test: this long after `run` starts, the loop stops (wedges).
         public var wedgeAfter: Duration?
         /// Seeds the plan's jitter.
@@ -42,7 +45,7 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
         public init(transport: any HTTPTransport, wallClock: any WallClock, clock: C, deliver: @escaping @Sendable (Observation) -> Void,
                     nextProbeAt: @escaping @Sendable (Target, Timestamp, Double) -> Timestamp,
                     onFirstRound: @escaping @Sendable () -> Void = {}, onLateness: @escaping @Sendable (Target, Double) -> Void = { _, _ in },
-                    executor: (any TaskExecutor)? = nil, wedgeAfter: Duration? = nil, seed: UInt64 = .random(in: .min ... .max), logger: Logger) {
+                    executor: CurlEngine, wedgeAfter: Duration? = nil, seed: UInt64 = .random(in: .min ... .max), logger: Logger) {
             self.transport = transport
             self.wallClock = wallClock
             self.clock = clock
@@ -59,34 +62,40 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
 
     private let dependencies: Dependencies
     private let limiter: ConcurrencyLimiter
-    private let plan: Mutex<ProbePlan<C.Instant>>
+    private let engine: CurlEngine
+    /// The schedule; only this actor touches it.
+    private var plan: ProbePlan<C.Instant>
     /// The probes in flight, by target, so a reload can cancel those of the targets it ends.
-    private let inFlight = Mutex<[Target: InFlightProbe]>([:])
-    /// Wakes the loop to step the plan; coalesced, so many wakes before a step make one.
-    private let wakes: AsyncStream<Void>
-    private let wakeUp: AsyncStream<Void>.Continuation
+    private var inFlight: [Target: InFlightProbe] = [:]
+    /// The loop waiting for a timer or a change, and whether one came while it was busy.
+    private var waitingLoop: UnsafeContinuation<Void, Never>?
+    private var wakePending = false
     /// The scheduler's promises of progress, per target, read by the watchdog.
-    public let ledger: ScheduleLedger
+    public nonisolated let ledger: ScheduleLedger
 
-    public init(targets: [ProbeTarget], maxConcurrentProbes: Int = 256, startSpreadSeconds: Double = 10, dependencies: Dependencies) {
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { engine.serialExecutor.asUnownedSerialExecutor() }
+
+    /// `spentToday` seeds what each provider's probes already spent today (from the store, at start-up).
+    public init(targets: [ProbeTarget], maxConcurrentProbes: Int = 256, startSpreadSeconds: Double = 10,
+                spentToday: [ProviderID: Double] = [:], dependencies: Dependencies) {
         self.dependencies = dependencies
+        engine = dependencies.executor
         ledger = ScheduleLedger()
         limiter = ConcurrencyLimiter(limit: maxConcurrentProbes)
-        plan = Mutex(ProbePlan(targets: targets, seed: dependencies.seed, startSpreadSeconds: startSpreadSeconds,
-                               now: dependencies.wallClock.now()))
-        (wakes, wakeUp) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let today = dependencies.wallClock.now()
+        var plan = ProbePlan<C.Instant>(targets: targets, seed: dependencies.seed, startSpreadSeconds: startSpreadSeconds, now: today)
+        for (provider, spent) in spentToday { plan.restoreSpend(provider, spentUSD: spent, on: today, now: today) }
+        self.plan = plan
     }
 
     /// Each provider's probe budget today: spent, limit, and whether completion probes are paused.
     public func budgetStatus() -> [ProbeBudgetStatus] {
-        let now = dependencies.wallClock.now()
-        return plan.withLock { $0.budgets.statuses(at: now) }
+        plan.budgets.statuses(at: dependencies.wallClock.now())
     }
 
-    /// Seeds what `provider`'s probes already spent on the UTC day of `day` (from the store, at start-up).
+    /// Seeds what `provider`'s probes already spent on the UTC day of `day`.
     public func restoreSpend(_ provider: ProviderID, spentUSD: Double, on day: Timestamp) {
-        let now = dependencies.wallClock.now()
-        plan.withLock { $0.restoreSpend(provider, spentUSD: spentUSD, on: day, now: now) }
+        plan.restoreSpend(provider, spentUSD: spentUSD, on: day, now: dependencies.wallClock.now())
     }
 
     /// Adopts a reloaded configuration: removed targets stop (a probe in flight is not delivered),
@@ -94,61 +103,88 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
     /// and unchanged ones keep their cadence. Budgets keep today's spend.
     @discardableResult
     public func reconfigure(targets: [ProbeTarget]) -> ProbeTargetChange {
-        let (now, wallTime) = (dependencies.clock.now, dependencies.wallClock.now())
-        let (change, actions) = plan.withLock { $0.reconfigure(targets, at: now, wallTime: wallTime) }
-        inFlight.withLock { probes in
-            for target in change.removed + change.changed { probes[target]?.cancel() }
-        }
+        let (change, actions) = plan.reconfigure(targets, at: dependencies.clock.now, wallTime: dependencies.wallClock.now())
+        for target in change.removed + change.changed { inFlight[target]?.cancel() }
         perform(actions)
         return change
     }
 
     /// Probes `target` as soon as a slot allows, instead of at its planned time (to confirm or
-    /// refute what a client reported). Nothing happens when a probe of it is in flight already
-    /// (its answer is as fresh) or it is not configured.
-    public func probeNow(_ target: Target) {
-        let now = dependencies.clock.now
-        perform(plan.withLock { $0.probeSoon(target, at: now) })
+    /// refute what a client reported); from any thread, without waiting (`probeSoon` runs on
+    /// the scheduler's thread). Nothing happens when it is not configured.
+    public nonisolated func probeNow(_ target: Target) {
+        Task { await self.probeSoon(target) }
+    }
+
+    /// `probeNow`, on the scheduler's thread.
+    public func probeSoon(_ target: Target) {
+        perform(plan.probeSoon(target, at: dependencies.clock.now))
     }
 
     /// Steps the plan until shutdown, starting every due probe as a child task; then cancels
     /// the probes in flight and the timers and waits for them.
     public func run() async throws {
         let clock = dependencies.clock
-        perform(plan.withLock { $0.start(at: clock.now) })
+        perform(plan.start(at: clock.now))
         let wedge = dependencies.wedgeAfter.map { clock.now.advanced(by: $0) }
-        await withTaskExecutorPreference(dependencies.executor) {
-            await cancelWhenGracefulShutdown {
-                await withDiscardingTaskGroup { group in await self.loop(&group, wedge: wedge) }
-            }
+        await withTaskExecutorPreference(engine) {
+            await cancelWhenGracefulShutdown { await self.runLoop(wedge: wedge) }
         }
-        perform(plan.withLock { $0.stop() })
+        perform(plan.stop())
+    }
+
+    private func runLoop(wedge: C.Instant?) async {
+        await withDiscardingTaskGroup { group in await loop(&group, wedge: wedge) }
     }
 
     private func loop(_ group: inout DiscardingTaskGroup, wedge: C.Instant?) async {
         let clock = dependencies.clock
-        var wakes = self.wakes.makeAsyncIterator()
         while !Task.isCancelled {
             let now = clock.now
             if let wedge, now >= wedge {
                 try? await clock.sleep(until: now.advanced(by: .seconds(365 * 86_400)), tolerance: nil)
                 return
             }
-            let wallTime = dependencies.wallClock.now()
-            for action in plan.withLock({ $0.step(now: now, wallTime: wallTime) }) {
+            for action in plan.step(now: now, wallTime: dependencies.wallClock.now()) {
                 switch action {
                 case .launch(let launch):
                     group.addTask { await self.probe(launch) }
                 case .sleep(until: let deadline):
                     group.addTask {
                         guard (try? await clock.sleep(until: deadline, tolerance: nil)) != nil else { return }
-                        self.wakeUp.yield()
+                        await self.wake()
                     }
                 default:
                     perform([action])
                 }
             }
-            guard await wakes.next() != nil else { return }
+            await nextWake()
+        }
+    }
+
+    /// Waits until a timer fires, something changed, or the run is canceled.
+    private func nextWake() async {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                if wakePending || Task.isCancelled {
+                    wakePending = false
+                    continuation.resume()
+                } else {
+                    waitingLoop = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.wake() }
+        }
+    }
+
+    /// Wakes the loop to step the plan; many wakes before it steps make one.
+    private func wake() {
+        if let waitingLoop {
+            self.waitingLoop = nil
+            waitingLoop.resume()
+        } else {
+            wakePending = true
         }
     }
 
@@ -161,19 +197,23 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
             case .promise(let target, by: let instant): ledger.promise(target, within: now.duration(to: instant))
             case .release(let target): ledger.release(target)
             case .firstRoundDone: dependencies.onFirstRound()
-            case .wakeLoop: wakeUp.yield()
+            case .wakeLoop: wake()
             case .launch, .sleep: break
             }
         }
     }
 
-    /// Performs one probe, delivers its observation unless canceled or stale, and tells the plan.
+    /// Performs one probe (registered as the target's probe in flight, so that a reload ending
+    /// the target can cancel it), delivers its observation unless canceled or stale, and tells the plan.
     private func probe(_ launch: ProbeLaunch<C.Instant>) async {
         let target = launch.target
-        let result = await cancelable(target.target, generation: launch.generation) { await measure(launch) }
+        withUnsafeCurrentTask { task in
+            if let task { inFlight[target.target] = InFlightProbe(task: task, generation: launch.generation) }
+        }
+        let result = await measure(launch)
+        if inFlight[target.target]?.generation == launch.generation { inFlight[target.target] = nil }
         var delivered = false
-        if let (result, startedAt) = result, !Task.isCancelled,
-           plan.withLock({ $0.isCurrent(target.target, generation: launch.generation) }) {
+        if let (result, startedAt) = result, !Task.isCancelled, plan.isCurrent(target.target, generation: launch.generation) {
             dependencies.deliver(result.observation(of: target.target, startedAt: startedAt))
             delivered = true
             if !result.outcome.isSuccess {
@@ -187,25 +227,12 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
         let next = dependencies.nextProbeAt(target.target, wallTime, target.settings.intervalSeconds) - wallTime
         let finished = FinishedProbe(target: target.target, generation: launch.generation, reservation: launch.reservation,
                                      costUSD: result?.0.costUSD, delivered: delivered, nextInSeconds: next)
-        let now = dependencies.clock.now
-        perform(plan.withLock { $0.finished(finished, now: now, wallTime: wallTime) })
+        perform(plan.finished(finished, now: dependencies.clock.now, wallTime: wallTime))
     }
 
-    /// Runs `body` with this task registered as the probe in flight of `target`, so that a reload
-    /// ending the target can cancel it; unregistered before it returns.
-    private func cancelable<T>(_ target: Target, generation: Int, _ body: () async -> T) async -> T {
-        withUnsafeCurrentTask { task in
-            guard let task else { return }
-            inFlight.withLock { $0[target] = InFlightProbe(task: task, generation: generation) }
-        }
-        defer {
-            inFlight.withLock { probes in if probes[target]?.generation == generation { probes[target] = nil } }
-        }
-        return await body()
-    }
-
-    /// Waits for a slot under both caps and runs the probe; nil when canceled while waiting.
-    private func measure(_ launch: ProbeLaunch<C.Instant>) async -> (ProbeResult, Timestamp)? {
+    /// Waits for a slot under both caps and runs the probe, off the actor (on the engine as a
+    /// task executor, so it holds up no plan change while it waits); nil when canceled while waiting.
+    private nonisolated func measure(_ launch: ProbeLaunch<C.Instant>) async -> (ProbeResult, Timestamp)? {
         let target = launch.target
         ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the caps
         if let providerLimiter = launch.providerLimiter { guard await providerLimiter.acquire() else { return nil } }
@@ -222,8 +249,8 @@ public final class ClockedProbeScheduler<C: Clock>: Service, Sendable where C.Du
 }
 
 /// A probe task in flight, to cancel when a reload ends its target. It holds the task's
-/// `UnsafeCurrentTask`: safe because the task registers it and unregisters it under the
-/// scheduler's `inFlight` lock before it ends, and it is canceled only under that lock.
+/// `UnsafeCurrentTask`: safe because the task registers and unregisters it on the scheduler's
+/// actor before it ends, and it is canceled only there.
 private struct InFlightProbe: @unchecked Sendable {
     let task: UnsafeCurrentTask
     let generation: Int

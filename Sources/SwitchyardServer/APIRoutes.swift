@@ -19,7 +19,7 @@ public struct APIDependencies: Sendable {
     public var stored: @Sendable () async -> Bool
 
     /// Each provider's probe budget today (the probe scheduler's answer).
-    public var budgets: @Sendable () -> [ProbeBudgetStatus]
+    public var budgets: @Sendable () async -> [ProbeBudgetStatus]
     /// What the admin routes act through.
     public var admin: AdminHooks
     /// The bearer token that admits admin requests over TCP (`admin:` in the config); a reload may replace it.
@@ -44,7 +44,7 @@ public struct APIDependencies: Sendable {
     public init(healthBook: HealthBook, readiness: Readiness, metrics: SwitchyardMetrics, clock: any WallClock,
                 deliver: @escaping @Sendable (Observation) -> Void, history: (any HistoryReading)? = nil,
                 stored: @escaping @Sendable () async -> Bool = { true },
-                budgets: @escaping @Sendable () -> [ProbeBudgetStatus] = { [] },
+                budgets: @escaping @Sendable () async -> [ProbeBudgetStatus] = { [] },
                 admin: AdminHooks = AdminHooks()) {
         self.budgets = budgets
         self.admin = admin
@@ -119,10 +119,10 @@ public enum APIRoutes {
         case .route:
             return try route(request, deps)
         case .providers:
-            return try JSONResponse.make(Wire.ProviderList(providers: providers(deps, only: nil)))
+            return try JSONResponse.make(Wire.ProviderList(providers: await providers(deps, only: nil)))
         case .provider:
             let name = try context.parameters.require("name")
-            guard let provider = providers(deps, only: ProviderID(name)).first else {
+            guard let provider = await providers(deps, only: ProviderID(name)).first else {
                 throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(AdminRoutes.configuredProviders(deps))")
             }
             return try JSONResponse.make(provider)
@@ -159,7 +159,8 @@ public enum APIRoutes {
         default:
             let slot = try deps.heavyReads.admit()
             let metrics = deps.metrics
-            let text = try await deps.heavyReads.run { metrics.exposition() }
+            let budgets = await deps.budgets()
+            let text = try await deps.heavyReads.run { metrics.exposition(budgets: budgets) }
             withExtendedLifetime(slot) {}
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: text)))
@@ -223,11 +224,11 @@ public enum APIRoutes {
         }
     }
 
-    private static func providers(_ deps: APIDependencies, only: ProviderID?) -> [Wire.Provider] {
+    private static func providers(_ deps: APIDependencies, only: ProviderID?) async -> [Wire.Provider] {
         let now = deps.clock.now()
         let halfLife = deps.healthBook.ranker.policy.successHalfLifeSeconds
         var bodies: [Wire.Provider] = []
-        let budgets = Dictionary(deps.budgets().map { ($0.provider, $0) }, uniquingKeysWith: { $1 })
+        let budgets = Dictionary(await deps.budgets().map { ($0.provider, $0) }, uniquingKeysWith: { $1 })
         for snapshot in deps.healthBook.snapshots() {
             let provider = snapshot.descriptor.target.provider
             if let only, only != provider { continue }

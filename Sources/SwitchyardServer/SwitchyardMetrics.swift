@@ -129,9 +129,10 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         routeQueries[strategy]?[result]?.increment()
     }
 
-    /// The text exposition format, after reading the scrape-time values.
-    public func exposition() -> [UInt8] {
-        refresh()
+    /// The text exposition format, after reading the scrape-time values; `budgets` are the
+    /// probe budgets as the scheduler answered them for this scrape (its own thread's answer).
+    public func exposition(budgets: [ProbeBudgetStatus] = []) -> [UInt8] {
+        refresh(budgets: budgets)
         var buffer: [UInt8] = []
         // Sized from the last scrape (megabytes at 1,000 targets), so the text is not copied
         // through a dozen doublings on its way there.
@@ -141,10 +142,10 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         return buffer
     }
 
-    private func refresh() {
+    private func refresh(budgets statuses: [ProbeBudgetStatus]) {
         let sources = self.sources.withLock { $0 }
         let budgetGauges = budgets.withLock { $0 }
-        for status in sources.budgets() { budgetGauges[status.provider]?.show(status) }
+        for status in statuses { budgetGauges[status.provider]?.show(status) }
         if let health = sources.store() { store.show(health) }
         // A target the ranker leaves out (ejected, draining, rate limited) scores 0, not its last value.
         let scores = Dictionary(sources.scores().map { (ScoreKey(target: $0.target, strategy: $0.strategy), $0.score) },
@@ -182,15 +183,13 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
 }
 
 /// Scrape-time readings the wiring provides as closures, so this module needs neither the
-/// store nor the scheduler.
+/// store nor the health book (the probe budgets come with each scrape: `exposition(budgets:)`).
 public struct MetricsSources: Sendable {
-    public var budgets: @Sendable () -> [ProbeBudgetStatus]
     public var store: @Sendable () -> StoreHealth?
     public var scores: @Sendable () -> [TargetScore]
 
-    public init(budgets: @escaping @Sendable () -> [ProbeBudgetStatus] = { [] }, store: @escaping @Sendable () -> StoreHealth? = { nil },
+    public init(store: @escaping @Sendable () -> StoreHealth? = { nil },
                 scores: @escaping @Sendable () -> [TargetScore] = { [] }) {
-        self.budgets = budgets
         self.store = store
         self.scores = scores
     }

@@ -33,7 +33,7 @@ import Testing
                         _ = await bound.value()
                         if round == 2 {
                             // Restored from SQLite before any probe of this run could spend anything.
-                            let spent = daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0
+                            let spent = await daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0
                             #expect(spent >= 0.02, "restored spend \(spent)")
                         }
                         let paused = try await eventually(within: 20) {
@@ -41,10 +41,10 @@ import Testing
                         }
                         #expect(paused)
                         // Paused as soon as the reservations fill the budget: wait until the reserved probes have spent.
-                        let settled = try await eventually(within: 20) { (daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0) >= 0.02 }
+                        let settled = try await eventually(within: 20) { (await daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0) >= 0.02 }
                         #expect(settled)
                         // Never overspent, also after a restart that restored the spend (it used to run a third probe: 0.03).
-                        let spent = daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0
+                        let spent = await daemon.scheduler.budgetStatus().first?.spentTodayUSD ?? 0
                         #expect(spent <= 0.025, "round \(round) spent \(spent)")
                         let metrics = String(decoding: try await socket.get("/metrics"), as: UTF8.self)
                         #expect(metrics.contains(#"switchyard_probe_budget_exhausted{provider="paid"} 1"#))

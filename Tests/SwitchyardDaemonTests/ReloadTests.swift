@@ -54,13 +54,9 @@ import Testing
                         daemon.healthBook.snapshots().map(\.descriptor.target.provider.rawValue) == ["added", "kept"]
                             && daemon.healthBook.snapshots().allSatisfy { $0.health.state == .healthy }
                     })
-                    // Not a sleep: the window is counted in probes of the kept target, which the same loop
-                    // schedules on the same 200 ms interval; a removed target still scheduled would have
-                    // been probed at least once while the kept one was probed three times.
-                    let removedRequests = simulators[1].requestCount
-                    let keptRequests = simulators[0].requestCount
-                    #expect(try await eventually(within: 20) { simulators[0].requestCount >= keptRequests + 3 })
-                    #expect(simulators[1].requestCount == removedRequests, "the removed provider is still probed")
+                    // That the removed target is never probed again, and that the kept one keeps its
+                    // instants, is shown exactly on a manual clock by ProbeSchedulerReloadTests; here the
+                    // scheduler's answer says what it dropped.
                     #expect(simulators[2].requestCount > 0)
 
                     let metrics = String(decoding: try await socket.get("/metrics"), as: UTF8.self)

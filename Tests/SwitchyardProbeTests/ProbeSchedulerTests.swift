@@ -8,16 +8,16 @@ import SwitchyardSimulator
 import SwitchyardTestSupport
 import Testing
 
-private typealias Scheduler = ClockedProbeScheduler<ManualClock>
+typealias Scheduler = ClockedProbeScheduler<ManualClock>
 
 /// A wall clock that stands still, so the health book's answers are exact.
-private struct StillWallClock: WallClock {
+struct StillWallClock: WallClock {
     let time = Timestamp(secondsSinceEpoch: 1_700_000_000)
     func now() -> Timestamp { time }
 }
 
 /// What a scheduler run delivered, and how late each probe started.
-private final class RunLog: Sendable {
+final class RunLog: Sendable {
     let observations = Mutex<[Observation]>([])
     let lateness = Mutex<[Target: [Double]]>([:])
     let firstRound = Mutex(0)
@@ -26,7 +26,7 @@ private final class RunLog: Sendable {
     func count(_ provider: String) -> Int { observations.withLock { $0.filter { $0.target.provider.rawValue == provider }.count } }
 }
 
-private func targets(_ provider: String, port: Int, count: Int, interval: Double, mode: ProbeMode = .liveness,
+func targets(_ provider: String, port: Int, count: Int, interval: Double, mode: ProbeMode = .liveness,
                      price: Price? = nil, budget: Double? = nil, cap: Int = 8) -> [ProbeTarget] {
     (0..<count).map { index in
         var settings = ProbeSettings()
@@ -41,16 +41,17 @@ private func targets(_ provider: String, port: Int, count: Int, interval: Double
     }
 }
 
-/// A scheduler on a manual clock, delivering into `log` and the real health book, whose answers say when to probe next.
-private func scheduler(_ targets: [ProbeTarget], clock: ManualClock, log: RunLog, transport: any HTTPTransport,
-                       maxConcurrentProbes: Int = 256) -> Scheduler {
+/// A scheduler on a manual clock and `engine`'s thread (through `transport`, the engine unless
+/// given), delivering into `log` and the real health book, whose answers say when to probe next.
+func scheduler(_ targets: [ProbeTarget], clock: ManualClock, log: RunLog, engine: CurlEngine, transport: (any HTTPTransport)? = nil,
+               maxConcurrentProbes: Int = 256, startSpreadSeconds: Double = 0) -> Scheduler {
     let descriptors = targets.enumerated().map { index, target in
         TargetDescriptor(target: target.target, upstreamModel: target.upstreamModel, baseURL: target.baseURL, price: nil, preferenceOrder: index)
     }
     let wallClock = StillWallClock()
     let book = HealthBook(descriptors: descriptors, now: wallClock.now())
-    return Scheduler(targets: targets, maxConcurrentProbes: maxConcurrentProbes, startSpreadSeconds: 0, dependencies: .init(
-        transport: transport, wallClock: wallClock, clock: clock,
+    return Scheduler(targets: targets, maxConcurrentProbes: maxConcurrentProbes, startSpreadSeconds: startSpreadSeconds, dependencies: .init(
+        transport: transport ?? engine, wallClock: wallClock, clock: clock,
         deliver: { observation in
             _ = book.observe(observation)
             log.observations.withLock { $0.append(observation) }
@@ -58,12 +59,12 @@ private func scheduler(_ targets: [ProbeTarget], clock: ManualClock, log: RunLog
         nextProbeAt: { target, now, interval in book.nextProbe(of: target, after: now, interval: interval) },
         onFirstRound: { log.firstRound.withLock { $0 += 1 } },
         onLateness: { target, late in log.lateness.withLock { $0[target, default: []].append(late) } },
-        seed: 42, logger: Logger(label: "test")
+        executor: engine, seed: 42, logger: Logger(label: "test")
     ))
 }
 
 /// Waits until `condition` holds (something the scheduler or a simulator does on real time), at most 10 s.
-private func until(_ what: String, _ condition: () -> Bool) async throws {
+func until(_ what: String, _ condition: () -> Bool) async throws {
     let limit = ContinuousClock.now + .seconds(10)
     while !condition() {
         try #require(ContinuousClock.now < limit, "not within 10 s: \(what)")
@@ -72,7 +73,7 @@ private func until(_ what: String, _ condition: () -> Bool) async throws {
 }
 
 /// Runs `scheduler` for `body`, then shuts it down and waits for it.
-private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) async throws {
+func running(_ scheduler: Scheduler, _ body: () async throws -> Void) async throws {
     let task = Task { try await scheduler.run() }
     do { try await body() } catch {
         task.cancel()
@@ -89,19 +90,19 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
     let clock = ManualClock()
 
     /// A reload that removes a paid provider and brings it back the same day must not hand it a fresh budget.
-    @Test func aProviderRemovedAndReaddedTheSameDayKeepsItsSpend() throws {
+    @Test func aProviderRemovedAndReaddedTheSameDayKeepsItsSpend() async throws {
         let engine = CurlEngine()
         engine.start()
         defer { engine.shutdown() }
         let paid = targets("paid", port: 9, count: 1, interval: 10, mode: .completion, budget: 1.0)
         let free = targets("free", port: 9, count: 1, interval: 10)
-        let scheduler = scheduler(paid + free, clock: clock, log: RunLog(), transport: engine)
-        scheduler.restoreSpend(ProviderID("paid"), spentUSD: 0.75, on: StillWallClock().now())
-        let removed = scheduler.reconfigure(targets: free)
+        let scheduler = scheduler(paid + free, clock: clock, log: RunLog(), engine: engine)
+        await scheduler.restoreSpend(ProviderID("paid"), spentUSD: 0.75, on: StillWallClock().now())
+        let removed = await scheduler.reconfigure(targets: free)
         #expect(removed.removed.map(\.provider.rawValue) == ["paid"])
-        #expect(scheduler.budgetStatus().map(\.provider.rawValue) == ["free"])
-        scheduler.reconfigure(targets: paid + free)
-        let status = try #require(scheduler.budgetStatus().first { $0.provider.rawValue == "paid" })
+        #expect(await scheduler.budgetStatus().map(\.provider.rawValue) == ["free"])
+        await scheduler.reconfigure(targets: paid + free)
+        let status = try #require(await scheduler.budgetStatus().first { $0.provider.rawValue == "paid" })
         #expect(status.spentTodayUSD == 0.75)
     }
 
@@ -115,7 +116,7 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
-            let scheduler = scheduler(targets("ok", port: ports["ok"]!, count: 1, interval: 10), clock: clock, log: log, transport: engine)
+            let scheduler = scheduler(targets("ok", port: ports["ok"]!, count: 1, interval: 10), clock: clock, log: log, engine: engine)
             var random = SplitMix64(seed: 42)
             _ = Double.random(in: 0...0, using: &random)  // the first probe's spread
             let leeway = Duration.milliseconds(50)
@@ -146,7 +147,7 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             let log = RunLog()
             let all = targets("hung", port: ports["hung"]!, count: 6, interval: 1, cap: 2) + targets("ok", port: ports["ok"]!, count: 4, interval: 1, cap: 2)
             // A global cap of 4: without the per-provider cap the hung provider would hold all of it.
-            let scheduler = scheduler(all, clock: clock, log: log, transport: engine, maxConcurrentProbes: 4)
+            let scheduler = scheduler(all, clock: clock, log: log, engine: engine, maxConcurrentProbes: 4)
             try await running(scheduler) {
                 // Steps to each timer the scheduler sets once the healthy probes started so far have answered.
                 while log.count("ok") < 12 {
@@ -176,7 +177,7 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             engine.start()
             defer { engine.shutdown() }
             let log = RunLog()
-            let scheduler = scheduler(targets("limited", port: ports["limited"]!, count: 1, interval: 0.05), clock: clock, log: log, transport: engine)
+            let scheduler = scheduler(targets("limited", port: ports["limited"]!, count: 1, interval: 0.05), clock: clock, log: log, engine: engine)
             try await running(scheduler) {
                 try await until("the first answer and the next probe's timer") { log.count == 1 && clock.sleepers.count == 1 }
                 // At 0.05 s intervals the next would come after 50 ms; Retry-After: 1 puts it a second
@@ -206,11 +207,11 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             defer { engine.shutdown() }
             let log = RunLog()
             let scheduler = scheduler(targets("paid", port: ports["paid"]!, count: 8, interval: 60, mode: .completion,
-                                              price: Price(perRequest: 0.01), budget: 0.035), clock: clock, log: log, transport: engine)
+                                              price: Price(perRequest: 0.01), budget: 0.035), clock: clock, log: log, engine: engine)
             try await running(scheduler) { try await until("eight answers") { log.count == 8 } }
             let observations = log.observations.withLock { $0 }
             #expect(observations.filter { $0.costUSD != nil }.count == 3, "three completions fit in 0.035 USD; the rest ran as liveness probes")
-            let status = try #require(scheduler.budgetStatus().first)
+            let status = try #require(await scheduler.budgetStatus().first)
             #expect(abs(status.spentTodayUSD - 0.03) < 1e-12)
         }
     }
@@ -223,7 +224,7 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             defer { engine.shutdown() }
             let log = RunLog()
             let scheduler = scheduler(targets("paid", port: ports["paid"]!, count: 1, interval: 0.02, mode: .completion,
-                                              price: Price(perRequest: 0.01), budget: 0.035), clock: clock, log: log, transport: engine)
+                                              price: Price(perRequest: 0.01), budget: 0.035), clock: clock, log: log, engine: engine)
             try await running(scheduler) {
                 for round in 1...8 {
                     try await until("answer \(round) and the next timer") { log.count == round && !clock.sleepers.isEmpty }
@@ -236,7 +237,7 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             #expect(observations.prefix(3).allSatisfy { $0.ttftSeconds != nil && $0.costUSD == 0.01 && $0.tokensPerSecond != nil })
             #expect(observations.dropFirst(3).allSatisfy { $0.ttftSeconds == nil && $0.costUSD == nil })
             #expect(observations.allSatisfy { $0.phases != nil }, "the observation carries the phases")
-            let status = try #require(scheduler.budgetStatus().first)
+            let status = try #require(await scheduler.budgetStatus().first)
             #expect(status.completionProbesPaused)
             #expect(abs(status.spentTodayUSD - 0.03) < 1e-12)
             #expect(status.limitUSD == 0.035)
@@ -253,10 +254,10 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             defer { engine.shutdown() }
             let log = RunLog()
             let all = targets("slow", port: ports["slow"]!, count: 2, interval: 10)
-            let scheduler = scheduler(all, clock: clock, log: log, transport: engine)
+            let scheduler = scheduler(all, clock: clock, log: log, engine: engine)
             try await running(scheduler) {
                 try await until("both requests in flight") { slow.requestCount == 2 }
-                let change = scheduler.reconfigure(targets: [all[0]])
+                let change = await scheduler.reconfigure(targets: [all[0]])
                 #expect(change.removed == [all[1].target])
                 try await until("the kept target's answer and its next timer") { log.count == 1 && clock.sleepers.count == 1 }
                 // Both requests went out together with the same latency: by the time the kept target
@@ -281,10 +282,10 @@ private func running(_ scheduler: Scheduler, _ body: () async throws -> Void) as
             let log = RunLog()
             let stuck = targets("hung", port: ports["hung"]!, count: 1, interval: 10)
             let fresh = targets("ok", port: ports["ok"]!, count: 1, interval: 10)
-            let scheduler = scheduler(stuck, clock: clock, log: log, transport: engine, maxConcurrentProbes: 1)
+            let scheduler = scheduler(stuck, clock: clock, log: log, engine: engine, maxConcurrentProbes: 1)
             try await running(scheduler) {
                 try await until("the hung request") { hung.requestCount == 1 }
-                let change = scheduler.reconfigure(targets: fresh)
+                let change = await scheduler.reconfigure(targets: fresh)
                 #expect(change.removed == [stuck[0].target] && change.added == [fresh[0].target])
                 try await until("the added target's answer") { log.count == 1 }
             }
