@@ -23,6 +23,8 @@ public struct DaemonOptions: Sendable {
     public var reloadConfiguration: (@Sendable () throws -> Configuration)?
     /// Whether SIGHUP reloads; tests send their reloads through the API instead.
     public var reloadOnHangup: Bool
+    /// Paces catalog refreshes (`discover.refresh`); tests pass a manual clock.
+    public var discoveryClock: any Clock<Duration> = ContinuousClock()
     /// Listening sockets from systemd socket activation (`switchyard serve` takes them from `LISTEN_FDS`).
     public var inheritedListeners = APIServer.Inherited()
 
