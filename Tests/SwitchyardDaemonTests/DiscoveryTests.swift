@@ -47,9 +47,12 @@ import Testing
                         let route = try await client.route(model: model.id)
                         #expect(Set(route.candidates.map(\.provider)) == Set(model.offers.map { "hf.\($0.provider)" }), "\(model.id)")
                     }
-                    let metrics = try await socket.text("/metrics")
-                    #expect(metrics.contains(#"switchyard_discovery_targets{provider="hf"} 300"#))
-                    #expect(metrics.contains(#"switchyard_discovery_refreshes_total{provider="hf",result="success"} 1"#))
+                    // The metrics are set once the catalog is applied (just after the health book has it).
+                    #expect(try await eventually(within: 10) {
+                        let metrics = try await socket.text("/metrics")
+                        return metrics.contains(#"switchyard_discovery_targets{provider="hf"} 300"#)
+                            && metrics.contains(#"switchyard_discovery_refreshes_total{provider="hf",result="success"} 1"#)
+                    })
                     #expect(simulator.recordedListReads.contains { $0.header("Authorization") == "Bearer \(Self.token["HF_TOKEN"]!)" })
                 }
             }
@@ -154,7 +157,9 @@ import Testing
                     let warning = "the catalog of 'hf' has 100000 targets that pass the filters, more than discover.max_targets (25): kept the first 25, left out 99975"
                     #expect(!logs.lines(containing: warning).isEmpty)
                     #expect(try await eventually(within: 10) { try await socket.text("/v1/events").contains(warning) })
-                    #expect(try await socket.text("/metrics").contains(#"switchyard_discovery_cut_targets{provider="hf"} 99975"#))
+                    #expect(try await eventually(within: 10) {
+                        try await socket.text("/metrics").contains(#"switchyard_discovery_cut_targets{provider="hf"} 99975"#)
+                    })
                 }
             }
         }
