@@ -45,6 +45,9 @@ actor ConfigReloader {
         self.parts = parts
     }
 
+    /// Whether `provider` has a last good catalog (read since start, or kept in the state database).
+    func hasCatalog(_ provider: ProviderID) -> Bool { catalogs[provider] != nil }
+
     /// The providers that discover, as the running configuration says them.
     func discoveringProviders() -> [ProviderSettings] { current.discoveringProviders }
 

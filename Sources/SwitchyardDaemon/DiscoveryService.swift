@@ -66,11 +66,11 @@ struct DiscoveryService: Service, CustomStringConvertible {
         do {
             key = try provider.apiKey.map(parts.resolveKey)
         } catch {
-            return failed(provider, CatalogFetcher.Failure(errorClass: .auth, message: SecretShape.redact("\(error)")))
+            return await failed(provider, CatalogFetcher.Failure(errorClass: .auth, message: SecretShape.redact("\(error)")))
         }
         let entries: [CatalogEntry]
         switch await parts.fetcher.fetch(provider, key: key) {
-        case .failure(let failure): return failed(provider, failure)
+        case .failure(let failure): return await failed(provider, failure)
         case .success(let read): entries = read
         }
         let (kept, cut) = discover.select(entries)
@@ -85,7 +85,7 @@ struct DiscoveryService: Service, CustomStringConvertible {
         do {
             targets = try await parts.reloader.applyCatalog(catalog, provider: name)
         } catch {
-            return failed(provider, CatalogFetcher.Failure(errorClass: .auth, message: SecretShape.redact("\(error)")))
+            return await failed(provider, CatalogFetcher.Failure(errorClass: .auth, message: SecretShape.redact("\(error)")))
         }
         do {
             try parts.store.saveCatalog(catalog, provider: name)
@@ -104,9 +104,10 @@ struct DiscoveryService: Service, CustomStringConvertible {
         }
     }
 
-    private func failed(_ provider: ProviderSettings, _ failure: CatalogFetcher.Failure) {
+    private func failed(_ provider: ProviderSettings, _ failure: CatalogFetcher.Failure) async {
         let name = provider.name
-        let problem = "\(failure) (the last good catalog stays in use)"
+        let kept = await parts.reloader.hasCatalog(name) ? "the last good catalog stays in use" : "no catalog was read yet: no targets discovered"
+        let problem = "\(failure) (\(kept))"
         let previous = parts.readiness.current.discoveryProblems[name.rawValue]
         parts.readiness.update { $0.discoveryProblems[name.rawValue] = problem }
         parts.metrics.recordDiscovery(name, .failure)

@@ -87,6 +87,7 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
         })
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = .withoutEscapingSlashes
         return Array((try? encoder.encode(list)) ?? Data())
     }
 
@@ -101,7 +102,7 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
         let hash = String(id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 16)
         let info = HubModelInfo(_id: String(repeating: "0", count: max(0, 24 - hash.count)) + hash, id: model.id, inferenceProviderMapping: mapping)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(info)) ?? Data())
     }
 }

@@ -121,6 +121,7 @@ import Testing
                         await clock.waitForSleepers(1)
                         let ready = try await RawHTTP.exchange(.unix(path: directory + "/switchyard.sock"), "GET", "/readyz").body
                         #expect(ready.contains(#""discovery_problem":"hf: \#(says)"#), "\(fault): \(ready)")
+                        #expect(ready.contains("(the last good catalog stays in use)"), "\(fault): \(ready)")
                         #expect(daemon.targetNames == good, "\(fault): the last good catalog stays")
                         let route = try await SwitchyardClient(endpoint: socket.endpoint).route(model: "sim-org-0/Model-0000-Instruct")
                         #expect(route.candidates.count == 2, "\(fault): routes keep being served")
@@ -186,6 +187,23 @@ import Testing
                 let route = try await SwitchyardClient(endpoint: socket.endpoint).route(model: "sim-org-1/Model-0001-Instruct")
                 #expect(route.candidates.map(\.provider).sorted() == ["hf.cerebras", "hf.fireworks-ai"])
                 #expect(try await socket.text("/metrics").contains(#"switchyard_discovery_catalog_stale{provider="hf"} 1"#))
+            }
+        }
+    }
+
+    @Test func aCatalogRefusedFromTheStartSaysNoTargetWasDiscovered() async throws {
+        let simulator = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: [], latencyMs: 1, fault: .unauthorized))
+        simulator.setCatalog(.generated(models: 2, providers: 2))
+        try await withTemporaryDirectory { directory in
+            try await SimulatorFleet([simulator]).withRunning { ports in
+                let yaml = Self.routerYAML(directory: directory, port: ports["router"]!, probe: "probe: { interval: 10m }")
+                try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, _ async throws in
+                    #expect(try await eventually(within: 30) {
+                        try await RawHTTP.exchange(.unix(path: directory + "/switchyard.sock"), "GET", "/readyz").body
+                            .contains("hf: auth: GET http://127.0.0.1:\(ports["router"]!)/v1/models: HTTP 401 (no catalog was read yet: no targets discovered)")
+                    })
+                    #expect(daemon.targetNames.isEmpty)
+                }
             }
         }
     }
