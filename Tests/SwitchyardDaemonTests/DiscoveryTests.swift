@@ -208,6 +208,33 @@ import Testing
         }
     }
 
+    @Test func anAliasLetsALocalAndARouterTargetOfTheSameHubModelShareARoute() async throws {
+        let ollama = ProviderSimulator(name: "ollama", behavior: SimulatorBehavior(models: ["llama3.1:8b"], latencyMs: 1))
+        let router = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: [], latencyMs: 1))
+        router.setCatalog(SimulatorCatalog(models: [.init(id: "meta-llama/Llama-3.1-8B-Instruct", offers: [.init(provider: "together")])]))
+        try await withTemporaryDirectory { directory in
+            try await SimulatorFleet([ollama, router]).withRunning { ports in
+                let yaml = """
+                    listen: { tcp: "", unix: "\(directory)/switchyard.sock" }
+                    probe: { interval: 10m, mode: liveness }
+                    aliases: { llama-3.1-8b: ["llama3.1:8b", meta-llama/Llama-3.1-8B-Instruct] }
+                    providers:
+                      - { name: local, kind: ollama, base_url: "http://127.0.0.1:\(ports["ollama"]!)", discover: {} }
+                      - { name: hf, kind: hf-router, base_url: "http://127.0.0.1:\(ports["router"]!)/v1", api_key_env: HF_TOKEN, discover: {} }
+                    """
+                try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, socket async throws in
+                    let client = SwitchyardClient(endpoint: socket.endpoint)
+                    #expect(try await eventually(within: 30) {
+                        let route = try? await client.route(model: "llama-3.1-8b")
+                        return Set(route?.candidates.map(\.provider) ?? []) == ["local", "hf.together"]
+                    }, "\(daemon.targetNames.sorted())")
+                    let route = try await client.route(model: "llama-3.1-8b")
+                    #expect(Set(route.candidates.map(\.upstreamModel)) == ["llama3.1:8b", "meta-llama/Llama-3.1-8B-Instruct:together"])
+                }
+            }
+        }
+    }
+
     @Test func theEmbeddedDefaultRoutesEveryModelAFreshHostsOllamaServes() async throws {
         let ollama = ProviderSimulator(name: "ollama", behavior: SimulatorBehavior(models: ["llama3.1:8b", "qwen2.5:7b", "phi4"], latencyMs: 1))
         try await withTemporaryDirectory { directory in
