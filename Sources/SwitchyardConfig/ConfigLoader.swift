@@ -48,7 +48,7 @@ struct ConfigDecoder {
     let file: String
 
     func decode(_ root: YAMLCursor) throws -> Configuration {
-        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "gateway", "clients"])
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "gateway", "clients", "aliases"])
         var listen = ListenSettings()
         if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
         let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
@@ -73,6 +73,7 @@ struct ConfigDecoder {
         if let cursor = top.optional("admin") { config.admin = try decodeAdmin(cursor) }
         if let cursor = top.optional("gateway") { config.gateway = try decodeGateway(cursor) }
         if let cursor = top.optional("clients") { config.clients = try decodeClients(cursor) }
+        if let cursor = top.optional("aliases") { config.aliases = try decodeAliases(cursor) }
         return config
     }
 
@@ -166,7 +167,7 @@ struct ConfigDecoder {
     private func decodeProvider(_ cursor: YAMLCursor, probeDefaults: ProbeSettings) throws -> ProviderSettings {
         let map = try cursor.mapping(allowedKeys: [
             "name", "kind", "base_url", "api_key", "api_key_env", "api_key_file", "api_key_credential",
-            "price", "budget", "probe", "models",
+            "price", "budget", "probe", "models", "discover",
         ])
         let nameCursor = try map.required("name")
         let name = try nameCursor.nonEmptyString()
@@ -191,21 +192,27 @@ struct ConfigDecoder {
         let price = try map.optional("price").map(decodePrice)
         let budget = try map.optional("budget").map(decodeBudget)
         let probe = try map.optional("probe").map { try decodeProbe($0, base: probeDefaults) } ?? probeDefaults
-        let modelsCursor = try map.required("models")
+        let discover = try map.keyCursor("discover").map { key in
+            try decodeDiscovery(map.optional("discover"), key: key, kind: kind)
+        }
+        // A discovering provider may list no model: its catalog supplies them.
+        let modelsCursor = try discover == nil ? map.required("models") : map.optional("models")
         var models: [ModelSettings] = []
-        for item in try modelsCursor.sequence() {
+        for item in try modelsCursor?.sequence() ?? [] {
             let model = try decodeModel(item, probeDefaults: probe)
             guard !models.contains(where: { $0.name == model.name }) else {
                 throw item.error("model '\(model.name)' is listed twice under provider '\(name)'")
             }
             models.append(model)
         }
-        guard !models.isEmpty else { throw modelsCursor.error("provider '\(name)' must list at least one model") }
+        if discover == nil, models.isEmpty, let modelsCursor { throw modelsCursor.error("provider '\(name)' must list at least one model") }
         let trimmedBase = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        return ProviderSettings(
+        var provider = ProviderSettings(
             name: ProviderID(name), kind: kind, baseURL: trimmedBase, apiKey: apiKey,
             price: price, budget: budget, probe: probe, models: models
         )
+        provider.discover = discover
+        return provider
     }
 
     private func decodeSecretReference(_ map: YAMLMapping, provider: String) throws -> SecretReference? {

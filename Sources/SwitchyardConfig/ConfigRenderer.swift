@@ -52,7 +52,8 @@ public enum ConfigRenderer {
             if let perDay = provider.budget?.probeUSDPerDay { lines.append("    budget: { probe_usd_per_day: \(perDay) }") }
             lines.append("    probe:")
             lines += probeLines(provider.probe, indent: "      ", inheritedHedge: config.probe.hedge)
-            lines.append("    models:")
+            if let discover = provider.discover { lines += discoveryLines(discover, provider: provider) }
+            lines.append(provider.models.isEmpty ? "    models: []" : "    models:")
             for model in provider.models {
                 lines.append("      - name: \(quoted(model.name.rawValue))")
                 lines.append("        upstream: \(quoted(model.upstream))")
@@ -62,6 +63,7 @@ public enum ConfigRenderer {
                 }
             }
         }
+        lines += aliasLines(config.aliases)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -134,7 +136,7 @@ public enum ConfigRenderer {
             .joined(separator: ", ")
     }
 
-    private static func quoted(_ text: String) -> String {
+    static func quoted(_ text: String) -> String {
         let escaped = SecretShape.redact(text).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"\(escaped)\""
     }

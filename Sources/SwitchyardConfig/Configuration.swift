@@ -21,6 +21,8 @@ public struct Configuration: Hashable, Sendable {
     public var gateway = GatewaySettings()
     /// Named callers (`clients:`), each with its own bearer token; empty means no TCP caller has a name.
     public var clients: [ClientSettings] = []
+    /// Discovered model ids routed under another name (`aliases:`): id → name.
+    public var aliases: [String: ModelName] = [:]
 
     public init(listen: ListenSettings = ListenSettings(), stateDir: String? = nil, logLevel: LogLevel = .info,
                 probe: ProbeSettings = ProbeSettings(), providers: [ProviderSettings], source: String,
@@ -43,7 +45,7 @@ public struct Configuration: Hashable, Sendable {
                 return TargetDescriptor(
                     target: Target(provider: provider.name, model: model.name),
                     upstreamModel: model.upstream, baseURL: provider.baseURL,
-                    price: provider.price, preferenceOrder: order, capabilities: model.capabilities,
+                    price: model.price ?? provider.price, preferenceOrder: order, capabilities: model.capabilities,
                     origin: model.origin, published: model.published
                 )
             }
@@ -204,6 +206,10 @@ public struct ProviderSettings: Hashable, Sendable {
     public var budget: Budget?
     public var probe: ProbeSettings
     public var models: [ModelSettings]
+    /// `discover:`: models come from the provider's catalog or model list as well; nil: only `models:`.
+    public var discover: DiscoverySettings?
+    /// For a provider made by discovery (one per partner of a router catalog): the configured provider it came from.
+    public var discoveredBy: ProviderID?
 
     public init(name: ProviderID, kind: ProviderKind, baseURL: String, apiKey: SecretReference? = nil, price: Price? = nil,
                 budget: Budget? = nil, probe: ProbeSettings = ProbeSettings(), models: [ModelSettings]) {
@@ -229,6 +235,8 @@ public struct ModelSettings: Hashable, Sendable {
     public var origin: TargetOrigin
     /// What the provider's catalog published for this target (discovered targets only).
     public var published: PublishedFigures?
+    /// This target's own price (a catalog's, per partner and model); nil: the provider's.
+    public var price: Price?
 
     public init(name: ModelName, upstream: String, probe: ProbeSettings = ProbeSettings(), capabilities: Capabilities = .unknown,
                 origin: TargetOrigin = .configured, published: PublishedFigures? = nil) {

@@ -1,11 +1,18 @@
 /// A daemon-wide event for the events log that belongs to no single target:
-/// a configuration reload (or its failure) and who asked for it, or a corrupt database moved aside.
+/// a configuration reload (or its failure) and who asked for it, a corrupt database moved aside,
+/// or what a catalog refresh (discovery) changed.
 public struct DaemonEvent: Hashable, Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case reload
         case reloadFailed = "reload_failed"
         /// The state database was corrupt at start-up: moved aside, and a fresh one started.
         case databaseRecovered = "database_recovered"
+        /// A catalog refresh added, removed or changed one discovered target (one event per target).
+        case discovery
+        /// A catalog could not be read; the last good one stays in use.
+        case discoveryFailed = "discovery_failed"
+        /// A catalog listed more targets than `discover.max_targets`; the rest were left out.
+        case discoveryCut = "discovery_cut"
     }
 
     public var at: Timestamp

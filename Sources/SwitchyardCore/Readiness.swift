@@ -13,6 +13,8 @@ public final class Readiness: Sendable {
         public var databaseRecovered: String?
         /// Why the last configuration reload was refused, while the old configuration runs on; nil after a good reload.
         public var reloadProblem: String?
+        /// Discovering providers whose catalog cannot be read now, with why; the last good catalog stays in use.
+        public var discoveryProblems: [String: String] = [:]
 
         public var isReady: Bool { configLoaded && (firstProbeRoundDone || warmStarted) }
     }

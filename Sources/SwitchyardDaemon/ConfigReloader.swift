@@ -33,25 +33,31 @@ actor ConfigReloader {
     private let parts: Parts
     /// Reads the configuration the same way start-up did; nil when there is no file to re-read (the demo).
     private let load: (@Sendable () throws -> Configuration)?
+    /// The configuration as the file says it, without discovered targets.
     private var current: Configuration
-    /// A reload is being applied (it waits for the scheduler); later callers wait their turn here.
+    /// Each discovering provider's last good catalog; the running targets are `current.withDiscovered(catalogs)`.
+    private var catalogs: [ProviderID: DiscoveredCatalog]
+    /// A reload or a catalog is being applied (it waits for the scheduler); later callers wait their turn here.
     private var applying = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    init(current: Configuration, load: (@Sendable () throws -> Configuration)?, parts: Parts) {
+    init(current: Configuration, catalogs: [ProviderID: DiscoveredCatalog] = [:], load: (@Sendable () throws -> Configuration)?, parts: Parts) {
         self.current = current
+        self.catalogs = catalogs
         self.load = load
         self.parts = parts
     }
 
+    /// Whether `provider` has a last good catalog (read since start, or kept in the state database).
+    func hasCatalog(_ provider: ProviderID) -> Bool { catalogs[provider] != nil }
+
+    /// The providers that discover, as the running configuration says them.
+    func discoveringProviders() -> [ProviderSettings] { current.discoveringProviders }
+
     /// Reloads once; concurrent callers are served one after the other.
     func reload(caller: String) async -> ReloadOutcome {
-        while applying { await withCheckedContinuation { waiting.append($0) } }
-        applying = true
-        defer {
-            applying = false
-            if !waiting.isEmpty { waiting.removeFirst().resume() }
-        }
+        await takeTurn()
+        defer { endTurn() }
         parts.notifier.reloading()
         let outcome = await apply()
         let event = DaemonEvent(at: parts.clock.now(), kind: outcome.succeeded ? .reload : .reloadFailed, caller: caller, message: outcome.message)
@@ -73,12 +79,14 @@ actor ConfigReloader {
             return ReloadOutcome(succeeded: false, message: "this daemon runs a built-in configuration (demo); there is no file to reload")
         }
         let next: Configuration
+        let effective: Configuration
         let targets: [ProbeTarget]
         let token: Secret?
         let clients: ClientTokens.Table
         do {
             next = try load()
-            targets = try ProbeTargets.resolve(next, environment: parts.environment)
+            effective = next.withDiscovered(catalogs)
+            targets = try ProbeTargets.resolve(effective, environment: parts.environment)
             token = try AccessTokens.admin(next, environment: parts.environment)
             clients = try AccessTokens.clients(next, environment: parts.environment)
             // A group that does not exist would only be found at the next restart, which would then fail.
@@ -87,12 +95,8 @@ actor ConfigReloader {
             // Reaches /readyz, the events log, the journal and STATUS=: never a pasted key.
             return ReloadOutcome(succeeded: false, message: SecretShape.redact("\(error)"))
         }
-        parts.healthBook.reconfigure(descriptors: next.targetDescriptors, healthPolicy: next.routing.health, scoring: next.routing.scoring,
-                                     now: parts.clock.now())
-        let change = await parts.scheduler.reconfigure(targets: targets)
-        parts.metrics.reconfigure(targets: next.metricsTargets, budgetProviders: next.budgetedProviders)
+        let change = await install(effective, targets: targets)
         parts.adminToken.replace(with: token)
-        parts.gateway?.replace(GatewayWiring.configuration(next, targets: targets))
         parts.clientTokens.replace(with: clients)
         let restartOnly = restartOnlyChanges(from: current, to: next)
         current = next
@@ -100,6 +104,53 @@ actor ConfigReloader {
         if !restartOnly.isEmpty { message += "; \(restartOnly.joined(separator: ", ")) changed and take effect at the next restart" }
         return ReloadOutcome(succeeded: true, message: message, added: change.added.count, removed: change.removed.count,
                              kept: change.changed.count + change.unchanged.count)
+    }
+
+    /// Puts an effective configuration's targets to work: health book, probe plan, metrics, gateway.
+    private func install(_ effective: Configuration, targets: [ProbeTarget]) async -> ProbeTargetChange {
+        parts.healthBook.reconfigure(descriptors: effective.targetDescriptors, healthPolicy: effective.routing.health,
+                                     scoring: effective.routing.scoring, now: parts.clock.now())
+        let change = await parts.scheduler.reconfigure(targets: targets)
+        parts.metrics.reconfigure(targets: effective.metricsTargets, budgetProviders: effective.budgetedProviders)
+        parts.gateway?.replace(GatewayWiring.configuration(effective, targets: targets))
+        return change
+    }
+
+    /// Adopts a newly read catalog of `provider` through the same path as a reload: targets that
+    /// stayed keep their state, removed ones stop, added ones start. Records one `discovery` event
+    /// per target added, removed or changed, and returns how many targets the catalog now yields.
+    func applyCatalog(_ catalog: DiscoveredCatalog, provider: ProviderID) async throws -> Int {
+        await takeTurn()
+        defer { endTurn() }
+        guard current.discoveringProviders.contains(where: { $0.name == provider }) else { return 0 }
+        let before = current.withDiscovered(catalogs)
+        var next = catalogs
+        next[provider] = catalog
+        let effective = current.withDiscovered(next)
+        let targets = try ProbeTargets.resolve(effective, environment: parts.environment)
+        catalogs = next
+        _ = await install(effective, targets: targets)
+        let now = parts.clock.now()
+        let changes = DiscoveryChanges.between(before, effective, provider: provider)
+        for change in changes.messages {
+            parts.pipeline.record(DaemonEvent(at: now, kind: .discovery, caller: "discovery", message: change))
+        }
+        if !changes.messages.isEmpty {
+            parts.logger.notice("catalog applied: \(changes.summary)", metadata: ["provider": "\(provider)", "event": "discovery"])
+        }
+        return changes.targets
+    }
+
+    /// Waits until no other reload or catalog is being applied: applying one waits for the
+    /// scheduler, and two must not interleave there.
+    private func takeTurn() async {
+        while applying { await withCheckedContinuation { waiting.append($0) } }
+        applying = true
+    }
+
+    private func endTurn() {
+        applying = false
+        if !waiting.isEmpty { waiting.removeFirst().resume() }
     }
 
     /// Settings a running daemon cannot adopt: its sockets and their limits, its database, its log level.

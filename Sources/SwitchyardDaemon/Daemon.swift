@@ -35,7 +35,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let logger = options.logger
     let clock = options.clock
     let paths = DaemonPaths.resolve(config: config, stateDirOverride: options.stateDirOverride, environment: options.environment)
-    let probeTargets = try ProbeTargets.resolve(config, environment: options.environment)
+    // Fails before anything is created when a key cannot be resolved; resolved again below with the discovered targets.
+    _ = try ProbeTargets.resolve(config, environment: options.environment)
     let adminToken = AdminToken(try AccessTokens.admin(config, environment: options.environment))
     let clientTokens = ClientTokens(try AccessTokens.clients(config, environment: options.environment))
     try paths.createStateDirectory()
@@ -44,13 +45,17 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                                    notifier: notifier, now: clock.now(), logger: logger)
 
     let readiness = Readiness()
-    let healthBook = HealthBook(descriptors: config.targetDescriptors, healthPolicy: config.routing.health,
-                                scoring: config.routing.scoring, now: clock.now())
+    let catalogs = DiscoveryWiring.lastGoodCatalogs(config, store: store, logger: logger)
+    // The running targets: the file's and those the last good catalogs add.
+    let effective = config.withDiscovered(catalogs)
+    let probeTargets = try ProbeTargets.resolve(effective, environment: options.environment)
+    let healthBook = HealthBook(descriptors: effective.targetDescriptors, healthPolicy: effective.routing.health,
+                                scoring: effective.routing.scoring, now: clock.now())
     try StorageWiring.warmStart(healthBook, from: store, readiness: readiness, now: clock.now(), logger: logger)
-    let budgeted = config.budgetedProviders
-    let metrics = SwitchyardMetrics(targets: config.metricsTargets, budgetProviders: budgeted, version: SwitchyardVersion.current,
+    let budgeted = effective.budgetedProviders
+    let metrics = SwitchyardMetrics(targets: effective.metricsTargets, budgetProviders: budgeted, version: SwitchyardVersion.current,
                                     configLoadedAt: clock.now())
-    let writer = StorageWiring.writer(store: store, config: config, readiness: readiness, clock: clock, logger: logger)
+    let writer = StorageWiring.writer(store: store, config: effective, readiness: readiness, clock: clock, logger: logger)
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
     if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
@@ -68,8 +73,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     pipeline.probeRequests.connect { [weak scheduler] target in scheduler?.probeNow(target) }
     metrics.read(from: .daemon(writer: writer, healthBook: healthBook, clock: clock))
 
-    let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(config, targets: probeTargets))
-    let reloader = ConfigReloader(current: config, load: options.reloadConfiguration, parts: .init(
+    let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(effective, targets: probeTargets))
+    let reloader = ConfigReloader(current: config, catalogs: catalogs, load: options.reloadConfiguration, parts: .init(
         healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken, gateway: gatewayDirectory, clientTokens: clientTokens,
         pipeline: pipeline, notifier: notifier, clock: clock, environment: options.environment, logger: logger
     ))
@@ -80,7 +85,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     var dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
                                        budgets: { await scheduler.budgetStatus() }, admin: admin)
-    dependencies.limits = config.listen.limits
+    dependencies.limits = effective.listen.limits
     dependencies.adminToken = adminToken
     let gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
     StorageWiring.restoreClientSpend(gateway.limiter, from: store, now: clock.now(), logger: logger)
@@ -88,7 +93,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     dependencies.clientTokens = clientTokens
     let servers: [any Service]
     do {
-        servers = try ListenerWiring(config: config, options: options).services(
+        servers = try ListenerWiring(config: effective, options: options).services(
             dependencies: dependencies, events: options.listenerEvents, targetCount: probeTargets.count, notifier: notifier, logger: logger)
     } catch {
         engine.shutdown()  // settles anything already posted to it
@@ -99,8 +104,14 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let lifecycle = SystemdLifecycle(notifier: notifier, healthBook: healthBook, readiness: readiness, writer: writer)
     let watchdog = WatchdogService(notifier: notifier, ledger: scheduler.ledger, writer: writer, logger: logger)
     let reloadOnHangup: [any Service] = options.reloadOnHangup ? [ReloadSignalService(reloader: reloader)] : []
+    DiscoveryWiring.announceRestored(catalogs, config: effective, metrics: metrics)
+    let discovery = DiscoveryService(parts: .init(
+        reloader: reloader, fetcher: CatalogFetcher(transport: engine), store: store, metrics: metrics, readiness: readiness,
+        pipeline: pipeline, clock: options.discoveryClock, wallClock: clock,
+        resolveKey: { [environment = options.environment] in try SecretResolver(environment: environment).resolve($0) }, logger: logger
+    ))
     let listeners: [any Service] = servers.map { PreferringExecutor(service: $0, executor: engine) }
-    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + listeners + reloadOnHangup + [watchdog, lifecycle]
+    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + listeners + reloadOnHangup + [discovery, watchdog, lifecycle]
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,

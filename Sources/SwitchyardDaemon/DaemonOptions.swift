@@ -26,6 +26,8 @@ public struct DaemonOptions: Sendable {
     /// The first probe round is spread over this many seconds (at most each target's interval),
     /// so a large fleet does not probe everything at once; tests that need readiness at once set 0.
     public var probeStartSpreadSeconds: Double = 10
+    /// Paces catalog refreshes (`discover.refresh`); tests pass a manual clock.
+    public var discoveryClock: any Clock<Duration> = ContinuousClock()
     /// Listening sockets from systemd socket activation (`switchyard serve` takes them from `LISTEN_FDS`).
     public var inheritedListeners = APIServer.Inherited()
 

@@ -17,7 +17,7 @@ enum ProbeTargets {
             return provider.models.map { model in
                 ProbeTarget(
                     target: Target(provider: provider.name, model: model.name), kind: provider.kind, baseURL: provider.baseURL,
-                    upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: provider.price,
+                    upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: model.price ?? provider.price,
                     budgetUSDPerDay: provider.budget?.probeUSDPerDay
                 )
             }

@@ -38,7 +38,9 @@ extension Wire.ProbeBudget {
 extension Wire.Readiness {
     /// `GET /readyz` answer.
     init(_ status: Readiness.Status) {
-        self.init(configLoaded: status.configLoaded, databaseRecovered: status.databaseRecovered, firstProbeRoundDone: status.firstProbeRoundDone,
+        let discovery = status.discoveryProblems.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+        self.init(configLoaded: status.configLoaded, databaseRecovered: status.databaseRecovered,
+                  discoveryProblem: discovery.isEmpty ? nil : discovery, firstProbeRoundDone: status.firstProbeRoundDone,
                   ready: status.isReady, reloadProblem: status.reloadProblem, storageProblem: status.storageProblem, warmStarted: status.warmStarted)
     }
 }

@@ -76,8 +76,8 @@ struct ReloadSeries: Sendable {
         case .reloadFailed:
             failed.increment()
             lastSuccessful.set(to: 0)
-        case .databaseRecovered:
-            break  // StoreSeries counts it
+        case .databaseRecovered, .discovery, .discoveryFailed, .discoveryCut:
+            break  // StoreSeries and DiscoverySeries count them
         }
     }
 }

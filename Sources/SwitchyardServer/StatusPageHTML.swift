@@ -49,6 +49,7 @@ public enum StatusPageHTML {
         }
         if let storage = status.storageProblem { problems.append("storage: \(storage)") }
         if let reload = status.reloadProblem { problems.append("reload refused: \(reload)") }
+        for (provider, problem) in status.discoveryProblems.sorted(by: { $0.key < $1.key }) { problems.append("catalog of \(provider): \(problem)") }
         for problem in problems {
             html += "<p class=\"problem\">\(StatusFormat.escape(problem))</p>"
         }

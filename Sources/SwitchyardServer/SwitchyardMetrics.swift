@@ -23,6 +23,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     private let sources = Mutex(MetricsSources())
     private let lastExpositionBytes = Atomic<Int>(0)
     private let refusedConnections: Counter
+    /// Per discovering provider (configured names only): refreshes, targets, cuts, staleness.
+    let discovery = Mutex<[ProviderID: DiscoverySeries]>([:])
 
     /// Outcome of one route query, as a metric label.
     public enum RouteQueryResult: String, CaseIterable, Sendable {

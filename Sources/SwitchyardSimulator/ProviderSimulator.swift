@@ -26,6 +26,8 @@ public final class ProviderSimulator: Sendable {
     /// The last requests to the OpenAI POST routes, newest last (at most `maxRecorded`).
     private let recorded = Mutex<[RecordedRequest]>([])
     private static let maxRecorded = 64
+    /// The catalog served in the router's and the Hub's shapes, with its router body encoded once.
+    private let catalog = Mutex<(catalog: SimulatorCatalog, body: [UInt8], ids: Set<String>)?>(nil)
 
     public init(name: String, behavior: SimulatorBehavior, seed: UInt64 = 1) {
         self.name = name
@@ -41,6 +43,33 @@ public final class ProviderSimulator: Sendable {
         behavior.withLock { $0 = new }
         burstLeft.store(new.burstCount, ordering: .relaxed)
     }
+    /// The model-list reads (`GET /v1/models`, `/api/tags`, the Hub's model info), newest last (at most `maxRecorded`):
+    /// tests check whose key a discovery sent where.
+    public var recordedListReads: [RecordedRequest] { listReads.withLock { $0 } }
+    private let listReads = Mutex<[RecordedRequest]>([])
+
+    private func recordListRead(_ request: Request) {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        listReads.withLock { list in
+            list.append(RecordedRequest(path: request.uri.path, headers: headers, body: []))
+            if list.count > Self.maxRecorded { list.removeFirst(list.count - Self.maxRecorded) }
+        }
+    }
+
+    /// The catalog in force, if any.
+    public var currentCatalog: SimulatorCatalog? { catalog.withLock { $0?.catalog } }
+    /// Replaces the catalog (what `PUT /_sim/catalog` does); nil serves the plain OpenAI model list again.
+    /// Its models are served as `MODEL:PARTNER` besides `behavior.models`.
+    public func setCatalog(_ new: SimulatorCatalog?) {
+        guard let new else {
+            catalog.withLock { $0 = nil }
+            return
+        }
+        let served = (catalog: new, body: new.routerBody(ownedBy: name), ids: Set(new.models.map(\.id)))
+        catalog.withLock { $0 = served }
+    }
+
     /// The last requests the OpenAI POST routes received (headers and body), newest last:
     /// tests check what a gateway forwarded, and that a caller's token never arrived.
     public var recordedRequests: [RecordedRequest] { recorded.withLock { $0 } }
@@ -83,8 +112,33 @@ public final class ProviderSimulator: Sendable {
 
     func makeRouter() -> Router<SimulatorContext> {
         let router = Router(context: SimulatorContext.self)
-        router.get("/v1/models") { _, context in
-            try await self.answer(context) { _, _ in .json(self.modelList()) }
+        router.get("/v1/models") { request, context in
+            self.recordListRead(request)
+            let catalogBody = self.catalog.withLock { $0?.body }
+            return try await self.answer(context) { _, _ in
+                catalogBody.map { BodyPlan(format: .json, pieces: [.init(delay: 0, bytes: $0)]) } ?? .json(self.modelList())
+            }
+        }
+        router.get("/api/models/:org/:name") { request, context in
+            self.recordListRead(request)
+            let id = "\(context.parameters.get("org") ?? "")/\(context.parameters.get("name") ?? "")"
+            guard let body = self.currentCatalog?.hubMappingBody(id) else { return self.errorResponse(.notFound, "Repository not found") }
+            return try await self.answer(context) { _, _ in BodyPlan(format: .json, pieces: [.init(delay: 0, bytes: body)]) }
+        }
+        router.get("/_sim/catalog") { _, _ in
+            SimulatorBody.response(.json(self.currentCatalog ?? SimulatorCatalog(models: [])), behavior: SimulatorBehavior(models: []))
+        }
+        router.put("/_sim/catalog") { request, context in
+            let query = request.uri.queryParameters
+            let new: SimulatorCatalog
+            if let models = query.get("models", as: Int.self), let providers = query.get("providers", as: Int.self) {
+                new = SimulatorCatalog.generated(models: models, providers: providers)
+            } else {
+                new = try await request.decode(as: SimulatorCatalog.self, context: context)
+            }
+            self.setCatalog(new)
+            return SimulatorBody.response(.json(["models": new.models.count, "offers": new.models.reduce(0) { $0 + $1.offers.count }]),
+                                          behavior: SimulatorBehavior(models: []))
         }
         router.post("/v1/chat/completions") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
@@ -113,8 +167,9 @@ public final class ProviderSimulator: Sendable {
             }
             return try await self.answer(context, model: ask.model) { _, _ in SimulatorAnswers.embeddings(ask) }
         }
-        router.get("/api/tags") { _, context in
-            try await self.answer(context) { behavior, _ in .json(["models": behavior.models.map { ["name": $0, "model": $0] }]) }
+        router.get("/api/tags") { request, context in
+            self.recordListRead(request)
+            return try await self.answer(context) { behavior, _ in .json(["models": behavior.models.map { ["name": $0, "model": $0] }]) }
         }
         router.post("/api/chat") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
@@ -185,7 +240,7 @@ public final class ProviderSimulator: Sendable {
         var headers: HTTPFields = [:]
         if let model {
             let (base, suffix) = Self.split(model)
-            guard now.models.contains(model) || now.models.contains(base) else {
+            guard now.models.contains(model) || now.models.contains(base) || (suffix != nil && catalog.withLock { $0?.ids.contains(base) } == true) else {
                 return errorResponse(.notFound, "model '\(model)' not found")
             }
             headers[HTTPField.Name("x-inference-provider")!] = now.servedBy ?? suffix ?? name

@@ -166,6 +166,18 @@ enum SchemaMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6-discovery-catalogs") { db in
+            // The last good catalog each discovering provider answered (the entries its filters kept,
+            // as JSON), so a restart without network still knows the discovered targets. One row per
+            // provider, replaced on every good refresh; never a key.
+            try db.execute(sql: """
+                CREATE TABLE discovery_catalogs (
+                    provider TEXT PRIMARY KEY,
+                    fetched_at REAL NOT NULL,
+                    entries TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -10,6 +10,7 @@ struct Harness: Sendable {
         Harness(name: "sse", run: StreamHarnesses.sse),
         Harness(name: "ndjson", run: StreamHarnesses.ndjson),
         Harness(name: "model-list", run: ModelListHarness.run),
+        Harness(name: "catalog", run: CatalogHarness.run),
         Harness(name: "reports", run: ReportsHarness.run),
         Harness(name: "query", run: QueryHarness.run),
         Harness(name: "block", run: BlockHarness.run),

@@ -24,6 +24,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Streaming speed after the first token.") var tokensPerSecond = 500.0
     @Option(help: "Output tokens per answer (capped by max_tokens).") var completionTokens = 8
     @Option(help: "Seed for the fault generator.") var seed: UInt64 = 1
+    @Option(help: "Serve a generated Hugging Face router catalog of MODELSxPROVIDERS (e.g. 50x6) on /v1/models (PUT /_sim/catalog to change it).")
+    var catalog: String?
 
     func run() async throws {
         guard let fault = SimulatorBehavior.Fault(rawValue: fault) else { throw ValidationError("unknown --fault \(fault)") }
@@ -33,6 +35,11 @@ struct SimulatorCommand: AsyncParsableCommand {
             ttftMs: ttftMs, tokensPerSecond: tokensPerSecond
         )
         let simulator = ProviderSimulator(name: name, behavior: behavior, seed: seed)
+        if let catalog {
+            let sizes = catalog.split(separator: "x").compactMap { Int($0) }
+            guard sizes.count == 2, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--catalog takes MODELSxPROVIDERS, e.g. 50x6") }
+            simulator.setCatalog(.generated(models: sizes[0], providers: sizes[1]))
+        }
         let app = simulator.application(address: .hostname(host, port: port)) { port in
             FileHandle.standardOutput.write(Data("switchyard-sim \(simulator.name) listening on http://\(host):\(port)\n".utf8))
         }

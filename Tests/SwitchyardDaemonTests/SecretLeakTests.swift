@@ -26,11 +26,15 @@ import Testing
             "SY_SK_KEY": "sk-" + Self.random(48),
             "SY_RAW_KEY": Self.random(40),
             "SY_ADMIN_TOKEN": Self.random(40),
+            "SY_CATALOG_KEY": "hf_" + Self.random(34),
         ]
+        // A discovering router provider reads its catalog from `ok` with its own key; another one's is refused by `unauth`.
+        let catalogServer = ProviderSimulator(name: "ok", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 2))
+        catalogServer.setCatalog(SimulatorCatalog(models: [.init(id: "org/m", offers: [.init(provider: "together"), .init(provider: "groq")])]))
         let fleet = SimulatorFleet([
             ProviderSimulator(name: "unauth", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 2, fault: .unauthorized)),
             ProviderSimulator(name: "hang", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 2, fault: .hang)),
-            ProviderSimulator(name: "ok", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 2)),
+            catalogServer,
         ])
         let logs = LogCapture()
         let journal = LogCapture()
@@ -50,6 +54,10 @@ import Testing
                           models: [{ name: m, upstream: m-up }] }
                       - { name: ok, kind: openai, base_url: "http://127.0.0.1:\(ports["ok"]!)/v1", api_key_env: SY_RAW_KEY,
                           models: [{ name: m, upstream: m-up }] }
+                      - { name: catalog, kind: hf-router, base_url: "http://127.0.0.1:\(ports["ok"]!)/v1", api_key_env: SY_CATALOG_KEY,
+                          discover: { max_targets: 1 } }
+                      - { name: refused-catalog, kind: hf-router, base_url: "http://127.0.0.1:\(ports["unauth"]!)/v1", api_key_env: SY_HF_KEY,
+                          discover: {} }
                     """
                 try good.write(toFile: path, atomically: true, encoding: .utf8)
                 let environment = ProcessInfo.processInfo.environment.merging(secrets) { $1 }
@@ -74,6 +82,24 @@ import Testing
                         return providers.contains(#""last_error":"auth""#) && providers.contains(#""last_error":"timeout""#)
                     }
                     #expect(failed, "the simulators never produced a 401 and a timeout")
+                    // Discovery read one catalog (and cut it to one target) and was refused the other.
+                    let discovered = try await eventually(within: 30) {
+                        let events = String(decoding: try await unix.get("/v1/events"), as: UTF8.self)
+                        return events.contains(#""kind":"discovery_cut""#) && events.contains(#""kind":"discovery_failed""#)
+                            && daemon.healthBook.snapshots().contains { $0.descriptor.target.provider.rawValue == "catalog.together" }
+                    }
+                    #expect(discovered, "discovery never read the one catalog and failed the other")
+                    // Each catalog read carried its own provider's key, and only there.
+                    #expect(catalogServer.recordedListReads.allSatisfy { $0.header("Authorization") == "Bearer \(secrets["SY_CATALOG_KEY"]!)" })
+                    #expect(!catalogServer.recordedListReads.isEmpty)
+                    let catalogKey = "Bearer \(secrets["SY_CATALOG_KEY"]!)"
+                    for request in catalogServer.recordedRequests where request.header("Authorization") == catalogKey {
+                        #expect(String(decoding: request.body, as: UTF8.self).contains("m:together"), "the catalog key went to another target")
+                    }
+                    for other in fleet.simulators where other.name != "ok" {
+                        #expect(!(other.recordedRequests + other.recordedListReads).contains { $0.header("Authorization") == catalogKey })
+                    }
+                    #expect(fleet.simulators[0].recordedListReads.allSatisfy { $0.header("Authorization") == "Bearer \(secrets["SY_HF_KEY"]!)" })
 
                     // API answers, good and bad, over both listeners.
                     for target in ["/", "/healthz", "/readyz", "/v1/route?model=m", "/v1/providers", "/v1/providers/unauth",

@@ -1,0 +1,45 @@
+import SwitchyardCore
+
+extension ConfigRenderer {
+    /// Where a provider's catalog or model list is read: the router's and OpenAI-style servers'
+    /// `/v1/models`, Ollama's `/api/tags`.
+    public static func discoveryURL(_ provider: ProviderSettings) -> String {
+        switch provider.kind {
+        case .ollama: return provider.baseURL + "/api/tags"
+        case .tgi, .vllm: return (provider.baseURL.hasSuffix("/v1") ? provider.baseURL : provider.baseURL + "/v1") + "/models"
+        default: return provider.baseURL + "/models"
+        }
+    }
+
+    /// The `discover:` block with its defaults, and a comment saying what discovery will do (nothing is fetched here).
+    static func discoveryLines(_ discover: DiscoverySettings, provider: ProviderSettings) -> [String] {
+        var parts: [String] = []
+        if !discover.models.isEmpty { parts.append("models: " + list(discover.models)) }
+        if !discover.allowProviders.isEmpty || !discover.denyProviders.isEmpty {
+            parts.append("providers: { allow: \(list(discover.allowProviders)), deny: \(list(discover.denyProviders)) }")
+        }
+        let statuses = ["live", "staging", "error"].filter { discover.includeStatus.contains(CatalogStatus(rawValue: $0)!) }
+        parts.append("include_status: [\(statuses.joined(separator: ", "))]")
+        parts.append("max_targets: \(discover.maxTargets)")
+        parts.append("refresh: \(DurationText.format(discover.refreshSeconds))")
+        parts.append("max_bytes: \(discover.maxBytes)")
+        let models = discover.models.isEmpty ? "every model" : "models matching \(list(discover.models))"
+        let partners = discover.allowProviders.isEmpty ? "every partner" : "partners \(list(discover.allowProviders))"
+        let scope = provider.kind == .hfRouter ? "\(models) at \(partners)\(discover.denyProviders.isEmpty ? "" : " but \(list(discover.denyProviders))")" : models
+        let what = provider.kind == .hfRouter
+            ? "one target per (model, partner provider) as provider '\(provider.name).PARTNER', upstream MODEL:PARTNER, with the published price and capabilities"
+            : "one target per listed model"
+        return [
+            "    discover: { \(parts.joined(separator: ", ")) }",
+            "    # discovery: GET \(discoveryURL(provider))\(provider.apiKey == nil ? "" : " with this provider's key") at start and every \(DurationText.format(discover.refreshSeconds)); \(scope): \(what); at most \(discover.maxTargets) (a larger catalog is cut with a warning); configured models win; the last good catalog is kept in the state database",
+        ]
+    }
+
+    static func aliasLines(_ aliases: [String: ModelName]) -> [String] {
+        guard !aliases.isEmpty else { return [] }
+        let byName = Dictionary(grouping: aliases.keys, by: { aliases[$0]! })
+        return ["aliases:"] + byName.keys.sorted().map { name in "  \(quoted(name.rawValue)): \(list(byName[name]!.sorted()))" }
+    }
+
+    private static func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
+}

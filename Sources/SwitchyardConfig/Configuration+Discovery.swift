@@ -1,0 +1,65 @@
+import SwitchyardCore
+
+extension Configuration {
+    /// The configured providers that say `discover:` (not the providers discovery made).
+    public var discoveringProviders: [ProviderSettings] {
+        providers.filter { $0.discover != nil && $0.discoveredBy == nil }
+    }
+
+    /// This configuration with the targets the catalogs add. A local server's models join its
+    /// provider; a router catalog's (model, partner) pairs become providers named `NAME.PARTNER`
+    /// with `upstream: MODEL:PARTNER`. A model is routed under its catalog id, or under its alias.
+    /// Explicitly configured targets always win: a discovered one with the same provider and name,
+    /// or the same base URL and upstream id, or a partner provider whose name is configured, is left out.
+    public func withDiscovered(_ catalogs: [ProviderID: DiscoveredCatalog]) -> Configuration {
+        var configuredNames = Set(providers.map(\.name))
+        var configuredUpstreams = Set<String>()
+        for provider in providers {
+            for model in provider.models { configuredUpstreams.insert(provider.baseURL + "\n" + model.upstream) }
+        }
+        var result = self
+        var added: [ProviderSettings] = []
+        for (index, provider) in providers.enumerated() {
+            guard let discover = provider.discover, let catalog = catalogs[provider.name] else { continue }
+            let kept = discover.select(catalog.entries).kept.filter { !configuredUpstreams.contains(provider.baseURL + "\n" + $0.upstream) }
+            if provider.kind != .hfRouter {
+                var names = Set(provider.models.map(\.name))
+                for entry in kept where entry.partner == nil {
+                    let model = discoveredModel(entry, probe: provider.probe)
+                    guard names.insert(model.name).inserted else { continue }
+                    result.providers[index].models.append(model)
+                }
+                continue
+            }
+            var partners: [String: Int] = [:]
+            for entry in kept {
+                guard let partner = entry.partner else { continue }
+                let name = ProviderID("\(provider.name).\(partner)")
+                let slot: Int
+                if let known = partners[partner] {
+                    slot = known
+                } else {
+                    guard configuredNames.insert(name).inserted else { continue }
+                    var made = ProviderSettings(name: name, kind: .hfRouter, baseURL: provider.baseURL, apiKey: provider.apiKey,
+                                                probe: provider.probe, models: [])
+                    made.discoveredBy = provider.name
+                    added.append(made)
+                    slot = added.count - 1
+                    partners[partner] = slot
+                }
+                let model = discoveredModel(entry, probe: provider.probe)
+                guard !added[slot].models.contains(where: { $0.name == model.name }) else { continue }
+                added[slot].models.append(model)
+            }
+        }
+        result.providers += added
+        return result
+    }
+
+    private func discoveredModel(_ entry: CatalogEntry, probe: ProbeSettings) -> ModelSettings {
+        var model = ModelSettings(name: aliases[entry.model] ?? ModelName(entry.model), upstream: entry.upstream, probe: probe,
+                                  capabilities: entry.capabilities, origin: .discovered, published: entry.published)
+        model.price = entry.price
+        return model
+    }
+}

@@ -1,0 +1,36 @@
+/// One target a provider's catalog or model list offers: a Hub model at one partner provider of
+/// Hugging Face's router, or one model a local server lists.
+public struct CatalogEntry: Hashable, Sendable {
+    /// The model id as the catalog names it: the Hub id (`meta-llama/Llama-3.1-8B-Instruct`) or the
+    /// local server's own name (`llama3.1:8b`).
+    public var model: String
+    /// The router's partner provider (`together`); nil for a local server's list.
+    public var partner: String?
+    /// The published price, USD per million tokens.
+    public var price: Price?
+    public var capabilities: Capabilities
+    public var published: PublishedFigures?
+
+    public init(model: String, partner: String? = nil, price: Price? = nil, capabilities: Capabilities = .unknown,
+                published: PublishedFigures? = nil) {
+        self.model = model
+        self.partner = partner
+        self.price = price
+        self.capabilities = capabilities
+        self.published = published
+    }
+
+    /// The id the provider's API takes for this entry: `MODEL:PARTNER` on the router, else the model.
+    public var upstream: String { partner.map { "\(model):\($0)" } ?? model }
+}
+
+/// A catalog as read from one provider: its entries in the provider's order, and when it was read.
+public struct DiscoveredCatalog: Hashable, Sendable {
+    public var entries: [CatalogEntry]
+    public var fetchedAt: Timestamp
+
+    public init(entries: [CatalogEntry], fetchedAt: Timestamp) {
+        self.entries = entries
+        self.fetchedAt = fetchedAt
+    }
+}

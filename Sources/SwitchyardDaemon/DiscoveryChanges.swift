@@ -1,0 +1,70 @@
+import SwitchyardConfig
+import SwitchyardCore
+
+/// What one catalog refresh changed among the targets a provider discovered: one line per
+/// target added, removed or changed (upstream, price, status, capabilities), for the events log.
+struct DiscoveryChanges {
+    var messages: [String] = []
+    /// The targets the provider's catalog yields now.
+    var targets = 0
+    var added = 0, removed = 0, changed = 0
+
+    var summary: String { "\(added) discovered targets added, \(removed) removed, \(changed) changed, \(targets) in all" }
+
+    static func between(_ old: Configuration, _ new: Configuration, provider: ProviderID) -> DiscoveryChanges {
+        let before = discovered(old, by: provider)
+        let after = discovered(new, by: provider)
+        var changes = DiscoveryChanges()
+        changes.targets = after.count
+        for (target, model) in after.sorted(by: { $0.key.description < $1.key.description }) {
+            guard let previous = before[target] else {
+                changes.added += 1
+                changes.messages.append("\(target) added (upstream \(model.upstream)\(describe(model)))")
+                continue
+            }
+            let differences = differences(previous, model)
+            guard !differences.isEmpty else { continue }
+            changes.changed += 1
+            changes.messages.append("\(target) changed: \(differences.joined(separator: ", "))")
+        }
+        for target in before.keys.sorted(by: { $0.description < $1.description }) where after[target] == nil {
+            changes.removed += 1
+            changes.messages.append("\(target) removed (no longer in the catalog, or filtered out)")
+        }
+        return changes
+    }
+
+    /// The discovered models of `provider` (its own, and its partner providers').
+    private static func discovered(_ config: Configuration, by provider: ProviderID) -> [Target: ModelSettings] {
+        var models: [Target: ModelSettings] = [:]
+        for settings in config.providers where settings.name == provider || settings.discoveredBy == provider {
+            for model in settings.models where model.origin == .discovered {
+                models[Target(provider: settings.name, model: model.name)] = model
+            }
+        }
+        return models
+    }
+
+    private static func describe(_ model: ModelSettings) -> String {
+        var parts: [String] = []
+        if let price = model.price { parts.append("price \(priceText(price))") }
+        if let status = model.published?.status { parts.append("status \(status.rawValue)") }
+        return parts.isEmpty ? "" : ", " + parts.joined(separator: ", ")
+    }
+
+    private static func differences(_ old: ModelSettings, _ new: ModelSettings) -> [String] {
+        var lines: [String] = []
+        if old.upstream != new.upstream { lines.append("upstream \(old.upstream) → \(new.upstream)") }
+        if old.price != new.price { lines.append("price \(old.price.map(priceText) ?? "none") → \(new.price.map(priceText) ?? "none")") }
+        if old.published?.status != new.published?.status {
+            lines.append("status \(old.published?.status?.rawValue ?? "none") → \(new.published?.status?.rawValue ?? "none")")
+        }
+        if old.capabilities != new.capabilities { lines.append("capabilities changed") }
+        // The latest first-token latency and throughput move with every catalog; they are applied, not announced.
+        return lines
+    }
+
+    private static func priceText(_ price: Price) -> String {
+        "in \(price.inputPerMTok.map { "\($0)" } ?? "?") / out \(price.outputPerMTok.map { "\($0)" } ?? "?") USD per Mtok"
+    }
+}

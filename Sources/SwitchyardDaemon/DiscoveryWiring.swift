@@ -1,0 +1,34 @@
+import Logging
+import SwitchyardConfig
+import SwitchyardCore
+import SwitchyardServer
+import SwitchyardStore
+
+/// Discovery's part of start-up: the last good catalogs from SQLite, so a restart without
+/// network routes the discovered targets it knew.
+enum DiscoveryWiring {
+    /// The stored catalogs of the providers that discover now (others' rows are ignored).
+    static func lastGoodCatalogs(_ config: Configuration, store: SQLiteStore, logger: Logger) -> [ProviderID: DiscoveredCatalog] {
+        let discovering = Set(config.discoveringProviders.map(\.name))
+        guard !discovering.isEmpty else { return [:] }
+        do {
+            let (catalogs, unreadable) = try store.catalogs()
+            for provider in unreadable where discovering.contains(provider) {
+                logger.warning("the stored catalog cannot be read; discovery starts without it", metadata: ["provider": "\(provider)"])
+            }
+            return catalogs.filter { discovering.contains($0.key) }
+        } catch {
+            logger.warning("cannot read the stored catalogs; discovery starts without them", metadata: ["error": "\(error)"])
+            return [:]
+        }
+    }
+
+    /// The restored catalogs' target counts and ages, in the metrics.
+    static func announceRestored(_ catalogs: [ProviderID: DiscoveredCatalog], config: Configuration, metrics: SwitchyardMetrics) {
+        for (provider, catalog) in catalogs {
+            let targets = config.providers.filter { $0.name == provider || $0.discoveredBy == provider }
+                .reduce(0) { $0 + $1.models.filter { $0.origin == .discovered }.count }
+            metrics.recordDiscovery(provider, .restored(targets: targets, fetchedAt: catalog.fetchedAt))
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import SwitchyardConfig
+import SwitchyardCore
+
+/// Turns a provider's catalog answer into entries: Hugging Face router's `/v1/models` (per model,
+/// its `providers` with status, context length, pricing, tool and structured-output support and
+/// the latest probe figures), an OpenAI-style `/v1/models` list, or Ollama's `/api/tags`.
+/// A body that is not the expected JSON is an error; one malformed entry is skipped, not fatal.
+public enum CatalogParser {
+    /// Why a body is not a catalog; the message names what was expected.
+    public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The entries of `body`, read in the dialect of `kind`.
+    public static func parse(_ body: [UInt8], kind: ProviderKind) throws -> [CatalogEntry] {
+        switch kind {
+        case .hfRouter: return try router(body)
+        case .ollama: return try ollama(body)
+        default: return try openAI(body)
+        }
+    }
+
+    /// Hugging Face router's `/v1/models`: one entry per (model, provider) pair.
+    public static func router(_ body: [UInt8]) throws -> [CatalogEntry] {
+        let list = try decode(RouterList.self, body, expected: "Hugging Face router's model list ({\"data\": [{\"id\", \"providers\": […]}]})")
+        return list.data.flatMap { item -> [CatalogEntry] in
+            guard let model = item.value, !model.id.isEmpty else { return [] }
+            let input = model.architecture?.inputModalities.map(modalities)
+            let output = model.architecture?.outputModalities.map(modalities)
+            return (model.providers ?? []).compactMap { slot -> CatalogEntry? in
+                guard let offer = slot.value, !offer.provider.isEmpty, offer.provider.allSatisfy(isNameCharacter) else { return nil }
+                let price = offer.pricing.map { Price(inputPerMTok: $0.input, outputPerMTok: $0.output) }
+                let capabilities = Capabilities(contextLength: offer.contextLength, tools: offer.supportsTools,
+                                                structuredOutput: offer.supportsStructuredOutput, inputModalities: input, outputModalities: output)
+                let figures = PublishedFigures(firstTokenLatencyMs: offer.firstTokenLatencyMs, tokensPerSecond: offer.throughput,
+                                               status: offer.status.flatMap(CatalogStatus.init(rawValue:)))
+                return CatalogEntry(model: model.id, partner: offer.provider, price: price, capabilities: capabilities, published: figures)
+            }
+        }
+    }
+
+    /// An OpenAI-style `/v1/models` (vLLM, TGI, any OpenAI-compatible server); vLLM's `max_model_len` is the context length.
+    public static func openAI(_ body: [UInt8]) throws -> [CatalogEntry] {
+        let list = try decode(OpenAIList.self, body, expected: "an OpenAI model list ({\"data\": [{\"id\": …}]})")
+        return list.data.compactMap(\.value).filter { !$0.id.isEmpty }.map {
+            CatalogEntry(model: $0.id, capabilities: Capabilities(contextLength: $0.maxModelLen))
+        }
+    }
+
+    /// Ollama's `/api/tags`.
+    public static func ollama(_ body: [UInt8]) throws -> [CatalogEntry] {
+        let list = try decode(OllamaTags.self, body, expected: "Ollama's model list ({\"models\": [{\"name\": …}]})")
+        return list.models.compactMap(\.value).compactMap { tag in
+            (tag.name ?? tag.model).flatMap { $0.isEmpty ? nil : CatalogEntry(model: $0) }
+        }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], expected: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(T.self, from: Data(body))
+        } catch {
+            let what = body.isEmpty ? "an empty body" : (try? JSONSerialization.jsonObject(with: Data(body))) == nil ? "not JSON (or cut short)" : "JSON of another shape"
+            throw Failure(description: "the answer (\(body.count) bytes) is \(what), not \(expected)")
+        }
+    }
+
+    private static func modalities(_ names: [String]) -> Set<Modality> { Set(names.compactMap(Modality.init(rawValue:))) }
+
+    /// Partner names become part of provider names: letters, digits, '-', '_' and '.' only.
+    private static func isNameCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || "-_.".contains(c)) }
+}
+
+/// An element that may fail to decode without failing its array.
+struct LenientElement<T: Decodable>: Decodable {
+    var value: T?
+    init(from decoder: any Decoder) throws { value = try? T(from: decoder) }
+}
+
+private struct RouterList: Decodable {
+    struct Model: Decodable {
+        struct Architecture: Decodable {
+            var inputModalities: [String]?
+            var outputModalities: [String]?
+        }
+        var id: String
+        var architecture: Architecture?
+        var providers: [LenientElement<Offer>]?
+    }
+    struct Offer: Decodable {
+        struct Pricing: Decodable {
+            var input: Double?
+            var output: Double?
+        }
+        var provider: String
+        var status: String?
+        var contextLength: Int?
+        var pricing: Pricing?
+        var supportsTools: Bool?
+        var supportsStructuredOutput: Bool?
+        var firstTokenLatencyMs: Double?
+        var throughput: Double?
+    }
+    var data: [LenientElement<Model>]
+}
+
+private struct OpenAIList: Decodable {
+    struct Model: Decodable {
+        var id: String
+        var maxModelLen: Int?
+    }
+    var data: [LenientElement<Model>]
+}
+
+private struct OllamaTags: Decodable {
+    struct Tag: Decodable {
+        var name: String?
+        var model: String?
+    }
+    var models: [LenientElement<Tag>]
+}

@@ -1,0 +1,58 @@
+import Prometheus
+import SwitchyardCore
+
+/// The `switchyard_discovery_*` series of one discovering provider (a configured name: bounded).
+final class DiscoverySeries: Sendable {
+    let succeeded: Counter
+    let failed: Counter
+    let targets: Gauge
+    let cut: Gauge
+    let stale: Gauge
+    let lastSuccess: Gauge
+
+    init(_ provider: ProviderID, registry: PrometheusCollectorRegistry) {
+        let label = ("provider", provider.rawValue)
+        succeeded = registry.makeCounter(descriptor: MetricName.discoveryRefreshes, labels: [label, ("result", "success")])
+        failed = registry.makeCounter(descriptor: MetricName.discoveryRefreshes, labels: [label, ("result", "failure")])
+        targets = registry.makeGauge(descriptor: MetricName.discoveryTargets, labels: [label])
+        cut = registry.makeGauge(descriptor: MetricName.discoveryCut, labels: [label])
+        stale = registry.makeGauge(descriptor: MetricName.discoveryStale, labels: [label])
+        lastSuccess = registry.makeGauge(descriptor: MetricName.discoveryLastSuccess, labels: [label])
+    }
+}
+
+extension SwitchyardMetrics {
+    /// What one catalog read of a discovering provider came to.
+    public enum DiscoveryResult: Sendable {
+        /// Read and applied: the targets it yields and the entries `max_targets` cut.
+        case success(targets: Int, cut: Int, at: Timestamp)
+        /// Not readable; the last good catalog stays in use.
+        case failure
+        /// The last good catalog, loaded from the state database at start-up.
+        case restored(targets: Int, fetchedAt: Timestamp)
+    }
+
+    /// Records a catalog read of `provider` (a configured discovering provider).
+    public func recordDiscovery(_ provider: ProviderID, _ result: DiscoveryResult) {
+        let series = discovery.withLock { all in
+            if let known = all[provider] { return known }
+            let made = DiscoverySeries(provider, registry: registry)
+            all[provider] = made
+            return made
+        }
+        switch result {
+        case .success(let targets, let cut, let at):
+            series.succeeded.increment()
+            series.targets.set(to: Double(targets))
+            series.cut.set(to: Double(cut))
+            series.stale.set(to: 0)
+            series.lastSuccess.set(to: at.secondsSinceEpoch)
+        case .failure:
+            series.failed.increment()
+            series.stale.set(to: 1)
+        case .restored(let targets, let fetchedAt):
+            series.targets.set(to: Double(targets))
+            series.lastSuccess.set(to: fetchedAt.secondsSinceEpoch)
+        }
+    }
+}
