@@ -92,6 +92,21 @@ struct GatewayTestDaemon: Sendable {
     }
 
     func metrics() async throws -> String { try await RawHTTP.exchange(address, "GET", "/metrics").body }
+
+    /// Every simulator streams six tokens and then fails with `fault`; a streamed chat for `m` must
+    /// come back 200 from its first attempt (no failover after the first byte) with the events
+    /// before the fault. Returns the answer for the test's own checks.
+    func streamedChat(breakingWith fault: SimulatorBehavior.Fault, _ comment: Comment? = nil,
+                      sourceLocation: SourceLocation = #_sourceLocation) async throws -> RawHTTP.Answer {
+        for simulator in simulators.values {
+            simulator.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: fault, completionTokens: 6))
+        }
+        let answer = try await post("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[]}"#)
+        #expect(answer.status == 200, sourceLocation: sourceLocation)
+        #expect(answer.headers["x-switchyard-attempts"] == "1", "no failover after the first byte", sourceLocation: sourceLocation)
+        #expect(answer.payload.contains(#""content":"OK""#), comment, sourceLocation: sourceLocation)
+        return answer
+    }
 }
 
 extension RawHTTP.Answer {

@@ -153,13 +153,7 @@ import Testing
 
     @Test func aStreamThatBreaksAfterItsFirstByteEndsWithAnErrorEvent() async throws {
         try await GatewayTestDaemon.run { gw in
-            for simulator in gw.simulators.values {
-                simulator.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .truncated, completionTokens: 6))
-            }
-            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[]}"#)
-            #expect(answer.status == 200)
-            #expect(answer.headers["x-switchyard-attempts"] == "1", "no failover after the first byte")
-            #expect(answer.payload.contains(#""content":"OK""#))
+            let answer = try await gw.streamedChat(breakingWith: .truncated)
             #expect(answer.payload.hasSuffix("\n\n") && answer.payload.contains(#"data: {"error":{"#), "\(answer.payload)")
             #expect(!answer.payload.contains("[DONE]"))
             #expect(try await eventually(within: 5) {
