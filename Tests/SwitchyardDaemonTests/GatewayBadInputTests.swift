@@ -40,11 +40,7 @@ import Testing
     /// to the caller with status 200 from `a`.)
     @Test func aWholeAnswerThatIsNotJSONFailsOverBeforeTheCallerGetsAByte() async throws {
         try await GatewayTestDaemon.run { gw in
-            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .garbage))
-            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
-            #expect(answer.status == 200, "\(answer.payload)")
-            #expect(answer.headers["x-switchyard-provider"] == "b")
-            #expect(answer.headers["x-switchyard-attempts"] == "2")
+            let answer = try await gw.chatFailedOverToB(from: .garbage)
             #expect(answer.json["choices"] != nil, "\(answer.payload)")
             // Held whole, so sent with its length.
             #expect(answer.headers["content-length"] == "\(answer.body.utf8.count)")
@@ -103,7 +99,7 @@ import Testing
 
 /// Callers that send a gateway request's head and then its body a byte every 100 ms; records
 /// what each got: an answer's status, or a close without one.
-final class SlowBodyCallers: Sendable {
+struct SlowBodyCallers: Sendable {
     struct Result: Sendable {
         var statuses: [Int: Int] = [:]
         var closedWithoutAnswer = 0
@@ -119,13 +115,7 @@ final class SlowBodyCallers: Sendable {
     let address: RawHTTP.Address
     let count: Int
     let token: String
-    private let sockets = SlowSockets()
-
-    init(address: RawHTTP.Address, count: Int, token: String) {
-        self.address = address
-        self.count = count
-        self.token = token
-    }
+    let sockets = SlowSockets()
 
     var openedCount: Int { sockets.openedCount }
 

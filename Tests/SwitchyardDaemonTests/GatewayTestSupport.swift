@@ -68,20 +68,12 @@ struct GatewayTestDaemon: Sendable {
                               "LIMITED_TOKEN_1": limitedTokens[0], "LIMITED_TOKEN_2": limitedTokens[1]],
                 listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger()
             ))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await daemon.run() }
+            try await whileRunning(daemon) {
                 let running = GatewayTestDaemon(tcpPort: await tcpPort.value(), directory: directory, simulators: simulators, daemon: daemon, logs: logs)
-                do {
-                    // Every target probed once, so `a` (1 ms) leads `b` (40 ms); generous for sanitizer builds.
-                    let ready = try await eventually(within: 60) { daemon.readiness.current.isReady }
-                    try #require(ready, "the first probe round did not finish")
-                    try await body(running)
-                } catch {
-                    await daemon.serviceGroup.triggerGracefulShutdown()
-                    throw error
-                }
-                await daemon.serviceGroup.triggerGracefulShutdown()
-                try await tasks.waitForAll()
+                // Every target probed once, so `a` (1 ms) leads `b` (40 ms); generous for sanitizer builds.
+                let ready = try await eventually(within: 60) { daemon.readiness.current.isReady }
+                try #require(ready, "the first probe round did not finish")
+                try await body(running)
             }
         }
     }
@@ -92,6 +84,18 @@ struct GatewayTestDaemon: Sendable {
     }
 
     func metrics() async throws -> String { try await RawHTTP.exchange(address, "GET", "/metrics").body }
+
+    /// `a` fails with `fault`; a chat asking for `a` then `b` must be answered 200 by `b` on the
+    /// second attempt. Returns the answer for the test's own checks.
+    @discardableResult
+    func chatFailedOverToB(from fault: SimulatorBehavior.Fault, sourceLocation: SourceLocation = #_sourceLocation) async throws -> RawHTTP.Answer {
+        simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: fault))
+        let answer = try await post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
+        #expect(answer.status == 200, "\(answer.payload)", sourceLocation: sourceLocation)
+        #expect(answer.headers["x-switchyard-provider"] == "b", sourceLocation: sourceLocation)
+        #expect(answer.headers["x-switchyard-attempts"] == "2", sourceLocation: sourceLocation)
+        return answer
+    }
 
     /// Every simulator streams six tokens and then fails with `fault`; a streamed chat for `m` must
     /// come back 200 from its first attempt (no failover after the first byte) with the events

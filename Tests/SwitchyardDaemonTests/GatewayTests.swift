@@ -62,11 +62,7 @@ import Testing
 
     @Test func aProviderAnswering500IsFailedOverBeforeTheFirstByte() async throws {
         try await GatewayTestDaemon.run { gw in
-            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .serverError))
-            let first = try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
-            #expect(first.status == 200, "\(first.payload)")
-            #expect(first.headers["x-switchyard-provider"] == "b")
-            #expect(first.headers["x-switchyard-attempts"] == "2")
+            try await gw.chatFailedOverToB(from: .serverError)
             // The failed attempt is the caller's report: the health book probes `a` at once to confirm it and
             // may eject it, so later requests may skip it without an attempt. None of them fails.
             var failovers = 1

@@ -141,7 +141,7 @@ struct KeptAliveSocket: Sendable {
 
 /// Opens sockets that send a request line and then one header line every 200 ms, never
 /// finishing the head; records which ones the server closes (a read returning 0 or an error).
-final class SlowHeaderAttack: Sendable {
+struct SlowHeaderAttack: Sendable {
     struct Result: Sendable {
         var closedByServer: Int
         var lastClosedAfter: Duration?
@@ -150,14 +150,8 @@ final class SlowHeaderAttack: Sendable {
     let port: Int
     let sockets: Int
     /// Each socket first has one request answered, then dribbles its second (kept-alive connection).
-    let servedFirst: Bool
-    private let slow = SlowSockets()
-
-    init(port: Int, sockets: Int, servedFirst: Bool = false) {
-        self.port = port
-        self.sockets = sockets
-        self.servedFirst = servedFirst
-    }
+    var servedFirst = false
+    let slow = SlowSockets()
 
     var openedCount: Int { slow.openedCount }
 
