@@ -2,17 +2,22 @@ import SwitchyardConfig
 import SwitchyardCore
 import Testing
 
+/// One openai provider `p` (its probe block on line 5) with `probe` as its `probe:` and `models` as its model list.
+private func oneProvider(probe: String, models: String) -> String {
+    """
+    providers:
+      - name: p
+        kind: openai
+        base_url: https://api.example.com/v1
+        probe: \(probe)
+        models: \(models)
+    """
+}
+
 /// The `gateway:` section and `attempt_timeout`: defaults, overrides, strict keys with
 /// `file:line:column` errors, and `check-config`'s rendering.
 struct GatewayConfigTests {
-    static let providers = """
-        providers:
-          - name: p
-            kind: openai
-            base_url: https://api.example.com/v1
-            probe: { attempt_timeout: 45s }
-            models: [{ name: a }, { name: b, probe: { attempt_timeout: 5s } }]
-        """
+    static let providers = oneProvider(probe: "{ attempt_timeout: 45s }", models: "[{ name: a }, { name: b, probe: { attempt_timeout: 5s } }]")
 
     @Test func defaultsAndOverrides() throws {
         let defaults = try ConfigLoader.parse(yaml: Self.providers, file: "g.yaml")
@@ -45,14 +50,8 @@ struct GatewayConfigTests {
 /// `hedge:` beside `attempt_timeout`: inherited from defaults to provider to model, `off`
 /// at a lower level, rendered by `check-config`, errors at their file:line:column.
 struct HedgeConfigTests {
-    static let yaml = """
-        providers:
-          - name: p
-            kind: openai
-            base_url: https://api.example.com/v1
-            probe: { hedge: { after: p95, max_extra: 5% } }
-            models: [{ name: a }, { name: b, probe: { hedge: { after: 800ms, max_extra: 0.1 } } }, { name: c, probe: { hedge: off } }]
-        """
+    static let yaml = oneProvider(probe: "{ hedge: { after: p95, max_extra: 5% } }",
+                                  models: "[{ name: a }, { name: b, probe: { hedge: { after: 800ms, max_extra: 0.1 } } }, { name: c, probe: { hedge: off } }]")
 
     @Test func hedgingIsOffByDefaultAndInheritedWhereSet() throws {
         let config = try ConfigLoader.parse(yaml: Self.yaml, file: "h.yaml")

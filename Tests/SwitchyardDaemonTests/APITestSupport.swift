@@ -47,18 +47,9 @@ struct APITestDaemon: Sendable {
                     listenerEvents: .init(tcpBound: { tcpPort.set($0) }, unixBound: { unixReady.set($0) }),
                     shutdownSignals: [], logger: logs.logger()
                 ))
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await daemon.run() }
+                try await whileRunning(daemon) {
                     _ = await unixReady.value()
-                    let running = APITestDaemon(directory: directory, tcpPort: await tcpPort.value(), daemon: daemon, logs: logs)
-                    do {
-                        try await body(running)
-                    } catch {
-                        await daemon.serviceGroup.triggerGracefulShutdown()
-                        throw error
-                    }
-                    await daemon.serviceGroup.triggerGracefulShutdown()
-                    try await tasks.waitForAll()
+                    try await body(APITestDaemon(directory: directory, tcpPort: await tcpPort.value(), daemon: daemon, logs: logs))
                 }
             }
         }

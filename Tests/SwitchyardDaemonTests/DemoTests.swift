@@ -22,15 +22,8 @@ import Testing
                 let daemon = try buildServiceGroup(config: config, options: DaemonOptions(
                     listenerEvents: .init(tcpBound: { tcpPort.set($0) }), shutdownSignals: [], logger: logs.logger()
                 ))
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await daemon.run() }
-                    let port = await tcpPort.value()
-                    do { try await Self.exercise(daemon: daemon, port: port, socket: socket) } catch {
-                        await daemon.serviceGroup.triggerGracefulShutdown()
-                        throw error
-                    }
-                    await daemon.serviceGroup.triggerGracefulShutdown()
-                    try await tasks.waitForAll()
+                try await whileRunning(daemon) {
+                    try await Self.exercise(daemon: daemon, port: await tcpPort.value(), socket: socket)
                 }
             }
         }

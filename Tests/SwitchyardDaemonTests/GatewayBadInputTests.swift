@@ -9,13 +9,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2))) struct GatewayBadInputTests {
     @Test func anUpstreamSendingGarbageMidStreamEndsTheStreamWithTheEventsSoFarAndAnErrorEvent() async throws {
         try await GatewayTestDaemon.run { gw in
-            for simulator in gw.simulators.values {
-                simulator.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .garbageMidStream, completionTokens: 6))
-            }
-            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[]}"#)
-            #expect(answer.status == 200)
-            #expect(answer.headers["x-switchyard-attempts"] == "1", "no failover after the first byte")
-            #expect(answer.payload.contains(#""content":"OK""#), "the events before the garbage reach the caller")
+            let answer = try await gw.streamedChat(breakingWith: .garbageMidStream, "the events before the garbage reach the caller")
             #expect(!answer.payload.contains("[tru") && !answer.payload.contains("[DONE]"), "\(answer.payload)")
             // Every event the caller gets is JSON, as an OpenAI SDK parses it; the last is the error.
             let events = answer.payload.components(separatedBy: "\n\n").filter { !$0.isEmpty }
@@ -46,11 +40,7 @@ import Testing
     /// to the caller with status 200 from `a`.)
     @Test func aWholeAnswerThatIsNotJSONFailsOverBeforeTheCallerGetsAByte() async throws {
         try await GatewayTestDaemon.run { gw in
-            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .garbage))
-            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
-            #expect(answer.status == 200, "\(answer.payload)")
-            #expect(answer.headers["x-switchyard-provider"] == "b")
-            #expect(answer.headers["x-switchyard-attempts"] == "2")
+            let answer = try await gw.chatFailedOverToB(from: .garbage)
             #expect(answer.json["choices"] != nil, "\(answer.payload)")
             // Held whole, so sent with its length.
             #expect(answer.headers["content-length"] == "\(answer.body.utf8.count)")
@@ -109,7 +99,7 @@ import Testing
 
 /// Callers that send a gateway request's head and then its body a byte every 100 ms; records
 /// what each got: an answer's status, or a close without one.
-final class SlowBodyCallers: Sendable {
+struct SlowBodyCallers: Sendable {
     struct Result: Sendable {
         var statuses: [Int: Int] = [:]
         var closedWithoutAnswer = 0
@@ -125,15 +115,9 @@ final class SlowBodyCallers: Sendable {
     let address: RawHTTP.Address
     let count: Int
     let token: String
-    private let opened = Atomic<Int>(0)
+    let sockets = SlowSockets()
 
-    init(address: RawHTTP.Address, count: Int, token: String) {
-        self.address = address
-        self.count = count
-        self.token = token
-    }
-
-    var openedCount: Int { opened.load(ordering: .relaxed) }
+    var openedCount: Int { sockets.openedCount }
 
     /// Blocking: call on its own thread.
     func run(forSeconds seconds: Double) -> Result {
@@ -141,16 +125,9 @@ final class SlowBodyCallers: Sendable {
         let body = Array(#"{"model":"m","messages":[{"role":"user","content":"a slow caller"}]}"#.utf8)
         let head = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
             + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
-        var fds: [Int32] = []
-        var connected: [Int32: (index: Int, at: ContinuousClock.Instant)] = [:]
-        for index in 0..<count {
-            guard let fd = try? RawHTTP.connectSocket(address) else { continue }
-            connected[fd] = (index, .now)
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = Array(head.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            fds.append(fd)
-            opened.add(1, ordering: .relaxed)
-        }
+        let opened = sockets.open(count, to: address, first: head)
+        let fds = opened.map(\.fd)
+        let connected = Dictionary(uniqueKeysWithValues: opened.map { ($0.fd, (index: $0.index, at: $0.at)) })
         var received = [Int32: [UInt8]]()
         var done = Set<Int32>()
         var result = Result()

@@ -70,20 +70,12 @@ struct GatewayTestDaemon: Sendable {
             )
             options.probeStartSpreadSeconds = 0  // both targets probed at once: ready without waiting out a spread
             let daemon = try buildServiceGroup(config: config, options: options)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await daemon.run() }
+            try await whileRunning(daemon) {
                 let running = GatewayTestDaemon(tcpPort: await tcpPort.value(), directory: directory, simulators: simulators, daemon: daemon, logs: logs)
-                do {
-                    // Every target probed once, so `a` (1 ms) leads `b` (40 ms); generous for sanitizer builds.
-                    let ready = try await eventually(within: 60) { daemon.readiness.current.isReady }
-                    try #require(ready, "the first probe round did not finish")
-                    try await body(running)
-                } catch {
-                    await daemon.serviceGroup.triggerGracefulShutdown()
-                    throw error
-                }
-                await daemon.serviceGroup.triggerGracefulShutdown()
-                try await tasks.waitForAll()
+                // Every target probed once, so `a` (1 ms) leads `b` (40 ms); generous for sanitizer builds.
+                let ready = try await eventually(within: 60) { daemon.readiness.current.isReady }
+                try #require(ready, "the first probe round did not finish")
+                try await body(running)
             }
         }
     }
@@ -94,6 +86,33 @@ struct GatewayTestDaemon: Sendable {
     }
 
     func metrics() async throws -> String { try await RawHTTP.exchange(address, "GET", "/metrics").body }
+
+    /// `a` fails with `fault`; a chat asking for `a` then `b` must be answered 200 by `b` on the
+    /// second attempt. Returns the answer for the test's own checks.
+    @discardableResult
+    func chatFailedOverToB(from fault: SimulatorBehavior.Fault, sourceLocation: SourceLocation = #_sourceLocation) async throws -> RawHTTP.Answer {
+        simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: fault))
+        let answer = try await post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
+        #expect(answer.status == 200, "\(answer.payload)", sourceLocation: sourceLocation)
+        #expect(answer.headers["x-switchyard-provider"] == "b", sourceLocation: sourceLocation)
+        #expect(answer.headers["x-switchyard-attempts"] == "2", sourceLocation: sourceLocation)
+        return answer
+    }
+
+    /// Every simulator streams six tokens and then fails with `fault`; a streamed chat for `m` must
+    /// come back 200 from its first attempt (no failover after the first byte) with the events
+    /// before the fault. Returns the answer for the test's own checks.
+    func streamedChat(breakingWith fault: SimulatorBehavior.Fault, _ comment: Comment? = nil,
+                      sourceLocation: SourceLocation = #_sourceLocation) async throws -> RawHTTP.Answer {
+        for simulator in simulators.values {
+            simulator.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: fault, completionTokens: 6))
+        }
+        let answer = try await post("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[]}"#)
+        #expect(answer.status == 200, sourceLocation: sourceLocation)
+        #expect(answer.headers["x-switchyard-attempts"] == "1", "no failover after the first byte", sourceLocation: sourceLocation)
+        #expect(answer.payload.contains(#""content":"OK""#), comment, sourceLocation: sourceLocation)
+        return answer
+    }
 }
 
 extension RawHTTP.Answer {

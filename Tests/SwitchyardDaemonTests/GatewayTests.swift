@@ -62,11 +62,7 @@ import Testing
 
     @Test func aProviderAnswering500IsFailedOverBeforeTheFirstByte() async throws {
         try await GatewayTestDaemon.run { gw in
-            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .serverError))
-            let first = try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
-            #expect(first.status == 200, "\(first.payload)")
-            #expect(first.headers["x-switchyard-provider"] == "b")
-            #expect(first.headers["x-switchyard-attempts"] == "2")
+            try await gw.chatFailedOverToB(from: .serverError)
             // The failed attempt is the caller's report: the health book probes `a` at once to confirm it and
             // may eject it, so later requests may skip it without an attempt. None of them fails.
             var failovers = 1
@@ -153,13 +149,7 @@ import Testing
 
     @Test func aStreamThatBreaksAfterItsFirstByteEndsWithAnErrorEvent() async throws {
         try await GatewayTestDaemon.run { gw in
-            for simulator in gw.simulators.values {
-                simulator.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .truncated, completionTokens: 6))
-            }
-            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":true,"messages":[]}"#)
-            #expect(answer.status == 200)
-            #expect(answer.headers["x-switchyard-attempts"] == "1", "no failover after the first byte")
-            #expect(answer.payload.contains(#""content":"OK""#))
+            let answer = try await gw.streamedChat(breakingWith: .truncated)
             #expect(answer.payload.hasSuffix("\n\n") && answer.payload.contains(#"data: {"error":{"#), "\(answer.payload)")
             #expect(!answer.payload.contains("[DONE]"))
             #expect(try await eventually(within: 5) {

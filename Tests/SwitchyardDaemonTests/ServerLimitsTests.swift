@@ -141,7 +141,7 @@ struct KeptAliveSocket: Sendable {
 
 /// Opens sockets that send a request line and then one header line every 200 ms, never
 /// finishing the head; records which ones the server closes (a read returning 0 or an error).
-final class SlowHeaderAttack: Sendable {
+struct SlowHeaderAttack: Sendable {
     struct Result: Sendable {
         var closedByServer: Int
         var lastClosedAfter: Duration?
@@ -150,32 +150,17 @@ final class SlowHeaderAttack: Sendable {
     let port: Int
     let sockets: Int
     /// Each socket first has one request answered, then dribbles its second (kept-alive connection).
-    let servedFirst: Bool
-    private let opened = Atomic<Int>(0)
+    var servedFirst = false
+    let slow = SlowSockets()
 
-    init(port: Int, sockets: Int, servedFirst: Bool = false) {
-        self.port = port
-        self.sockets = sockets
-        self.servedFirst = servedFirst
-    }
-
-    var openedCount: Int { opened.load(ordering: .relaxed) }
+    var openedCount: Int { slow.openedCount }
 
     /// Blocking: call on its own thread (the test detaches it).
     func run(forSeconds seconds: Double) -> Result {
         let start = ContinuousClock.now
-        var fds: [Int32] = []
-        for _ in 0..<sockets {
-            guard let fd = try? RawHTTP.connectSocket(.tcp(port: port)) else { continue }
-            if servedFirst && !KeptAliveSocket.exchange(fd).contains(#"{"status":"ok"}"#) {
-                close(fd)
-                continue
-            }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            sendText(fd, "GET /v1/providers HTTP/1.1\r\nHost: localhost\r\n")
-            fds.append(fd)
-            opened.add(1, ordering: .relaxed)
-        }
+        let fds = slow.open(sockets, to: .tcp(port: port), first: "GET /v1/providers HTTP/1.1\r\nHost: localhost\r\n") { fd in
+            !servedFirst || KeptAliveSocket.exchange(fd).contains(#"{"status":"ok"}"#)
+        }.map(\.fd)
         var closed = Set<Int32>()
         var lastClosed: Duration?
         var line = 0
@@ -185,7 +170,7 @@ final class SlowHeaderAttack: Sendable {
                 var byte: UInt8 = 0
                 let read = recv(fd, &byte, 1, 0)
                 let gone = read == 0 || (read < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-                if gone || !sendText(fd, "X-Slow-\(line): dribble\r\n") {
+                if gone || !SlowSockets.send(fd, "X-Slow-\(line): dribble\r\n") {
                     closed.insert(fd)
                     lastClosed = ContinuousClock.now - start
                 }
@@ -194,10 +179,5 @@ final class SlowHeaderAttack: Sendable {
         }
         for fd in fds { close(fd) }
         return Result(closedByServer: closed.count, lastClosedAfter: lastClosed)
-    }
-
-    @discardableResult
-    private func sendText(_ fd: Int32, _ text: String) -> Bool {
-        Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0
     }
 }

@@ -125,6 +125,24 @@ private func keepAliveConnection(port: Int) -> Int32? {
     return fd
 }
 
+/// Runs `body` in a fresh directory with a notify socket at `notify.sock` in it, stopped after `body`.
+private func withNotifySocket(_ body: (_ directory: String, _ notify: NotifySocket) async throws -> Void) async throws {
+    try await withTemporaryDirectory { directory in
+        let notify = try NotifySocket(path: directory + "/notify.sock")
+        defer { notify.stop() }
+        try await body(directory, notify)
+    }
+}
+
+/// `withNotifySocket` with a running `switchyard-sim` too; `body` gets its port. Stopped and reaped after `body`.
+private func withNotifySocketAndSimulator(_ body: (_ directory: String, _ notify: NotifySocket, _ simulatorPort: Int) async throws -> Void) async throws {
+    try await withNotifySocket { directory, notify in
+        let (simulator, port) = try startSimulator()
+        defer { stop(simulator) }
+        try await body(directory, notify, port)
+    }
+}
+
 /// Stops a child that is still running and reaps it.
 private func stop(_ process: Process) {
     if process.isRunning { process.terminate() }
@@ -133,9 +151,7 @@ private func stop(_ process: Process) {
 
 @Suite(.timeLimit(.minutes(30))) struct NotifyHarnessTests {
     @Test func readyComesAfterTheListenersAcceptAndSIGTERMStopsCleanly() async throws {
-      try await withTemporaryDirectory { directory in
-        let notify = try NotifySocket(path: directory + "/notify.sock")
-        defer { notify.stop() }
+      try await withNotifySocket { directory, notify in
         let process = try startDaemon(in: directory, notify: notify)
         defer { stop(process) }
 
@@ -160,14 +176,7 @@ private func stop(_ process: Process) {
     /// and a wedged scheduler makes it stop and say so. The cadence and the silence while wedged
     /// are asserted exactly on a manual clock in `WatchdogServiceTests`.
     @Test func watchdogIsFedAndStopsWhenTheSchedulerWedges() async throws {
-        try await withTemporaryDirectory { directory in
-            let notify = try NotifySocket(path: directory + "/notify.sock")
-            defer { notify.stop() }
-            let (simulator, port) = try startSimulator()
-            defer {
-                simulator.terminate()
-                simulator.waitUntilExit()
-            }
+        try await withNotifySocketAndSimulator { directory, notify, port in
             // WatchdogSec=1s; the scheduler (probing a healthy provider every 300 ms) wedges 3 s after start.
             let stderrPath = directory + "/stderr.log"
             let process = try startDaemon(in: directory, notify: notify, interval: "300ms", providerPort: port,
@@ -185,14 +194,7 @@ private func stop(_ process: Process) {
     }
 
     @Test func sighupReloadsBetweenReloadingAndReadyAndARefusedReloadKeepsServing() async throws {
-        try await withTemporaryDirectory { directory in
-            let notify = try NotifySocket(path: directory + "/notify.sock")
-            defer { notify.stop() }
-            let (simulator, port) = try startSimulator()
-            defer {
-                simulator.terminate()
-                simulator.waitUntilExit()
-            }
+        try await withNotifySocketAndSimulator { directory, notify, port in
             let process = try startDaemon(in: directory, notify: notify, providerPort: port)
             defer { stop(process) }
             _ = try #require(try await notify.waitFor("READY=1", within: 30))
@@ -258,9 +260,7 @@ private func stop(_ process: Process) {
     /// daemon on the first connection, and the daemon answers that queued connection and every
     /// later one on the inherited sockets without binding the addresses of its config.
     @Test func socketActivationAdoptsBothListenersAndAnswersTheConnectionThatStartedIt() async throws {
-        try await withTemporaryDirectory { directory in
-            let notify = try NotifySocket(path: directory + "/notify.sock")
-            defer { notify.stop() }
+        try await withNotifySocket { directory, notify in
             let tcpPort = unusedLoopbackPort()
             try """
                 listen: { tcp: "127.0.0.1:\(unusedLoopbackPort())", unix: "\(directory)/configured.sock" }
@@ -317,9 +317,7 @@ private func stop(_ process: Process) {
     /// `STATUS=` reaches `systemctl status` and the journal: a key in the environment, pasted into
     /// the file, or quoted by a parse error in a refused reload must not appear in any message.
     @Test func notifyMessagesCarryNoSecret() async throws {
-        try await withTemporaryDirectory { directory in
-            let notify = try NotifySocket(path: directory + "/notify.sock")
-            defer { notify.stop() }
+        try await withNotifySocket { directory, notify in
             let environmentKey = "hf_" + String((0..<34).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
             let pastedKey = "sk-" + String((0..<48).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
             let process = try startDaemon(in: directory, notify: notify, environment: ["SY_PROVIDER_KEY": environmentKey])

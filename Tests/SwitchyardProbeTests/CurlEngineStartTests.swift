@@ -43,12 +43,9 @@ import Testing
 
     @Test func responseHeadersAreLowerCasedFromLibcurl() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], servedBy: "Backend-A"))
-        try await SimulatorFleet([simulator]).withRunning { ports in
-            let engine = CurlEngine()
-            engine.start()
-            defer { engine.shutdown() }
+        try await withSimulatorAndEngine(simulator) { port, engine in
             let body = #"{"model":"m1","messages":[{"role":"user","content":"hi"}],"max_tokens":2}"#
-            let result = await engine.perform(HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/chat/completions", method: .post,
+            let result = await engine.perform(HTTPRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions", method: .post,
                                                           body: Array(body.utf8), connectTimeoutSeconds: 1, timeoutSeconds: 5))
             #expect(result.status == 200)
             #expect(result.headers["x-inference-provider"] == "Backend-A")

@@ -13,16 +13,15 @@ import Testing
     }
 
     @Test func aTimerFiresOnTheDriverThreadNoEarlierThanItsDeadline() async {
-        let engine = CurlEngine()
-        engine.start()
-        defer { engine.shutdown() }
-        let deadline = ContinuousClock.now + .milliseconds(20)
-        let onDriverThread = await withCheckedContinuation { continuation in
-            _ = engine.schedule(at: deadline) { continuation.resume(returning: pthread_self() == engine.driverThread.load(ordering: .relaxed)) }
+        await withStartedEngine { engine in
+            let deadline = ContinuousClock.now + .milliseconds(20)
+            let onDriverThread = await withCheckedContinuation { continuation in
+                _ = engine.schedule(at: deadline) { continuation.resume(returning: pthread_self() == engine.driverThread.load(ordering: .relaxed)) }
+            }
+            #expect(ContinuousClock.now >= deadline)
+            #expect(onDriverThread)
+            #expect(engine.timerCount == 0)
         }
-        #expect(ContinuousClock.now >= deadline)
-        #expect(onDriverThread)
-        #expect(engine.timerCount == 0)
     }
 
     @Test func aCanceledTimerNeverFiresAndShutdownFiresTheRest() throws {

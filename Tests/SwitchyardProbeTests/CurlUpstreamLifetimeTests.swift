@@ -22,15 +22,14 @@ import Testing
     private static func answerIsFreed(stream: Bool, _ use: @escaping @Sendable (any UpstreamResponse) async -> Void) async throws -> Bool {
         let simulator = ProviderSimulator(name: "p", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0))
         let watch = Watch()
-        let engine = CurlEngine()
-        engine.start()
-        defer { engine.shutdown() }
-        try await SimulatorFleet([simulator]).withRunning { ports in
-            let response = engine.send(request(port: ports["p"]!, stream: stream))
-            watch.response = response
-            await use(response)
+        return try await withStartedEngine { engine in
+            try await SimulatorFleet([simulator]).withRunning { ports in
+                let response = engine.send(request(port: ports["p"]!, stream: stream))
+                watch.response = response
+                await use(response)
+            }
+            return try await eventually(within: 5) { watch.response == nil }
         }
-        return try await eventually(within: 5) { watch.response == nil }
     }
 
     @Test(arguments: [false, true]) func aResponseReadToItsEndIsFreed(stream: Bool) async throws {

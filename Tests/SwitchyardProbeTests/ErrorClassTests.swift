@@ -84,19 +84,18 @@ struct FaultCase: Sendable, CustomTestStringConvertible {
     @Test func refusingAtRunTimeIsConnectRefusedUntilItAcceptsAgain() async throws {
         let board = SimulatorSwitchboard([ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))])
         try await board.withRunning { board in
-            let engine = CurlEngine()
-            engine.start()
-            defer { engine.shutdown() }
-            let port = try #require(board.ports["sim"])
-            func once() async -> ProbeResult {
-                await ProberTable.prober(for: .openai).probe(probeTarget(port: port), using: engine, now: SystemWallClock().now())
+            try await withStartedEngine { engine in
+                let port = try #require(board.ports["sim"])
+                func once() async -> ProbeResult {
+                    await ProberTable.prober(for: .openai).probe(probeTarget(port: port), using: engine, now: SystemWallClock().now())
+                }
+                #expect(await once().outcome == .ok)
+                await board.refuse("sim")
+                #expect(await once().outcome == .failure(.connectRefused))
+                await board.accept("sim")
+                #expect(board.ports["sim"] == port)
+                #expect(await once().outcome == .ok)
             }
-            #expect(await once().outcome == .ok)
-            await board.refuse("sim")
-            #expect(await once().outcome == .failure(.connectRefused))
-            await board.accept("sim")
-            #expect(board.ports["sim"] == port)
-            #expect(await once().outcome == .ok)
         }
     }
 
@@ -121,11 +120,8 @@ struct FaultCase: Sendable, CustomTestStringConvertible {
 
     @Test func cancelingAProbeIsCanceled() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], fault: .hang))
-        try await SimulatorFleet([simulator]).withRunning { ports in
-            let engine = CurlEngine()
-            engine.start()
-            defer { engine.shutdown() }
-            let target = probeTarget(port: ports["sim"]!, mode: .completion, timeout: 30)
+        try await withSimulatorAndEngine(simulator) { port, engine in
+            let target = probeTarget(port: port, mode: .completion, timeout: 30)
             let task = Task { await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now()) }
             // Bounded wait until the request reached the simulator, then cancel.
             for _ in 0..<200 where simulator.requestCount == 0 { try await Task.sleep(for: .milliseconds(10)) }

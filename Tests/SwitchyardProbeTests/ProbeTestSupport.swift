@@ -109,19 +109,31 @@ func probeTarget(port: Int, kind: ProviderKind = .openai, model: String = "m1", 
 /// Runs one probe against a fresh simulator with the given behaviour.
 func probe(_ behavior: SimulatorBehavior, _ makeTarget: @escaping @Sendable (Int) -> ProbeTarget) async throws -> ProbeResult {
     let simulator = ProviderSimulator(name: "sim", behavior: behavior)
-    return try await SimulatorFleet([simulator]).withRunning { ports in
-        let engine = CurlEngine()
-        engine.start()
-        defer { engine.shutdown() }
-        let target = makeTarget(ports["sim"]!)
+    return try await withSimulatorAndEngine(simulator) { port, engine in
+        let target = makeTarget(port)
         return await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
     }
 }
 
 /// Runs one probe of `target` (not on a simulator) with a fresh engine.
 func probeDirect(_ target: ProbeTarget) async -> ProbeResult {
+    await withStartedEngine { engine in
+        await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
+    }
+}
+
+/// Runs `body` with a started engine and shuts the engine down after it, whether it returns or throws.
+func withStartedEngine<Result>(_ body: (CurlEngine) async throws -> Result) async rethrows -> Result {
     let engine = CurlEngine()
     engine.start()
     defer { engine.shutdown() }
-    return await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
+    return try await body(engine)
+}
+
+/// Runs `body` with `simulator` serving on a loopback port and a started engine; `body` gets the port and the engine.
+func withSimulatorAndEngine<Result: Sendable>(_ simulator: ProviderSimulator,
+                                              _ body: @escaping @Sendable (_ port: Int, _ engine: CurlEngine) async throws -> Result) async throws -> Result {
+    try await SimulatorFleet([simulator]).withRunning { ports in
+        try await withStartedEngine { engine in try await body(ports[simulator.name]!, engine) }
+    }
 }

@@ -60,23 +60,21 @@ import Testing
     }
 
     @Test func refusedConnectionIsClassified() async throws {
-        let engine = CurlEngine()
-        engine.start()
-        defer { engine.shutdown() }
-        let target = probeTarget(port: unusedLoopbackPort())
-        let result = await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now())
-        #expect(result.outcome == .failure(.connectRefused))
-        #expect(result.httpStatus == nil)
+        await withStartedEngine { engine in
+            let target = probeTarget(port: unusedLoopbackPort())
+            let result = await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now())
+            #expect(result.outcome == .failure(.connectRefused))
+            #expect(result.httpStatus == nil)
+        }
     }
 
     @Test func unresolvableHostIsDNS() async throws {
-        let engine = CurlEngine()
-        engine.start()
-        defer { engine.shutdown() }
-        var target = probeTarget(port: 80)
-        target.baseURL = "http://switchyard-test.invalid/v1"
-        let result = await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now())
-        #expect(result.outcome == .failure(.dns))
+        await withStartedEngine { engine in
+            var target = probeTarget(port: 80)
+            target.baseURL = "http://switchyard-test.invalid/v1"
+            let result = await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now())
+            #expect(result.outcome == .failure(.dns))
+        }
     }
 
     @Test func retryAfterAcceptsSecondsAndHTTPDates() {
@@ -90,11 +88,8 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct CurlEngineTests {
     @Test func manyConcurrentTransfersAllComplete() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 20))
-        try await SimulatorFleet([simulator]).withRunning { ports in
-            let engine = CurlEngine()
-            engine.start()
-            defer { engine.shutdown() }
-            let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 5)
+        try await withSimulatorAndEngine(simulator) { port, engine in
+            let request = HTTPRequest(url: "http://127.0.0.1:\(port)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 5)
             let statuses = await withTaskGroup(of: Int.self) { group in
                 for _ in 0..<200 { group.addTask { await engine.perform(request).status } }
                 return await group.reduce(into: [Int]()) { $0.append($1) }
@@ -106,11 +101,8 @@ import Testing
 
     @Test func bodyCapAbortsTheTransfer() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: (0..<500).map { "model-\($0)" }))
-        try await SimulatorFleet([simulator]).withRunning { ports in
-            let engine = CurlEngine()
-            engine.start()
-            defer { engine.shutdown() }
-            let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 5, maxBodyBytes: 1024)
+        try await withSimulatorAndEngine(simulator) { port, engine in
+            let request = HTTPRequest(url: "http://127.0.0.1:\(port)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 5, maxBodyBytes: 1024)
             let result = await engine.perform(request)
             #expect(result.failure == .bodyTooLarge)
             #expect(result.body.count <= 1024)
@@ -119,11 +111,8 @@ import Testing
 
     @Test func cancellationEndsAHangingTransferPromptly() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], fault: .hang))
-        try await SimulatorFleet([simulator]).withRunning { ports in
-            let engine = CurlEngine()
-            engine.start()
-            defer { engine.shutdown() }
-            let request = HTTPRequest(url: "http://127.0.0.1:\(ports["sim"]!)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 60)
+        try await withSimulatorAndEngine(simulator) { port, engine in
+            let request = HTTPRequest(url: "http://127.0.0.1:\(port)/v1/models", connectTimeoutSeconds: 1, timeoutSeconds: 60)
             let task = Task { await engine.perform(request) }
             try await Task.sleep(for: .milliseconds(100))
             task.cancel()

@@ -117,11 +117,7 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct SimulatorControlTests {
     @Test func behaviourSwitchesOverHTTPWithPartialJSON() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
-        try await SimulatorFleet([simulator]).withRunning { ports in
-            let engine = CurlEngine()
-            engine.start()
-            defer { engine.shutdown() }
-            let port = ports["sim"]!
+        try await withSimulatorAndEngine(simulator) { port, engine in
             let target = probeTarget(port: port, mode: .completion)
             #expect(await ProberTable.prober(for: .openai).probe(target, using: engine, now: SystemWallClock().now()).outcome == .ok)
             let put = HTTPRequest(url: "http://127.0.0.1:\(port)/_sim/behavior", method: .put,
@@ -139,11 +135,7 @@ import Testing
 
     @Test func statsCountTrafficAndServerErrorsApartFromProbes() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
-        try await SimulatorFleet([simulator]).withRunning { ports in
-            let engine = CurlEngine()
-            engine.start()
-            defer { engine.shutdown() }
-            let port = ports["sim"]!
+        try await withSimulatorAndEngine(simulator) { port, engine in
             let chat = HTTPRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions", method: .post,
                                    body: Array(#"{"model": "m1", "messages": [{"role": "user", "content": "hi"}]}"#.utf8),
                                    connectTimeoutSeconds: 1, timeoutSeconds: 2)

@@ -44,14 +44,9 @@ private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
     @Test func aV4DatabaseGainsTheReporterColumnAndAnEmptyClientSpend() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/switchyard.db"
-            do {
-                let old = try DatabaseQueue(path: path)
-                try SchemaMigrations.migrator.migrate(old, upTo: "v4-blocks")
-                try old.write { db in
-                    try db.execute(sql: "INSERT INTO targets (id, provider, model) VALUES (1, 'p', 'm')")
-                    try db.execute(sql: "INSERT INTO observations (target_id, source, started_at, outcome, total_ms) VALUES (1, 'report', ?, 'ok', 100)",
-                                   arguments: [t0.secondsSinceEpoch])
-                }
+            try writeOldDatabase(at: path, upTo: "v4-blocks") { db in
+                try db.execute(sql: "INSERT INTO observations (target_id, source, started_at, outcome, total_ms) VALUES (1, 'report', ?, 'ok', 100)",
+                               arguments: [t0.secondsSinceEpoch])
             }
             let store = try SQLiteStore(path: path)
             #expect(try store.observations(of: target).count == 1)

@@ -24,27 +24,22 @@ private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
     func aDatabaseAtAnEarlierVersionMigratesAndKeepsItsData(version: String) async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/switchyard.db"
-            var rolledUpBeforeMigration = false
-            do {
-                let old = try DatabaseQueue(path: path)
-                try SchemaMigrations.migrator.migrate(old, upTo: version)
-                rolledUpBeforeMigration = try old.read { db in try db.tableExists("rollups_minute") }
-                try old.write { db in
-                    try db.execute(sql: "INSERT INTO targets (id, provider, model) VALUES (1, 'p', 'm')")
-                    for i in 0..<120 {
-                        try db.execute(sql: """
-                            INSERT INTO observations (target_id, source, started_at, outcome, total_ms, ttft_ms, tokens_out, cost_usd)
-                            VALUES (1, 'probe', ?, ?, 100, 40, 16, 0.001)
-                            """, arguments: [t0.secondsSinceEpoch + Double(i), i % 10 == 0 ? "timeout" : "ok"])
-                    }
-                    try db.execute(sql: "INSERT INTO transitions (target_id, at, from_state, to_state, reason) VALUES (1, ?, 'unknown', 'healthy', 'first success')",
-                                   arguments: [t0.secondsSinceEpoch])
-                    if try db.tableExists("live_minutes") {
-                        // From v4 on, the tail is not backfilled: the writer kept the probe spend with its rows.
-                        try db.execute(sql: "INSERT INTO probe_spend (provider, day, probes, cost_nusd) VALUES ('p', ?, 120, 120000000)",
-                                       arguments: [Int64(t0.secondsSinceEpoch) / 86_400])
-                    }
+            let rolledUpBeforeMigration = try writeOldDatabase(at: path, upTo: version) { db in
+                let rolledUp = try db.tableExists("rollups_minute")
+                for i in 0..<120 {
+                    try db.execute(sql: """
+                        INSERT INTO observations (target_id, source, started_at, outcome, total_ms, ttft_ms, tokens_out, cost_usd)
+                        VALUES (1, 'probe', ?, ?, 100, 40, 16, 0.001)
+                        """, arguments: [t0.secondsSinceEpoch + Double(i), i % 10 == 0 ? "timeout" : "ok"])
                 }
+                try db.execute(sql: "INSERT INTO transitions (target_id, at, from_state, to_state, reason) VALUES (1, ?, 'unknown', 'healthy', 'first success')",
+                               arguments: [t0.secondsSinceEpoch])
+                if try db.tableExists("live_minutes") {
+                    // From v4 on, the tail is not backfilled: the writer kept the probe spend with its rows.
+                    try db.execute(sql: "INSERT INTO probe_spend (provider, day, probes, cost_nusd) VALUES ('p', ?, 120, 120000000)",
+                                   arguments: [Int64(t0.secondsSinceEpoch) / 86_400])
+                }
+                return rolledUp
             }
             let store = try SQLiteStore(path: path)
             #expect(try store.observations(of: target).count == 120)
@@ -71,23 +66,18 @@ private let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
     @Test func aV3DatabaseWithRollupsMigratesWithoutCountingTwice() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/switchyard.db"
-            do {
-                let old = try DatabaseQueue(path: path)
-                try SchemaMigrations.migrator.migrate(old, upTo: "v3-daemon-events")
-                try old.write { db in
-                    try db.execute(sql: "INSERT INTO targets (id, provider, model) VALUES (1, 'p', 'm')")
-                    for i in 0..<120 {
-                        try db.execute(sql: "INSERT INTO observations (target_id, source, started_at, outcome, total_ms) VALUES (1, 'probe', ?, ?, 100)",
-                                       arguments: [t0.secondsSinceEpoch + Double(i), i % 10 == 0 ? "timeout" : "ok"])
-                    }
-                    // Bucket 27 holds 100 ms: [2^6.5, 2^6.75) ms.
-                    for (table, start, count) in [("rollups_minute", 0, 60), ("rollups_minute", 60, 60), ("rollups_hour", 0, 120)] {
-                        try db.execute(sql: """
-                            INSERT INTO \(table) (target_id, bucket_start, source, count, ok, failures, latency, ttft, tokens_in, tokens_out, cost_nusd)
-                            VALUES (1, ?, 0, ?, ?, ?, ?, NULL, 0, 0, 0)
-                            """, arguments: [Int(t0.secondsSinceEpoch) + start, count, count - count / 10, "timeout=\(count / 10)",
-                                             Data([27, UInt8(count - count / 10)])])
-                    }
+            try writeOldDatabase(at: path, upTo: "v3-daemon-events") { db in
+                for i in 0..<120 {
+                    try db.execute(sql: "INSERT INTO observations (target_id, source, started_at, outcome, total_ms) VALUES (1, 'probe', ?, ?, 100)",
+                                   arguments: [t0.secondsSinceEpoch + Double(i), i % 10 == 0 ? "timeout" : "ok"])
+                }
+                // Bucket 27 holds 100 ms: [2^6.5, 2^6.75) ms.
+                for (table, start, count) in [("rollups_minute", 0, 60), ("rollups_minute", 60, 60), ("rollups_hour", 0, 120)] {
+                    try db.execute(sql: """
+                        INSERT INTO \(table) (target_id, bucket_start, source, count, ok, failures, latency, ttft, tokens_in, tokens_out, cost_nusd)
+                        VALUES (1, ?, 0, ?, ?, ?, ?, NULL, 0, 0, 0)
+                        """, arguments: [Int(t0.secondsSinceEpoch) + start, count, count - count / 10, "timeout=\(count / 10)",
+                                         Data([27, UInt8(count - count / 10)])])
                 }
             }
             let store = try SQLiteStore(path: path)
