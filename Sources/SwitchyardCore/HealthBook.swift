@@ -71,7 +71,7 @@ public final class HealthBook: Sendable {
                              scoring: scoring ?? state.scoring)
             let every = Set(next.models.keys).union(state.models.keys)
             let changed = healthPolicy.map { $0 != state.healthPolicy } == true ? every : every.filter { model in
-                next.models[model]?.map(\.descriptor) != state.models[model]?.map(\.descriptor)
+                next.models[model]?.map(\.descriptor.routingIdentity) != state.models[model]?.map(\.descriptor.routingIdentity)
             }
             state = next
             return (changed, next.version)

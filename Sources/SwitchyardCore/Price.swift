@@ -48,4 +48,12 @@ public struct TargetDescriptor: Hashable, Sendable {
         self.price = price
         self.preferenceOrder = preferenceOrder
     }
+
+    /// This descriptor without the published figures, which move with every catalog refresh: a
+    /// model whose targets differ only there has not changed for routing (it keeps its incumbent).
+    public var routingIdentity: TargetDescriptor {
+        var identity = self
+        identity.published = nil
+        return identity
+    }
 }
