@@ -25,6 +25,8 @@ actor ConfigReloader {
         /// Where reload events go: the same sinks as observations (store writer, metrics).
         var pipeline: ObservationPipeline
         var notifier: SystemdNotifier
+        /// Told when a reload changed the discovering providers, so discovery need not wait for its timer.
+        var discoveryWake: DiscoveryWake
         var clock: any WallClock
         var environment: [String: String]
         var logger: Logger
@@ -37,9 +39,8 @@ actor ConfigReloader {
     private var current: Configuration
     /// Each discovering provider's last good catalog; the running targets are `current.withDiscovered(catalogs)`.
     private var catalogs: [ProviderID: DiscoveredCatalog]
-    /// A reload or a catalog is being applied (it waits for the scheduler); later callers wait their turn here.
-    private var applying = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// A reload or a catalog is being applied (it waits for the scheduler); later callers wait their turn here, in order.
+    private var turns = TurnLine()
 
     init(current: Configuration, catalogs: [ProviderID: DiscoveredCatalog] = [:], load: (@Sendable () throws -> Configuration)?, parts: Parts) {
         self.current = current
@@ -99,6 +100,7 @@ actor ConfigReloader {
         parts.adminToken.replace(with: token)
         parts.clientTokens.replace(with: clients)
         let restartOnly = restartOnlyChanges(from: current, to: next)
+        if current.discoveringProviders != next.discoveringProviders { parts.discoveryWake.signal() }
         current = next
         var message = "\(change.added.count) targets added, \(change.removed.count) removed, \(change.changed.count) changed, \(change.unchanged.count) unchanged"
         if !restartOnly.isEmpty { message += "; \(restartOnly.joined(separator: ", ")) changed and take effect at the next restart" }
@@ -144,13 +146,12 @@ actor ConfigReloader {
     /// Waits until no other reload or catalog is being applied: applying one waits for the
     /// scheduler, and two must not interleave there.
     private func takeTurn() async {
-        while applying { await withCheckedContinuation { waiting.append($0) } }
-        applying = true
+        if turns.arrive() { return }
+        await withCheckedContinuation { turns.wait($0) }
     }
 
     private func endTurn() {
-        applying = false
-        if !waiting.isEmpty { waiting.removeFirst().resume() }
+        turns.leave()?.resume()
     }
 
     /// Settings a running daemon cannot adopt: its sockets and their limits, its database, its log level.
