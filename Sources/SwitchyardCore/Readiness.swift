@@ -1,7 +1,7 @@
 import Synchronization
 
-/// What `/readyz` reports: ready once the config is loaded and either a probe round
-/// finished or state was warm-started from SQLite.
+/// What `/readyz` reports: ready once the config is loaded, either a probe round finished or
+/// state was warm-started from SQLite, and every discovering provider has a catalog or tried once.
 public final class Readiness: Sendable {
     public struct Status: Hashable, Sendable {
         public var configLoaded = false
@@ -15,8 +15,10 @@ public final class Readiness: Sendable {
         public var reloadProblem: String?
         /// Discovering providers whose catalog cannot be read now, with why; the last good catalog stays in use.
         public var discoveryProblems: [String: String] = [:]
+        /// Discovering providers with no catalog yet (none read, none restored) whose first read has not finished.
+        public var discoveryPending: Set<String> = []
 
-        public var isReady: Bool { configLoaded && (firstProbeRoundDone || warmStarted) }
+        public var isReady: Bool { configLoaded && (firstProbeRoundDone || warmStarted) && discoveryPending.isEmpty }
     }
 
     private let status = Mutex(Status())

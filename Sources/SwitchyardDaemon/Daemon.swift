@@ -46,6 +46,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
 
     let readiness = Readiness()
     let catalogs = DiscoveryWiring.lastGoodCatalogs(config, store: store, logger: logger)
+    // Not ready until each discovering provider has a catalog, or its first read finished (well or not).
+    readiness.update { $0.discoveryPending = Set(config.discoveringProviders.map(\.name.rawValue).filter { catalogs[ProviderID($0)] == nil }) }
     // The running targets: the file's and those the last good catalogs add.
     let effective = config.withDiscovered(catalogs)
     let probeTargets = try ProbeTargets.resolve(effective, environment: options.environment)
@@ -74,9 +76,10 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     metrics.read(from: .daemon(writer: writer, healthBook: healthBook, clock: clock))
 
     let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(effective, targets: probeTargets))
+    let discoveryWake = DiscoveryWake()
     let reloader = ConfigReloader(current: config, catalogs: catalogs, load: options.reloadConfiguration, parts: .init(
         healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken, gateway: gatewayDirectory, clientTokens: clientTokens,
-        pipeline: pipeline, notifier: notifier, clock: clock, environment: options.environment, logger: logger
+        pipeline: pipeline, notifier: notifier, discoveryWake: discoveryWake, clock: clock, environment: options.environment, logger: logger
     ))
     let admin = AdminHooks(
         reload: { caller in await reloader.reload(caller: caller) },
@@ -107,7 +110,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     DiscoveryWiring.announceRestored(catalogs, config: effective, metrics: metrics)
     let discovery = DiscoveryService(parts: .init(
         reloader: reloader, fetcher: CatalogFetcher(transport: engine), store: store, metrics: metrics, readiness: readiness,
-        pipeline: pipeline, clock: options.discoveryClock, wallClock: clock,
+        pipeline: pipeline, clock: options.discoveryClock, wallClock: clock, wake: discoveryWake,
         resolveKey: { [environment = options.environment] in try SecretResolver(environment: environment).resolve($0) }, logger: logger
     ))
     let listeners: [any Service] = servers.map { PreferringExecutor(service: $0, executor: engine) }

@@ -4,6 +4,13 @@ import SwitchyardProbe
 
 /// What the scheduler probes: every configured model of every provider, its API key resolved.
 enum ProbeTargets {
+    /// A provider's API key cannot be resolved (its variable or file is missing or unreadable).
+    struct KeyUnavailable: Error, CustomStringConvertible {
+        var provider: ProviderID
+        var reason: String
+        var description: String { "provider '\(provider)': \(reason)" }
+    }
+
     /// The probe targets of `config`; throws naming the provider whose key cannot be resolved.
     static func resolve(_ config: Configuration, environment: [String: String]) throws -> [ProbeTarget] {
         let resolver = SecretResolver(environment: environment)
@@ -12,7 +19,7 @@ enum ProbeTargets {
             do {
                 key = try provider.apiKey.map { try resolver.resolve($0) }
             } catch {
-                throw StartupError(description: "provider '\(provider.name)': \(error)")
+                throw KeyUnavailable(provider: provider.name, reason: "\(error)")
             }
             return provider.models.map { model in
                 ProbeTarget(

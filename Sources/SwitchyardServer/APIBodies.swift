@@ -38,7 +38,9 @@ extension Wire.ProbeBudget {
 extension Wire.Readiness {
     /// `GET /readyz` answer.
     init(_ status: Readiness.Status) {
-        let discovery = status.discoveryProblems.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+        let pending = status.discoveryPending.subtracting(status.discoveryProblems.keys).map { ($0, "first catalog read running") }
+        let discovery = (status.discoveryProblems.map { ($0.key, $0.value) } + pending).sorted { $0.0 < $1.0 }.map { "\($0.0): \($0.1)" }
+            .joined(separator: "; ")
         self.init(configLoaded: status.configLoaded, databaseRecovered: status.databaseRecovered,
                   discoveryProblem: discovery.isEmpty ? nil : discovery, firstProbeRoundDone: status.firstProbeRoundDone,
                   ready: status.isReady, reloadProblem: status.reloadProblem, storageProblem: status.storageProblem, warmStarted: status.warmStarted)

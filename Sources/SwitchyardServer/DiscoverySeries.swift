@@ -19,6 +19,12 @@ final class DiscoverySeries: Sendable {
         stale = registry.makeGauge(descriptor: MetricName.discoveryStale, labels: [label])
         lastSuccess = registry.makeGauge(descriptor: MetricName.discoveryLastSuccess, labels: [label])
     }
+
+    func unregister(from registry: PrometheusCollectorRegistry) {
+        registry.unregisterCounter(succeeded)
+        registry.unregisterCounter(failed)
+        for gauge in [targets, cut, stale, lastSuccess] { registry.unregisterGauge(gauge) }
+    }
 }
 
 extension SwitchyardMetrics {
@@ -30,6 +36,11 @@ extension SwitchyardMetrics {
         case failure
         /// The last good catalog, loaded from the state database at start-up.
         case restored(targets: Int, fetchedAt: Timestamp)
+    }
+
+    /// Drops the series of a provider that no longer discovers (a reload removed it).
+    public func forgetDiscovery(_ provider: ProviderID) {
+        discovery.withLock { $0.removeValue(forKey: provider) }?.unregister(from: registry)
     }
 
     /// Records a catalog read of `provider` (a configured discovering provider).
