@@ -6,7 +6,13 @@ import SwitchyardCore
 /// its `providers` with status, context length, pricing, tool and structured-output support and
 /// the latest probe figures), an OpenAI-style `/v1/models` list, or Ollama's `/api/tags`.
 /// A body that is not the expected JSON is an error; one malformed entry is skipped, not fatal.
+/// Ids become metric labels, events and database rows: one longer than `maxIDBytes` or holding a
+/// control character is skipped. A figure no provider could mean (a negative price, latency or
+/// throughput, a context length below 1, anything not finite) is dropped, the entry kept.
 public enum CatalogParser {
+    /// The longest model id kept, in UTF-8 bytes.
+    public static let maxIDBytes = 256
+
     /// Why a body is not a catalog; the message names what was expected.
     public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
         public var description: String
@@ -25,15 +31,18 @@ public enum CatalogParser {
     public static func router(_ body: [UInt8]) throws -> [CatalogEntry] {
         let list = try decode(RouterList.self, body, expected: "Hugging Face router's model list ({\"data\": [{\"id\", \"providers\": […]}]})")
         return list.data.flatMap { item -> [CatalogEntry] in
-            guard let model = item.value, !model.id.isEmpty else { return [] }
+            guard let model = item.value, isUsableID(model.id) else { return [] }
             let input = model.architecture?.inputModalities.map(modalities)
             let output = model.architecture?.outputModalities.map(modalities)
             return (model.providers ?? []).compactMap { slot -> CatalogEntry? in
                 guard let offer = slot.value, !offer.provider.isEmpty, offer.provider.allSatisfy(isNameCharacter) else { return nil }
-                let price = offer.pricing.map { Price(inputPerMTok: $0.input, outputPerMTok: $0.output) }
-                let capabilities = Capabilities(contextLength: offer.contextLength, tools: offer.supportsTools,
+                let price = offer.pricing.flatMap { pricing -> Price? in
+                    let input = nonNegative(pricing.input), output = nonNegative(pricing.output)
+                    return input == nil && output == nil ? nil : Price(inputPerMTok: input, outputPerMTok: output)
+                }
+                let capabilities = Capabilities(contextLength: positive(offer.contextLength), tools: offer.supportsTools,
                                                 structuredOutput: offer.supportsStructuredOutput, inputModalities: input, outputModalities: output)
-                let figures = PublishedFigures(firstTokenLatencyMs: offer.firstTokenLatencyMs, tokensPerSecond: offer.throughput,
+                let figures = PublishedFigures(firstTokenLatencyMs: nonNegative(offer.firstTokenLatencyMs), tokensPerSecond: nonNegative(offer.throughput),
                                                status: offer.status.flatMap(CatalogStatus.init(rawValue:)))
                 return CatalogEntry(model: model.id, partner: offer.provider, price: price, capabilities: capabilities, published: figures)
             }
@@ -43,8 +52,8 @@ public enum CatalogParser {
     /// An OpenAI-style `/v1/models` (vLLM, TGI, any OpenAI-compatible server); vLLM's `max_model_len` is the context length.
     public static func openAI(_ body: [UInt8]) throws -> [CatalogEntry] {
         let list = try decode(OpenAIList.self, body, expected: "an OpenAI model list ({\"data\": [{\"id\": …}]})")
-        return list.data.compactMap(\.value).filter { !$0.id.isEmpty }.map {
-            CatalogEntry(model: $0.id, capabilities: Capabilities(contextLength: $0.maxModelLen))
+        return list.data.compactMap(\.value).filter { isUsableID($0.id) }.map {
+            CatalogEntry(model: $0.id, capabilities: Capabilities(contextLength: positive($0.maxModelLen)))
         }
     }
 
@@ -52,7 +61,7 @@ public enum CatalogParser {
     public static func ollama(_ body: [UInt8]) throws -> [CatalogEntry] {
         let list = try decode(OllamaTags.self, body, expected: "Ollama's model list ({\"models\": [{\"name\": …}]})")
         return list.models.compactMap(\.value).compactMap { tag in
-            (tag.name ?? tag.model).flatMap { $0.isEmpty ? nil : CatalogEntry(model: $0) }
+            (tag.name ?? tag.model).flatMap { isUsableID($0) ? CatalogEntry(model: $0) : nil }
         }
     }
 
@@ -66,6 +75,14 @@ public enum CatalogParser {
             throw Failure(description: "the answer (\(body.count) bytes) is \(what), not \(expected)")
         }
     }
+
+    /// Whether a model id may become a target: not empty, at most `maxIDBytes`, no control character.
+    public static func isUsableID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= maxIDBytes && !id.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
+    private static func nonNegative(_ value: Double?) -> Double? { value.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
+    private static func positive(_ value: Int?) -> Int? { value.flatMap { $0 > 0 ? $0 : nil } }
 
     private static func modalities(_ names: [String]) -> Set<Modality> { Set(names.compactMap(Modality.init(rawValue:))) }
 
