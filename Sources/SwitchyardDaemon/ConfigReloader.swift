@@ -37,7 +37,7 @@ actor ConfigReloader {
     private let load: (@Sendable () throws -> Configuration)?
     /// The configuration as the file says it, without discovered targets.
     private var current: Configuration
-    /// Each discovering provider's last good catalog; the running targets are `current.withDiscovered(catalogs)`.
+    /// Each discovering provider's last good catalog, read where it points now; the running targets are `current.withDiscovered(catalogs)`.
     private var catalogs: [ProviderID: DiscoveredCatalog]
     /// A reload or a catalog is being applied (it waits for the scheduler); later callers wait their turn here, in order.
     private var turns = TurnLine()
@@ -80,13 +80,16 @@ actor ConfigReloader {
             return ReloadOutcome(succeeded: false, message: "this daemon runs a built-in configuration (demo); there is no file to reload")
         }
         let next: Configuration
+        let kept: [ProviderID: DiscoveredCatalog]
         let effective: Configuration
         let targets: [ProbeTarget]
         let token: Secret?
         let clients: ClientTokens.Table
         do {
             next = try load()
-            effective = next.withDiscovered(catalogs)
+            // A provider whose base_url or kind changed has another endpoint's catalog: not used.
+            kept = next.matchingCatalogs(catalogs)
+            effective = next.withDiscovered(kept)
             targets = try ProbeTargets.resolve(effective, environment: parts.environment)
             token = try AccessTokens.admin(next, environment: parts.environment)
             clients = try AccessTokens.clients(next, environment: parts.environment)
@@ -102,6 +105,7 @@ actor ConfigReloader {
         let restartOnly = restartOnlyChanges(from: current, to: next)
         if current.discoveringProviders != next.discoveringProviders { parts.discoveryWake.signal() }
         current = next
+        catalogs = kept
         var message = "\(change.added.count) targets added, \(change.removed.count) removed, \(change.changed.count) changed, \(change.unchanged.count) unchanged"
         if !restartOnly.isEmpty { message += "; \(restartOnly.joined(separator: ", ")) changed and take effect at the next restart" }
         return ReloadOutcome(succeeded: true, message: message, added: change.added.count, removed: change.removed.count,
@@ -124,7 +128,8 @@ actor ConfigReloader {
     func applyCatalog(_ catalog: DiscoveredCatalog, provider: ProviderID) async throws -> Int {
         await takeTurn()
         defer { endTurn() }
-        guard current.discoveringProviders.contains(where: { $0.name == provider }) else { return 0 }
+        // A catalog read before a reload that removed the provider, or moved it elsewhere, is not applied.
+        guard current.discoveringProviders.contains(where: { $0.name == provider && $0.catalogSource == catalog.source }) else { return 0 }
         let before = current.withDiscovered(catalogs)
         var next = catalogs
         next[provider] = catalog

@@ -123,7 +123,7 @@ struct DiscoveryService: Service, CustomStringConvertible {
             parts.pipeline.record(DaemonEvent(at: now, kind: .discoveryCut, caller: "discovery", message: message))
         }
         // Kept unfiltered: the filters apply when the targets are made, so a reload that widens them needs no new read.
-        let catalog = DiscoveredCatalog(entries: Array(entries.prefix(Self.maxKeptEntries)), fetchedAt: now)
+        let catalog = DiscoveredCatalog(entries: Array(entries.prefix(Self.maxKeptEntries)), fetchedAt: now, source: provider.catalogSource)
         let targets: Int
         do {
             targets = try await parts.reloader.applyCatalog(catalog, provider: name)

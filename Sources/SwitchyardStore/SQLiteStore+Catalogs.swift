@@ -3,16 +3,17 @@ import GRDB
 import SwitchyardCore
 
 extension SQLiteStore {
-    /// Keeps `catalog` as `provider`'s last good catalog, replacing the one before.
+    /// Keeps `catalog` (with where it was read) as `provider`'s last good catalog, replacing the one before.
     public func saveCatalog(_ catalog: DiscoveredCatalog, provider: ProviderID) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let text = String(decoding: try encoder.encode(catalog.entries.map(StoredCatalogEntry.init)), as: UTF8.self)
         try pool.write { db in
             try db.execute(sql: """
-                INSERT INTO discovery_catalogs (provider, fetched_at, entries) VALUES (?, ?, ?)
-                ON CONFLICT (provider) DO UPDATE SET fetched_at = excluded.fetched_at, entries = excluded.entries
-                """, arguments: [provider.rawValue, catalog.fetchedAt.secondsSinceEpoch, text])
+                INSERT INTO discovery_catalogs (provider, fetched_at, entries, base_url, kind) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (provider) DO UPDATE SET fetched_at = excluded.fetched_at, entries = excluded.entries,
+                    base_url = excluded.base_url, kind = excluded.kind
+                """, arguments: [provider.rawValue, catalog.fetchedAt.secondsSinceEpoch, text, catalog.source?.baseURL, catalog.source?.kind])
         }
     }
 
@@ -21,14 +22,16 @@ extension SQLiteStore {
         try pool.read { db in
             var catalogs: [ProviderID: DiscoveredCatalog] = [:]
             var unreadable: [ProviderID] = []
-            for row in try Row.fetchAll(db, sql: "SELECT provider, fetched_at, entries FROM discovery_catalogs") {
+            for row in try Row.fetchAll(db, sql: "SELECT provider, fetched_at, entries, base_url, kind FROM discovery_catalogs") {
                 let provider = ProviderID(row["provider"] as String)
                 let text: String = row["entries"]
                 guard let stored = try? JSONDecoder().decode([StoredCatalogEntry].self, from: Data(text.utf8)) else {
                     unreadable.append(provider)
                     continue
                 }
-                catalogs[provider] = DiscoveredCatalog(entries: stored.map(\.entry), fetchedAt: Timestamp(secondsSinceEpoch: row["fetched_at"]))
+                let baseURL: String? = row["base_url"], kind: String? = row["kind"]
+                let source = baseURL.flatMap { url in kind.map { CatalogSource(baseURL: url, kind: $0) } }
+                catalogs[provider] = DiscoveredCatalog(entries: stored.map(\.entry), fetchedAt: Timestamp(secondsSinceEpoch: row["fetched_at"]), source: source)
             }
             return (catalogs, unreadable)
         }

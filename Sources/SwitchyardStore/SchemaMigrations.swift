@@ -178,6 +178,12 @@ enum SchemaMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v7-catalog-source") { db in
+            // Where each catalog was read (base URL and provider kind): after either changes, the
+            // stored catalog is another endpoint's and is not restored. Rows from v6 have neither.
+            try db.execute(sql: "ALTER TABLE discovery_catalogs ADD COLUMN base_url TEXT")
+            try db.execute(sql: "ALTER TABLE discovery_catalogs ADD COLUMN kind TEXT")
+        }
         return migrator
     }
 

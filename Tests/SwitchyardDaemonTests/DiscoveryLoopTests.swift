@@ -34,7 +34,7 @@ import Testing
         let simulator = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: [], latencyMs: 1))
         simulator.setCatalog(.generated(models: 3, providers: 3))
         try await withTemporaryDirectory { directory in
-            try await SimulatorFleet([simulator]).withRunning { ports in
+            let port = try await SimulatorFleet([simulator]).withRunning { ports in
                 let narrow = Self.yaml(directory, providers: Self.router(ports["router"]!, discover: "{ models: [sim-org-0/*], max_targets: 2 }"))
                 try await withDiscoveryDaemon(yaml: narrow, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, _ async throws in
                     #expect(try await eventually(within: 30) { daemon.targetNames.count == 2 })
@@ -44,11 +44,40 @@ import Testing
                     #expect(daemon.targetNames.count == 9, "widened from the kept catalog, without a new read")
                     #expect(simulator.recordedListReads.count == reads)
                 }
+                return ports["router"]!
             }
-            // The router is gone; the stored catalog still holds every entry.
-            let wide = Self.yaml(directory, providers: Self.router(unusedLoopbackPort()), probe: "probe: { interval: 10m, connect_timeout: 500ms, timeout: 1s }")
+            // The router is gone (nothing listens on its port now); the stored catalog still holds every entry.
+            let wide = Self.yaml(directory, providers: Self.router(port), probe: "probe: { interval: 10m, connect_timeout: 500ms, timeout: 1s }")
             try await withDiscoveryDaemon(yaml: wide, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, _ async throws in
                 #expect(daemon.targetNames.count == 9)
+            }
+        }
+    }
+
+    @Test func aCatalogReadAtAnotherBaseURLIsNeitherRestoredNorKeptByAReload() async throws {
+        let first = ProviderSimulator(name: "first", behavior: SimulatorBehavior(models: [], latencyMs: 1))
+        first.setCatalog(.generated(models: 2, providers: 1))
+        let second = ProviderSimulator(name: "second", behavior: SimulatorBehavior(models: [], latencyMs: 1, fault: .unauthorized))
+        try await withTemporaryDirectory { directory in
+            try await SimulatorFleet([first, second]).withRunning { ports in
+                let yaml = Self.yaml(directory, providers: Self.router(ports["first"]!))
+                try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, _ async throws in
+                    #expect(try await eventually(within: 30) { daemon.targetNames.count == 2 })
+                    // The same name, another endpoint (whose catalog cannot be read): the first one's targets go.
+                    try Self.yaml(directory, providers: Self.router(ports["second"]!)).write(toFile: directory + "/switchyard.yaml", atomically: true, encoding: .utf8)
+                    #expect(await daemon.reload(caller: "test").succeeded)
+                    #expect(daemon.targetNames.isEmpty, "\(daemon.targetNames)")
+                }
+                // A restart at the other endpoint does not restore the first one's stored catalog.
+                let moved = Self.yaml(directory, providers: Self.router(ports["second"]!))
+                try await withDiscoveryDaemon(yaml: moved, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, _ async throws in
+                    #expect(daemon.targetNames.isEmpty, "\(daemon.targetNames)")
+                }
+                // Back at the first endpoint (unreadable now too), the stored catalog is its own again.
+                first.setBehavior(SimulatorBehavior(models: [], latencyMs: 1, fault: .unauthorized))
+                try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, _ async throws in
+                    #expect(daemon.targetNames.count == 2)
+                }
             }
         }
     }

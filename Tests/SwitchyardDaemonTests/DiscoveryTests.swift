@@ -170,14 +170,15 @@ import Testing
         let simulator = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: [], latencyMs: 1))
         simulator.setCatalog(.generated(models: 2, providers: 2))
         try await withTemporaryDirectory { directory in
-            try await SimulatorFleet([simulator]).withRunning { ports in
+            let port = try await SimulatorFleet([simulator]).withRunning { ports in
                 let yaml = Self.routerYAML(directory: directory, port: ports["router"]!, probe: "probe: { interval: 10m }")
                 try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, _ async throws in
                     #expect(try await eventually(within: 30) { daemon.targetNames.count == 4 })
                 }
+                return ports["router"]!
             }
-            // The router is gone: nothing listens on its port now.
-            let yaml = Self.routerYAML(directory: directory, port: unusedLoopbackPort(), probe: "probe: { interval: 10m, connect_timeout: 500ms, timeout: 1s }")
+            // The router is gone: nothing listens on its port now (the same base URL: the stored catalog is its own).
+            let yaml = Self.routerYAML(directory: directory, port: port, probe: "probe: { interval: 10m, connect_timeout: 500ms, timeout: 1s }")
             try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: ManualClock(), environment: Self.token) { daemon, socket in
                 #expect(daemon.targetNames.count == 4, "known before the first refresh, from the state database")
                 #expect(try await eventually(within: 30) {

@@ -14,7 +14,8 @@ import Testing
     @Test func aCatalogIsKeptAcrossAReopenAndReplacedByTheNextOne() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/switchyard.db"
-            let first = DiscoveredCatalog(entries: [Self.full, CatalogEntry(model: "llama3.1:8b")], fetchedAt: Timestamp(secondsSinceEpoch: 1_800_000_000))
+            let first = DiscoveredCatalog(entries: [Self.full, CatalogEntry(model: "llama3.1:8b")], fetchedAt: Timestamp(secondsSinceEpoch: 1_800_000_000),
+                                          source: CatalogSource(baseURL: "https://router.huggingface.co/v1", kind: "hf-router"))
             do {
                 let store = try SQLiteStore(path: path)
                 try store.saveCatalog(first, provider: ProviderID("hf"))
@@ -24,6 +25,7 @@ import Testing
             let (catalogs, unreadable) = try reopened.catalogs()
             #expect(catalogs[ProviderID("hf")] == first, "every field read back as written")
             #expect(catalogs[ProviderID("ollama")]?.entries == [])
+            #expect(catalogs[ProviderID("ollama")]?.source == nil, "a catalog saved without its source reads back without one")
             #expect(unreadable.isEmpty)
 
             let second = DiscoveredCatalog(entries: [CatalogEntry(model: "x/y", partner: "groq")], fetchedAt: Timestamp(secondsSinceEpoch: 1_800_000_600))

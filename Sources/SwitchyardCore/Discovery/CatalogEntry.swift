@@ -8,7 +8,9 @@ public struct CatalogEntry: Hashable, Sendable {
     public var partner: String?
     /// The published price, USD per million tokens.
     public var price: Price?
+    /// What the catalog says the target can serve (context length, tools, modalities).
     public var capabilities: Capabilities
+    /// The figures the catalog published for it (status, first-token latency, throughput); nil when none.
     public var published: PublishedFigures?
 
     public init(model: String, partner: String? = nil, price: Price? = nil, capabilities: Capabilities = .unknown,
@@ -24,13 +26,29 @@ public struct CatalogEntry: Hashable, Sendable {
     public var upstream: String { partner.map { "\(model):\($0)" } ?? model }
 }
 
-/// A catalog as read from one provider: its entries in the provider's order, and when it was read.
+/// Where a catalog was read: the provider's base URL and kind then. A catalog is used only while
+/// its provider still points there (after a `base_url` or `kind` change it is another endpoint's).
+public struct CatalogSource: Hashable, Sendable {
+    public var baseURL: String
+    /// The provider kind's configuration name (`hf-router`, `ollama`, ...).
+    public var kind: String
+
+    public init(baseURL: String, kind: String) {
+        self.baseURL = baseURL
+        self.kind = kind
+    }
+}
+
+/// A catalog as read from one provider: its entries in the provider's order, when and where it was read.
 public struct DiscoveredCatalog: Hashable, Sendable {
     public var entries: [CatalogEntry]
     public var fetchedAt: Timestamp
+    /// Where it was read; nil when unknown (a row stored before this was kept), which matches no provider.
+    public var source: CatalogSource?
 
-    public init(entries: [CatalogEntry], fetchedAt: Timestamp) {
+    public init(entries: [CatalogEntry], fetchedAt: Timestamp, source: CatalogSource? = nil) {
         self.entries = entries
         self.fetchedAt = fetchedAt
+        self.source = source
     }
 }
