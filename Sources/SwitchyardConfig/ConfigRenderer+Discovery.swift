@@ -1,16 +1,6 @@
 import SwitchyardCore
 
 extension ConfigRenderer {
-    /// Where a provider's catalog or model list is read: the router's and OpenAI-style servers'
-    /// `/v1/models`, Ollama's `/api/tags`.
-    public static func discoveryURL(_ provider: ProviderSettings) -> String {
-        switch provider.kind {
-        case .ollama: return provider.baseURL + "/api/tags"
-        case .tgi, .vllm: return (provider.baseURL.hasSuffix("/v1") ? provider.baseURL : provider.baseURL + "/v1") + "/models"
-        default: return provider.baseURL + "/models"
-        }
-    }
-
     /// The `discover:` block with its defaults, and a comment saying what discovery will do (nothing is fetched here).
     static func discoveryLines(_ discover: DiscoverySettings, provider: ProviderSettings) -> [String] {
         var parts: [String] = []
@@ -31,7 +21,7 @@ extension ConfigRenderer {
             : "one target per listed model"
         return [
             "    discover: { \(parts.joined(separator: ", ")) }",
-            "    # discovery: GET \(discoveryURL(provider))\(provider.apiKey == nil ? "" : " with this provider's key") at start and every \(DurationText.format(discover.refreshSeconds)); \(scope): \(what); at most \(discover.maxTargets) (a larger catalog is cut with a warning); configured models win; the last good catalog is kept in the state database",
+            "    # discovery: GET \(provider.discoveryURL)\(provider.apiKey == nil ? "" : " with this provider's key") at start and every \(DurationText.format(discover.refreshSeconds)); \(scope): \(what); at most \(discover.maxTargets) (a larger catalog is cut with a warning); configured models win; the last good catalog is kept in the state database",
         ]
     }
 

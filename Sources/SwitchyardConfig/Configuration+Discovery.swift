@@ -19,6 +19,7 @@ extension Configuration {
         }
         var result = self
         var added: [ProviderSettings] = []
+        var addedNames: [Set<ModelName>] = []  // the model names of each added provider, as `added` grows
         for (index, provider) in providers.enumerated() {
             guard let discover = provider.discover, let catalog = catalogs[provider.name] else { continue }
             let kept = discover.select(catalog.entries).kept.filter { !configuredUpstreams.contains(provider.baseURL + "\n" + $0.upstream) }
@@ -44,11 +45,12 @@ extension Configuration {
                                                 probe: provider.probe, models: [])
                     made.discoveredBy = provider.name
                     added.append(made)
+                    addedNames.append([])
                     slot = added.count - 1
                     partners[partner] = slot
                 }
                 let model = discoveredModel(entry, probe: provider.probe)
-                guard !added[slot].models.contains(where: { $0.name == model.name }) else { continue }
+                guard addedNames[slot].insert(model.name).inserted else { continue }
                 added[slot].models.append(model)
             }
         }

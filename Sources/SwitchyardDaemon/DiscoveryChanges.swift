@@ -12,8 +12,8 @@ struct DiscoveryChanges {
     var summary: String { "\(added) discovered targets added, \(removed) removed, \(changed) changed, \(targets) in all" }
 
     static func between(_ old: Configuration, _ new: Configuration, provider: ProviderID) -> DiscoveryChanges {
-        let before = discovered(old, by: provider)
-        let after = discovered(new, by: provider)
+        let before = old.discoveredModels(by: provider)
+        let after = new.discoveredModels(by: provider)
         var changes = DiscoveryChanges()
         changes.targets = after.count
         for (target, model) in after.sorted(by: { $0.key.description < $1.key.description }) {
@@ -32,17 +32,6 @@ struct DiscoveryChanges {
             changes.messages.append("\(target) removed (no longer in the catalog, or filtered out)")
         }
         return changes
-    }
-
-    /// The discovered models of `provider` (its own, and its partner providers').
-    private static func discovered(_ config: Configuration, by provider: ProviderID) -> [Target: ModelSettings] {
-        var models: [Target: ModelSettings] = [:]
-        for settings in config.providers where settings.name == provider || settings.discoveredBy == provider {
-            for model in settings.models where model.origin == .discovered {
-                models[Target(provider: settings.name, model: model.name)] = model
-            }
-        }
-        return models
     }
 
     private static func describe(_ model: ModelSettings) -> String {

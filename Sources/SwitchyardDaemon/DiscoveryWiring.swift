@@ -31,9 +31,7 @@ enum DiscoveryWiring {
     /// The restored catalogs' target counts and ages, in the metrics.
     static func announceRestored(_ catalogs: [ProviderID: DiscoveredCatalog], config: Configuration, metrics: SwitchyardMetrics) {
         for (provider, catalog) in catalogs {
-            let targets = config.providers.filter { $0.name == provider || $0.discoveredBy == provider }
-                .reduce(0) { $0 + $1.models.filter { $0.origin == .discovered }.count }
-            metrics.recordDiscovery(provider, .restored(targets: targets, fetchedAt: catalog.fetchedAt))
+            metrics.recordDiscovery(provider, .restored(targets: config.discoveredModels(by: provider).count, fetchedAt: catalog.fetchedAt))
         }
     }
 }

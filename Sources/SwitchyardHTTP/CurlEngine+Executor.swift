@@ -202,6 +202,7 @@ public final class CurlEngineSerialExecutor: SerialExecutor, @unchecked Sendable
 
     init() {}
 
+    /// Queues an isolated job for the driver thread (or the late queue once the engine has stopped).
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         if !engine.post({ $0.isolatedJobs.append(job) }) { runLate(job) }
@@ -212,6 +213,7 @@ public final class CurlEngineSerialExecutor: SerialExecutor, @unchecked Sendable
         engine.lateJobs.async { [self] in job.runSynchronously(on: asUnownedSerialExecutor()) }
     }
 
+    /// Traps unless called on this executor: the driver thread, or the late queue after it stopped.
     public func checkIsolated() {
         if pthread_self() != engine.driverThread.load(ordering: .relaxed) { dispatchPrecondition(condition: .onQueue(engine.lateJobs)) }
     }

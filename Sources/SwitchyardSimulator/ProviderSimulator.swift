@@ -132,6 +132,10 @@ public final class ProviderSimulator: Sendable {
             let query = request.uri.queryParameters
             let new: SimulatorCatalog
             if let models = query.get("models", as: Int.self), let providers = query.get("providers", as: Int.self) {
+                let (offers, overflow) = models.multipliedReportingOverflow(by: providers)
+                guard models >= 0, providers >= 0, !overflow, offers <= SimulatorCatalog.maxGeneratedOffers else {
+                    return self.errorResponse(.badRequest, "models and providers must be >= 0, with at most \(SimulatorCatalog.maxGeneratedOffers) offers in all")
+                }
                 new = SimulatorCatalog.generated(models: models, providers: providers)
             } else {
                 new = try await request.decode(as: SimulatorCatalog.self, context: context)

@@ -57,7 +57,10 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
     static let partnerNames = ["cerebras", "fireworks-ai", "groq", "novita", "nebius", "together", "sambanova", "hyperbolic",
                                "featherless-ai", "nscale", "scaleway", "hf-inference"]
 
-    /// `models` × `providers` offers with varied, deterministic prices, context lengths, capabilities and figures.
+    /// The most offers `PUT /_sim/catalog?models=N&providers=M` generates.
+    public static let maxGeneratedOffers = 10_000_000
+
+    /// `models` × `providers` offers (both at least 0) with varied, deterministic prices, context lengths, capabilities and figures.
     public static func generated(models: Int, providers: Int) -> SimulatorCatalog {
         let partners = (0..<providers).map { $0 < partnerNames.count ? partnerNames[$0] : "partner-\($0)" }
         let contexts = [8192, 32768, 131_072, 262_144]

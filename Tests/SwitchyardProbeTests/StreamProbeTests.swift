@@ -133,6 +133,22 @@ import Testing
         }
     }
 
+    @Test func aGeneratedCatalogOfNegativeOrOverflowingSizeIsABadRequest() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
+        try await withSimulatorAndEngine(simulator) { port, engine in
+            for query in ["models=-1&providers=2", "models=2&providers=-1", "models=\(Int.max)&providers=2", "models=100000&providers=1000"] {
+                let put = HTTPRequest(url: "http://127.0.0.1:\(port)/_sim/catalog?\(query)", method: .put, connectTimeoutSeconds: 1, timeoutSeconds: 5)
+                let answer = await engine.perform(put)
+                #expect(answer.status == 400, "\(query)")
+                #expect(String(decoding: answer.body, as: UTF8.self).contains("\"error\""), "\(query)")
+            }
+            #expect(simulator.currentCatalog == nil)
+            let good = HTTPRequest(url: "http://127.0.0.1:\(port)/_sim/catalog?models=2&providers=3", method: .put, connectTimeoutSeconds: 1, timeoutSeconds: 5)
+            #expect(await engine.perform(good).status == 200)
+            #expect(simulator.currentCatalog?.models.count == 2)
+        }
+    }
+
     @Test func statsCountTrafficAndServerErrorsApartFromProbes() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
         try await withSimulatorAndEngine(simulator) { port, engine in

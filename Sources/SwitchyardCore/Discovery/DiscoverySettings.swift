@@ -44,6 +44,7 @@ public struct DiscoverySettings: Hashable, Sendable {
 
 /// Shell-style globs over model ids: `*` any run of characters (slashes included), `?` one character.
 public enum Glob {
+    /// Whether all of `text` matches `pattern` (case-sensitive; no escapes).
     public static func matches(_ pattern: String, _ text: String) -> Bool {
         matches(Array(pattern.unicodeScalars)[...], Array(text.unicodeScalars)[...])
     }

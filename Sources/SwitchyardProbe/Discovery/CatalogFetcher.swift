@@ -23,7 +23,7 @@ public struct CatalogFetcher: Sendable {
 
     /// The entries `provider` lists now (unfiltered, in its order).
     public func fetch(_ provider: ProviderSettings, key: Secret?) async -> Result<[CatalogEntry], Failure> {
-        let url = ConfigRenderer.discoveryURL(provider)
+        let url = provider.discoveryURL
         var headers = ["Accept: application/json"]
         if let key { headers.append("Authorization: Bearer \(key.exposedValue)") }
         let request = HTTPRequest(url: url, headers: headers, connectTimeoutSeconds: provider.probe.connectTimeoutSeconds,
