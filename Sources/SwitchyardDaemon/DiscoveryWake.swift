@@ -30,10 +30,11 @@ final class DiscoveryWake: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
-                    if state.pending || Task.isCancelled {
+                    if state.pending {
                         state.pending = false
                         return true
                     }
+                    if Task.isCancelled { return true }  // a signal given now stays pending for the next wait
                     state.waiter = continuation
                     return false
                 }

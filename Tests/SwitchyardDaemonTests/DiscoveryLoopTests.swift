@@ -132,6 +132,29 @@ import Testing
         }
     }
 
+    @Test func aCutIsAnnouncedWhenItChangesNotAtEveryRefresh() async throws {
+        let simulator = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: [], latencyMs: 1))
+        simulator.setCatalog(.generated(models: 5, providers: 1))
+        let clock = ManualClock()
+        let logs = LogCapture()
+        try await withTemporaryDirectory { directory in
+            try await SimulatorFleet([simulator]).withRunning { ports in
+                let yaml = Self.yaml(directory, providers: Self.router(ports["router"]!, discover: "{ max_targets: 2 }"))
+                try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: clock, environment: Self.token, logs: logs) { daemon, _ async throws in
+                    #expect(try await eventually(within: 30) { daemon.targetNames.count == 2 })
+                    await clock.waitForSleepers(1)
+                    clock.advance(by: .seconds(600))
+                    #expect(try await eventually(within: 30) { simulator.recordedListReads.count == 2 && clock.sleeperCount == 1 })
+                    #expect(logs.lines(containing: "more than discover.max_targets").count == 1, "the same cut again is not announced")
+                    simulator.setCatalog(.generated(models: 6, providers: 1))
+                    clock.advance(by: .seconds(600))
+                    #expect(try await eventually(within: 30) { logs.lines(containing: "more than discover.max_targets").count == 2 })
+                    #expect(logs.lines(containing: "left out 4").count == 1)
+                }
+            }
+        }
+    }
+
     @Test func notReadyUntilTheFirstCatalogReadFinishes() async throws {
         let simulator = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: [], latencyMs: 1, fault: .hang))
         simulator.setCatalog(.generated(models: 2, providers: 1))
