@@ -19,6 +19,12 @@ public struct SimulationResult: Hashable, Sendable {
     /// Requests answered in panic mode, and whether every panic answer still listed candidates.
     public var panicRoutes = 0
     public var panicAlwaysListed = true
+    /// When every provider first had as many local samples as a catalog prior weighs
+    /// (`ScoringPolicy.catalogPriorWeight`): from then on no prior has a say.
+    public var evidenceAt: Double?
+    /// Regret of the requests before and after `splitAt` (the simulation's split, else `evidenceAt`).
+    public var regretBeforeEvidence = 0.0
+    public var regretAfterEvidence = 0.0
 }
 
 /// Runs a scenario on a simulated clock: probes on the daemon's own schedule, client
@@ -27,10 +33,17 @@ public struct SimulationResult: Hashable, Sendable {
 public struct RoutingSimulation: Sendable {
     public var scenario: Scenario
     public var seed: UInt64
+    /// Whether the providers' published figures reach the router (false: the same run without a catalog).
+    public var priors: Bool
+    /// Where the before/after-evidence regret is split; nil: this run's own `evidenceAt`. Set it to
+    /// another run's `evidenceAt` to compare two runs over the same periods.
+    public var splitAt: Double?
 
-    public init(scenario: Scenario, seed: UInt64 = 42) {
+    public init(scenario: Scenario, seed: UInt64 = 42, priors: Bool = true, splitAt: Double? = nil) {
         self.scenario = scenario
         self.seed = seed
+        self.priors = priors
+        self.splitAt = splitAt
     }
 
     private static let model = ModelName("model")
@@ -47,6 +60,9 @@ public struct RoutingSimulation: Sendable {
         var lastTop: String?
         var ours = 0.0
         var oracle = 0.0
+        // Per request: (time, ours, oracle), split into before and after local evidence at the end.
+        var costs: [(t: Double, ours: Double, oracle: Double)] = []
+        let evidenceSamples = book.ranker.policy.catalogPriorWeight
 
         while true {
             let probeIndex = nextProbe.indices.min { nextProbe[$0] < nextProbe[$1] }!
@@ -71,6 +87,7 @@ public struct RoutingSimulation: Sendable {
                 result.panicRoutes += 1
                 if route.candidates.isEmpty { result.panicAlwaysListed = false }
             }
+            if result.evidenceAt == nil, book.snapshots().allSatisfy({ $0.stats.total.count >= evidenceSamples }) { result.evidenceAt = t }
             let order = route.candidates.map(\.provider.rawValue)
             track(order: order, route: route, at: t, book: book, result: &result, lastTop: &lastTop)
             // Try candidates in order until one succeeds, reporting each outcome.
@@ -92,11 +109,16 @@ public struct RoutingSimulation: Sendable {
             let truths = providers.map { ($0.name, $0.behavior(t)) }
             let best = expectedTime(order: truths.sorted { $0.1.expectedTimeToSuccess < $1.1.expectedTimeToSuccess }.map(\.1))
             if best.isFinite {
+                let chosen = expectedTime(order: order.compactMap { name in truths.first { $0.0 == name }?.1 })
                 oracle += best
-                ours += expectedTime(order: order.compactMap { name in truths.first { $0.0 == name }?.1 })
+                ours += chosen
+                costs.append((t, chosen, best))
             }
         }
         result.regret = oracle > 0 ? ours / oracle - 1 : 0
+        let split = splitAt ?? result.evidenceAt ?? scenario.duration
+        result.regretBeforeEvidence = Self.regret(costs.filter { $0.t < split })
+        result.regretAfterEvidence = Self.regret(costs.filter { $0.t >= split })
         return result
     }
 
@@ -128,6 +150,11 @@ public struct RoutingSimulation: Sendable {
         )
     }
 
+    private static func regret(_ costs: [(t: Double, ours: Double, oracle: Double)]) -> Double {
+        let oracle = costs.reduce(0) { $0 + $1.oracle }
+        return oracle > 0 ? costs.reduce(0) { $0 + $1.ours } / oracle - 1 : 0
+    }
+
     /// Expected time to a success when trying `order` with failover (a full failure costs 30 s).
     func expectedTime(order: [TrueBehavior]) -> Double {
         var reach = 1.0
@@ -144,7 +171,9 @@ public struct RoutingSimulation: Sendable {
 
     private func descriptors(at t: Double) -> [TargetDescriptor] {
         scenario.providers.enumerated().map { index, provider in
-            TargetDescriptor(target: target(provider.name), upstreamModel: provider.name, baseURL: "http://\(provider.name)", price: provider.price(at: t), preferenceOrder: index)
+            TargetDescriptor(target: target(provider.name), upstreamModel: provider.name, baseURL: "http://\(provider.name)", price: provider.price(at: t),
+                             preferenceOrder: index, origin: priors && provider.published != nil ? .discovered : .configured,
+                             published: priors ? provider.published : nil)
         }
     }
 }

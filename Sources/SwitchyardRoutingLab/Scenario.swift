@@ -40,11 +40,16 @@ public struct ScriptedProvider: Sendable {
     public var price: Price?
     public var priceChange: (at: Double, to: Price)?
     public var behavior: @Sendable (Double) -> TrueBehavior
+    /// What a catalog publishes for the provider (right or wrong): the target is then discovered,
+    /// and these figures are its prior.
+    public var published: PublishedFigures?
 
-    public init(name: String, price: Price? = nil, priceChange: (at: Double, to: Price)? = nil, behavior: @escaping @Sendable (Double) -> TrueBehavior) {
+    public init(name: String, price: Price? = nil, priceChange: (at: Double, to: Price)? = nil, published: PublishedFigures? = nil,
+                behavior: @escaping @Sendable (Double) -> TrueBehavior) {
         self.name = name
         self.price = price
         self.priceChange = priceChange
+        self.published = published
         self.behavior = behavior
     }
 

@@ -16,6 +16,16 @@ enum RoutingLab {
                   + pad(String(format: "%.1f%%", r.regret * 100), 8) + "\(r.panicRoutes)\(r.panicAlwaysListed ? "" : " (EMPTY!)")")
         }
         print("")
+        print("Catalog priors: regret before every target has \(ScoringPolicy().catalogPriorWeight) local samples (the priors' time) and after, with and without the catalog:")
+        print(pad("scenario", 28) + pad("evidence at", 13) + pad("priors: before", 16) + pad("after", 8) + pad("no catalog: before", 20) + "after")
+        for (strategy, right) in [(RoutingStrategy.balanced, false), (.fastest, false), (.balanced, true), (.fastest, true)] {
+            let scenario = ScenarioCatalogue.catalog(strategy, right: right)
+            let primed = RoutingSimulation(scenario: scenario).run()
+            let plain = RoutingSimulation(scenario: scenario, priors: false, splitAt: primed.evidenceAt).run()
+            print(pad(scenario.name, 28) + pad(seconds(primed.evidenceAt), 13) + pad(percent(primed.regretBeforeEvidence), 16)
+                  + pad(percent(primed.regretAfterEvidence), 8) + pad(percent(plain.regretBeforeEvidence), 20) + percent(plain.regretAfterEvidence))
+        }
+        print("")
         print("route(model) in-process, balanced strategy, release build recommended:")
         for size in [3, 10, 100] {
             let (median, p99) = RouteBenchmark(targets: size).measure()
@@ -24,5 +34,6 @@ enum RoutingLab {
     }
 
     static func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
+    static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
     static func seconds(_ value: Double?) -> String { value.map { String(format: "%.1f s", $0) } ?? "-" }
 }

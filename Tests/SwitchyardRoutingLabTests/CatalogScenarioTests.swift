@@ -1,0 +1,45 @@
+import Dispatch
+import SwitchyardCore
+import SwitchyardRoutingLab
+import Testing
+
+/// Runs a simulation on a Dispatch thread (CPU-bound; kept off Swift's cooperative pool).
+private func simulate(_ simulation: RoutingSimulation) async -> SimulationResult {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: simulation.run()) }
+    }
+}
+
+/// The catalog scenario of `make bench-routing`: partly wrong published figures decide only until local evidence exists.
+@Suite(.timeLimit(.minutes(5))) struct CatalogScenarioTests {
+    @Test(arguments: [RoutingStrategy.balanced, .fastest])
+    func priorsDecideOnlyUntilLocalEvidenceExists(strategy: RoutingStrategy) async throws {
+        let scenario = ScenarioCatalogue.catalog(strategy)
+        let primed = await simulate(RoutingSimulation(scenario: scenario))
+        let evidence = try #require(primed.evidenceAt)
+        let plain = await simulate(RoutingSimulation(scenario: scenario, priors: false, splitAt: evidence))
+        // Probes alone give every target 3 samples within 3 probe intervals.
+        #expect(evidence <= 3 * scenario.probeInterval)
+        // The catalog's fastest (really the slowest) led the first answers, and lost the top within a second
+        // of real traffic; without the catalog it never led.
+        let left = try #require(primed.timeToLeaveTop)
+        #expect(left > 0 && left < 1)
+        #expect(plain.timeToLeaveTop == 0)
+        // Once local evidence exists the catalog changes nothing that matters.
+        #expect(abs(primed.regretAfterEvidence - plain.regretAfterEvidence) < 0.005,
+                "after: \(primed.regretAfterEvidence) with priors, \(plain.regretAfterEvidence) without")
+        #expect(primed.regretAfterEvidence < 0.02)
+        #expect(primed.failedRequests == 0)
+    }
+
+    /// A right catalog ranks well from the first request; without it the first routes follow the configuration order.
+    @Test(arguments: [RoutingStrategy.balanced, .fastest])
+    func aRightCatalogPaysOffBeforeLocalEvidence(strategy: RoutingStrategy) async throws {
+        let scenario = ScenarioCatalogue.catalog(strategy, right: true)
+        let primed = await simulate(RoutingSimulation(scenario: scenario))
+        let plain = await simulate(RoutingSimulation(scenario: scenario, priors: false, splitAt: try #require(primed.evidenceAt)))
+        #expect(primed.regretBeforeEvidence < plain.regretBeforeEvidence / 2,
+                "before: \(primed.regretBeforeEvidence) with priors, \(plain.regretBeforeEvidence) without")
+        #expect(abs(primed.regretAfterEvidence - plain.regretAfterEvidence) < 0.005)
+    }
+}
