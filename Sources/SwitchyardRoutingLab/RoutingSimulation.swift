@@ -38,12 +38,15 @@ public struct RoutingSimulation: Sendable {
     /// Where the before/after-evidence regret is split; nil: this run's own `evidenceAt`. Set it to
     /// another run's `evidenceAt` to compare two runs over the same periods.
     public var splitAt: Double?
+    /// The router's scoring settings (the catalog prior's weight among them).
+    public var scoring: ScoringPolicy
 
-    public init(scenario: Scenario, seed: UInt64 = 42, priors: Bool = true, splitAt: Double? = nil) {
+    public init(scenario: Scenario, seed: UInt64 = 42, priors: Bool = true, splitAt: Double? = nil, scoring: ScoringPolicy = ScoringPolicy()) {
         self.scenario = scenario
         self.seed = seed
         self.priors = priors
         self.splitAt = splitAt
+        self.scoring = scoring
     }
 
     private static let model = ModelName("model")
@@ -52,7 +55,7 @@ public struct RoutingSimulation: Sendable {
     public func run() -> SimulationResult {
         var random = SplitMix64(seed: seed)
         let providers = scenario.providers
-        let book = HealthBook(descriptors: descriptors(at: 0), now: Self.epoch)
+        let book = HealthBook(descriptors: descriptors(at: 0), scoring: scoring, now: Self.epoch)
         var result = SimulationResult(scenario: scenario.name)
         var nextProbe = providers.indices.map { index in Double(index) * scenario.probeInterval / Double(max(providers.count, 1)) }
         var nextRequest = 0.0
@@ -62,7 +65,7 @@ public struct RoutingSimulation: Sendable {
         var oracle = 0.0
         // Per request: (time, ours, oracle), split into before and after local evidence at the end.
         var costs: [(t: Double, ours: Double, oracle: Double)] = []
-        let evidenceSamples = book.ranker.policy.catalogPriorWeight
+        let evidenceSamples = max(scoring.catalogPriorWeight, 1)
 
         while true {
             let probeIndex = nextProbe.indices.min { nextProbe[$0] < nextProbe[$1] }!
@@ -138,7 +141,7 @@ public struct RoutingSimulation: Sendable {
     private func attempt(_ provider: ScriptedProvider, at t: Double, source: ObservationSource, random: inout SplitMix64) -> Observation {
         let truth = provider.behavior(t)
         let fails = Double.random(in: 0..<1, using: &random) < truth.failureProbability
-        let jitter = Double.random(in: 0.9...1.1, using: &random)
+        let jitter = Double.random(in: scenario.jitter, using: &random)
         let retryAt = truth.retryAfterSeconds.map { Self.epoch + t + $0 }
         return Observation(
             target: target(provider.name), source: source, startedAt: Self.epoch + t,

@@ -76,6 +76,8 @@ public struct Scenario: Sendable {
     public var reportsFlow: Bool
     /// The cost the oracle weighs besides latency (for the price-change scenario).
     public var strategy: RoutingStrategy
+    /// Each request's time is the true latency times a factor drawn uniformly from this range.
+    public var jitter: ClosedRange<Double> = 0.9...1.1
 
     public init(name: String, duration: Double, providers: [ScriptedProvider], probeInterval: Double = 10, requestsPerSecond: Double = 10,
                 troubled: String? = nil, troubleStart: Double? = nil, troubleEnd: Double? = nil, reportsFlow: Bool = true,

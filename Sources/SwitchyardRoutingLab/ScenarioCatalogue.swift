@@ -13,11 +13,12 @@ public enum ScenarioCatalogue {
     /// published with `status: error` (it starts degraded) but works. With `right: true` every
     /// figure is the truth. Every request and probe succeeds, so the regret is the price (or the
     /// gain) of ranking on the catalog's word until local samples outweigh it.
-    public static func catalog(_ strategy: RoutingStrategy, right: Bool = false) -> Scenario {
+    /// `jitter` spreads each request's time (the other scenarios: ±10 %).
+    public static func catalog(_ strategy: RoutingStrategy, right: Bool = false, jitter: ClosedRange<Double> = 0.9...1.1) -> Scenario {
         let claims: [(name: String, claimed: Double, truly: Double, status: CatalogStatus)] = [
             ("d", 0.5, 0.5, .live), ("a", 0.25, 1.2, .live), ("e", 0.45, 0.45, .error), ("b", 0.4, 0.4, .live), ("c", 0.6, 0.3, .live),
         ]
-        return Scenario(
+        var scenario = Scenario(
             name: "catalog \(right ? "right" : "wrong"), \(strategy == .fastest ? ":fastest" : strategy.rawValue)", duration: 300,
             providers: claims.map { claim in
                 ScriptedProvider(name: claim.name, published: published(claimed: right ? claim.truly : claim.claimed, status: claim.status)) { _ in
@@ -26,6 +27,8 @@ public enum ScenarioCatalogue {
             },
             troubled: "a", troubleStart: 0, strategy: strategy
         )
+        scenario.jitter = jitter
+        return scenario
     }
 
     /// The figures a catalog publishes for a provider it believes answers in `claimed` seconds,

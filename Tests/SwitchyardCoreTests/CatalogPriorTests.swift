@@ -24,6 +24,13 @@ private func order(_ book: HealthBook, _ strategy: RoutingStrategy, at seconds: 
     RouteRanker().rank(book.snapshots(), query: RouteQuery(model: model, strategy: strategy), now: t0 + seconds).candidates.map(\.provider.rawValue)
 }
 
+/// Scoring whose catalog prior counts as `weight` local samples.
+private func weighing(_ weight: Int) -> ScoringPolicy {
+    var scoring = ScoringPolicy()
+    scoring.catalogPriorWeight = weight
+    return scoring
+}
+
 private func snapshot(_ book: HealthBook, _ provider: String) -> TargetSnapshot {
     book.snapshots().first { $0.descriptor.target.provider.rawValue == provider }!
 }
@@ -44,34 +51,39 @@ private func snapshot(_ book: HealthBook, _ provider: String) -> TargetSnapshot 
         #expect(candidate.ttftP50Ms == nil && candidate.tokensPerSecond == nil)
     }
 
-    /// The prior counts as 3 samples and each local sample takes one's place: a catalog that is wildly wrong
-    /// (says 1000 vs 10 tokens/s; truly 50 vs 60) still decides after 2 local samples of each, and
-    /// from exactly the 3rd on the local figures alone decide, as if there had been no catalog.
-    @Test func afterThreeLocalSamplesTheLocalFiguresAloneDecide() {
-        #expect(ScoringPolicy().catalogPriorWeight == 3)
+    /// The prior counts as `catalogPriorWeight` samples (1 by default) and each local sample takes one's place.
+    /// A catalog that is wildly wrong (says 1000 vs 10 tokens/s; truly 50 vs 60) decides with fewer local samples
+    /// of each than the weight, and from exactly that many on the local figures alone decide, as if there had been
+    /// no catalog: with the default, from the first local sample; with a weight of 3, from the 3rd.
+    @Test(arguments: [nil, 3] as [Int?])
+    func fromWeightLocalSamplesOnTheLocalFiguresAloneDecide(weight: Int?) {
+        #expect(ScoringPolicy().catalogPriorWeight == 1)
+        let scoring = weight.map(weighing) ?? ScoringPolicy()
+        let k = scoring.catalogPriorWeight
         let descriptors = [discovered("b", order: 0, tokensPerSecond: 10), discovered("a", order: 1, tokensPerSecond: 1000)]
-        let book = HealthBook(descriptors: descriptors, now: t0)
-        let unprimed = HealthBook(descriptors: descriptors.map { var plain = $0; plain.published = nil; return plain }, now: t0)
-        var flips: [Int] = []
+        let book = HealthBook(descriptors: descriptors, scoring: scoring, now: t0)
+        let unprimed = HealthBook(descriptors: descriptors.map { var plain = $0; plain.published = nil; return plain }, scoring: scoring, now: t0)
+        var localDecides: [Int] = []
         for n in 0...5 {
-            let leader = order(book, .fastest).first!
-            if leader == "b" { flips.append(n) }
+            if order(book, .fastest).first == "b" { localDecides.append(n) }
             // Once the prior no longer decides, the order is exactly the one without any catalog.
-            if n >= 3 { #expect(order(book, .fastest) == order(unprimed, .fastest), "n = \(n)") }
+            if n >= k { #expect(order(book, .fastest) == order(unprimed, .fastest), "n = \(n)") }
             for b in [book, unprimed] {
                 b.observe(success("a", at: Double(n), rate: 50))
                 b.observe(success("b", at: Double(n), rate: 60))
             }
         }
-        #expect(flips.first == 3)
-        #expect(flips == [3, 4, 5])
-        // n = 2: ((3 − 2) · 1000 + 2 · 50) / 3; n = 3: the local median alone.
-        let stats = HealthBook(descriptors: [descriptors[1]], now: t0)
-        for n in 0..<3 {
-            stats.observe(success("a", at: Double(n), rate: 50))
-            let estimate = snapshot(stats, "a").stats.tokensPerSecondEstimate!
-            let expected = n < 2 ? (Double(2 - n) * 1000 + Double(n + 1) * 50) / 3 : 50
-            #expect(abs(estimate - expected) < 1e-9, "after \(n + 1) samples: \(estimate)")
+        #expect(localDecides == Array(k...5))
+    }
+
+    /// With a weight of 3 the figure fades linearly: ((3 − n) · catalog + n · local p50) / 3, then the local median alone.
+    @Test func aHeavierPriorFadesOneSampleAtATime() {
+        let book = HealthBook(descriptors: [discovered("a", order: 0, tokensPerSecond: 1000)], scoring: weighing(3), now: t0)
+        for n in 1...4 {
+            book.observe(success("a", at: Double(n), rate: 50))
+            let estimate = snapshot(book, "a").stats.tokensPerSecondEstimate!
+            let expected = n < 3 ? (Double(3 - n) * 1000 + Double(n) * 50) / 3 : 50
+            #expect(abs(estimate - expected) < 1e-9, "after \(n) samples: \(estimate)")
         }
     }
 
@@ -102,24 +114,30 @@ private func snapshot(_ book: HealthBook, _ provider: String) -> TargetSnapshot 
 
     /// The route's reasons say which figures are still the catalog's, blended or not.
     @Test func reasonsSayWhenAFigureIsStillTheCatalogs() {
-        let book = HealthBook(descriptors: [discovered("p", order: 0, ttftMs: 420, tokensPerSecond: 200)], now: t0)
-        func reasons() -> [String] { RouteRanker().rank(book.snapshots(), query: RouteQuery(model: model), now: t0 + 10).candidates[0].reasons }
+        let published = [discovered("p", order: 0, ttftMs: 420, tokensPerSecond: 200)]
+        let book = HealthBook(descriptors: published, now: t0)
+        let heavier = HealthBook(descriptors: published, scoring: weighing(3), now: t0)
+        func reasons(_ book: HealthBook) -> [String] {
+            RouteRanker().rank(book.snapshots(), query: RouteQuery(model: model), now: t0 + 10).candidates[0].reasons
+        }
         // 420 ms + 200 typical output tokens at 200/s = 1420 ms.
-        #expect(reasons() == ["no measurements yet", "latency 1420 ms (catalog)", "ttft 420 ms (catalog)", "200 output tokens/s (catalog)"])
-        book.observe(success("p", at: 1, ttft: 0.12, tokens: 100, rate: 50))  // 2120 ms, TTFT 120 ms, 50/s
-        #expect(reasons() == [
+        let catalogOnly = ["no measurements yet", "latency 1420 ms (catalog)", "ttft 420 ms (catalog)", "200 output tokens/s (catalog)"]
+        #expect(reasons(book) == catalogOnly && reasons(heavier) == catalogOnly)
+        for b in [book, heavier] { b.observe(success("p", at: 1, ttft: 0.12, tokens: 100, rate: 50)) }  // 2120 ms, TTFT 120 ms, 50/s
+        #expect(reasons(book) == ["p50 latency 2120 ms over 1 samples", "p50 TTFT 120 ms over 1 samples", "50 output tokens/s"])
+        #expect(reasons(heavier) == [
             "latency 1653 ms (catalog 1420 ms blended with 1 local sample)",
             "ttft 320 ms (catalog 420 ms blended with 1 local sample)",
             "150 output tokens/s (catalog 200/s blended with 1 local sample)",
         ])
-        book.observe(success("p", at: 2, ttft: 0.12, tokens: 100, rate: 50))
-        book.observe(success("p", at: 3, ttft: 0.12, tokens: 100, rate: 50))
-        #expect(reasons() == ["p50 latency 2120 ms over 3 samples", "p50 TTFT 120 ms over 3 samples", "50 output tokens/s"])
+        heavier.observe(success("p", at: 2, ttft: 0.12, tokens: 100, rate: 50))
+        heavier.observe(success("p", at: 3, ttft: 0.12, tokens: 100, rate: 50))
+        #expect(reasons(heavier) == ["p50 latency 2120 ms over 3 samples", "p50 TTFT 120 ms over 3 samples", "50 output tokens/s"])
     }
 
     /// A refresh that changes the published figures replaces the prior and keeps every local sample.
     @Test func aPublishedFigureChangeKeepsTheLocalSamples() {
-        let book = HealthBook(descriptors: [discovered("p", order: 0, tokensPerSecond: 200)], now: t0)
+        let book = HealthBook(descriptors: [discovered("p", order: 0, tokensPerSecond: 200)], scoring: weighing(3), now: t0)
         book.observe(success("p", at: 1, rate: 50))
         book.observe(success("p", at: 2, rate: 50))
         let before = snapshot(book, "p").stats
@@ -139,9 +157,9 @@ private func snapshot(_ book: HealthBook, _ provider: String) -> TargetSnapshot 
     @Test func warmStartCountsThePriorOnce() {
         let descriptors = [discovered("p", order: 0, ttftMs: 400, tokensPerSecond: 200, status: .error), discovered("q", order: 1, tokensPerSecond: 90)]
         let history = [success("p", at: 1, rate: 50), success("p", at: 2, rate: 50), success("q", at: 3, rate: 70)]
-        let lived = HealthBook(descriptors: descriptors, now: t0)
+        let lived = HealthBook(descriptors: descriptors, scoring: weighing(3), now: t0)
         for observation in history { lived.observe(observation) }
-        let restarted = HealthBook(descriptors: descriptors, now: t0 + 60)
+        let restarted = HealthBook(descriptors: descriptors, scoring: weighing(3), now: t0 + 60)
         restarted.warmStart(HealthBook.WarmStart(observations: history))
         #expect(restarted.snapshots().map(\.stats) == lived.snapshots().map(\.stats))
         #expect(restarted.snapshots().map(\.health) == lived.snapshots().map(\.health))
