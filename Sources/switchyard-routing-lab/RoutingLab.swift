@@ -17,13 +17,15 @@ enum RoutingLab {
         }
         print("")
         let weight = ScoringPolicy().catalogPriorWeight
-        print("Catalog priors: regret before every target has \(weight) local sample\(weight == 1 ? "" : "s") (the priors' time) and after, with and without the catalog:")
+        print("Catalog priors: regret before every target has \(weight) local sample\(weight == 1 ? "" : "s") and after, with the catalog and without (split where both runs have it):")
         print(pad("scenario", 28) + pad("evidence at", 13) + pad("priors: before", 16) + pad("after", 8) + pad("no catalog: before", 20) + "after")
         for (strategy, right) in [(RoutingStrategy.balanced, false), (.fastest, false), (.balanced, true), (.fastest, true)] {
             let scenario = ScenarioCatalogue.catalog(strategy, right: right)
-            let primed = RoutingSimulation(scenario: scenario).run()
-            let plain = RoutingSimulation(scenario: scenario, priors: false, splitAt: primed.evidenceAt).run()
-            print(pad(scenario.name, 28) + pad(seconds(primed.evidenceAt), 13) + pad(percent(primed.regretBeforeEvidence), 16)
+            // Split both runs where both have local evidence (the later of their two moments).
+            let split = [true, false].compactMap { RoutingSimulation(scenario: scenario, priors: $0).run().evidenceAt }.max()
+            let primed = RoutingSimulation(scenario: scenario, splitAt: split).run()
+            let plain = RoutingSimulation(scenario: scenario, priors: false, splitAt: split).run()
+            print(pad(scenario.name, 28) + pad(seconds(split), 13) + pad(percent(primed.regretBeforeEvidence), 16)
                   + pad(percent(primed.regretAfterEvidence), 8) + pad(percent(plain.regretBeforeEvidence), 20) + percent(plain.regretAfterEvidence))
         }
         print("")
