@@ -8,8 +8,13 @@ import Darwin
 public struct ScoringPolicy: Hashable, Sendable {
     /// Half-life of the success estimate: old outcomes fade.
     public var successHalfLifeSeconds: Double = 300
-    /// Latency assumed for a target with no successful sample yet.
+    /// Latency assumed for a target with no successful sample yet (and no catalog figures).
     public var priorLatencySeconds: Double = 2
+    /// Local samples a catalog's published figure counts as (`CatalogPrior`): it decides alone
+    /// before the first local sample and has no say from this many on. 0 turns priors off.
+    /// 1 (the catalog decides only until a figure's first local sample) had the least regret of
+    /// 1, 2, 3 and 5 in `make bench-routing`'s catalog scenarios, right or wrong, noisy or not.
+    public var catalogPriorWeight = 1
     /// Weight of a client report relative to a probe.
     public var reportWeight: Double = 2
     /// How much price may stretch a balanced score: at most this fraction for the dearest candidate.
@@ -164,14 +169,14 @@ public struct RouteRanker: Sendable {
     /// Expected USD per request for the typical request size, from config and observed usage.
     public func expectedPrice(_ snapshot: borrowing TargetSnapshot) -> Double? {
         guard let price = snapshot.descriptor.price else { return nil }
-        let seconds = snapshot.stats.total.p50 ?? policy.priorLatencySeconds
+        let seconds = snapshot.stats.latencyEstimate ?? policy.priorLatencySeconds
         return price.cost(tokensIn: policy.typicalTokensIn, tokensOut: policy.typicalTokensOut, seconds: seconds)
     }
 
     /// Lower is better, for every strategy.
     func sortKey(_ snapshot: borrowing TargetSnapshot, successProbability p: Double, strategy: RoutingStrategy, price: Double?, priceRange: ClosedRange<Double>) -> Double {
         let stats = snapshot.stats
-        let latency = stats.total.p50 ?? policy.priorLatencySeconds
+        let latency = stats.latencyEstimate ?? policy.priorLatencySeconds
         switch strategy {
         case .balanced:
             let failureCost = stats.failureSeconds.mean ?? latency
@@ -180,10 +185,10 @@ public struct RouteRanker: Sendable {
             let priceFraction = (price != nil && width > 0) ? (price! - priceRange.lowerBound) / width : 0
             return expectedTime * (1 + policy.priceTieBreak * priceFraction)
         case .latency:
-            let ttft = stats.ttft.p50 ?? latency
+            let ttft = stats.ttftEstimate ?? latency
             return (0.5 * ttft + 0.5 * latency) / p
         case .fastest:
-            guard let rate = stats.tokensPerSecond.p50, rate > 0 else { return 1e9 + latency / p }
+            guard let rate = stats.tokensPerSecondEstimate, rate > 0 else { return 1e9 + latency / p }
             return 1 / (rate * p)
         case .cheapest:
             return (price ?? 0) / p

@@ -20,7 +20,8 @@ enum RouteReasons {
         case .draining:
             reasons.append("drained by an admin")
         case .degraded:
-            let last = health.lastFailure.map { "last failure: \($0.rawValue)" } ?? "recent failures"
+            let unmeasured = snapshot.descriptor.published?.status == .error ? "the catalog reports status error" : "recent failures"
+            let last = health.lastFailure.map { "last failure: \($0.rawValue)" } ?? unmeasured
             reasons.append("degraded, \(last)")
         case .healthy:
             break
