@@ -6,6 +6,8 @@ public struct DaemonEvent: Hashable, Sendable {
         case reloadFailed = "reload_failed"
         /// The state database was corrupt at start-up: moved aside, and a fresh one started.
         case databaseRecovered = "database_recovered"
+        /// A target's 400 said it lacks a feature (tools, structured output): routes needing it leave it out for a while.
+        case capabilityLearned = "capability_learned"
     }
 
     public var at: Timestamp

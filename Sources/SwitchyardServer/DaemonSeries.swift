@@ -78,6 +78,8 @@ struct ReloadSeries: Sendable {
             lastSuccessful.set(to: 0)
         case .databaseRecovered:
             break  // StoreSeries counts it
+        case .capabilityLearned:
+            break
         }
     }
 }
