@@ -141,6 +141,17 @@ private func target(_ provider: String, order: Int, latency: Double, _ capabilit
         #expect(after.excluded.isEmpty)
     }
 
+    @Test func aReloadKeepsWhatATargetThatStaysTaught() {
+        let a = TargetDescriptor(target: Target(provider: ProviderID("a"), model: model), upstreamModel: "a", baseURL: "http://a", price: nil, preferenceOrder: 0)
+        let book = HealthBook(descriptors: [a], now: t0)
+        book.learnUnsupported(.structuredOutput, of: a.target, at: t0)
+        var moved = a
+        moved.baseURL = "http://a2"
+        book.reconfigure(descriptors: [moved], now: t0 + 1)
+        #expect(book.snapshots().first?.capabilities(at: t0 + 2).structuredOutput == false)
+        #expect(!book.learnUnsupported(.tools, of: Target(provider: ProviderID("gone"), model: model), at: t0), "a target not configured learns nothing")
+    }
+
     @Test(arguments: [
         (#"{"error":{"message":"This model does not support tools"}}"#, [UnsupportedFeature.tools]),
         (#"{"object":"error","message":"\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set"}"#, [.tools]),
