@@ -25,7 +25,7 @@ extension Configuration {
             if provider.kind != .hfRouter {
                 var names = Set(provider.models.map(\.name))
                 for entry in kept where entry.partner == nil {
-                    let model = discoveredModel(entry, probe: provider.probe)
+                    let model = discoveredModel(entry, of: provider)
                     guard names.insert(model.name).inserted else { continue }
                     result.providers[index].models.append(model)
                 }
@@ -41,13 +41,13 @@ extension Configuration {
                 } else {
                     guard configuredNames.insert(name).inserted else { continue }
                     var made = ProviderSettings(name: name, kind: .hfRouter, baseURL: provider.baseURL, apiKey: provider.apiKey,
-                                                probe: provider.probe, models: [])
+                                                probe: provider.probe, models: [], capabilities: provider.capabilities)
                     made.discoveredBy = provider.name
                     added.append(made)
                     slot = added.count - 1
                     partners[partner] = slot
                 }
-                let model = discoveredModel(entry, probe: provider.probe)
+                let model = discoveredModel(entry, of: provider)
                 guard !added[slot].models.contains(where: { $0.name == model.name }) else { continue }
                 added[slot].models.append(model)
             }
@@ -56,9 +56,11 @@ extension Configuration {
         return result
     }
 
-    private func discoveredModel(_ entry: CatalogEntry, probe: ProbeSettings) -> ModelSettings {
-        var model = ModelSettings(name: aliases[entry.model] ?? ModelName(entry.model), upstream: entry.upstream, probe: probe,
-                                  capabilities: entry.capabilities, origin: .discovered, published: entry.published)
+    /// A catalog entry as a target of `provider`: the provider's `capabilities:` win over the catalog's.
+    private func discoveredModel(_ entry: CatalogEntry, of provider: ProviderSettings) -> ModelSettings {
+        var model = ModelSettings(name: aliases[entry.model] ?? ModelName(entry.model), upstream: entry.upstream, probe: provider.probe,
+                                  capabilities: entry.capabilities.overridden(by: provider.capabilities), origin: .discovered,
+                                  published: entry.published)
         model.price = entry.price
         return model
     }

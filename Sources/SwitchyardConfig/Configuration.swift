@@ -210,9 +210,12 @@ public struct ProviderSettings: Hashable, Sendable {
     public var discover: DiscoverySettings?
     /// For a provider made by discovery (one per partner of a router catalog): the configured provider it came from.
     public var discoveredBy: ProviderID?
+    /// The provider's `capabilities:`, already merged under each model's (kept for targets discovered later).
+    public var capabilities: Capabilities
 
     public init(name: ProviderID, kind: ProviderKind, baseURL: String, apiKey: SecretReference? = nil, price: Price? = nil,
-                budget: Budget? = nil, probe: ProbeSettings = ProbeSettings(), models: [ModelSettings]) {
+                budget: Budget? = nil, probe: ProbeSettings = ProbeSettings(), models: [ModelSettings], capabilities: Capabilities = .unknown) {
+        self.capabilities = capabilities
         self.name = name
         self.kind = kind
         self.baseURL = baseURL

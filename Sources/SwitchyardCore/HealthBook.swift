@@ -166,6 +166,17 @@ public final class HealthBook: Sendable {
         }
     }
 
+    /// Believes `target` lacks `feature` from `now` for `seconds`, because its own 400 said so: routes
+    /// that need the feature leave it out meanwhile. Counts against no health. True when this is news
+    /// (the target was not already believed to lack it); false also for a target not configured.
+    @discardableResult
+    public func learnUnsupported(_ feature: UnsupportedFeature, of target: Target, at now: Timestamp,
+                                 forSeconds seconds: Double = LearnedCapabilities.defaultSeconds) -> Bool {
+        state.withLock { state in
+            state.update(target) { $0.learned.learn(feature, at: now, forSeconds: seconds) } ?? false
+        }
+    }
+
     /// The configuration of a target, or nil when it is not configured.
     public func descriptor(of target: Target) -> TargetDescriptor? {
         state.withLock { $0.snapshot(of: target)?.descriptor }

@@ -37,6 +37,11 @@ public struct TargetSnapshot: Hashable, Sendable {
     public var stats: TargetStats
     /// Reports waiting for a probe (or a second caller) to confirm them.
     public var corroboration = ReportCorroboration()
+    /// Features the target's own 400 answers said it lacks, for a while.
+    public var learned = LearnedCapabilities()
+
+    /// What the target can serve at `now`: its descriptor's capabilities, with what it taught on top.
+    public func capabilities(at now: Timestamp) -> Capabilities { learned.applied(to: descriptor.capabilities, at: now) }
 
     public init(descriptor: TargetDescriptor, health: TargetHealth, stats: TargetStats) {
         self.descriptor = descriptor
@@ -73,16 +78,27 @@ public struct RouteRanker: Sendable {
         var pool: [Scored] = []
         pool.reserveCapacity(snapshots.count)
         var routableCount = 0
+        var excluded: [RouteExclusion] = []
         // Fields are read through the array subscript (not bound to a local) so that the
         // large snapshot values are borrowed, not copied and retained.
         for index in snapshots.indices {
             if !query.exclude.isEmpty, query.exclude.contains(snapshots[index].descriptor.target.provider) { continue }
             let price = expectedPrice(snapshots[index])
             if let max = query.maxPrice, let price, price > max { continue }
+            var unknownNeeds = false
+            if !query.needs.isEmpty {
+                switch query.needs.fit(snapshots[index].capabilities(at: now)) {
+                case .fits: break
+                case .unknown: unknownNeeds = true
+                case .lacks(let reason):
+                    excluded.append(RouteExclusion(provider: snapshots[index].descriptor.target.provider, reason: reason))
+                    continue
+                }
+            }
             let routable = snapshots[index].health.state.isRoutable
             if routable { routableCount += 1 }
             pool.append(Scored(index: index, price: price, key: 0, order: snapshots[index].descriptor.preferenceOrder, routable: routable,
-                               recovery: snapshots[index].health.expectedRecovery))
+                               recovery: snapshots[index].health.expectedRecovery, unknownNeeds: unknownNeeds))
         }
         let panic = routableCount == 0 && !pool.isEmpty
         if !panic { pool.removeAll { !$0.routable } }
@@ -126,11 +142,21 @@ public struct RouteRanker: Sendable {
                 }
             }
         }
+        // Candidates not known to meet the needs follow those known to (each group keeps its order):
+        // an unknown is a risk of a wasted attempt, a known "yes" is not.
+        var reordered = false
+        if let firstUnknown = pool.firstIndex(where: \.unknownNeeds) {
+            reordered = pool[firstUnknown...].contains { !$0.unknownNeeds }
+            if reordered { pool = pool.filter { !$0.unknownNeeds } + pool.filter(\.unknownNeeds) }
+        }
         let shown = query.limit.map { Array(pool.prefix(max($0, 0))) } ?? pool
         var candidates = shown.map { candidate(snapshots[$0.index], scored: $0, query: query, now: now) }
         if let keptReason, !candidates.isEmpty { candidates[0].reasons.insert(keptReason, at: 0) }
         let earliest = panic ? pool.compactMap(\.recovery).min() : nil
-        return Route(model: query.model, strategy: query.strategy, candidates: candidates, panic: panic, earliestRetryAt: earliest, generatedAt: now)
+        var route = Route(model: query.model, strategy: query.strategy, candidates: candidates, excluded: excluded, panic: panic,
+                          earliestRetryAt: earliest, generatedAt: now)
+        route.shapedByNeeds = !excluded.isEmpty || reordered
+        return route
     }
 
     /// One candidate while ranking: an index into the snapshots and what it is sorted by.
@@ -141,6 +167,8 @@ public struct RouteRanker: Sendable {
         var order: Int
         var routable: Bool
         var recovery: Timestamp?
+        /// Some need of the query is not known to be met (ranked after those known to meet it).
+        var unknownNeeds = false
         var successProbability = 0.5
     }
 
@@ -220,7 +248,7 @@ public struct RouteRanker: Sendable {
             tokensPerSecond: stats.tokensPerSecond.p50,
             successRate: p,
             pricePerRequest: price,
-            reasons: RouteReasons.describe(snapshot, now: now)
+            reasons: RouteReasons.describe(snapshot, now: now, needs: query.needs)
         )
     }
 }

@@ -80,7 +80,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     ))
     let admin = AdminHooks(
         reload: { caller in await reloader.reload(caller: caller) },
-        record: { transitions in pipeline.record(transitions) }
+        record: { transitions in pipeline.record(transitions) },
+        recordEvent: { event in pipeline.record(event) }
     )
     var dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
