@@ -212,6 +212,7 @@ struct ConfigDecoder {
             price: price, budget: budget, probe: probe, models: models
         )
         provider.discover = discover
+        if discover != nil { provider.discoveredProbeMode = try discoveredProbeMode(map) ?? .liveness }
         return provider
     }
 

@@ -25,7 +25,7 @@ extension Configuration {
             if provider.kind != .hfRouter {
                 var names = Set(provider.models.map(\.name))
                 for entry in kept where entry.partner == nil {
-                    let model = discoveredModel(entry, probe: provider.probe)
+                    let model = discoveredModel(entry, probe: provider.discoveredProbeSettings)
                     guard names.insert(model.name).inserted else { continue }
                     result.providers[index].models.append(model)
                 }
@@ -41,13 +41,13 @@ extension Configuration {
                 } else {
                     guard configuredNames.insert(name).inserted else { continue }
                     var made = ProviderSettings(name: name, kind: .hfRouter, baseURL: provider.baseURL, apiKey: provider.apiKey,
-                                                probe: provider.probe, models: [])
+                                                probe: provider.discoveredProbeSettings, models: [])
                     made.discoveredBy = provider.name
                     added.append(made)
                     slot = added.count - 1
                     partners[partner] = slot
                 }
-                let model = discoveredModel(entry, probe: provider.probe)
+                let model = discoveredModel(entry, probe: provider.discoveredProbeSettings)
                 guard !added[slot].models.contains(where: { $0.name == model.name }) else { continue }
                 added[slot].models.append(model)
             }
@@ -61,5 +61,16 @@ extension Configuration {
                                   capabilities: entry.capabilities, origin: .discovered, published: entry.published)
         model.price = entry.price
         return model
+    }
+}
+
+extension ProviderSettings {
+    /// The probe settings of the targets this provider discovers: its own, in `discoveredProbeMode`
+    /// (liveness unless set explicitly), because a router catalog of 50 models at 6 partners would
+    /// otherwise mean 300 paid completion probes per interval.
+    public var discoveredProbeSettings: ProbeSettings {
+        var settings = probe
+        settings.mode = discoveredProbeMode
+        return settings
     }
 }
