@@ -55,7 +55,7 @@ extension ProbePlan {
     }
 
     static func budgetLimits(_ targets: [ProbeTarget]) -> [ProviderID: Double?] {
-        Dictionary(targets.map { ($0.target.provider, $0.budgetUSDPerDay) }, uniquingKeysWith: { first, _ in first })
+        Dictionary(targets.map { ($0.budgetProvider, $0.budgetUSDPerDay) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// How early a probe may start, so that probes due within a few milliseconds of each other

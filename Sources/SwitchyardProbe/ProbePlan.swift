@@ -88,7 +88,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     /// 10 % later, never earlier: a half-open probe must not come before the ejection ends).
     public mutating func finished(_ probe: FinishedProbe, now: Instant, wallTime: Timestamp) -> [ProbeAction<Instant>] {
         var actions: [ProbeAction<Instant>] = []
-        let provider = probe.target.provider
+        let provider = probe.budgetProvider ?? probe.target.provider
         // What a probe cost counts against the budget even when it is not delivered.
         if let reservation = probe.reservation {
             budgets.settle(provider, reservation, costUSD: probe.costUSD, at: wallTime)
@@ -175,7 +175,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         var target = slot.target
         var reservation: ProbeBudget.Reservation?
         if target.settings.mode == .completion {
-            reservation = budgets.reserveCompletion(target.target.provider, estimateUSD: Self.estimatedCost(of: target), at: wallTime)
+            reservation = budgets.reserveCompletion(target.budgetProvider, estimateUSD: Self.estimatedCost(of: target), at: wallTime)
             if reservation == nil { target.settings.mode = .liveness }
         }
         return ProbeLaunch(target: target, generation: slot.generation, planned: planned,

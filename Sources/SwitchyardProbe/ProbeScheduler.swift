@@ -226,7 +226,8 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         let wallTime = dependencies.wallClock.now()
         let next = dependencies.nextProbeAt(target.target, wallTime, target.settings.intervalSeconds) - wallTime
         let finished = FinishedProbe(target: target.target, generation: launch.generation, reservation: launch.reservation,
-                                     costUSD: result?.0.costUSD, delivered: delivered, nextInSeconds: next)
+                                     costUSD: result?.0.costUSD, delivered: delivered, nextInSeconds: next,
+                                     budgetProvider: target.budgetProvider)
         perform(plan.finished(finished, now: dependencies.clock.now, wallTime: wallTime))
     }
 
