@@ -44,7 +44,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         providerLimiters = Self.limiters(for: targets, keeping: [:])
         leeway = Self.leeway(for: targets)
         for target in targets { slots[target.target] = Slot(target: target) }
-        budgets = ProbeBudgetBook(limits: Self.budgetLimits(targets), now: now)
+        budgets = ProbeBudgetBook(limits: Self.budgetLimits(targets), members: Self.budgetMembers(targets), now: now)
         unprobed = Set(slots.keys)
         random = SplitMix64(seed: seed)
         self.startSpreadSeconds = startSpreadSeconds
