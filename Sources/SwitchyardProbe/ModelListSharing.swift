@@ -16,13 +16,20 @@ public final class ModelListSharing<Instant: InstantProtocol & Sendable>: Sendab
     }
 
     private enum Entry {
-        case inFlight(Task<HTTPTransferResult, Never>)
+        /// A fetch running, with how many probes wait for it (when all are canceled, so is the fetch).
+        case inFlight(Task<HTTPTransferResult, Never>, id: Int, waiters: Int)
         case done(HTTPTransferResult, at: Instant)
+    }
+
+    private enum Answer {
+        case ready(HTTPTransferResult)
+        case wait(Task<HTTPTransferResult, Never>, id: Int, started: Bool)
     }
 
     private let entries = Mutex<[Key: Entry]>([:])
     private let now: @Sendable () -> Instant
     private let fetchCount = Atomic<Int>(0)
+    private let lastID = Atomic<Int>(0)
 
     /// `now` is the scheduler's clock.
     public init(now: @escaping @Sendable () -> Instant) {
@@ -31,6 +38,11 @@ public final class ModelListSharing<Instant: InstantProtocol & Sendable>: Sendab
 
     /// How many fetches went out (the rest were shared).
     public var fetches: Int { fetchCount.load(ordering: .relaxed) }
+
+    /// How many probes wait for fetches in flight now (for tests).
+    var waitingProbes: Int {
+        entries.withLock { table in table.values.reduce(0) { if case .inFlight(_, _, let waiters) = $1 { $0 + waiters } else { $0 } } }
+    }
 
     /// The longest an answer is reused for a probe of `interval` seconds: a quarter of it, at most 5 s.
     /// A quarter keeps every probe's answer from well inside its own interval (its cadence stays
@@ -42,37 +54,64 @@ public final class ModelListSharing<Instant: InstantProtocol & Sendable>: Sendab
     }
 
     /// The answer to `request` through `transport`, fetched or shared; `shared` is true when
-    /// this probe did not start the fetch (its timings are the shared fetch's).
+    /// this probe did not start the fetch (its timings are the shared fetch's). A canceled probe
+    /// stops waiting for the fetch's sake only when no other probe waits for it: then the fetch is
+    /// canceled too, and its answer is not kept.
     func read(_ request: HTTPRequest, maxAge: Duration, transport: any HTTPTransport) async -> (HTTPTransferResult, shared: Bool) {
         var hasher = Hasher()
         hasher.combine(request.headers)
         let key = Key(url: request.url, credential: hasher.finalize())
         let at = now()
-        let (task, shared): (Task<HTTPTransferResult, Never>, Bool) = entries.withLock { table in
+        let answer: Answer = entries.withLock { table in
             // Forget answers too old to answer anyone, so the table holds only recent lists.
             table = table.filter { if case .done(_, let time) = $0.value { time.duration(to: at) <= .seconds(5) } else { true } }
             switch table[key] {
             case .done(let result, let time) where time.duration(to: at) <= maxAge:
-                return (Task { result }, true)
-            case .inFlight(let task):
-                return (task, true)
+                return .ready(result)
+            case .inFlight(let task, let id, let waiters):
+                table[key] = .inFlight(task, id: id, waiters: waiters + 1)
+                return .wait(task, id: id, started: false)
             default:
+                let id = lastID.wrappingAdd(1, ordering: .relaxed).newValue
                 let task = Task { [self] in
                     let result = await transport.perform(request)
-                    finish(key, result)
+                    finish(key, id: id, result, keep: !Task.isCancelled)
                     return result
                 }
-                table[key] = .inFlight(task)
-                return (task, false)
+                table[key] = .inFlight(task, id: id, waiters: 1)
+                return .wait(task, id: id, started: true)
             }
         }
-        if !shared { fetchCount.add(1, ordering: .relaxed) }
-        return (await task.value, shared)
+        switch answer {
+        case .ready(let result):
+            return (result, true)
+        case .wait(let task, let id, let started):
+            if started { fetchCount.add(1, ordering: .relaxed) }
+            let result = await withTaskCancellationHandler { await task.value } onCancel: { leave(key, id: id) }
+            return (result, !started)
+        }
     }
 
-    private func finish(_ key: Key, _ result: HTTPTransferResult) {
+    /// A waiting probe was canceled: the last one to leave cancels the fetch.
+    private func leave(_ key: Key, id: Int) {
+        entries.withLock { table in
+            guard case .inFlight(let task, let current, let waiters) = table[key], current == id else { return }
+            if waiters <= 1 {
+                task.cancel()
+                table[key] = nil
+            } else {
+                table[key] = .inFlight(task, id: id, waiters: waiters - 1)
+            }
+        }
+    }
+
+    /// The fetch ended: its answer answers later probes for a while, unless it was canceled.
+    private func finish(_ key: Key, id: Int, _ result: HTTPTransferResult, keep: Bool) {
         let at = now()
-        entries.withLock { $0[key] = .done(result, at: at) }
+        entries.withLock { table in
+            guard case .inFlight(_, let current, _) = table[key], current == id else { return }
+            table[key] = keep ? .done(result, at: at) : nil
+        }
     }
 }
 

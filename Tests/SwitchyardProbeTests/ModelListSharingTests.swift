@@ -65,6 +65,52 @@ import Testing
         }
     }
 
+    /// Probes waiting on a hung fetch that are all canceled cancel it (a reload or shutdown does
+    /// not wait for the probe timeout), and a canceled answer is not kept: the next probe fetches anew.
+    @Test func whenEveryWaiterIsCanceledTheFetchIsCanceledAndNotKept() async throws {
+        let hung = ProviderSimulator(name: "hung", behavior: SimulatorBehavior(models: ["m1"], fault: .hang))
+        try await SimulatorFleet([hung]).withRunning { ports in
+            let engine = CurlEngine()
+            engine.start()
+            defer { engine.shutdown() }
+            let sharing = ModelListSharing(now: { [clock] in clock.now })
+            let probe = OpenAIProbe(modelLists: ModelListReader(sharing))
+            let target = probeTarget(port: ports["hung"]!, timeout: 30) { $0.intervalSeconds = 60 }
+            let waiters = (0..<3).map { _ in Task { await probe.probe(target, using: engine, now: SystemWallClock().now()) } }
+            try await until("the fetch reached the simulator and all three wait for it") { hung.requestCount == 1 && sharing.waitingProbes == 3 }
+            for waiter in waiters { waiter.cancel() }
+            for waiter in waiters { #expect(await waiter.value.outcome == .failure(.canceled)) }
+            #expect(sharing.fetches == 1)
+            let again = Task { await probe.probe(target, using: engine, now: SystemWallClock().now()) }
+            try await until("a new fetch went out") { hung.requestCount == 2 }
+            again.cancel()
+            #expect(await again.value.outcome == .failure(.canceled))
+            #expect(sharing.fetches == 2)
+        }
+    }
+
+    /// One canceled waiter among others does not cancel the fetch the others wait for.
+    @Test func oneCanceledWaiterLeavesTheFetchToTheOthers() async throws {
+        let slow = ProviderSimulator(name: "slow", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 300))
+        try await SimulatorFleet([slow]).withRunning { ports in
+            let engine = CurlEngine()
+            engine.start()
+            defer { engine.shutdown() }
+            let sharing = ModelListSharing(now: { [clock] in clock.now })
+            let probe = OpenAIProbe(modelLists: ModelListReader(sharing))
+            let target = probeTarget(port: ports["slow"]!, timeout: 10) { $0.intervalSeconds = 60 }
+            let first = Task { await probe.probe(target, using: engine, now: SystemWallClock().now()) }
+            try await until("the fetch reached the simulator") { slow.requestCount == 1 }
+            let second = Task { await probe.probe(target, using: engine, now: SystemWallClock().now()) }
+            try await until("the second probe waits for the first one's fetch") { sharing.waitingProbes == 2 }
+            first.cancel()
+            let answer = await second.value
+            #expect(answer.outcome == .ok)
+            #expect(answer.message == "model list from a shared fetch; its latency is that fetch's")
+            #expect(slow.requestCount == 1 && sharing.fetches == 1)
+        }
+    }
+
     /// The reuse bound: a quarter of the probe's interval, at most 5 s.
     @Test func answersAreReusedForAQuarterOfTheIntervalAtMostFiveSeconds() {
         #expect(ModelListSharing<ManualClock.Instant>.maxAge(interval: 8) == .seconds(2))
