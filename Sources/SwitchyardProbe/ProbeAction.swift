@@ -27,6 +27,8 @@ public struct ProbeLaunch<Instant: Sendable>: Sendable {
     public var planned: Instant
     public var providerLimiter: ConcurrencyLimiter?
     public var reservation: ProbeBudget.Reservation?
+    /// Asked for out of turn (to confirm reports): it reads its own model list, shared with no earlier fetch.
+    public var outOfTurn = false
 }
 
 /// How a launched probe ended, as the plan needs it.

@@ -20,6 +20,9 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         /// Asked for out of turn while a probe was in flight: that probe started before the
         /// question (the reports it is to confirm), so the next one comes right after it.
         var againAfterFlight = false
+        /// Its next probe was asked for out of turn (to confirm reports): it must read afresh,
+        /// not take a model list another probe fetched before the question.
+        var outOfTurn = false
     }
 
     var providerLimiters: [ProviderID: ConcurrencyLimiter]
@@ -72,8 +75,12 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
             guard var slot = slots[entry.target], slot.generation == entry.generation, slot.floor != nil else { continue }
             slot.floor = nil
             slot.lastStart = now
+            let outOfTurn = slot.outOfTurn
+            slot.outOfTurn = false
             slots[entry.target] = slot
-            actions.append(.launch(launch(slot, planned: entry.floor.advanced(by: leeway), wallTime: wallTime)))
+            var launched = launch(slot, planned: entry.floor.advanced(by: leeway), wallTime: wallTime)
+            launched.outOfTurn = outOfTurn
+            actions.append(.launch(launched))
         }
         dropStaleHead()
         if let next = nextWake, armed.map({ next < $0 }) ?? true {
@@ -130,13 +137,17 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     /// target is unknown, the plan is stopped, or it is due by then anyway.
     public mutating func probeSoon(_ target: Target, at now: Instant) -> [ProbeAction<Instant>] {
         guard running, var slot = slots[target] else { return [] }
+        slot.outOfTurn = true
         guard let floor = slot.floor else {
             slot.againAfterFlight = true
             slots[target] = slot
             return []
         }
         let soonest = max(now, slot.lastStart.map { $0.advanced(by: Self.outOfTurnGap) } ?? now)
-        guard floor > soonest else { return [] }
+        guard floor > soonest else {
+            slots[target] = slot
+            return []
+        }
         lastGeneration += 1
         slot.generation = lastGeneration
         slot.floor = soonest

@@ -46,6 +46,28 @@ import Testing
         }
     }
 
+    /// A probe asked for out of turn (to confirm client reports that came after the round) reads
+    /// the list afresh, though the round's answer is still young enough to share.
+    @Test func aProbeAskedForOutOfTurnReadsAfresh() async throws {
+        let router = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: ["m0", "m1", "m2"], latencyMs: 1))
+        try await SimulatorFleet([router]).withRunning { ports in
+            let engine = CurlEngine()
+            engine.start()
+            defer { engine.shutdown() }
+            let log = RunLog()
+            let all = listed(port: ports["router"]!, count: 3)
+            let scheduler = scheduler(all, clock: clock, log: log, engine: engine)
+            try await running(scheduler) {
+                try await until("the first round delivered") { log.count == 3 }
+                #expect(router.recordedListReads.count == 1)
+                await scheduler.probeSoon(all[1].target)
+                clock.advance(by: .seconds(2))  // past the 1 s gap after its last start, inside the 5 s reuse bound
+                try await until("the out-of-turn probe delivered") { log.count == 4 }
+            }
+            #expect(router.recordedListReads.count == 2, "the confirming probe made its own request")
+        }
+    }
+
     /// Two keys never share an answer (a list one key may see is not another's), and the header
     /// the simulator saw is each probe's own.
     @Test func differentKeysFetchTheirOwnList() async throws {
