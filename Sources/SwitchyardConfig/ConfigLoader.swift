@@ -214,6 +214,7 @@ struct ConfigDecoder {
             price: price, budget: budget, probe: probe, models: models, capabilities: capabilities
         )
         provider.discover = discover
+        if discover != nil { provider.discoveredProbeMode = try discoveredProbeMode(map) ?? .liveness }
         return provider
     }
 

@@ -59,7 +59,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
     if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
-    let spentToday = StorageWiring.probeSpend(providers: budgeted, from: store, now: clock.now(), logger: logger)
+    let spentToday = StorageWiring.probeSpend(providers: budgeted, members: effective.budgetMembers(of:), from: store, now: clock.now(), logger: logger)
     let scheduler = ProbeScheduler(targets: probeTargets, startSpreadSeconds: options.probeStartSpreadSeconds, spentToday: spentToday, dependencies: .init(
         transport: engine, wallClock: clock, clock: engine.clock, deliver: pipeline.deliver,
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },

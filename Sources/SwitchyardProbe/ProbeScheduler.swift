@@ -72,6 +72,8 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
     private var wakePending = false
     /// The scheduler's promises of progress, per target, read by the watchdog.
     public nonisolated let ledger: ScheduleLedger
+    /// Model-list fetches shared by liveness probes of the same list and key (router targets).
+    public nonisolated let modelLists: ModelListSharing<C.Instant>
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { engine.serialExecutor.asUnownedSerialExecutor() }
 
@@ -81,6 +83,8 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         self.dependencies = dependencies
         engine = dependencies.executor
         ledger = ScheduleLedger()
+        let clock = dependencies.clock
+        modelLists = ModelListSharing(now: { clock.now })
         limiter = ConcurrencyLimiter(limit: maxConcurrentProbes)
         let today = dependencies.wallClock.now()
         var plan = ProbePlan<C.Instant>(targets: targets, seed: dependencies.seed, startSpreadSeconds: startSpreadSeconds, now: today)
@@ -226,7 +230,8 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         let wallTime = dependencies.wallClock.now()
         let next = dependencies.nextProbeAt(target.target, wallTime, target.settings.intervalSeconds) - wallTime
         let finished = FinishedProbe(target: target.target, generation: launch.generation, reservation: launch.reservation,
-                                     costUSD: result?.0.costUSD, delivered: delivered, nextInSeconds: next)
+                                     costUSD: result?.0.costUSD, delivered: delivered, nextInSeconds: next,
+                                     budgetProvider: target.budgetProvider)
         perform(plan.finished(finished, now: dependencies.clock.now, wallTime: wallTime))
     }
 
@@ -243,7 +248,8 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         let late = launch.planned.duration(to: dependencies.clock.now)
         dependencies.onLateness(target.target, max(0, late / .seconds(1)))
         let startedAt = dependencies.wallClock.now()
-        let result = await ProberTable.prober(for: target.kind).probe(target, using: dependencies.transport, now: startedAt)
+        let result = await ProberTable.prober(for: target.kind, modelLists: launch.outOfTurn ? nil : ModelListReader(modelLists))
+            .probe(target, using: dependencies.transport, now: startedAt)
         return (result, startedAt)
     }
 }

@@ -245,7 +245,9 @@ public enum APIRoutes {
         let now = deps.clock.now()
         let halfLife = deps.healthBook.ranker.policy.successHalfLifeSeconds
         var bodies: [Wire.Provider] = []
-        let budgets = Dictionary(await deps.budgets().map { ($0.provider, $0) }, uniquingKeysWith: { $1 })
+        // A provider drawing on another's budget (a discovered partner) shows that shared budget.
+        let budgets = Dictionary(await deps.budgets().flatMap { status in ([status.provider] + status.sharedBy).map { ($0, status) } },
+                                 uniquingKeysWith: { first, _ in first })
         for snapshot in deps.healthBook.snapshots() {
             let provider = snapshot.descriptor.target.provider
             if let only, only != provider { continue }
