@@ -90,6 +90,7 @@ extension ProbePlan {
 
 extension ProbePlan {
     /// Whether a probe of `generation` still belongs to `target` (no reload or early probe replaced it).
+    @_specialize(where Instant == ContinuousClock.Instant)
     public func isCurrent(_ target: Target, generation: Int) -> Bool {
         running && slots[target]?.generation == generation
     }

@@ -54,6 +54,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     }
 
     /// Queues every target's first probe within the start-up spread after `now`.
+    @_specialize(where Instant == ContinuousClock.Instant)
     public mutating func start(at now: Instant) -> [ProbeAction<Instant>] {
         running = true
         var actions: [ProbeAction<Instant>] = []
@@ -67,6 +68,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     /// window runs from its floor to the floor plus the leeway; stepping at the end of one
     /// window starts every probe whose window opened meanwhile, together. `wallTime` is the
     /// date, for the budgets: a completion probe without room in its budget runs as liveness.
+    @_specialize(where Instant == ContinuousClock.Instant)
     public mutating func step(now: Instant, wallTime: Timestamp) -> [ProbeAction<Instant>] {
         var actions: [ProbeAction<Instant>] = []
         if let armed, armed <= now { self.armed = nil }
@@ -93,6 +95,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     /// A launched probe ended at `now`: settles its budget, counts it for the first round and,
     /// when its generation is current, queues the target's next probe `nextInSeconds` on (up to
     /// 10 % later, never earlier: a half-open probe must not come before the ejection ends).
+    @_specialize(where Instant == ContinuousClock.Instant)
     public mutating func finished(_ probe: FinishedProbe, now: Instant, wallTime: Timestamp) -> [ProbeAction<Instant>] {
         var actions: [ProbeAction<Instant>] = []
         let provider = probe.budgetProvider ?? probe.target.provider

@@ -126,7 +126,11 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
     }
 
     /// Steps the plan until shutdown, starting every due probe as a child task; then cancels
-    /// the probes in flight and the timers and waits for them.
+    /// the probes in flight and the timers and waits for them. Specialized for the daemon's
+    /// clock: called from another module, the generic code would look up the plan's and the
+    /// actions' type metadata at run time on every step and probe (callgrind: about a fifth of
+    /// the instructions per probe).
+    @_specialize(exported: true, where C == EngineClock)
     public func run() async throws {
         let clock = dependencies.clock
         perform(plan.start(at: clock.now))
@@ -137,10 +141,12 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         perform(plan.stop())
     }
 
+    @_specialize(where C == EngineClock)
     private func runLoop(wedge: C.Instant?) async {
         await withDiscardingTaskGroup { group in await loop(&group, wedge: wedge) }
     }
 
+    @_specialize(where C == EngineClock)
     private func loop(_ group: inout DiscardingTaskGroup, wedge: C.Instant?) async {
         let clock = dependencies.clock
         while !Task.isCancelled {
@@ -152,7 +158,9 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
             for action in plan.step(now: now, wallTime: dependencies.wallClock.now()) {
                 switch action {
                 case .launch(let launch):
-                    group.addTask { await self.probe(launch) }
+                    // Started here, on the actor, until it first waits: it registers as the target's
+                    // probe in flight and steps off to measure without a hand-over through the engine's queue.
+                    group.addImmediateTask(executorPreference: engine) { await self.probe(launch) }
                 case .sleep(until: let deadline):
                     group.addTask {
                         guard (try? await clock.sleep(until: deadline, tolerance: nil)) != nil else { return }
@@ -167,6 +175,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
     }
 
     /// Waits until a timer fires, something changed, or the run is canceled.
+    @_specialize(where C == EngineClock)
     private func nextWake() async {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
@@ -183,6 +192,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
     }
 
     /// Wakes the loop to step the plan; many wakes before it steps make one.
+    @_specialize(where C == EngineClock)
     private func wake() {
         if let waitingLoop {
             self.waitingLoop = nil
@@ -193,6 +203,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
     }
 
     /// Carries out what the plan said, apart from launches and timers (the loop's).
+    @_specialize(where C == EngineClock)
     private func perform(_ actions: [ProbeAction<C.Instant>]) {
         guard !actions.isEmpty else { return }
         let now = dependencies.clock.now
@@ -209,6 +220,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
 
     /// Performs one probe (registered as the target's probe in flight, so that a reload ending
     /// the target can cancel it), delivers its observation unless canceled or stale, and tells the plan.
+    @_specialize(where C == EngineClock)
     private func probe(_ launch: ProbeLaunch<C.Instant>) async {
         let target = launch.target
         withUnsafeCurrentTask { task in
@@ -237,6 +249,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
 
     /// Waits for a slot under both caps and runs the probe, off the actor (on the engine as a
     /// task executor, so it holds up no plan change while it waits); nil when canceled while waiting.
+    @_specialize(where C == EngineClock)
     private nonisolated func measure(_ launch: ProbeLaunch<C.Instant>) async -> (ProbeResult, Timestamp)? {
         let target = launch.target
         ledger.promise(target.target, within: .seconds(60))  // waiting for a slot under the caps
