@@ -1,6 +1,6 @@
 import Glibc
 import Testing
-@testable import SwitchyardProbe
+@testable import SwitchyardHTTP
 
 /// An actor that lives on an engine's thread, as the probe scheduler does; it counts without a
 /// lock and notes whether it ran on the driver thread and at the same time as itself.
