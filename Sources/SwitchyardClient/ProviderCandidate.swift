@@ -32,8 +32,21 @@ public struct ResolvedRoute: Hashable, Sendable {
     public var model: String
     public var candidates: [ProviderCandidate]
     public var source: Source
+    /// Targets the daemon left out because they cannot serve the request's needs: (provider, reason).
+    public var excluded: [Exclusion]
 
-    public init(model: String, candidates: [ProviderCandidate], source: Source) {
+    /// A provider left out of the route, and why.
+    public struct Exclusion: Hashable, Sendable {
+        public var provider: String
+        public var reason: String
+        public init(provider: String, reason: String) {
+            self.provider = provider
+            self.reason = reason
+        }
+    }
+
+    public init(model: String, candidates: [ProviderCandidate], source: Source, excluded: [Exclusion] = []) {
+        self.excluded = excluded
         self.model = model
         self.candidates = candidates
         self.source = source

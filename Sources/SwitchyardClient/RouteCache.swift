@@ -7,6 +7,7 @@ final class RouteCache: Sendable {
     struct Key: Hashable, Sendable {
         var model: String
         var strategy: String
+        var needs: CapabilityNeeds = .none
     }
 
     let ttl: Double

@@ -83,11 +83,16 @@ extension SwitchyardClient {
     /// per-attempt timeout and jittered exponential backoff between attempts; reports every
     /// outcome to the daemon. Throws `FailoverError` with every attempt's error when all fail; an
     /// error whose status is in `callerErrorStatuses` and cancellation of the caller are rethrown as is.
+    /// `needs` (e.g. `CapabilityNeeds(requestBody:)` of the request to send) leaves out candidates
+    /// that cannot serve it; when none is left, `NoCapableProvider` is thrown and nothing is tried.
     public func withFailover<T: Sendable>(
-        model: String, strategy: RoutingStrategy? = nil,
+        model: String, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none,
         _ attempt: @escaping @Sendable (ProviderCandidate) async throws -> T
     ) async throws -> T {
-        let route = try await candidates(model: model, strategy: strategy)
+        let route = try await candidates(model: model, strategy: strategy, needs: needs)
+        if route.candidates.isEmpty, !route.excluded.isEmpty {
+            throw NoCapableProvider(model: model, excluded: route.excluded.map { ($0.provider, $0.reason) })
+        }
         var failures: [FailedAttempt] = []
         for (index, candidate) in cooldowns.order(route.candidates, model: model).enumerated() {
             if index > 0 {

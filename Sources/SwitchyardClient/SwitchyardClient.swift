@@ -33,10 +33,12 @@ public struct SwitchyardClient: Sendable {
         }
     }
 
-    /// The ranked candidates for `model`, straight from the daemon (no cache, no fallback).
-    public func route(model: String, strategy: RoutingStrategy? = nil) async throws -> RouteAnswer {
+    /// The ranked candidates for `model`, straight from the daemon (no cache, no fallback); `needs`
+    /// leaves out those known to lack them (the answer's `excluded` says why).
+    public func route(model: String, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none) async throws -> RouteAnswer {
         var query = "model=\(DaemonConnection.escape(model))"
         if let strategy { query += "&strategy=\(strategy.rawValue)" }
+        query += needs.queryText
         let data = try await connection.get("/v1/route?" + query)
         do {
             return try JSONDecoder().decode(RouteAnswer.self, from: data)
@@ -48,13 +50,14 @@ public struct SwitchyardClient: Sendable {
     /// The order `withFailover` tries for `model`: from the cache while fresh, else from the daemon,
     /// else, when the daemon cannot be reached, the configured static order (logged once).
     /// Throws only for a model the daemon does not know and the static order does not list.
-    public func candidates(model: String, strategy: RoutingStrategy? = nil) async throws -> ResolvedRoute {
-        let key = RouteCache.Key(model: model, strategy: strategy?.rawValue ?? "")
+    public func candidates(model: String, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none) async throws -> ResolvedRoute {
+        let key = RouteCache.Key(model: model, strategy: strategy?.rawValue ?? "", needs: needs)
         if let cached = cache.get(key) { return cached }
         let resolved: ResolvedRoute
         do {
-            let answer = try await route(model: model, strategy: strategy)
-            resolved = ResolvedRoute(model: model, candidates: answer.candidates.map(ProviderCandidate.init), source: .daemon)
+            let answer = try await route(model: model, strategy: strategy, needs: needs)
+            resolved = ResolvedRoute(model: model, candidates: answer.candidates.map(ProviderCandidate.init), source: .daemon,
+                                     excluded: (answer.excluded ?? []).map { ResolvedRoute.Exclusion(provider: $0.provider, reason: $0.reason) })
             if fallbackNotice.daemonAnswered() {
                 options.logger.notice("switchyard daemon answers again; routing from it", metadata: ["endpoint": "\(connection.endpoint)"])
             }

@@ -13,7 +13,7 @@ extension ConfigDecoder {
         }
         var settings = DiscoverySettings()
         guard let cursor = value else { return settings }
-        let map = try cursor.mapping(allowedKeys: ["models", "providers", "include_status", "max_targets", "refresh", "max_bytes"])
+        let map = try cursor.mapping(allowedKeys: ["models", "providers", "include_status", "max_targets", "refresh", "max_bytes", "probe_mode"])
         if let c = map.optional("models") { settings.models = try nonEmptyStrings(c) }
         if let c = map.optional("providers") {
             guard kind == .hfRouter else { throw c.error("\(c.path): only a provider of kind hf-router has partner providers to filter") }
@@ -44,6 +44,23 @@ extension ConfigDecoder {
         }
         if let c = map.optional("max_bytes") { settings.maxBytes = try c.positiveInt() }
         return settings
+    }
+
+    /// The probe mode a discovering provider sets explicitly for its discovered targets:
+    /// `discover.probe_mode`, else `mode` in the provider's own `probe:` (the global `probe:` does not count).
+    func discoveredProbeMode(_ provider: YAMLMapping) throws -> ProbeMode? {
+        if let c = value(of: "probe_mode", in: provider.optional("discover")) { return try decodeEnum(c, ProbeMode.self) }
+        if let c = value(of: "mode", in: provider.optional("probe")) { return try decodeEnum(c, ProbeMode.self) }
+        return nil
+    }
+
+    /// The value at `key` of a mapping already decoded (its keys checked), or nil.
+    private func value(of key: String, in cursor: YAMLCursor?) -> YAMLCursor? {
+        guard let cursor, case .mapping(let mapping) = cursor.node else { return nil }
+        for (name, value) in mapping {
+            if case .scalar(let scalar) = name, scalar.string == key { return YAMLCursor(node: value, file: file, path: "\(cursor.path).\(key)") }
+        }
+        return nil
     }
 
     /// `aliases: { NAME: [ID, …] }` (or `NAME: ID`): discovered models listed by any of these ids

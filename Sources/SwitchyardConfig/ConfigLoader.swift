@@ -167,7 +167,7 @@ struct ConfigDecoder {
     private func decodeProvider(_ cursor: YAMLCursor, probeDefaults: ProbeSettings) throws -> ProviderSettings {
         let map = try cursor.mapping(allowedKeys: [
             "name", "kind", "base_url", "api_key", "api_key_env", "api_key_file", "api_key_credential",
-            "price", "budget", "probe", "models", "discover",
+            "price", "budget", "probe", "models", "discover", "capabilities",
         ])
         let nameCursor = try map.required("name")
         let name = try nameCursor.nonEmptyString()
@@ -192,6 +192,7 @@ struct ConfigDecoder {
         let price = try map.optional("price").map(decodePrice)
         let budget = try map.optional("budget").map(decodeBudget)
         let probe = try map.optional("probe").map { try decodeProbe($0, base: probeDefaults) } ?? probeDefaults
+        let capabilities = try map.optional("capabilities").map(decodeCapabilities) ?? .unknown
         let discover = try map.keyCursor("discover").map { key in
             try decodeDiscovery(map.optional("discover"), key: key, kind: kind)
         }
@@ -199,7 +200,8 @@ struct ConfigDecoder {
         let modelsCursor = try discover == nil ? map.required("models") : map.optional("models")
         var models: [ModelSettings] = []
         for item in try modelsCursor?.sequence() ?? [] {
-            let model = try decodeModel(item, probeDefaults: probe)
+            var model = try decodeModel(item, probeDefaults: probe)
+            model.capabilities = capabilities.overridden(by: model.capabilities)
             guard !models.contains(where: { $0.name == model.name }) else {
                 throw item.error("model '\(model.name)' is listed twice under provider '\(name)'")
             }
@@ -209,9 +211,10 @@ struct ConfigDecoder {
         let trimmedBase = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         var provider = ProviderSettings(
             name: ProviderID(name), kind: kind, baseURL: trimmedBase, apiKey: apiKey,
-            price: price, budget: budget, probe: probe, models: models
+            price: price, budget: budget, probe: probe, models: models, capabilities: capabilities
         )
         provider.discover = discover
+        if discover != nil { provider.discoveredProbeMode = try discoveredProbeMode(map) ?? .liveness }
         return provider
     }
 
@@ -263,11 +266,12 @@ struct ConfigDecoder {
     }
 
     private func decodeModel(_ cursor: YAMLCursor, probeDefaults: ProbeSettings) throws -> ModelSettings {
-        let map = try cursor.mapping(allowedKeys: ["name", "upstream", "probe"])
+        let map = try cursor.mapping(allowedKeys: ["name", "upstream", "probe", "capabilities"])
         let name = try map.required("name").nonEmptyString()
         let upstream = try map.optional("upstream")?.nonEmptyString() ?? name
         let probe = try map.optional("probe").map { try decodeProbe($0, base: probeDefaults) } ?? probeDefaults
-        return ModelSettings(name: ModelName(name), upstream: upstream, probe: probe)
+        let capabilities = try map.optional("capabilities").map(decodeCapabilities) ?? .unknown
+        return ModelSettings(name: ModelName(name), upstream: upstream, probe: probe, capabilities: capabilities)
     }
 
     func decodeEnum<E: RawRepresentable & CaseIterable>(_ cursor: YAMLCursor, _ type: E.Type) throws -> E where E.RawValue == String {

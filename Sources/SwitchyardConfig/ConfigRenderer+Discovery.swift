@@ -13,6 +13,8 @@ extension ConfigRenderer {
         parts.append("max_targets: \(discover.maxTargets)")
         parts.append("refresh: \(DurationText.format(discover.refreshSeconds))")
         parts.append("max_bytes: \(discover.maxBytes)")
+        let mode = provider.discoveredProbeSettings.mode.rawValue
+        parts.append("probe_mode: \(mode)")
         let models = discover.models.isEmpty ? "every model" : "models matching \(list(discover.models))"
         let partners = discover.allowProviders.isEmpty ? "every partner" : "partners \(list(discover.allowProviders))"
         let scope = provider.kind == .hfRouter ? "\(models) at \(partners)\(discover.denyProviders.isEmpty ? "" : " but \(list(discover.denyProviders))")" : models
@@ -21,7 +23,7 @@ extension ConfigRenderer {
             : "one target per listed model"
         return [
             "    discover: { \(parts.joined(separator: ", ")) }",
-            "    # discovery: GET \(provider.discoveryURL)\(provider.apiKey == nil ? "" : " with this provider's key") at start and every \(DurationText.format(discover.refreshSeconds)); \(scope): \(what); at most \(discover.maxTargets) (a larger catalog is cut with a warning); configured models win; the last good catalog is kept in the state database",
+            "    # discovery: GET \(provider.discoveryURL)\(provider.apiKey == nil ? "" : " with this provider's key") at start and every \(DurationText.format(discover.refreshSeconds)); \(scope): \(what); at most \(discover.maxTargets) (a larger catalog is cut with a warning); discovered targets probe in \(mode) mode (liveness unless discover.probe_mode or the provider's own probe.mode says otherwise) and share this provider's one probe budget; configured models win; the last good catalog is kept in the state database",
         ]
     }
 

@@ -50,6 +50,7 @@ public enum ConfigRenderer {
             if let key = provider.apiKey { lines.append("    \(key.description)") }
             if let price = provider.price { lines.append("    price: { \(priceText(price)) }") }
             if let perDay = provider.budget?.probeUSDPerDay { lines.append("    budget: { probe_usd_per_day: \(perDay) }") }
+            if let text = capabilitiesText(provider.capabilities) { lines.append("    \(text)") }
             lines.append("    probe:")
             lines += probeLines(provider.probe, indent: "      ", inheritedHedge: config.probe.hedge)
             if let discover = provider.discover { lines += discoveryLines(discover, provider: provider) }
@@ -57,6 +58,8 @@ public enum ConfigRenderer {
             for model in provider.models {
                 lines.append("      - name: \(quoted(model.name.rawValue))")
                 lines.append("        upstream: \(quoted(model.upstream))")
+                // The model's effective capabilities (the provider's with the model's on top).
+                if model.capabilities != provider.capabilities, let text = capabilitiesText(model.capabilities) { lines.append("        \(text)") }
                 if model.probe != provider.probe {
                     lines.append("        probe:")
                     lines += probeLines(model.probe, indent: "          ", inheritedHedge: provider.probe.hedge)

@@ -26,7 +26,7 @@ extension Configuration {
             if provider.kind != .hfRouter {
                 var names = Set(provider.models.map(\.name))
                 for entry in kept where entry.partner == nil {
-                    let model = discoveredModel(entry, probe: provider.probe)
+                    let model = discoveredModel(entry, of: provider)
                     guard names.insert(model.name).inserted else { continue }
                     result.providers[index].models.append(model)
                 }
@@ -42,14 +42,14 @@ extension Configuration {
                 } else {
                     guard configuredNames.insert(name).inserted else { continue }
                     var made = ProviderSettings(name: name, kind: .hfRouter, baseURL: provider.baseURL, apiKey: provider.apiKey,
-                                                probe: provider.probe, models: [])
+                                                probe: provider.discoveredProbeSettings, models: [], capabilities: provider.capabilities)
                     made.discoveredBy = provider.name
                     added.append(made)
                     addedNames.append([])
                     slot = added.count - 1
                     partners[partner] = slot
                 }
-                let model = discoveredModel(entry, probe: provider.probe)
+                let model = discoveredModel(entry, of: provider)
                 guard addedNames[slot].insert(model.name).inserted else { continue }
                 added[slot].models.append(model)
             }
@@ -58,10 +58,28 @@ extension Configuration {
         return result
     }
 
-    private func discoveredModel(_ entry: CatalogEntry, probe: ProbeSettings) -> ModelSettings {
-        var model = ModelSettings(name: aliases[entry.model] ?? ModelName(entry.model), upstream: entry.upstream, probe: probe,
-                                  capabilities: entry.capabilities, origin: .discovered, published: entry.published)
+    /// A catalog entry as a target of `provider`: the provider's `capabilities:` win over the catalog's.
+    private func discoveredModel(_ entry: CatalogEntry, of provider: ProviderSettings) -> ModelSettings {
+        var model = ModelSettings(name: aliases[entry.model] ?? ModelName(entry.model), upstream: entry.upstream,
+                                  probe: provider.discoveredProbeSettings,
+                                  capabilities: entry.capabilities.overridden(by: provider.capabilities), origin: .discovered,
+                                  published: entry.published)
         model.price = entry.price
         return model
+    }
+}
+
+extension ProviderSettings {
+    /// The probe settings of the targets this provider discovers: its own, in `discoveredProbeMode`
+    /// (liveness unless set explicitly), because a router catalog of 50 models at 6 partners would
+    /// otherwise mean 300 paid completion probes per interval.
+    /// A liveness probe of a router target reads the same catalog discovery reads, so it may read
+    /// as much as `discover.max_bytes` (a catalog over the probes' 1 MiB would otherwise fail every
+    /// probe as body_too_large and eject every target).
+    public var discoveredProbeSettings: ProbeSettings {
+        var settings = probe
+        settings.mode = discoveredProbeMode
+        if let discover { settings.maxBodyBytes = max(settings.maxBodyBytes, discover.maxBytes) }
+        return settings
     }
 }

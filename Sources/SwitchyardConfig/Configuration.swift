@@ -210,9 +210,16 @@ public struct ProviderSettings: Hashable, Sendable {
     public var discover: DiscoverySettings?
     /// For a provider made by discovery (one per partner of a router catalog): the configured provider it came from.
     public var discoveredBy: ProviderID?
+    /// The provider's `capabilities:`, already merged under each model's (kept for targets discovered later).
+    public var capabilities: Capabilities
+    /// The probe mode of the targets `discover:` makes: `discover.probe_mode`, else `mode` in the
+    /// provider's own `probe:`, else liveness, so a catalog of hundreds of targets does not mean
+    /// hundreds of paid completion probes per interval (see `discoveredProbeSettings`).
+    public var discoveredProbeMode: ProbeMode = .liveness
 
     public init(name: ProviderID, kind: ProviderKind, baseURL: String, apiKey: SecretReference? = nil, price: Price? = nil,
-                budget: Budget? = nil, probe: ProbeSettings = ProbeSettings(), models: [ModelSettings]) {
+                budget: Budget? = nil, probe: ProbeSettings = ProbeSettings(), models: [ModelSettings], capabilities: Capabilities = .unknown) {
+        self.capabilities = capabilities
         self.name = name
         self.kind = kind
         self.baseURL = baseURL

@@ -13,6 +13,8 @@ public struct DaemonEvent: Hashable, Sendable {
         case discoveryFailed = "discovery_failed"
         /// A catalog listed more targets than `discover.max_targets`; the rest were left out.
         case discoveryCut = "discovery_cut"
+        /// A target's 400 said it lacks a feature (tools, structured output): routes needing it leave it out for a while.
+        case capabilityLearned = "capability_learned"
     }
 
     public var at: Timestamp

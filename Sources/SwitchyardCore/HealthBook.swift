@@ -22,15 +22,24 @@ public final class HealthBook: Sendable {
         var healthPolicy: HealthPolicy
         var scoring: ScoringPolicy
 
-        init(descriptors: [TargetDescriptor], previous: State?, now: Timestamp, healthPolicy: HealthPolicy, scoring: ScoringPolicy) {
+        /// `transitions` receives the targets a catalog's `status: error` moved to degraded:
+        /// new ones, and those whose published status just turned `error`.
+        init(descriptors: [TargetDescriptor], previous: State?, now: Timestamp, healthPolicy: HealthPolicy, scoring: ScoringPolicy,
+             transitions: inout [Transition]) {
             self.healthPolicy = healthPolicy
             self.scoring = scoring
             self.version = previous.map { $0.version + 1 } ?? 0
             for descriptor in descriptors {
                 let target = descriptor.target
-                var snapshot = previous?.snapshot(of: target)
-                    ?? TargetSnapshot(descriptor: descriptor, health: TargetHealth(since: now), stats: TargetStats())
+                let kept = previous?.snapshot(of: target)
+                var snapshot = kept ?? TargetSnapshot(descriptor: descriptor, health: TargetHealth(since: now), stats: TargetStats())
+                if descriptor.published?.status == .error, kept?.descriptor.published?.status != .error,
+                   let transition = snapshot.health.catalogReportsError(target: target, at: now) {
+                    transitions.append(transition)
+                }
                 snapshot.descriptor = descriptor
+                // A refresh moves the prior; the local samples stay.
+                snapshot.stats.setPrior(CatalogPrior(descriptor.published, weight: scoring.catalogPriorWeight, typicalTokensOut: scoring.typicalTokensOut))
                 positions[target] = models[target.model, default: []].count
                 models[target.model, default: []].append(snapshot)
             }
@@ -53,7 +62,8 @@ public final class HealthBook: Sendable {
     public let routing: RouteDesk
 
     public init(descriptors: [TargetDescriptor], healthPolicy: HealthPolicy = HealthPolicy(), scoring: ScoringPolicy = ScoringPolicy(), now: Timestamp) {
-        self.state = Mutex(State(descriptors: descriptors, previous: nil, now: now, healthPolicy: healthPolicy, scoring: scoring))
+        var started: [Transition] = []  // a start records no transitions
+        self.state = Mutex(State(descriptors: descriptors, previous: nil, now: now, healthPolicy: healthPolicy, scoring: scoring, transitions: &started))
         self.routing = RouteDesk(scoring: scoring)
     }
 
@@ -64,11 +74,16 @@ public final class HealthBook: Sendable {
     /// statistics and take the new descriptor (price, order, URL); removed ones are forgotten;
     /// new ones start `unknown`. A model whose targets changed is decided afresh (no incumbent),
     /// and so is every model when the policies change. Current states stand; the new health
-    /// policy applies from the next observation.
-    public func reconfigure(descriptors: [TargetDescriptor], healthPolicy: HealthPolicy? = nil, scoring: ScoringPolicy? = nil, now: Timestamp) {
+    /// policy applies from the next observation. Published catalog figures replace each target's
+    /// prior (its samples stay); returns the moves to degraded of targets whose catalog status is
+    /// newly `error`.
+    @discardableResult
+    public func reconfigure(descriptors: [TargetDescriptor], healthPolicy: HealthPolicy? = nil, scoring: ScoringPolicy? = nil,
+                            now: Timestamp) -> [Transition] {
+        var transitions: [Transition] = []
         let (changed, version) = state.withLock { state -> (Set<ModelName>, UInt64) in
             let next = State(descriptors: descriptors, previous: state, now: now, healthPolicy: healthPolicy ?? state.healthPolicy,
-                             scoring: scoring ?? state.scoring)
+                             scoring: scoring ?? state.scoring, transitions: &transitions)
             let every = Set(next.models.keys).union(state.models.keys)
             let changed = healthPolicy.map { $0 != state.healthPolicy } == true ? every : every.filter { model in
                 next.models[model]?.map(\.descriptor.routingIdentity) != state.models[model]?.map(\.descriptor.routingIdentity)
@@ -78,6 +93,7 @@ public final class HealthBook: Sendable {
         }
         // Answers drawn from the old configuration after this point record nothing (their version is older).
         routing.reconfigure(changed: changed, scoring: scoring, version: version)
+        return transitions
     }
 
     /// Every configured model name, sorted.
@@ -147,6 +163,17 @@ public final class HealthBook: Sendable {
                 if drained != nil { restored.insert(target) }
             }
             return restored
+        }
+    }
+
+    /// Believes `target` lacks `feature` from `now` for `seconds`, because its own 400 said so: routes
+    /// that need the feature leave it out meanwhile. Counts against no health. True when this is news
+    /// (the target was not already believed to lack it); false also for a target not configured.
+    @discardableResult
+    public func learnUnsupported(_ feature: UnsupportedFeature, of target: Target, at now: Timestamp,
+                                 forSeconds seconds: Double = LearnedCapabilities.defaultSeconds) -> Bool {
+        state.withLock { state in
+            state.update(target) { $0.learned.learn(feature, at: now, forSeconds: seconds) } ?? false
         }
     }
 

@@ -7,6 +7,8 @@ public struct ProbeBudgetStatus: Hashable, Sendable {
     public var completionProbesPaused: Bool
     /// The next 00:00 UTC.
     public var resetsAt: Timestamp
+    /// Other providers whose probes draw on this budget (the providers a discovering provider made).
+    public var sharedBy: [ProviderID] = []
 
     public init(provider: ProviderID, limitUSD: Double?, spentTodayUSD: Double, completionProbesPaused: Bool, resetsAt: Timestamp) {
         self.provider = provider

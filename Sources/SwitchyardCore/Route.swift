@@ -21,9 +21,12 @@ public struct RouteQuery: Hashable, Sendable {
     public var exclude: Set<ProviderID>
     public var limit: Int?
     public var pick: RoutePick
+    /// What the request needs of a target (`needs=`, `min_context=`): those that cannot serve are left out.
+    public var needs: CapabilityNeeds
 
     public init(model: ModelName, strategy: RoutingStrategy = .balanced, maxPrice: Double? = nil, exclude: Set<ProviderID> = [],
-                limit: Int? = nil, pick: RoutePick = .ranked) {
+                limit: Int? = nil, pick: RoutePick = .ranked, needs: CapabilityNeeds = .none) {
+        self.needs = needs
         self.model = model
         self.strategy = strategy
         self.maxPrice = maxPrice
@@ -32,9 +35,17 @@ public struct RouteQuery: Hashable, Sendable {
         self.pick = pick
     }
 
-    /// Whether the answer is the plain ranking every client would get (no filters, no spread):
-    /// only such answers move the incumbent top pick.
-    public var isCanonical: Bool { maxPrice == nil && exclude.isEmpty && pick == .ranked }
+    /// Whether the answer is the plain ranking every client would get (no filters, no needs, no
+    /// spread): only such answers move the incumbent top pick.
+    public var isCanonical: Bool { maxPrice == nil && exclude.isEmpty && pick == .ranked && needs.isEmpty }
+
+    /// Whether `route`, this query's answer, is the plain ranking: the query is canonical, or
+    /// its only filter is needs that left no target out and moved none (every gateway request
+    /// carries a prompt-size need, and must not keep the incumbent from being recorded).
+    public func answersCanonically(_ route: Route) -> Bool {
+        if isCanonical { return true }
+        return maxPrice == nil && exclude.isEmpty && pick == .ranked && !route.shapedByNeeds
+    }
 }
 
 /// How the ranked list is ordered for one client.
@@ -98,12 +109,19 @@ public struct Route: Hashable, Sendable {
     public var model: ModelName
     public var strategy: RoutingStrategy
     public var candidates: [RouteCandidate]
+    /// Targets left out because they cannot serve the query's needs, with why.
+    public var excluded: [RouteExclusion]
     public var panic: Bool
     /// In panic mode, the earliest time any candidate is expected back.
     public var earliestRetryAt: Timestamp?
     public var generatedAt: Timestamp
+    /// Whether the query's needs left a target out or moved one down: else the answer is the
+    /// plain ranking's, and may record its leader as a canonical answer does.
+    public var shapedByNeeds = false
 
-    public init(model: ModelName, strategy: RoutingStrategy, candidates: [RouteCandidate], panic: Bool, earliestRetryAt: Timestamp?, generatedAt: Timestamp) {
+    public init(model: ModelName, strategy: RoutingStrategy, candidates: [RouteCandidate], excluded: [RouteExclusion] = [], panic: Bool,
+                earliestRetryAt: Timestamp?, generatedAt: Timestamp) {
+        self.excluded = excluded
         self.model = model
         self.strategy = strategy
         self.candidates = candidates

@@ -48,7 +48,7 @@ public final class RouteDesk: Sendable {
     public var ranker: RouteRanker { state.withLock { $0.ranker } }
 
     /// Ranks `snapshots` (one model's targets, read from the health book at `version`) for `query`.
-    /// A canonical answer (no filters, no spread) from health at least as new as the last
+    /// A canonical answer (no filters, no spread; needs that changed nothing) from health at least as new as the last
     /// recorded one records its leader as the incumbent, so the next answer keeps it unless a
     /// challenger is better by the stability margin; a panic answer records no leader.
     ///
@@ -70,7 +70,7 @@ public final class RouteDesk: Sendable {
         }
         /// The incumbent `route` would record, or nil when it records nothing.
         func record(_ route: Route, _ memory: Memory) -> Incumbent? {
-            guard query.isCanonical, version >= memory.floor, version >= memory.incumbent?.version ?? 0 else { return nil }
+            guard query.answersCanonically(route), version >= memory.floor, version >= memory.incumbent?.version ?? 0 else { return nil }
             let recorded = memory.incumbent?.provider
             return Incumbent(provider: route.panic ? recorded : route.candidates.first?.provider ?? recorded, version: version)
         }

@@ -8,8 +8,13 @@ import Darwin
 public struct ScoringPolicy: Hashable, Sendable {
     /// Half-life of the success estimate: old outcomes fade.
     public var successHalfLifeSeconds: Double = 300
-    /// Latency assumed for a target with no successful sample yet.
+    /// Latency assumed for a target with no successful sample yet (and no catalog figures).
     public var priorLatencySeconds: Double = 2
+    /// Local samples a catalog's published figure counts as (`CatalogPrior`): it decides alone
+    /// before the first local sample and has no say from this many on. 0 turns priors off.
+    /// 1 (the catalog decides only until a figure's first local sample) had the least regret of
+    /// 1, 2, 3 and 5 in `make bench-routing`'s catalog scenarios, right or wrong, noisy or not.
+    public var catalogPriorWeight = 1
     /// Weight of a client report relative to a probe.
     public var reportWeight: Double = 2
     /// How much price may stretch a balanced score: at most this fraction for the dearest candidate.
@@ -32,6 +37,11 @@ public struct TargetSnapshot: Hashable, Sendable {
     public var stats: TargetStats
     /// Reports waiting for a probe (or a second caller) to confirm them.
     public var corroboration = ReportCorroboration()
+    /// Features the target's own 400 answers said it lacks, for a while.
+    public var learned = LearnedCapabilities()
+
+    /// What the target can serve at `now`: its descriptor's capabilities, with what it taught on top.
+    public func capabilities(at now: Timestamp) -> Capabilities { learned.applied(to: descriptor.capabilities, at: now) }
 
     public init(descriptor: TargetDescriptor, health: TargetHealth, stats: TargetStats) {
         self.descriptor = descriptor
@@ -68,16 +78,27 @@ public struct RouteRanker: Sendable {
         var pool: [Scored] = []
         pool.reserveCapacity(snapshots.count)
         var routableCount = 0
+        var excluded: [RouteExclusion] = []
         // Fields are read through the array subscript (not bound to a local) so that the
         // large snapshot values are borrowed, not copied and retained.
         for index in snapshots.indices {
             if !query.exclude.isEmpty, query.exclude.contains(snapshots[index].descriptor.target.provider) { continue }
             let price = expectedPrice(snapshots[index])
             if let max = query.maxPrice, let price, price > max { continue }
+            var unknownNeeds = false
+            if !query.needs.isEmpty {
+                switch query.needs.fit(snapshots[index].capabilities(at: now)) {
+                case .fits: break
+                case .unknown: unknownNeeds = true
+                case .lacks(let reason):
+                    excluded.append(RouteExclusion(provider: snapshots[index].descriptor.target.provider, reason: reason))
+                    continue
+                }
+            }
             let routable = snapshots[index].health.state.isRoutable
             if routable { routableCount += 1 }
             pool.append(Scored(index: index, price: price, key: 0, order: snapshots[index].descriptor.preferenceOrder, routable: routable,
-                               recovery: snapshots[index].health.expectedRecovery))
+                               recovery: snapshots[index].health.expectedRecovery, unknownNeeds: unknownNeeds))
         }
         let panic = routableCount == 0 && !pool.isEmpty
         if !panic { pool.removeAll { !$0.routable } }
@@ -121,11 +142,21 @@ public struct RouteRanker: Sendable {
                 }
             }
         }
+        // Candidates not known to meet the needs follow those known to (each group keeps its order):
+        // an unknown is a risk of a wasted attempt, a known "yes" is not.
+        var reordered = false
+        if let firstUnknown = pool.firstIndex(where: \.unknownNeeds) {
+            reordered = pool[firstUnknown...].contains { !$0.unknownNeeds }
+            if reordered { pool = pool.filter { !$0.unknownNeeds } + pool.filter(\.unknownNeeds) }
+        }
         let shown = query.limit.map { Array(pool.prefix(max($0, 0))) } ?? pool
         var candidates = shown.map { candidate(snapshots[$0.index], scored: $0, query: query, now: now) }
         if let keptReason, !candidates.isEmpty { candidates[0].reasons.insert(keptReason, at: 0) }
         let earliest = panic ? pool.compactMap(\.recovery).min() : nil
-        return Route(model: query.model, strategy: query.strategy, candidates: candidates, panic: panic, earliestRetryAt: earliest, generatedAt: now)
+        var route = Route(model: query.model, strategy: query.strategy, candidates: candidates, excluded: excluded, panic: panic,
+                          earliestRetryAt: earliest, generatedAt: now)
+        route.shapedByNeeds = !excluded.isEmpty || reordered
+        return route
     }
 
     /// One candidate while ranking: an index into the snapshots and what it is sorted by.
@@ -136,6 +167,8 @@ public struct RouteRanker: Sendable {
         var order: Int
         var routable: Bool
         var recovery: Timestamp?
+        /// Some need of the query is not known to be met (ranked after those known to meet it).
+        var unknownNeeds = false
         var successProbability = 0.5
     }
 
@@ -164,14 +197,14 @@ public struct RouteRanker: Sendable {
     /// Expected USD per request for the typical request size, from config and observed usage.
     public func expectedPrice(_ snapshot: borrowing TargetSnapshot) -> Double? {
         guard let price = snapshot.descriptor.price else { return nil }
-        let seconds = snapshot.stats.total.p50 ?? policy.priorLatencySeconds
+        let seconds = snapshot.stats.latencyEstimate ?? policy.priorLatencySeconds
         return price.cost(tokensIn: policy.typicalTokensIn, tokensOut: policy.typicalTokensOut, seconds: seconds)
     }
 
     /// Lower is better, for every strategy.
     func sortKey(_ snapshot: borrowing TargetSnapshot, successProbability p: Double, strategy: RoutingStrategy, price: Double?, priceRange: ClosedRange<Double>) -> Double {
         let stats = snapshot.stats
-        let latency = stats.total.p50 ?? policy.priorLatencySeconds
+        let latency = stats.latencyEstimate ?? policy.priorLatencySeconds
         switch strategy {
         case .balanced:
             let failureCost = stats.failureSeconds.mean ?? latency
@@ -180,10 +213,10 @@ public struct RouteRanker: Sendable {
             let priceFraction = (price != nil && width > 0) ? (price! - priceRange.lowerBound) / width : 0
             return expectedTime * (1 + policy.priceTieBreak * priceFraction)
         case .latency:
-            let ttft = stats.ttft.p50 ?? latency
+            let ttft = stats.ttftEstimate ?? latency
             return (0.5 * ttft + 0.5 * latency) / p
         case .fastest:
-            guard let rate = stats.tokensPerSecond.p50, rate > 0 else { return 1e9 + latency / p }
+            guard let rate = stats.tokensPerSecondEstimate, rate > 0 else { return 1e9 + latency / p }
             return 1 / (rate * p)
         case .cheapest:
             return (price ?? 0) / p
@@ -215,7 +248,7 @@ public struct RouteRanker: Sendable {
             tokensPerSecond: stats.tokensPerSecond.p50,
             successRate: p,
             pricePerRequest: price,
-            reasons: RouteReasons.describe(snapshot, now: now)
+            reasons: RouteReasons.describe(snapshot, now: now, needs: query.needs)
         )
     }
 }

@@ -2,7 +2,15 @@
 enum RouteReasons {
     /// The state's reason (when not plainly healthy) followed by the measurements' reasons,
     /// which are formatted when measured: a healthy target's reasons cost no allocation here.
-    static func describe(_ snapshot: borrowing TargetSnapshot, now: Timestamp) -> [String] {
+    /// Then what the target's answers taught (learned capabilities) and the needs it is not known to meet.
+    static func describe(_ snapshot: borrowing TargetSnapshot, now: Timestamp, needs: CapabilityNeeds = .none) -> [String] {
+        var reasons = stateReasons(snapshot, now: now)
+        if !snapshot.learned.isEmpty { reasons += snapshot.learned.reasons(at: now) }
+        if !needs.isEmpty, case .unknown(let unknown) = needs.fit(snapshot.capabilities(at: now)) { reasons += unknown }
+        return reasons
+    }
+
+    private static func stateReasons(_ snapshot: borrowing TargetSnapshot, now: Timestamp) -> [String] {
         if snapshot.health.state == .healthy { return snapshot.stats.measurementReasons }
         var reasons: [String] = []
         let health = snapshot.health
@@ -20,7 +28,8 @@ enum RouteReasons {
         case .draining:
             reasons.append("drained by an admin")
         case .degraded:
-            let last = health.lastFailure.map { "last failure: \($0.rawValue)" } ?? "recent failures"
+            let unmeasured = snapshot.descriptor.published?.status == .error ? "the catalog reports status error" : "recent failures"
+            let last = health.lastFailure.map { "last failure: \($0.rawValue)" } ?? unmeasured
             reasons.append("degraded, \(last)")
         case .healthy:
             break

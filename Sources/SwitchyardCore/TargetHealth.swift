@@ -64,6 +64,14 @@ public struct TargetHealth: Hashable, Sendable {
         }
     }
 
+    /// A catalog published `status: error` for the target: an unknown or healthy target starts
+    /// (or turns) degraded, and leaves it by the normal rules (`successesToRecover` successes).
+    public mutating func catalogReportsError(target: Target, at now: Timestamp) -> Transition? {
+        guard state == .unknown || state == .healthy else { return nil }
+        consecutiveSuccesses = 0
+        return move(target, to: .degraded, at: now, reason: "the catalog reports status error")
+    }
+
     /// Puts the target out of rotation on an admin's request.
     public mutating func drain(target: Target, at now: Timestamp, by caller: String) -> Transition? {
         guard state != .draining else { return nil }

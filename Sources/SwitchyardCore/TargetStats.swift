@@ -15,8 +15,22 @@ public struct TargetStats: Hashable, Sendable {
     /// "p50 latency 180 ms over 42 samples", …: rebuilt when a measurement arrives, so that
     /// answering a route (far more frequent than measuring) formats nothing.
     public private(set) var measurementReasons: [String] = []
+    /// The catalog's figures, weighed until local samples outweigh them (discovered targets only).
+    public private(set) var prior: CatalogPrior?
+    /// What the ranker reads: each figure's local p50 blended with the prior (`CatalogPrior`),
+    /// recomputed when a sample or the prior changes. Nil when neither knows the figure.
+    public private(set) var latencyEstimate: Double?
+    public private(set) var ttftEstimate: Double?
+    public private(set) var tokensPerSecondEstimate: Double?
 
     public init() {}
+
+    /// Replaces the catalog prior (a refresh that changed the published figures); local samples stay.
+    public mutating func setPrior(_ prior: CatalogPrior?) {
+        guard prior != self.prior else { return }
+        self.prior = prior
+        refreshEstimates()
+    }
 
     /// Folds one observation in with the given weight (reports count more than probes).
     public mutating func record(_ observation: Observation, weight: Double, halfLifeSeconds: Double) {
@@ -32,7 +46,7 @@ public struct TargetStats: Hashable, Sendable {
                 let generation = observation.totalSeconds - (observation.ttftSeconds ?? 0)
                 if generation > 0 { tokensPerSecond.add(Double(tokens) / generation) }
             }
-            measurementReasons = describeMeasurements()
+            refreshEstimates()
         case .failure(let errorClass):
             guard errorClass.countsAgainstHealth else { return }
             outcomes.add(success: false, weight: weight, at: now, halfLifeSeconds: halfLifeSeconds)
@@ -43,12 +57,41 @@ public struct TargetStats: Hashable, Sendable {
         }
     }
 
+    private mutating func refreshEstimates() {
+        latencyEstimate = prior?.blend(prior?.totalSeconds, with: total) ?? total.p50
+        ttftEstimate = prior?.blend(prior?.ttftSeconds, with: ttft) ?? ttft.p50
+        tokensPerSecondEstimate = prior?.blend(prior?.tokensPerSecond, with: tokensPerSecond) ?? tokensPerSecond.p50
+        measurementReasons = describeMeasurements()
+    }
+
+    /// Each figure as measured, or, while the catalog still weighs, as estimated with "(catalog)"
+    /// or "(catalog X blended with n local samples)".
     private func describeMeasurements() -> [String] {
         var reasons: [String] = []
-        if let p50 = total.p50 { reasons.append("p50 latency \(Int((p50 * 1000).rounded())) ms over \(total.count) samples") }
-        if let p50 = ttft.p50 { reasons.append("p50 TTFT \(Int((p50 * 1000).rounded())) ms over \(ttft.count) samples") }
-        if let rate = tokensPerSecond.p50 { reasons.append("\(Int(rate.rounded())) output tokens/s") }
+        let ms = { (seconds: Double) in "\(Int((seconds * 1000).rounded())) ms" }
+        if let prior, prior.weighs(prior.totalSeconds, samples: total.count), let estimate = latencyEstimate {
+            reasons.append("latency \(ms(estimate)) (\(Self.catalogNote(prior.totalSeconds.map(ms), samples: total.count)))")
+        } else if let p50 = total.p50 {
+            reasons.append("p50 latency \(ms(p50)) over \(total.count) samples")
+        }
+        if let prior, prior.weighs(prior.ttftSeconds, samples: ttft.count), let estimate = ttftEstimate {
+            reasons.append("ttft \(ms(estimate)) (\(Self.catalogNote(prior.ttftSeconds.map(ms), samples: ttft.count)))")
+        } else if let p50 = ttft.p50 {
+            reasons.append("p50 TTFT \(ms(p50)) over \(ttft.count) samples")
+        }
+        if let prior, prior.weighs(prior.tokensPerSecond, samples: tokensPerSecond.count), let estimate = tokensPerSecondEstimate {
+            let published = prior.tokensPerSecond.map { "\(Int($0.rounded()))/s" }
+            reasons.append("\(Int(estimate.rounded())) output tokens/s (\(Self.catalogNote(published, samples: tokensPerSecond.count)))")
+        } else if let rate = tokensPerSecond.p50 {
+            reasons.append("\(Int(rate.rounded())) output tokens/s")
+        }
         return reasons
+    }
+
+    /// "catalog" before any local sample, "catalog 420 ms blended with 1 local sample" after.
+    private static func catalogNote(_ published: String?, samples: Int) -> String {
+        guard samples > 0, let published else { return "catalog" }
+        return "catalog \(published) blended with \(samples) local sample\(samples == 1 ? "" : "s")"
     }
 
     /// Posterior mean success probability at `now`, with decay applied: in (0, 1).

@@ -114,8 +114,10 @@ actor ConfigReloader {
 
     /// Puts an effective configuration's targets to work: health book, probe plan, metrics, gateway.
     private func install(_ effective: Configuration, targets: [ProbeTarget]) async -> ProbeTargetChange {
-        parts.healthBook.reconfigure(descriptors: effective.targetDescriptors, healthPolicy: effective.routing.health,
-                                     scoring: effective.routing.scoring, now: parts.clock.now())
+        // A catalog that turned a target's status to `error` degrades it: a transition like any other.
+        let transitions = parts.healthBook.reconfigure(descriptors: effective.targetDescriptors, healthPolicy: effective.routing.health,
+                                                       scoring: effective.routing.scoring, now: parts.clock.now())
+        parts.pipeline.record(transitions)
         let change = await parts.scheduler.reconfigure(targets: targets)
         parts.metrics.reconfigure(targets: effective.metricsTargets, budgetProviders: effective.budgetedProviders)
         parts.gateway?.replace(GatewayWiring.configuration(effective, targets: targets))

@@ -15,4 +15,9 @@ extension Configuration {
     var budgetedProviders: [ProviderID] {
         providers.filter { $0.budget?.probeUSDPerDay != nil }.map(\.name)
     }
+
+    /// The providers whose probes draw on `owner`'s budget: itself and the providers it discovered.
+    func budgetMembers(of owner: ProviderID) -> [ProviderID] {
+        providers.filter { $0.name == owner || $0.discoveredBy == owner }.map(\.name)
+    }
 }

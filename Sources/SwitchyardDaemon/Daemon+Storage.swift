@@ -106,11 +106,13 @@ enum StorageWiring {
 
     /// Today's probe spend of each of `providers` from SQLite, for the scheduler to start from, so a
     /// restart does not reset a provider's daily budget.
-    static func probeSpend(providers: [ProviderID], from store: SQLiteStore, now: Timestamp, logger: Logger) -> [ProviderID: Double] {
+    /// A budget shared with discovered providers (`members`) starts from what all of them spent.
+    static func probeSpend(providers: [ProviderID], members: (ProviderID) -> [ProviderID] = { [$0] }, from store: SQLiteStore, now: Timestamp,
+                           logger: Logger) -> [ProviderID: Double] {
         var spent: [ProviderID: Double] = [:]
         for provider in providers {
             do {
-                spent[provider] = try store.probeSpend(provider: provider, day: now).usd
+                spent[provider] = try members(provider).reduce(0) { $0 + (try store.probeSpend(provider: $1, day: now).usd) }
             } catch {
                 logger.warning("cannot read today's probe spend; the budget starts from zero", metadata: ["provider": "\(provider)", "error": "\(error)"])
             }

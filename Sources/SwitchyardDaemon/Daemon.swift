@@ -61,7 +61,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
     if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
-    let spentToday = StorageWiring.probeSpend(providers: budgeted, from: store, now: clock.now(), logger: logger)
+    let spentToday = StorageWiring.probeSpend(providers: budgeted, members: effective.budgetMembers(of:), from: store, now: clock.now(), logger: logger)
     let scheduler = ProbeScheduler(targets: probeTargets, startSpreadSeconds: options.probeStartSpreadSeconds, spentToday: spentToday, dependencies: .init(
         transport: engine, wallClock: clock, clock: engine.clock, deliver: pipeline.deliver,
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
@@ -83,7 +83,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     ))
     let admin = AdminHooks(
         reload: { caller in await reloader.reload(caller: caller) },
-        record: { transitions in pipeline.record(transitions) }
+        record: { transitions in pipeline.record(transitions) },
+        recordEvent: { event in pipeline.record(event) }
     )
     var dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },

@@ -49,11 +49,51 @@ struct DiscoveryChanges {
             lines.append("status \(old.published?.status?.rawValue ?? "none") → \(new.published?.status?.rawValue ?? "none")")
         }
         if old.capabilities != new.capabilities { lines.append("capabilities changed") }
-        // The latest first-token latency and throughput move with every catalog; they are applied, not announced.
+        // The latest first-token latency and throughput move a little with every catalog: announced
+        // only past the noise threshold (`PublishedFigureNoise`); smaller moves are applied silently.
+        if let line = PublishedFigureNoise.firstTokenLatency.change(old.published?.firstTokenLatencyMs, new.published?.firstTokenLatencyMs) {
+            lines.append("first-token latency \(line) ms")
+        }
+        if let line = PublishedFigureNoise.throughput.change(old.published?.tokensPerSecond, new.published?.tokensPerSecond) {
+            lines.append("throughput \(line) tokens/s")
+        }
         return lines
     }
 
     private static func priceText(_ price: Price) -> String {
         "in \(price.inputPerMTok.map { "\($0)" } ?? "?") / out \(price.outputPerMTok.map { "\($0)" } ?? "?") USD per Mtok"
+    }
+}
+
+/// When a catalog's published first-token latency or throughput moved enough to be an event.
+/// The router republishes its latest measurements on every read, and they wander by some percent
+/// from one read to the next; a move of at least 25 % (and at least an absolute floor, so
+/// 20 → 26 ms is not news) is about what changes a target's rank against its peers, and is
+/// recorded. A figure appearing or vanishing is always recorded.
+struct PublishedFigureNoise {
+    /// The least relative move recorded (0.25: 25 %).
+    var relative: Double
+    /// The least absolute move recorded, in the figure's unit.
+    var absolute: Double
+
+    static let firstTokenLatency = PublishedFigureNoise(relative: 0.25, absolute: 50)
+    static let throughput = PublishedFigureNoise(relative: 0.25, absolute: 5)
+
+    /// "OLD → NEW" when the move from `old` to `new` is past the threshold; nil when it is noise.
+    func change(_ old: Double?, _ new: Double?) -> String? {
+        switch (old, new) {
+        case (nil, nil): return nil
+        case let (old?, new?):
+            let move = abs(new - old)
+            guard move >= absolute, move >= relative * abs(old) else { return nil }
+            return "\(Self.text(old)) → \(Self.text(new))"
+        default:
+            return "\(old.map(Self.text) ?? "none") → \(new.map(Self.text) ?? "none")"
+        }
+    }
+
+    private static func text(_ value: Double) -> String {
+        let tenths = (value * 10).rounded() / 10
+        return tenths.rounded() == tenths ? "\(Int(tenths))" : "\(tenths)"
     }
 }

@@ -21,11 +21,13 @@ enum ProbeTargets {
             } catch {
                 throw KeyUnavailable(provider: provider.name, reason: "\(error)")
             }
+            // A provider discovery made draws on its discovering provider's one budget (shared, not copied).
+            let owner = provider.discoveredBy.flatMap { owner in config.providers.first { $0.name == owner } }
             return provider.models.map { model in
                 ProbeTarget(
                     target: Target(provider: provider.name, model: model.name), kind: provider.kind, baseURL: provider.baseURL,
                     upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: model.price ?? provider.price,
-                    budgetUSDPerDay: provider.budget?.probeUSDPerDay
+                    budgetUSDPerDay: (owner ?? provider).budget?.probeUSDPerDay, budgetOwner: owner?.name
                 )
             }
         }

@@ -6,16 +6,34 @@ import SwitchyardCore
 /// Liveness: `GET {base}/models` lists the model. Completion: a tiny streamed
 /// `POST {base}/chat/completions`, measured as it arrives (see `OpenAICompletion`).
 struct OpenAIProbe: Prober {
+    /// Where liveness probes read the model list (one fetch shared per list and key); nil: each its own GET.
+    var modelLists: ModelListReader?
+
     func probe(_ target: ProbeTarget, using transport: any HTTPTransport, now: Timestamp) async -> ProbeResult {
         switch target.settings.mode {
-        case .liveness: await Self.modelListed(target, url: target.openAIBase + "/models", transport: transport, now: now)
+        case .liveness: await Self.modelListed(target, url: target.openAIBase + "/models", transport: transport, now: now, reader: modelLists)
         case .completion: await OpenAICompletion.probe(target, using: transport, now: now)
         }
     }
 
     /// `GET url` must answer an OpenAI model list that names the target's upstream model.
-    static func modelListed(_ target: ProbeTarget, url: String, transport: any HTTPTransport, now: Timestamp) async -> ProbeResult {
-        let result = await transport.perform(target.get(url))
+    /// Through `reader`, the list may come from a fetch another probe started: then the result says
+    /// so, and its timings are that shared fetch's, not this probe's own.
+    static func modelListed(_ target: ProbeTarget, url: String, transport: any HTTPTransport, now: Timestamp,
+                            reader: ModelListReader? = nil) async -> ProbeResult {
+        let result: HTTPTransferResult
+        var shared = false
+        if let reader {
+            (result, shared) = await reader.read(target.get(url), target.settings.intervalSeconds, transport)
+        } else {
+            result = await transport.perform(target.get(url))
+        }
+        var answer = listed(target, in: result, now: now)
+        if shared { answer.message = answer.message.map { $0 + " (shared model-list fetch)" } ?? "model list from a shared fetch; its latency is that fetch's" }
+        return answer
+    }
+
+    private static func listed(_ target: ProbeTarget, in result: HTTPTransferResult, now: Timestamp) -> ProbeResult {
         if let failure = ResponseClassifier.httpFailure(result, now: now) { return failure }
         // The Hugging Face router lists `org/model`; targets name `org/model:provider` (or `:fastest`, …).
         let listedID = target.kind == .hfRouter ? Self.routerModelID(target.upstreamModel) : target.upstreamModel

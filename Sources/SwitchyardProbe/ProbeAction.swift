@@ -27,6 +27,8 @@ public struct ProbeLaunch<Instant: Sendable>: Sendable {
     public var planned: Instant
     public var providerLimiter: ConcurrencyLimiter?
     public var reservation: ProbeBudget.Reservation?
+    /// Asked for out of turn (to confirm reports): it reads its own model list, shared with no earlier fetch.
+    public var outOfTurn = false
 }
 
 /// How a launched probe ended, as the plan needs it.
@@ -40,14 +42,17 @@ public struct FinishedProbe: Sendable {
     public var delivered: Bool
     /// Seconds from now until the next probe may come, as the health book decides it (before jitter).
     public var nextInSeconds: Double
+    /// The budget its cost counts against (`ProbeTarget.budgetProvider`); nil: its own provider's.
+    public var budgetProvider: ProviderID?
 
     public init(target: Target, generation: Int, reservation: ProbeBudget.Reservation? = nil, costUSD: Double? = nil,
-                delivered: Bool, nextInSeconds: Double) {
+                delivered: Bool, nextInSeconds: Double, budgetProvider: ProviderID? = nil) {
         self.target = target
         self.generation = generation
         self.reservation = reservation
         self.costUSD = costUSD
         self.delivered = delivered
         self.nextInSeconds = nextInSeconds
+        self.budgetProvider = budgetProvider
     }
 }

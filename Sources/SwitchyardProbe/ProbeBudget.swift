@@ -99,14 +99,18 @@ public struct ProbeBudget: Hashable, Sendable {
 public struct ProbeBudgetBook: Sendable {
     private var budgets: [ProviderID: ProbeBudget]
     private var configured: Set<ProviderID>
+    /// The other providers drawing on each budget (`ProbeTarget.budgetOwner`).
+    private var members: [ProviderID: [ProviderID]]
 
-    init(limits: [ProviderID: Double?], now: Timestamp) {
+    init(limits: [ProviderID: Double?], members: [ProviderID: [ProviderID]] = [:], now: Timestamp) {
         budgets = limits.mapValues { ProbeBudget(limitUSD: $0, now: now) }
         configured = Set(limits.keys)
+        self.members = members
     }
 
     /// Adopts a reloaded configuration's limits: providers keep today's spend, also across a removal and return.
-    mutating func setLimits(_ limits: [ProviderID: Double?], now: Timestamp) {
+    mutating func setLimits(_ limits: [ProviderID: Double?], members: [ProviderID: [ProviderID]] = [:], now: Timestamp) {
+        self.members = members
         for (provider, limit) in limits {
             var budget = budgets[provider] ?? ProbeBudget(limitUSD: limit, now: now)
             budget.limitUSD = limit
@@ -139,7 +143,9 @@ public struct ProbeBudgetBook: Sendable {
     public func statuses(at now: Timestamp) -> [ProbeBudgetStatus] {
         configured.sorted().compactMap { provider in
             var budget = budgets[provider]
-            return budget?.status(provider: provider, at: now)
+            var status = budget?.status(provider: provider, at: now)
+            status?.sharedBy = members[provider] ?? []
+            return status
         }
     }
 }

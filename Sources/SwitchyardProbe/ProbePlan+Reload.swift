@@ -15,7 +15,7 @@ extension ProbePlan {
     /// within the start-up spread; unchanged ones keep their due time and any probe in flight.
     /// Budgets keep today's spend, also across a removal and return.
     public mutating func reconfigure(_ targets: [ProbeTarget], at now: Instant, wallTime: Timestamp) -> (ProbeTargetChange, [ProbeAction<Instant>]) {
-        budgets.setLimits(Self.budgetLimits(targets), now: wallTime)
+        budgets.setLimits(Self.budgetLimits(targets), members: Self.budgetMembers(targets), now: wallTime)
         let next = Dictionary(targets.map { ($0.target, $0) }, uniquingKeysWith: { $1 })
         var change = ProbeTargetChange()
         var actions: [ProbeAction<Instant>] = []
@@ -55,7 +55,14 @@ extension ProbePlan {
     }
 
     static func budgetLimits(_ targets: [ProbeTarget]) -> [ProviderID: Double?] {
-        Dictionary(targets.map { ($0.target.provider, $0.budgetUSDPerDay) }, uniquingKeysWith: { first, _ in first })
+        Dictionary(targets.map { ($0.budgetProvider, $0.budgetUSDPerDay) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// For each budget that other providers draw on, those providers, sorted.
+    static func budgetMembers(_ targets: [ProbeTarget]) -> [ProviderID: [ProviderID]] {
+        var members: [ProviderID: Set<ProviderID>] = [:]
+        for target in targets where target.budgetProvider != target.target.provider { members[target.budgetProvider, default: []].insert(target.target.provider) }
+        return members.mapValues { $0.sorted() }
     }
 
     /// How early a probe may start, so that probes due within a few milliseconds of each other
@@ -83,6 +90,7 @@ extension ProbePlan {
 
 extension ProbePlan {
     /// Whether a probe of `generation` still belongs to `target` (no reload or early probe replaced it).
+    @_specialize(where Instant == ContinuousClock.Instant)
     public func isCurrent(_ target: Target, generation: Int) -> Bool {
         running && slots[target]?.generation == generation
     }

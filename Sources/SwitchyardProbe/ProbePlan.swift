@@ -20,6 +20,9 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         /// Asked for out of turn while a probe was in flight: that probe started before the
         /// question (the reports it is to confirm), so the next one comes right after it.
         var againAfterFlight = false
+        /// Its next probe was asked for out of turn (to confirm reports): it must read afresh,
+        /// not take a model list another probe fetched before the question.
+        var outOfTurn = false
     }
 
     var providerLimiters: [ProviderID: ConcurrencyLimiter]
@@ -44,13 +47,14 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         providerLimiters = Self.limiters(for: targets, keeping: [:])
         leeway = Self.leeway(for: targets)
         for target in targets { slots[target.target] = Slot(target: target) }
-        budgets = ProbeBudgetBook(limits: Self.budgetLimits(targets), now: now)
+        budgets = ProbeBudgetBook(limits: Self.budgetLimits(targets), members: Self.budgetMembers(targets), now: now)
         unprobed = Set(slots.keys)
         random = SplitMix64(seed: seed)
         self.startSpreadSeconds = startSpreadSeconds
     }
 
     /// Queues every target's first probe within the start-up spread after `now`.
+    @_specialize(where Instant == ContinuousClock.Instant)
     public mutating func start(at now: Instant) -> [ProbeAction<Instant>] {
         running = true
         var actions: [ProbeAction<Instant>] = []
@@ -64,6 +68,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     /// window runs from its floor to the floor plus the leeway; stepping at the end of one
     /// window starts every probe whose window opened meanwhile, together. `wallTime` is the
     /// date, for the budgets: a completion probe without room in its budget runs as liveness.
+    @_specialize(where Instant == ContinuousClock.Instant)
     public mutating func step(now: Instant, wallTime: Timestamp) -> [ProbeAction<Instant>] {
         var actions: [ProbeAction<Instant>] = []
         if let armed, armed <= now { self.armed = nil }
@@ -72,8 +77,12 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
             guard var slot = slots[entry.target], slot.generation == entry.generation, slot.floor != nil else { continue }
             slot.floor = nil
             slot.lastStart = now
+            let outOfTurn = slot.outOfTurn
+            slot.outOfTurn = false
             slots[entry.target] = slot
-            actions.append(.launch(launch(slot, planned: entry.floor.advanced(by: leeway), wallTime: wallTime)))
+            var launched = launch(slot, planned: entry.floor.advanced(by: leeway), wallTime: wallTime)
+            launched.outOfTurn = outOfTurn
+            actions.append(.launch(launched))
         }
         dropStaleHead()
         if let next = nextWake, armed.map({ next < $0 }) ?? true {
@@ -86,9 +95,10 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     /// A launched probe ended at `now`: settles its budget, counts it for the first round and,
     /// when its generation is current, queues the target's next probe `nextInSeconds` on (up to
     /// 10 % later, never earlier: a half-open probe must not come before the ejection ends).
+    @_specialize(where Instant == ContinuousClock.Instant)
     public mutating func finished(_ probe: FinishedProbe, now: Instant, wallTime: Timestamp) -> [ProbeAction<Instant>] {
         var actions: [ProbeAction<Instant>] = []
-        let provider = probe.target.provider
+        let provider = probe.budgetProvider ?? probe.target.provider
         // What a probe cost counts against the budget even when it is not delivered.
         if let reservation = probe.reservation {
             budgets.settle(provider, reservation, costUSD: probe.costUSD, at: wallTime)
@@ -130,13 +140,17 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     /// target is unknown, the plan is stopped, or it is due by then anyway.
     public mutating func probeSoon(_ target: Target, at now: Instant) -> [ProbeAction<Instant>] {
         guard running, var slot = slots[target] else { return [] }
+        slot.outOfTurn = true
         guard let floor = slot.floor else {
             slot.againAfterFlight = true
             slots[target] = slot
             return []
         }
         let soonest = max(now, slot.lastStart.map { $0.advanced(by: Self.outOfTurnGap) } ?? now)
-        guard floor > soonest else { return [] }
+        guard floor > soonest else {
+            slots[target] = slot
+            return []
+        }
         lastGeneration += 1
         slot.generation = lastGeneration
         slot.floor = soonest
@@ -175,7 +189,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         var target = slot.target
         var reservation: ProbeBudget.Reservation?
         if target.settings.mode == .completion {
-            reservation = budgets.reserveCompletion(target.target.provider, estimateUSD: Self.estimatedCost(of: target), at: wallTime)
+            reservation = budgets.reserveCompletion(target.budgetProvider, estimateUSD: Self.estimatedCost(of: target), at: wallTime)
             if reservation == nil { target.settings.mode = .liveness }
         }
         return ProbeLaunch(target: target, generation: slot.generation, planned: planned,

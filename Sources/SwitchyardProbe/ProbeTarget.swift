@@ -12,9 +12,15 @@ public struct ProbeTarget: Hashable, Sendable {
     public var price: Price?
     /// The provider's `budget.probe_usd_per_day`, shared by all its targets.
     public var budgetUSDPerDay: Double?
+    /// Whose budget this target's completion probes draw on, when not its own provider's: the
+    /// discovering provider, whose one budget all its `NAME.PARTNER` providers share.
+    public var budgetOwner: ProviderID?
+
+    /// The budget this target's completion probes draw on (its provider's, or `budgetOwner`).
+    public var budgetProvider: ProviderID { budgetOwner ?? target.provider }
 
     public init(target: Target, kind: ProviderKind, baseURL: String, upstreamModel: String, apiKey: Secret?, settings: ProbeSettings, price: Price?,
-                budgetUSDPerDay: Double? = nil) {
+                budgetUSDPerDay: Double? = nil, budgetOwner: ProviderID? = nil) {
         self.target = target
         self.kind = kind
         self.baseURL = baseURL
@@ -23,6 +29,7 @@ public struct ProbeTarget: Hashable, Sendable {
         self.settings = settings
         self.price = price
         self.budgetUSDPerDay = budgetUSDPerDay
+        self.budgetOwner = budgetOwner
     }
 
     /// `Authorization: Bearer …` when a key is configured. The only place a secret becomes text.

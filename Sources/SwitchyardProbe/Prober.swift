@@ -8,9 +8,10 @@ public protocol Prober: Sendable {
 
 /// The one table that maps a provider kind to its prober.
 public enum ProberTable {
-    public static func prober(for kind: ProviderKind) -> any Prober {
+    /// `modelLists`: where liveness probes of OpenAI-style APIs share model-list fetches (nil: each fetches).
+    public static func prober(for kind: ProviderKind, modelLists: ModelListReader? = nil) -> any Prober {
         switch kind {
-        case .openai, .hfRouter: OpenAIProbe()
+        case .openai, .hfRouter: OpenAIProbe(modelLists: modelLists)
         case .vllm, .tgi: ServerHealthProbe()
         case .ollama: OllamaProbe()
         case .http: HTTPGetProbe()

@@ -19,6 +19,12 @@ public struct SimulationResult: Hashable, Sendable {
     /// Requests answered in panic mode, and whether every panic answer still listed candidates.
     public var panicRoutes = 0
     public var panicAlwaysListed = true
+    /// When every provider first had as many local samples as a catalog prior weighs
+    /// (`ScoringPolicy.catalogPriorWeight`): from then on no prior has a say.
+    public var evidenceAt: Double?
+    /// Regret of the requests before and after `splitAt` (the simulation's split, else `evidenceAt`).
+    public var regretBeforeEvidence = 0.0
+    public var regretAfterEvidence = 0.0
 }
 
 /// Runs a scenario on a simulated clock: probes on the daemon's own schedule, client
@@ -27,10 +33,20 @@ public struct SimulationResult: Hashable, Sendable {
 public struct RoutingSimulation: Sendable {
     public var scenario: Scenario
     public var seed: UInt64
+    /// Whether the providers' published figures reach the router (false: the same run without a catalog).
+    public var priors: Bool
+    /// Where the before/after-evidence regret is split; nil: this run's own `evidenceAt`. Set it to
+    /// another run's `evidenceAt` to compare two runs over the same periods.
+    public var splitAt: Double?
+    /// The router's scoring settings (the catalog prior's weight among them).
+    public var scoring: ScoringPolicy
 
-    public init(scenario: Scenario, seed: UInt64 = 42) {
+    public init(scenario: Scenario, seed: UInt64 = 42, priors: Bool = true, splitAt: Double? = nil, scoring: ScoringPolicy = ScoringPolicy()) {
         self.scenario = scenario
         self.seed = seed
+        self.priors = priors
+        self.splitAt = splitAt
+        self.scoring = scoring
     }
 
     private static let model = ModelName("model")
@@ -39,7 +55,7 @@ public struct RoutingSimulation: Sendable {
     public func run() -> SimulationResult {
         var random = SplitMix64(seed: seed)
         let providers = scenario.providers
-        let book = HealthBook(descriptors: descriptors(at: 0), now: Self.epoch)
+        let book = HealthBook(descriptors: descriptors(at: 0), scoring: scoring, now: Self.epoch)
         var result = SimulationResult(scenario: scenario.name)
         var nextProbe = providers.indices.map { index in Double(index) * scenario.probeInterval / Double(max(providers.count, 1)) }
         var nextRequest = 0.0
@@ -47,6 +63,9 @@ public struct RoutingSimulation: Sendable {
         var lastTop: String?
         var ours = 0.0
         var oracle = 0.0
+        // Per request: (time, ours, oracle), split into before and after local evidence at the end.
+        var costs: [(t: Double, ours: Double, oracle: Double)] = []
+        let evidenceSamples = max(scoring.catalogPriorWeight, 1)
 
         while true {
             let probeIndex = nextProbe.indices.min { nextProbe[$0] < nextProbe[$1] }!
@@ -71,6 +90,7 @@ public struct RoutingSimulation: Sendable {
                 result.panicRoutes += 1
                 if route.candidates.isEmpty { result.panicAlwaysListed = false }
             }
+            if result.evidenceAt == nil, book.snapshots().allSatisfy({ $0.stats.total.count >= evidenceSamples }) { result.evidenceAt = t }
             let order = route.candidates.map(\.provider.rawValue)
             track(order: order, route: route, at: t, book: book, result: &result, lastTop: &lastTop)
             // Try candidates in order until one succeeds, reporting each outcome.
@@ -92,11 +112,16 @@ public struct RoutingSimulation: Sendable {
             let truths = providers.map { ($0.name, $0.behavior(t)) }
             let best = expectedTime(order: truths.sorted { $0.1.expectedTimeToSuccess < $1.1.expectedTimeToSuccess }.map(\.1))
             if best.isFinite {
+                let chosen = expectedTime(order: order.compactMap { name in truths.first { $0.0 == name }?.1 })
                 oracle += best
-                ours += expectedTime(order: order.compactMap { name in truths.first { $0.0 == name }?.1 })
+                ours += chosen
+                costs.append((t, chosen, best))
             }
         }
         result.regret = oracle > 0 ? ours / oracle - 1 : 0
+        let split = splitAt ?? result.evidenceAt ?? scenario.duration
+        result.regretBeforeEvidence = Self.regret(costs.filter { $0.t < split })
+        result.regretAfterEvidence = Self.regret(costs.filter { $0.t >= split })
         return result
     }
 
@@ -116,7 +141,7 @@ public struct RoutingSimulation: Sendable {
     private func attempt(_ provider: ScriptedProvider, at t: Double, source: ObservationSource, random: inout SplitMix64) -> Observation {
         let truth = provider.behavior(t)
         let fails = Double.random(in: 0..<1, using: &random) < truth.failureProbability
-        let jitter = Double.random(in: 0.9...1.1, using: &random)
+        let jitter = Double.random(in: scenario.jitter, using: &random)
         let retryAt = truth.retryAfterSeconds.map { Self.epoch + t + $0 }
         return Observation(
             target: target(provider.name), source: source, startedAt: Self.epoch + t,
@@ -126,6 +151,11 @@ public struct RoutingSimulation: Sendable {
             tokensIn: fails ? nil : 500, tokensOut: fails ? nil : 200,
             retryAt: fails ? retryAt : nil
         )
+    }
+
+    private static func regret(_ costs: [(t: Double, ours: Double, oracle: Double)]) -> Double {
+        let oracle = costs.reduce(0) { $0 + $1.oracle }
+        return oracle > 0 ? costs.reduce(0) { $0 + $1.ours } / oracle - 1 : 0
     }
 
     /// Expected time to a success when trying `order` with failover (a full failure costs 30 s).
@@ -144,7 +174,9 @@ public struct RoutingSimulation: Sendable {
 
     private func descriptors(at t: Double) -> [TargetDescriptor] {
         scenario.providers.enumerated().map { index, provider in
-            TargetDescriptor(target: target(provider.name), upstreamModel: provider.name, baseURL: "http://\(provider.name)", price: provider.price(at: t), preferenceOrder: index)
+            TargetDescriptor(target: target(provider.name), upstreamModel: provider.name, baseURL: "http://\(provider.name)", price: provider.price(at: t),
+                             preferenceOrder: index, origin: priors && provider.published != nil ? .discovered : .configured,
+                             published: priors ? provider.published : nil)
         }
     }
 }

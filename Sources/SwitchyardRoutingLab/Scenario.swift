@@ -40,11 +40,16 @@ public struct ScriptedProvider: Sendable {
     public var price: Price?
     public var priceChange: (at: Double, to: Price)?
     public var behavior: @Sendable (Double) -> TrueBehavior
+    /// What a catalog publishes for the provider (right or wrong): the target is then discovered,
+    /// and these figures are its prior.
+    public var published: PublishedFigures?
 
-    public init(name: String, price: Price? = nil, priceChange: (at: Double, to: Price)? = nil, behavior: @escaping @Sendable (Double) -> TrueBehavior) {
+    public init(name: String, price: Price? = nil, priceChange: (at: Double, to: Price)? = nil, published: PublishedFigures? = nil,
+                behavior: @escaping @Sendable (Double) -> TrueBehavior) {
         self.name = name
         self.price = price
         self.priceChange = priceChange
+        self.published = published
         self.behavior = behavior
     }
 
@@ -71,6 +76,8 @@ public struct Scenario: Sendable {
     public var reportsFlow: Bool
     /// The cost the oracle weighs besides latency (for the price-change scenario).
     public var strategy: RoutingStrategy
+    /// Each request's time is the true latency times a factor drawn uniformly from this range.
+    public var jitter: ClosedRange<Double> = 0.9...1.1
 
     public init(name: String, duration: Double, providers: [ScriptedProvider], probeInterval: Double = 10, requestsPerSecond: Double = 10,
                 troubled: String? = nil, troubleStart: Double? = nil, troubleEnd: Double? = nil, reportsFlow: Bool = true,

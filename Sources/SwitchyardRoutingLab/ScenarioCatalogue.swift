@@ -4,7 +4,38 @@ import SwitchyardCore
 public enum ScenarioCatalogue {
     public static let all: [Scenario] = [
         outage(reports: true), outage(reports: false), slowDegradation, rateLimitStorm, flapping, priceChange, nearEqual, allDown,
+        catalog(.balanced), catalog(.fastest), catalog(.balanced, right: true), catalog(.fastest, right: true),
     ]
+
+    /// Discovered targets, in the catalog's listing order, whose published figures are partly wrong
+    /// (`right: false`): `a`, the catalog's fastest (0.25 s), is really the slowest (1.2 s); `c` is
+    /// really the fastest (0.3 s) but published as 0.6 s; `b` and `d` are published right; `e` is
+    /// published with `status: error` (it starts degraded) but works. With `right: true` every
+    /// figure is the truth. Every request and probe succeeds, so the regret is the price (or the
+    /// gain) of ranking on the catalog's word until local samples outweigh it.
+    /// `jitter` spreads each request's time (the other scenarios: ±10 %).
+    public static func catalog(_ strategy: RoutingStrategy, right: Bool = false, jitter: ClosedRange<Double> = 0.9...1.1) -> Scenario {
+        let claims: [(name: String, claimed: Double, truly: Double, status: CatalogStatus)] = [
+            ("d", 0.5, 0.5, .live), ("a", 0.25, 1.2, .live), ("e", 0.45, 0.45, .error), ("b", 0.4, 0.4, .live), ("c", 0.6, 0.3, .live),
+        ]
+        var scenario = Scenario(
+            name: "catalog \(right ? "right" : "wrong"), \(strategy == .fastest ? ":fastest" : strategy.rawValue)", duration: 300,
+            providers: claims.map { claim in
+                ScriptedProvider(name: claim.name, published: published(claimed: right ? claim.truly : claim.claimed, status: claim.status)) { _ in
+                    TrueBehavior(latency: claim.truly)
+                }
+            },
+            troubled: "a", troubleStart: 0, strategy: strategy
+        )
+        scenario.jitter = jitter
+        return scenario
+    }
+
+    /// The figures a catalog publishes for a provider it believes answers in `claimed` seconds,
+    /// in the simulation's own shape of an answer (TTFT 30 % of it, then 200 tokens).
+    static func published(claimed: Double, status: CatalogStatus) -> PublishedFigures {
+        PublishedFigures(firstTokenLatencyMs: claimed * 0.3 * 1000, tokensPerSecond: 200 / (claimed * 0.7), status: status)
+    }
 
     /// `a`, the fastest, fails every request from 120 s to 240 s.
     public static func outage(reports: Bool) -> Scenario {

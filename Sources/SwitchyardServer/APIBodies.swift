@@ -11,16 +11,27 @@ extension Wire.TargetState {
     }
 }
 
+extension Wire.Capabilities {
+    /// What a target can serve, as known now; unknown fields left out.
+    init(_ capabilities: Capabilities) {
+        let modalities = { (set: Set<Modality>?) in set.map { set in Modality.allCases.filter(set.contains).map { Wire.Modality(rawValue: $0.rawValue)! } } }
+        self.init(contextLength: capabilities.contextLength, inputModalities: modalities(capabilities.inputModalities),
+                  outputModalities: modalities(capabilities.outputModalities), structuredOutput: capabilities.structuredOutput,
+                  tools: capabilities.tools)
+    }
+}
+
 extension Wire.Target {
-    /// One target in `GET /v1/providers`.
-    init(_ snapshot: TargetSnapshot, successRate: Double) {
+    /// One target in `GET /v1/providers`; its capabilities as routes see them at `now` (learned ones included).
+    init(_ snapshot: TargetSnapshot, successRate: Double, now: Timestamp) {
         let health = snapshot.health
         let stats = snapshot.stats
-        self.init(consecutiveFailures: health.consecutiveFailures,
+        self.init(capabilities: Wire.Capabilities(snapshot.capabilities(at: now)), consecutiveFailures: health.consecutiveFailures,
                   ejectedUntil: health.state == .ejected ? health.ejectedUntil?.rfc3339 : nil,
                   lastError: stats.lastError?.rawValue, lastErrorAt: stats.lastErrorAt?.rfc3339, lastErrorMessage: stats.lastErrorMessage,
                   lastObservedAt: stats.lastObservedAt?.rfc3339, latencyP50Ms: stats.total.p50.map { $0 * 1000 },
                   latencyP99Ms: stats.total.p99.map { $0 * 1000 }, model: snapshot.descriptor.target.model.rawValue,
+                  origin: snapshot.descriptor.origin == .discovered ? "discovered" : "configured",
                   retryAt: health.state == .rateLimited ? health.retryAt?.rfc3339 : nil, samples: stats.samples,
                   state: Wire.TargetState(health.state), stateSince: health.since.rfc3339, successRate: successRate,
                   ttftP50Ms: stats.ttft.p50.map { $0 * 1000 }, upstreamModel: snapshot.descriptor.upstreamModel)

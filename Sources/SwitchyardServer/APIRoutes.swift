@@ -65,13 +65,17 @@ public struct AdminHooks: Sendable {
     public var reload: @Sendable (_ caller: String) async -> ReloadOutcome
     /// Records transitions that did not come from an observation (drain, undrain).
     public var record: @Sendable (_ transitions: [Transition]) -> Void
+    /// Records a daemon-wide event (a capability the gateway learned) in the events log.
+    public var recordEvent: @Sendable (DaemonEvent) -> Void
 
     public init(reload: @escaping @Sendable (String) async -> ReloadOutcome = { _ in
                     ReloadOutcome(succeeded: false, message: "this daemon was started without a configuration file to reload")
                 },
-                record: @escaping @Sendable ([Transition]) -> Void = { _ in }) {
+                record: @escaping @Sendable ([Transition]) -> Void = { _ in },
+                recordEvent: @escaping @Sendable (DaemonEvent) -> Void = { _ in }) {
         self.reload = reload
         self.record = record
+        self.recordEvent = recordEvent
     }
 }
 
@@ -167,7 +171,7 @@ public enum APIRoutes {
         }
     }
 
-    private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit", "pick", "client"]
+    private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit", "pick", "client", "needs", "min_context"]
 
     static func route(_ request: Request, _ deps: APIDependencies) throws -> Response {
         let parameters = try QueryParameters(request, known: routeParameters, allowEmpty: ["exclude"])
@@ -214,6 +218,19 @@ public enum APIRoutes {
         if let text = parameters.text("exclude") {
             query.exclude.formUnion(text.split(separator: ",").map { ProviderID(String($0)) })
         }
+        if let text = parameters.text("needs") {
+            switch CapabilityNeeds.parse(needs: text) {
+            case .success(let needs): query.needs = needs
+            case .failure(let unknown):
+                throw APIError.badParameter("needs", "'\(unknown.token)' is not one of tools, structured_output, vision (comma-separated)")
+            }
+        }
+        if let text = parameters.text("min_context") {
+            guard text.count <= 12, let value = Int(text), value > 0 else {
+                throw APIError.badParameter("min_context", "'\(text)' is not a whole number of tokens above 0")
+            }
+            query.needs.minContext = value
+        }
         switch deps.healthBook.route(query, now: deps.clock.now()) {
         case .route(let route):
             deps.metrics.recordRouteQuery(strategy: query.strategy, result: route.panic ? .panic : .ok)
@@ -228,11 +245,13 @@ public enum APIRoutes {
         let now = deps.clock.now()
         let halfLife = deps.healthBook.ranker.policy.successHalfLifeSeconds
         var bodies: [Wire.Provider] = []
-        let budgets = Dictionary(await deps.budgets().map { ($0.provider, $0) }, uniquingKeysWith: { $1 })
+        // A provider drawing on another's budget (a discovered partner) shows that shared budget.
+        let budgets = Dictionary(await deps.budgets().flatMap { status in ([status.provider] + status.sharedBy).map { ($0, status) } },
+                                 uniquingKeysWith: { first, _ in first })
         for snapshot in deps.healthBook.snapshots() {
             let provider = snapshot.descriptor.target.provider
             if let only, only != provider { continue }
-            let target = Wire.Target(snapshot, successRate: snapshot.stats.successProbability(at: now, halfLifeSeconds: halfLife))
+            let target = Wire.Target(snapshot, successRate: snapshot.stats.successProbability(at: now, halfLifeSeconds: halfLife), now: now)
             if bodies.last?.name == provider.rawValue {
                 bodies[bodies.count - 1].targets.append(target)
             } else {

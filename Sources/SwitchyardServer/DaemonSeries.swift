@@ -78,6 +78,8 @@ struct ReloadSeries: Sendable {
             lastSuccessful.set(to: 0)
         case .databaseRecovered, .discovery, .discoveryFailed, .discoveryCut:
             break  // StoreSeries and DiscoverySeries count them
+        case .capabilityLearned:
+            break
         }
     }
 }

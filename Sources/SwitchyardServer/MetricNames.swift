@@ -38,7 +38,7 @@ enum MetricName {
         name("listener", "refused_connections", "total", "TCP connections closed at once because their peer address already had listen.max_connections_per_peer open.")
     }
     static var gatewayRequests: MetricNameDescriptor { name("gateway", "requests", "total", "Gateway requests answered, by endpoint and result.") }
-    static var gatewayAttempts: MetricNameDescriptor { name("gateway", "attempts", "total", "Upstream attempts of gateway requests, by outcome (ok, caller_error or an error class).") }
+    static var gatewayAttempts: MetricNameDescriptor { name("gateway", "attempts", "total", "Upstream attempts of gateway requests, by outcome (ok, caller_error, unsupported: a 400 saying the target lacks tools or structured output, or an error class).") }
     static var gatewayFailovers: MetricNameDescriptor { name("gateway", "failovers", "total", "Gateway attempts that moved on to another provider before the first byte.") }
     static var gatewayHedges: MetricNameDescriptor {
         name("gateway", "hedges", "total", "Hedged first attempts of gateway requests, by result (started, hedge_won, first_won, no_budget).")

@@ -31,6 +31,15 @@ enum RouteJSON {
             buffer.writeStaticString(",\"earliest_retry_at\":")
             writeString(retry.rfc3339, into: &buffer)
         }
+        buffer.writeStaticString(",\"excluded\":[")
+        for (index, exclusion) in route.excluded.enumerated() {
+            buffer.writeStaticString(index > 0 ? ",{\"provider\":" : "{\"provider\":")
+            writeString(exclusion.provider.rawValue, into: &buffer)
+            buffer.writeStaticString(",\"reason\":")
+            writeString(exclusion.reason, into: &buffer)
+            buffer.writeStaticString("}")
+        }
+        buffer.writeStaticString("]")
         buffer.writeStaticString(",\"generated_at\":")
         writeString(route.generatedAt.rfc3339, into: &buffer)
         buffer.writeStaticString(",\"model\":")

@@ -86,6 +86,11 @@ public enum StatusPageHTML {
         if descriptor.upstreamModel != descriptor.target.model.rawValue {
             html += "<span class=\"upstream\">\(StatusFormat.escape(descriptor.upstreamModel))</span>"
         }
+        // What it can serve as routes see it now (a learned "no" included), and whether discovery made it.
+        let origin = descriptor.origin == .discovered ? "discovered" : "configured"
+        html += "<span class=\"caps\" data-origin=\"\(origin)\">\(StatusFormat.escape(row.snapshot.capabilities(at: content.now).summary))"
+        if descriptor.origin == .discovered { html += " · discovered" }
+        html += "</span>"
         html += "</div></td><td data-label=\"State\"><div><span class=\"state s-\(state)\">\(state.replacingOccurrences(of: "_", with: " "))</span>"
         html += "<span class=\"since\">\(stateDetail(health, now: content.now))</span></div></td>"
         let ttft = [stats.ttft.p50, stats.ttft.p99].map { $0.map { StatusFormat.milliseconds($0 * 1000) } ?? "—" }

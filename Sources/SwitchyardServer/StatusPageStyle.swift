@@ -29,6 +29,7 @@ enum StatusPageStyle {
         .provider{font-weight:600;white-space:nowrap}.model{color:var(--muted);white-space:nowrap}
         .price{white-space:nowrap}
         .upstream{display:block;font-size:12px;color:var(--muted);overflow-wrap:anywhere}
+        .caps{display:block;font-size:12px;color:var(--muted)}
         .state{display:inline-flex;align-items:center;gap:6px;font-weight:600;white-space:nowrap}
         .state::before{content:"";width:9px;height:9px;border-radius:50%;background:currentColor}
         .s-healthy{color:var(--ok)}.s-degraded{color:var(--warn)}.s-rate_limited{color:var(--rl)}.s-ejected{color:var(--bad)}.s-draining{color:var(--drain)}.s-unknown{color:var(--unk)}

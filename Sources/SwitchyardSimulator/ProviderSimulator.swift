@@ -150,6 +150,9 @@ public final class ProviderSimulator: Sendable {
             guard let ask = try? ChatAsk.decode(Data(buffer: body)) else {
                 return self.errorResponse(.badRequest, "body is not a chat completion request")
             }
+            if self.currentBehavior.rejectsTools, (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["tools"] != nil {
+                return self.errorResponse(.badRequest, "this model does not support tools")
+            }
             return try await self.answer(context, model: ask.model) { behavior, headAfterMs in
                 ask.stream == true ? SimulatorAnswers.openAIStream(ask, behavior, headAfterMs: headAfterMs)
                     : SimulatorAnswers.openAICompletion(ask, behavior)

@@ -61,6 +61,8 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
     public var oversizeBytes: Int
     /// `x-inference-provider` on completions; nil means the simulator's name (or the `:suffix` asked for).
     public var servedBy: String?
+    /// A chat request with `tools` gets 400 "this model does not support tools", as a server without tool calling answers.
+    public var rejectsTools = false
 
     public init(models: [String], latencyMs: Double = 20, jitterMs: Double = 0, errorRate: Double = 0, fault: Fault = .none,
                 retryAfterSeconds: Int = 5, outagePeriodSeconds: Double? = nil, outageSeconds: Double? = nil, completionTokens: Int = 8,
@@ -119,6 +121,7 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
             tailProbability: try c.decodeIfPresent(Double.self, forKey: .tailProbability) ?? d.tailProbability,
             tailMs: try c.decodeIfPresent(Double.self, forKey: .tailMs) ?? d.tailMs
         )
+        rejectsTools = try c.decodeIfPresent(Bool.self, forKey: .rejectsTools) ?? false
     }
 
     enum CodingKeys: String, CodingKey {
@@ -139,5 +142,6 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
         case servedBy = "served_by"
         case tailProbability = "tail_probability"
         case tailMs = "tail_ms"
+        case rejectsTools = "rejects_tools"
     }
 }

@@ -77,19 +77,34 @@ struct RouteCommand: AsyncParsableCommand {
     var model: String
     @Option(name: .long, help: "balanced, latency, fastest, cheapest or preferred.")
     var strategy: RoutingStrategy?
+    @Option(name: .long, help: "What the request needs, comma-separated: tools, structured_output, vision.")
+    var needs: String?
+    @Option(name: .customLong("min-context"), help: "Tokens of prompt plus answer the request needs.")
+    var minContext: Int?
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         if connection.json {
-            return connection.printJSON(try await connection.get("/v1/route", [("model", model), ("strategy", strategy?.rawValue)]))
+            return connection.printJSON(try await connection.get("/v1/route", [("model", model), ("strategy", strategy?.rawValue), ("needs", needs),
+                                                                                ("min_context", minContext.map(String.init))]))
         }
-        let route = try await connection.call { try await $0.route(model: model, strategy: strategy) }
+        var wanted = CapabilityNeeds(minContext: minContext)
+        if let needs {
+            guard case .success(let parsed) = CapabilityNeeds.parse(needs: needs) else {
+                throw ValidationError("--needs: '\(needs)' is not a comma-separated list of tools, structured_output, vision")
+            }
+            wanted.tools = parsed.tools
+            wanted.structuredOutput = parsed.structuredOutput
+            wanted.vision = parsed.vision
+        }
+        let route = try await connection.call { [wanted] in try await $0.route(model: model, strategy: strategy, needs: wanted) }
         print("\(route.model) (\(route.strategy.rawValue))\(route.panic ? "  PANIC: no healthy provider, best effort order" : "")")
         let rows = route.candidates.enumerated().map { index, c in
             ["\(index + 1)", c.provider, c.state.rawValue, Table.ms(c.latencyP50Ms), Table.percent(c.successRate),
              c.pricePerRequest.map { String(format: "$%.6f", $0) } ?? "-", c.reasons.joined(separator: "; ")]
         }
         print(Table.render(header: ["#", "PROVIDER", "STATE", "P50", "SUCCESS", "PRICE/REQ", "REASONS"], rows: rows))
+        for exclusion in route.excluded ?? [] { print("left out: \(exclusion.provider): \(exclusion.reason)") }
     }
 }
 
@@ -105,10 +120,10 @@ struct Providers: AsyncParsableCommand {
         let rows = answer.providers.flatMap { provider in
             provider.targets.map { t in
                 [provider.name, t.model, t.state.rawValue, Table.ms(t.latencyP50Ms), Table.percent(t.successRate), "\(t.samples)",
-                 t.lastError.map { "\($0): \(t.lastErrorMessage ?? "")" } ?? "-"]
+                 Capabilities(t.capabilities).summary, t.origin, t.lastError.map { "\($0): \(t.lastErrorMessage ?? "")" } ?? "-"]
             }
         }
-        print(Table.render(header: ["PROVIDER", "MODEL", "STATE", "P50", "SUCCESS", "SAMPLES", "LAST ERROR"], rows: rows))
+        print(Table.render(header: ["PROVIDER", "MODEL", "STATE", "P50", "SUCCESS", "SAMPLES", "CAPABILITIES", "ORIGIN", "LAST ERROR"], rows: rows))
     }
 }
 

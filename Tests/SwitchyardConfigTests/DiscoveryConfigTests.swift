@@ -44,7 +44,7 @@ struct DiscoveryConfigTests {
     }
 
     @Test(arguments: [
-        ("discover: { model: [x] }", 6, 17, "unknown key 'model' in providers[0].discover (known keys: include_status, max_bytes, max_targets, models, providers, refresh)"),
+        ("discover: { model: [x] }", 6, 17, "unknown key 'model' in providers[0].discover (known keys: include_status, max_bytes, max_targets, models, probe_mode, providers, refresh)"),
         ("discover: { include_status: [up] }", 6, 34, "providers[0].discover.include_status[0]: 'up' is not one of live, staging, error"),
         ("discover: { max_targets: 0 }", 6, 30, "providers[0].discover.max_targets must be greater than 0"),
         ("discover: { refresh: 1s }", 6, 26, "providers[0].discover.refresh must be at least 10s"),
@@ -145,7 +145,7 @@ struct DiscoveryConfigTests {
             of: "discover: {}", with: "discover: { models: [\"meta-llama/*\"], providers: { deny: [novita] }, include_status: [live], max_targets: 50, refresh: 5m }")
         let config = try ConfigLoader.parse(yaml: yaml, file: "d.yaml")
         let rendered = ConfigRenderer.render(config)
-        #expect(rendered.contains("    discover: { models: [\"meta-llama/*\"], providers: { allow: [], deny: [\"novita\"] }, include_status: [live], max_targets: 50, refresh: 5m, max_bytes: 16777216 }"))
+        #expect(rendered.contains("    discover: { models: [\"meta-llama/*\"], providers: { allow: [], deny: [\"novita\"] }, include_status: [live], max_targets: 50, refresh: 5m, max_bytes: 16777216, probe_mode: liveness }"))
         #expect(rendered.contains("# discovery: GET https://router.huggingface.co/v1/models with this provider's key at start and every 5m; models matching [\"meta-llama/*\"] at every partner but [\"novita\"]: one target per (model, partner provider) as provider 'hf.PARTNER', upstream MODEL:PARTNER, with the published price and capabilities; at most 50"), "\(rendered)")
         #expect(rendered.contains("aliases:\n  \"llama\": [\"llama3.1:8b\"]"))
         var again = try ConfigLoader.parse(yaml: rendered, file: "d.yaml")

@@ -32,6 +32,10 @@ import Testing
             let providers = try await Self.cli(["providers"], environment: ["SWITCHYARD_SOCKET": daemon.socketPath])
             #expect(providers.status == 0)
             #expect(providers.output.hasPrefix("PROVIDER  MODEL  STATE"), "\(providers.output)")
+            #expect(providers.output.contains("CAPABILITIES") && providers.output.contains("unknown") && providers.output.contains("configured"),
+                    "each target's capabilities and origin: \(providers.output)")
+            let needing = try await Self.cli(["route", "m", "--needs", "tools", "--min-context", "1000"] + socket)
+            #expect(needing.status == 0 && needing.output.contains("tool support unknown"), "\(needing.output)")
             let json = try await Self.cli(["providers", "--json"] + socket)
             let parsed = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
             #expect((parsed?["providers"] as? [Any])?.count == 2)

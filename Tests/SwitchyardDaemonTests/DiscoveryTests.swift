@@ -99,6 +99,8 @@ import Testing
                     #expect(events.contains("hf.fireworks-ai/sim-org-0/Model-0000-Instruct removed"), "\(events)")
                     #expect(events.contains("hf.cerebras/sim-org-1/Model-0001-Instruct changed: price"))
                     #expect(events.contains("hf.groq/sim-org-2/Model-0002-Instruct changed: status live → error"))
+                    // The catalog's `error` degraded that target: a transition in the events like any other.
+                    #expect(events.contains(#""provider":"hf.groq""#) && events.contains(#""to":"degraded""#), "\(events)")
                 }
             }
         }

@@ -26,19 +26,23 @@ struct GatewayTestDaemon: Sendable {
 
     /// `stateDirectory`: the daemon's state directory (kept), for a test that restarts on the same
     /// state; a new temporary one by default.
+    /// `providerExtra`: YAML members added to provider `a`'s or `b`'s entry (e.g. `capabilities: { tools: false }, `).
     static func run(gatewayYAML: String = "", modelExtra: String = "", listenExtra: String = "", clientsYAML: String = "",
-                    stateDirectory: String? = nil, _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
+                    providerExtra: [String: String] = [:], stateDirectory: String? = nil,
+                    _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
         if let stateDirectory {
-            try await run(in: stateDirectory, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML, body)
+            try await run(in: stateDirectory, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML,
+                          providerExtra: providerExtra, body)
         } else {
             try await withTemporaryDirectory { directory in
-                try await run(in: directory, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML, body)
+                try await run(in: directory, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML,
+                              providerExtra: providerExtra, body)
             }
         }
     }
 
     private static func run(in directory: String, gatewayYAML: String, modelExtra: String, listenExtra: String, clientsYAML: String,
-                            _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
+                            providerExtra: [String: String], _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
         let simulators = [
             "a": ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1)),
             "b": ProviderSimulator(name: "b", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 40)),
@@ -57,9 +61,9 @@ struct GatewayTestDaemon: Sendable {
                 \(gatewayYAML)
                 providers:
                   - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", api_key_env: KEY_A,
-                      price: { input_per_mtok: 1, output_per_mtok: 2 }, models: [{ name: m, upstream: m-up\(modelExtra) }] }
+                      price: { input_per_mtok: 1, output_per_mtok: 2 }, \(providerExtra["a"] ?? "")models: [{ name: m, upstream: m-up\(modelExtra) }] }
                   - { name: b, kind: openai, base_url: "http://127.0.0.1:\(ports["b"]!)/v1", api_key_env: KEY_B,
-                      models: [{ name: m, upstream: m-up\(modelExtra) }] }
+                      \(providerExtra["b"] ?? "")models: [{ name: m, upstream: m-up\(modelExtra) }] }
                 """
             let config = try ConfigLoader.parse(yaml: yaml, file: "gateway-test.yaml")
             let tcpPort = Rendezvous<Int>()

@@ -35,8 +35,10 @@ func targets(_ provider: String, port: Int, count: Int, interval: Double, mode: 
         settings.connectTimeoutSeconds = 1
         settings.mode = mode
         settings.maxConcurrentPerProvider = cap
+        // A key per target, so each liveness probe makes its own request (probes with the same key
+        // share one model-list fetch: ModelListSharingTests), as these tests count requests per target.
         return ProbeTarget(target: Target(provider: ProviderID(provider), model: ModelName("m\(index)")), kind: .openai,
-                           baseURL: "http://127.0.0.1:\(port)/v1", upstreamModel: "m", apiKey: nil, settings: settings,
+                           baseURL: "http://127.0.0.1:\(port)/v1", upstreamModel: "m", apiKey: Secret("key-\(provider)-\(index)"), settings: settings,
                            price: price, budgetUSDPerDay: budget)
     }
 }

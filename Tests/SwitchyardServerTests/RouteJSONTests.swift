@@ -23,7 +23,9 @@ import Testing
         Route(model: ModelName("m/\"quoted\"\\ü\u{1F600}"), strategy: .cheapest, candidates: [
             candidate("p\t\n\r\u{8}\u{C}\u{1}\u{1F}/x", [-0.0, 0, -3.5, nil, nil, nil, 0, nil], reasons: ["a \"b\" \\ c", "é/中"],
                       text: "up\u{0}stream"),
-        ], panic: true, earliestRetryAt: Timestamp(secondsSinceEpoch: 1_800_000_060), generatedAt: Timestamp(secondsSinceEpoch: 1_800_000_000)),
+        ], excluded: [RouteExclusion(provider: ProviderID("short"), reason: "context 32768 < 200000 needed"),
+                      RouteExclusion(provider: ProviderID("q\"/\u{1}"), reason: "no tool calling; no image input \\ é")],
+           panic: true, earliestRetryAt: Timestamp(secondsSinceEpoch: 1_800_000_060), generatedAt: Timestamp(secondsSinceEpoch: 1_800_000_000)),
         Route(model: ModelName("empty"), strategy: .preferred, candidates: [], panic: true, earliestRetryAt: nil,
               generatedAt: Timestamp(secondsSinceEpoch: 0)),
     ]
@@ -32,7 +34,8 @@ import Testing
     /// decoded as `Wire.Candidate` (no field-by-field copy, so a new field needs no edit here).
     static func documented(_ route: Route) throws -> Wire.Route {
         let candidates = try JSONDecoder().decode([Wire.Candidate].self, from: try snakeCase.encode(route.candidates))
-        return Wire.Route(candidates: candidates, earliestRetryAt: route.earliestRetryAt?.rfc3339, generatedAt: route.generatedAt.rfc3339,
+        let excluded = try JSONDecoder().decode([Wire.Exclusion].self, from: try snakeCase.encode(route.excluded))
+        return Wire.Route(candidates: candidates, earliestRetryAt: route.earliestRetryAt?.rfc3339, excluded: excluded, generatedAt: route.generatedAt.rfc3339,
                           model: route.model.rawValue, panic: route.panic, strategy: Wire.Strategy(rawValue: route.strategy.rawValue)!)
     }
 
@@ -65,6 +68,15 @@ import Testing
         for candidate in route.candidates {
             let ranked = try Self.snakeCase.encode(candidate)
             let documented = try Wire.encoder().encode(try JSONDecoder().decode(Wire.Candidate.self, from: ranked))
+            #expect(String(decoding: ranked, as: UTF8.self) == String(decoding: documented, as: UTF8.self))
+        }
+    }
+
+    /// Every field of an exclusion is in the document, as for candidates.
+    @Test func theRankingsExclusionIsTheDocumentedExclusion() throws {
+        for exclusion in Self.routes.flatMap(\.excluded) {
+            let ranked = try Self.snakeCase.encode(exclusion)
+            let documented = try Wire.encoder().encode(try JSONDecoder().decode(Wire.Exclusion.self, from: ranked))
             #expect(String(decoding: ranked, as: UTF8.self) == String(decoding: documented, as: UTF8.self))
         }
     }

@@ -31,6 +31,19 @@ import Testing
         return readiness.current
     }
 
+    /// Each target shows what it can serve as routes see it now (a learned refusal included) and whether it was discovered.
+    @Test func everyTargetShowsItsCapabilitiesAndOrigin() {
+        var configured = Self.row(provider: "local", model: "m")
+        configured.snapshot.descriptor.capabilities = Capabilities(contextLength: 32768, tools: true, inputModalities: [.text, .image])
+        configured.snapshot.learned.learn(.tools, at: Self.now + -5)
+        var discovered = Self.row(provider: "router", model: "m")
+        discovered.snapshot.descriptor.origin = .discovered
+        let html = StatusPageHTML.render(StatusPageContent(version: "t", readiness: Self.ready(), now: Self.now, rows: [configured, discovered],
+                                                           events: [], historyProblem: nil))
+        #expect(html.contains(#"<span class="caps" data-origin="configured">context 32768 · no tools · in: text, image</span>"#))
+        #expect(html.contains(#"<span class="caps" data-origin="discovered">unknown · discovered</span>"#))
+    }
+
     @Test func everyDynamicStringIsEscaped() throws {
         var status = Self.ready()
         status.storageProblem = Self.hostile

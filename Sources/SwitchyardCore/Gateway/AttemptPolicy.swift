@@ -10,6 +10,9 @@ public enum AttemptOutcome: Hashable, Sendable {
     case timedOut
     /// Something that is not HTTP, or not the answer's format.
     case garbage
+    /// A 400 whose body said this target lacks a feature the request uses (tools, structured
+    /// output): another target may serve it, and it counts against no provider's health.
+    case unsupported
 }
 
 /// What the forwarding loop does next.
@@ -52,6 +55,11 @@ public struct AttemptPolicy: Hashable, Sendable {
             return .deliver
         case .status(let status) where !Self.isRetriable(status):
             return .deliver
+        case .unsupported:
+            // The next candidate may have the feature; with none left, the caller gets the 400 itself.
+            let next = attempt + 1
+            guard next < candidateCount, next < maxAttempts, secondsLeft > 0 else { return .deliver }
+            return .tryNext(next)
         default:
             let next = attempt + 1
             guard next < candidateCount, next < maxAttempts, secondsLeft > 0 else { return .giveUp }
@@ -73,7 +81,7 @@ public struct AttemptPolicy: Hashable, Sendable {
     /// caller's fault (which counts against no provider).
     public static func errorClass(_ outcome: AttemptOutcome) -> ErrorClass? {
         switch outcome {
-        case .answered: nil
+        case .answered, .unsupported: nil
         case .status(let status): isCallersFault(status) ? nil : ErrorClass(httpStatus: status)
         case .connectFailed: .connectRefused
         case .timedOut: .timeout

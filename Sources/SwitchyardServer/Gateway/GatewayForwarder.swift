@@ -51,6 +51,17 @@ struct GatewayForwarder {
                 return OpenAIError(status: .init(code: 499), type: "canceled", code: "canceled", message: "the caller went away").response(ServedBy())
             }
             var outcome = Self.outcome(of: head)
+            // A 400 to a request using tools or structured output is read: when it says the target
+            // lacks them, that is learned and the next candidate is tried (else it goes to the caller).
+            var refusal: [UInt8] = []
+            if outcome == .status(400), !request.asked.isEmpty {
+                refusal = await Self.readPrefix(response, cap: 64 << 10)
+                let said = UnsupportedFeature.said(in: String(decoding: refusal, as: UTF8.self), asked: request.asked)
+                if !said.isEmpty {
+                    learn(said, of: started.target)
+                    outcome = .unsupported
+                }
+            }
             // A whole answer is held and checked before the caller gets a byte (`HeldAnswer`).
             var held: HeldAnswer.Read?
             var why: String?
@@ -68,7 +79,7 @@ struct GatewayForwarder {
             if decision == .deliver, case .success(let head) = head {
                 if case .whole(let answer) = held { return deliver(answer, head: head, attempt: started, served: served) }
                 guard case .overCap(let prefix, let firstByte) = held else {
-                    return deliver(response, head: head, outcome: outcome, attempt: started, served: served)
+                    return deliver(response, head: head, outcome: outcome, attempt: started, served: served, prefix: refusal)
                 }
                 return deliver(response, head: head, outcome: outcome, attempt: started, served: served, prefix: prefix, prefixTTFT: firstByte)
             }
@@ -175,6 +186,11 @@ struct GatewayForwarder {
             gateway.metrics.attempt("caller_error")
             return
         }
+        if outcome == .unsupported {
+            // Learned instead (`learnRefusal`): neither the caller's fault nor a failure of the provider's health.
+            gateway.metrics.attempt("unsupported")
+            return
+        }
         gateway.metrics.attempt(errorClass?.rawValue ?? "ok")
         gateway.traffic.attempt(attempt.target, failed: errorClass != nil)
         let total = Self.seconds(.now - attempt.started)
@@ -193,6 +209,26 @@ struct GatewayForwarder {
         deps.deliver(observation)
     }
 
+    /// Believes `target` lacks each of `features` for a while (`LearnedCapabilities`), and puts
+    /// what is news into the events log.
+    private func learn(_ features: Set<UnsupportedFeature>, of target: Target) {
+        let now = deps.clock.now()
+        for feature in UnsupportedFeature.allCases where features.contains(feature) {
+            guard deps.healthBook.learnUnsupported(feature, of: target, at: now) else { continue }
+            let what = feature == .tools ? "tool calling" : "structured output"
+            let until = now + LearnedCapabilities.defaultSeconds
+            deps.admin.recordEvent(DaemonEvent(at: now, kind: .capabilityLearned, caller: caller.label,
+                                               message: "\(target.provider) \(target.model): a 400 said it does not support \(what); routes that need it leave it out until \(until.timeOfDay)"))
+        }
+    }
+
+    /// The first `cap` bytes of a body (all of it when shorter); the rest stays to be read.
+    static func readPrefix(_ response: any UpstreamResponse, cap: Int) async -> [UInt8] {
+        var bytes: [UInt8] = []
+        while bytes.count < cap, let chunk = await response.next() { bytes.append(contentsOf: chunk) }
+        return bytes
+    }
+
     static func usage(ofJSON bytes: [UInt8]) -> Usage? {
         guard let body = JSONBody(bytes), let member = body.member("usage") else { return nil }
         return Usage(usageJSON: body.raw(member))
@@ -205,6 +241,7 @@ struct GatewayForwarder {
         case .connectFailed: "could not connect"
         case .timedOut: "no answer within the attempt timeout"
         case .garbage: "not a valid HTTP answer"
+        case .unsupported: "HTTP 400: it does not support what the request uses"
         }
     }
 

@@ -41,7 +41,7 @@ final class GatewayMetrics: Sendable {
             }
         }
         self.requests = requests
-        let outcomes = ["ok", "caller_error"] + ErrorClass.allCases.map(\.rawValue)
+        let outcomes = ["ok", "caller_error", "unsupported"] + ErrorClass.allCases.map(\.rawValue)
         attempts = Dictionary(uniqueKeysWithValues: outcomes.map { ($0, registry.makeCounter(descriptor: MetricName.gatewayAttempts, labels: [("outcome", $0)])) })
         failovers = registry.makeCounter(descriptor: MetricName.gatewayFailovers)
         hedges = Dictionary(uniqueKeysWithValues: Hedge.allCases.map { ($0, registry.makeCounter(descriptor: MetricName.gatewayHedges, labels: [("result", $0.rawValue)])) })

@@ -110,6 +110,8 @@ struct GatewayRequest: Sendable {
     var candidates: [RouteCandidate]
     var policy: AttemptPolicy
     var streaming: Bool
+    /// Features the request uses that a target's 400 may say it lacks (learned, then failed over).
+    var asked: Set<UnsupportedFeature>
     /// Whether the caller asked for the usage chunk itself (else the gateway drops it).
     var callerWantsUsage: Bool
     /// Raw `"key":value` text added to each upstream body (`stream_options`).
@@ -140,9 +142,18 @@ struct GatewayRequest: Sendable {
         }
         let preferences = try body.member("provider").map { member throws(OpenAIError) in try ProviderPreferences.parse(body.raw(member)) } ?? ProviderPreferences()
         let streaming = body.bool("stream") == true
-        let query = RouteQuery(model: selection.model, strategy: selection.strategy ?? preferences.sort ?? .balanced)
+        let needs = RequestNeeds.of(body, endpoint: endpoint)
+        let query = RouteQuery(model: selection.model, strategy: selection.strategy ?? preferences.sort ?? .balanced, needs: needs)
         guard case .route(let route) = deps.healthBook.route(query, now: deps.clock.now()) else {
             throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found", message: "no model named '\(modelText)'")
+        }
+        // A pinned provider that cannot serve the request, or a model none of whose providers can:
+        // the caller learns what is missing, and no provider is tried.
+        if let pinned = selection.pinned, let exclusion = route.excluded.first(where: { $0.provider == pinned }) {
+            throw Self.noCapableProvider(selection.model, needs: needs, excluded: [exclusion])
+        }
+        if route.candidates.isEmpty, !route.excluded.isEmpty {
+            throw Self.noCapableProvider(selection.model, needs: needs, excluded: route.excluded)
         }
         var candidates = CandidatePlan.order(route.candidates, selection: selection, preferences: preferences) { provider in
             configuration.upstreams[Target(provider: provider, model: selection.model)]?.price
@@ -156,8 +167,10 @@ struct GatewayRequest: Sendable {
             if !route.candidates.isEmpty {
                 // The request's own `provider` preferences (or pin) left nobody: 404, as OpenRouter answers it; not an outage.
                 let known = route.candidates.map(\.provider.rawValue).sorted().joined(separator: ", ")
+                let unfit = route.excluded.isEmpty ? "" : "; left out for what the request needs: "
+                    + route.excluded.map { "\($0.provider): \($0.reason)" }.joined(separator: "; ")
                 throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "no_provider_matches",
-                                  message: "no provider of '\(selection.model)' is left after the request's provider preferences; its providers: \(known)")
+                                  message: "no provider of '\(selection.model)' is left after the request's provider preferences; its providers: \(known)\(unfit)")
             }
             throw OpenAIError(status: .serviceUnavailable, type: "server_error", code: "no_provider",
                               message: "no provider of '\(selection.model)' can be tried now", retryAfterSeconds: 1)
@@ -176,8 +189,17 @@ struct GatewayRequest: Sendable {
                 additions = Array(#""stream_options":{"include_usage":true}"#.utf8)
             }
         }
-        return GatewayRequest(body: body, selection: selection, candidates: candidates, policy: policy,
-                              streaming: streaming, callerWantsUsage: callerWantsUsage, additions: additions)
+        return GatewayRequest(body: body, selection: selection, candidates: candidates, policy: policy, streaming: streaming,
+                              asked: RequestNeeds.asked(needs), callerWantsUsage: callerWantsUsage, additions: additions)
+    }
+
+    /// 400 in the OpenAI shape: what the request needs and why each provider cannot serve it.
+    static func noCapableProvider(_ model: ModelName, needs: CapabilityNeeds, excluded: [RouteExclusion]) -> OpenAIError {
+        let shortContext = excluded.contains { $0.reason.contains("context ") }
+        let needed = needs.tokens + (shortContext ? needs.minContext.map { ["a context of \($0) tokens"] } ?? [] : [])
+        let why = excluded.map { "\($0.provider): \($0.reason)" }.joined(separator: "; ")
+        return .invalid("no_capable_provider",
+                        "no provider of '\(model)' can serve this request (it needs \(needed.joined(separator: ", "))): \(why)")
     }
 
     /// The body to send to `candidate`: its upstream model id, without our `provider` object.

@@ -13,7 +13,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 from urllib.parse import quote
 
 from ._keys import KeyRules, host_matches, host_of
-from .failover import AllCandidatesFailed, Attempt, AttemptTimeout, Backoff, classify, is_caller_error
+from .failover import AllCandidatesFailed, Attempt, AttemptTimeout, Backoff, NoCapableCandidate, classify, is_caller_error
+from .needs import Needs
 from .reporter import ReportBatcher
 from .route import Candidate, Cooldowns, Route, RouteCache
 from .transport import DaemonError, DaemonTransport, DaemonUnreachable, SwitchyardError
@@ -90,12 +91,14 @@ class Switchyard:
 
     # -- routes ---------------------------------------------------------------------------
 
-    def route(self, model: str, strategy: Optional[str] = None, exclude: Iterable[str] = (), cached: bool = True) -> Route:
+    def route(self, model: str, strategy: Optional[str] = None, exclude: Iterable[str] = (), cached: bool = True,
+              needs: Iterable[str] = (), min_context: Optional[int] = None) -> Route:
         """The ranked candidates for `model`; from the cache while fresh, else from the daemon,
         else (daemon unreachable) the static order. Raises `DaemonError` for an unknown model
-        without a static route."""
+        without a static route. `needs` (`tools`, `structured_output`, `vision`) and `min_context`
+        leave out the candidates known to lack them (`Route.excluded` says why)."""
         strategy = strategy or self.strategy
-        key = (model, strategy or "", tuple(sorted(exclude)))
+        key = (model, strategy or "", tuple(sorted(exclude)), tuple(sorted(set(needs))), int(min_context or 0))
         if cached:
             hit = self.cache.get(key)
             if hit is not None:
@@ -105,6 +108,10 @@ class Switchyard:
             query += "&strategy=" + quote(strategy, safe="")
         if key[2]:
             query += "&exclude=" + quote(",".join(key[2]), safe=",")
+        if key[3]:
+            query += "&needs=" + quote(",".join(key[3]), safe=",")
+        if key[4] > 0:
+            query += f"&min_context={key[4]}"
         try:
             route = Route.from_json(self.transport.request("GET", "/v1/route?" + query))
             self._daemon_reachable()
@@ -195,13 +202,19 @@ class Switchyard:
     # -- failover -------------------------------------------------------------------------
 
     def call_with_failover(self, model: str, fn: Callable[..., T], *args: Any, strategy: Optional[str] = None,
-                           attempt_timeout: Optional[float] = ..., max_attempts: Optional[int] = None, **kwargs: Any) -> T:  # type: ignore[assignment]
+                           attempt_timeout: Optional[float] = ..., max_attempts: Optional[int] = None,  # type: ignore[assignment]
+                           needs: Optional[Needs] = None, **kwargs: Any) -> T:
         """Calls `fn(candidate, *args, **kwargs)` for each candidate of the route in order until one
         returns, waiting a jittered exponential backoff between attempts and reporting every outcome.
         Raises `AllCandidatesFailed` (with every attempt's error) when none succeeds. An error whose
-        status says the request itself is bad (400, 413, 422) is raised at once."""
+        status says the request itself is bad (400, 413, 422) is raised at once. `needs` (see
+        `switchyard_client.needs.request_needs`) leaves out the candidates that cannot serve the
+        request; when that leaves none, `NoCapableCandidate` is raised and nothing is tried."""
         timeout = self.attempt_timeout if attempt_timeout is ... else attempt_timeout
-        route = self.route(model, strategy=strategy)
+        needs = needs or Needs()
+        route = self.route(model, strategy=strategy, needs=needs.capabilities, min_context=needs.min_context)
+        if not route.candidates and route.excluded:
+            raise NoCapableCandidate(model, route.excluded)
         order = self.cooldowns.order(model, route.candidates)
         if max_attempts is not None:
             order = order[:max_attempts]

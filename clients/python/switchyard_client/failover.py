@@ -83,6 +83,17 @@ class AllCandidatesFailed(SwitchyardError):
         self.attempts = attempts
 
 
+class NoCapableCandidate(SwitchyardError):
+    """The route left every target out because none can serve what the request needs
+    (tools, structured output, vision, a long context); nothing was tried."""
+
+    def __init__(self, model: str, excluded: tuple):
+        why = "; ".join(f"{e.provider}: {e.reason}" for e in excluded)
+        super().__init__(f"no provider of {model} can serve this request: {why}")
+        self.model = model
+        self.excluded = excluded
+
+
 @dataclass(frozen=True)
 class Backoff:
     """Exponential backoff with full jitter between attempts: uniform in [0, min(cap, base * 2^n)).

@@ -15,6 +15,7 @@ from huggingface_hub import InferenceClient, get_token
 
 from ._keys import NO_KEY, _private_route, host_matches, host_of
 from .client import Switchyard
+from .needs import request_needs
 from .route import Candidate
 
 
@@ -60,7 +61,9 @@ class FailoverInferenceClient:
 
     def chat_completion(self, messages: Any, *, model: str, strategy: Optional[str] = None, **kwargs: Any) -> Any:
         """`InferenceClient.chat_completion` for the Switchyard model name `model`, with failover.
-        Returns the first successful `ChatCompletionOutput`; raises `AllCandidatesFailed` if none."""
+        Returns the first successful `ChatCompletionOutput`; raises `AllCandidatesFailed` if none. Only
+        candidates that can serve what the request needs (tools, structured output, images, its length) are tried."""
         def attempt(candidate: Candidate) -> Any:
             return self.client_for(candidate).chat_completion(messages, model=candidate.upstream_model, **kwargs)
-        return self.switchyard.call_with_failover(model, attempt, strategy=strategy, attempt_timeout=self.timeout)
+        return self.switchyard.call_with_failover(model, attempt, strategy=strategy, attempt_timeout=self.timeout,
+                                                  needs=request_needs(messages=messages, options=kwargs))

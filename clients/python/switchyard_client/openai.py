@@ -13,6 +13,7 @@ import openai as _openai
 
 from ._keys import NO_KEY
 from .client import Switchyard
+from .needs import request_needs
 from .route import Candidate
 
 
@@ -47,7 +48,9 @@ class FailoverOpenAI:
         return client
 
     def chat_completion(self, *, model: str, messages: Any, strategy: Optional[str] = None, **kwargs: Any) -> Any:
-        """`client.chat.completions.create` for the Switchyard model name `model`, with failover."""
+        """`client.chat.completions.create` for the Switchyard model name `model`, with failover over
+        the candidates that can serve what the request needs (tools, structured output, images, its length)."""
         def attempt(candidate: Candidate) -> Any:
             return self.client_for(candidate).chat.completions.create(model=candidate.upstream_model, messages=messages, **kwargs)
-        return self.switchyard.call_with_failover(model, attempt, strategy=strategy, attempt_timeout=self.timeout)
+        return self.switchyard.call_with_failover(model, attempt, strategy=strategy, attempt_timeout=self.timeout,
+                                                  needs=request_needs(messages=messages, options=kwargs))

@@ -38,6 +38,14 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A target the route left out because it cannot serve the request's needs, and why."""
+
+    provider: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Route:
     """The ranked candidates for a model; `source` says where the answer came from."""
 
@@ -47,6 +55,8 @@ class Route:
     panic: bool = False
     source: str = "daemon"  # "daemon" or "static" (daemon unreachable)
     generated_at: Optional[str] = None
+    #: Targets left out for the query's `needs` / `min_context`, with the reason.
+    excluded: Tuple[Exclusion, ...] = ()
 
     @classmethod
     def from_json(cls, answer: dict) -> "Route":
@@ -56,10 +66,12 @@ class Route:
             candidates=tuple(Candidate.from_json(item) for item in answer["candidates"]),  # no list: not a route
             panic=bool(answer.get("panic", False)),
             generated_at=answer.get("generated_at"),
+            excluded=tuple(Exclusion(item["provider"], item.get("reason", "")) for item in answer.get("excluded", ())),
         )
 
 
-CacheKey = Tuple[str, str, Tuple[str, ...]]
+#: (model, strategy, exclude, needs, min_context)
+CacheKey = Tuple[str, str, Tuple[str, ...], Tuple[str, ...], int]
 
 
 @dataclass

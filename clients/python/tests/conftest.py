@@ -60,6 +60,10 @@ class Simulator:
         self.url = line.strip().rsplit(" ", 1)[-1]
         self.base_url = self.url + "/v1"
 
+    def completion_requests(self) -> int:
+        """`GET /_sim/stats`: requests to the OpenAI POST routes so far (probes in liveness mode are GETs)."""
+        return json.loads(urllib.request.urlopen(self.url + "/_sim/stats", timeout=5).read())["completion_requests"]
+
     def set_behavior(self, **behavior: object) -> None:
         """`PUT /_sim/behavior`: the default behaviour for this simulator plus `behavior`."""
         body = {"models": [self.upstream], "latency_ms": self.latency_ms, **behavior}
@@ -79,13 +83,15 @@ class Daemon:
     """A `switchyard serve` process on a Unix socket and a TCP port, with its own state dir."""
 
     def __init__(self, sims: Dict[str, Simulator], probe_interval: str = "2s", extra_yaml: str = "",
-                 env: Optional[Dict[str, str]] = None, extra_clients: str = ""):
-        """`extra_clients`: more entries (YAML lines) for the `clients:` list beside `CLIENT_NAME`."""
+                 env: Optional[Dict[str, str]] = None, extra_clients: str = "", provider_extra: Optional[Dict[str, str]] = None):
+        """`extra_clients`: more entries (YAML lines) for the `clients:` list beside `CLIENT_NAME`;
+        `provider_extra`: YAML members added to a provider's entry (`capabilities: { tools: false }, `)."""
         self.directory = tempfile.mkdtemp(prefix="sy-py-")
         self.socket_path = os.path.join(self.directory, "switchyard.sock")
         self.tcp_port = free_port()
         providers = "\n".join(
-            f'  - {{ name: {s.name}, kind: openai, base_url: "{s.base_url}", models: [{{ name: {MODEL}, upstream: {s.upstream} }}] }}'
+            f'  - {{ name: {s.name}, kind: openai, base_url: "{s.base_url}", {(provider_extra or {}).get(s.name, "")}'
+            f'models: [{{ name: {MODEL}, upstream: {s.upstream} }}] }}'
             for s in sims.values()
         )
         self.config = os.path.join(self.directory, "switchyard.yaml")
