@@ -31,6 +31,22 @@ struct GatewayPolicyTests {
         #expect(catalog.resolve(text) == nil)
     }
 
+    /// Discovered router targets (`hf.PARTNER`, upstream `MODEL:PARTNER`) answer to the router's own
+    /// spelling: the upstream id or `MODEL:PARTNER` pins that partner, as Hugging Face's router does.
+    @Test func aRouterPartnersNamePinsItsDiscoveredProvider() {
+        let hub = "meta-llama/Llama-3.1-8B-Instruct"
+        let discovered = ["groq", "together"].enumerated().map { index, partner in
+            TargetDescriptor(target: Target(provider: ProviderID("hf.\(partner)"), model: ModelName(hub)), upstreamModel: "\(hub):\(partner)",
+                             baseURL: "https://router.huggingface.co/v1", price: nil, preferenceOrder: index, origin: .discovered)
+        }
+        let catalog = ModelCatalog(descriptors: discovered)
+        #expect(catalog.resolve("\(hub):groq") == ModelSelection(model: ModelName(hub), pinned: ProviderID("hf.groq")))
+        #expect(catalog.resolve("\(hub):hf.together") == ModelSelection(model: ModelName(hub), pinned: ProviderID("hf.together")))
+        #expect(catalog.resolve("\(hub):fastest") == ModelSelection(model: ModelName(hub), strategy: .fastest))
+        #expect(catalog.resolve(hub) == ModelSelection(model: ModelName(hub)))
+        #expect(catalog.resolve("\(hub):novita") == nil)
+    }
+
     @Test func theCatalogListsModelsAndTheirProviders() {
         #expect(catalog.known.map(\.rawValue) == ["m", "other"])
         #expect(catalog.providersByModel[ModelName("m")]?.map(\.rawValue) == ["a", "b"])

@@ -20,6 +20,9 @@ public struct ModelCatalog: Sendable {
     private var names: Set<ModelName> = []
     private var upstreams: [String: ModelName] = [:]
     private var providers: Set<ProviderID> = []
+    /// Upstream ids of targets discovered from a router catalog (`MODEL:PARTNER`): the router
+    /// pins such an id to its partner, and so does this grammar.
+    private var partnerUpstreams: [String: ProviderID] = [:]
     /// Every model name, sorted (for "unknown model" answers and `/v1/models`).
     public private(set) var known: [ModelName] = []
     /// Providers serving each model, in configuration order.
@@ -32,6 +35,10 @@ public struct ModelCatalog: Sendable {
             providers.insert(target.provider)
             // The first configured model wins an upstream id that two models share.
             if upstreams[descriptor.upstreamModel] == nil { upstreams[descriptor.upstreamModel] = target.model }
+            if descriptor.origin == .discovered, let partner = Self.partner(of: target.provider),
+               descriptor.upstreamModel.hasSuffix(":" + partner) {
+                partnerUpstreams[descriptor.upstreamModel] = target.provider
+            }
             providersByModel[target.model, default: []].append(target.provider)
         }
         known = names.sorted()
@@ -40,15 +47,32 @@ public struct ModelCatalog: Sendable {
     /// Resolves `text`: the whole text as a name or upstream id first (upstream ids may hold
     /// colons, `org/model:partner`), then `BASE:SUFFIX` split at the last colon, where the
     /// suffix is a strategy or a provider that serves the model. Nil when nothing matches.
+    /// A router partner's own name (`groq` of `hf.groq`) is a provider suffix too, as on the router
+    /// itself: `meta-llama/Llama-3.1-8B-Instruct:groq` is pinned to the discovered `hf.groq`.
     public func resolve(_ text: String) -> ModelSelection? {
-        if let model = base(Substring(text)) { return ModelSelection(model: model) }
+        if names.contains(ModelName(text)) { return ModelSelection(model: ModelName(text)) }
+        if let model = upstreams[text] { return ModelSelection(model: model, pinned: partnerUpstreams[text]) }
         guard let colon = text.lastIndex(of: ":") else { return nil }
         let suffix = String(text[text.index(after: colon)...])
         guard let model = base(text[..<colon]) else { return nil }
         if let strategy = RoutingStrategy(rawValue: suffix) { return ModelSelection(model: model, strategy: strategy) }
-        let provider = ProviderID(suffix)
-        guard providersByModel[model]?.contains(provider) == true else { return nil }
+        guard let provider = provider(named: suffix, serving: model) else { return nil }
         return ModelSelection(model: model, pinned: provider)
+    }
+
+    /// The provider of `model` that `suffix` names: by its own name, or by its partner name when
+    /// exactly one router partner of that name serves the model.
+    private func provider(named suffix: String, serving model: ModelName) -> ProviderID? {
+        guard let serving = providersByModel[model] else { return nil }
+        if serving.contains(ProviderID(suffix)) { return ProviderID(suffix) }
+        let partners = serving.filter { Self.partner(of: $0) == suffix }
+        return partners.count == 1 ? partners[0] : nil
+    }
+
+    /// `PARTNER` of a provider discovery named `NAME.PARTNER`.
+    private static func partner(of provider: ProviderID) -> String? {
+        guard let dot = provider.rawValue.lastIndex(of: ".") else { return nil }
+        return String(provider.rawValue[provider.rawValue.index(after: dot)...])
     }
 
     private func base(_ text: Substring) -> ModelName? {
