@@ -18,6 +18,29 @@ enum CurlResponseHeaders {
         return headers
     }
 
+    /// Only the headers called `names` (lower-case), as `read(from:)` gives them: each looked up
+    /// in libcurl's store (`curl_easy_header`) instead of copying every header into a dictionary.
+    static func read(_ names: [String], from easy: UnsafeMutableRawPointer) -> [String: String] {
+        var headers: [String: String] = [:]
+        for name in names {
+            var found: UnsafeMutablePointer<curl_header>?
+            guard curl_easy_header(easy, name, 0, UInt32(CURLH_HEADER), -1, &found) == CURLHE_OK, var header = found else { continue }
+            // Of a repeated name the last value wins, as in `read(from:)`.
+            let amount = header.pointee.amount
+            if amount > 1 {
+                guard curl_easy_header(easy, name, amount - 1, UInt32(CURLH_HEADER), -1, &found) == CURLHE_OK, let last = found else { continue }
+                header = last
+            }
+            headers[name] = String(cString: header.pointee.value)
+        }
+        return headers
+    }
+
+    /// Every header, or only those called `names` when given.
+    static func read(_ names: [String]?, from easy: UnsafeMutableRawPointer) -> [String: String] {
+        if let names { read(names, from: easy) } else { read(from: easy) }
+    }
+
     /// ASCII lower case written straight into the string's storage (header names are ASCII).
     private static func lowercased(_ name: UnsafePointer<CChar>) -> String {
         let length = strlen(name)

@@ -113,7 +113,7 @@ final class CurlTransfer: @unchecked Sendable {
             let fallback = String(cString: curl_easy_strerror(CURLcode(UInt32(code))))
             resolved = .curl(code: code, message: detail.isEmpty ? fallback : detail)
         }
-        return HTTPTransferResult(status: status, headers: CurlResponseHeaders.read(from: easy), body: body, bytesReceived: bytesReceived, timings: timings, failure: resolved)
+        return HTTPTransferResult(status: status, headers: CurlResponseHeaders.read(request.responseHeaderNames, from: easy), body: body, bytesReceived: bytesReceived, timings: timings, failure: resolved)
     }
 
     /// What the write callback answers: accepted, refused (abort), or paused.
@@ -129,7 +129,7 @@ final class CurlTransfer: @unchecked Sendable {
                 headSent = true
                 var status = 0
                 _ = sy_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-                stream.head(status: status, headers: CurlResponseHeaders.read(from: easy), elapsedSeconds: elapsedSeconds())
+                stream.head(status: status, headers: CurlResponseHeaders.read(request.responseHeaderNames, from: easy), elapsedSeconds: elapsedSeconds())
             }
             guard stream.offer(bytes) else {
                 lastActivity = nil  // paused: the idle timeout waits for the reader

@@ -23,6 +23,9 @@ public struct HTTPRequest: Sendable {
     var responseStream: (any HTTPResponseStream)?
     /// Whether the idle timeout runs from the start (no first byte in time), not only once the response began.
     var idleFromStart = false
+    /// When set, only these response headers (lower-case names) are read into the result; nil
+    /// reads every one. Probes name the few they read: copying each header costs per probe.
+    public var responseHeaderNames: [String]?
     /// When set, the request goes over this Unix socket (the URL's host is then only its `Host` header).
     public var unixSocketPath: String?
 

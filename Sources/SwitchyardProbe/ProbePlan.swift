@@ -74,13 +74,14 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         if let armed, armed <= now { self.armed = nil }
         while let entry = queue.earliest, entry.floor <= now {
             _ = queue.removeEarliest()
-            guard var slot = slots[entry.target], slot.generation == entry.generation, slot.floor != nil else { continue }
-            slot.floor = nil
-            slot.lastStart = now
-            let outOfTurn = slot.outOfTurn
-            slot.outOfTurn = false
-            slots[entry.target] = slot
-            var launched = launch(slot, planned: entry.floor.advanced(by: leeway), wallTime: wallTime)
+            // In place through the index: copying a slot copies its whole `ProbeTarget`.
+            guard let index = slots.index(forKey: entry.target), slots.values[index].generation == entry.generation,
+                  slots.values[index].floor != nil else { continue }
+            slots.values[index].floor = nil
+            slots.values[index].lastStart = now
+            let outOfTurn = slots.values[index].outOfTurn
+            slots.values[index].outOfTurn = false
+            var launched = launch(slots.values[index], planned: entry.floor.advanced(by: leeway), wallTime: wallTime)
             launched.outOfTurn = outOfTurn
             actions.append(.launch(launched))
         }
@@ -106,7 +107,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
             budgets.record(provider, costUSD: cost, at: wallTime)
         }
         if probe.delivered, unprobed?.remove(probe.target) != nil, unprobed?.isEmpty == true { finishFirstRound(into: &actions) }
-        guard running, var slot = slots[probe.target], slot.generation == probe.generation else {
+        guard running, let index = slots.index(forKey: probe.target), slots.values[index].generation == probe.generation else {
             // A stale probe: the current owner's promise stands.
             if let floor = slots[probe.target]?.floor {
                 actions.append(.promise(probe.target, by: floor.advanced(by: leeway)))
@@ -118,13 +119,12 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         // Planned from the end of this probe: a slow probe never queues a backlog.
         let delay = max(probe.nextInSeconds, 0) * Double.random(in: 1.0...1.1, using: &random)
         var floor = now.advanced(by: .seconds(delay))
-        if slot.againAfterFlight {
-            slot.againAfterFlight = false
-            floor = min(floor, max(now, slot.lastStart.map { $0.advanced(by: Self.outOfTurnGap) } ?? now))
+        if slots.values[index].againAfterFlight {
+            slots.values[index].againAfterFlight = false
+            floor = min(floor, max(now, slots.values[index].lastStart.map { $0.advanced(by: Self.outOfTurnGap) } ?? now))
         }
-        slot.floor = floor
-        slots[probe.target] = slot
-        queue.insert(.init(floor: floor, target: probe.target, generation: slot.generation))
+        slots.values[index].floor = floor
+        queue.insert(.init(floor: floor, target: probe.target, generation: slots.values[index].generation))
         actions.append(.promise(probe.target, by: floor.advanced(by: leeway)))
         if armed.map({ floor.advanced(by: leeway) < $0 }) ?? true { actions.append(.wakeLoop) }
         return actions
@@ -217,7 +217,8 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
 
     /// Pops queue entries left behind by reloads and early probes, so the next deadline is a real one.
     private mutating func dropStaleHead() {
-        while let first = queue.earliest, slots[first.target].map({ $0.generation != first.generation || $0.floor == nil }) ?? true {
+        while let first = queue.earliest,
+              slots.index(forKey: first.target).map({ slots.values[$0].generation != first.generation || slots.values[$0].floor == nil }) ?? true {
             _ = queue.removeEarliest()
         }
     }

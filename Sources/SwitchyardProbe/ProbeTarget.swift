@@ -51,9 +51,15 @@ public struct ProbeTarget: Hashable, Sendable {
 
     /// A GET with this target's credentials and timeouts.
     func get(_ url: String) -> HTTPRequest {
-        HTTPRequest(
+        var request = HTTPRequest(
             url: url, headers: authorizationHeaders, connectTimeoutSeconds: settings.connectTimeoutSeconds,
             timeoutSeconds: settings.timeoutSeconds, maxBodyBytes: settings.maxBodyBytes
         )
+        request.responseHeaderNames = Self.headersProbesRead
+        return request
     }
+
+    /// The response headers any probe reads (`RetryAfter`, the served-by backend): only these
+    /// are copied out of libcurl.
+    static let headersProbesRead = ["retry-after", "x-inference-provider"]
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardConfig
 import SwitchyardCore
 
 /// `switchyard-bench`: measures the probe engine at scale against simulated providers,
@@ -32,9 +33,12 @@ struct DaemonSide: AsyncParsableCommand {
     @Option(help: "Port of a simulator that hangs every request.") var hungPort: Int?
     @Option(help: "Targets on the hanging simulator (their own lateness is not reported).") var hungTargets = 0
     @Option(help: "Daemon sinks fed: none (the engine alone), health, metrics, all.") var sinks = "all"
+    @Flag(help: "Give each target its own API key, so no two share a model-list fetch (the probe path as before sharing).")
+    var unshared = false
 
     func run() async throws {
         var targets = ProbeLoad.targets(ports: load.portList, count: load.targets, interval: load.interval)
+        if unshared { for index in targets.indices { targets[index].apiKey = Secret("bench-\(index)") } }
         if let hungPort, hungTargets > 0 {
             targets += ProbeLoad.targets(ports: [hungPort], count: hungTargets, interval: load.interval, providerPrefix: "hung")
         }

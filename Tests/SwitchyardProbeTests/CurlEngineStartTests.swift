@@ -5,7 +5,7 @@ import Testing
 @testable import SwitchyardHTTP
 
 /// The engine's thread runs from `start()` to `shutdown()`, not from `init`; and response
-/// headers come from libcurl's own store, lower-cased.
+/// headers come from libcurl's own store, lower-cased (all of them, or only those a request names).
 @Suite(.timeLimit(.minutes(1))) struct CurlEngineStartTests {
     /// Fires once; `wait()` returns when it has.
     private final class Signal: @unchecked Sendable {
@@ -51,6 +51,19 @@ import Testing
             #expect(result.headers["x-inference-provider"] == "Backend-A")
             #expect(result.headers["content-type"]?.hasPrefix("application/json") == true)
             #expect(result.headers.keys.allSatisfy { $0 == $0.lowercased() })
+        }
+    }
+
+    @Test func onlyTheNamedResponseHeadersAreRead() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], servedBy: "Backend-A"))
+        try await withSimulatorAndEngine(simulator) { port, engine in
+            let body = #"{"model":"m1","messages":[{"role":"user","content":"hi"}],"max_tokens":2}"#
+            var request = HTTPRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions", method: .post,
+                                      body: Array(body.utf8), connectTimeoutSeconds: 1, timeoutSeconds: 5)
+            request.responseHeaderNames = ["x-inference-provider", "retry-after"]
+            let result = await engine.perform(request)
+            #expect(result.status == 200)
+            #expect(result.headers == ["x-inference-provider": "Backend-A"])  // no content-type; no retry-after sent
         }
     }
 }
