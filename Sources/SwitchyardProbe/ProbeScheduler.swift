@@ -75,6 +75,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
     /// Model-list fetches shared by liveness probes of the same list and key (router targets).
     public nonisolated let modelLists: ModelListSharing<C.Instant>
 
+    /// The engine's thread: the actor's jobs run there, between libcurl's calls, one at a time.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { engine.serialExecutor.asUnownedSerialExecutor() }
 
     /// `spentToday` seeds what each provider's probes already spent today (from the store, at start-up).
