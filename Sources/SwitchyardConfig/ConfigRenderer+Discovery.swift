@@ -19,7 +19,7 @@ extension ConfigRenderer {
         let partners = discover.allowProviders.isEmpty ? "every partner" : "partners \(list(discover.allowProviders))"
         let scope = provider.kind == .hfRouter ? "\(models) at \(partners)\(discover.denyProviders.isEmpty ? "" : " but \(list(discover.denyProviders))")" : models
         let what = provider.kind == .hfRouter
-            ? "one target per (model, partner provider) as provider '\(provider.name).PARTNER', upstream MODEL:PARTNER, with the published price and capabilities"
+            ? "one target per (model, partner provider) as a provider named after the partner (prefixed '\(provider.name).' if that name is taken), upstream MODEL:PARTNER, with the published price and capabilities"
             : "one target per listed model"
         return [
             "    discover: { \(parts.joined(separator: ", ")) }",

@@ -7,8 +7,8 @@ extension Configuration {
     }
 
     /// This configuration with the targets the catalogs add. A local server's models join its
-    /// provider; a router catalog's (model, partner) pairs become providers named `NAME.PARTNER`
-    /// with `upstream: MODEL:PARTNER`. A model is routed under its catalog id, or under its alias.
+    /// provider; a router catalog's (model, partner) pairs become providers named after the partner
+    /// (`together`; `NAME.together` when another provider has that name) with `upstream: MODEL:PARTNER`. A model is routed under its catalog id, or under its alias.
     /// Explicitly configured targets always win: a discovered one with the same provider and name,
     /// or the same base URL and upstream id, or a partner provider whose name is configured, is left out.
     public func withDiscovered(_ catalogs: [ProviderID: DiscoveredCatalog]) -> Configuration {
@@ -35,12 +35,15 @@ extension Configuration {
             var partners: [String: Int] = [:]
             for entry in kept {
                 guard let partner = entry.partner else { continue }
-                let name = ProviderID("\(provider.name).\(partner)")
                 let slot: Int
                 if let known = partners[partner] {
                     slot = known
                 } else {
-                    guard configuredNames.insert(name).inserted else { continue }
+                    // The partner's own name (DESIGN.md), prefixed with the discovering provider's
+                    // only when another provider already has it.
+                    let plain = ProviderID(partner), prefixed = ProviderID("\(provider.name).\(partner)")
+                    guard let name = [plain, prefixed].first(where: { !configuredNames.contains($0) }) else { continue }
+                    configuredNames.insert(name)
                     var made = ProviderSettings(name: name, kind: .hfRouter, baseURL: provider.baseURL, apiKey: provider.apiKey,
                                                 probe: provider.discoveredProbeSettings, models: [], capabilities: provider.capabilities)
                     made.discoveredBy = provider.name

@@ -24,7 +24,7 @@ extension Configuration {
         return catalogs.filter { provider, catalog in catalog.source != nil && catalog.source == sources[provider] }
     }
 
-    /// The discovered models of `provider`: its own, and its partner providers' (`NAME.PARTNER`).
+    /// The discovered models of `provider`: its own, and its partner providers'.
     public func discoveredModels(by provider: ProviderID) -> [Target: ModelSettings] {
         var models: [Target: ModelSettings] = [:]
         for settings in providers where settings.name == provider || settings.discoveredBy == provider {

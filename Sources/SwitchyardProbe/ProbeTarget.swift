@@ -13,7 +13,7 @@ public struct ProbeTarget: Hashable, Sendable {
     /// The provider's `budget.probe_usd_per_day`, shared by all its targets.
     public var budgetUSDPerDay: Double?
     /// Whose budget this target's completion probes draw on, when not its own provider's: the
-    /// discovering provider, whose one budget all its `NAME.PARTNER` providers share.
+    /// discovering provider, whose one budget all its partner providers share.
     public var budgetOwner: ProviderID?
 
     /// The budget this target's completion probes draw on (its provider's, or `budgetOwner`).

@@ -95,12 +95,12 @@ struct DiscoveryConfigTests {
             CatalogEntry(model: "meta-llama/Llama-3.1-8B-Instruct", partner: "groq", price: Price(inputPerMTok: 0.05, outputPerMTok: 0.08)),
             CatalogEntry(model: "Qwen/Qwen3-32B", partner: "together"),
         ])])
-        #expect(expanded.providers.map(\.name.rawValue) == ["hf", "hf.together", "hf.groq"])
+        #expect(expanded.providers.map(\.name.rawValue) == ["hf", "together", "groq"])
         #expect(expanded.providers[1].discoveredBy == ProviderID("hf") && expanded.providers[1].apiKey == .environment("HF_TOKEN"))
         #expect(expanded.discoveringProviders.map(\.name.rawValue) == ["hf"], "made providers do not discover themselves")
         let descriptors = expanded.targetDescriptors
-        #expect(descriptors.map(\.target.description) == ["hf.together/meta-llama/Llama-3.1-8B-Instruct", "hf.together/Qwen/Qwen3-32B",
-                                                          "hf.groq/meta-llama/Llama-3.1-8B-Instruct"])
+        #expect(descriptors.map(\.target.description) == ["together/meta-llama/Llama-3.1-8B-Instruct", "together/Qwen/Qwen3-32B",
+                                                          "groq/meta-llama/Llama-3.1-8B-Instruct"])
         #expect(descriptors.map(\.upstreamModel) == ["meta-llama/Llama-3.1-8B-Instruct:together", "Qwen/Qwen3-32B:together",
                                                      "meta-llama/Llama-3.1-8B-Instruct:groq"])
         #expect(descriptors[0].price == Price(inputPerMTok: 0.18, outputPerMTok: 0.59) && descriptors[2].price == Price(inputPerMTok: 0.05, outputPerMTok: 0.08))
@@ -136,7 +136,7 @@ struct DiscoveryConfigTests {
         #expect(targets == [
             "together/my-llama configured",
             "ollama/pinned configured", "ollama/llama-3.1-8b discovered", "ollama/phi4 discovered",
-            "hf.groq/llama-3.1-8b discovered",
+            "groq/llama-3.1-8b discovered",
         ], "the configured together target wins over the same upstream discovered; qwen2.5:7b is configured as 'pinned'")
     }
 
@@ -146,7 +146,7 @@ struct DiscoveryConfigTests {
         let config = try ConfigLoader.parse(yaml: yaml, file: "d.yaml")
         let rendered = ConfigRenderer.render(config)
         #expect(rendered.contains("    discover: { models: [\"meta-llama/*\"], providers: { allow: [], deny: [\"novita\"] }, include_status: [live], max_targets: 50, refresh: 5m, max_bytes: 16777216, probe_mode: liveness }"))
-        #expect(rendered.contains("# discovery: GET https://router.huggingface.co/v1/models with this provider's key at start and every 5m; models matching [\"meta-llama/*\"] at every partner but [\"novita\"]: one target per (model, partner provider) as provider 'hf.PARTNER', upstream MODEL:PARTNER, with the published price and capabilities; at most 50"), "\(rendered)")
+        #expect(rendered.contains("# discovery: GET https://router.huggingface.co/v1/models with this provider's key at start and every 5m; models matching [\"meta-llama/*\"] at every partner but [\"novita\"]: one target per (model, partner provider) as a provider named after the partner (prefixed 'hf.' if that name is taken), upstream MODEL:PARTNER, with the published price and capabilities; at most 50"), "\(rendered)")
         #expect(rendered.contains("aliases:\n  \"llama\": [\"llama3.1:8b\"]"))
         var again = try ConfigLoader.parse(yaml: rendered, file: "d.yaml")
         again.source = config.source

@@ -43,7 +43,7 @@ struct DiscoveryProbeModeTests {
 
     @Test func discoveredTargetsProbeLivenessDespiteACompletionDefault() throws {
         #expect(try Self.modes(Self.router()) == [
-            "hf/pinned": .completion, "hf.together/Qwen/Qwen3-32B": .liveness, "hf.groq/Qwen/Qwen3-32B": .liveness, "ollama/phi4": .liveness,
+            "hf/pinned": .completion, "together/Qwen/Qwen3-32B": .liveness, "groq/Qwen/Qwen3-32B": .liveness, "ollama/phi4": .liveness,
         ], "the global probe.mode is completion; only the configured target keeps it")
         let rendered = ConfigRenderer.render(try ConfigLoader.parse(yaml: Self.router(), file: "m.yaml"))
         #expect(rendered.contains("probe_mode: liveness }"))
@@ -52,11 +52,11 @@ struct DiscoveryProbeModeTests {
 
     @Test func theProvidersOwnProbeModeOrTheDiscoverBlockDecides() throws {
         let own = try Self.modes(Self.router(probe: "probe: { mode: completion }"))
-        #expect(own["hf.together/Qwen/Qwen3-32B"] == .completion && own["ollama/phi4"] == .completion)
+        #expect(own["together/Qwen/Qwen3-32B"] == .completion && own["ollama/phi4"] == .completion)
         let block = try Self.modes(Self.router(discover: "{ probe_mode: completion }"))
-        #expect(block["hf.groq/Qwen/Qwen3-32B"] == .completion && block["hf/pinned"] == .completion)
+        #expect(block["groq/Qwen/Qwen3-32B"] == .completion && block["hf/pinned"] == .completion)
         let both = try Self.modes(Self.router(probe: "probe: { mode: completion }", discover: "{ probe_mode: liveness }"))
-        #expect(both["hf.groq/Qwen/Qwen3-32B"] == .liveness && both["hf/pinned"] == .completion, "discover.probe_mode wins for discovered targets")
+        #expect(both["groq/Qwen/Qwen3-32B"] == .liveness && both["hf/pinned"] == .completion, "discover.probe_mode wins for discovered targets")
     }
 
     @Test func aBadProbeModeIsPinnedToItsPlace() {
@@ -89,7 +89,7 @@ struct DiscoveryProbeBodyCapTests {
                 ProviderID("hf"): DiscoveredCatalog(entries: [CatalogEntry(model: "Qwen/Qwen3-32B", partner: "groq")],
                                                     fetchedAt: Timestamp(secondsSinceEpoch: 1_800_000_000)),
             ])
-        let discovered = try #require(config.providers.first { $0.name == ProviderID("hf.groq") }?.models.first)
+        let discovered = try #require(config.providers.first { $0.name == ProviderID("groq") }?.models.first)
         #expect(discovered.probe.maxBodyBytes == 8 << 20)
         #expect(config.providers[0].probe.maxBodyBytes == 1 << 20, "the provider's own probes keep their cap")
     }

@@ -40,8 +40,8 @@ struct DiscoveryFiguresAndBudgetTests {
         let changes = DiscoveryChanges.between(before, after, provider: ProviderID("hf"))
         #expect(changes.changed == 2)
         #expect(changes.messages == [
-            "hf.novita/Qwen/Qwen3-32B changed: throughput none → 120.5 tokens/s",
-            "hf.together/Qwen/Qwen3-32B changed: first-token latency 300 → 650 ms, throughput 90 → 40 tokens/s",
+            "novita/Qwen/Qwen3-32B changed: throughput none → 120.5 tokens/s",
+            "together/Qwen/Qwen3-32B changed: first-token latency 300 → 650 ms, throughput 90 → 40 tokens/s",
         ], "\(changes.messages)")
         #expect(PublishedFigureNoise.firstTokenLatency.change(40, 80) == nil, "under the 50 ms floor")
         #expect(PublishedFigureNoise.throughput.change(100, 124) == nil && PublishedFigureNoise.throughput.change(100, 125) != nil)
@@ -51,10 +51,10 @@ struct DiscoveryFiguresAndBudgetTests {
     @Test func partnerProvidersDrawOnTheDiscoveringProvidersBudget() throws {
         let config = try Self.expanded(["groq": PublishedFigures(), "together": PublishedFigures()])
         let targets = try ProbeTargets.resolve(config, environment: ["HF_TOKEN": "hf_budgettesttoken"])
-        #expect(targets.map(\.target.provider.rawValue).sorted() == ["hf.groq", "hf.together"])
+        #expect(targets.map(\.target.provider.rawValue).sorted() == ["groq", "together"])
         #expect(targets.allSatisfy { $0.budgetProvider == ProviderID("hf") && $0.budgetUSDPerDay == 0.5 && $0.settings.mode == .completion })
         #expect(config.budgetedProviders == [ProviderID("hf")])
-        #expect(config.budgetMembers(of: ProviderID("hf")).map(\.rawValue) == ["hf", "hf.groq", "hf.together"])
+        #expect(config.budgetMembers(of: ProviderID("hf")).map(\.rawValue) == ["hf", "groq", "together"])
         var plan = ProbePlan<ContinuousClock.Instant>(targets: targets, seed: 1, now: Timestamp(secondsSinceEpoch: 1_800_000_000))
         _ = plan.start(at: .now)
         #expect(plan.budgets.statuses(at: Timestamp(secondsSinceEpoch: 1_800_000_000)).map(\.provider.rawValue) == ["hf"])

@@ -38,14 +38,14 @@ import Testing
                     let descriptors = daemon.healthBook.snapshots().map(\.descriptor)
                     #expect(descriptors.allSatisfy { $0.origin == .discovered && $0.price?.inputPerMTok != nil && $0.price?.outputPerMTok != nil })
                     #expect(descriptors.allSatisfy { $0.capabilities.contextLength != nil && $0.capabilities.tools != nil && $0.published?.status == .live })
-                    let llama = try #require(daemon.descriptor("hf.together/sim-org-1/Model-0001-Instruct"))
+                    let llama = try #require(daemon.descriptor("together/sim-org-1/Model-0001-Instruct"))
                     #expect(llama.upstreamModel == "sim-org-1/Model-0001-Instruct:together")
                     #expect(llama.price == Price(inputPerMTok: 0.1 + Double((7 + 15) % 20) * 0.05, outputPerMTok: 2 * (0.1 + Double((7 + 15) % 20) * 0.05)))
                     // A route for every model, each with its six partners; the router's upstream ids are the names.
                     let client = SwitchyardClient(endpoint: socket.endpoint)
                     for model in catalog.models {
                         let route = try await client.route(model: model.id)
-                        #expect(Set(route.candidates.map(\.provider)) == Set(model.offers.map { "hf.\($0.provider)" }), "\(model.id)")
+                        #expect(Set(route.candidates.map(\.provider)) == Set(model.offers.map { $0.provider }), "\(model.id)")
                     }
                     // The metrics are set once the catalog is applied (just after the health book has it).
                     #expect(try await eventually(within: 10) {
@@ -71,7 +71,7 @@ import Testing
                         daemon.targetNames.count == 9 && daemon.healthBook.snapshots().allSatisfy { $0.health.state == .healthy }
                     })
                     await clock.waitForSleepers(1)
-                    let kept = "hf.groq/sim-org-0/Model-0000-Instruct"
+                    let kept = "groq/sim-org-0/Model-0000-Instruct"
                     let before = try #require(daemon.healthBook.snapshots().first { $0.descriptor.target.description == kept })
 
                     // A provider removed, a price doubled, a status turned error.
@@ -81,14 +81,14 @@ import Testing
                     catalog.models[1].offers[0].outputPrice! *= 2
                     catalog.models[2].offers[2].status = "error"
                     simulator.setCatalog(catalog)
-                    let oldPrice = try #require(daemon.descriptor("hf.cerebras/sim-org-1/Model-0001-Instruct")?.price)
+                    let oldPrice = try #require(daemon.descriptor("cerebras/sim-org-1/Model-0001-Instruct")?.price)
                     clock.advance(by: .seconds(600))
                     await clock.waitForSleepers(1)  // the refresh finished and the next one waits
 
-                    #expect(daemon.targetNames.count == 8 && !daemon.targetNames.contains("hf.fireworks-ai/sim-org-0/Model-0000-Instruct"))
-                    let doubled = try #require(daemon.descriptor("hf.cerebras/sim-org-1/Model-0001-Instruct")?.price)
+                    #expect(daemon.targetNames.count == 8 && !daemon.targetNames.contains("fireworks-ai/sim-org-0/Model-0000-Instruct"))
+                    let doubled = try #require(daemon.descriptor("cerebras/sim-org-1/Model-0001-Instruct")?.price)
                     #expect(doubled == Price(inputPerMTok: oldPrice.inputPerMTok! * 2, outputPerMTok: oldPrice.outputPerMTok! * 2))
-                    #expect(daemon.descriptor("hf.groq/sim-org-2/Model-0002-Instruct")?.published?.status == .error)
+                    #expect(daemon.descriptor("groq/sim-org-2/Model-0002-Instruct")?.published?.status == .error)
                     let after = try #require(daemon.healthBook.snapshots().first { $0.descriptor.target.description == kept })
                     #expect(after.health.state == .healthy && after.stats.samples >= before.stats.samples, "the unchanged target kept its state")
 
@@ -96,11 +96,11 @@ import Testing
                         try await socket.text("/v1/events").components(separatedBy: #""kind":"discovery""#).count - 1 == 9 + 3
                     }, "9 added at start, then 3 changes")
                     let events = try await socket.text("/v1/events")
-                    #expect(events.contains("hf.fireworks-ai/sim-org-0/Model-0000-Instruct removed"), "\(events)")
-                    #expect(events.contains("hf.cerebras/sim-org-1/Model-0001-Instruct changed: price"))
-                    #expect(events.contains("hf.groq/sim-org-2/Model-0002-Instruct changed: status live → error"))
+                    #expect(events.contains("fireworks-ai/sim-org-0/Model-0000-Instruct removed"), "\(events)")
+                    #expect(events.contains("cerebras/sim-org-1/Model-0001-Instruct changed: price"))
+                    #expect(events.contains("groq/sim-org-2/Model-0002-Instruct changed: status live → error"))
                     // The catalog's `error` degraded that target: a transition in the events like any other.
-                    #expect(events.contains(#""provider":"hf.groq""#) && events.contains(#""to":"degraded""#), "\(events)")
+                    #expect(events.contains(#""provider":"groq""#) && events.contains(#""to":"degraded""#), "\(events)")
                 }
             }
         }
@@ -156,7 +156,7 @@ import Testing
                                            probe: "probe: { interval: 10m }")
                 try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: ManualClock(), environment: Self.token, logs: logs) { daemon, socket async throws in
                     #expect(try await eventually(within: 120) { daemon.targetNames.count == 25 })
-                    #expect(daemon.targetNames.contains("hf.p/o/m0") && daemon.targetNames.contains("hf.p/o/m24"))
+                    #expect(daemon.targetNames.contains("p/o/m0") && daemon.targetNames.contains("p/o/m24"))
                     let warning = "the catalog of 'hf' has 100000 targets that pass the filters, more than discover.max_targets (25): kept the first 25, left out 99975"
                     #expect(!logs.lines(containing: warning).isEmpty)
                     #expect(try await eventually(within: 10) { try await socket.text("/v1/events").contains(warning) })
@@ -188,7 +188,7 @@ import Testing
                 })
                 #expect(daemon.targetNames.count == 4)
                 let route = try await SwitchyardClient(endpoint: socket.endpoint).route(model: "sim-org-1/Model-0001-Instruct")
-                #expect(route.candidates.map(\.provider).sorted() == ["hf.cerebras", "hf.fireworks-ai"])
+                #expect(route.candidates.map(\.provider).sorted() == ["cerebras", "fireworks-ai"])
                 #expect(try await socket.text("/metrics").contains(#"switchyard_discovery_catalog_stale{provider="hf"} 1"#))
             }
         }
@@ -229,7 +229,7 @@ import Testing
                     let client = SwitchyardClient(endpoint: socket.endpoint)
                     #expect(try await eventually(within: 30) {
                         let route = try? await client.route(model: "llama-3.1-8b")
-                        return Set(route?.candidates.map(\.provider) ?? []) == ["local", "hf.together"]
+                        return Set(route?.candidates.map(\.provider) ?? []) == ["local", "together"]
                     }, "\(daemon.targetNames.sorted())")
                     let route = try await client.route(model: "llama-3.1-8b")
                     #expect(Set(route.candidates.map(\.upstreamModel)) == ["llama3.1:8b", "meta-llama/Llama-3.1-8B-Instruct:together"])

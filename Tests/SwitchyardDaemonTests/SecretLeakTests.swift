@@ -86,7 +86,7 @@ import Testing
                     let discovered = try await eventually(within: 30) {
                         let events = String(decoding: try await unix.get("/v1/events"), as: UTF8.self)
                         return events.contains(#""kind":"discovery_cut""#) && events.contains(#""kind":"discovery_failed""#)
-                            && daemon.healthBook.snapshots().contains { $0.descriptor.target.provider.rawValue == "catalog.together" }
+                            && daemon.healthBook.snapshots().contains { $0.descriptor.target.provider.rawValue == "together" }
                     }
                     #expect(discovered, "discovery never read the one catalog and failed the other")
                     // Each catalog read carried its own provider's key, and only there.

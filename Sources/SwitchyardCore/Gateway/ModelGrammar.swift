@@ -47,8 +47,9 @@ public struct ModelCatalog: Sendable {
     /// Resolves `text`: the whole text as a name or upstream id first (upstream ids may hold
     /// colons, `org/model:partner`), then `BASE:SUFFIX` split at the last colon, where the
     /// suffix is a strategy or a provider that serves the model. Nil when nothing matches.
-    /// A router partner's own name (`groq` of `hf.groq`) is a provider suffix too, as on the router
-    /// itself: `meta-llama/Llama-3.1-8B-Instruct:groq` is pinned to the discovered `hf.groq`.
+    /// A router partner's own name is a provider suffix too, as on the router itself:
+    /// `meta-llama/Llama-3.1-8B-Instruct:groq` is pinned to the discovered `groq` (or `hf.groq`,
+    /// the name it takes when another provider is called `groq`).
     public func resolve(_ text: String) -> ModelSelection? {
         if names.contains(ModelName(text)) { return ModelSelection(model: ModelName(text)) }
         if let model = upstreams[text] { return ModelSelection(model: model, pinned: partnerUpstreams[text]) }
@@ -69,9 +70,10 @@ public struct ModelCatalog: Sendable {
         return partners.count == 1 ? partners[0] : nil
     }
 
-    /// `PARTNER` of a provider discovery named `NAME.PARTNER`.
+    /// The partner a provider discovery made stands for: its name, or `PARTNER` of `NAME.PARTNER`
+    /// (the name it takes when another provider has the partner's).
     private static func partner(of provider: ProviderID) -> String? {
-        guard let dot = provider.rawValue.lastIndex(of: ".") else { return nil }
+        guard let dot = provider.rawValue.lastIndex(of: ".") else { return provider.rawValue }
         return String(provider.rawValue[provider.rawValue.index(after: dot)...])
     }
 
