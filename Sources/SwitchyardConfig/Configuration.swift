@@ -46,7 +46,7 @@ public struct Configuration: Hashable, Sendable {
                     target: Target(provider: provider.name, model: model.name),
                     upstreamModel: model.upstream, baseURL: provider.baseURL,
                     price: model.price ?? provider.price, preferenceOrder: order, capabilities: model.capabilities,
-                    origin: model.origin, published: model.published
+                    origin: model.origin, published: model.published, task: model.task
                 )
             }
         }
@@ -244,9 +244,12 @@ public struct ModelSettings: Hashable, Sendable {
     public var published: PublishedFigures?
     /// This target's own price (a catalog's, per partner and model); nil: the provider's.
     public var price: Price?
+    /// What this target does (`task:` on the model, else the provider's; `chat` by default).
+    public var task: InferenceTask
 
     public init(name: ModelName, upstream: String, probe: ProbeSettings = ProbeSettings(), capabilities: Capabilities = .unknown,
-                origin: TargetOrigin = .configured, published: PublishedFigures? = nil) {
+                origin: TargetOrigin = .configured, published: PublishedFigures? = nil, task: InferenceTask = .chat) {
+        self.task = task
         self.capabilities = capabilities
         self.origin = origin
         self.published = published
