@@ -8,6 +8,11 @@ public struct GatewaySettings: Hashable, Sendable {
     public var maxConcurrent = 256
     /// A request's whole time, all attempts and the streamed answer included (`request_deadline`).
     public var requestDeadlineSeconds: Double = 120
+    /// The largest multipart upload (`/v1/audio/transcriptions`) read; beyond it 413 (`max_upload_bytes`, 25 MiB as OpenAI's own limit).
+    public var maxUploadBytes = 25 << 20
+    /// The largest non-streaming answer of a task other than text (images, vectors, audio) held
+    /// and checked; a larger one is a failed attempt (`max_answer_bytes`, sized for a few images).
+    public var maxAnswerBytes = 32 << 20
 
     public init() {}
 }

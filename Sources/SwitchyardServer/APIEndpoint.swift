@@ -8,11 +8,13 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     case drain, undrain, reload
     /// The OpenAI-compatible gateway.
     case chatCompletions, completions, embeddings, models
+    case imagesGenerations, audioTranscriptions, audioSpeech
 
     /// The HTTP method it answers.
     public var method: HTTPRequest.Method {
         switch self {
-        case .reports, .drain, .undrain, .reload, .chatCompletions, .completions, .embeddings: .post
+        case .reports, .drain, .undrain, .reload, .chatCompletions, .completions, .embeddings,
+             .imagesGenerations, .audioTranscriptions, .audioSpeech: .post
         default: .get
         }
     }
@@ -38,6 +40,9 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
         case .completions: "/v1/completions"
         case .embeddings: "/v1/embeddings"
         case .models: "/v1/models"
+        case .imagesGenerations: "/v1/images/generations"
+        case .audioTranscriptions: "/v1/audio/transcriptions"
+        case .audioSpeech: "/v1/audio/speech"
         }
     }
 
@@ -47,6 +52,9 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
         case .chatCompletions: .chatCompletions
         case .completions: .completions
         case .embeddings: .embeddings
+        case .imagesGenerations: .imagesGenerations
+        case .audioTranscriptions: .audioTranscriptions
+        case .audioSpeech: .audioSpeech
         default: nil
         }
     }

@@ -84,7 +84,7 @@ public enum APIRoutes {
     public static func router(_ deps: APIDependencies) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        router.add(middleware: BodyLimitMiddleware(maxBytes: deps.limits.maxBodyBytes))
+        router.add(middleware: BodyLimitMiddleware(maxBytes: deps.limits.maxBodyBytes, uploadMaxBytes: { deps.gateway?.directory.current.settings.maxUploadBytes }))
         for endpoint in APIEndpoint.allCases {
             router.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
                 try await handle(endpoint, request, context, deps)
@@ -111,7 +111,7 @@ public enum APIRoutes {
             }
         }
         switch endpoint {
-        case .chatCompletions, .completions, .embeddings:
+        case .chatCompletions, .completions, .embeddings, .imagesGenerations, .audioTranscriptions, .audioSpeech:
             return await GatewayRoutes.forward(endpoint.gatewayEndpoint!, request, context, deps)
         case .models:
             return GatewayRoutes.models(deps)

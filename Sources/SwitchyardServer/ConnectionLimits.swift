@@ -100,8 +100,17 @@ final class RequestBytesWatcher: ChannelInboundHandler, RemovableChannelHandler 
 /// bodies without a length are capped where they are read.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBytes: Int
+    /// The gateway's limit for multipart uploads (`gateway.max_upload_bytes`), read per request (reloads change it).
+    var uploadMaxBytes: @Sendable () -> Int? = { nil }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let endpoint = GatewayRoutes.endpoint(atPath: request.uri.path), endpoint.bodyForm == .multipart, let upload = uploadMaxBytes() {
+            // An upload has its own, larger limit: a declared length over it is refused before a byte is read.
+            if let text = request.headers[.contentLength], let length = Int(text), length > upload {
+                return GatewayBody.tooLarge(limit: upload, setting: "gateway.max_upload_bytes").response(ServedBy())
+            }
+            return try await next(request, context)
+        }
         if let text = request.headers[.contentLength], let length = Int(text), length > maxBytes {
             let message = "request bodies are limited to \(maxBytes) bytes (listen.max_body_bytes)"
             if GatewayRoutes.isGatewayPath(request.uri.path) {  // the OpenAI SDKs read their own error shape

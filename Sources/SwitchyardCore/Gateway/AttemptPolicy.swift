@@ -13,6 +13,9 @@ public enum AttemptOutcome: Hashable, Sendable {
     /// A 400 whose body said this target lacks a feature the request uses (tools, structured
     /// output): another target may serve it, and it counts against no provider's health.
     case unsupported
+    /// A 2xx whose body is not a valid answer of the task (not JSON, an image that does not
+    /// decode, a vector of the wrong size): a failed attempt, reported with this class.
+    case invalidAnswer(ErrorClass)
 }
 
 /// What the forwarding loop does next.
@@ -86,6 +89,7 @@ public struct AttemptPolicy: Hashable, Sendable {
         case .connectFailed: .connectRefused
         case .timedOut: .timeout
         case .garbage: .badResponse
+        case .invalidAnswer(let errorClass): errorClass
         }
     }
 }
@@ -97,4 +101,21 @@ public enum AttemptTimeouts {
         if !generates { return 30 }
         return streaming ? 30 : 120
     }
+
+    /// By task: text keeps the rule above (a stream's first byte soon, a whole answer later);
+    /// every other task takes `InferenceTask.defaultAttemptTimeoutSeconds` (embeddings 10 s, an
+    /// image or speech 60 s, a video 300 s), so an image is not cut by a chat-sized timeout.
+    public static func defaultSeconds(task: InferenceTask, streaming: Bool) -> Double {
+        task.generatesText ? defaultSeconds(streaming: streaming, generates: true) : task.defaultAttemptTimeoutSeconds
+    }
+
+    /// The timeout one attempt gets: the model's `attempt_timeout` when set, else the task's default.
+    public static func seconds(task: InferenceTask, streaming: Bool, configured: Double?) -> Double {
+        configured ?? defaultSeconds(task: task, streaming: streaming)
+    }
+}
+
+extension AttemptPolicy {
+    /// Whether an attempt that has waited `waitedSeconds` for its answer is cut now.
+    public func cuts(waitedSeconds: Double) -> Bool { waitedSeconds >= attemptTimeoutSeconds }
 }

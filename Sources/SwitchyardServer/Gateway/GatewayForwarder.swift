@@ -66,7 +66,8 @@ struct GatewayForwarder {
             var held: HeldAnswer.Read?
             var why: String?
             if outcome == .answered, !request.streaming {
-                let read = await HeldAnswer.read(response, endpoint: endpoint, cap: heldAnswerCap, started: started.started)
+                let read = await HeldAnswer.read(response, endpoint: endpoint, contentType: head.contentType, expectation: request.expectation,
+                                                 limit: heldAnswerLimit, started: started.started)
                 switch read {
                 case .canceled:
                     return OpenAIError(status: .init(code: 499), type: "canceled", code: "canceled", message: "the caller went away").response(ServedBy())
@@ -97,9 +98,13 @@ struct GatewayForwarder {
         return OpenAIError(status: .badGateway, type: "upstream_error", code: "upstream_failed", message: message).response(served)
     }
 
-    /// How much of a non-streaming answer is held to be checked: the listener's body cap, at
-    /// least 4 MiB (embeddings of a batch are large). A larger answer streams on unchecked.
-    private var heldAnswerCap: Int { max(deps.limits.maxBodyBytes, 4 << 20) }
+    /// How much of a non-streaming answer is held to be checked. Text: the listener's body cap,
+    /// at least 4 MiB; a larger answer streams on unchecked. Other tasks (vectors, images,
+    /// audio): `gateway.max_answer_bytes`, and a larger answer is a failed attempt.
+    private var heldAnswerLimit: HeldAnswer.Limit {
+        endpoint.generates ? HeldAnswer.Limit(bytes: max(deps.limits.maxBodyBytes, 4 << 20), isHard: false, setting: "listen.max_body_bytes")
+            : HeldAnswer.Limit(bytes: configuration.settings.maxAnswerBytes, isHard: true, setting: "gateway.max_answer_bytes")
+    }
 
     /// Sends a held answer in one write (head, body and end together, with Content-Length) and
     /// reports the attempt at once: every byte of it is in hand.
@@ -107,10 +112,10 @@ struct GatewayForwarder {
         var headers: HTTPFields = [:]
         headers[.contentType] = head.headers["content-type"] ?? "application/json"
         served.write(into: &headers)
-        report(attempt, outcome: .answered, status: head.status, ttft: answer.firstByteSeconds, usage: answer.usage)
+        report(attempt, outcome: .answered, status: head.status, ttft: answer.firstByteSeconds, usage: answer.usage, measure: answer.measure)
         gateway.metrics.request(endpoint, .ok)
         // The slot is given back when this returns: what is left is one write of bytes in hand.
-        return Response(status: HTTPResponse.Status(code: head.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body.bytes)))
+        return Response(status: HTTPResponse.Status(code: head.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.bytes)))
     }
 
     /// Streams the chosen answer; the report is sent when the body has gone out (or broke).
@@ -180,7 +185,8 @@ struct GatewayForwarder {
 
     /// Puts the attempt into the observation pipeline (health, store, metrics), as a report.
     /// A failure that is the request's own fault counts against no provider and is not reported.
-    func report(_ attempt: Attempt, outcome: AttemptOutcome, status: Int?, ttft: Double?, usage: Usage?, streamBroke: Bool = false) {
+    func report(_ attempt: Attempt, outcome: AttemptOutcome, status: Int?, ttft: Double?, usage: Usage?, measure: AnswerMeasure = AnswerMeasure(),
+                streamBroke: Bool = false) {
         let errorClass = streamBroke ? (outcome == .timedOut ? ErrorClass.streamStalled : .badResponse) : AttemptPolicy.errorClass(outcome)
         if case .status(let code) = outcome, AttemptPolicy.isCallersFault(code) {
             gateway.metrics.attempt("caller_error")
@@ -195,7 +201,9 @@ struct GatewayForwarder {
         gateway.traffic.attempt(attempt.target, failed: errorClass != nil)
         let total = Self.seconds(.now - attempt.started)
         let price = configuration.upstreams[attempt.target]?.price
-        let cost = errorClass == nil ? price.map { $0.cost(tokensIn: usage?.tokensIn ?? 0, tokensOut: usage?.tokensOut ?? 0, seconds: total) } : nil
+        let cost = errorClass == nil ? price.map {
+            $0.cost(tokensIn: usage?.tokensIn ?? 0, tokensOut: usage?.tokensOut ?? 0, seconds: total, images: measure.images, audioSeconds: measure.audioSeconds)
+        } : nil
         var observation = Observation(
             target: attempt.target, source: .report, startedAt: attempt.startedAt,
             outcome: errorClass.map { .failure($0) } ?? .ok,
@@ -242,6 +250,7 @@ struct GatewayForwarder {
         case .timedOut: "no answer within the attempt timeout"
         case .garbage: "not a valid HTTP answer"
         case .unsupported: "HTTP 400: it does not support what the request uses"
+        case .invalidAnswer(let errorClass): "a 2xx that is not a valid answer (\(errorClass.rawValue))"
         }
     }
 
@@ -263,6 +272,11 @@ struct GatewayForwarder {
 extension Result where Success == UpstreamHead {
     var status: Int? {
         if case .success(let head) = self { return head.status }
+        return nil
+    }
+
+    var contentType: String? {
+        if case .success(let head) = self { return head.headers["content-type"] }
         return nil
     }
 }

@@ -13,7 +13,12 @@ enum GatewayRoutes {
 
     /// Whether `path` is one of the gateway's routes (answered in the OpenAI error shape).
     static func isGatewayPath(_ path: String) -> Bool {
-        path == "/v1/models" || GatewayEndpoint.allCases.contains { "/v1" + $0.upstreamPath == path }
+        path == "/v1/models" || endpoint(atPath: path) != nil
+    }
+
+    /// The gateway endpoint served at `path` (`/v1/images/generations` ...), if any.
+    static func endpoint(atPath path: String) -> GatewayEndpoint? {
+        GatewayEndpoint.allCases.first { "/v1" + $0.upstreamPath == path }
     }
 
     /// `GET /v1/models`: every routable model, with the providers behind it.
@@ -105,7 +110,7 @@ enum GatewayRoutes {
 
 /// A gateway request after reading and checking its body: what to route and what to send.
 struct GatewayRequest: Sendable {
-    var body: JSONBody
+    var body: GatewayBody
     var selection: ModelSelection
     var candidates: [RouteCandidate]
     var policy: AttemptPolicy
@@ -116,19 +121,12 @@ struct GatewayRequest: Sendable {
     var callerWantsUsage: Bool
     /// Raw `"key":value` text added to each upstream body (`stream_options`).
     var additions: [UInt8]
+    /// What the answer must be (embeddings of the asked size), checked before it goes out.
+    var expectation = AnswerExpectation()
 
     static func prepare(_ endpoint: GatewayEndpoint, _ request: Request, caller: Caller, _ deps: APIDependencies,
                         _ configuration: GatewayConfiguration) async throws(OpenAIError) -> GatewayRequest {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: deps.limits.maxBodyBytes)
-        } catch {
-            throw OpenAIError(status: .contentTooLarge, type: "invalid_request_error", code: "body_too_large",
-                              message: "the request body is larger than \(deps.limits.maxBodyBytes) bytes (listen.max_body_bytes)")
-        }
-        guard let body = JSONBody(Array(buffer.readableBytesView)) else {
-            throw .invalid("invalid_json", "the request body is not a JSON object")
-        }
+        let body = try await GatewayBody.read(endpoint, request, jsonLimit: deps.limits.maxBodyBytes, uploadLimit: configuration.settings.maxUploadBytes)
         guard let modelText = body.string("model"), !modelText.isEmpty else {
             throw .invalid("missing_model", "model: required, e.g. \"model\": \"\(configuration.catalog.known.first?.rawValue ?? "llama-3.1-8b")\"")
         }
@@ -140,9 +138,10 @@ struct GatewayRequest: Sendable {
             throw OpenAIError(status: .forbidden, type: "permission_error", code: "model_not_allowed",
                               message: "client '\(name)' may not use '\(selection.model)'; allowed: \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
         }
-        let preferences = try body.member("provider").map { member throws(OpenAIError) in try ProviderPreferences.parse(body.raw(member)) } ?? ProviderPreferences()
+        let json = body.json
+        let preferences = try json?.member("provider").map { member throws(OpenAIError) in try ProviderPreferences.parse(json!.raw(member)) } ?? ProviderPreferences()
         let streaming = body.bool("stream") == true
-        let needs = RequestNeeds.of(body, endpoint: endpoint)
+        let needs = json.map { RequestNeeds.of($0, endpoint: endpoint) } ?? CapabilityNeeds()
         let query = RouteQuery(model: selection.model, strategy: selection.strategy ?? preferences.sort ?? .balanced, needs: needs)
         guard case .route(let route) = deps.healthBook.route(query, now: deps.clock.now()) else {
             throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found", message: "no model named '\(modelText)'")
@@ -180,9 +179,9 @@ struct GatewayRequest: Sendable {
                                    attemptTimeoutSeconds: endpoint.defaultAttemptTimeout(streaming: streaming))
         var callerWantsUsage = true
         var additions: [UInt8] = []
-        if streaming, endpoint.generates {
-            if let options = body.member("stream_options") {
-                let object = try? JSONSerialization.jsonObject(with: Data(body.raw(options))) as? [String: Any]
+        if streaming, endpoint.generates, let json {
+            if let options = json.member("stream_options") {
+                let object = try? JSONSerialization.jsonObject(with: Data(json.raw(options))) as? [String: Any]
                 callerWantsUsage = (object?["include_usage"] as? Bool) == true
             } else {
                 callerWantsUsage = false
@@ -190,7 +189,8 @@ struct GatewayRequest: Sendable {
             }
         }
         return GatewayRequest(body: body, selection: selection, candidates: candidates, policy: policy, streaming: streaming,
-                              asked: RequestNeeds.asked(needs), callerWantsUsage: callerWantsUsage, additions: additions)
+                              asked: RequestNeeds.asked(needs), callerWantsUsage: callerWantsUsage, additions: additions,
+                              expectation: AnswerExpectation.of(body, endpoint: endpoint))
     }
 
     /// 400 in the OpenAI shape: what the request needs and why each provider cannot serve it.
@@ -204,7 +204,7 @@ struct GatewayRequest: Sendable {
 
     /// The body to send to `candidate`: its upstream model id, without our `provider` object.
     func upstreamBody(for candidate: RouteCandidate) -> [UInt8] {
-        body.edited(replacing: ["model": JSONBody.quoted(candidate.upstreamModel)], removing: ["provider"], adding: additions)
+        body.upstream(model: candidate.upstreamModel, additions: additions)
     }
 }
 

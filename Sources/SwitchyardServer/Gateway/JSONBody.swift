@@ -43,6 +43,12 @@ struct JSONBody: Sendable {
         return Int(number)
     }
 
+    /// A number member (`2.5`, `1e3`); nil when absent, not a number or not finite.
+    func number(_ key: String) -> Double? {
+        guard let member = member(key), let number = Double(String(decoding: bytes[member.value], as: UTF8.self)), number.isFinite else { return nil }
+        return number
+    }
+
     /// `true`/`false` of a member; nil when absent or not a boolean.
     func bool(_ key: String) -> Bool? {
         guard let member = member(key) else { return nil }
