@@ -1,13 +1,27 @@
+import Foundation
 import SwitchyardCore
 
-/// What the request leads the gateway to expect of an answer, read from the request's body.
-struct AnswerExpectation: Sendable, Equatable {
-    /// Embeddings: the vector length asked for (`dimensions`); nil when the model decides.
-    var dimensions: Int?
+/// What the request leads the gateway to expect of an answer, read from the request's body:
+/// one vector per input, of `dimensions` values; at most `n` images.
+enum AnswerExpectation {
+    static func of(_ body: GatewayBody, endpoint: GatewayEndpoint) -> TaskAnswerExpectation {
+        guard let json = body.json else { return TaskAnswerExpectation() }
+        switch endpoint {
+        case .embeddings:
+            return TaskAnswerExpectation(inputs: json.member("input").flatMap { inputCount(json.raw($0)) },
+                                         dimensions: json.integer("dimensions").flatMap { $0 > 0 ? $0 : nil })
+        case .imagesGenerations:
+            return TaskAnswerExpectation(images: json.integer("n").flatMap { $0 > 0 ? $0 : nil })
+        default:
+            return TaskAnswerExpectation()
+        }
+    }
 
-    static func of(_ body: GatewayBody, endpoint: GatewayEndpoint) -> AnswerExpectation {
-        guard endpoint == .embeddings, let json = body.json else { return AnswerExpectation() }
-        return AnswerExpectation(dimensions: json.integer("dimensions").flatMap { $0 > 0 ? $0 : nil })
+    /// Inputs of an embeddings request: 1 for a string or a list of token ids, else the list's length.
+    static func inputCount(_ raw: ArraySlice<UInt8>) -> Int? {
+        guard raw.first == UInt8(ascii: "[") else { return 1 }
+        guard let list = (try? JSONSerialization.jsonObject(with: Data(raw))) as? [Any] else { return nil }
+        return list.allSatisfy({ $0 is NSNumber }) ? 1 : list.count
     }
 }
 
@@ -18,8 +32,9 @@ struct AnswerMeasure: Sendable, Equatable {
 }
 
 /// Whether a whole 2xx body is a valid answer of the endpoint's task: a chat completion with
-/// `choices`, embeddings whose vectors are there and of the asked size, images that decode,
-/// a transcript, audio. A body that is not is a failed attempt with a class that says why.
+/// `choices`, and for the other tasks the rules of `TaskAnswers` (vectors there and of the asked
+/// size, images that decode whole, audio of a known format, a transcript). A body that is not
+/// is a failed attempt with the class and reason it gives.
 enum AnswerCheck {
     struct Checked: Sendable {
         var usage: Usage?
@@ -33,36 +48,26 @@ enum AnswerCheck {
         static func bad(_ why: String) -> Problem { Problem(errorClass: .badResponse, why: why) }
     }
 
-    static func check(_ endpoint: GatewayEndpoint, _ bytes: [UInt8], contentType: String?, expectation: AnswerExpectation) -> Result<Checked, Problem> {
+    static func check(_ endpoint: GatewayEndpoint, _ bytes: [UInt8], contentType: String?, expectation: TaskAnswerExpectation) -> Result<Checked, Problem> {
         switch endpoint {
         case .chatCompletions, .completions:
-            return jsonAnswer(bytes, member: "choices").map { Checked(usage: usage(of: $0)) }
-        case .embeddings:
-            return jsonAnswer(bytes, member: "data").flatMap { body in
-                TaskAnswerRules.embeddings(body, dimensions: expectation.dimensions).map { _ in Checked(usage: usage(of: body)) }
+            guard let body = JSONBody(bytes) else { return .failure(.bad("a 200 whose body is not a JSON object")) }
+            guard body.member("choices") != nil else { return .failure(.bad("a 200 without `choices`")) }
+            return .success(Checked(usage: usage(of: body)))
+        case .audioTranscriptions where !isJSON(contentType) && bytes.first != UInt8(ascii: "{"):
+            // `response_format` text, srt or vtt: plain text, passed as it is.
+            return .success(Checked())
+        case .embeddings, .imagesGenerations, .audioTranscriptions, .audioSpeech:
+            switch TaskAnswers.check(endpoint.task, body: bytes, contentType: contentType, expecting: expectation) {
+            case .failure(let problem):
+                return .failure(Problem(errorClass: problem.errorClass, why: problem.message))
+            case .success(let measure):
+                // Tokens of embeddings (and any answer that says them) count for token prices.
+                let usage = bytes.first == UInt8(ascii: "{") ? JSONBody(bytes).flatMap(usage(of:)) : nil
+                let seconds = measure.audioSeconds ?? (endpoint == .audioTranscriptions ? JSONBody(bytes)?.number("duration") : nil)
+                return .success(Checked(usage: usage, measure: AnswerMeasure(images: measure.images, audioSeconds: seconds ?? 0)))
             }
-        case .imagesGenerations:
-            return jsonAnswer(bytes, member: "data").flatMap { body in
-                TaskAnswerRules.images(body).map { count in Checked(usage: usage(of: body), measure: AnswerMeasure(images: count)) }
-            }
-        case .audioTranscriptions:
-            // `response_format` text, srt or vtt answer plain text; json and verbose_json an object with `text`.
-            guard isJSON(contentType) || bytes.first == UInt8(ascii: "{") else { return .success(Checked()) }
-            return jsonAnswer(bytes, member: "text").map { body in
-                Checked(usage: usage(of: body), measure: AnswerMeasure(audioSeconds: body.number("duration") ?? 0))
-            }
-        case .audioSpeech:
-            guard !bytes.isEmpty else { return .failure(.bad("an empty body where audio was expected")) }
-            guard !isJSON(contentType) else { return .failure(.bad("a JSON body where audio was expected")) }
-            return TaskAnswerRules.audio(bytes).map { seconds in Checked(measure: AnswerMeasure(audioSeconds: seconds ?? 0)) }
         }
-    }
-
-    /// The body as a JSON object that has `member`, or the problem.
-    private static func jsonAnswer(_ bytes: [UInt8], member: String) -> Result<JSONBody, Problem> {
-        guard let body = JSONBody(bytes) else { return .failure(.bad("a 200 whose body is not a JSON object")) }
-        guard body.member(member) != nil else { return .failure(.bad("a 200 without `\(member)`")) }
-        return .success(body)
     }
 
     private static func usage(of body: JSONBody) -> Usage? {

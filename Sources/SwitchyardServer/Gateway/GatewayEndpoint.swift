@@ -35,6 +35,10 @@ public enum GatewayEndpoint: String, CaseIterable, Sendable {
         }
     }
 
+    /// The tasks whose targets serve it, in order of preference: the legacy `/v1/completions`
+    /// is served by chat targets too (vLLM, TGI and Ollama answer both), when the model has no completion ones.
+    var routeTasks: [InferenceTask] { self == .completions ? [.completion, .chat] : [task] }
+
     /// How the request body arrives: JSON, or a multipart upload (a file beside form fields).
     enum BodyForm: Sendable { case json, multipart }
 

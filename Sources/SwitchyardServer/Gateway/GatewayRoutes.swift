@@ -122,7 +122,7 @@ struct GatewayRequest: Sendable {
     /// Raw `"key":value` text added to each upstream body (`stream_options`).
     var additions: [UInt8]
     /// What the answer must be (embeddings of the asked size), checked before it goes out.
-    var expectation = AnswerExpectation()
+    var expectation = TaskAnswerExpectation()
 
     static func prepare(_ endpoint: GatewayEndpoint, _ request: Request, caller: Caller, _ deps: APIDependencies,
                         _ configuration: GatewayConfiguration) async throws(OpenAIError) -> GatewayRequest {
@@ -142,10 +142,8 @@ struct GatewayRequest: Sendable {
         let preferences = try json?.member("provider").map { member throws(OpenAIError) in try ProviderPreferences.parse(json!.raw(member)) } ?? ProviderPreferences()
         let streaming = body.bool("stream") == true
         let needs = json.map { RequestNeeds.of($0, endpoint: endpoint) } ?? CapabilityNeeds()
-        let query = RouteQuery(model: selection.model, strategy: selection.strategy ?? preferences.sort ?? .balanced, needs: needs)
-        guard case .route(let route) = deps.healthBook.route(query, now: deps.clock.now()) else {
-            throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found", message: "no model named '\(modelText)'")
-        }
+        let route = try routeForTask(endpoint, selection: selection, strategy: selection.strategy ?? preferences.sort ?? .balanced, needs: needs,
+                                     modelText: modelText, deps)
         // A pinned provider that cannot serve the request, or a model none of whose providers can:
         // the caller learns what is missing, and no provider is tried.
         if let pinned = selection.pinned, let exclusion = route.excluded.first(where: { $0.provider == pinned }) {
@@ -158,7 +156,8 @@ struct GatewayRequest: Sendable {
             configuration.upstreams[Target(provider: provider, model: selection.model)]?.price
         }
         // Pinned: the caller chose this provider, so it is tried even when the router left it out (ejected, rate limited).
-        if let pinned = selection.pinned, candidates.isEmpty, let descriptor = deps.healthBook.descriptor(of: Target(provider: pinned, model: selection.model)) {
+        if let pinned = selection.pinned, candidates.isEmpty, let descriptor = deps.healthBook.descriptor(of: Target(provider: pinned, model: selection.model)),
+           endpoint.routeTasks.contains(descriptor.task) {
             candidates = [RouteCandidate(provider: pinned, upstreamModel: descriptor.upstreamModel, baseURL: descriptor.baseURL, score: 0,
                                          state: .unknown, successRate: 0, reasons: ["pinned by the request"])]
         }
@@ -191,6 +190,23 @@ struct GatewayRequest: Sendable {
         return GatewayRequest(body: body, selection: selection, candidates: candidates, policy: policy, streaming: streaming,
                               asked: RequestNeeds.asked(needs), callerWantsUsage: callerWantsUsage, additions: additions,
                               expectation: AnswerExpectation.of(body, endpoint: endpoint))
+    }
+
+    /// The model's route for the endpoint's task (`/v1/completions` takes the model's chat targets
+    /// when it has no completion ones). A model without a target of the task: 404 naming the tasks it has.
+    static func routeForTask(_ endpoint: GatewayEndpoint, selection: ModelSelection, strategy: RoutingStrategy, needs: CapabilityNeeds,
+                             modelText: String, _ deps: APIDependencies) throws(OpenAIError) -> Route {
+        var served: [InferenceTask] = []
+        for task in endpoint.routeTasks {
+            let query = RouteQuery(model: selection.model, strategy: strategy, needs: needs, task: task)
+            switch deps.healthBook.route(query, now: deps.clock.now()) {
+            case .route(let route): return route
+            case .unservedTask(let tasks): served = tasks
+            case .unknownModel: throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found", message: "no model named '\(modelText)'")
+            }
+        }
+        throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "unknown_task",
+                          message: "model '\(selection.model)' has no \(endpoint.task.rawValue) target for \(endpoint.upstreamPath); its targets do: \(served.map(\.rawValue).joined(separator: ", "))")
     }
 
     /// 400 in the OpenAI shape: what the request needs and why each provider cannot serve it.
