@@ -11,7 +11,7 @@ import Testing
 
     static func check(_ endpoint: GatewayEndpoint, _ body: String, contentType: String? = "application/json",
                       expectation: TaskAnswerExpectation = TaskAnswerExpectation()) -> Result<AnswerCheck.Checked, AnswerCheck.Problem> {
-        AnswerCheck.check(endpoint, Array(body.utf8), contentType: contentType, expectation: expectation)
+        AnswerCheck.check(endpoint, Array(body.utf8), contentType: contentType, expectation: AnswerExpectation(answer: expectation))
     }
 
     static func imageAnswer(_ images: [[UInt8]]) -> String {
@@ -65,7 +65,7 @@ import Testing
 
     @Test func theRequestSaysWhatToExpect() throws {
         func expectation(_ endpoint: GatewayEndpoint, _ json: String) throws -> TaskAnswerExpectation {
-            AnswerExpectation.of(.json(try #require(JSONBody(Array(json.utf8)))), endpoint: endpoint)
+            AnswerExpectation.of(.json(try #require(JSONBody(Array(json.utf8)))), endpoint: endpoint).answer
         }
         #expect(try expectation(.embeddings, #"{"model":"m","input":"a","dimensions":8}"#) == TaskAnswerExpectation(inputs: 1, dimensions: 8))
         #expect(try expectation(.embeddings, #"{"model":"m","input":["a","b"]}"#) == TaskAnswerExpectation(inputs: 2))
@@ -75,10 +75,22 @@ import Testing
 
     @Test func audioAnswersAreWholeFilesAndAWAVIsMeasured() throws {
         let wav = MediaSamples.wav(seconds: 0.5)
-        let checked = try AnswerCheck.check(.audioSpeech, wav, contentType: "audio/wav", expectation: TaskAnswerExpectation()).get()
+        let checked = try AnswerCheck.check(.audioSpeech, wav, contentType: "audio/wav", expectation: AnswerExpectation()).get()
         #expect(abs(checked.measure.audioSeconds - 0.5) < 0.01)
-        #expect(Self.why(AnswerCheck.check(.audioSpeech, [], contentType: "audio/wav", expectation: TaskAnswerExpectation())) != nil)
-        #expect(Self.why(AnswerCheck.check(.audioSpeech, Array(wav.prefix(30)), contentType: "audio/wav", expectation: TaskAnswerExpectation())) != nil)
+        #expect(Self.why(AnswerCheck.check(.audioSpeech, [], contentType: "audio/wav", expectation: AnswerExpectation())) != nil)
+        #expect(Self.why(AnswerCheck.check(.audioSpeech, Array(wav.prefix(30)), contentType: "audio/wav", expectation: AnswerExpectation())) != nil)
+    }
+
+    @Test func aTranscriptIsPricedOnTheUploadedAudioWhenItDoesNotSayItsDuration() throws {
+        let form = try MultipartForm(MultipartFormTests.form(audio: MediaSamples.wav(seconds: 1.5)), boundary: "b0undary")
+        let expectation = AnswerExpectation.of(.multipart(form), endpoint: .audioTranscriptions)
+        #expect(abs((expectation.uploadedAudioSeconds ?? 0) - 1.5) < 0.01)
+        let plain = try AnswerCheck.check(.audioTranscriptions, Array("hello".utf8), contentType: "text/plain", expectation: expectation).get()
+        #expect(abs(plain.measure.audioSeconds - 1.5) < 0.01)
+        let json = try AnswerCheck.check(.audioTranscriptions, Array(#"{"text":"hello"}"#.utf8), contentType: "application/json", expectation: expectation).get()
+        #expect(abs(json.measure.audioSeconds - 1.5) < 0.01)
+        let said = try AnswerCheck.check(.audioTranscriptions, Array(#"{"text":"hello","duration":2}"#.utf8), contentType: nil, expectation: expectation).get()
+        #expect(said.measure.audioSeconds == 2, "the answer's own duration wins")
     }
 
     @Test func transcriptsAreJSONWithTextOrPlainText() throws {

@@ -2,10 +2,26 @@ import Foundation
 import SwitchyardCore
 
 /// What the request leads the gateway to expect of an answer, read from the request's body:
-/// one vector per input, of `dimensions` values; at most `n` images.
-enum AnswerExpectation {
-    static func of(_ body: GatewayBody, endpoint: GatewayEndpoint) -> TaskAnswerExpectation {
-        guard let json = body.json else { return TaskAnswerExpectation() }
+/// one vector per input, of `dimensions` values; at most `n` images; for a transcript, the
+/// length of the audio uploaded (what a `per_audio_second` price counts when the answer does not say).
+struct AnswerExpectation: Sendable, Equatable {
+    var answer = TaskAnswerExpectation()
+    var uploadedAudioSeconds: Double?
+
+    static func of(_ body: GatewayBody, endpoint: GatewayEndpoint) -> AnswerExpectation {
+        switch body {
+        case .multipart(let form):
+            guard let file = form.parts.first(where: { $0.filename != nil }),
+                  case .success(let measure) = TaskAnswers.check(.textToSpeech, body: Array(form.bytes[file.content]), contentType: nil) else {
+                return AnswerExpectation()
+            }
+            return AnswerExpectation(uploadedAudioSeconds: measure.audioSeconds)
+        case .json(let json):
+            return AnswerExpectation(answer: task(json, endpoint: endpoint))
+        }
+    }
+
+    private static func task(_ json: JSONBody, endpoint: GatewayEndpoint) -> TaskAnswerExpectation {
         switch endpoint {
         case .embeddings:
             return TaskAnswerExpectation(inputs: json.member("input").flatMap { inputCount(json.raw($0)) },
@@ -48,7 +64,7 @@ enum AnswerCheck {
         static func bad(_ why: String) -> Problem { Problem(errorClass: .badResponse, why: why) }
     }
 
-    static func check(_ endpoint: GatewayEndpoint, _ bytes: [UInt8], contentType: String?, expectation: TaskAnswerExpectation) -> Result<Checked, Problem> {
+    static func check(_ endpoint: GatewayEndpoint, _ bytes: [UInt8], contentType: String?, expectation: AnswerExpectation) -> Result<Checked, Problem> {
         switch endpoint {
         case .chatCompletions, .completions:
             guard let body = JSONBody(bytes) else { return .failure(.bad("a 200 whose body is not a JSON object")) }
@@ -56,15 +72,16 @@ enum AnswerCheck {
             return .success(Checked(usage: usage(of: body)))
         case .audioTranscriptions where !isJSON(contentType) && bytes.first != UInt8(ascii: "{"):
             // `response_format` text, srt or vtt: plain text, passed as it is.
-            return .success(Checked())
+            return .success(Checked(measure: AnswerMeasure(audioSeconds: expectation.uploadedAudioSeconds ?? 0)))
         case .embeddings, .imagesGenerations, .audioTranscriptions, .audioSpeech:
-            switch TaskAnswers.check(endpoint.task, body: bytes, contentType: contentType, expecting: expectation) {
+            switch TaskAnswers.check(endpoint.task, body: bytes, contentType: contentType, expecting: expectation.answer) {
             case .failure(let problem):
                 return .failure(Problem(errorClass: problem.errorClass, why: problem.message))
             case .success(let measure):
                 // Tokens of embeddings (and any answer that says them) count for token prices.
                 let usage = bytes.first == UInt8(ascii: "{") ? JSONBody(bytes).flatMap(usage(of:)) : nil
-                let seconds = measure.audioSeconds ?? (endpoint == .audioTranscriptions ? JSONBody(bytes)?.number("duration") : nil)
+                let seconds = measure.audioSeconds
+                    ?? (endpoint == .audioTranscriptions ? JSONBody(bytes)?.number("duration") ?? expectation.uploadedAudioSeconds : nil)
                 return .success(Checked(usage: usage, measure: AnswerMeasure(images: measure.images, audioSeconds: seconds ?? 0)))
             }
         }

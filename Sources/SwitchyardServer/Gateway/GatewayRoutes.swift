@@ -122,7 +122,7 @@ struct GatewayRequest: Sendable {
     /// Raw `"key":value` text added to each upstream body (`stream_options`).
     var additions: [UInt8]
     /// What the answer must be (embeddings of the asked size), checked before it goes out.
-    var expectation = TaskAnswerExpectation()
+    var expectation = AnswerExpectation()
 
     static func prepare(_ endpoint: GatewayEndpoint, _ request: Request, caller: Caller, _ deps: APIDependencies,
                         _ configuration: GatewayConfiguration) async throws(OpenAIError) -> GatewayRequest {

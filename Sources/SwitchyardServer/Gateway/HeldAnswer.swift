@@ -33,7 +33,7 @@ struct HeldAnswer: Sendable {
     }
 
     /// Reads `response`'s body to its end (or past the limit) and checks it as the endpoint's answer.
-    static func read(_ response: any UpstreamResponse, endpoint: GatewayEndpoint, contentType: String?, expectation: TaskAnswerExpectation,
+    static func read(_ response: any UpstreamResponse, endpoint: GatewayEndpoint, contentType: String?, expectation: AnswerExpectation,
                      limit: Limit, started: ContinuousClock.Instant) async -> Read {
         var bytes: [UInt8] = []
         var firstByte: Double?
