@@ -134,12 +134,32 @@ import Testing
             let pinned = try await gw.post("/v1/images/generations", #"{"model":"m:a","prompt":"x","response_format":"b64_json"}"#)
             #expect(pinned.status == 502)
             #expect(((pinned.json["error"] as? [String: Any])?["message"] as? String)?.contains("image 0 of the answer: truncated PNG") == true, "\(pinned.payload)")
+            // The report says what was wrong (never the bytes), for the operator.
+            #expect(try await eventually(within: 10) {
+                let provider = try await RawHTTP.exchange(.unix(path: gw.directory + "/switchyard.sock"), "GET", "/v1/providers/a")
+                return ((provider.json["targets"] as? [[String: Any]])?.first?["last_error_message"] as? String)?
+                    .contains("gateway: image 0 of the answer: truncated PNG") == true
+            })
             let metrics = try await gw.metrics()
             #expect(metrics.contains(#"switchyard_gateway_requests_total{endpoint="images_generations",result="ok"} 2"#))
             // A chat request for an image model: 404 naming the task the model has.
             let chat = try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[]}"#)
             #expect(chat.status == 404 && ((chat.json["error"] as? [String: Any])?["message"] as? String)?.contains("its targets do: text-to-image") == true,
                     "\(chat.payload)")
+        }
+    }
+
+    /// An image answer over `gateway.max_answer_bytes` is not held past it: a failed attempt
+    /// (`body_too_large`), never an unbounded buffer.
+    @Test func anAnswerOverMaxAnswerBytesIsAFailedAttempt() async throws {
+        try await GatewayTestDaemon.run(gatewayYAML: "gateway: { max_answer_bytes: 2000 }", modelExtra: ", task: text-to-image") { gw in
+            let answer = try await gw.post("/v1/images/generations", #"{"model":"m","prompt":"x","size":"64x64","response_format":"b64_json"}"#)
+            #expect(answer.status == 502, "\(answer.payload)")
+            #expect(((answer.json["error"] as? [String: Any])?["message"] as? String)?.contains("an answer over 2000 bytes (gateway.max_answer_bytes)") == true,
+                    "\(answer.payload)")
+            #expect(try await eventually(within: 10) {
+                try await gw.metrics().contains(#"switchyard_report_results_total{provider="a",model="m",outcome="body_too_large"} 1"#)
+            })
         }
     }
 

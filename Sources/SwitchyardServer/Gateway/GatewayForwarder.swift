@@ -85,7 +85,7 @@ struct GatewayForwarder {
                 return deliver(response, head: head, outcome: outcome, attempt: started, served: served, prefix: prefix, prefixTTFT: firstByte)
             }
             response.cancel()
-            report(started, outcome: outcome, status: head.status, ttft: nil, usage: nil)
+            report(started, outcome: outcome, status: head.status, ttft: nil, usage: nil, why: why)
             failures.append("\(candidate.provider): \(why ?? Self.describe(outcome))")
             lastOutcome = outcome
         }
@@ -185,8 +185,9 @@ struct GatewayForwarder {
 
     /// Puts the attempt into the observation pipeline (health, store, metrics), as a report.
     /// A failure that is the request's own fault counts against no provider and is not reported.
+    /// `why`: what was wrong with a held answer (never its bytes), for the report's message.
     func report(_ attempt: Attempt, outcome: AttemptOutcome, status: Int?, ttft: Double?, usage: Usage?, measure: AnswerMeasure = AnswerMeasure(),
-                streamBroke: Bool = false) {
+                why: String? = nil, streamBroke: Bool = false) {
         let errorClass = streamBroke ? (outcome == .timedOut ? ErrorClass.streamStalled : .badResponse) : AttemptPolicy.errorClass(outcome)
         if case .status(let code) = outcome, AttemptPolicy.isCallersFault(code) {
             gateway.metrics.attempt("caller_error")
@@ -209,7 +210,7 @@ struct GatewayForwarder {
             outcome: errorClass.map { .failure($0) } ?? .ok,
             httpStatus: status.flatMap { $0 > 0 ? $0 : nil }, totalSeconds: total, ttftSeconds: ttft,
             tokensIn: usage?.tokensIn, tokensOut: usage?.tokensOut, costUSD: cost,
-            message: errorClass == nil ? nil : "gateway: \(Self.describe(outcome))"
+            message: errorClass == nil ? nil : "gateway: \(why ?? Self.describe(outcome))"
         )
         observation.reporter = caller.label
         observation.chargedToReporter = true
