@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardServer
 import Testing
@@ -46,6 +47,18 @@ import Testing
             let answer = try await client.send(.get, "/v1/providers")
             #expect(answer.status == .ok)
             #expect(answer.text.contains(#""task":"chat""#) && answer.text.contains(#""task":"text-to-image""#), "\(answer.text)")
+        }
+    }
+
+    @Test func aReportCarriesTheAudioItTranscribed() async throws {
+        try await RouterHarness.run(descriptors: Self.descriptors, configure: { $0.clientTokens.replace(with: ClientTokens.Table(tcpWithoutToken: true)) }) { client, harness in
+            let startedAt = RouterHarness.now.secondsSinceEpoch - 1
+            let body = #"{"reports":[{"provider":"b","model":"flux","started_at":\#(startedAt),"outcome":"ok","total_ms":3000,"audio_seconds":60,"images":2}]}"#
+            let answer = try await client.send(.post, "/v1/reports", headers: [.contentType: "application/json"], body: body)
+            #expect(answer.status == .ok, "\(answer.text)")
+            let delivered = harness.delivered.items.withLock { $0 }
+            #expect(delivered.first?.audioSeconds == 60 && delivered.first?.images == 2)
+            #expect(delivered.first?.costUSD == 0.008, "two images at $0.004")
         }
     }
 }
