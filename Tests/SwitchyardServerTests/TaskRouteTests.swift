@@ -62,3 +62,19 @@ import Testing
         }
     }
 }
+
+/// The task rides on one info series per target, so dashboards can group by it without a
+/// label on every series; a reload that changes a target's task relabels it.
+@Suite struct TaskMetricsTests {
+    @Test func eachTargetHasOneInfoSeriesWithItsTask() {
+        let target = Target(provider: ProviderID("fal"), model: ModelName("flux"))
+        let metrics = SwitchyardMetrics(targets: [MetricsTarget(target, kind: "openai", task: .textToImage)], version: "t")
+        let text = String(decoding: metrics.exposition(budgets: []), as: UTF8.self)
+        #expect(text.contains(#"switchyard_target_info{provider="fal",model="flux",kind="openai",task="text-to-image"} 1"#), "\(text.prefix(3000))")
+        #expect(text.components(separatedBy: "switchyard_target_info{").count - 1 == 1)
+        metrics.reconfigure(targets: [MetricsTarget(target, kind: "openai", task: .chat)], budgetProviders: [])
+        let again = String(decoding: metrics.exposition(budgets: []), as: UTF8.self)
+        #expect(again.contains(#"switchyard_target_info{provider="fal",model="flux",kind="openai",task="chat"} 1"#))
+        #expect(!again.contains(#"task="text-to-image""#))
+    }
+}
