@@ -265,7 +265,7 @@ public struct RouteRanker: Sendable {
             tokensPerSecond: stats.tokensPerSecond.p50,
             successRate: p,
             pricePerRequest: price,
-            reasons: RouteReasons.describe(snapshot, now: now, needs: query.needs, price: price, ranker: self)
+            reasons: RouteReasons.describe(snapshot, now: now, needs: query.needs, price: price, policy: policy)
         )
     }
 }

@@ -5,12 +5,11 @@ enum RouteReasons {
     /// Then what the target's answers taught (learned capabilities) and the needs it is not known to meet.
     /// Tasks that do not stream text speak in their own terms ("p50 41 s per image", "0.12 s compute
     /// per audio s", "$0.004 per image"); chat's and completion's reasons are prepared by the statistics.
+    /// `price` is the candidate's expected USD per typical request of its task.
     static func describe(_ snapshot: borrowing TargetSnapshot, now: Timestamp, needs: CapabilityNeeds = .none, price: Double? = nil,
-                         ranker: RouteRanker? = nil) -> [String] {
+                         policy: ScoringPolicy = ScoringPolicy()) -> [String] {
         var reasons = stateReasons(snapshot, now: now)
-        if let ranker, !snapshot.descriptor.task.generatesText {
-            reasons += TaskReasons.describe(snapshot, price: price, policy: ranker.policy)
-        }
+        if !snapshot.descriptor.task.generatesText { reasons += TaskReasons.describe(snapshot, price: price, policy: policy) }
         if !snapshot.learned.isEmpty { reasons += snapshot.learned.reasons(at: now) }
         if !needs.isEmpty, case .unknown(let unknown) = needs.fit(snapshot.capabilities(at: now)) { reasons += unknown }
         return reasons
