@@ -200,7 +200,7 @@ public struct RouteRanker: Sendable {
     /// from config and observed usage.
     public func expectedPrice(_ snapshot: borrowing TargetSnapshot) -> Double? {
         guard let price = snapshot.descriptor.price else { return nil }
-        let seconds = figureSeconds(snapshot) ?? policy.priorLatencySeconds
+        let seconds = figureSeconds(snapshot) ?? priorSeconds(snapshot.descriptor.task)
         return TypicalRequest.of(snapshot.descriptor.task, policy: policy).cost(at: price, seconds: seconds)
     }
 
@@ -215,12 +215,19 @@ public struct RouteRanker: Sendable {
         return snapshot.stats.latencyEstimate
     }
 
+    /// The figure assumed for an unmeasured target of `task`: `priorLatencySeconds` (chat's) scaled
+    /// by how long the task's requests may take against chat's (an image 4 s, a video 20 s), so an
+    /// unmeasured image target does not outrank a measured 3 s one on a chat-sized guess.
+    public func priorSeconds(_ task: InferenceTask) -> Double {
+        policy.priorLatencySeconds * task.defaultAttemptTimeoutSeconds / InferenceTask.chat.defaultAttemptTimeoutSeconds
+    }
+
     /// Lower is better, for every strategy. Tasks that do not stream tokens have no first token
     /// and no token rate: `latency` and `fastest` rank them on their figure, as `balanced` does
     /// without the failover term.
     func sortKey(_ snapshot: borrowing TargetSnapshot, successProbability p: Double, strategy: RoutingStrategy, price: Double?, priceRange: ClosedRange<Double>) -> Double {
         let stats = snapshot.stats
-        let latency = figureSeconds(snapshot) ?? policy.priorLatencySeconds
+        let latency = figureSeconds(snapshot) ?? priorSeconds(snapshot.descriptor.task)
         if !snapshot.descriptor.task.generatesText, strategy == .latency || strategy == .fastest { return latency / p }
         switch strategy {
         case .balanced:

@@ -79,6 +79,13 @@ private func snapshot(_ provider: String, task: InferenceTask, order: Int = 0, p
         #expect(route.candidates[0].reasons.last == "$0.02 per 1M tokens")
     }
 
+    @Test func anUnmeasuredImageTargetIsAssumedImageSlowNotChatSlow() {
+        let measured = snapshot("measured", task: .textToImage, seconds: 3)
+        let fresh = snapshot("fresh", task: .textToImage, order: 1, seconds: 0, count: 0)
+        #expect(ranker.priorSeconds(.textToImage) == 4 && ranker.priorSeconds(.chat) == 2)
+        #expect(rank([fresh, measured], .textToImage).candidates.map(\.provider.rawValue) == ["measured", "fresh"])
+    }
+
     @Test func chatIsScoredAndDescribedAsBefore() {
         let chat = snapshot("c", task: .chat, price: Price(inputPerMTok: 1, outputPerMTok: 2), seconds: 0.5)
         let route = rank([chat], .chat)
