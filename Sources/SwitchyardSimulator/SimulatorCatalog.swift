@@ -40,8 +40,11 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
         public var inputModalities: [String]
         public var outputModalities: [String]
         public var offers: [Offer]
+        /// The Hub pipeline tag (`text-to-image`, `feature-extraction`, …); nil: a chat model.
+        public var task: String?
 
-        public init(id: String, inputModalities: [String] = ["text"], outputModalities: [String] = ["text"], offers: [Offer]) {
+        public init(id: String, inputModalities: [String] = ["text"], outputModalities: [String] = ["text"], offers: [Offer], task: String? = nil) {
+            self.task = task
             self.id = id
             self.inputModalities = inputModalities
             self.outputModalities = outputModalities
@@ -85,7 +88,8 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
                             RouterOffer(provider: offer.provider, status: offer.status, contextLength: offer.contextLength,
                                         pricing: offer.inputPrice.map { RouterOffer.Pricing(input: $0, output: offer.outputPrice ?? $0) },
                                         supportsTools: offer.supportsTools, supportsStructuredOutput: offer.supportsStructuredOutput,
-                                        firstTokenLatencyMs: offer.firstTokenLatencyMs, throughput: offer.throughput, isModelAuthor: false)
+                                        firstTokenLatencyMs: offer.firstTokenLatencyMs, throughput: offer.throughput, isModelAuthor: false,
+                                        task: model.task)
                         })
         })
         let encoder = JSONEncoder()
@@ -100,7 +104,7 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
         var mapping: [String: HubMapping] = [:]
         for offer in model.offers {
             mapping[offer.provider] = HubMapping(status: offer.status == "live" ? "live" : "staging", providerId: model.id,
-                                                 task: "conversational", isModelAuthor: false)
+                                                 task: model.task ?? "conversational", isModelAuthor: false)
         }
         let hash = String(id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 16)
         let info = HubModelInfo(_id: String(repeating: "0", count: max(0, 24 - hash.count)) + hash, id: model.id, inferenceProviderMapping: mapping)
@@ -142,6 +146,8 @@ private struct RouterOffer: Encodable {
     var firstTokenLatencyMs: Double?
     var throughput: Double?
     var isModelAuthor: Bool
+    /// The task the partner serves the model for, as the Hub's mapping says (absent for chat models).
+    var task: String?
 }
 
 private struct HubMapping: Encodable {

@@ -81,12 +81,17 @@ struct RouteCommand: AsyncParsableCommand {
     var needs: String?
     @Option(name: .customLong("min-context"), help: "Tokens of prompt plus answer the request needs.")
     var minContext: Int?
+    @Option(name: .long, help: "The task to route: chat (default), completion, embeddings, text-to-image, speech-to-text, text-to-speech, text-to-video.")
+    var task: String?
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        if connection.json {
-            return connection.printJSON(try await connection.get("/v1/route", [("model", model), ("strategy", strategy?.rawValue), ("needs", needs),
-                                                                                ("min_context", minContext.map(String.init))]))
+        let parameters = [("model", model), ("strategy", strategy?.rawValue), ("task", task), ("needs", needs), ("min_context", minContext.map(String.init))]
+        if connection.json { return connection.printJSON(try await connection.get("/v1/route", parameters)) }
+        if task != nil {
+            // A task's route, read as the daemon answers it (the daemon says what a bad task is).
+            let data = try await connection.get("/v1/route", parameters)
+            return show(try JSONDecoder().decode(RouteAnswer.self, from: data))
         }
         var wanted = CapabilityNeeds(minContext: minContext)
         if let needs {
@@ -97,8 +102,12 @@ struct RouteCommand: AsyncParsableCommand {
             wanted.structuredOutput = parsed.structuredOutput
             wanted.vision = parsed.vision
         }
-        let route = try await connection.call { [wanted] in try await $0.route(model: model, strategy: strategy, needs: wanted) }
-        print("\(route.model) (\(route.strategy.rawValue))\(route.panic ? "  PANIC: no healthy provider, best effort order" : "")")
+        show(try await connection.call { [wanted] in try await $0.route(model: model, strategy: strategy, needs: wanted) })
+    }
+
+    private func show(_ route: RouteAnswer) {
+        let task = route.task.map { $0 == .chat ? "" : ", \($0.rawValue)" } ?? ""
+        print("\(route.model) (\(route.strategy.rawValue)\(task))\(route.panic ? "  PANIC: no healthy provider, best effort order" : "")")
         let rows = route.candidates.enumerated().map { index, c in
             ["\(index + 1)", c.provider, c.state.rawValue, Table.ms(c.latencyP50Ms), Table.percent(c.successRate),
              c.pricePerRequest.map { String(format: "$%.6f", $0) } ?? "-", c.reasons.joined(separator: "; ")]
@@ -119,11 +128,11 @@ struct Providers: AsyncParsableCommand {
         let answer = try JSONDecoder().decode(Wire.ProviderList.self, from: data)
         let rows = answer.providers.flatMap { provider in
             provider.targets.map { t in
-                [provider.name, t.model, t.state.rawValue, Table.ms(t.latencyP50Ms), Table.percent(t.successRate), "\(t.samples)",
+                [provider.name, t.model, t.task?.rawValue ?? "chat", t.state.rawValue, Table.ms(t.latencyP50Ms), Table.percent(t.successRate), "\(t.samples)",
                  Capabilities(t.capabilities).summary, t.origin, t.lastError.map { "\($0): \(t.lastErrorMessage ?? "")" } ?? "-"]
             }
         }
-        print(Table.render(header: ["PROVIDER", "MODEL", "STATE", "P50", "SUCCESS", "SAMPLES", "CAPABILITIES", "ORIGIN", "LAST ERROR"], rows: rows))
+        print(Table.render(header: ["PROVIDER", "MODEL", "TASK", "STATE", "P50", "SUCCESS", "SAMPLES", "CAPABILITIES", "ORIGIN", "LAST ERROR"], rows: rows))
     }
 }
 

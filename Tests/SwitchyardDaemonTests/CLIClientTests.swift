@@ -31,9 +31,16 @@ import Testing
 
             let providers = try await Self.cli(["providers"], environment: ["SWITCHYARD_SOCKET": daemon.socketPath])
             #expect(providers.status == 0)
-            #expect(providers.output.hasPrefix("PROVIDER  MODEL  STATE"), "\(providers.output)")
+            #expect(providers.output.hasPrefix("PROVIDER  MODEL  TASK  STATE"), "\(providers.output)")
+            #expect(providers.output.contains(" chat "), "each target's task: \(providers.output)")
             #expect(providers.output.contains("CAPABILITIES") && providers.output.contains("unknown") && providers.output.contains("configured"),
                     "each target's capabilities and origin: \(providers.output)")
+            let chat = try await Self.cli(["route", "m", "--task", "chat"] + socket)
+            #expect(chat.status == 0 && chat.output.hasPrefix("m (balanced)") && chat.output.contains(" a "), "\(chat.output)")
+            let image = try await Self.cli(["route", "m", "--task", "text-to-image"] + socket)
+            #expect(image.status != 0 && image.output.contains("no text-to-image target"), "\(image.output)")
+            let bogus = try await Self.cli(["route", "m", "--task", "image"] + socket)
+            #expect(bogus.status != 0 && bogus.output.contains("'image' is not one of chat"), "\(bogus.output)")
             let needing = try await Self.cli(["route", "m", "--needs", "tools", "--min-context", "1000"] + socket)
             #expect(needing.status == 0 && needing.output.contains("tool support unknown"), "\(needing.output)")
             let json = try await Self.cli(["providers", "--json"] + socket)
