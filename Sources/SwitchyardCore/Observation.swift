@@ -36,6 +36,9 @@ public struct Observation: Hashable, Sendable {
     public var tokensPerSecond: Double?
     /// The provider that really served the request (`x-inference-provider`), for routers.
     public var servedBy: String?
+    /// Seconds of audio transcribed (speech-to-text) or spoken (text-to-speech), when known: speech
+    /// targets are measured in seconds of compute per second of audio.
+    public var audioSeconds: Double?
 
     public init(
         target: Target, source: ObservationSource, startedAt: Timestamp, outcome: Outcome,

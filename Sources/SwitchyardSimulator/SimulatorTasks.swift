@@ -90,7 +90,7 @@ extension ProviderSimulator {
         router.get("/v1/videos/:id/content") { _, context in
             let id = context.parameters.get("id") ?? ""
             guard self.videoJobs[id] != nil else { return self.errorResponse(.notFound, "no video '\(id)'") }
-            return SimulatorBody.response(BodyPlan(format: .binary(contentType: "video/mp4"), pieces: [.init(delay: 0, bytes: SampleMedia.mp4())]),
+            return SimulatorBody.response(BodyPlan(format: .binary(contentType: "video/mp4"), pieces: [.init(delay: 0, bytes: MediaSamples.mp4())]),
                                           behavior: self.currentBehavior)
         }
     }
