@@ -187,7 +187,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         var target = slot.target
         var reservation: ProbeBudget.Reservation?
         if target.settings.mode == .completion {
-            reservation = budgets.reserveCompletion(target.budgetProvider, estimateUSD: Self.estimatedCost(of: target), at: wallTime)
+            reservation = budgets.reserveCompletion(target.budgetProvider, estimateUSD: Self.estimatedCost(of: target), task: target.task, at: wallTime)
             if reservation == nil { target.settings.mode = .liveness }
         }
         return ProbeLaunch(target: target, generation: slot.generation, planned: planned,
