@@ -185,12 +185,15 @@ enum SimulatorTaskAnswers {
         return measure.audioSeconds
     }
 
-    /// A video job in OpenAI's `/v1/videos` shape (also served by OpenAI-compatible partners).
-    static func videoJob(id: String, model: String, status: String, seconds: String?, size: String?) -> BodyPlan {
-        .json([
+    /// A video job in the `/videos` shape of OpenAI's video API and OpenRouter's (`polling_url`,
+    /// and `unsigned_urls` once completed, besides OpenAI's fields). `base` is `http://host/v1`.
+    static func videoJob(id: String, model: String, status: String, seconds: String?, size: String?, base: String) -> BodyPlan {
+        var job: [String: AnyEncodable] = [
             "id": AnyEncodable(id), "object": AnyEncodable("video"), "created_at": AnyEncodable(1_767_225_600),
             "status": AnyEncodable(status), "model": AnyEncodable(model), "progress": AnyEncodable(status == "completed" ? 100 : 0),
-            "seconds": AnyEncodable(seconds ?? "4"), "size": AnyEncodable(size ?? "720x1280"),
-        ] as [String: AnyEncodable])
+            "seconds": AnyEncodable(seconds ?? "4"), "size": AnyEncodable(size ?? "720x1280"), "polling_url": AnyEncodable("/v1/videos/\(id)"),
+        ]
+        if status == "completed" { job["unsigned_urls"] = AnyEncodable(["\(base)/videos/\(id)/content?index=0"]) }
+        return .json(job)
     }
 }

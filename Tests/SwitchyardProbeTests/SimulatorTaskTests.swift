@@ -146,6 +146,7 @@ import Testing
         }
         #expect(Self.object(created.body)?["status"] as? String == "in_progress")
         #expect(Self.object(retrieved.body)?["status"] as? String == "completed")
+        #expect((Self.object(retrieved.body)?["unsigned_urls"] as? [String])?.first?.hasSuffix("/content?index=0") == true)
         #expect(content.status == 200 && Array(content.body.prefix(12).dropFirst(4)) == Array("ftypisom".utf8))
     }
 

@@ -111,6 +111,7 @@ import Testing
         #expect(result.outcome == .ok, "\(result.message ?? "")")
         #expect(result.costUSD == 0.5)
         #expect(simulator.recordedRequests.map(\.path) == ["/v1/videos"])
+        #expect(simulator.recordedRequests.first?.header("content-type") == "application/json")
         let garbage = try await Self.completion(.textToVideo, Self.behavior(.garbage))
         #expect(garbage.outcome == .failure(.badResponse))
         #expect(garbage.message?.contains("not a video job") == true, "\(garbage.message ?? "")")

@@ -1,14 +1,14 @@
 import Foundation
 import SwitchyardCore
 
-/// The text-to-video completion probe (budgeted: videos are the dearest task), in OpenAI's
-/// `/v1/videos` job shape: `POST {base}/videos` (multipart fields), `GET {base}/videos/{id}` until the
-/// job says `completed` (the first poll at once, then after 1, 2, 4… s, at most 10 s apart), then
-/// `GET {base}/videos/{id}/content`, which must be a whole MP4 or WebM. All of it within the
-/// probe's timeout; the total time is the whole job's.
+/// The text-to-video completion probe (budgeted: videos are the dearest task), in the `/videos`
+/// job shape OpenRouter serves (`/api/v1/videos`) and OpenAI's video API introduced: `POST
+/// {base}/videos` with the model and a prompt as JSON (length and size left to the model's
+/// defaults, which differ per model), `GET {base}/videos/{id}` until the job says `completed`
+/// (the first poll at once, then after 1, 2, 4… s, at most 10 s apart; `failed`, `cancelled` or
+/// `expired` end it), then `GET {base}/videos/{id}/content`, which must be a whole MP4 or WebM.
+/// All of it within the probe's timeout; the total time is the whole job's.
 enum VideoProbe {
-    /// The shortest clip OpenAI's video API makes.
-    static let seconds = "4"
     /// The most a probe downloads of a video.
     static let maxVideoBytes = 64 << 20
 
@@ -16,9 +16,7 @@ enum VideoProbe {
         let clock = ContinuousClock(), start = clock.now
         func remaining() -> Double { target.settings.timeoutSeconds - (clock.now - start) / .seconds(1) }
         let base = target.taskBase + "/videos"
-        let form = MultipartFormBody(fields: [("model", target.upstreamModel), ("prompt", "A red circle rolling left to right."), ("seconds", seconds)])
-        guard let form else { return ProbeResult(outcome: .failure(.badResponse), timings: PhaseTimings(), message: "the model id cannot be sent in a form") }
-        var transfer = await transport.perform(target.taskPost(base, body: form.bytes, contentType: form.contentType))
+        var transfer = await transport.perform(target.taskPost(base, json: Ask(model: target.upstreamModel, prompt: "A red circle rolling left to right.")))
         var timings = transfer.timings
         var polls = 0, jobID = ""
         while true {
@@ -32,8 +30,8 @@ enum VideoProbe {
             }
             jobID = job.id
             if job.status == "completed" { break }
-            if job.status == "failed" {
-                return ProbeResult(outcome: .failure(.serverError), httpStatus: transfer.status, timings: timings, message: "the provider says the video job failed")
+            if ["failed", "cancelled", "expired"].contains(job.status) {
+                return ProbeResult(outcome: .failure(.serverError), httpStatus: transfer.status, timings: timings, message: "the provider says the video job \(job.status)")
             }
             let pause = polls == 0 ? 0 : min(Double(1 << min(polls - 1, 4)), 10)
             guard remaining() > pause else {
@@ -63,6 +61,11 @@ enum VideoProbe {
         request.maxBodyBytes = max(request.maxBodyBytes, maxBodyBytes)
         request.responseHeaderNames = ProbeTarget.headersTaskProbesRead
         return request
+    }
+
+    private struct Ask: Encodable {
+        var model: String
+        var prompt: String
     }
 
     private struct Job: Decodable {
