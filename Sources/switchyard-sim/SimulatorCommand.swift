@@ -20,6 +20,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Extra random latency up to this many milliseconds.") var jitterMs = 0.0
     @Option(help: "Probability of a 500 per request.") var errorRate = 0.0
     @Option(help: "Fault: \(SimulatorBehavior.Fault.allCases.map(\.rawValue).joined(separator: ", ")).") var fault = "none"
+    @Option(help: "Task fault inside a 200: \(SimulatorTaskFault.allCases.map(\.rawValue).joined(separator: ", ")).") var taskFault = "none"
     @Option(help: "Milliseconds from the request to the first streamed token.") var ttftMs = 0.0
     @Option(help: "Streaming speed after the first token.") var tokensPerSecond = 500.0
     @Option(help: "Output tokens per answer (capped by max_tokens).") var completionTokens = 8
@@ -29,11 +30,13 @@ struct SimulatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let fault = SimulatorBehavior.Fault(rawValue: fault) else { throw ValidationError("unknown --fault \(fault)") }
-        let behavior = SimulatorBehavior(
+        guard let taskFault = SimulatorTaskFault(rawValue: taskFault) else { throw ValidationError("unknown --task-fault \(taskFault)") }
+        var behavior = SimulatorBehavior(
             models: models.split(separator: ",").map(String.init), latencyMs: latencyMs, jitterMs: jitterMs,
             errorRate: errorRate, fault: fault, completionTokens: completionTokens,
             ttftMs: ttftMs, tokensPerSecond: tokensPerSecond
         )
+        behavior.taskFault = taskFault
         let simulator = ProviderSimulator(name: name, behavior: behavior, seed: seed)
         if let catalog {
             let sizes = catalog.split(separator: "x").compactMap { Int($0) }
