@@ -74,7 +74,7 @@ public final class ProviderSimulator: Sendable {
     /// tests check what a gateway forwarded, and that a caller's token never arrived.
     public var recordedRequests: [RecordedRequest] { recorded.withLock { $0 } }
 
-    private func record(_ request: Request, _ body: ByteBuffer) {
+    func record(_ request: Request, _ body: ByteBuffer) {
         completionRequests.add(1, ordering: .relaxed)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
@@ -197,12 +197,13 @@ public final class ProviderSimulator: Sendable {
             self.setBehavior(new)
             return SimulatorBody.response(.json(new), behavior: SimulatorBehavior(models: []))
         }
+        addHubTaskRoutes(to: router)
         return router
     }
 
     /// Applies latency and the faults that replace an answer, then produces the normal
     /// answer (for `model`, when the route serves one) shaped by the body faults.
-    private func answer(_ context: SimulatorContext, model: String? = nil,
+    func answer(_ context: SimulatorContext, model: String? = nil,
                         _ normal: (SimulatorBehavior, Double) -> BodyPlan) async throws -> Response {
         requests.add(1, ordering: .relaxed)
         let now = currentBehavior
@@ -275,7 +276,7 @@ public final class ProviderSimulator: Sendable {
         return ["object": AnyEncodable("list"), "data": AnyEncodable(models)]
     }
 
-    private func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let body = "{\"error\":{\"message\":\"\(message)\",\"type\":\"simulated\"}}"
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
