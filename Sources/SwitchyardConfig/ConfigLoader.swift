@@ -150,6 +150,7 @@ struct ConfigDecoder {
         if let c = map.optional("expected_status") { probe.expectedStatus = try c.sequence().map { try $0.positiveInt() } }
         if let c = map.optional("attempt_timeout") { probe.attemptTimeoutSeconds = try c.duration() }
         if let c = map.optional("hedge") { probe.hedge = try decodeHedge(c) }
+        for setting in TaskDefaultedSetting.allCases where map.has(setting.rawValue) { probe.provenance.explicit.insert(setting) }
         if probe.connectTimeoutSeconds > probe.timeoutSeconds {
             // An inherited connect timeout shrinks to fit a shorter timeout set here;
             // one written at this level is a contradiction.
@@ -167,7 +168,7 @@ struct ConfigDecoder {
     private func decodeProvider(_ cursor: YAMLCursor, probeDefaults: ProbeSettings) throws -> ProviderSettings {
         let map = try cursor.mapping(allowedKeys: [
             "name", "kind", "base_url", "api_key", "api_key_env", "api_key_file", "api_key_credential",
-            "price", "budget", "probe", "models", "discover", "capabilities",
+            "price", "budget", "probe", "models", "discover", "capabilities", "task",
         ])
         let nameCursor = try map.required("name")
         let name = try nameCursor.nonEmptyString()
@@ -193,6 +194,7 @@ struct ConfigDecoder {
         let budget = try map.optional("budget").map(decodeBudget)
         let probe = try map.optional("probe").map { try decodeProbe($0, base: probeDefaults) } ?? probeDefaults
         let capabilities = try map.optional("capabilities").map(decodeCapabilities) ?? .unknown
+        let task = try map.optional("task").map { try decodeEnum($0, InferenceTask.self) } ?? .chat
         let discover = try map.keyCursor("discover").map { key in
             try decodeDiscovery(map.optional("discover"), key: key, kind: kind)
         }
@@ -200,9 +202,14 @@ struct ConfigDecoder {
         let modelsCursor = try discover == nil ? map.required("models") : map.optional("models")
         var models: [ModelSettings] = []
         for item in try modelsCursor?.sequence() ?? [] {
-            var model = try decodeModel(item, probeDefaults: probe)
+            var model = try decodeModel(item, probeDefaults: probe, providerTask: task)
             model.capabilities = capabilities.overridden(by: model.capabilities)
-            guard !models.contains(where: { $0.name == model.name }) else {
+            if let first = models.first(where: { $0.name == model.name }) {
+                guard first.task == model.task else {
+                    throw item.error(
+                        "model '\(model.name)' is listed twice under provider '\(name)', as \(first.task.rawValue) and as \(model.task.rawValue); a provider's model is one target with one task: give one of them another name, or put it under a second provider"
+                    )
+                }
                 throw item.error("model '\(model.name)' is listed twice under provider '\(name)'")
             }
             models.append(model)
@@ -214,6 +221,7 @@ struct ConfigDecoder {
             price: price, budget: budget, probe: probe, models: models, capabilities: capabilities
         )
         provider.discover = discover
+        provider.task = task
         if discover != nil { provider.discoveredProbeMode = try discoveredProbeMode(map) ?? .liveness }
         return provider
     }
@@ -251,12 +259,14 @@ struct ConfigDecoder {
     }
 
     private func decodePrice(_ cursor: YAMLCursor) throws -> Price {
-        let map = try cursor.mapping(allowedKeys: ["input_per_mtok", "output_per_mtok", "per_request", "per_second"])
+        let map = try cursor.mapping(allowedKeys: ["input_per_mtok", "output_per_mtok", "per_request", "per_second", "per_image", "per_audio_second"])
         return Price(
             inputPerMTok: try map.optional("input_per_mtok")?.nonNegativeDouble(),
             outputPerMTok: try map.optional("output_per_mtok")?.nonNegativeDouble(),
             perRequest: try map.optional("per_request")?.nonNegativeDouble(),
-            perSecond: try map.optional("per_second")?.nonNegativeDouble()
+            perSecond: try map.optional("per_second")?.nonNegativeDouble(),
+            perImage: try map.optional("per_image")?.nonNegativeDouble(),
+            perAudioSecond: try map.optional("per_audio_second")?.nonNegativeDouble()
         )
     }
 
@@ -265,13 +275,17 @@ struct ConfigDecoder {
         return Budget(probeUSDPerDay: try map.optional("probe_usd_per_day")?.nonNegativeDouble())
     }
 
-    private func decodeModel(_ cursor: YAMLCursor, probeDefaults: ProbeSettings) throws -> ModelSettings {
-        let map = try cursor.mapping(allowedKeys: ["name", "upstream", "probe", "capabilities"])
+    /// A model under its provider: its `task:` overrides the provider's, and that task's defaults fill
+    /// the probe settings the config does not write (`ProbeSettings.applyingDefaults(of:)`).
+    private func decodeModel(_ cursor: YAMLCursor, probeDefaults: ProbeSettings, providerTask: InferenceTask) throws -> ModelSettings {
+        let map = try cursor.mapping(allowedKeys: ["name", "upstream", "probe", "capabilities", "task"])
         let name = try map.required("name").nonEmptyString()
         let upstream = try map.optional("upstream")?.nonEmptyString() ?? name
+        let task = try map.optional("task").map { try decodeEnum($0, InferenceTask.self) } ?? providerTask
         let probe = try map.optional("probe").map { try decodeProbe($0, base: probeDefaults) } ?? probeDefaults
         let capabilities = try map.optional("capabilities").map(decodeCapabilities) ?? .unknown
-        return ModelSettings(name: ModelName(name), upstream: upstream, probe: probe, capabilities: capabilities)
+        return ModelSettings(name: ModelName(name), upstream: upstream, probe: probe.applyingDefaults(of: task), capabilities: capabilities,
+                             task: task)
     }
 
     func decodeEnum<E: RawRepresentable & CaseIterable>(_ cursor: YAMLCursor, _ type: E.Type) throws -> E where E.RawValue == String {

@@ -51,6 +51,7 @@ public enum ConfigRenderer {
             if let price = provider.price { lines.append("    price: { \(priceText(price)) }") }
             if let perDay = provider.budget?.probeUSDPerDay { lines.append("    budget: { probe_usd_per_day: \(perDay) }") }
             if let text = capabilitiesText(provider.capabilities) { lines.append("    \(text)") }
+            if provider.task != .chat { lines.append("    task: \(provider.task.rawValue)") }
             lines.append("    probe:")
             lines += probeLines(provider.probe, indent: "      ", inheritedHedge: config.probe.hedge)
             if let discover = provider.discover { lines += discoveryLines(discover, provider: provider) }
@@ -60,8 +61,10 @@ public enum ConfigRenderer {
                 lines.append("        upstream: \(quoted(model.upstream))")
                 // The model's effective capabilities (the provider's with the model's on top).
                 if model.capabilities != provider.capabilities, let text = capabilitiesText(model.capabilities) { lines.append("        \(text)") }
+                if model.task != provider.task { lines.append("        task: \(model.task.rawValue)") }
                 if model.probe != provider.probe {
                     lines.append("        probe:")
+                    if let comment = taskDefaultsComment(model) { lines.append("          \(comment)") }
                     lines += probeLines(model.probe, indent: "          ", inheritedHedge: provider.probe.hedge)
                 }
             }
@@ -134,9 +137,18 @@ public enum ConfigRenderer {
 
     private static func priceText(_ price: Price) -> String {
         [("input_per_mtok", price.inputPerMTok), ("output_per_mtok", price.outputPerMTok),
-         ("per_request", price.perRequest), ("per_second", price.perSecond)]
+         ("per_request", price.perRequest), ("per_second", price.perSecond), ("per_image", price.perImage),
+         ("per_audio_second", price.perAudioSecond)]
             .compactMap { name, value in value.map { "\(name): \($0)" } }
             .joined(separator: ", ")
+    }
+
+    /// `# from the text-to-image defaults: attempt_timeout, interval, mode, timeout`: the settings the
+    /// model took from its task's defaults rather than from the config; nil when none.
+    static func taskDefaultsComment(_ model: ModelSettings) -> String? {
+        let taken = model.probe.provenance.fromTask.sorted()
+        guard !taken.isEmpty else { return nil }
+        return "# from the \(model.task.rawValue) defaults: \(taken.map(\.rawValue).joined(separator: ", "))"
     }
 
     static func quoted(_ text: String) -> String {

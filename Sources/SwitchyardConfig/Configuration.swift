@@ -192,6 +192,9 @@ public struct ProbeSettings: Hashable, Sendable {
     public var attemptTimeoutSeconds: Double?
     /// The gateway's hedging for this model (`hedge: { after: p95, max_extra: 5% }`); nil: off.
     public var hedge: HedgeSettings?
+    /// Which task-dependent settings were written in the config and which came from the task's
+    /// defaults (not part of equality).
+    public var provenance = ProbeProvenance()
 
     public init() {}
 }
@@ -216,6 +219,9 @@ public struct ProviderSettings: Hashable, Sendable {
     /// provider's own `probe:`, else liveness, so a catalog of hundreds of targets does not mean
     /// hundreds of paid completion probes per interval (see `discoveredProbeSettings`).
     public var discoveredProbeMode: ProbeMode = .liveness
+    /// The provider's `task:`: its models' task unless a model sets its own, and the task of the
+    /// models a local kind discovers (`chat` by default).
+    public var task: InferenceTask = .chat
 
     public init(name: ProviderID, kind: ProviderKind, baseURL: String, apiKey: SecretReference? = nil, price: Price? = nil,
                 budget: Budget? = nil, probe: ProbeSettings = ProbeSettings(), models: [ModelSettings], capabilities: Capabilities = .unknown) {

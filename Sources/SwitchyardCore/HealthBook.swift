@@ -197,12 +197,18 @@ public final class HealthBook: Sendable {
         }
     }
 
-    /// Ranks the targets of a model through `routing`, or names the known models when it does not exist.
+    /// Ranks the targets of a model through `routing`, or names the known models when it does not
+    /// exist, or the tasks it serves when none of its targets does the query's task.
     /// A canonical answer (no filters, no spread) records its leader as the incumbent, so the
     /// next answer keeps it unless a challenger is better by the stability margin.
     public func route(_ query: RouteQuery, now: Timestamp) -> RouteResult {
         guard let (snapshots, version) = state.withLock({ state in state.models[query.model].map { ($0, state.version) } }) else {
             return .unknownModel(known: models)
+        }
+        if !snapshots.contains(where: { $0.descriptor.task == query.task }) {
+            var served: [InferenceTask] = []
+            for snapshot in snapshots where !served.contains(snapshot.descriptor.task) { served.append(snapshot.descriptor.task) }
+            return .unservedTask(served: served)
         }
         return .route(routing.route(query, over: snapshots, version: version, now: now))
     }

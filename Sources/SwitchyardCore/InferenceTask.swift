@@ -58,10 +58,11 @@ public enum InferenceTask: String, CaseIterable, Hashable, Sendable, Codable {
         }
     }
 
-    /// How often a target of this task is probed unless configured.
+    /// How often a target of this task is probed unless configured. Text tasks keep the plain
+    /// probe default (15 s, as before tasks existed); the slow, billed tasks are probed less often.
     public var defaultProbeIntervalSeconds: Double {
         switch self {
-        case .chat, .completion, .embeddings: 30
+        case .chat, .completion, .embeddings: 15
         case .textToImage, .speechToText, .textToSpeech: 60
         case .textToVideo: 300
         }

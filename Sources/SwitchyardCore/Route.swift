@@ -23,9 +23,12 @@ public struct RouteQuery: Hashable, Sendable {
     public var pick: RoutePick
     /// What the request needs of a target (`needs=`, `min_context=`): those that cannot serve are left out.
     public var needs: CapabilityNeeds
+    /// The task asked for (`task=`, chat by default): only the model's targets of this task are ranked.
+    public var task: InferenceTask
 
     public init(model: ModelName, strategy: RoutingStrategy = .balanced, maxPrice: Double? = nil, exclude: Set<ProviderID> = [],
-                limit: Int? = nil, pick: RoutePick = .ranked, needs: CapabilityNeeds = .none) {
+                limit: Int? = nil, pick: RoutePick = .ranked, needs: CapabilityNeeds = .none, task: InferenceTask = .chat) {
+        self.task = task
         self.needs = needs
         self.model = model
         self.strategy = strategy
@@ -107,6 +110,8 @@ public struct RouteCandidate: Hashable, Sendable, Encodable {
 /// The ranked candidates for one model. `panic` means none is healthy and the list is a best effort.
 public struct Route: Hashable, Sendable {
     public var model: ModelName
+    /// The task the candidates serve.
+    public var task: InferenceTask = .chat
     public var strategy: RoutingStrategy
     public var candidates: [RouteCandidate]
     /// Targets left out because they cannot serve the query's needs, with why.
@@ -135,4 +140,6 @@ public struct Route: Hashable, Sendable {
 public enum RouteResult: Hashable, Sendable {
     case route(Route)
     case unknownModel(known: [ModelName])
+    /// The model exists, but none of its targets does the task asked for; `served` are the tasks it has.
+    case unservedTask(served: [InferenceTask])
 }

@@ -10,6 +10,7 @@ public final class RouteDesk: Sendable {
     private struct Key: Hashable {
         var model: ModelName
         var strategy: RoutingStrategy
+        var task: InferenceTask = .chat
     }
 
     private struct Incumbent: Equatable {
@@ -57,9 +58,11 @@ public final class RouteDesk: Sendable {
     /// the deciding step (under the lock) keeps it only if that memory is still current and
     /// else ranks again there: every recorded decision is the one a fully locked desk would make.
     public func route(_ query: RouteQuery, over snapshots: [TargetSnapshot], version: UInt64, now: Timestamp) -> Route {
-        let key = Key(model: query.model, strategy: query.strategy)
+        let key = Key(model: query.model, strategy: query.strategy, task: query.task)
         var spreadKey: SpreadOrders.Key?
-        if case .spread(let client) = query.pick { spreadKey = SpreadOrders.Key(client: client, model: query.model, strategy: query.strategy) }
+        if case .spread(let client) = query.pick {
+            spreadKey = SpreadOrders.Key(client: client, model: query.model, strategy: query.strategy, task: query.task)
+        }
         // A spread order is drawn over every candidate (the limit applies after), so a later,
         // wider question of the same client keeps it too.
         var whole = query
@@ -94,9 +97,9 @@ public final class RouteDesk: Sendable {
         return route
     }
 
-    /// The incumbent leader of `model` under `strategy`, if any.
-    public func incumbent(of model: ModelName, strategy: RoutingStrategy) -> ProviderID? {
-        state.withLock { $0.incumbents[Key(model: model, strategy: strategy)]?.provider }
+    /// The incumbent leader of `model`'s `task` targets under `strategy`, if any.
+    public func incumbent(of model: ModelName, strategy: RoutingStrategy, task: InferenceTask = .chat) -> ProviderID? {
+        state.withLock { $0.incumbents[Key(model: model, strategy: strategy, task: task)]?.provider }
     }
 
     /// Adopts a reload that the health book made at `version`: the models in `changed` (or, when
@@ -122,11 +125,16 @@ public final class RouteDesk: Sendable {
         let (ranker, incumbents) = state.withLock { ($0.ranker, $0.incumbents) }
         var scores: [TargetScore] = []
         for (model, snapshots) in models {
-            for strategy in strategies {
-                let incumbent = incumbents[Key(model: model, strategy: strategy)]?.provider
-                let route = ranker.rank(snapshots, query: RouteQuery(model: model, strategy: strategy), now: now, incumbent: incumbent)
-                for candidate in route.candidates {
-                    scores.append(TargetScore(target: Target(provider: candidate.provider, model: model), strategy: strategy, score: candidate.score))
+            // Each task of the model is its own ranking; nearly every model has one task.
+            var tasks: [InferenceTask] = []
+            for snapshot in snapshots where !tasks.contains(snapshot.descriptor.task) { tasks.append(snapshot.descriptor.task) }
+            for task in tasks {
+                for strategy in strategies {
+                    let incumbent = incumbents[Key(model: model, strategy: strategy, task: task)]?.provider
+                    let route = ranker.rank(snapshots, query: RouteQuery(model: model, strategy: strategy, task: task), now: now, incumbent: incumbent)
+                    for candidate in route.candidates {
+                        scores.append(TargetScore(target: Target(provider: candidate.provider, model: model), strategy: strategy, score: candidate.score))
+                    }
                 }
             }
         }

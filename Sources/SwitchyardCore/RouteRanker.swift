@@ -82,6 +82,7 @@ public struct RouteRanker: Sendable {
         // Fields are read through the array subscript (not bound to a local) so that the
         // large snapshot values are borrowed, not copied and retained.
         for index in snapshots.indices {
+            if snapshots[index].descriptor.task != query.task { continue }
             if !query.exclude.isEmpty, query.exclude.contains(snapshots[index].descriptor.target.provider) { continue }
             let price = expectedPrice(snapshots[index])
             if let max = query.maxPrice, let price, price > max { continue }
@@ -155,6 +156,7 @@ public struct RouteRanker: Sendable {
         let earliest = panic ? pool.compactMap(\.recovery).min() : nil
         var route = Route(model: query.model, strategy: query.strategy, candidates: candidates, excluded: excluded, panic: panic,
                           earliestRetryAt: earliest, generatedAt: now)
+        route.task = query.task
         route.shapedByNeeds = !excluded.isEmpty || reordered
         return route
     }

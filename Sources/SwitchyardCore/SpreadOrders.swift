@@ -7,8 +7,10 @@ public struct SpreadOrders: Sendable {
         public var client: String
         public var model: ModelName
         public var strategy: RoutingStrategy
+        public var task: InferenceTask
 
-        public init(client: String, model: ModelName, strategy: RoutingStrategy) {
+        public init(client: String, model: ModelName, strategy: RoutingStrategy, task: InferenceTask = .chat) {
+            self.task = task
             self.client = client
             self.model = model
             self.strategy = strategy

@@ -11,6 +11,14 @@ extension Wire.TargetState {
     }
 }
 
+extension Wire.InferenceTask {
+    /// The same task; the document lists every one (WireMappingTests).
+    init(_ task: InferenceTask) {
+        guard let value = Self(rawValue: task.rawValue) else { preconditionFailure("task \(task) is not in openapi/switchyard.json") }
+        self = value
+    }
+}
+
 extension Wire.Capabilities {
     /// What a target can serve, as known now; unknown fields left out.
     init(_ capabilities: Capabilities) {
@@ -34,7 +42,7 @@ extension Wire.Target {
                   origin: snapshot.descriptor.origin == .discovered ? "discovered" : "configured",
                   retryAt: health.state == .rateLimited ? health.retryAt?.rfc3339 : nil, samples: stats.samples,
                   state: Wire.TargetState(health.state), stateSince: health.since.rfc3339, successRate: successRate,
-                  ttftP50Ms: stats.ttft.p50.map { $0 * 1000 }, upstreamModel: snapshot.descriptor.upstreamModel)
+                  task: Wire.InferenceTask(snapshot.descriptor.task), ttftP50Ms: stats.ttft.p50.map { $0 * 1000 }, upstreamModel: snapshot.descriptor.upstreamModel)
     }
 }
 

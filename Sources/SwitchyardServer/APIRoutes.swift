@@ -171,7 +171,7 @@ public enum APIRoutes {
         }
     }
 
-    private static let routeParameters: Set<String> = ["model", "strategy", "max_price", "exclude", "limit", "pick", "client", "needs", "min_context"]
+    private static let routeParameters: Set<String> = ["model", "strategy", "task", "max_price", "exclude", "limit", "pick", "client", "needs", "min_context"]
 
     static func route(_ request: Request, _ deps: APIDependencies) throws -> Response {
         let parameters = try QueryParameters(request, known: routeParameters, allowEmpty: ["exclude"])
@@ -192,6 +192,12 @@ public enum APIRoutes {
                 throw APIError.badParameter("strategy", "'\(text)' is not one of \(RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             query.strategy = strategy
+        }
+        if let text = parameters.text("task") {
+            guard let task = InferenceTask(rawValue: text) else {
+                throw APIError.badParameter("task", "'\(text)' is not one of \(InferenceTask.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.task = task
         }
         if let text = parameters.text("max_price") {
             guard text.wholeMatch(of: /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil, let value = Double(text), value.isFinite else {
@@ -238,6 +244,9 @@ public enum APIRoutes {
         case .unknownModel(let known):
             deps.metrics.recordRouteQuery(strategy: query.strategy, result: .unknownModel)
             throw APIError.notFound("unknown_model", "no model named '\(modelText)'; configured: \(known.map(\.rawValue).joined(separator: ", "))")
+        case .unservedTask(let served):
+            deps.metrics.recordRouteQuery(strategy: query.strategy, result: .unknownModel)
+            throw APIError.notFound("unknown_task", "model '\(modelText)' has no \(query.task.rawValue) target; its targets do: \(served.map(\.rawValue).joined(separator: ", "))")
         }
     }
 

@@ -46,6 +46,8 @@ enum RouteJSON {
         writeString(route.model.rawValue, into: &buffer)
         buffer.writeStaticString(route.panic ? ",\"panic\":true,\"strategy\":" : ",\"panic\":false,\"strategy\":")
         writeString(route.strategy.rawValue, into: &buffer)
+        buffer.writeStaticString(",\"task\":")
+        writeString(route.task.rawValue, into: &buffer)
         buffer.writeStaticString("}")
     }
 

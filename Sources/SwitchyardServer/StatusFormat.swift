@@ -60,6 +60,8 @@ enum StatusFormat {
         }
         if let perRequest = price.perRequest { parts.append("\(usd(perRequest))/request") }
         if let perSecond = price.perSecond { parts.append("\(usd(perSecond))/s") }
+        if let perImage = price.perImage { parts.append("\(usd(perImage))/image") }
+        if let perAudioSecond = price.perAudioSecond { parts.append("\(usd(perAudioSecond))/audio s") }
         return parts.isEmpty ? "free" : parts.joined(separator: " + ")
     }
 

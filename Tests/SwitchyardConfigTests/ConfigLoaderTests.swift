@@ -37,7 +37,7 @@ private func fixture(_ name: String) throws -> String {
     }
 
     @Test(arguments: [
-        ("invalid-unknown-key", 5, 5, "unknown key 'modles' in providers[0] (known keys: api_key, api_key_credential, api_key_env, api_key_file, base_url, budget, capabilities, discover, kind, models, name, price, probe)"),
+        ("invalid-unknown-key", 5, 5, "unknown key 'modles' in providers[0] (known keys: api_key, api_key_credential, api_key_env, api_key_file, base_url, budget, capabilities, discover, kind, models, name, price, probe, task)"),
         ("invalid-inline-key", 5, 5, "provider 'together': inline api_key is not allowed; put the key in an environment variable and set api_key_env: NAME, or use api_key_file: PATH or api_key_credential: NAME (systemd LoadCredential=)"),
         ("invalid-kind", 3, 11, "providers[0].kind: 'openia' is not one of openai, hf-router, ollama, tgi, vllm, http"),
         ("invalid-duration", 2, 13, "probe.interval: '15 seconds' is not a duration (use e.g. 500ms, 15s, 2m, 1h)"),

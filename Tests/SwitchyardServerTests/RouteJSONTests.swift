@@ -28,6 +28,13 @@ import Testing
            panic: true, earliestRetryAt: Timestamp(secondsSinceEpoch: 1_800_000_060), generatedAt: Timestamp(secondsSinceEpoch: 1_800_000_000)),
         Route(model: ModelName("empty"), strategy: .preferred, candidates: [], panic: true, earliestRetryAt: nil,
               generatedAt: Timestamp(secondsSinceEpoch: 0)),
+        {
+            var image = Route(model: ModelName("flux"), strategy: .cheapest, candidates: [
+                candidate("fal", [41_000, nil, nil, nil, nil, nil, 0.9, 0.004], reasons: ["p50 41 s per image"]),
+            ], panic: false, earliestRetryAt: nil, generatedAt: Timestamp(secondsSinceEpoch: 1_800_000_000))
+            image.task = .textToImage
+            return image
+        }(),
     ]
 
     /// The route as the generated type: its candidates encoded with the snake_case key strategy and
@@ -36,7 +43,8 @@ import Testing
         let candidates = try JSONDecoder().decode([Wire.Candidate].self, from: try snakeCase.encode(route.candidates))
         let excluded = try JSONDecoder().decode([Wire.Exclusion].self, from: try snakeCase.encode(route.excluded))
         return Wire.Route(candidates: candidates, earliestRetryAt: route.earliestRetryAt?.rfc3339, excluded: excluded, generatedAt: route.generatedAt.rfc3339,
-                          model: route.model.rawValue, panic: route.panic, strategy: Wire.Strategy(rawValue: route.strategy.rawValue)!)
+                          model: route.model.rawValue, panic: route.panic, strategy: Wire.Strategy(rawValue: route.strategy.rawValue)!,
+                          task: Wire.InferenceTask(route.task))
     }
 
     static var snakeCase: JSONEncoder {

@@ -38,7 +38,7 @@ struct RouterHarness: Sendable {
     }
 
     /// Runs `body` against a fresh router; `configure` adjusts the dependencies first (tokens, hooks).
-    static func run(configure: (inout APIDependencies) -> Void = { _ in },
+    static func run(descriptors: [TargetDescriptor] = descriptors, configure: (inout APIDependencies) -> Void = { _ in },
                     _ body: @Sendable (any TestClientProtocol, RouterHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteStore(path: directory + "/switchyard.db")

@@ -9,6 +9,11 @@ import Testing
         #expect(Set(RoutingStrategy.allCases.map(\.rawValue)) == Set(Wire.Strategy.allCases.map(\.rawValue)))
     }
 
+    @Test func everyTaskIsDocumented() {
+        #expect(Set(InferenceTask.allCases.map(\.rawValue)) == Set(Wire.InferenceTask.allCases.map(\.rawValue)))
+        for task in InferenceTask.allCases { #expect(Wire.InferenceTask(task).rawValue == task.rawValue) }
+    }
+
     @Test func everyTargetStateIsDocumented() {
         #expect(Set(TargetState.allCases.map(\.rawValue)) == Set(Wire.TargetState.allCases.map(\.rawValue)))
         for state in TargetState.allCases { #expect(Wire.TargetState(state).rawValue == state.rawValue) }
