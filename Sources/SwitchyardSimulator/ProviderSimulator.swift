@@ -10,7 +10,8 @@ import SwitchyardCore
 /// OpenAI (`/v1/models`, `/v1/chat/completions` plain and SSE), Hugging Face router
 /// (`model:provider` names, `x-inference-provider`), Ollama (`/api/tags`, `/api/chat`
 /// NDJSON) and TGI/vLLM (`/health`), with latency, TTFT, tokens/s and faults switchable
-/// at run time. A real HTTP server, used by tests, the demo and benchmarks.
+/// at run time, and the OpenAI task endpoints (SimulatorTasks.swift). A real HTTP server,
+/// used by tests, the demo and benchmarks.
 public final class ProviderSimulator: Sendable {
     public let name: String
     private let behavior: Mutex<SimulatorBehavior>
@@ -26,6 +27,8 @@ public final class ProviderSimulator: Sendable {
     /// The last requests to the OpenAI POST routes, newest last (at most `maxRecorded`).
     private let recorded = Mutex<[RecordedRequest]>([])
     private static let maxRecorded = 64
+    /// The video jobs `POST /v1/videos` accepted (see SimulatorTasks.swift).
+    let videoJobs = SimulatorVideoJobs()
     /// The catalog served in the router's and the Hub's shapes, with its router body encoded once.
     private let catalog = Mutex<(catalog: SimulatorCatalog, body: [UInt8], ids: Set<String>)?>(nil)
 
@@ -166,14 +169,7 @@ public final class ProviderSimulator: Sendable {
             }
             return try await self.answer(context, model: ask.model) { behavior, _ in SimulatorAnswers.textCompletion(ask, behavior) }
         }
-        router.post("/v1/embeddings") { request, context in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            self.record(request, body)
-            guard let ask = try? ChatAsk.decode(Data(buffer: body)) else {
-                return self.errorResponse(.badRequest, "body is not an embeddings request")
-            }
-            return try await self.answer(context, model: ask.model) { _, _ in SimulatorAnswers.embeddings(ask) }
-        }
+        addTaskRoutes(to: router)
         router.get("/api/tags") { request, context in
             self.recordListRead(request)
             return try await self.answer(context) { behavior, _ in .json(["models": behavior.models.map { ["name": $0, "model": $0] }]) }

@@ -2,7 +2,11 @@ import Foundation
 
 /// A response body as timed pieces: wait `delay` seconds, then send `bytes`.
 struct BodyPlan: Sendable {
-    enum Format: Sendable { case json, sse, ndjson }
+    enum Format: Equatable, Sendable {
+        case json, sse, ndjson
+        /// Bytes of another type (audio, video, plain text), sent as they are.
+        case binary(contentType: String)
+    }
     struct Piece: Sendable {
         var delay: Double
         var bytes: [UInt8]
@@ -16,6 +20,7 @@ struct BodyPlan: Sendable {
         case .json: "application/json"
         case .sse: "text/event-stream"
         case .ndjson: "application/x-ndjson"
+        case .binary(let contentType): contentType
         }
     }
 
@@ -84,15 +89,6 @@ enum SimulatorAnswers {
             "choices": AnyEncodable([["index": AnyEncodable(0), "finish_reason": AnyEncodable("length"),
                                       "text": AnyEncodable(String(repeating: "OK ", count: tokens))]]),
             "usage": AnyEncodable(usage(tokens)),
-        ] as [String: AnyEncodable])
-    }
-
-    /// OpenAI embeddings: one 4-dimensional vector.
-    static func embeddings(_ ask: ChatAsk) -> BodyPlan {
-        .json([
-            "object": AnyEncodable("list"), "model": AnyEncodable(ask.model),
-            "data": AnyEncodable([["object": AnyEncodable("embedding"), "index": AnyEncodable(0), "embedding": AnyEncodable([0.1, 0.2, 0.3, 0.4])]]),
-            "usage": AnyEncodable(["prompt_tokens": promptTokens, "total_tokens": promptTokens]),
         ] as [String: AnyEncodable])
     }
 

@@ -63,6 +63,8 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
     public var servedBy: String?
     /// A chat request with `tools` gets 400 "this model does not support tools", as a server without tool calling answers.
     public var rejectsTools = false
+    /// A broken task answer inside a 200 (an empty or wrong-length vector, a cut PNG or WAV).
+    public var taskFault: SimulatorTaskFault = .none
 
     public init(models: [String], latencyMs: Double = 20, jitterMs: Double = 0, errorRate: Double = 0, fault: Fault = .none,
                 retryAfterSeconds: Int = 5, outagePeriodSeconds: Double? = nil, outageSeconds: Double? = nil, completionTokens: Int = 8,
@@ -122,6 +124,7 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
             tailMs: try c.decodeIfPresent(Double.self, forKey: .tailMs) ?? d.tailMs
         )
         rejectsTools = try c.decodeIfPresent(Bool.self, forKey: .rejectsTools) ?? false
+        taskFault = try c.decodeIfPresent(SimulatorTaskFault.self, forKey: .taskFault) ?? .none
     }
 
     enum CodingKeys: String, CodingKey {
@@ -143,5 +146,6 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
         case tailProbability = "tail_probability"
         case tailMs = "tail_ms"
         case rejectsTools = "rejects_tools"
+        case taskFault = "task_fault"
     }
 }

@@ -69,6 +69,7 @@ enum SimulatorBody {
         case .json: Array("{\"choices\": [tru".utf8)
         case .sse: Array("data: {\"choices\": [tru\n\ndata: [DONE]\n\n".utf8)
         case .ndjson: Array("{\"message\": {tru\n{\"done\": true}\n".utf8)
+        case .binary: Array("<html>not the media you asked for</html>".utf8)
         }
     }
 
@@ -78,6 +79,7 @@ enum SimulatorBody {
         case .sse: Array(":" .utf8) + [UInt8](repeating: UInt8(ascii: " "), count: 65_534) + [UInt8(ascii: "\n")]
         case .json: [UInt8](repeating: UInt8(ascii: " "), count: 65_536)
         case .ndjson: [UInt8](repeating: UInt8(ascii: "\n"), count: 65_536)
+        case .binary: [UInt8](repeating: 0, count: 65_536)
         }
     }
 }
