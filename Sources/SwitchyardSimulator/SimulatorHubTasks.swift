@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SwitchyardCore
 
 /// The non-chat routes of Hugging Face's router in the shapes `huggingface_hub`'s
 /// `InferenceClient(provider=...)` sends them (checked against huggingface_hub 2.4):
@@ -14,8 +15,10 @@ import NIOCore
 ///   `/together/v1/audio/speech` (WAV bytes) and `POST /together/v2/videos`, a job answered as
 ///   completed at once whose `outputs.video_url` (`GET /together/v2/videos/{id}/content`) is a small MP4.
 ///
-/// Latency, error rate and faults apply as on the chat routes. A vector has the catalog model's
-/// fixed `dimensions` when it has one (a model that ignores the request), else the requested size, else 8.
+/// Latency, error rate and faults apply as on the chat routes, and the task faults as on the
+/// OpenAI-shaped ones (`truncated_png`, `truncated_wav`, `empty_vector`, `wrong_dimensions`). A vector
+/// has the catalog model's fixed `dimensions` when it has one (a model that ignores the request),
+/// else the requested size, else 8. Media come from `SampleMedia`.
 extension ProviderSimulator {
     /// Partner providers whose routes are served under `/{partner}/...`.
     public static let hubPartners = ["hf-inference", "together"]
@@ -29,9 +32,9 @@ extension ProviderSimulator {
         }
         router.post("/together/v1/images/generations") { request, context in
             let ask = try await self.hubAsk(request)
-            return try await self.hubAnswer(context, ask.model, partner: "together") { _ in
+            return try await self.hubAnswer(context, ask.model, partner: "together") { behavior in
                 .json(["created": AnyEncodable(1_776_837_885),
-                       "data": AnyEncodable([["b64_json": HubTaskMedia.png.base64EncodedString()]])] as [String: AnyEncodable])
+                       "data": AnyEncodable([["b64_json": Data(Self.hubImage(behavior)).base64EncodedString()]])] as [String: AnyEncodable])
             }
         }
         router.post("/together/v1/embeddings") { request, context in
@@ -46,9 +49,7 @@ extension ProviderSimulator {
         }
         router.post("/together/v1/audio/speech") { request, context in
             let ask = try await self.hubAsk(request)
-            return try await self.hubAnswer(context, ask.model, partner: "together", contentType: "audio/wav") { _ in
-                HubTaskMedia.plan(HubTaskMedia.wav(seconds: 0.5))
-            }
+            return try await self.hubAnswer(context, ask.model, partner: "together") { Self.hubSpeech($0) }
         }
         router.post("/together/v2/videos") { request, context in
             let ask = try await self.hubAsk(request)
@@ -63,9 +64,7 @@ extension ProviderSimulator {
             SimulatorBody.response(.json(self.recordedRequests.map(RecordedRequestSummary.init)), behavior: SimulatorBehavior(models: []))
         }
         router.get("/together/v2/videos/:id/content") { _, context in
-            var response = try await self.answer(context) { _, _ in HubTaskMedia.plan(HubTaskMedia.mp4) }
-            if response.status == .ok { response.headers[.contentType] = "video/mp4" }
-            return response
+            try await self.answer(context) { _, _ in BodyPlan(format: .binary(contentType: "video/mp4"), pieces: [.init(delay: 0, bytes: SampleMedia.mp4())]) }
         }
     }
 
@@ -84,20 +83,18 @@ extension ProviderSimulator {
             return try await hubAnswer(context, id, partner: "hf-inference") { _ in .json(vectors) }
         case "automatic-speech-recognition":
             guard !isJSON, raw.readableBytes > 0 else { return errorResponse(.badRequest, "send the audio as the body") }
-            let seconds = HubTaskMedia.wavSeconds(Array(raw.readableBytesView))
+            let seconds = SimulatorTaskAnswers.wavSeconds(Array(raw.readableBytesView))
             return try await hubAnswer(context, id, partner: "hf-inference") { _ in
                 .json(["text": AnyEncodable("hello from the simulator"),
                        "audio_seconds": AnyEncodable(seconds ?? 0)] as [String: AnyEncodable])
             }
         case "text-to-speech":
             guard json?["inputs"] is String else { return errorResponse(.badRequest, "body is not a text-to-speech request") }
-            return try await hubAnswer(context, id, partner: "hf-inference", contentType: "audio/wav") { _ in
-                HubTaskMedia.plan(HubTaskMedia.wav(seconds: 0.5))
-            }
+            return try await hubAnswer(context, id, partner: "hf-inference") { Self.hubSpeech($0) }
         default:
             guard json?["inputs"] is String else { return errorResponse(.badRequest, "body is not a text-to-image request") }
-            return try await hubAnswer(context, id, partner: "hf-inference", contentType: "image/png") { _ in
-                HubTaskMedia.plan(HubTaskMedia.png)
+            return try await hubAnswer(context, id, partner: "hf-inference") { behavior in
+                BodyPlan(format: .binary(contentType: "image/png"), pieces: [.init(delay: 0, bytes: Self.hubImage(behavior))])
             }
         }
     }
@@ -110,19 +107,34 @@ extension ProviderSimulator {
         return HubAsk(model: fields["model"] as? String ?? "", fields: fields)
     }
 
-    /// The shared latency and faults for `model` served through `partner`, with the answer's content type.
-    private func hubAnswer(_ context: SimulatorContext, _ model: String, partner: String, contentType: String? = nil,
+    /// The shared latency and faults for `model` served through `partner`.
+    private func hubAnswer(_ context: SimulatorContext, _ model: String, partner: String,
                            _ plan: (SimulatorBehavior) -> BodyPlan) async throws -> Response {
-        var response = try await answer(context, model: model.contains(":") ? model : "\(model):\(partner)") { behavior, _ in plan(behavior) }
-        if let contentType, response.status == .ok { response.headers[.contentType] = contentType }
-        return response
+        try await answer(context, model: model.contains(":") ? model : "\(model):\(partner)") { behavior, _ in plan(behavior) }
+    }
+
+    /// An 8×8 PNG, cut in half under the `truncated_png` task fault.
+    private static func hubImage(_ behavior: SimulatorBehavior) -> [UInt8] {
+        SimulatorTaskAnswers.png(width: 8, height: 8, fault: behavior.taskFault)
+    }
+
+    /// Half a second of speech as a WAV, cut in half under `truncated_wav`.
+    private static func hubSpeech(_ behavior: SimulatorBehavior) -> BodyPlan {
+        let wav = SampleMedia.wav(seconds: 0.5)
+        let bytes = behavior.taskFault == .truncatedWAV ? Array(wav.prefix(wav.count / 2)) : wav
+        return BodyPlan(format: .binary(contentType: "audio/wav"), pieces: [.init(delay: 0, bytes: bytes)])
     }
 
     /// One vector per input (a string or a list of strings) of the model's fixed size, else the requested one.
     private func vectors(for ask: HubAsk, inputKey: String) -> [[Double]] {
         let inputs = (ask.fields[inputKey] as? [Any])?.count ?? 1
         let fixed = currentCatalog?.models.first { $0.id == ask.model }?.dimensions
-        let size = max(0, fixed ?? (ask.fields["dimensions"] as? Int) ?? 8)
+        let asked = max(1, fixed ?? (ask.fields["dimensions"] as? Int) ?? SimulatorTaskAnswers.defaultDimensions)
+        let size = switch currentBehavior.taskFault {
+        case .emptyVector: 0
+        case .wrongDimensions: asked + 3
+        default: asked
+        }
         return (0..<inputs).map { row in
             (0..<size).map { (column: Int) -> Double in
                 let step: Int = (row + 1) * (column + 1) % 97
@@ -192,47 +204,4 @@ indirect enum JSONValue: Codable, Sendable {
 private struct HubAsk: @unchecked Sendable {
     var model: String
     var fields: [String: Any]
-}
-
-/// Small real media the simulator answers with: an 8×8 PNG, a WAV tone, an MP4's boxes.
-enum HubTaskMedia {
-    /// An 8×8 RGB PNG (a colour gradient), 165 bytes.
-    static let png = Data(base64Encoded: """
-        iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAbElEQVR42hXNQRUAUQhCUaMYhShGeVGIQhSizB+XXA7ODDtouIHBQ4YOM8suWm5h8ZKl+0CskDiBsIioHhx76LiDw0eO3oN/4FVf+J8h0PduzBqZ8x/bxNQPwgaFy192SGgelC0q13/CJaXlA8Z7WAFXOTbyAAAAAElFTkSuQmCC
-        """.replacingOccurrences(of: "\n", with: ""))!
-
-    /// 16-bit mono PCM at 16 kHz: a 440 Hz tone of `seconds`.
-    static func wav(seconds: Double, sampleRate: Int = 16_000) -> Data {
-        let samples = Int(Double(sampleRate) * seconds)
-        var data = Data()
-        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
-        data.append(contentsOf: Array("RIFF".utf8))
-        append(UInt32(36 + samples * 2))
-        data.append(contentsOf: Array("WAVEfmt ".utf8))
-        append(UInt32(16)); append(UInt16(1)); append(UInt16(1))
-        append(UInt32(sampleRate)); append(UInt32(sampleRate * 2)); append(UInt16(2)); append(UInt16(16))
-        data.append(contentsOf: Array("data".utf8))
-        append(UInt32(samples * 2))
-        for i in 0..<samples {
-            append(Int16(8000 * sin(2 * Double.pi * 440 * Double(i) / Double(sampleRate))))
-        }
-        return data
-    }
-
-    /// The duration of a PCM WAV, nil when `bytes` is not one.
-    static func wavSeconds(_ bytes: [UInt8]) -> Double? {
-        guard bytes.count >= 44, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else { return nil }
-        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
-        let byteRate = u32(28)
-        return byteRate > 0 ? Double(u32(40)) / Double(byteRate) : nil
-    }
-
-    /// An ISO base media file: an `ftyp` box (isom) and a small `mdat` box.
-    static let mp4: Data = {
-        var data = Data([0, 0, 0, 24]) + Data("ftypisom".utf8) + Data([0, 0, 2, 0]) + Data("isommp41".utf8)
-        data += Data([0, 0, 0, 24]) + Data("mdat".utf8) + Data((0..<16).map { UInt8($0) })
-        return data
-    }()
-
-    static func plan(_ bytes: Data) -> BodyPlan { BodyPlan(format: .json, pieces: [.init(delay: 0, bytes: Array(bytes))]) }
 }

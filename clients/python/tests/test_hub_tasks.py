@@ -147,18 +147,34 @@ def test_feature_extraction_fails_over_from_a_wrong_size_vector(hub_env, daemon_
 def test_a_truncated_image_is_a_failed_attempt_not_a_crash(hub_env, daemon_stub):
     a, b = hub_env["a"], hub_env["b"]
     route(daemon_stub, "flux", [partner(b, "hf-inference", IMAGE), partner(a, "together", IMAGE)])
-    b.set_behavior(models=[], fault="truncated")  # half the PNG, then the connection closes
+    b.set_behavior(models=[], task_fault="truncated_png")  # a whole 200 answer holding half a PNG
     sy, hf = client(daemon_stub)
     with sy:
         assert hf.text_to_image("a red fox", model="flux").size == (8, 8)
-        b.set_behavior(models=[], fault="garbage")  # JSON garbage where a PNG belongs
-        a.set_behavior(models=[], fault="garbage")
+        b.set_behavior(models=[], fault="truncated")  # half the PNG, then the connection closes
+        a.set_behavior(models=[], task_fault="truncated_png")  # half a PNG in together's b64_json
         with pytest.raises(AllCandidatesFailed) as failed:
             hf.text_to_image("a red fox", model="flux")
+        b.set_behavior(models=[], fault="garbage")  # JSON garbage where a PNG belongs
+        a.set_behavior(models=[], fault="garbage")
+        with pytest.raises(AllCandidatesFailed) as garbage:
+            hf.text_to_image("a red fox", model="flux")
         assert sy.flush()
-    assert [(x.candidate.provider, x.outcome) for x in failed.value.attempts] == [("hf-inference", "bad_response"),
-                                                                                  ("together", "bad_response")]
-    assert [(r["provider"], r["outcome"]) for r in reports(daemon_stub)][:2] == [("hf-inference", "server_error"), ("together", "ok")]
+    outcomes = lambda error: [(x.candidate.provider, x.outcome) for x in error.value.attempts]
+    assert outcomes(failed) == [("hf-inference", "server_error"), ("together", "bad_response")]
+    assert outcomes(garbage) == [("hf-inference", "bad_response"), ("together", "bad_response")]
+    assert [(r["provider"], r["outcome"]) for r in reports(daemon_stub)][:2] == [("hf-inference", "bad_response"), ("together", "ok")]
+
+
+def test_an_empty_vector_is_a_failed_attempt(hub_env, daemon_stub):
+    a, b = hub_env["a"], hub_env["b"]
+    route(daemon_stub, "embed", [partner(b, "hf-inference", EMBED), partner(a, "together", EMBED)])
+    b.set_behavior(models=[], task_fault="empty_vector")
+    sy, hf = client(daemon_stub)
+    with sy:
+        assert hf.feature_extraction("one", model="embed").shape == (1, 8)
+        assert sy.flush()
+    assert [(r["provider"], r["outcome"]) for r in reports(daemon_stub)] == [("hf-inference", "bad_response"), ("together", "ok")]
 
 
 def test_speech_recognition_reports_the_audio_seconds(hub_env, daemon_stub):
