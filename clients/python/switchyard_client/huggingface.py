@@ -15,6 +15,7 @@ what huggingface_hub sends where, are in `switchyard_client.hf_ways`. Each answe
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, TypeVar
 
@@ -22,6 +23,7 @@ from huggingface_hub import InferenceClient, get_token
 
 from ._keys import NO_KEY, _private_route, host_matches, host_of
 from .client import Switchyard
+from .failover import CandidateSkipped
 from .hf_ways import OpenAIShapes, Way, way_for
 from .needs import request_needs
 from .route import Candidate
@@ -134,11 +136,15 @@ class FailoverInferenceClient:
         targets. Reports carry the audio's length (`audio_seconds`, for WAV input) beside the total time."""
         if not isinstance(audio, (bytes, bytearray)) and hasattr(audio, "read"):
             audio = audio.read()  # a file object can be read once only, and failover may need it again
+        elif isinstance(audio, (str, os.PathLike)) and os.path.isfile(audio):
+            with open(audio, "rb") as f:
+                audio = f.read()
 
         def call(candidate: Candidate, way: Way, client: Optional[InferenceClient], shapes: Optional[OpenAIShapes]) -> Any:
             if shapes is not None:
-                data = audio if isinstance(audio, (bytes, bytearray)) else open(audio, "rb").read()
-                return check_text(shapes.transcription(candidate.upstream_model, bytes(data)))
+                if not isinstance(audio, (bytes, bytearray)):
+                    raise CandidateSkipped(f"{candidate.provider}: an OpenAI-compatible server needs the audio itself, not {audio!r}")
+                return check_text(shapes.transcription(candidate.upstream_model, bytes(audio)))
             return check_text(client.automatic_speech_recognition(audio, **self._model_arg(way), **kwargs))
         return self._failover(model, SPEECH_TO_TEXT, call, strategy, audio_seconds=audio_seconds(audio))
 

@@ -82,6 +82,8 @@ def check_vectors(vectors: Any, inputs: int, dimensions: Optional[int]) -> Any:
         raise BadAnswer("the provider answered empty vectors")
     if dimensions is not None and size != dimensions:
         raise BadAnswer(f"expected vectors of {dimensions} dimensions, got {size}")
+    if rows is not None and any(not isinstance(row, Sequence) or len(row) != size for row in rows):
+        raise BadAnswer("the vectors differ in length")
     return vectors
 
 

@@ -217,3 +217,25 @@ def test_no_hf_token_means_the_partner_is_skipped_not_called_elsewhere(hub_env, 
     assert a.posts() == before  # without an hf_ token huggingface_hub would call together's own host
     assert [(r["provider"], r["outcome"]) for r in reports(daemon_stub)] == [("hf-inference", "ok")]
     assert b.recorded_posts()[-1]["authorization_prefix"] == "EMPTY"
+
+
+def test_an_openai_compatible_candidate_gets_the_openai_shapes(hub_env, daemon_stub, tmp_path):
+    b = hub_env["b"]
+    b.set_behavior(models=["whisper-local", "tts-local"])
+    local = lambda upstream: {"provider": "local", "upstream_model": upstream, "base_url": b.base_url}
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(wav_bytes(2.0))
+    sy, hf = client(daemon_stub)
+    with sy:
+        route(daemon_stub, "whisper", [local("whisper-local")])
+        assert hf.automatic_speech_recognition(str(clip), model="whisper").text == "A short tone of 2.0 seconds."
+        route(daemon_stub, "tts", [local("tts-local")])
+        assert hf.text_to_speech("hello there", model="tts")[:4] == b"RIFF"
+        route(daemon_stub, "video", [local("video-local")])
+        with pytest.raises(AllCandidatesFailed) as skipped:  # no OpenAI-compatible video to call: skipped, not reported
+            hf.text_to_video("a cat", model="video")
+        assert sy.flush()
+    assert [p["path"] for p in b.recorded_posts()[-2:]] == ["/v1/audio/transcriptions", "/v1/audio/speech"]
+    assert [a.outcome for a in skipped.value.attempts] == ["skipped"]
+    assert [(r["provider"], r["task"], r.get("audio_seconds")) for r in reports(daemon_stub)] == [
+        ("local", "speech-to-text", 2.0), ("local", "text-to-speech", None)]
