@@ -27,8 +27,8 @@ from .failover import CandidateSkipped
 from .hf_ways import OpenAIShapes, Way, way_for
 from .needs import request_needs
 from .route import Candidate
-from .tasks import (ATTEMPT_TIMEOUTS, BadAnswer, EMBEDDINGS, SPEECH_TO_TEXT, TEXT_TO_IMAGE, TEXT_TO_SPEECH, TEXT_TO_VIDEO, audio_seconds,
-                    check_audio, check_image, check_text, check_vectors, check_video)
+from .tasks import (ATTEMPT_TIMEOUTS, EMBEDDINGS, SPEECH_TO_TEXT, TEXT_TO_IMAGE, TEXT_TO_SPEECH, TEXT_TO_VIDEO, BadAnswer,
+                    audio_seconds, check_audio, check_image, check_text, check_vectors, check_video)
 
 T = TypeVar("T")
 
