@@ -62,11 +62,14 @@ extension Configuration {
     }
 
     /// A catalog entry as a target of `provider`: the provider's `capabilities:` win over the catalog's.
+    /// Its task is the catalog's (a Hub pipeline tag), else the provider's `task:`; the task's
+    /// defaults fill the probe settings the provider does not write, in the discovered probe mode.
     private func discoveredModel(_ entry: CatalogEntry, of provider: ProviderSettings) -> ModelSettings {
+        let task = entry.task(or: provider.task) ?? provider.task
         var model = ModelSettings(name: aliases[entry.model] ?? ModelName(entry.model), upstream: entry.upstream,
-                                  probe: provider.discoveredProbeSettings,
+                                  probe: provider.discoveredProbeSettings.applyingDefaults(of: task, keepMode: true),
                                   capabilities: entry.capabilities.overridden(by: provider.capabilities), origin: .discovered,
-                                  published: entry.published)
+                                  published: entry.published, task: task)
         model.price = entry.price
         return model
     }

@@ -11,9 +11,16 @@ public struct ClientReport: Hashable, Sendable {
     public var totalMs: Double?
     public var tokensIn: Int?
     public var tokensOut: Int?
+    /// Seconds of audio transcribed or spoken (speech tasks).
+    public var audioSeconds: Double?
+    /// Images made (text-to-image).
+    public var images: Int?
 
     public init(provider: String? = nil, model: String? = nil, startedAt: ReportTime? = nil, outcome: String? = nil, status: Int? = nil,
-                ttftMs: Double? = nil, totalMs: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil) {
+                ttftMs: Double? = nil, totalMs: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil,
+                audioSeconds: Double? = nil, images: Int? = nil) {
+        self.audioSeconds = audioSeconds
+        self.images = images
         self.provider = provider
         self.model = model
         self.startedAt = startedAt
@@ -89,17 +96,31 @@ public struct ReportValidator: Sendable {
         for tokens in [report.tokensIn, report.tokensOut].compactMap({ $0 }) where !(0...maxTokens).contains(tokens) {
             return .failure(ReportFailure(.badTokens, "token counts must be between 0 and \(maxTokens)"))
         }
+        if let audio = report.audioSeconds, !(audio.isFinite && audio >= 0 && audio <= maxDurationSeconds * 100) {
+            return .failure(ReportFailure(.badDuration, "audio_seconds must be between 0 and \(Int(maxDurationSeconds * 100))"))
+        }
+        if let images = report.images, !(0...10_000).contains(images) {
+            return .failure(ReportFailure(.badTokens, "images must be between 0 and 10000"))
+        }
         if let status = report.status {
             guard (100...599).contains(status) else { return .failure(ReportFailure(.badStatus, "status \(status) is not an HTTP status")) }
             if outcome == .ok, status >= 400 { return .failure(ReportFailure(.badOutcome, "outcome ok with HTTP status \(status)")) }
         }
         let seconds = totalMs / 1000
-        let cost = descriptor.price.map { $0.cost(tokensIn: report.tokensIn ?? 0, tokensOut: report.tokensOut ?? 0, seconds: seconds) }
-        return .success(Observation(
+        // An image request that does not say how many images it made made one.
+        let images = report.images ?? (descriptor.task == .textToImage ? 1 : 0)
+        let cost = descriptor.price.map {
+            $0.cost(tokensIn: report.tokensIn ?? 0, tokensOut: report.tokensOut ?? 0, seconds: seconds, images: images,
+                    audioSeconds: report.audioSeconds ?? 0)
+        }
+        var observation = Observation(
             target: target, source: .report, startedAt: startedAt, outcome: outcome, httpStatus: report.status,
             totalSeconds: seconds, ttftSeconds: report.ttftMs.map { $0 / 1000 }, tokensIn: report.tokensIn, tokensOut: report.tokensOut,
             costUSD: outcome == .ok ? cost : nil
-        ))
+        )
+        observation.audioSeconds = report.audioSeconds
+        observation.images = report.images
+        return .success(observation)
     }
 }
 

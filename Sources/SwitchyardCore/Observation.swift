@@ -36,6 +36,11 @@ public struct Observation: Hashable, Sendable {
     public var tokensPerSecond: Double?
     /// The provider that really served the request (`x-inference-provider`), for routers.
     public var servedBy: String?
+    /// Seconds of audio heard (speech-to-text) or spoken (text-to-speech), when known: a
+    /// speech-to-text target is judged on seconds of compute per second of audio.
+    public var audioSeconds: Double?
+    /// Images made (text-to-image), when known.
+    public var images: Int?
 
     public init(
         target: Target, source: ObservationSource, startedAt: Timestamp, outcome: Outcome,

@@ -196,17 +196,32 @@ public struct RouteRanker: Sendable {
         scored = keyed.sorted { $0.1 > $1.1 }.map(\.0)
     }
 
-    /// Expected USD per request for the typical request size, from config and observed usage.
+    /// Expected USD per request for the typical request of the target's task (`TypicalRequest`),
+    /// from config and observed usage.
     public func expectedPrice(_ snapshot: borrowing TargetSnapshot) -> Double? {
         guard let price = snapshot.descriptor.price else { return nil }
-        let seconds = snapshot.stats.latencyEstimate ?? policy.priorLatencySeconds
-        return price.cost(tokensIn: policy.typicalTokensIn, tokensOut: policy.typicalTokensOut, seconds: seconds)
+        let seconds = figureSeconds(snapshot) ?? policy.priorLatencySeconds
+        return TypicalRequest.of(snapshot.descriptor.task, policy: policy).cost(at: price, seconds: seconds)
     }
 
-    /// Lower is better, for every strategy.
+    /// Seconds a typical successful request of the target's task takes, by the task's
+    /// `LatencyFigure`: the total time (blended with the catalog's), or for speech-to-text the
+    /// measured seconds of compute per second of audio times the typical clip. Nil: unmeasured.
+    public func figureSeconds(_ snapshot: borrowing TargetSnapshot) -> Double? {
+        let task = snapshot.descriptor.task
+        if task.latencyFigure == .computePerAudioSecond, let perAudioSecond = snapshot.stats.computePerAudioSecond.p50 {
+            return perAudioSecond * TypicalRequest.of(task, policy: policy).audioSeconds
+        }
+        return snapshot.stats.latencyEstimate
+    }
+
+    /// Lower is better, for every strategy. Tasks that do not stream tokens have no first token
+    /// and no token rate: `latency` and `fastest` rank them on their figure, as `balanced` does
+    /// without the failover term.
     func sortKey(_ snapshot: borrowing TargetSnapshot, successProbability p: Double, strategy: RoutingStrategy, price: Double?, priceRange: ClosedRange<Double>) -> Double {
         let stats = snapshot.stats
-        let latency = stats.latencyEstimate ?? policy.priorLatencySeconds
+        let latency = figureSeconds(snapshot) ?? policy.priorLatencySeconds
+        if !snapshot.descriptor.task.generatesText, strategy == .latency || strategy == .fastest { return latency / p }
         switch strategy {
         case .balanced:
             let failureCost = stats.failureSeconds.mean ?? latency
@@ -250,7 +265,7 @@ public struct RouteRanker: Sendable {
             tokensPerSecond: stats.tokensPerSecond.p50,
             successRate: p,
             pricePerRequest: price,
-            reasons: RouteReasons.describe(snapshot, now: now, needs: query.needs)
+            reasons: RouteReasons.describe(snapshot, now: now, needs: query.needs, price: price, ranker: self)
         )
     }
 }

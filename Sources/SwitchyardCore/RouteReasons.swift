@@ -3,18 +3,25 @@ enum RouteReasons {
     /// The state's reason (when not plainly healthy) followed by the measurements' reasons,
     /// which are formatted when measured: a healthy target's reasons cost no allocation here.
     /// Then what the target's answers taught (learned capabilities) and the needs it is not known to meet.
-    static func describe(_ snapshot: borrowing TargetSnapshot, now: Timestamp, needs: CapabilityNeeds = .none) -> [String] {
+    /// Tasks that do not stream text speak in their own terms ("p50 41 s per image", "0.12 s compute
+    /// per audio s", "$0.004 per image"); chat's and completion's reasons are prepared by the statistics.
+    static func describe(_ snapshot: borrowing TargetSnapshot, now: Timestamp, needs: CapabilityNeeds = .none, price: Double? = nil,
+                         ranker: RouteRanker? = nil) -> [String] {
         var reasons = stateReasons(snapshot, now: now)
+        if let ranker, !snapshot.descriptor.task.generatesText {
+            reasons += TaskReasons.describe(snapshot, price: price, policy: ranker.policy)
+        }
         if !snapshot.learned.isEmpty { reasons += snapshot.learned.reasons(at: now) }
         if !needs.isEmpty, case .unknown(let unknown) = needs.fit(snapshot.capabilities(at: now)) { reasons += unknown }
         return reasons
     }
 
     private static func stateReasons(_ snapshot: borrowing TargetSnapshot, now: Timestamp) -> [String] {
-        if snapshot.health.state == .healthy { return snapshot.stats.measurementReasons }
+        // A non-text task's measurements are described in its own terms (`TaskReasons`).
+        let measured = snapshot.descriptor.task.generatesText ? snapshot.stats.measurementReasons : []
+        if snapshot.health.state == .healthy { return measured }
         var reasons: [String] = []
         let health = snapshot.health
-        let stats = snapshot.stats
         switch health.state {
         case .unknown:
             reasons.append("no measurements yet")
@@ -34,7 +41,7 @@ enum RouteReasons {
         case .healthy:
             break
         }
-        return reasons + stats.measurementReasons
+        return reasons + measured
     }
 }
 

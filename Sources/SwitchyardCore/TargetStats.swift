@@ -5,6 +5,8 @@ public struct TargetStats: Hashable, Sendable {
     public private(set) var total = SampleWindow()
     public private(set) var ttft = SampleWindow()
     public private(set) var tokensPerSecond = SampleWindow(capacity: 64)
+    /// Seconds of compute per second of audio of successful speech requests that said their audio length.
+    public private(set) var computePerAudioSecond = SampleWindow(capacity: 64)
     /// Mean seconds a failed request costs before the caller can fail over.
     public private(set) var failureSeconds = SampleWindow(capacity: 32)
     public private(set) var samples = 0
@@ -46,6 +48,7 @@ public struct TargetStats: Hashable, Sendable {
                 let generation = observation.totalSeconds - (observation.ttftSeconds ?? 0)
                 if generation > 0 { tokensPerSecond.add(Double(tokens) / generation) }
             }
+            if let audio = observation.audioSeconds, audio > 0 { computePerAudioSecond.add(observation.totalSeconds / audio) }
             refreshEstimates()
         case .failure(let errorClass):
             guard errorClass.countsAgainstHealth else { return }

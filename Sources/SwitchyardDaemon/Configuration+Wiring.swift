@@ -7,7 +7,7 @@ extension Configuration {
     /// Every target with the probe kind its metrics are labelled with.
     var metricsTargets: [MetricsTarget] {
         providers.flatMap { provider in
-            provider.models.map { MetricsTarget(Target(provider: provider.name, model: $0.name), kind: provider.kind.rawValue) }
+            provider.models.map { MetricsTarget(Target(provider: provider.name, model: $0.name), kind: provider.kind.rawValue, task: $0.task) }
         }
     }
 

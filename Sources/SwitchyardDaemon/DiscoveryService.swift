@@ -117,6 +117,11 @@ struct DiscoveryService: Service, CustomStringConvertible {
         }
         let (kept, cut) = discover.select(entries)
         let now = parts.wallClock.now()
+        let unrouted = discover.unroutedTasks(entries)
+        if unrouted > 0 {
+            parts.logger.notice("the catalog of '\(name)' lists \(unrouted) targets of tasks Switchyard does not route; skipped them",
+                                metadata: ["provider": "\(name)", "event": "discovery_unrouted_tasks"])
+        }
         if cut > 0, cut != lastCut {
             let message = "the catalog of '\(name)' has \(kept.count + cut) targets that pass the filters, more than discover.max_targets (\(discover.maxTargets)): kept the first \(kept.count), left out \(cut)"
             parts.logger.warning("\(message)", metadata: ["provider": "\(name)", "event": "discovery_cut"])

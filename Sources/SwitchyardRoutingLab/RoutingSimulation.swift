@@ -25,6 +25,14 @@ public struct SimulationResult: Hashable, Sendable {
     /// Regret of the requests before and after `splitAt` (the simulation's split, else `evidenceAt`).
     public var regretBeforeEvidence = 0.0
     public var regretAfterEvidence = 0.0
+    /// USD the successful attempts cost at the configured prices (a typical request of the task each).
+    public var spentUSD = 0.0
+    /// Requests that got an answer (from any candidate).
+    public var answeredRequests = 0
+    /// Mean expected seconds to a success of the orders we chose (the oracle's measure).
+    public var meanExpectedSeconds = 0.0
+    /// The last route answered: its order, reasons and prices as a client saw them at the end.
+    public var lastRoute: Route?
 }
 
 /// Runs a scenario on a simulated clock: probes on the daemon's own schedule, client
@@ -84,8 +92,9 @@ public struct RoutingSimulation: Sendable {
                 continue
             }
             nextRequest += 1 / scenario.requestsPerSecond
-            guard case .route(let route) = book.route(RouteQuery(model: Self.model, strategy: scenario.strategy), now: now) else { continue }
+            guard case .route(let route) = book.route(RouteQuery(model: Self.model, strategy: scenario.strategy, task: scenario.task), now: now) else { continue }
             result.requests += 1
+            result.lastRoute = route
             if route.panic {
                 result.panicRoutes += 1
                 if route.candidates.isEmpty { result.panicAlwaysListed = false }
@@ -104,6 +113,10 @@ public struct RoutingSimulation: Sendable {
                 }
                 if observation.outcome.isSuccess {
                     failedAll = false
+                    result.answeredRequests += 1
+                    if let price = provider.price(at: t) {
+                        result.spentUSD += TypicalRequest.of(scenario.task, policy: scoring).cost(at: price, seconds: observation.totalSeconds)
+                    }
                     break
                 }
                 if position == 0 { result.firstAttemptFailures += 1 }
@@ -119,6 +132,7 @@ public struct RoutingSimulation: Sendable {
             }
         }
         result.regret = oracle > 0 ? ours / oracle - 1 : 0
+        result.meanExpectedSeconds = costs.isEmpty ? 0 : ours / Double(costs.count)
         let split = splitAt ?? result.evidenceAt ?? scenario.duration
         result.regretBeforeEvidence = Self.regret(costs.filter { $0.t < split })
         result.regretAfterEvidence = Self.regret(costs.filter { $0.t >= split })
@@ -143,14 +157,17 @@ public struct RoutingSimulation: Sendable {
         let fails = Double.random(in: 0..<1, using: &random) < truth.failureProbability
         let jitter = Double.random(in: scenario.jitter, using: &random)
         let retryAt = truth.retryAfterSeconds.map { Self.epoch + t + $0 }
-        return Observation(
+        let text = scenario.task.generatesText
+        var observation = Observation(
             target: target(provider.name), source: source, startedAt: Self.epoch + t,
             outcome: fails ? .failure(truth.failureClass) : .ok,
             totalSeconds: (fails ? truth.failureLatency : truth.latency) * jitter,
-            ttftSeconds: fails ? nil : truth.latency * jitter * 0.3,
-            tokensIn: fails ? nil : 500, tokensOut: fails ? nil : 200,
+            ttftSeconds: fails || !text ? nil : truth.latency * jitter * 0.3,
+            tokensIn: fails || !text ? nil : 500, tokensOut: fails || !text ? nil : 200,
             retryAt: fails ? retryAt : nil
         )
+        if !fails, scenario.task == .textToImage { observation.images = 1 }
+        return observation
     }
 
     private static func regret(_ costs: [(t: Double, ours: Double, oracle: Double)]) -> Double {
@@ -176,7 +193,7 @@ public struct RoutingSimulation: Sendable {
         scenario.providers.enumerated().map { index, provider in
             TargetDescriptor(target: target(provider.name), upstreamModel: provider.name, baseURL: "http://\(provider.name)", price: provider.price(at: t),
                              preferenceOrder: index, origin: priors && provider.published != nil ? .discovered : .configured,
-                             published: priors ? provider.published : nil)
+                             published: priors ? provider.published : nil, task: scenario.task)
         }
     }
 }

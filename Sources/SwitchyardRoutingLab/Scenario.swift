@@ -78,6 +78,9 @@ public struct Scenario: Sendable {
     public var strategy: RoutingStrategy
     /// Each request's time is the true latency times a factor drawn uniformly from this range.
     public var jitter: ClosedRange<Double> = 0.9...1.1
+    /// What the providers' targets do: a non-text task's answers have no first token and no
+    /// tokens, one image is one image, and routes are asked for this task.
+    public var task: InferenceTask = .chat
 
     public init(name: String, duration: Double, providers: [ScriptedProvider], probeInterval: Double = 10, requestsPerSecond: Double = 10,
                 troubled: String? = nil, troubleStart: Double? = nil, troubleEnd: Double? = nil, reportsFlow: Bool = true,

@@ -31,6 +31,27 @@ public enum ScenarioCatalogue {
         return scenario
     }
 
+    /// Text-to-image providers priced per image: `cheap` is slow (40 s an image, $0.002), `dear` is
+    /// fast and reliable (4 s, $0.02), `flaky` is the fastest but fails 40 % of its requests after
+    /// 3 s ($0.006). Balanced ranks on seconds per successful image (dear: 4 s against flaky's
+    /// 3 + 3·0.4/0.6 = 5 s); cheapest on cost per successful image (cheap: $0.002 against flaky's
+    /// $0.01). Probes every minute (the task's default), a request every 2 s.
+    public static func textToImage(_ strategy: RoutingStrategy) -> Scenario {
+        var scenario = Scenario(
+            name: "text-to-image, \(strategy.rawValue)", duration: 900,
+            providers: [
+                ScriptedProvider(name: "cheap", price: Price(perImage: 0.002)) { _ in TrueBehavior(latency: 40) },
+                ScriptedProvider(name: "flaky", price: Price(perImage: 0.006)) { _ in
+                    TrueBehavior(latency: 3, failureProbability: 0.4, failureLatency: 3)
+                },
+                ScriptedProvider(name: "dear", price: Price(perImage: 0.02)) { _ in TrueBehavior(latency: 4) },
+            ],
+            probeInterval: 60, requestsPerSecond: 0.5, strategy: strategy
+        )
+        scenario.task = .textToImage
+        return scenario
+    }
+
     /// The figures a catalog publishes for a provider it believes answers in `claimed` seconds,
     /// in the simulation's own shape of an answer (TTFT 30 % of it, then 200 tokens).
     static func published(claimed: Double, status: CatalogStatus) -> PublishedFigures {

@@ -14,6 +14,8 @@ enum MetricName {
                                     "Probe time by phase (libcurl: dns, connect, tls, first_byte, total), each from the start of the probe."))
     static let probeTTFT = SharedMetricName(name("probe", "ttft", "seconds", "Completion probes: time to the first content or reasoning token."))
     static let probeTokensPerSecond = SharedMetricName(name("probe", "output_tokens_per_second", "", "Completion probes: output tokens per second after the first token."))
+    static let targetInfo = SharedMetricName(name("target", "info", "",
+        "1 for every configured target, labelled with its probe kind and task: join on provider and model to group any target series by task."))
     static let targetState = SharedMetricName(name("target", "state", "", "1 for the state each target is in now, 0 for the others."))
     static let transitions = SharedMetricName(name("target", "transitions", "total", "State transitions, by target and the state entered (to=\"ejected\" counts ejections)."))
     static let routeScore = SharedMetricName(name("route", "score", "", "Each target's routing score now, by strategy (higher is better; 0 when it cannot be routed to)."))

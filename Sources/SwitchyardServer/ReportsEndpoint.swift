@@ -106,6 +106,8 @@ struct LenientReport: Decodable {
         case totalMs = "total_ms"
         case tokensIn = "tokens_in"
         case tokensOut = "tokens_out"
+        case audioSeconds = "audio_seconds"
+        case images
     }
 
     init(from decoder: any Decoder) throws {
@@ -128,7 +130,9 @@ struct LenientReport: Decodable {
             ttftMs: try? c.decode(Double.self, forKey: .ttftMs),
             totalMs: try? c.decode(Double.self, forKey: .totalMs),
             tokensIn: try? c.decode(Int.self, forKey: .tokensIn),
-            tokensOut: try? c.decode(Int.self, forKey: .tokensOut)
+            tokensOut: try? c.decode(Int.self, forKey: .tokensOut),
+            audioSeconds: try? c.decode(Double.self, forKey: .audioSeconds),
+            images: try? c.decode(Int.self, forKey: .images)
         )
     }
 }

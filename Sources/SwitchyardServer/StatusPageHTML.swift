@@ -70,7 +70,19 @@ public enum StatusPageHTML {
             <th>Success</th><th>Price in / out</th><th>Last hour</th><th>Last error</th></tr></thead><tbody>
 
             """
-        for row in content.rows { target(row, content, into: &html) }
+        // Grouped by task (chat first, in `InferenceTask` order), each group headed by its task
+        // when there is more than one; rows keep their order within a group.
+        let groups = InferenceTask.allCases.compactMap { task -> (InferenceTask, [StatusPageContent.Row])? in
+            let rows = content.rows.filter { $0.snapshot.descriptor.task == task }
+            return rows.isEmpty ? nil : (task, rows)
+        }
+        for (task, rows) in groups {
+            if groups.count > 1 {
+                html += "<tr class=\"task-group\" data-task=\"\(task.rawValue)\"><th colspan=\"8\">\(task.rawValue)"
+                html += " <span class=\"meta\">\(rows.count) target\(rows.count == 1 ? "" : "s") · ranked on \(figureName(task))</span></th></tr>\n"
+            }
+            for row in rows { target(row, content, into: &html) }
+        }
         html += "</tbody></table></div></section>\n"
     }
 
@@ -81,7 +93,7 @@ public enum StatusPageHTML {
         let provider = StatusFormat.escape(descriptor.target.provider.rawValue)
         let model = StatusFormat.escape(descriptor.target.model.rawValue)
         let state = health.state.rawValue
-        html += "<tr class=\"target t-\(state)\" data-provider=\"\(provider)\" data-model=\"\(model)\" data-state=\"\(state)\">"
+        html += "<tr class=\"target t-\(state)\" data-provider=\"\(provider)\" data-model=\"\(model)\" data-state=\"\(state)\" data-task=\"\(descriptor.task.rawValue)\">"
         html += "<td data-label=\"Target\"><div><span class=\"provider\">\(provider)</span> <span class=\"model\">\(model)</span>"
         if descriptor.upstreamModel != descriptor.target.model.rawValue {
             html += "<span class=\"upstream\">\(StatusFormat.escape(descriptor.upstreamModel))</span>"
@@ -112,6 +124,15 @@ public enum StatusPageHTML {
             html += "<span class=\"none\">none</span>"
         }
         html += "</div></td></tr>\n"
+    }
+
+    /// What a task's routes rank on, for its group's heading.
+    private static func figureName(_ task: InferenceTask) -> String {
+        switch task.latencyFigure {
+        case .timeToFirstToken: "time to first token and tokens/s"
+        case .totalTime: task == .textToImage ? "seconds per image" : "total time"
+        case .computePerAudioSecond: "seconds of compute per audio second"
+        }
     }
 
     /// "since 3 min ago", plus when an ejected or rate-limited target is due back.

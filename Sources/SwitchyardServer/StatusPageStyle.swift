@@ -25,6 +25,7 @@ enum StatusPageStyle {
         th{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);font-weight:600;white-space:nowrap}
         .num{font-variant-numeric:tabular-nums;white-space:nowrap}
         tr.target>td:first-child{box-shadow:inset 4px 0 0 var(--c)}
+        tr.task-group th{text-align:left;padding-top:14px;color:var(--fg,inherit);font-size:12px}
         .t-healthy{--c:var(--ok)}.t-degraded{--c:var(--warn)}.t-rate_limited{--c:var(--rl)}.t-ejected{--c:var(--bad)}.t-draining{--c:var(--drain)}.t-unknown{--c:var(--unk)}
         .provider{font-weight:600;white-space:nowrap}.model{color:var(--muted);white-space:nowrap}
         .price{white-space:nowrap}

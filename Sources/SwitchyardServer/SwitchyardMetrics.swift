@@ -72,8 +72,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
                 old.unregister(from: registry)
                 series[target] = nil
             }
-            for target in targets where series[target.target]?.kind != target.kind {
-                series[target.target]?.unregister(from: registry)  // the provider's kind changed: new labels
+            for target in targets where series[target.target]?.kind != target.kind || series[target.target]?.task != target.task {
+                series[target.target]?.unregister(from: registry)  // the provider's kind or the target's task changed: new labels
                 series[target.target] = TargetSeries(target, registry: registry)
             }
         }

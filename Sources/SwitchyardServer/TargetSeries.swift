@@ -10,6 +10,8 @@ import SwitchyardCore
 struct TargetSeries: Sendable {
     /// The probe kind its histograms are labelled with.
     let kind: String
+    /// The task its info series is labelled with.
+    let task: InferenceTask
     let histograms: ProbeHistograms
     let states: [TargetState: Gauge]
     let transitions: [TargetState: Counter]
@@ -17,10 +19,16 @@ struct TargetSeries: Sendable {
     let probeCost: Counter
     let reportCost: Counter
     let okResults: [ObservationSource: Counter]
+    /// `switchyard_target_info{provider, model, kind, task} 1`: the task rides on one series per
+    /// target rather than on every series (no new series, no label on the hot counters).
+    let info: Gauge
 
     init(_ target: MetricsTarget, registry: PrometheusCollectorRegistry) {
         kind = target.kind
+        task = target.task
         let labels = target.labels
+        info = registry.makeGauge(MetricName.targetInfo, labels: labels + [("kind", target.kind), ("task", target.task.rawValue)])
+        info.set(to: 1)
         histograms = ProbeHistograms(labels: labels + [("kind", target.kind)], registry: registry)
         var states: [TargetState: Gauge] = [:]
         var transitions: [TargetState: Counter] = [:]
@@ -55,6 +63,7 @@ struct TargetSeries: Sendable {
         scores.values.forEach(registry.unregisterGauge)
         [probeCost, reportCost].forEach(registry.unregisterCounter)
         okResults.values.forEach(registry.unregisterCounter)
+        registry.unregisterGauge(info)
     }
 }
 
@@ -62,10 +71,13 @@ struct TargetSeries: Sendable {
 public struct MetricsTarget: Hashable, Sendable {
     public var target: Target
     public var kind: String
+    /// What the target does (labels `switchyard_target_info` only).
+    public var task: InferenceTask
 
-    public init(_ target: Target, kind: String) {
+    public init(_ target: Target, kind: String, task: InferenceTask = .chat) {
         self.target = target
         self.kind = kind
+        self.task = task
     }
 
     var labels: [(String, String)] { [("provider", target.provider.rawValue), ("model", target.model.rawValue)] }

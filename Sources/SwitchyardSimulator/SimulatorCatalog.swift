@@ -40,7 +40,7 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
         public var inputModalities: [String]
         public var outputModalities: [String]
         public var offers: [Offer]
-        /// The Hub task of the model (`text-to-image`, `feature-extraction`, ...); nil is `conversational`.
+        /// The Hub pipeline tag (`text-to-image`, `feature-extraction`, …); nil: a chat model.
         public var task: String?
         /// An embeddings model's fixed vector size, which it answers whatever size is asked; nil honours the request.
         public var dimensions: Int?
@@ -92,7 +92,8 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
                             RouterOffer(provider: offer.provider, status: offer.status, contextLength: offer.contextLength,
                                         pricing: offer.inputPrice.map { RouterOffer.Pricing(input: $0, output: offer.outputPrice ?? $0) },
                                         supportsTools: offer.supportsTools, supportsStructuredOutput: offer.supportsStructuredOutput,
-                                        firstTokenLatencyMs: offer.firstTokenLatencyMs, throughput: offer.throughput, isModelAuthor: false)
+                                        firstTokenLatencyMs: offer.firstTokenLatencyMs, throughput: offer.throughput, isModelAuthor: false,
+                                        task: model.task)
                         })
         })
         let encoder = JSONEncoder()
@@ -150,6 +151,8 @@ private struct RouterOffer: Encodable {
     var firstTokenLatencyMs: Double?
     var throughput: Double?
     var isModelAuthor: Bool
+    /// The task the partner serves the model for, as the Hub's mapping says (absent for chat models).
+    var task: String?
 }
 
 private struct HubMapping: Encodable {

@@ -52,8 +52,10 @@ private struct StoredCatalogEntry: Codable {
     var ttftMs: Double?
     var tokensPerSecond: Double?
     var status: String?
+    var task: String?
 
     init(_ entry: CatalogEntry) {
+        task = entry.hubTask
         model = entry.model
         partner = entry.partner
         input = entry.price?.inputPerMTok
@@ -75,6 +77,6 @@ private struct StoredCatalogEntry: Codable {
                                         outputModalities: outputModalities.map { Set($0.compactMap(Modality.init(rawValue:))) })
         let published = ttftMs == nil && tokensPerSecond == nil && status == nil ? nil
             : PublishedFigures(firstTokenLatencyMs: ttftMs, tokensPerSecond: tokensPerSecond, status: status.flatMap(CatalogStatus.init(rawValue:)))
-        return CatalogEntry(model: model, partner: partner, price: price, capabilities: capabilities, published: published)
+        return CatalogEntry(model: model, partner: partner, price: price, capabilities: capabilities, published: published, hubTask: task)
     }
 }

@@ -46,6 +46,17 @@ enum RoutingLab {
                   + pad(percent(regrets[1][0]), 14) + pad(percent(regrets[1][1]), 14) + percent(plain[1]))
         }
         print("")
+        print("Text-to-image (priced per image; cheap 40 s $0.002, flaky 3 s 40 % failures $0.006, dear 4 s $0.02):")
+        print(pad("strategy", 12) + pad("top pick", 10) + pad("answered", 10) + pad("s per image (expected)", 24) + pad("USD per image", 15) + "top reasons")
+        for strategy in [RoutingStrategy.balanced, .cheapest, .latency] {
+            let r = RoutingSimulation(scenario: ScenarioCatalogue.textToImage(strategy)).run()
+            let top = r.lastRoute?.candidates.first
+            print(pad(strategy.rawValue, 12) + pad(top?.provider.rawValue ?? "-", 10) + pad("\(r.answeredRequests)/\(r.requests)", 10)
+                  + pad(String(format: "%.1f s", r.meanExpectedSeconds), 24)
+                  + pad(String(format: "$%.4f", r.answeredRequests > 0 ? r.spentUSD / Double(r.answeredRequests) : 0), 15)
+                  + (top?.reasons.joined(separator: "; ") ?? ""))
+        }
+        print("")
         print("route(model) in-process, balanced strategy, release build recommended:")
         for size in [3, 10, 100] {
             let (median, p99) = RouteBenchmark(targets: size).measure()

@@ -161,6 +161,7 @@ struct DashboardExpressions {
             .replacingOccurrences(of: "\"$job\"", with: "\"switchyard\"")
             .replacingOccurrences(of: "\"$provider\"", with: "\".*\"")
             .replacingOccurrences(of: "\"$model\"", with: "\".*\"")
+            .replacingOccurrences(of: "\"$task\"", with: "\".*\"")
     }
 }
 

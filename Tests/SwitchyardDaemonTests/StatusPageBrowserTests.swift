@@ -26,7 +26,8 @@ import Testing
                     providers:
                       - { name: steady, kind: openai, base_url: "http://127.0.0.1:\(ports["steady"]!)/v1",
                           price: { input_per_mtok: 0.1, output_per_mtok: 0.2 },
-                          models: [{ name: m, upstream: m-up }, { name: n, upstream: n-up }] }
+                          models: [{ name: m, upstream: m-up }, { name: n, upstream: n-up },
+                                   { name: img, upstream: n-up, task: text-to-image, probe: { mode: liveness, interval: 200ms } }] }
                       - { name: failing, kind: openai, base_url: "http://127.0.0.1:\(ports["failing"]!)/v1",
                           models: [{ name: m, upstream: m-up }] }
                     """
@@ -43,9 +44,9 @@ import Testing
                     // A few probes of every target, then one injected failure mode: `failing` answers 500.
                     let probed = try await eventually(within: 20) {
                         let providers = String(decoding: try await unix.get("/v1/providers"), as: UTF8.self)
-                        return providers.components(separatedBy: #""state":"healthy""#).count - 1 == 3
+                        return providers.components(separatedBy: #""state":"healthy""#).count - 1 == 4
                     }
-                    #expect(probed, "the three targets never became healthy")
+                    #expect(probed, "the four targets never became healthy")
                     failing.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 8, fault: .serverError))
                     let failed = try await eventually(within: 20) {
                         let events = String(decoding: try await unix.get("/v1/events"), as: UTF8.self)
@@ -55,15 +56,20 @@ import Testing
 
                     let dom = try await offPool { try chromium.dumpDOM(url: "http://127.0.0.1:\(port)/", scratch: directory) }
                     let viaUnix = String(decoding: try await unix.get("/"), as: UTF8.self)
-                    #expect(PageDOM.rows(viaUnix).count == 3, "the page is served on the Unix socket too")
+                    #expect(PageDOM.rows(viaUnix).count == 4, "the page is served on the Unix socket too")
                     await daemon.serviceGroup.triggerGracefulShutdown()
                     try await tasks.waitForAll()
 
                     let rows = PageDOM.rows(dom)
-                    #expect(rows.count == 3, "expected one row per target, got \(rows.count):\n\(dom.prefix(2000))")
+                    #expect(rows.count == 4, "expected one row per target, got \(rows.count):\n\(dom.prefix(2000))")
                     let states = Dictionary(rows.map { (PageDOM.attribute("data-provider", in: $0) + "/" + PageDOM.attribute("data-model", in: $0),
                                                         PageDOM.attribute("data-state", in: $0)) }, uniquingKeysWith: { $1 })
-                    #expect(states == ["failing/m": "ejected", "steady/m": "healthy", "steady/n": "healthy"])
+                    #expect(states == ["failing/m": "ejected", "steady/m": "healthy", "steady/n": "healthy", "steady/img": "healthy"])
+                    // Targets are grouped by task: a chat group, then a text-to-image group holding the image target.
+                    let groups = dom.components(separatedBy: #"<tr class="task-group" data-task=""#).dropFirst()
+                    #expect(groups.map { String($0.prefix { $0 != "\"" }) } == ["chat", "text-to-image"], "\(dom.prefix(3000))")
+                    #expect(PageDOM.rows(String(groups.last ?? "")).map { PageDOM.attribute("data-model", in: $0) } == ["img"])
+                    #expect(PageDOM.rows(String(groups.first ?? "")).allSatisfy { PageDOM.attribute("data-task", in: $0) == "chat" })
                     for row in rows {
                         #expect(row.components(separatedBy: "<svg").count - 1 == 1, "each row has one sparkline")
                         #expect(row.contains(#"<path class="latency""#), "every target had successes this hour: its sparkline has a latency line")

@@ -31,6 +31,26 @@ import Testing
         return readiness.current
     }
 
+    /// Targets are grouped by task, chat first, each group headed by its task and what it ranks on;
+    /// a page of one task has no headings. Prices per image show in the task's unit.
+    @Test func targetsAreGroupedByTask() {
+        var image = Self.row(provider: "fal", model: "flux")
+        image.snapshot.descriptor.task = .textToImage
+        image.snapshot.descriptor.price = Price(perImage: 0.004)
+        let chat = Self.row(provider: "local", model: "m")
+        let html = StatusPageHTML.render(StatusPageContent(version: "t", readiness: Self.ready(), now: Self.now, rows: [image, chat, Self.row(provider: "b", model: "m")],
+                                                           events: [], historyProblem: nil))
+        let groups = html.components(separatedBy: #"<tr class="task-group" data-task=""#).dropFirst()
+        #expect(groups.map { String($0.prefix { $0 != "\"" }) } == ["chat", "text-to-image"])
+        #expect(groups.first?.contains(#"data-provider="local""#) == true && groups.first?.contains(#"data-provider="b""#) == true)
+        #expect(groups.last?.contains(#"data-provider="fal" data-model="flux" data-state="unknown" data-task="text-to-image""#) == true)
+        #expect(html.contains("text-to-image <span class=\"meta\">1 target · ranked on seconds per image</span>"))
+        #expect(html.contains("$0.004/image"))
+        let single = StatusPageHTML.render(StatusPageContent(version: "t", readiness: Self.ready(), now: Self.now, rows: [chat],
+                                                             events: [], historyProblem: nil))
+        #expect(!single.contains(#"<tr class="task-group""#))
+    }
+
     /// Each target shows what it can serve as routes see it now (a learned refusal included) and whether it was discovered.
     @Test func everyTargetShowsItsCapabilitiesAndOrigin() {
         var configured = Self.row(provider: "local", model: "m")

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardServer
 import Testing
@@ -47,5 +48,33 @@ import Testing
             #expect(answer.status == .ok)
             #expect(answer.text.contains(#""task":"chat""#) && answer.text.contains(#""task":"text-to-image""#), "\(answer.text)")
         }
+    }
+
+    @Test func aReportCarriesTheAudioItTranscribed() async throws {
+        try await RouterHarness.run(descriptors: Self.descriptors, configure: { $0.clientTokens.replace(with: ClientTokens.Table(tcpWithoutToken: true)) }) { client, harness in
+            let startedAt = RouterHarness.now.secondsSinceEpoch - 1
+            let body = #"{"reports":[{"provider":"b","model":"flux","started_at":\#(startedAt),"outcome":"ok","total_ms":3000,"audio_seconds":60,"images":2}]}"#
+            let answer = try await client.send(.post, "/v1/reports", headers: [.contentType: "application/json"], body: body)
+            #expect(answer.status == .ok, "\(answer.text)")
+            let delivered = harness.delivered.items.withLock { $0 }
+            #expect(delivered.first?.audioSeconds == 60 && delivered.first?.images == 2)
+            #expect(delivered.first?.costUSD == 0.008, "two images at $0.004")
+        }
+    }
+}
+
+/// The task rides on one info series per target, so dashboards can group by it without a
+/// label on every series; a reload that changes a target's task relabels it.
+@Suite struct TaskMetricsTests {
+    @Test func eachTargetHasOneInfoSeriesWithItsTask() {
+        let target = Target(provider: ProviderID("fal"), model: ModelName("flux"))
+        let metrics = SwitchyardMetrics(targets: [MetricsTarget(target, kind: "openai", task: .textToImage)], version: "t")
+        let text = String(decoding: metrics.exposition(budgets: []), as: UTF8.self)
+        #expect(text.contains(#"switchyard_target_info{provider="fal",model="flux",kind="openai",task="text-to-image"} 1"#), "\(text.prefix(3000))")
+        #expect(text.components(separatedBy: "switchyard_target_info{").count - 1 == 1)
+        metrics.reconfigure(targets: [MetricsTarget(target, kind: "openai", task: .chat)], budgetProviders: [])
+        let again = String(decoding: metrics.exposition(budgets: []), as: UTF8.self)
+        #expect(again.contains(#"switchyard_target_info{provider="fal",model="flux",kind="openai",task="chat"} 1"#))
+        #expect(!again.contains(#"task="text-to-image""#))
     }
 }

@@ -12,14 +12,25 @@ public struct CatalogEntry: Hashable, Sendable {
     public var capabilities: Capabilities
     /// The figures the catalog published for it (status, first-token latency, throughput); nil when none.
     public var published: PublishedFigures?
+    /// The Hub pipeline tag the catalog gives for this target (`text-to-image`, `conversational`);
+    /// nil when it gives none.
+    public var hubTask: String?
 
     public init(model: String, partner: String? = nil, price: Price? = nil, capabilities: Capabilities = .unknown,
-                published: PublishedFigures? = nil) {
+                published: PublishedFigures? = nil, hubTask: String? = nil) {
+        self.hubTask = hubTask
         self.model = model
         self.partner = partner
         self.price = price
         self.capabilities = capabilities
         self.published = published
+    }
+
+    /// The task this entry is routed as: its Hub tag's (or a task's own name), nil for a tag
+    /// Switchyard does not route (the entry is skipped), and `fallback` when the catalog gives none.
+    public func task(or fallback: InferenceTask) -> InferenceTask? {
+        guard let hubTask else { return fallback }
+        return InferenceTask(hubTask: hubTask) ?? InferenceTask(rawValue: hubTask)
     }
 
     /// The id the provider's API takes for this entry: `MODEL:PARTNER` on the router, else the model.

@@ -38,7 +38,19 @@ public struct DiscoverySettings: Hashable, Sendable {
             if denyProviders.contains(partner) { return false }
         }
         if let status = entry.published?.status, !includeStatus.contains(status) { return false }
+        if entry.task(or: .chat) == nil { return false }
         return true
+    }
+
+    /// How many entries the filters skip only because Switchyard does not route their task
+    /// (`image-segmentation`, …): said in the log at each read, as the cut is.
+    public func unroutedTasks(_ entries: [CatalogEntry]) -> Int {
+        entries.reduce(0) { count, entry in
+            guard entry.task(or: .chat) == nil else { return count }
+            var routed = entry
+            routed.hubTask = nil
+            return keeps(routed) ? count + 1 : count
+        }
     }
 }
 

@@ -44,7 +44,8 @@ public enum CatalogParser {
                                                 structuredOutput: offer.supportsStructuredOutput, inputModalities: input, outputModalities: output)
                 let figures = PublishedFigures(firstTokenLatencyMs: nonNegative(offer.firstTokenLatencyMs), tokensPerSecond: nonNegative(offer.throughput),
                                                status: offer.status.flatMap(CatalogStatus.init(rawValue:)))
-                return CatalogEntry(model: model.id, partner: offer.provider, price: price, capabilities: capabilities, published: figures)
+                return CatalogEntry(model: model.id, partner: offer.provider, price: price, capabilities: capabilities, published: figures,
+                                    hubTask: hubTask(offer.task ?? model.pipelineTag))
             }
         }
     }
@@ -81,6 +82,12 @@ public enum CatalogParser {
         !id.isEmpty && id.utf8.count <= maxIDBytes && !id.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
+    /// A catalog's task tag as kept: a long or odd one stands for a task Switchyard does not route.
+    private static func hubTask(_ tag: String?) -> String? {
+        guard let tag else { return nil }
+        return tag.count <= 64 && tag.allSatisfy(isNameCharacter) ? tag : "unsupported"
+    }
+
     private static func nonNegative(_ value: Double?) -> Double? { value.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
     private static func positive(_ value: Int?) -> Int? { value.flatMap { $0 > 0 ? $0 : nil } }
 
@@ -105,6 +112,8 @@ private struct RouterList: Decodable {
         var id: String
         var architecture: Architecture?
         var providers: [LenientElement<Offer>]?
+        /// The Hub's pipeline tag of the model, when the catalog gives one.
+        var pipelineTag: String?
     }
     struct Offer: Decodable {
         struct Pricing: Decodable {
@@ -119,6 +128,8 @@ private struct RouterList: Decodable {
         var supportsStructuredOutput: Bool?
         var firstTokenLatencyMs: Double?
         var throughput: Double?
+        /// The task this partner serves the model for (the Hub's `inferenceProviderMapping[].task`).
+        var task: String?
     }
     var data: [LenientElement<Model>]
 }
