@@ -2,10 +2,15 @@ import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardSimulator
 
-/// `switchyard demo`: three simulated providers of different speed and price, one of
-/// them failing on and off, so probing, ejection, failover and recovery show in a minute.
+/// `switchyard demo`: three simulated chat providers of different speed and price, one of
+/// them failing on and off, so probing, ejection, failover and recovery show in a minute; and
+/// an image model on two more, the faster of which fails now and then.
 public enum Demo {
     public static let models = ["llama-3.1-8b", "qwen-2.5-7b"]
+    /// The text-to-image model, served by `sim-pixel` and `sim-easel`.
+    public static let imageModel = "flux-schnell"
+    /// The providers of the image model.
+    static let imageProviders: Set<String> = ["sim-pixel", "sim-easel"]
 
     /// The simulated providers. `sim-flaky` is the fastest but fails 30 s of every 90 s.
     public static func simulators() -> [ProviderSimulator] {
@@ -16,6 +21,11 @@ public enum Demo {
                 models: models, latencyMs: 60, jitterMs: 20), seed: 2),
             ProviderSimulator(name: "sim-cheap", behavior: SimulatorBehavior(
                 models: [models[0]], latencyMs: 180, jitterMs: 60, errorRate: 0.02), seed: 3),
+            // Images: seconds, not milliseconds. sim-pixel is the faster and fails one request in four.
+            ProviderSimulator(name: "sim-pixel", behavior: SimulatorBehavior(
+                models: [imageModel], latencyMs: 600, jitterMs: 300, errorRate: 0.25), seed: 4),
+            ProviderSimulator(name: "sim-easel", behavior: SimulatorBehavior(
+                models: [imageModel], latencyMs: 1_500, jitterMs: 400), seed: 5),
         ]
     }
 
@@ -29,13 +39,23 @@ public enum Demo {
             "sim-flaky": Price(inputPerMTok: 0.20, outputPerMTok: 0.60),
             "sim-fast": Price(inputPerMTok: 0.90, outputPerMTok: 0.90),
             "sim-cheap": Price(inputPerMTok: 0.05, outputPerMTok: 0.10),
+            "sim-pixel": Price(perImage: 0.003),
+            "sim-easel": Price(perImage: 0.0025),
         ]
+        // Image targets probe by completion (a real PNG checked whole) every 5 s: simulated money.
+        var imageProbe = probe
+        imageProbe.intervalSeconds = 5
+        imageProbe.timeoutSeconds = 10
+        imageProbe.mode = .completion
         let providers = simulators().map { simulator in
-            ProviderSettings(
+            let images = imageProviders.contains(simulator.name)
+            return ProviderSettings(
                 name: ProviderID(simulator.name), kind: .openai,
                 baseURL: "http://127.0.0.1:\(ports[simulator.name] ?? 0)/v1",
-                price: prices[simulator.name], probe: probe,
-                models: simulator.currentBehavior.models.map { ModelSettings(name: ModelName($0), upstream: $0, probe: probe) }
+                price: prices[simulator.name], probe: images ? imageProbe : probe,
+                models: simulator.currentBehavior.models.map {
+                    ModelSettings(name: ModelName($0), upstream: $0, probe: images ? imageProbe : probe, task: images ? .textToImage : .chat)
+                }
             )
         }
         // Loopback only, no secrets to protect: the printed curl lines work as pasted, with no token to set up.
@@ -54,10 +74,14 @@ public enum Demo {
     public static func summary(tcp: HostPort?, unixSocket: String, stateDir: String) -> String {
         let base = tcp.map { "http://\($0)" }
         var lines = [
-            "switchyard demo: 3 simulated providers on loopback, probed every 2 s.",
+            "switchyard demo: 5 simulated providers on loopback.",
+            "Chat (\(models.joined(separator: ", "))), probed every 2 s:",
             "  sim-flaky  fastest, fails 30 s of every 90 s (watch it get ejected and come back)",
             "  sim-fast   steady, dearer",
             "  sim-cheap  slow, cheapest, 2% errors",
+            "Text-to-image (\(imageModel)), a real PNG asked for and checked every 5 s:",
+            "  sim-pixel  faster (about 0.6-0.9 s an image), fails one request in four",
+            "  sim-easel  slower (about 1.5-1.9 s an image), steady, cheaper per image",
             "",
             "State:       \(stateDir)/switchyard.db",
             "Unix socket: \(unixSocket)",
@@ -67,6 +91,7 @@ public enum Demo {
             "",
             "Try:",
             "  curl --unix-socket \(unixSocket) 'http://localhost/v1/route?model=llama-3.1-8b'",
+            "  curl --unix-socket \(unixSocket) 'http://localhost/v1/route?model=\(imageModel)&task=text-to-image'",
             "  SWITCHYARD_SOCKET=\(unixSocket) switchyard route llama-3.1-8b",
             "  SWITCHYARD_SOCKET=\(unixSocket) switchyard providers",
             "  curl --unix-socket \(unixSocket) http://localhost/v1/chat/completions -i \\",

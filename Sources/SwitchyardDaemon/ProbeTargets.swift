@@ -27,7 +27,7 @@ enum ProbeTargets {
                 ProbeTarget(
                     target: Target(provider: provider.name, model: model.name), kind: provider.kind, baseURL: provider.baseURL,
                     upstreamModel: model.upstream, apiKey: key, settings: model.probe, price: model.price ?? provider.price,
-                    budgetUSDPerDay: (owner ?? provider).budget?.probeUSDPerDay, budgetOwner: owner?.name
+                    budgetUSDPerDay: (owner ?? provider).budget?.probeUSDPerDay, budgetOwner: owner?.name, task: model.task
                 )
             }
         }

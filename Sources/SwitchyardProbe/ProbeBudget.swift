@@ -8,8 +8,13 @@ public struct ProbeBudget: Hashable, Sendable {
     /// The UTC day (days since the epoch) `spentUSD` belongs to.
     public private(set) var day: Int64
     public private(set) var spentUSD: Double = 0
-    /// The dearest completion probe seen, used to stop before a probe would cross the limit.
+    /// The dearest completion probe seen (of any task).
     public private(set) var largestProbeUSD: Double = 0
+    /// The dearest completion probe seen and the latest estimate, per task: a probe reserves what its
+    /// own task's probes cost, so a dear image probe stops before the budget while cheap chat
+    /// probes of the same provider go on until they would cross it themselves.
+    private var largestByTask: [InferenceTask: Double] = [:]
+    private var estimatedByTask: [InferenceTask: Double] = [:]
     /// What the completion probes running now may spend: reserved at launch, settled when they end.
     public private(set) var reservedUSD: Double = 0
     /// The latest estimate of one probe's cost (from the price), so the status knows what the next would need.
@@ -20,6 +25,14 @@ public struct ProbeBudget: Hashable, Sendable {
         public let usd: Double
         /// The UTC day it was taken on: a reservation from before midnight frees nothing today.
         public let day: Int64
+        /// The task of the probe holding it, whose dearest cost its settled cost may raise.
+        public let task: InferenceTask
+
+        public init(usd: Double, day: Int64, task: InferenceTask = .chat) {
+            self.usd = usd
+            self.day = day
+            self.task = task
+        }
     }
 
     public init(limitUSD: Double?, now: Timestamp) {
@@ -27,12 +40,13 @@ public struct ProbeBudget: Hashable, Sendable {
         self.day = ProbeBudget.utcDay(now)
     }
 
-    /// Adds the cost of a finished probe.
-    public mutating func record(costUSD: Double, at now: Timestamp) {
+    /// Adds the cost of a finished probe of `task`.
+    public mutating func record(costUSD: Double, task: InferenceTask = .chat, at now: Timestamp) {
         roll(to: now)
         guard costUSD > 0 else { return }
         spentUSD += costUSD
         largestProbeUSD = max(largestProbeUSD, costUSD)
+        largestByTask[task] = max(largestByTask[task] ?? 0, costUSD)
     }
 
     /// Seeds today's spend at start-up (e.g. from the store), so a restart does not reset the budget.
@@ -43,27 +57,30 @@ public struct ProbeBudget: Hashable, Sendable {
         self.spentUSD += spentUSD
     }
 
-    /// Whether a completion probe may start now: one more probe as dear as the dearest so far,
-    /// on top of what is spent and reserved, stays within the limit.
+    /// Whether a completion probe may start now: one more probe as dear as the dearest so far of
+    /// the cheapest task seen, on top of what is spent and reserved, stays within the limit.
     public mutating func allowsCompletion(at now: Timestamp) -> Bool {
         roll(to: now)
         guard let limitUSD else { return true }
-        let next = max(largestProbeUSD, estimatedProbeUSD)
+        let tasks = Set(largestByTask.keys).union(estimatedByTask.keys)
+        let next = tasks.map { max(largestByTask[$0] ?? 0, estimatedByTask[$0] ?? 0) }.min() ?? 0
         return spentUSD + reservedUSD + next <= limitUSD && spentUSD + reservedUSD < limitUSD
     }
 
-    /// Reserves what a completion probe about to start may cost: `estimateUSD`, or the dearest probe
-    /// seen if that is more. Nil when it would not fit beside what is spent and already reserved,
-    /// so probes launched together cannot overshoot the limit. Settle it with `settle(_:costUSD:at:)`.
-    public mutating func reserveCompletion(estimateUSD: Double, at now: Timestamp) -> Reservation? {
+    /// Reserves what a completion probe of `task` about to start may cost: `estimateUSD`, or the
+    /// dearest probe of that task seen if that is more. Nil when it would not fit beside what is
+    /// spent and already reserved, so probes launched together cannot overshoot the limit. Settle
+    /// it with `settle(_:costUSD:at:)`.
+    public mutating func reserveCompletion(estimateUSD: Double, task: InferenceTask = .chat, at now: Timestamp) -> Reservation? {
         roll(to: now)
         estimatedProbeUSD = max(estimateUSD, 0)
-        let usd = max(estimatedProbeUSD, largestProbeUSD)
+        estimatedByTask[task] = estimatedProbeUSD
+        let usd = max(estimatedProbeUSD, largestByTask[task] ?? 0)
         if let limitUSD {
             guard spentUSD + reservedUSD + usd <= limitUSD, spentUSD + reservedUSD < limitUSD else { return nil }
         }
         reservedUSD += usd
-        return Reservation(usd: usd, day: day)
+        return Reservation(usd: usd, day: day, task: task)
     }
 
     /// Ends a reservation: frees it and counts what the probe really cost (nil when it spent nothing:
@@ -71,7 +88,7 @@ public struct ProbeBudget: Hashable, Sendable {
     public mutating func settle(_ reservation: Reservation, costUSD: Double?, at now: Timestamp) {
         roll(to: now)
         if reservation.day == day { reservedUSD = max(0, reservedUSD - reservation.usd) }
-        if let costUSD { record(costUSD: costUSD, at: now) }
+        if let costUSD { record(costUSD: costUSD, task: reservation.task, at: now) }
     }
 
     /// The budget as the API and metrics show it.
@@ -125,9 +142,9 @@ public struct ProbeBudgetBook: Sendable {
 
     /// Reserves a completion probe's estimated cost; nil when the provider's budget has no room for it.
     /// A provider without a budget entry gets a reservation of nothing.
-    mutating func reserveCompletion(_ provider: ProviderID, estimateUSD: Double, at now: Timestamp) -> ProbeBudget.Reservation? {
-        guard budgets[provider] != nil else { return ProbeBudget.Reservation(usd: 0, day: ProbeBudget.utcDay(now)) }
-        return budgets[provider]!.reserveCompletion(estimateUSD: estimateUSD, at: now)
+    mutating func reserveCompletion(_ provider: ProviderID, estimateUSD: Double, task: InferenceTask = .chat, at now: Timestamp) -> ProbeBudget.Reservation? {
+        guard budgets[provider] != nil else { return ProbeBudget.Reservation(usd: 0, day: ProbeBudget.utcDay(now), task: task) }
+        return budgets[provider]!.reserveCompletion(estimateUSD: estimateUSD, task: task, at: now)
     }
 
     /// Frees a reservation and counts the probe's actual cost.

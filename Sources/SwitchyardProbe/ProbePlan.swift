@@ -177,11 +177,9 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     /// The end of the earliest window queued, when the plan must be stepped at the latest.
     public var nextWake: Instant? { queue.earliest.map { $0.floor.advanced(by: leeway) } }
 
-    /// What a completion probe of `target` may cost at most, from its price: `max_tokens` out, a short
-    /// prompt in, the whole timeout for a per-second price. The dearest probe seen raises it (`ProbeBudget`).
-    static func estimatedCost(of target: ProbeTarget) -> Double {
-        target.price?.cost(tokensIn: 64, tokensOut: target.settings.maxTokens, seconds: target.settings.timeoutSeconds) ?? 0
-    }
+    /// What a completion probe of `target` may cost at most, from its price in its task's unit
+    /// (`ProbeCostEstimate`). The dearest probe seen raises it (`ProbeBudget`).
+    static func estimatedCost(of target: ProbeTarget) -> Double { ProbeCostEstimate.usd(target) }
 
     /// The probe of `slot`, through the budget gate: a completion probe reserves its estimated
     /// cost now, so probes of one provider started together cannot overshoot its budget.
@@ -189,7 +187,7 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
         var target = slot.target
         var reservation: ProbeBudget.Reservation?
         if target.settings.mode == .completion {
-            reservation = budgets.reserveCompletion(target.budgetProvider, estimateUSD: Self.estimatedCost(of: target), at: wallTime)
+            reservation = budgets.reserveCompletion(target.budgetProvider, estimateUSD: Self.estimatedCost(of: target), task: target.task, at: wallTime)
             if reservation == nil { target.settings.mode = .liveness }
         }
         return ProbeLaunch(target: target, generation: slot.generation, planned: planned,

@@ -17,6 +17,8 @@ public struct ProbeResult: Hashable, Sendable {
     public var servedBy: String?
     /// Short and secret-free.
     public var message: String?
+    /// Seconds of audio the probe sent (speech-to-text) or got back (text-to-speech), when known.
+    public var audioSeconds: Double?
 
     public init(outcome: Outcome, httpStatus: Int? = nil, timings: PhaseTimings, ttftSeconds: Double? = nil,
                 tokensIn: Int? = nil, tokensOut: Int? = nil, costUSD: Double? = nil, tokensPerSecond: Double? = nil,
@@ -45,6 +47,7 @@ public struct ProbeResult: Hashable, Sendable {
         observation.phases = timings
         observation.tokensPerSecond = tokensPerSecond
         observation.servedBy = servedBy
+        observation.audioSeconds = audioSeconds
         return observation
     }
 }

@@ -262,7 +262,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         let late = launch.planned.duration(to: dependencies.clock.now)
         dependencies.onLateness(target.target, max(0, late / .seconds(1)))
         let startedAt = dependencies.wallClock.now()
-        let result = await ProberTable.prober(for: target.kind, modelLists: launch.outOfTurn ? nil : ModelListReader(modelLists))
+        let result = await ProberTable.prober(for: target.kind, task: target.task, modelLists: launch.outOfTurn ? nil : ModelListReader(modelLists))
             .probe(target, using: dependencies.transport, now: startedAt)
         return (result, startedAt)
     }

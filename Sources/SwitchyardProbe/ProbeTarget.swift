@@ -15,12 +15,15 @@ public struct ProbeTarget: Hashable, Sendable {
     /// Whose budget this target's completion probes draw on, when not its own provider's: the
     /// discovering provider, whose one budget all its partner providers share.
     public var budgetOwner: ProviderID?
+    /// What the target does: picks the completion probe (a chat stream, a vector, an image, …).
+    public var task: InferenceTask
 
     /// The budget this target's completion probes draw on (its provider's, or `budgetOwner`).
     public var budgetProvider: ProviderID { budgetOwner ?? target.provider }
 
     public init(target: Target, kind: ProviderKind, baseURL: String, upstreamModel: String, apiKey: Secret?, settings: ProbeSettings, price: Price?,
-                budgetUSDPerDay: Double? = nil, budgetOwner: ProviderID? = nil) {
+                budgetUSDPerDay: Double? = nil, budgetOwner: ProviderID? = nil, task: InferenceTask = .chat) {
+        self.task = task
         self.target = target
         self.kind = kind
         self.baseURL = baseURL
@@ -45,6 +48,9 @@ public struct ProbeTarget: Hashable, Sendable {
         default: baseURL
         }
     }
+
+    /// Where the OpenAI-shaped task endpoints are (`…/v1`): Ollama serves them under `/v1` of its root.
+    var taskBase: String { kind == .ollama ? serverRoot + "/v1" : openAIBase }
 
     /// The server root (without `/v1`), where TGI and vLLM serve `/health`.
     var serverRoot: String { baseURL.hasSuffix("/v1") ? String(baseURL.dropLast(3)) : baseURL }

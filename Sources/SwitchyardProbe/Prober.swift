@@ -9,8 +9,11 @@ public protocol Prober: Sendable {
 /// The one table that maps a provider kind to its prober.
 public enum ProberTable {
     /// `modelLists`: where liveness probes of OpenAI-style APIs share model-list fetches (nil: each fetches).
-    public static func prober(for kind: ProviderKind, modelLists: ModelListReader? = nil) -> any Prober {
-        switch kind {
+    /// A target of another task than chat checks liveness as its kind does, and completes with its task's
+    /// own request (`TaskProbe`); the `http` kind only ever GETs.
+    public static func prober(for kind: ProviderKind, task: InferenceTask = .chat, modelLists: ModelListReader? = nil) -> any Prober {
+        if !task.generatesText, kind != .http { return TaskProbe(liveness: prober(for: kind, modelLists: modelLists)) }
+        return switch kind {
         case .openai, .hfRouter: OpenAIProbe(modelLists: modelLists)
         case .vllm, .tgi: ServerHealthProbe()
         case .ollama: OllamaProbe()

@@ -146,7 +146,7 @@ enum SimulatorTaskAnswers {
 
     /// The image bytes, cut in half under `truncated_png`.
     static func png(width: Int, height: Int, fault: SimulatorTaskFault) -> [UInt8] {
-        let png = SampleMedia.png(width: width, height: height)
+        let png = MediaSamples.png(width: min(max(width, 1), maxImageSide), height: min(max(height, 1), maxImageSide))
         return fault == .truncatedPNG ? Array(png.prefix(png.count / 2)) : png
     }
 
@@ -171,37 +171,29 @@ enum SimulatorTaskAnswers {
     /// cut in half under `truncated_wav`. Other formats (mp3, opus, …) also get a WAV.
     static func speech(_ ask: SpeechAsk, fault: SimulatorTaskFault) -> BodyPlan {
         let seconds = min(max(Double(ask.input.count) * speechSecondsPerCharacter, 0.2), 10)
-        var wav = SampleMedia.wav(seconds: seconds, sampleRate: 24_000)
+        var wav = MediaSamples.wav(seconds: seconds, sampleRate: 24_000)
         if fault == .truncatedWAV { wav = Array(wav.prefix(wav.count / 2)) }
         if ask.responseFormat == "pcm" { return BodyPlan(format: .binary(contentType: "audio/pcm"), pieces: [.init(delay: 0, bytes: Array(wav.dropFirst(44)))]) }
         return BodyPlan(format: .binary(contentType: "audio/wav"), pieces: [.init(delay: 0, bytes: wav)])
     }
 
-    /// Seconds of audio in a PCM WAV, from its `fmt ` byte rate and `data` length; nil when the
-    /// bytes are not a RIFF/WAVE file with both chunks whole.
+    /// Seconds of audio in a whole WAV (checked as the probes and the gateway check speech); nil
+    /// for anything else, a truncated WAV included.
     static func wavSeconds(_ bytes: [UInt8]) -> Double? {
-        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else { return nil }
-        func le32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
-        var offset = 12, byteRate: Int?
-        while offset + 8 <= bytes.count {
-            let size = le32(offset + 4), body = offset + 8
-            guard size >= 0, body + size <= bytes.count else { return nil }
-            if bytes[offset..<offset + 4].elementsEqual("fmt ".utf8), size >= 16 { byteRate = le32(body + 8) }
-            if bytes[offset..<offset + 4].elementsEqual("data".utf8) {
-                guard let byteRate, byteRate > 0 else { return nil }
-                return Double(size) / Double(byteRate)
-            }
-            offset = body + size + (size & 1)
-        }
-        return nil
+        guard bytes.starts(with: Array("RIFF".utf8)),
+              case .success(let measure) = TaskAnswers.check(.textToSpeech, body: bytes, contentType: "audio/wav") else { return nil }
+        return measure.audioSeconds
     }
 
-    /// A video job in OpenAI's `/v1/videos` shape (also served by OpenAI-compatible partners).
-    static func videoJob(id: String, model: String, status: String, seconds: String?, size: String?) -> BodyPlan {
-        .json([
+    /// A video job in the `/videos` shape of OpenAI's video API and OpenRouter's (`polling_url`,
+    /// and `unsigned_urls` once completed, besides OpenAI's fields). `base` is `http://host/v1`.
+    static func videoJob(id: String, model: String, status: String, seconds: String?, size: String?, base: String) -> BodyPlan {
+        var job: [String: AnyEncodable] = [
             "id": AnyEncodable(id), "object": AnyEncodable("video"), "created_at": AnyEncodable(1_767_225_600),
             "status": AnyEncodable(status), "model": AnyEncodable(model), "progress": AnyEncodable(status == "completed" ? 100 : 0),
-            "seconds": AnyEncodable(seconds ?? "4"), "size": AnyEncodable(size ?? "720x1280"),
-        ] as [String: AnyEncodable])
+            "seconds": AnyEncodable(seconds ?? "4"), "size": AnyEncodable(size ?? "720x1280"), "polling_url": AnyEncodable("/v1/videos/\(id)"),
+        ]
+        if status == "completed" { job["unsigned_urls"] = AnyEncodable(["\(base)/videos/\(id)/content?index=0"]) }
+        return .json(job)
     }
 }

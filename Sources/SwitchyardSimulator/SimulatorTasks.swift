@@ -6,8 +6,8 @@ import Synchronization
 import SwitchyardCore
 
 /// The OpenAI-shaped task endpoints: embeddings, image generation, transcription, speech and
-/// video (OpenAI's `/v1/videos` job shape: create, retrieve, download, which OpenAI-compatible
-/// partners such as OpenRouter and Azure OpenAI serve too). Latency, errors and the body faults
+/// video (the `/videos` job shape: create, poll, download, as OpenRouter serves it at
+/// `/api/v1/videos` and OpenAI's video API introduced it; JSON or multipart bodies). Latency, errors and the body faults
 /// of `SimulatorBehavior` apply as for chat; `task_fault` breaks the media inside a 200.
 extension ProviderSimulator {
     /// The largest upload `POST /v1/audio/transcriptions` takes (OpenAI's 25 MB); more is 413.
@@ -77,20 +77,22 @@ extension ProviderSimulator {
                 return self.errorResponse(.badRequest, "body is not a video request (JSON or multipart with model and prompt)")
             }
             let id = self.videoJobs.add(ask)
+            let base = "http://\(request.head.authority ?? "127.0.0.1")/v1"
             return try await self.answer(context, model: ask.model) { _, _ in
-                SimulatorTaskAnswers.videoJob(id: id, model: ask.model, status: "in_progress", seconds: ask.seconds, size: ask.size)
+                SimulatorTaskAnswers.videoJob(id: id, model: ask.model, status: "in_progress", seconds: ask.seconds, size: ask.size, base: base)
             }
         }
-        router.get("/v1/videos/:id") { _, context in
+        router.get("/v1/videos/:id") { request, context in
             let id = context.parameters.get("id") ?? ""
             guard let ask = self.videoJobs[id] else { return self.errorResponse(.notFound, "no video '\(id)'") }
-            return SimulatorBody.response(SimulatorTaskAnswers.videoJob(id: id, model: ask.model, status: "completed", seconds: ask.seconds, size: ask.size),
-                                          behavior: self.currentBehavior)
+            let base = "http://\(request.head.authority ?? "127.0.0.1")/v1"
+            return SimulatorBody.response(SimulatorTaskAnswers.videoJob(id: id, model: ask.model, status: "completed", seconds: ask.seconds, size: ask.size,
+                                                                        base: base), behavior: self.currentBehavior)
         }
         router.get("/v1/videos/:id/content") { _, context in
             let id = context.parameters.get("id") ?? ""
             guard self.videoJobs[id] != nil else { return self.errorResponse(.notFound, "no video '\(id)'") }
-            return SimulatorBody.response(BodyPlan(format: .binary(contentType: "video/mp4"), pieces: [.init(delay: 0, bytes: SampleMedia.mp4())]),
+            return SimulatorBody.response(BodyPlan(format: .binary(contentType: "video/mp4"), pieces: [.init(delay: 0, bytes: MediaSamples.mp4())]),
                                           behavior: self.currentBehavior)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SwitchyardClient
 import SwitchyardConfig
 import SwitchyardDaemon
 import SwitchyardSimulator
@@ -48,6 +49,40 @@ import Testing
         // The status page counts the three calls.
         let page = try await RawHTTP.exchange(.unix(path: socket), "GET", "/")
         #expect(page.body.contains(#"<tr class="gw" data-model="llama-3.1-8b" data-requests="3""#), "\(page.body)")
+    }
+
+    /// The demo's image model: both providers probed by completion (a real PNG each time), routed
+    /// as text-to-image targets, and sim-pixel, the faster, failing now and then.
+    @Test func theImageModelIsProbedByCompletionOnBothProvidersAndItsFastestFails() async throws {
+        let simulators = Demo.simulators()
+        let pixel = try #require(simulators.first { $0.name == "sim-pixel" }), easel = try #require(simulators.first { $0.name == "sim-easel" })
+        // Fail every request of sim-pixel for this test: "now and then" on a controlled schedule.
+        var failing = pixel.currentBehavior
+        failing.errorRate = 1
+        pixel.setBehavior(failing)
+        try await withTemporaryDirectory { directory in
+            try await SimulatorFleet(simulators).withRunning(logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() })) { ports in
+                let socket = directory + "/switchyard.sock"
+                let config = Demo.configuration(ports: ports, tcp: nil, unixSocket: socket, stateDir: directory)
+                let images = config.providers.filter { $0.models.contains { $0.task == .textToImage } }
+                #expect(images.map(\.name.rawValue).sorted() == ["sim-easel", "sim-pixel"])
+                #expect(images.allSatisfy { $0.models.allSatisfy { $0.probe.mode == .completion && $0.name.rawValue == Demo.imageModel } })
+                #expect(Demo.summary(tcp: nil, unixSocket: socket, stateDir: directory).contains("route?model=\(Demo.imageModel)&task=text-to-image"))
+                var options = DaemonOptions(shutdownSignals: [], logger: LogCapture().logger())
+                options.probeStartSpreadSeconds = 0
+                let daemon = try buildServiceGroup(config: config, options: options)
+                try await whileRunning(daemon) {
+                    let settled = try await eventually(within: 30) {
+                        let route = try await SwitchyardClient(endpoint: .unixSocket(socket)).route(model: Demo.imageModel)
+                        return route.candidates.first?.provider == "sim-easel"
+                            && route.candidates.contains { $0.provider == "sim-pixel" && $0.state != .healthy }
+                    }
+                    #expect(settled, "sim-easel never led the image route over a failing sim-pixel")
+                }
+                #expect(easel.recordedRequests.contains { $0.path == "/v1/images/generations" }, "completion probes ask for images")
+                #expect(pixel.stats["server_errors"] ?? 0 > 0)
+            }
+        }
     }
 
     @Test func theLoopsLineSaysWhenTheCallFailedOver() {

@@ -94,7 +94,8 @@ final class SelfSignedTLSServer {
 
 /// A target on the simulator at `port`, with short timeouts for tests.
 func probeTarget(port: Int, kind: ProviderKind = .openai, model: String = "m1", mode: ProbeMode = .liveness,
-                 timeout: Double = 2, key: String? = nil, price: Price? = nil, configure: (inout ProbeSettings) -> Void = { _ in }) -> ProbeTarget {
+                 timeout: Double = 2, key: String? = nil, price: Price? = nil, task: InferenceTask = .chat,
+                 configure: (inout ProbeSettings) -> Void = { _ in }) -> ProbeTarget {
     var settings = ProbeSettings()
     settings.mode = mode
     settings.timeoutSeconds = timeout
@@ -103,7 +104,7 @@ func probeTarget(port: Int, kind: ProviderKind = .openai, model: String = "m1", 
     configure(&settings)
     let base = kind == .ollama || kind == .http || kind == .tgi ? "http://127.0.0.1:\(port)" : "http://127.0.0.1:\(port)/v1"
     return ProbeTarget(target: Target(provider: ProviderID("sim"), model: ModelName("m")), kind: kind, baseURL: base,
-                       upstreamModel: model, apiKey: key.map(Secret.init), settings: settings, price: price)
+                       upstreamModel: model, apiKey: key.map(Secret.init), settings: settings, price: price, task: task)
 }
 
 /// Runs one probe against a fresh simulator with the given behaviour.
@@ -111,14 +112,14 @@ func probe(_ behavior: SimulatorBehavior, _ makeTarget: @escaping @Sendable (Int
     let simulator = ProviderSimulator(name: "sim", behavior: behavior)
     return try await withSimulatorAndEngine(simulator) { port, engine in
         let target = makeTarget(port)
-        return await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
+        return await ProberTable.prober(for: target.kind, task: target.task).probe(target, using: engine, now: SystemWallClock().now())
     }
 }
 
 /// Runs one probe of `target` (not on a simulator) with a fresh engine.
 func probeDirect(_ target: ProbeTarget) async -> ProbeResult {
     await withStartedEngine { engine in
-        await ProberTable.prober(for: target.kind).probe(target, using: engine, now: SystemWallClock().now())
+        await ProberTable.prober(for: target.kind, task: target.task).probe(target, using: engine, now: SystemWallClock().now())
     }
 }
 

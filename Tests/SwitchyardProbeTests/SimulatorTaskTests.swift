@@ -85,7 +85,7 @@ import Testing
         let result = try await Self.post("/v1/images/generations", #"{"model":"m","prompt":"p","size":"16x16"}"#, Self.behavior(task: .truncatedPNG))
         let b64 = try #require((Self.object(result.body)?["data"] as? [[String: String]])?.first?["b64_json"])
         let png = try #require(Data(base64Encoded: b64).map(Array.init))
-        #expect(png.count == SampleMedia.png(width: 16, height: 16).count / 2)
+        #expect(png.count == MediaSamples.png(width: 16, height: 16).count / 2)
         #expect(try runPython(Self.pngSize, input: png).hasPrefix("python failed"))
     }
 
@@ -115,7 +115,7 @@ import Testing
                                                         headers: ["Content-Type: \(form.contentType)"], body: form.bytes,
                                                         connectTimeoutSeconds: 1, timeoutSeconds: 5))
             }
-            return (await upload(SampleMedia.wav(seconds: 2)), await upload(Array("ID3 an mp3".utf8)), await upload(SampleMedia.wav(seconds: 1), format: "verbose_json"))
+            return (await upload(MediaSamples.wav(seconds: 2)), await upload(Array("ID3 an mp3".utf8)), await upload(MediaSamples.wav(seconds: 1), format: "verbose_json"))
         }
         #expect(ok.status == 200, "\(String(decoding: ok.body, as: UTF8.self))")
         #expect((Self.object(ok.body)?["text"] as? String)?.isEmpty == false)
@@ -146,6 +146,7 @@ import Testing
         }
         #expect(Self.object(created.body)?["status"] as? String == "in_progress")
         #expect(Self.object(retrieved.body)?["status"] as? String == "completed")
+        #expect((Self.object(retrieved.body)?["unsigned_urls"] as? [String])?.first?.hasSuffix("/content?index=0") == true)
         #expect(content.status == 200 && Array(content.body.prefix(12).dropFirst(4)) == Array("ftypisom".utf8))
     }
 
@@ -157,8 +158,8 @@ import Testing
         #expect(parsed["file"]?.data == [1, 2, 13, 10, 3] && parsed["file"]?.filename == "a.wav")
         #expect(MultipartForm.parse(Array(form.bytes.dropLast(8)), boundary: boundary) == nil)
         let wav = try #require(MultipartFormBody(fields: [("model", "m"), ("response_format", "json")], fileField: "file", filename: "clip.wav",
-                                                 fileType: "audio/wav", file: SampleMedia.wav(seconds: 2)))
-        #expect(MultipartForm.parse(wav.bytes, boundary: boundary)?["file"]?.data == SampleMedia.wav(seconds: 2))
+                                                 fileType: "audio/wav", file: MediaSamples.wav(seconds: 2)))
+        #expect(MultipartForm.parse(wav.bytes, boundary: boundary)?["file"]?.data == MediaSamples.wav(seconds: 2))
     }
 
     private static let pngSize = """
