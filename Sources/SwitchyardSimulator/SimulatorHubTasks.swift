@@ -18,7 +18,7 @@ import SwitchyardCore
 /// Latency, error rate and faults apply as on the chat routes, and the task faults as on the
 /// OpenAI-shaped ones (`truncated_png`, `truncated_wav`, `empty_vector`, `wrong_dimensions`). A vector
 /// has the catalog model's fixed `dimensions` when it has one (a model that ignores the request),
-/// else the requested size, else 8. Media come from `SampleMedia`.
+/// else the requested size, else 8. Media come from `MediaSamples`.
 extension ProviderSimulator {
     /// Partner providers whose routes are served under `/{partner}/...`.
     public static let hubPartners = ["hf-inference", "together"]
@@ -64,7 +64,7 @@ extension ProviderSimulator {
             SimulatorBody.response(.json(self.recordedRequests.map(RecordedRequestSummary.init)), behavior: SimulatorBehavior(models: []))
         }
         router.get("/together/v2/videos/:id/content") { _, context in
-            try await self.answer(context) { _, _ in BodyPlan(format: .binary(contentType: "video/mp4"), pieces: [.init(delay: 0, bytes: SampleMedia.mp4())]) }
+            try await self.answer(context) { _, _ in BodyPlan(format: .binary(contentType: "video/mp4"), pieces: [.init(delay: 0, bytes: MediaSamples.mp4())]) }
         }
     }
 
@@ -120,7 +120,7 @@ extension ProviderSimulator {
 
     /// Half a second of speech as a WAV, cut in half under `truncated_wav`.
     private static func hubSpeech(_ behavior: SimulatorBehavior) -> BodyPlan {
-        let wav = SampleMedia.wav(seconds: 0.5)
+        let wav = MediaSamples.wav(seconds: 0.5)
         let bytes = behavior.taskFault == .truncatedWAV ? Array(wav.prefix(wav.count / 2)) : wav
         return BodyPlan(format: .binary(contentType: "audio/wav"), pieces: [.init(delay: 0, bytes: bytes)])
     }
