@@ -9,8 +9,11 @@ public struct ClientOptions: Sendable {
     public var cacheTTLSeconds: Double = 1
     /// The order to use per model when the daemon cannot be reached.
     public var staticRoutes: [String: [ProviderCandidate]] = [:]
-    /// Longest a single attempt in `withFailover` may take.
+    /// Longest a single chat or completion attempt in `withFailover` may take.
     public var attemptTimeoutSeconds: Double = 30
+    /// Longest a single attempt of another task may take, when set; else the task's own default
+    /// (`InferenceTask.defaultAttemptTimeoutSeconds`: 10 s for embeddings, 60 s for an image, 300 s for a video).
+    public var taskAttemptTimeoutSeconds: [InferenceTask: Double] = [:]
     /// Backoff between attempts: uniform in [0, min(cap, base * 2^n)) (full jitter).
     public var backoffBaseSeconds: Double = 0.02
     public var backoffCapSeconds: Double = 1
@@ -36,6 +39,12 @@ public struct ClientOptions: Sendable {
     public var trustedHosts: [String] = []
 
     public init() {}
+
+    /// How long one attempt of `task` may take.
+    public func attemptTimeout(for task: InferenceTask) -> Double {
+        if task == .chat || task == .completion { return taskAttemptTimeoutSeconds[task] ?? attemptTimeoutSeconds }
+        return taskAttemptTimeoutSeconds[task] ?? task.defaultAttemptTimeoutSeconds
+    }
 }
 
 /// Seeded randomness for the backoff jitter, shared by concurrent callers.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SwitchyardCore
 import Synchronization
 
 /// One request outcome for `POST /v1/reports`.
@@ -15,9 +16,13 @@ public struct OutcomeReport: Encodable, Hashable, Sendable {
     public var ttftMs: Double?
     public var tokensIn: Int?
     public var tokensOut: Int?
+    /// The target's task when it is not chat (`text-to-image`, ...).
+    public var task: String?
+    /// Seconds of audio a speech request carried: the measure speech-to-text speed is judged by.
+    public var audioSeconds: Double?
 
     public init(provider: String, model: String, startedAt: Double, outcome: String, status: Int? = nil, totalMs: Double,
-                ttftMs: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil) {
+                ttftMs: Double? = nil, tokensIn: Int? = nil, tokensOut: Int? = nil, task: InferenceTask = .chat, audioSeconds: Double? = nil) {
         self.provider = provider
         self.model = model
         self.startedAt = startedAt
@@ -27,6 +32,8 @@ public struct OutcomeReport: Encodable, Hashable, Sendable {
         self.ttftMs = ttftMs
         self.tokensIn = tokensIn
         self.tokensOut = tokensOut
+        self.task = task == .chat ? nil : task.rawValue
+        self.audioSeconds = audioSeconds
     }
 }
 

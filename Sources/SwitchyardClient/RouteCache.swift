@@ -8,6 +8,7 @@ final class RouteCache: Sendable {
         var model: String
         var strategy: String
         var needs: CapabilityNeeds = .none
+        var task: InferenceTask = .chat
     }
 
     let ttl: Double

@@ -85,11 +85,14 @@ extension SwitchyardClient {
     /// error whose status is in `callerErrorStatuses` and cancellation of the caller are rethrown as is.
     /// `needs` (e.g. `CapabilityNeeds(requestBody:)` of the request to send) leaves out candidates
     /// that cannot serve it; when none is left, `NoCapableProvider` is thrown and nothing is tried.
+    /// `task` routes to the model's targets of that task, bounds each attempt by that task's timeout
+    /// (`ClientOptions.attemptTimeout(for:)`) and goes with the reports; `audioSeconds` too, for speech.
     public func withFailover<T: Sendable>(
-        model: String, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none,
-        _ attempt: @escaping @Sendable (ProviderCandidate) async throws -> T
+        model: String, task: InferenceTask = .chat, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none,
+        audioSeconds: Double? = nil, _ attempt: @escaping @Sendable (ProviderCandidate) async throws -> T
     ) async throws -> T {
-        let route = try await candidates(model: model, strategy: strategy, needs: needs)
+        let route = try await candidates(model: model, strategy: strategy, needs: needs, task: task)
+        let timeout = options.attemptTimeout(for: task)
         if route.candidates.isEmpty, !route.excluded.isEmpty {
             throw NoCapableProvider(model: model, excluded: route.excluded.map { ($0.provider, $0.reason) })
         }
@@ -100,9 +103,9 @@ extension SwitchyardClient {
             }
             let started = options.clock.now()
             do {
-                let value = try await withTimeout(options.attemptTimeoutSeconds) { try await attempt(candidate) }
+                let value = try await withTimeout(timeout) { try await attempt(candidate) }
                 report(OutcomeReport(provider: candidate.provider, model: model, startedAt: started.secondsSinceEpoch, outcome: "ok",
-                                     totalMs: elapsedMs(since: started)))
+                                     totalMs: elapsedMs(since: started), task: task, audioSeconds: audioSeconds))
                 cooldowns.clear(provider: candidate.provider, model: model)
                 return value
             } catch where error is CancellationError || Task.isCancelled {
@@ -116,7 +119,8 @@ extension SwitchyardClient {
                 let errorClass = reportable?.errorClass ?? .serverError
                 let elapsed = elapsedMs(since: started)
                 report(OutcomeReport(provider: candidate.provider, model: model, startedAt: started.secondsSinceEpoch,
-                                     outcome: errorClass.rawValue, status: reportable?.httpStatus, totalMs: elapsed))
+                                     outcome: errorClass.rawValue, status: reportable?.httpStatus, totalMs: elapsed,
+                                     task: task, audioSeconds: audioSeconds))
                 cooldowns.mark(provider: candidate.provider, model: model)
                 cache.invalidate(model: model)
                 failures.append(FailedAttempt(candidate: candidate, errorClass: errorClass, httpStatus: reportable?.httpStatus,

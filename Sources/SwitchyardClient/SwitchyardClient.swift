@@ -34,11 +34,14 @@ public struct SwitchyardClient: Sendable {
     }
 
     /// The ranked candidates for `model`, straight from the daemon (no cache, no fallback); `needs`
-    /// leaves out those known to lack them (the answer's `excluded` says why).
-    public func route(model: String, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none) async throws -> RouteAnswer {
+    /// leaves out those known to lack them (the answer's `excluded` says why); `task` asks for the
+    /// model's targets of that task (`/v1/route?task=text-to-image`; chat, the default, is not sent).
+    public func route(model: String, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none,
+                      task: InferenceTask = .chat) async throws -> RouteAnswer {
         var query = "model=\(DaemonConnection.escape(model))"
         if let strategy { query += "&strategy=\(strategy.rawValue)" }
         query += needs.queryText
+        if task != .chat { query += "&task=\(task.rawValue)" }
         let data = try await connection.get("/v1/route?" + query)
         do {
             return try JSONDecoder().decode(RouteAnswer.self, from: data)
@@ -50,12 +53,13 @@ public struct SwitchyardClient: Sendable {
     /// The order `withFailover` tries for `model`: from the cache while fresh, else from the daemon,
     /// else, when the daemon cannot be reached, the configured static order (logged once).
     /// Throws only for a model the daemon does not know and the static order does not list.
-    public func candidates(model: String, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none) async throws -> ResolvedRoute {
-        let key = RouteCache.Key(model: model, strategy: strategy?.rawValue ?? "", needs: needs)
+    public func candidates(model: String, strategy: RoutingStrategy? = nil, needs: CapabilityNeeds = .none,
+                           task: InferenceTask = .chat) async throws -> ResolvedRoute {
+        let key = RouteCache.Key(model: model, strategy: strategy?.rawValue ?? "", needs: needs, task: task)
         if let cached = cache.get(key) { return cached }
         let resolved: ResolvedRoute
         do {
-            let answer = try await route(model: model, strategy: strategy, needs: needs)
+            let answer = try await route(model: model, strategy: strategy, needs: needs, task: task)
             resolved = ResolvedRoute(model: model, candidates: answer.candidates.map(ProviderCandidate.init), source: .daemon,
                                      excluded: (answer.excluded ?? []).map { ResolvedRoute.Exclusion(provider: $0.provider, reason: $0.reason) })
             if fallbackNotice.daemonAnswered() {

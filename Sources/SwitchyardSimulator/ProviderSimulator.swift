@@ -193,6 +193,7 @@ public final class ProviderSimulator: Sendable {
             self.setBehavior(new)
             return SimulatorBody.response(.json(new), behavior: SimulatorBehavior(models: []))
         }
+        addHubTaskRoutes(to: router)
         return router
     }
 

@@ -42,13 +42,17 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
         public var offers: [Offer]
         /// The Hub pipeline tag (`text-to-image`, `feature-extraction`, …); nil: a chat model.
         public var task: String?
+        /// An embeddings model's fixed vector size, which it answers whatever size is asked; nil honours the request.
+        public var dimensions: Int?
 
-        public init(id: String, inputModalities: [String] = ["text"], outputModalities: [String] = ["text"], offers: [Offer], task: String? = nil) {
-            self.task = task
+        public init(id: String, inputModalities: [String] = ["text"], outputModalities: [String] = ["text"], offers: [Offer],
+                    task: String? = nil, dimensions: Int? = nil) {
             self.id = id
             self.inputModalities = inputModalities
             self.outputModalities = outputModalities
             self.offers = offers
+            self.task = task
+            self.dimensions = dimensions
         }
     }
 
@@ -107,7 +111,8 @@ public struct SimulatorCatalog: Codable, Hashable, Sendable {
                                                  task: model.task ?? "conversational", isModelAuthor: false)
         }
         let hash = String(id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 16)
-        let info = HubModelInfo(_id: String(repeating: "0", count: max(0, 24 - hash.count)) + hash, id: model.id, inferenceProviderMapping: mapping)
+        let info = HubModelInfo(_id: String(repeating: "0", count: max(0, 24 - hash.count)) + hash, id: model.id,
+                                inferenceProviderMapping: mapping, pipelineTag: model.task ?? "text-generation")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(info)) ?? Data())
@@ -161,4 +166,10 @@ private struct HubModelInfo: Encodable {
     var _id: String
     var id: String
     var inferenceProviderMapping: [String: HubMapping]
+    var pipelineTag: String
+
+    enum CodingKeys: String, CodingKey {
+        case _id, id, inferenceProviderMapping
+        case pipelineTag = "pipeline_tag"
+    }
 }

@@ -73,8 +73,9 @@ import Testing
                 let daemon = try buildServiceGroup(config: config, options: options)
                 try await whileRunning(daemon) {
                     let settled = try await eventually(within: 30) {
-                        let route = try await SwitchyardClient(endpoint: .unixSocket(socket)).route(model: Demo.imageModel)
-                        return route.candidates.first?.provider == "sim-easel"
+                        let route = try await SwitchyardClient(endpoint: .unixSocket(socket)).route(model: Demo.imageModel, task: .textToImage)
+                        // sim-pixel must have failed a probe: before its first one it is merely unknown.
+                        return route.candidates.first?.provider == "sim-easel" && pixel.stats["server_errors"] ?? 0 > 0
                             && route.candidates.contains { $0.provider == "sim-pixel" && $0.state != .healthy }
                     }
                     #expect(settled, "sim-easel never led the image route over a failing sim-pixel")

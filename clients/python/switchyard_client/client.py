@@ -13,7 +13,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 from urllib.parse import quote
 
 from ._keys import KeyRules, host_matches, host_of
-from .failover import AllCandidatesFailed, Attempt, AttemptTimeout, Backoff, NoCapableCandidate, classify, is_caller_error
+from .failover import (AllCandidatesFailed, Attempt, AttemptTimeout, Backoff, CandidateSkipped, NoCapableCandidate, classify,
+                       is_caller_error)
 from .needs import Needs
 from .reporter import ReportBatcher
 from .route import Candidate, Cooldowns, Route, RouteCache
@@ -92,13 +93,15 @@ class Switchyard:
     # -- routes ---------------------------------------------------------------------------
 
     def route(self, model: str, strategy: Optional[str] = None, exclude: Iterable[str] = (), cached: bool = True,
-              needs: Iterable[str] = (), min_context: Optional[int] = None) -> Route:
+              needs: Iterable[str] = (), min_context: Optional[int] = None, task: Optional[str] = None) -> Route:
         """The ranked candidates for `model`; from the cache while fresh, else from the daemon,
         else (daemon unreachable) the static order. Raises `DaemonError` for an unknown model
         without a static route. `needs` (`tools`, `structured_output`, `vision`) and `min_context`
-        leave out the candidates known to lack them (`Route.excluded` says why)."""
+        leave out the candidates known to lack them (`Route.excluded` says why). `task`
+        (`switchyard_client.tasks.TASKS`; default chat) asks for the model's targets of that task."""
         strategy = strategy or self.strategy
-        key = (model, strategy or "", tuple(sorted(exclude)), tuple(sorted(set(needs))), int(min_context or 0))
+        task = "" if task in (None, "", "chat") else task
+        key = (model, strategy or "", tuple(sorted(exclude)), tuple(sorted(set(needs))), int(min_context or 0), task)
         if cached:
             hit = self.cache.get(key)
             if hit is not None:
@@ -112,6 +115,8 @@ class Switchyard:
             query += "&needs=" + quote(",".join(key[3]), safe=",")
         if key[4] > 0:
             query += f"&min_context={key[4]}"
+        if task:
+            query += "&task=" + quote(task, safe="")
         try:
             route = Route.from_json(self.transport.request("GET", "/v1/route?" + query))
             self._daemon_reachable()
@@ -163,9 +168,11 @@ class Switchyard:
 
     def report(self, provider: str, model: str, outcome: str, *, total_ms: float, status: Optional[int] = None,
                ttft_ms: Optional[float] = None, tokens_in: Optional[int] = None, tokens_out: Optional[int] = None,
-               started_at: Optional[float] = None) -> bool:
+               started_at: Optional[float] = None, task: Optional[str] = None, audio_seconds: Optional[float] = None) -> bool:
         """Queues one request outcome (`ok` or an error class) for the daemon; never blocks.
-        False when the bounded buffer was full and the report was dropped (counted in `reporter.stats`)."""
+        False when the bounded buffer was full and the report was dropped (counted in `reporter.stats`).
+        `task` names a target's task other than chat; `audio_seconds` is the audio a speech request
+        carried (the measure speech-to-text speed is judged by, with `total_ms`)."""
         # Plain ints and floats: counts from numpy or a tokenizer would not encode as JSON.
         total = round(max(float(total_ms), 0.0), 3)
         item: Dict[str, Any] = {
@@ -173,7 +180,9 @@ class Switchyard:
             "started_at": float(started_at) if started_at is not None else self._wall() - total / 1000,
         }
         for name, value, kind in (("status", status, int), ("ttft_ms", ttft_ms, float),
-                                  ("tokens_in", tokens_in, int), ("tokens_out", tokens_out, int)):
+                                  ("tokens_in", tokens_in, int), ("tokens_out", tokens_out, int),
+                                  ("task", task if task not in (None, "", "chat") else None, str),
+                                  ("audio_seconds", audio_seconds, float)):
             if value is not None:
                 item[name] = kind(value)
         return self.reporter.add(item, urgent=outcome != "ok")
@@ -203,16 +212,19 @@ class Switchyard:
 
     def call_with_failover(self, model: str, fn: Callable[..., T], *args: Any, strategy: Optional[str] = None,
                            attempt_timeout: Optional[float] = ..., max_attempts: Optional[int] = None,  # type: ignore[assignment]
-                           needs: Optional[Needs] = None, **kwargs: Any) -> T:
+                           needs: Optional[Needs] = None, task: Optional[str] = None, audio_seconds: Optional[float] = None,
+                           **kwargs: Any) -> T:
         """Calls `fn(candidate, *args, **kwargs)` for each candidate of the route in order until one
         returns, waiting a jittered exponential backoff between attempts and reporting every outcome.
         Raises `AllCandidatesFailed` (with every attempt's error) when none succeeds. An error whose
         status says the request itself is bad (400, 413, 422) is raised at once. `needs` (see
         `switchyard_client.needs.request_needs`) leaves out the candidates that cannot serve the
-        request; when that leaves none, `NoCapableCandidate` is raised and nothing is tried."""
+        request; when that leaves none, `NoCapableCandidate` is raised and nothing is tried. `task` routes
+        to the model's targets of that task and goes with the reports, `audio_seconds` too. An attempt
+        that raises `CandidateSkipped` never reached the provider: it is neither reported nor cooled down."""
         timeout = self.attempt_timeout if attempt_timeout is ... else attempt_timeout
         needs = needs or Needs()
-        route = self.route(model, strategy=strategy, needs=needs.capabilities, min_context=needs.min_context)
+        route = self.route(model, strategy=strategy, needs=needs.capabilities, min_context=needs.min_context, task=task)
         if not route.candidates and route.excluded:
             raise NoCapableCandidate(model, route.excluded)
         order = self.cooldowns.order(model, route.candidates)
@@ -227,12 +239,16 @@ class Switchyard:
                 result = self._attempt(fn, candidate, timeout, args, kwargs)
             except (KeyboardInterrupt, SystemExit):
                 raise
+            except CandidateSkipped as skipped:
+                attempts.append(Attempt(candidate, "skipped", None, 0.0, skipped))
+                continue
             except BaseException as error:  # noqa: BLE001 - every provider failure is classified and reported
                 if is_caller_error(error):
                     raise
                 elapsed_ms = (self._clock() - started) * 1000
                 outcome, status = classify(error)
-                self.report(candidate.provider, model, outcome, status=status, total_ms=elapsed_ms, started_at=started_wall)
+                self.report(candidate.provider, model, outcome, status=status, total_ms=elapsed_ms, started_at=started_wall,
+                            task=task, audio_seconds=audio_seconds)
                 self.cooldowns.mark(candidate.provider, model)
                 self.cache.invalidate(model)
                 attempts.append(Attempt(candidate, outcome, status, elapsed_ms, error))
@@ -240,7 +256,7 @@ class Switchyard:
             elapsed_ms = (self._clock() - started) * 1000
             tokens_in, tokens_out = _usage(result)
             self.report(candidate.provider, model, "ok", total_ms=elapsed_ms, started_at=started_wall,
-                        tokens_in=tokens_in, tokens_out=tokens_out)
+                        tokens_in=tokens_in, tokens_out=tokens_out, task=task, audio_seconds=audio_seconds)
             self.cooldowns.clear(candidate.provider, model)
             return result
         raise AllCandidatesFailed(model, attempts)

@@ -71,6 +71,12 @@ class Attempt:
     error: Optional[BaseException] = None
 
 
+class CandidateSkipped(SwitchyardError):
+    """Raised by an attempt that cannot reach this candidate the way it must (no client for its
+    task, or no way to send its request to its own host): nothing was sent, so the provider is
+    neither reported nor cooled down, and the next candidate is tried."""
+
+
 class AllCandidatesFailed(SwitchyardError):
     """Every candidate failed; `attempts` holds each one's error, in the order tried."""
 

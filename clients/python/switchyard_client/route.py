@@ -70,8 +70,8 @@ class Route:
         )
 
 
-#: (model, strategy, exclude, needs, min_context)
-CacheKey = Tuple[str, str, Tuple[str, ...], Tuple[str, ...], int]
+#: (model, strategy, exclude, needs, min_context, task ('' for chat))
+CacheKey = Tuple[str, str, Tuple[str, ...], Tuple[str, ...], int, str]
 
 
 @dataclass
