@@ -55,7 +55,7 @@ import Testing
     @Test func aTranscriptionIsRoutedByItsModelFieldWhichIsRewrittenWhileTheFileGoesOnUnchanged() async throws {
         // The listener's JSON cap is 4 KiB; an upload has its own, larger limit.
         try await GatewayTestDaemon.run(modelExtra: ", task: speech-to-text", listenExtra: ", max_body_bytes: 4096") { gw in
-            let audio = SampleMedia.wav(seconds: 0.5)
+            let audio = MediaSamples.wav(seconds: 0.5)
             #expect(audio.count > 4096)
             let answer = try await Self.exchange(gw, "/v1/audio/transcriptions", contentType: "multipart/form-data; boundary=\(Self.boundary)",
                                                  body: Self.transcriptionForm(model: "m", audio: audio))
