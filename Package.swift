@@ -85,6 +85,17 @@ let package = Package(
         // HTTP over libcurl (the engine, its thread and timers, transfers, the gateway's upstream):
         // no configuration, no service lifecycle, so the Swift client can link it and stay light.
         .target(name: "SwitchyardHTTP", dependencies: ["SwitchyardCore", "CCurl"], swiftSettings: strict),
+        // The gateway's transport for plain-HTTP upstreams: HTTP/1.1 on NIO's event loops (libcurl keeps TLS ones).
+        .target(
+            name: "SwitchyardUpstream",
+            dependencies: [
+                "SwitchyardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "SwitchyardProbe",
             dependencies: [
@@ -136,7 +147,7 @@ let package = Package(
             name: "SwitchyardDaemon",
             dependencies: [
                 "SwitchyardCore", "SwitchyardConfig", "SwitchyardStore", "SwitchyardProbe",
-                "SwitchyardServer", "SwitchyardSystemd", "SwitchyardSimulator", "CMalloc",
+                "SwitchyardServer", "SwitchyardSystemd", "SwitchyardSimulator", "SwitchyardUpstream", "CMalloc",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -225,6 +236,12 @@ let package = Package(
         .testTarget(
             name: "SwitchyardProbeTests",
             dependencies: ["SwitchyardProbe", "SwitchyardHTTP", "SwitchyardSimulator", "SwitchyardTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardUpstreamTests",
+            dependencies: ["SwitchyardUpstream", "SwitchyardCore", "SwitchyardSimulator", "SwitchyardTestSupport",
+                           .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

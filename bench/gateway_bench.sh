@@ -12,7 +12,7 @@ set -euo pipefail
 seconds=${1:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SWITCHYARD_BIN_DIR:-$root/.build/release}  # the release build; a debug one only for a quick look
-litellm=$root/.build/litellm-proxy-venv/bin/litellm
+litellm=${SWITCHYARD_LITELLM:-$root/.build/litellm-proxy-venv/bin/litellm}  # a path that does not exist skips LiteLLM
 work=$(mktemp -d /tmp/sy-gw-XXXX)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }

@@ -7,6 +7,7 @@ import SwitchyardProbe
 import SwitchyardServer
 import SwitchyardStore
 import SwitchyardSystemd
+import SwitchyardUpstream
 import UnixSignals
 
 /// A wired daemon: the service group to run and the parts tests and the CLI look at.
@@ -91,7 +92,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
                                        budgets: { await scheduler.budgetStatus() }, admin: admin)
     dependencies.limits = effective.listen.limits
     dependencies.adminToken = adminToken
-    let gateway = GatewayDependencies(transport: engine, directory: gatewayDirectory, metrics: metrics)
+    // Plain-HTTP upstreams on the listeners' event loops, TLS ones through libcurl.
+    let upstream = NIOUpstream()
+    let gateway = GatewayDependencies(transport: ByScheme(plain: upstream, other: engine), directory: gatewayDirectory, metrics: metrics)
     StorageWiring.restoreClientSpend(gateway.limiter, from: store, now: clock.now(), logger: logger)
     dependencies.gateway = gateway
     dependencies.clientTokens = clientTokens
@@ -114,8 +117,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         pipeline: pipeline, clock: options.discoveryClock, wallClock: clock, wake: discoveryWake,
         resolveKey: { [environment = options.environment] in try SecretResolver(environment: environment).resolve($0) }, logger: logger
     ))
-    let listeners: [any Service] = servers.map { PreferringExecutor(service: $0, executor: engine) }
-    let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + listeners + reloadOnHangup + [discovery, watchdog, lifecycle]
+    let listeners: [any Service] = servers.map { PreferringExecutor(service: $0, executor: upstream.executor ?? engine) }
+    let services: [any Service] = [writer, EngineLifetime(engine: engine, upstream: upstream), scheduler] + listeners + reloadOnHangup + [discovery, watchdog, lifecycle]
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,

@@ -1,11 +1,10 @@
 import ServiceLifecycle
 
 /// Runs a listener's tasks (its connections, so the API's handlers) with `executor` as their
-/// task executor preference. With the libcurl engine: a proxied request is read on NIO's event
-/// loop, handled, sent upstream and answered on libcurl's thread, and written back by the event
-/// loop: two hand-overs between threads instead of four (event loop → a global-pool thread →
-/// libcurl's → the pool → the event loop). Handlers are short and never block (heavy reads have
-/// their own threads), as the probes sharing that thread require.
+/// task executor preference: the event loops (`EventLoopAffineExecutor`), so a request is read,
+/// handled and answered on the thread that read it, and a gateway request to a plain-HTTP
+/// upstream (`NIOUpstream`) is also sent and its answer read there. Handlers are short and never
+/// block (heavy reads have their own threads), as an event loop requires.
 struct PreferringExecutor: Service {
     let service: any Service
     let executor: any TaskExecutor

@@ -98,8 +98,8 @@ enum GatewayRoutes {
             let prepared = try await GatewayRequest.prepare(endpoint, request, caller: caller, deps, configuration)
             let forwarder = GatewayForwarder(endpoint: endpoint, request: prepared, caller: caller, deps: deps, gateway: gateway,
                                              configuration: configuration, slot: slot)
-            // On the transport's own thread (libcurl's): sending, waking on the head and reading a
-            // whole answer cost no hand-over between threads; the answer's write goes to NIO from there.
+            // On the transport's executor (for plain-HTTP upstreams the event loop that read the request):
+            // sending, waking on the head and reading a whole answer cost no hand-over between threads.
             return await withTaskExecutorPreference(gateway.transport.executor) { await forwarder.run() }
         } catch {
             gateway.metrics.request(endpoint, .callerError)

@@ -1,0 +1,101 @@
+import NIOCore
+import NIOHTTP1
+import SwitchyardCore
+
+/// One attempt's request and answer on its way through `NIOUpstream`: its connection, its
+/// timers (the idle timeout between bytes and the whole transfer's), and how it ended. Touched
+/// only on its event loop.
+final class Exchange: @unchecked Sendable {
+    // @unchecked: confined to `loop` (every method is called on it).
+    let request: UpstreamRequest
+    let url: UpstreamURL
+    let response: NIOUpstreamResponse
+    let loop: any EventLoop
+    let started = NIODeadline.now()
+    private(set) var lastActivity = NIODeadline.now()
+    /// The connection carrying it, once there is one.
+    var connection: UpstreamConnection?
+    /// Sent on a kept-alive connection: a close before any answer is retried once on a new one.
+    var reused = false
+    var retried = false
+    private(set) var receivedAny = false
+    private(set) var ended = false
+    private var idleTimer: Scheduled<Void>?
+    private var totalTimer: Scheduled<Void>?
+
+    init(request: UpstreamRequest, url: UpstreamURL, response: NIOUpstreamResponse) {
+        self.request = request
+        self.url = url
+        self.response = response
+        loop = response.loop
+    }
+
+    /// Starts the clocks: the whole transfer's limit and the idle timeout.
+    func armTimers() {
+        totalTimer = loop.scheduleTask(deadline: started + Self.amount(request.totalTimeoutSeconds)) { [self] in expire() }
+        scheduleIdleCheck(at: lastActivity + Self.amount(request.idleTimeoutSeconds))
+    }
+
+    /// A byte arrived (or was sent): the idle timeout starts over.
+    func touch(received: Bool) {
+        lastActivity = .now()
+        if received { receivedAny = true }
+    }
+
+    func answered(_ head: HTTPResponseHead) {
+        var headers: [String: String] = [:]
+        for (name, value) in head.headers { headers[name.lowercased()] = value }
+        response.deliver(head: UpstreamHead(status: Int(head.status.code), headers: headers,
+                                            elapsedSeconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9))
+    }
+
+    /// Ends the exchange (nil: the whole answer came); its connection is the caller's to close or keep.
+    func finish(_ failure: UpstreamFailure?) {
+        guard !ended else { return }
+        ended = true
+        idleTimer?.cancel()
+        totalTimer?.cancel()
+        (idleTimer, totalTimer) = (nil, nil)
+        connection = nil
+        response.finish(failure)
+    }
+
+    /// The reader went away: the connection is closed (its answer half read) and the exchange ends.
+    func cancel() {
+        abandon(.canceled)
+    }
+
+    /// The reader took enough of the buffer: the connection reads again.
+    func resumeReading() {
+        lastActivity = .now()  // time spent paused is not idle time
+        connection?.resumeReading(for: self)
+    }
+
+    private func expire() {
+        abandon(.timeout)
+    }
+
+    private func abandon(_ failure: UpstreamFailure) {
+        guard !ended else { return }
+        let connection = self.connection
+        finish(failure)
+        connection?.abandon(self)
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline) {
+        idleTimer = loop.scheduleTask(deadline: deadline) { [self] in
+            guard !ended else { return }
+            let due = lastActivity + Self.amount(request.idleTimeoutSeconds)
+            if response.isPaused || due > .now() {
+                // Paused by the reader, or a byte came since: not idle yet.
+                scheduleIdleCheck(at: response.isPaused ? .now() + Self.amount(request.idleTimeoutSeconds) : due)
+            } else {
+                expire()
+            }
+        }
+    }
+
+    static func amount(_ seconds: Double) -> TimeAmount {
+        .nanoseconds(Int64(min(max(seconds, 0.001), 86_400) * 1e9))
+    }
+}
