@@ -46,7 +46,9 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             let value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
             head.headers.add(name: String(line[..<colon]), value: String(value))
         }
-        head.headers.add(name: "Content-Type", value: "application/json")
+        if !head.headers.contains(name: "Content-Type") {
+            head.headers.add(name: "Content-Type", value: "application/json")
+        }
         head.headers.add(name: "Content-Length", value: String(request.body.count))
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !request.body.isEmpty {
