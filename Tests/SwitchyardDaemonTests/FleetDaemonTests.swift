@@ -113,7 +113,8 @@ import Testing
                     #expect(try await hostA.top() != "a")
 
                     // host-b says whose evidence it was, in its route's reasons and its events; it stored none of it.
-                    let reasons = try await hostB.get("/v1/providers/a").body
+                    // (b excluded: a alone is a panic route, which lists a with its reasons.)
+                    let reasons = try await hostB.get("/v1/route?model=m&exclude=b").body
                     #expect(reasons.contains("seen by host host-a"), "\(reasons)")
                     let events = try await eventually(within: 5) { try await hostB.get("/v1/events").body.contains("seen by host host-a (fleet)") }
                     #expect(events)
