@@ -121,6 +121,8 @@ import Testing
                     let target = Target(provider: ProviderID("a"), model: ModelName("m"))
                     #expect(try hostB.daemon.store.observations(of: target).filter { $0.source == .report }.isEmpty)
                     #expect(try hostA.daemon.store.observations(of: target).filter { $0.source == .report }.count == 3)
+                    let page = try await hostB.get("/").body
+                    #expect(page.contains(#"<section id="fleet">"#) && page.contains(#"data-host="host-a""#) && page.contains("(this host)"))
                     let metrics = try await hostB.get("/metrics").body
                     #expect(metrics.contains("switchyard_fleet_up 1"))
                     #expect(metrics.contains(#"switchyard_fleet_peer_last_contact_timestamp_seconds{host="host-a"}"#))
@@ -184,6 +186,7 @@ import Testing
             #expect(daemon.daemon.fleet == nil)
             let metrics = try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/metrics").body
             #expect(!metrics.contains("switchyard_fleet_"))
+            #expect(!(try await RawHTTP.exchange(.unix(path: daemon.socketPath), "GET", "/").body.contains(#"id="fleet""#)))
         }
     }
 }
