@@ -47,6 +47,12 @@ import Testing
             let text = try #require(unreachable).description
             #expect(text.hasPrefix("PostgreSQL unreachable: postgres://switchyard@127.0.0.1:"))
             #expect(!text.contains(server.password))
+
+            // The URL asks for TLS and this server has none: the connection is refused, not made in the clear.
+            let tls = await #expect(throws: FleetError.self) {
+                try await FleetConnector(url: try PostgresURL(parsing: server.url + "?sslmode=require"), logger: logger).connect()
+            }
+            #expect(tls?.description == "PostgreSQL unreachable: postgres://switchyard@127.0.0.1:\(server.port)/postgres (sslmode=require): the server does not offer TLS")
         }
     }
 
