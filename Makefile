@@ -3,7 +3,7 @@
 # Debian 12 machine with the Swift toolchain needs nothing else.
 
 SWIFT        ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config sqlite3 curl systemd openssl \
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config sqlite3 curl systemd openssl postgresql \
                 python3-venv prometheus chromium systemd-container debootstrap
 # Python packages the tests drive (schemathesis, the Python client's integrations), in a venv under .build.
 PYENV        := $(CURDIR)/.build/pyenv

@@ -50,6 +50,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         // Already in the graph through Hummingbird; named for NIOHTTPTypes (the API's request-deadline handler).
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        // The fleet's shared evidence (issue #19): PostgreSQL through its NIO client.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Already in the graph through postgres-nio; named for TLS settings when the fleet's URL asks for TLS.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
         // C system libraries (design card): thin module maps, non-variadic shims in the headers.
@@ -143,11 +147,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Fleet (opt-in `fleet:`): hosts share evidence through PostgreSQL; Core knows it only through FleetLink.
+        .target(
+            name: "SwitchyardFleet",
+            dependencies: [
+                "SwitchyardCore", "SwitchyardConfig",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "SwitchyardDaemon",
             dependencies: [
                 "SwitchyardCore", "SwitchyardConfig", "SwitchyardStore", "SwitchyardProbe",
-                "SwitchyardServer", "SwitchyardSystemd", "SwitchyardSimulator", "SwitchyardUpstream", "CMalloc",
+                "SwitchyardServer", "SwitchyardSystemd", "SwitchyardSimulator", "SwitchyardUpstream", "SwitchyardFleet", "CMalloc",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -260,6 +278,14 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardFleetTests",
+            dependencies: ["SwitchyardFleet", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardCore", "SwitchyardTestSupport",
+                           "SwitchyardWire", "SwitchyardSimulator",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

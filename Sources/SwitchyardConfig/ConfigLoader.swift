@@ -48,7 +48,7 @@ struct ConfigDecoder {
     let file: String
 
     func decode(_ root: YAMLCursor) throws -> Configuration {
-        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "gateway", "clients", "aliases"])
+        let top = try root.mapping(allowedKeys: ["listen", "state_dir", "log_level", "probe", "routing", "storage", "providers", "admin", "gateway", "clients", "aliases", "fleet"])
         var listen = ListenSettings()
         if let cursor = top.optional("listen") { listen = try decodeListen(cursor) }
         let probeDefaults = try top.optional("probe").map { try decodeProbe($0, base: ProbeSettings()) } ?? ProbeSettings()
@@ -74,6 +74,7 @@ struct ConfigDecoder {
         if let cursor = top.optional("gateway") { config.gateway = try decodeGateway(cursor) }
         if let cursor = top.optional("clients") { config.clients = try decodeClients(cursor) }
         if let cursor = top.optional("aliases") { config.aliases = try decodeAliases(cursor) }
+        if let cursor = top.optional("fleet") { config.fleet = try decodeFleet(cursor) }
         return config
     }
 

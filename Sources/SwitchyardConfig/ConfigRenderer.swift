@@ -70,6 +70,9 @@ public enum ConfigRenderer {
             }
         }
         lines += aliasLines(config.aliases)
+        if let fleet = config.fleet {
+            lines.append("fleet: { postgres: { \(fleet.postgres.configLine(prefix: "url")) }, host: \(quoted(fleet.host)), group: \(quoted(fleet.group)), remote_weight: \(fleet.remoteWeight), retention: \(DurationText.format(fleet.retentionSeconds)) }")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

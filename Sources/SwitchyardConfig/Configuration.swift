@@ -23,6 +23,8 @@ public struct Configuration: Hashable, Sendable {
     public var clients: [ClientSettings] = []
     /// Discovered model ids routed under another name (`aliases:`): id → name.
     public var aliases: [String: ModelName] = [:]
+    /// Sharing evidence with other hosts through PostgreSQL (`fleet:`); nil keeps this host alone.
+    public var fleet: FleetSettings?
 
     public init(listen: ListenSettings = ListenSettings(), stateDir: String? = nil, logLevel: LogLevel = .info,
                 probe: ProbeSettings = ProbeSettings(), providers: [ProviderSettings], source: String,

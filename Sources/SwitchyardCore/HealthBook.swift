@@ -117,12 +117,12 @@ public final class HealthBook: Sendable {
             let halfLife = state.scoring.successHalfLifeSeconds
             let policy = state.healthPolicy
             return state.update(observation.target) { snapshot in
-                let weight = observation.source == .report ? reportWeight : 1
+                let weight = (observation.source == .report ? reportWeight : 1) * observation.evidenceWeight
                 snapshot.stats.record(observation, weight: weight, halfLifeSeconds: halfLife)
                 let decision = snapshot.corroboration.admit(observation, health: snapshot.health, policy: policy, weight: weight)
                 var transitions: [Transition] = []
                 for applied in decision.apply {
-                    let appliedWeight = applied.source == .report ? reportWeight : 1
+                    let appliedWeight = (applied.source == .report ? reportWeight : 1) * applied.evidenceWeight
                     guard let transition = snapshot.health.observe(applied, policy: policy, weight: appliedWeight) else { continue }
                     transitions.append(transition.attributed(to: decision.apply, confirmedByProbe: decision.confirmedByProbe))
                 }

@@ -41,6 +41,10 @@ public struct Observation: Hashable, Sendable {
     public var audioSeconds: Double?
     /// Images made (text-to-image), when known.
     public var images: Int?
+    /// The fleet host that made this observation and shared it through PostgreSQL; nil for this host's own.
+    public var seenBy: String?
+    /// How much this observation weighs in health and statistics: 1 for this host's own, `fleet.remote_weight` for a peer's.
+    public var evidenceWeight: Double = 1
 
     public init(
         target: Target, source: ObservationSource, startedAt: Timestamp, outcome: Outcome,

@@ -17,6 +17,8 @@ public final class Readiness: Sendable {
         public var discoveryProblems: [String: String] = [:]
         /// Discovering providers with no catalog yet (none read, none restored) whose first read has not finished.
         public var discoveryPending: Set<String> = []
+        /// Why the fleet's PostgreSQL cannot be used now; the host routes on its own evidence meanwhile (not a readiness condition).
+        public var fleetProblem: String?
 
         public var isReady: Bool { configLoaded && (firstProbeRoundDone || warmStarted) && discoveryPending.isEmpty }
     }

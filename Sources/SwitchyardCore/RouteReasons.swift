@@ -26,7 +26,7 @@ enum RouteReasons {
             reasons.append("no measurements yet")
         case .ejected:
             let ago = Duration.describe(seconds: now - health.since)
-            let last = health.lastFailure.map { " (last: \($0.rawValue))" } ?? ""
+            let last = health.lastFailure.map { " (last: \($0.rawValue)\(seenBy(health)))" } ?? ""
             reasons.append("ejected \(ago) ago after \(health.consecutiveFailures) consecutive failures\(last)")
             if let until = health.ejectedUntil { reasons.append("half-open probe from \(until.timeOfDay)") }
         case .rateLimited:
@@ -35,12 +35,17 @@ enum RouteReasons {
             reasons.append("drained by an admin")
         case .degraded:
             let unmeasured = snapshot.descriptor.published?.status == .error ? "the catalog reports status error" : "recent failures"
-            let last = health.lastFailure.map { "last failure: \($0.rawValue)" } ?? unmeasured
+            let last = health.lastFailure.map { "last failure: \($0.rawValue)\(seenBy(health))" } ?? unmeasured
             reasons.append("degraded, \(last)")
         case .healthy:
             break
         }
         return reasons + measured
+    }
+
+    /// ", seen by host B" when the last failure was a fleet peer's shared observation.
+    private static func seenBy(_ health: TargetHealth) -> String {
+        health.lastFailureSeenBy.map { ", seen by host \($0)" } ?? ""
     }
 }
 

@@ -12,6 +12,8 @@ public struct TargetHealth: Hashable, Sendable {
     /// While rate limited: when the provider said to come back.
     public private(set) var retryAt: Timestamp?
     public private(set) var lastFailure: ErrorClass?
+    /// The fleet host whose shared observation was the last failure; nil when this host saw it.
+    public private(set) var lastFailureSeenBy: String?
     /// Outcomes since the circuit last opened, for the failure-ratio rule.
     public private(set) var recentOutcomes = DecayedOutcomes()
     /// The state before an admin drained the target, restored on undrain.
@@ -121,6 +123,7 @@ public struct TargetHealth: Hashable, Sendable {
         consecutiveSuccesses = 0
         consecutiveFailures += 1
         lastFailure = errorClass
+        lastFailureSeenBy = observation.seenBy
         let target = observation.target
 
         if state == .draining {

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SwitchyardConfig
 import SwitchyardCore
+import SwitchyardFleet
 import SwitchyardProbe
 import SwitchyardServer
 import SwitchyardStore
@@ -21,6 +22,8 @@ public struct Daemon: Sendable {
     public let paths: DaemonPaths
     /// The probe scheduler; `scheduler.budgetStatus()` tells what probes spent today.
     public let scheduler: ProbeScheduler
+    /// Sharing evidence with the group's other hosts (`fleet:`); nil without it.
+    public let fleet: FleetService?
     let reloader: ConfigReloader
 
     /// Reloads the configuration as SIGHUP does; `caller` goes into the events log.
@@ -59,7 +62,10 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     let metrics = SwitchyardMetrics(targets: effective.metricsTargets, budgetProviders: budgeted, version: SwitchyardVersion.current,
                                     configLoadedAt: clock.now())
     let writer = StorageWiring.writer(store: store, config: effective, readiness: readiness, clock: clock, logger: logger)
-    let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics], logger: logger)
+    let fleetParts = FleetWiring(config: effective)
+    let pipeline = ObservationPipeline(healthBook: healthBook, sinks: [writer, metrics] + (fleetParts.map { [$0.outbox] } ?? []), logger: logger)
+    let fleet = fleetParts?.service(config: effective, pipeline: pipeline, healthBook: healthBook, readiness: readiness, clock: clock,
+                                    environment: options.environment, logger: logger)
     if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
     let spentToday = StorageWiring.probeSpend(providers: budgeted, members: effective.budgetMembers(of:), from: store, now: clock.now(), logger: logger)
@@ -74,7 +80,9 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     ))
     // Weak: the scheduler delivers into the pipeline, so a strong capture here would be a cycle.
     pipeline.probeRequests.connect { [weak scheduler] target in scheduler?.probeNow(target) }
-    metrics.read(from: .daemon(writer: writer, healthBook: healthBook, clock: clock))
+    var metricsSources = MetricsSources.daemon(writer: writer, healthBook: healthBook, clock: clock)
+    if let fleet { metricsSources.fleet = { [weak fleet] in fleet?.status() } }
+    metrics.read(from: metricsSources)
 
     let gatewayDirectory = GatewayDirectory(GatewayWiring.configuration(effective, targets: probeTargets))
     let discoveryWake = DiscoveryWake()
@@ -98,6 +106,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     StorageWiring.restoreClientSpend(gateway.limiter, from: store, now: clock.now(), logger: logger)
     dependencies.gateway = gateway
     dependencies.clientTokens = clientTokens
+    if let fleet { dependencies.fleet = { fleet.status() } }
     let servers: [any Service]
     do {
         servers = try ListenerWiring(config: effective, options: options).services(
@@ -118,12 +127,12 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         resolveKey: { [environment = options.environment] in try SecretResolver(environment: environment).resolve($0) }, logger: logger
     ))
     let listeners: [any Service] = servers.map { PreferringExecutor(service: $0, executor: upstream.executor ?? engine) }
-    let services: [any Service] = [writer, EngineLifetime(engine: engine, upstream: upstream), scheduler] + listeners + reloadOnHangup + [discovery, watchdog, lifecycle]
+    let services: [any Service] = [writer, EngineLifetime(engine: engine, upstream: upstream), scheduler] + listeners + reloadOnHangup + [discovery, watchdog, lifecycle] + (fleet.map { [$0] } ?? [])
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,
         logger: logger
     ))
     return Daemon(serviceGroup: group, healthBook: healthBook, readiness: readiness, store: store, writer: writer, metrics: metrics, paths: paths,
-                  scheduler: scheduler, reloader: reloader)
+                  scheduler: scheduler, fleet: fleet, reloader: reloader)
 }

@@ -62,6 +62,7 @@ extension Wire.Readiness {
             .joined(separator: "; ")
         self.init(configLoaded: status.configLoaded, databaseRecovered: status.databaseRecovered,
                   discoveryProblem: discovery.isEmpty ? nil : discovery, firstProbeRoundDone: status.firstProbeRoundDone,
+                  fleetProblem: status.fleetProblem,
                   ready: status.isReady, reloadProblem: status.reloadProblem, storageProblem: status.storageProblem, warmStarted: status.warmStarted)
     }
 }

@@ -6,6 +6,8 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     case statusPage
     case healthz, readyz, route, providers, provider, reports, history, events, metrics, openapi
     case drain, undrain, reload
+    /// The fleet view (`fleet:`).
+    case fleet
     /// The OpenAI-compatible gateway.
     case chatCompletions, completions, embeddings, models
     case imagesGenerations, audioTranscriptions, audioSpeech
@@ -31,6 +33,7 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
         case .reports: "/v1/reports"
         case .history: "/v1/history"
         case .events: "/v1/events"
+        case .fleet: "/v1/fleet"
         case .metrics: "/metrics"
         case .openapi: "/openapi.json"
         case .drain: "/v1/admin/providers/{name}/drain"

@@ -35,6 +35,8 @@ public struct APIDependencies: Sendable {
     public var reportBatches = ReportBatchMemory()
     /// The client tokens (`clients:`) and `listen.tcp_without_token`; a reload swaps them.
     public var clientTokens = ClientTokens()
+    /// The fleet as this host sees it (`GET /v1/fleet`, status page, metrics); nil without `fleet:`.
+    public var fleet: (@Sendable () -> FleetStatus)?
 
     var authorizer: AdminAuthorizer { AdminAuthorizer(token: adminToken.current) }
 
@@ -120,6 +122,8 @@ public enum APIRoutes {
         case .readyz:
             let status = deps.readiness.current
             return try JSONResponse.make(Wire.Readiness(status), status: status.isReady ? .ok : .serviceUnavailable)
+        case .fleet:
+            return try JSONResponse.make(Wire.Fleet(deps.fleet?()))
         case .route:
             return try route(request, deps)
         case .providers:

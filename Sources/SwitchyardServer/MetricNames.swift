@@ -4,7 +4,7 @@ import Prometheus
 /// refuses metrics without help, and the dashboards and alert rules use these names.
 /// The per-target metrics are `SharedMetricName`s, built once.
 enum MetricName {
-    private static func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+    static func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "switchyard", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
     }
 

@@ -25,6 +25,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
     private let refusedConnections: Counter
     /// Per discovering provider (configured names only): refreshes, targets, cuts, staleness.
     let discovery = Mutex<[ProviderID: DiscoverySeries]>([:])
+    /// The fleet's series, made at the first scrape that finds a fleet.
+    private let fleetSeries = Mutex<FleetSeries?>(nil)
 
     /// Outcome of one route query, as a metric label.
     public enum RouteQueryResult: String, CaseIterable, Sendable {
@@ -149,6 +151,14 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
         let budgetGauges = budgets.withLock { $0 }
         for status in statuses { budgetGauges[status.provider]?.show(status) }
         if let health = sources.store() { store.show(health) }
+        if let status = sources.fleet() {
+            let made = fleetSeries.withLock { series in
+                if let series { return series }
+                series = FleetSeries(registry: registry)
+                return series!
+            }
+            made.show(status)
+        }
         // A target the ranker leaves out (ejected, draining, rate limited) scores 0, not its last value.
         let scores = Dictionary(sources.scores().map { (ScoreKey(target: $0.target, strategy: $0.strategy), $0.score) },
                                 uniquingKeysWith: { first, _ in first })
@@ -189,6 +199,8 @@ public final class SwitchyardMetrics: ObservationSink, Sendable {
 public struct MetricsSources: Sendable {
     public var store: @Sendable () -> StoreHealth?
     public var scores: @Sendable () -> [TargetScore]
+    /// The fleet's status (`fleet:`); nil without it, and then no fleet series exist.
+    public var fleet: @Sendable () -> FleetStatus? = { nil }
 
     public init(store: @escaping @Sendable () -> StoreHealth? = { nil },
                 scores: @escaping @Sendable () -> [TargetScore] = { [] }) {

@@ -28,7 +28,7 @@ import Testing
         ("providers:\n  - name: p\n    kind: SECRET\n    base_url: \"http://127.0.0.1:8000/v1\"\n" + models, 3, 11,
          "providers[0].kind: '<secret>' is not one of openai, hf-router, ollama, tgi, vllm, http" + redactedHint),
         ("SECRET: 1\n" + provider + models, 1, 1,
-         "unknown key '<secret>' in the top level (known keys: admin, aliases, clients, gateway, listen, log_level, probe, providers, routing, state_dir, storage)" + redactedHint),
+         "unknown key '<secret>' in the top level (known keys: admin, aliases, clients, fleet, gateway, listen, log_level, probe, providers, routing, state_dir, storage)" + redactedHint),
     ]
 
     @Test(arguments: shapes, places.indices)
