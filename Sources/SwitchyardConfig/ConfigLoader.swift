@@ -78,13 +78,14 @@ struct ConfigDecoder {
     }
 
     private func decodeGateway(_ cursor: YAMLCursor) throws -> GatewaySettings {
-        let map = try cursor.mapping(allowedKeys: ["enabled", "max_attempts", "max_concurrent", "request_deadline", "max_upload_bytes", "max_answer_bytes"])
+        let map = try cursor.mapping(allowedKeys: ["enabled", "max_attempts", "max_concurrent", "request_deadline", "max_upload_bytes", "max_answer_bytes", "upload_budget_bytes"])
         var gateway = GatewaySettings()
         if let c = map.optional("enabled") { gateway.enabled = try c.bool() }
         if let c = map.optional("max_attempts") { gateway.maxAttempts = try c.positiveInt() }
         if let c = map.optional("max_concurrent") { gateway.maxConcurrent = try c.positiveInt() }
         if let c = map.optional("request_deadline") { gateway.requestDeadlineSeconds = try c.duration() }
         if let c = map.optional("max_upload_bytes") { gateway.maxUploadBytes = try c.positiveInt() }
+        if let c = map.optional("upload_budget_bytes") { gateway.uploadBudgetBytes = try c.positiveInt() }
         if let c = map.optional("max_answer_bytes") { gateway.maxAnswerBytes = try c.positiveInt() }
         return gateway
     }

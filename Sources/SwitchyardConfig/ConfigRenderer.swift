@@ -38,7 +38,7 @@ public enum ConfigRenderer {
             "  busy_timeout: \(DurationText.format(storage.busyTimeoutSeconds))",
         ]
         let gateway = config.gateway
-        lines.append("gateway: { enabled: \(gateway.enabled), max_attempts: \(gateway.maxAttempts), max_concurrent: \(gateway.maxConcurrent), request_deadline: \(DurationText.format(gateway.requestDeadlineSeconds)), max_upload_bytes: \(gateway.maxUploadBytes), max_answer_bytes: \(gateway.maxAnswerBytes) }")
+        lines.append("gateway: { enabled: \(gateway.enabled), max_attempts: \(gateway.maxAttempts), max_concurrent: \(gateway.maxConcurrent), request_deadline: \(DurationText.format(gateway.requestDeadlineSeconds)), max_upload_bytes: \(gateway.maxUploadBytes), max_answer_bytes: \(gateway.maxAnswerBytes), upload_budget_bytes: \(gateway.uploadBudgetBytes) }")
         lines.append("probe:")
         lines += probeLines(config.probe, indent: "  ")
         lines += routingLines(config.routing)

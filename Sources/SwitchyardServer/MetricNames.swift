@@ -51,6 +51,9 @@ enum MetricName {
     static var gatewayClientRefused: MetricNameDescriptor {
         name("gateway", "client_refused", "total", "Gateway requests refused with 429 before any upstream attempt, by configured client and reason (rate, budget).")
     }
+    static var gatewayUploadHeld: MetricNameDescriptor {
+        name("gateway", "upload_held", "bytes", "Bytes of multipart uploads the gateway holds now, against gateway.upload_budget_bytes.")
+    }
     static var discoveryRefreshes: MetricNameDescriptor { name("discovery", "refreshes", "total", "Catalog reads of each discovering provider, by result (success, failure).") }
     static var discoveryTargets: MetricNameDescriptor { name("discovery", "targets", "", "Targets discovered from each provider's last good catalog.") }
     static var discoveryCut: MetricNameDescriptor { name("discovery", "cut_targets", "", "Catalog entries left out of the last good catalog because discover.max_targets was reached.") }
