@@ -21,12 +21,13 @@ enum GatewayRoutes {
         GatewayEndpoint.allCases.first { "/v1" + $0.upstreamPath == path }
     }
 
-    /// `GET /v1/models`: every routable model, with the providers behind it.
+    /// `GET /v1/models`: every routable model, with the providers behind it and their tasks.
     static func models(_ deps: APIDependencies) -> Response {
         guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
         let catalog = gateway.directory.current.catalog
         let data = catalog.known.map { model in
-            ModelEntry(id: model.rawValue, providers: (catalog.providersByModel[model] ?? []).map(\.rawValue))
+            ModelEntry(id: model.rawValue, providers: (catalog.providersByModel[model] ?? []).map(\.rawValue),
+                       tasks: (catalog.tasksByModel[model] ?? []).map(\.rawValue))
         }
         let bytes = modelListBody(ModelList(data: data))
         var headers: HTTPFields = [.contentType: "application/json"]
@@ -53,10 +54,13 @@ enum GatewayRoutes {
         var created = 0
         var ownedBy = "switchyard"
         var providers: [String]
+        /// Switchyard's extension: what the model's targets do (`chat`, `text-to-image` ...).
+        var tasks: [String]
 
-        init(id: String, providers: [String]) {
+        init(id: String, providers: [String], tasks: [String]) {
             self.id = id
             self.providers = providers
+            self.tasks = tasks
         }
     }
 
