@@ -97,6 +97,7 @@ public enum ConfigRenderer {
             "\(indent)stream_idle_timeout: \(DurationText.format(probe.streamIdleTimeoutSeconds))",
             "\(indent)max_body_bytes: \(probe.maxBodyBytes)",
             "\(indent)max_concurrent: \(probe.maxConcurrentPerProvider)",
+            "\(indent)image_size: \(probe.imageSize)",
         ] + (probe.expectedStatus.isEmpty ? [] : ["\(indent)expected_status: [\(probe.expectedStatus.map(String.init).joined(separator: ", "))]"])
             + (probe.attemptTimeoutSeconds.map { ["\(indent)attempt_timeout: \(DurationText.format($0))"] } ?? [])
             + (probe.hedge.map { ["\(indent)hedge: { after: \(hedgeAfter($0.trigger)), max_extra: \(percent($0.maxExtra)) }"] }
