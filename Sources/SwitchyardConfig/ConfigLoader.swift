@@ -79,13 +79,14 @@ struct ConfigDecoder {
     }
 
     private func decodeGateway(_ cursor: YAMLCursor) throws -> GatewaySettings {
-        let map = try cursor.mapping(allowedKeys: ["enabled", "max_attempts", "max_concurrent", "request_deadline", "max_upload_bytes", "max_answer_bytes"])
+        let map = try cursor.mapping(allowedKeys: ["enabled", "max_attempts", "max_concurrent", "request_deadline", "max_upload_bytes", "max_answer_bytes", "upload_budget_bytes"])
         var gateway = GatewaySettings()
         if let c = map.optional("enabled") { gateway.enabled = try c.bool() }
         if let c = map.optional("max_attempts") { gateway.maxAttempts = try c.positiveInt() }
         if let c = map.optional("max_concurrent") { gateway.maxConcurrent = try c.positiveInt() }
         if let c = map.optional("request_deadline") { gateway.requestDeadlineSeconds = try c.duration() }
         if let c = map.optional("max_upload_bytes") { gateway.maxUploadBytes = try c.positiveInt() }
+        if let c = map.optional("upload_budget_bytes") { gateway.uploadBudgetBytes = try c.positiveInt() }
         if let c = map.optional("max_answer_bytes") { gateway.maxAnswerBytes = try c.positiveInt() }
         return gateway
     }
@@ -139,7 +140,7 @@ struct ConfigDecoder {
     private func decodeProbe(_ cursor: YAMLCursor, base: ProbeSettings) throws -> ProbeSettings {
         let map = try cursor.mapping(allowedKeys: [
             "interval", "connect_timeout", "timeout", "mode", "max_tokens",
-            "stream_idle_timeout", "max_body_bytes", "max_concurrent", "expected_status", "attempt_timeout", "hedge",
+            "stream_idle_timeout", "max_body_bytes", "max_concurrent", "expected_status", "attempt_timeout", "hedge", "image_size",
         ])
         var probe = base
         if let c = map.optional("interval") { probe.intervalSeconds = try c.duration() }
@@ -153,6 +154,7 @@ struct ConfigDecoder {
         if let c = map.optional("expected_status") { probe.expectedStatus = try c.sequence().map { try $0.positiveInt() } }
         if let c = map.optional("attempt_timeout") { probe.attemptTimeoutSeconds = try c.duration() }
         if let c = map.optional("hedge") { probe.hedge = try decodeHedge(c) }
+        if let c = map.optional("image_size") { probe.imageSize = try decodeImageSize(c) }
         for setting in TaskDefaultedSetting.allCases where map.has(setting.rawValue) { probe.provenance.explicit.insert(setting) }
         if probe.connectTimeoutSeconds > probe.timeoutSeconds {
             // An inherited connect timeout shrinks to fit a shorter timeout set here;
@@ -166,6 +168,16 @@ struct ConfigDecoder {
             )
         }
         return probe
+    }
+
+    /// `image_size: 512x512`: width and height in pixels, each 1 to 8192.
+    private func decodeImageSize(_ cursor: YAMLCursor) throws -> String {
+        let text = try cursor.string()
+        let sides = text.split(separator: "x", omittingEmptySubsequences: false)
+        guard sides.count == 2, sides.allSatisfy({ side in side.allSatisfy(\.isASCII) && (Int(side).map { (1...8192).contains($0) } ?? false) && side.first != "+" }) else {
+            throw cursor.error("\(cursor.path) must be WIDTHxHEIGHT in pixels (each 1 to 8192), e.g. 512x512; got '\(text)'")
+        }
+        return text
     }
 
     private func decodeProvider(_ cursor: YAMLCursor, probeDefaults: ProbeSettings) throws -> ProviderSettings {

@@ -38,7 +38,7 @@ public enum ConfigRenderer {
             "  busy_timeout: \(DurationText.format(storage.busyTimeoutSeconds))",
         ]
         let gateway = config.gateway
-        lines.append("gateway: { enabled: \(gateway.enabled), max_attempts: \(gateway.maxAttempts), max_concurrent: \(gateway.maxConcurrent), request_deadline: \(DurationText.format(gateway.requestDeadlineSeconds)), max_upload_bytes: \(gateway.maxUploadBytes), max_answer_bytes: \(gateway.maxAnswerBytes) }")
+        lines.append("gateway: { enabled: \(gateway.enabled), max_attempts: \(gateway.maxAttempts), max_concurrent: \(gateway.maxConcurrent), request_deadline: \(DurationText.format(gateway.requestDeadlineSeconds)), max_upload_bytes: \(gateway.maxUploadBytes), max_answer_bytes: \(gateway.maxAnswerBytes), upload_budget_bytes: \(gateway.uploadBudgetBytes) }")
         lines.append("probe:")
         lines += probeLines(config.probe, indent: "  ")
         lines += routingLines(config.routing)
@@ -100,6 +100,7 @@ public enum ConfigRenderer {
             "\(indent)stream_idle_timeout: \(DurationText.format(probe.streamIdleTimeoutSeconds))",
             "\(indent)max_body_bytes: \(probe.maxBodyBytes)",
             "\(indent)max_concurrent: \(probe.maxConcurrentPerProvider)",
+            "\(indent)image_size: \(probe.imageSize)",
         ] + (probe.expectedStatus.isEmpty ? [] : ["\(indent)expected_status: [\(probe.expectedStatus.map(String.init).joined(separator: ", "))]"])
             + (probe.attemptTimeoutSeconds.map { ["\(indent)attempt_timeout: \(DurationText.format($0))"] } ?? [])
             + (probe.hedge.map { ["\(indent)hedge: { after: \(hedgeAfter($0.trigger)), max_extra: \(percent($0.maxExtra)) }"] }

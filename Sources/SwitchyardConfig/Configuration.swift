@@ -194,6 +194,9 @@ public struct ProbeSettings: Hashable, Sendable {
     public var attemptTimeoutSeconds: Double?
     /// The gateway's hedging for this model (`hedge: { after: p95, max_extra: 5% }`); nil: off.
     public var hedge: HedgeSettings?
+    /// The size the text-to-image completion probe asks for (`image_size`, `WIDTHxHEIGHT`): the
+    /// smallest common one by default; a model that refuses it takes its own smallest.
+    public var imageSize = "256x256"
     /// Which task-dependent settings were written in the config and which came from the task's
     /// defaults (not part of equality).
     public var provenance = ProbeProvenance()

@@ -10,6 +10,9 @@ public struct GatewaySettings: Hashable, Sendable {
     public var requestDeadlineSeconds: Double = 120
     /// The largest multipart upload (`/v1/audio/transcriptions`) read; beyond it 413 (`max_upload_bytes`, 25 MiB as OpenAI's own limit).
     public var maxUploadBytes = 25 << 20
+    /// The bytes all uploads in flight may hold together; an upload that would cross it gets 503
+    /// with Retry-After, before its body is read when it declares its length (`upload_budget_bytes`).
+    public var uploadBudgetBytes = 256 << 20
     /// The largest non-streaming answer of a task other than text (images, vectors, audio) held
     /// and checked; a larger one is a failed attempt (`max_answer_bytes`, sized for a few images).
     public var maxAnswerBytes = 32 << 20

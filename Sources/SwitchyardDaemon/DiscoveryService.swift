@@ -55,6 +55,7 @@ struct DiscoveryService: Service, CustomStringConvertible {
         var due: [ProviderID: Duration] = [:]
         var failures: [ProviderID: Int] = [:]
         var cuts: [ProviderID: Int] = [:]
+        var unrouted: [ProviderID: Int] = [:]
         var known: Set<ProviderID> = []
         while !Task.isCancelled {
             let plan = await parts.reloader.discoveringProviders()
@@ -64,11 +65,13 @@ struct DiscoveryService: Service, CustomStringConvertible {
             due = due.filter { names.contains($0.key) }
             failures = failures.filter { names.contains($0.key) }
             cuts = cuts.filter { names.contains($0.key) }
+            unrouted = unrouted.filter { names.contains($0.key) }
             for provider in plan where (due[provider.name] ?? .zero) <= start.duration(to: clock.now) {
                 let name = provider.name
                 let refresh = Duration.seconds(provider.discover?.refreshSeconds ?? DiscoverySettings().refreshSeconds)
-                let (read, cut) = await self.refresh(provider, lastCut: cuts[name, default: 0])
+                let (read, cut, skipped) = await self.refresh(provider, lastCut: cuts[name, default: 0], lastUnrouted: unrouted[name, default: 0])
                 cuts[name] = cut
+                unrouted[name] = skipped
                 parts.readiness.update { $0.discoveryPending.remove(name.rawValue) }
                 let failed = read ? 0 : failures[name, default: 0] + 1
                 failures[name] = failed
@@ -101,26 +104,29 @@ struct DiscoveryService: Service, CustomStringConvertible {
 
     /// Reads one provider's catalog and applies it (`read`), or keeps the last good one and says why.
     /// `cut` counts the entries `max_targets` left out; a cut is announced when it differs from `lastCut`.
-    private func refresh(_ provider: ProviderSettings, lastCut: Int) async -> (read: Bool, cut: Int) {
+    /// `unrouted` counts the entries skipped for a task Switchyard does not route; announced when it differs from `lastUnrouted`.
+    private func refresh(_ provider: ProviderSettings, lastCut: Int, lastUnrouted: Int) async -> (read: Bool, cut: Int, unrouted: Int) {
         let name = provider.name
         let discover = provider.discover ?? DiscoverySettings()
         let key: Secret?
         do {
             key = try provider.apiKey.map(parts.resolveKey)
         } catch {
-            return (await failed(provider, CatalogFetcher.Failure(errorClass: .auth, message: SecretShape.redact("\(error)"))), lastCut)
+            return (await failed(provider, CatalogFetcher.Failure(errorClass: .auth, message: SecretShape.redact("\(error)"))), lastCut, lastUnrouted)
         }
         let entries: [CatalogEntry]
         switch await parts.fetcher.fetch(provider, key: key) {
-        case .failure(let failure): return (await failed(provider, failure), lastCut)
+        case .failure(let failure): return (await failed(provider, failure), lastCut, lastUnrouted)
         case .success(let read): entries = read
         }
         let (kept, cut) = discover.select(entries)
         let now = parts.wallClock.now()
         let unrouted = discover.unroutedTasks(entries)
-        if unrouted > 0 {
-            parts.logger.notice("the catalog of '\(name)' lists \(unrouted) targets of tasks Switchyard does not route; skipped them",
-                                metadata: ["provider": "\(name)", "event": "discovery_unrouted_tasks"])
+        parts.metrics.recordUnroutedTasks(name, unrouted)
+        if unrouted != lastUnrouted {
+            let message = "the catalog of '\(name)' lists \(unrouted) targets of tasks Switchyard does not route (before: \(lastUnrouted)); skipped them"
+            parts.logger.notice("\(message)", metadata: ["provider": "\(name)", "event": "discovery_unrouted_tasks"])
+            parts.pipeline.record(DaemonEvent(at: now, kind: .discovery, caller: "discovery", message: message))
         }
         if cut > 0, cut != lastCut {
             let message = "the catalog of '\(name)' has \(kept.count + cut) targets that pass the filters, more than discover.max_targets (\(discover.maxTargets)): kept the first \(kept.count), left out \(cut)"
@@ -134,10 +140,10 @@ struct DiscoveryService: Service, CustomStringConvertible {
             targets = try await parts.reloader.applyCatalog(catalog, provider: name)
         } catch let unavailable as ProbeTargets.KeyUnavailable {
             let message = "the catalog cannot be applied: the key of provider '\(unavailable.provider)' cannot be resolved: \(unavailable.reason)"
-            return (await failed(provider, CatalogFetcher.Failure(errorClass: .auth, message: SecretShape.redact(message))), lastCut)
+            return (await failed(provider, CatalogFetcher.Failure(errorClass: .auth, message: SecretShape.redact(message))), lastCut, lastUnrouted)
         } catch {
             let message = "the catalog cannot be applied: \(error)"
-            return (await failed(provider, CatalogFetcher.Failure(errorClass: .badResponse, message: SecretShape.redact(message))), lastCut)
+            return (await failed(provider, CatalogFetcher.Failure(errorClass: .badResponse, message: SecretShape.redact(message))), lastCut, lastUnrouted)
         }
         do {
             try parts.store.saveCatalog(catalog, provider: name)
@@ -154,7 +160,7 @@ struct DiscoveryService: Service, CustomStringConvertible {
         } else {
             parts.logger.info("catalog read", metadata: metadata)
         }
-        return (true, cut)
+        return (true, cut, unrouted)
     }
 
     private func failed(_ provider: ProviderSettings, _ failure: CatalogFetcher.Failure) async -> Bool {

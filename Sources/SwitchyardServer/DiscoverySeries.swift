@@ -9,6 +9,7 @@ final class DiscoverySeries: Sendable {
     let cut: Gauge
     let stale: Gauge
     let lastSuccess: Gauge
+    let unrouted: Gauge
 
     init(_ provider: ProviderID, registry: PrometheusCollectorRegistry) {
         let label = ("provider", provider.rawValue)
@@ -18,12 +19,13 @@ final class DiscoverySeries: Sendable {
         cut = registry.makeGauge(descriptor: MetricName.discoveryCut, labels: [label])
         stale = registry.makeGauge(descriptor: MetricName.discoveryStale, labels: [label])
         lastSuccess = registry.makeGauge(descriptor: MetricName.discoveryLastSuccess, labels: [label])
+        unrouted = registry.makeGauge(descriptor: MetricName.discoveryUnrouted, labels: [label])
     }
 
     func unregister(from registry: PrometheusCollectorRegistry) {
         registry.unregisterCounter(succeeded)
         registry.unregisterCounter(failed)
-        for gauge in [targets, cut, stale, lastSuccess] { registry.unregisterGauge(gauge) }
+        for gauge in [targets, cut, stale, lastSuccess, unrouted] { registry.unregisterGauge(gauge) }
     }
 }
 
@@ -43,14 +45,23 @@ extension SwitchyardMetrics {
         discovery.withLock { $0.removeValue(forKey: provider) }?.unregister(from: registry)
     }
 
-    /// Records a catalog read of `provider` (a configured discovering provider).
-    public func recordDiscovery(_ provider: ProviderID, _ result: DiscoveryResult) {
-        let series = discovery.withLock { all in
+    /// Records how many entries of `provider`'s last good catalog were skipped for a task Switchyard does not route.
+    public func recordUnroutedTasks(_ provider: ProviderID, _ count: Int) {
+        discoverySeries(provider).unrouted.set(to: Double(count))
+    }
+
+    private func discoverySeries(_ provider: ProviderID) -> DiscoverySeries {
+        discovery.withLock { all in
             if let known = all[provider] { return known }
             let made = DiscoverySeries(provider, registry: registry)
             all[provider] = made
             return made
         }
+    }
+
+    /// Records a catalog read of `provider` (a configured discovering provider).
+    public func recordDiscovery(_ provider: ProviderID, _ result: DiscoveryResult) {
+        let series = discoverySeries(provider)
         switch result {
         case .success(let targets, let cut, let at):
             series.succeeded.increment()

@@ -51,9 +51,15 @@ enum MetricName {
     static var gatewayClientRefused: MetricNameDescriptor {
         name("gateway", "client_refused", "total", "Gateway requests refused with 429 before any upstream attempt, by configured client and reason (rate, budget).")
     }
+    static var gatewayUploadHeld: MetricNameDescriptor {
+        name("gateway", "upload_held", "bytes", "Bytes of multipart uploads the gateway holds now, against gateway.upload_budget_bytes.")
+    }
     static var discoveryRefreshes: MetricNameDescriptor { name("discovery", "refreshes", "total", "Catalog reads of each discovering provider, by result (success, failure).") }
     static var discoveryTargets: MetricNameDescriptor { name("discovery", "targets", "", "Targets discovered from each provider's last good catalog.") }
     static var discoveryCut: MetricNameDescriptor { name("discovery", "cut_targets", "", "Catalog entries left out of the last good catalog because discover.max_targets was reached.") }
+    static var discoveryUnrouted: MetricNameDescriptor {
+        name("discovery", "unrouted_targets", "", "Catalog entries of the last good catalog skipped because Switchyard does not route their task.")
+    }
     static var discoveryStale: MetricNameDescriptor { name("discovery", "catalog_stale", "", "1 while the provider's catalog cannot be read and the last good one is in use.") }
     static var discoveryLastSuccess: MetricNameDescriptor { name("discovery", "last_success_timestamp", "seconds", "Unix time of the provider's last good catalog read.") }
     static var buildInfo: MetricNameDescriptor { name(nil, "build", "info", "Always 1; the version label says which build is running.") }

@@ -35,6 +35,9 @@ enum BlockKind: Int, CaseIterable, Sendable {
 /// whole milliseconds, money whole nano-USD.
 enum BlockCoding {
     static let format: UInt8 = 1
+    /// Raw blocks since v8: a second field byte (`Extra`) follows the first. Format 1 raw blocks
+    /// (without it) are still read.
+    static let observationsFormat: UInt8 = 2
 
     private struct Field {
         static let report: UInt8 = 1 << 0
@@ -47,11 +50,17 @@ enum BlockCoding {
         static let message: UInt8 = 1 << 7
     }
 
+    /// The second field byte of a format-2 observation.
+    private struct Extra {
+        static let audioSeconds: UInt8 = 1 << 0
+        static let images: UInt8 = 1 << 1
+    }
+
     /// Observations of one target in one raw block, ordered by start time. Each is a start-time
     /// delta, an outcome code, a byte saying which optional fields follow, the total, then those fields.
     static func encode(observations: [Observation], blockStart: Int64) -> [UInt8] {
-        var writer = ByteWriter(capacity: observations.count * 12 + 1)
-        writer.byte(format)
+        var writer = ByteWriter(capacity: observations.count * 13 + 1)
+        writer.byte(observationsFormat)
         let origin = Double(blockStart)
         // Clamped into the block: rounding 1799.9996 s up must not move it into the next block.
         let last = BlockKind.raw.periodSeconds * 1000 - 1
@@ -73,6 +82,10 @@ enum BlockCoding {
             if o.retryAt != nil { fields |= Field.retryAt }
             if o.message != nil { fields |= Field.message }
             writer.byte(fields)
+            var extra: UInt8 = 0
+            if o.audioSeconds != nil { extra |= Extra.audioSeconds }
+            if o.images != nil { extra |= Extra.images }
+            writer.byte(extra)
             writer.varint(microseconds(o.totalSeconds))
             if let status = o.httpStatus { writer.varint(status) }
             if let ttft = o.ttftSeconds { writer.varint(microseconds(ttft)) }
@@ -81,6 +94,8 @@ enum BlockCoding {
             if let cost = o.costUSD { writer.varint(StoredCodes.nanoUSD(cost)) }
             if let retryAt = o.retryAt { writer.signed(milliseconds(retryAt.secondsSinceEpoch - o.startedAt.secondsSinceEpoch)) }
             if let message = o.message { writer.text(message) }
+            if let audio = o.audioSeconds { writer.varint(microseconds(audio)) }
+            if let images = o.images { writer.varint(max(images, 0)) }
         }
         return writer.bytes
     }
@@ -91,7 +106,8 @@ enum BlockCoding {
     }
 
     private static func decodeObservations(_ reader: inout ByteReader, blockStart: Int64, target: Target) throws -> [Observation] {
-        guard try reader.byte() == format else { throw ByteReader.Malformed() }
+        let blockFormat = try reader.byte()
+        guard blockFormat == format || blockFormat == observationsFormat else { throw ByteReader.Malformed() }
         var observations: [Observation] = []
         var ms: Int64 = 0
         while !reader.isAtEnd {
@@ -100,6 +116,7 @@ enum BlockCoding {
             guard ms < BlockKind.raw.periodSeconds * 1000 else { throw ByteReader.Malformed() }
             let outcome = StoredCodes.outcome(code: try reader.byte())
             let fields = try reader.byte()
+            let extra = blockFormat == observationsFormat ? try reader.byte() : 0
             let started = Timestamp(secondsSinceEpoch: Double(blockStart) + Double(ms) / 1000)
             var o = Observation(target: target, source: fields & Field.report != 0 ? .report : .probe, startedAt: started,
                                 outcome: outcome, totalSeconds: Double(try reader.int()) / 1e6)
@@ -115,6 +132,8 @@ enum BlockCoding {
                 o.retryAt = started + Double(offset) / 1000
             }
             if fields & Field.message != 0 { o.message = try reader.text() }
+            if extra & Extra.audioSeconds != 0 { o.audioSeconds = Double(try reader.int()) / 1e6 }
+            if extra & Extra.images != 0 { o.images = try reader.int() }
             observations.append(o)
         }
         return observations

@@ -122,8 +122,8 @@ public final class SQLiteStore: Sendable {
             var clientSpend = ClientSpendBatch()
             let insertObservation = try db.cachedStatement(sql: """
                 INSERT INTO observations (target_id, source, started_at, outcome, http_status, total_ms, ttft_ms,
-                                          tokens_in, tokens_out, cost_usd, retry_at, message, reporter)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          tokens_in, tokens_out, cost_usd, retry_at, message, reporter, audio_seconds, images)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for record in records {
                 switch record {
@@ -134,7 +134,7 @@ public final class SQLiteStore: Sendable {
                     try insertObservation.execute(arguments: [
                         id, o.source.rawValue, o.startedAt.secondsSinceEpoch, o.outcome.label, o.httpStatus,
                         o.totalSeconds * 1000, o.ttftSeconds.map { $0 * 1000 }, o.tokensIn, o.tokensOut, o.costUSD,
-                        o.retryAt?.secondsSinceEpoch, o.message, o.reporter,
+                        o.retryAt?.secondsSinceEpoch, o.message, o.reporter, o.audioSeconds, o.images,
                     ])
                 case .transition(let t):
                     let id = try targetID(t.target, db: db, cache: &targetIDs)

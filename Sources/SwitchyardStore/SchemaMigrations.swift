@@ -184,6 +184,13 @@ enum SchemaMigrations {
             try db.execute(sql: "ALTER TABLE discovery_catalogs ADD COLUMN base_url TEXT")
             try db.execute(sql: "ALTER TABLE discovery_catalogs ADD COLUMN kind TEXT")
         }
+        migrator.registerMigration("v8-task-figures") { db in
+            // Seconds of audio (speech tasks) and images made (text-to-image) of each raw row, so a
+            // restart keeps a speech-to-text target's compute per audio second. Rows before this
+            // version have neither (NULL); raw blocks carry them from `BlockCoding.observationsFormat`.
+            try db.execute(sql: "ALTER TABLE observations ADD COLUMN audio_seconds REAL")
+            try db.execute(sql: "ALTER TABLE observations ADD COLUMN images INTEGER")
+        }
         return migrator
     }
 
@@ -196,7 +203,7 @@ enum SchemaMigrations {
     private static func convertRollupsToBlocks(_ db: Database) throws {
         let rolledUp = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rollups_hour)") ?? false
         for (targetID, target) in try SQLiteStore.targets(db) {
-            let rows = try TailRows.fetch(db.makeStatement(sql: TailRows.select + " WHERE target_id = ?"), arguments: [targetID], target: target)
+            let rows = try TailRows.fetch(db.makeStatement(sql: "SELECT \(TailRows.columnsBeforeV8), NULL, NULL FROM observations WHERE target_id = ?"), arguments: [targetID], target: target)
             let byHour = Dictionary(grouping: rows) {
                 floorTo(wholeSeconds($0.startedAt.secondsSinceEpoch), 3600)
             }

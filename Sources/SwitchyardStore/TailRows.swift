@@ -7,7 +7,9 @@ import SwitchyardCore
 /// every observation once, and GRDB's by-name `Row` lookups were most of its cost.
 enum TailRows {
     /// The columns `decode` expects, in this order.
-    static let columns = "source, started_at, outcome, http_status, total_ms, ttft_ms, tokens_in, tokens_out, cost_usd, retry_at, message"
+    static let columns = columnsBeforeV8 + ", audio_seconds, images"
+    /// The columns a tail had before migration v8; select `NULL, NULL` after them for the rest.
+    static let columnsBeforeV8 = "source, started_at, outcome, http_status, total_ms, ttft_ms, tokens_in, tokens_out, cost_usd, retry_at, message"
     /// A query for them; append a `WHERE`/`ORDER BY` clause.
     static let select = "SELECT \(columns) FROM observations"
 
@@ -24,7 +26,7 @@ enum TailRows {
         func double(_ column: Int32) -> Double? { sqlite3_column_type(s, offset + column) == SQLITE_NULL ? nil : sqlite3_column_double(s, offset + column) }
         func int(_ column: Int32) -> Int? { sqlite3_column_type(s, offset + column) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, offset + column)) }
         func text(_ column: Int32) -> String? { sqlite3_column_text(s, offset + column).map { String(cString: $0) } }
-        return Observation(
+        var observation = Observation(
             target: target, source: text(0) == "report" ? .report : .probe,
             startedAt: Timestamp(secondsSinceEpoch: sqlite3_column_double(s, offset + 1)),
             outcome: text(2).flatMap(Outcome.init(label:)) ?? .failure(.badResponse),
@@ -32,5 +34,8 @@ enum TailRows {
             tokensIn: int(6), tokensOut: int(7), costUSD: double(8),
             retryAt: double(9).map { Timestamp(secondsSinceEpoch: $0) }, message: text(10)
         )
+        observation.audioSeconds = double(11)
+        observation.images = int(12)
+        return observation
     }
 }

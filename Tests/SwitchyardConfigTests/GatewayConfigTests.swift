@@ -27,19 +27,20 @@ struct GatewayConfigTests {
         #expect(defaults.probe.attemptTimeoutSeconds == nil)
         #expect(defaults.providers[0].models.map(\.probe.attemptTimeoutSeconds) == [45, 5], "inherited from the provider, overridden by the model")
 
-        #expect(defaults.gateway.maxUploadBytes == 25 << 20 && defaults.gateway.maxAnswerBytes == 32 << 20)
-        let set = try ConfigLoader.parse(yaml: "gateway: { enabled: false, max_attempts: 2, max_concurrent: 8, request_deadline: 30s, max_upload_bytes: 4096, max_answer_bytes: 8192 }\n"
+        #expect(defaults.gateway.maxUploadBytes == 25 << 20 && defaults.gateway.maxAnswerBytes == 32 << 20 && defaults.gateway.uploadBudgetBytes == 256 << 20)
+        let set = try ConfigLoader.parse(yaml: "gateway: { enabled: false, max_attempts: 2, max_concurrent: 8, request_deadline: 30s, max_upload_bytes: 4096, max_answer_bytes: 8192, upload_budget_bytes: 65536 }\n"
                                          + Self.providers, file: "g.yaml")
         #expect(!set.gateway.enabled && set.gateway.maxAttempts == 2 && set.gateway.maxConcurrent == 8 && set.gateway.requestDeadlineSeconds == 30)
-        #expect(set.gateway.maxUploadBytes == 4096 && set.gateway.maxAnswerBytes == 8192)
+        #expect(set.gateway.maxUploadBytes == 4096 && set.gateway.maxAnswerBytes == 8192 && set.gateway.uploadBudgetBytes == 65536)
         let rendered = ConfigRenderer.render(set)
-        #expect(rendered.contains("gateway: { enabled: false, max_attempts: 2, max_concurrent: 8, request_deadline: 30s, max_upload_bytes: 4096, max_answer_bytes: 8192 }"))
+        #expect(rendered.contains("gateway: { enabled: false, max_attempts: 2, max_concurrent: 8, request_deadline: 30s, max_upload_bytes: 4096, max_answer_bytes: 8192, upload_budget_bytes: 65536 }"))
         #expect(rendered.contains("attempt_timeout: 45s") && rendered.contains("attempt_timeout: 5s"))
         #expect(try ConfigLoader.parse(yaml: rendered, file: "again.yaml").gateway == set.gateway, "check-config's output reads back the same")
     }
 
     @Test(arguments: [
-        ("gateway: { max_attemps: 2 }", 1, 12, "unknown key 'max_attemps' in gateway (known keys: enabled, max_answer_bytes, max_attempts, max_concurrent, max_upload_bytes, request_deadline)"),
+        ("gateway: { max_attemps: 2 }", 1, 12, "unknown key 'max_attemps' in gateway (known keys: enabled, max_answer_bytes, max_attempts, max_concurrent, max_upload_bytes, request_deadline, upload_budget_bytes)"),
+        ("gateway: { upload_budget_bytes: 0 }", 1, 33, "gateway.upload_budget_bytes must be greater than 0"),
         ("gateway: { max_upload_bytes: 0 }", 1, 30, "gateway.max_upload_bytes must be greater than 0"),
         ("gateway: { max_attempts: 0 }", 1, 26, "gateway.max_attempts must be greater than 0"),
         ("gateway: { enabled: yes }", 1, 21, "gateway.enabled must be true or false"),

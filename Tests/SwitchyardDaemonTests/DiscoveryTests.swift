@@ -168,6 +168,42 @@ import Testing
         }
     }
 
+    /// Entries of tasks Switchyard does not route: counted per provider in a gauge, and an event
+    /// (and a log line) when the count changes, not at every refresh.
+    @Test func unroutedCatalogEntriesAreAGaugeAndAnEventWhenTheirCountChanges() async throws {
+        let simulator = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: [], latencyMs: 1))
+        @Sendable func catalog(segmenters: Int) -> SimulatorCatalog {
+            SimulatorCatalog(models: [.init(id: "o/chat", offers: [.init(provider: "p")])]
+                + (0..<segmenters).map { .init(id: "o/seg\($0)", offers: [.init(provider: "p")], task: "image-segmentation") })
+        }
+        simulator.setCatalog(catalog(segmenters: 1))
+        let clock = ManualClock()
+        try await withTemporaryDirectory { directory in
+            try await SimulatorFleet([simulator]).withRunning { ports in
+                let yaml = Self.routerYAML(directory: directory, port: ports["router"]!, probe: "probe: { interval: 10m }")
+                try await withDiscoveryDaemon(yaml: yaml, directory: directory, clock: clock, environment: Self.token) { daemon, socket in
+                    #expect(try await eventually(within: 30) { daemon.targetNames == ["p/o/chat"] })
+                    await clock.waitForSleepers(1)
+                    let first = "the catalog of 'hf' lists 1 targets of tasks Switchyard does not route (before: 0); skipped them"
+                    #expect(try await socket.text("/metrics").contains(#"switchyard_discovery_unrouted_targets{provider="hf"} 1"#))
+                    #expect(try await eventually(within: 10) { try await socket.text("/v1/events").contains(first) })
+
+                    clock.advance(by: .seconds(600))  // the same catalog: no new event
+                    await clock.waitForSleepers(1)
+                    simulator.setCatalog(catalog(segmenters: 3))
+                    clock.advance(by: .seconds(600))
+                    await clock.waitForSleepers(1)
+                    #expect(try await socket.text("/metrics").contains(#"switchyard_discovery_unrouted_targets{provider="hf"} 3"#))
+                    let changed = "the catalog of 'hf' lists 3 targets of tasks Switchyard does not route (before: 1); skipped them"
+                    #expect(try await eventually(within: 10) { try await socket.text("/v1/events").contains(changed) })
+                    let events = try await socket.text("/v1/events")
+                    #expect(events.components(separatedBy: "targets of tasks Switchyard does not route").count - 1 == 2, "\(events)")
+                    #expect(daemon.targetNames == ["p/o/chat"])
+                }
+            }
+        }
+    }
+
     @Test func aRestartWithoutNetworkStartsFromTheLastGoodCatalogAndSaysSo() async throws {
         let simulator = ProviderSimulator(name: "router", behavior: SimulatorBehavior(models: [], latencyMs: 1))
         simulator.setCatalog(.generated(models: 2, providers: 2))

@@ -144,6 +144,7 @@ import Testing
             let models = try await RawHTTP.exchange(gw.address, "GET", "/v1/models")
             let data = try #require(models.json["data"] as? [[String: Any]])
             #expect(data.count == 1 && data[0]["id"] as? String == "m" && data[0]["providers"] as? [String] == ["a", "b"])
+            #expect(data[0]["tasks"] as? [String] == ["chat"], "each model's tasks beside OpenAI's fields")
         }
     }
 

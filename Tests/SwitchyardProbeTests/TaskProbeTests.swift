@@ -61,6 +61,20 @@ import Testing
         #expect(result.timings.total > 0)
     }
 
+    /// The probe asks for its target's `image_size` (256x256 unless the config says otherwise).
+    @Test(arguments: [nil, "512x512"])
+    func anImageProbeAsksForItsConfiguredSize(size: String?) async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: Self.behavior())
+        let result = try await withSimulatorAndEngine(simulator) { port, engine in
+            var target = probeTarget(port: port, mode: .completion, timeout: 5, task: .textToImage)
+            if let size { target.settings.imageSize = size }
+            return await ProberTable.prober(for: .openai, task: .textToImage).probe(target, using: engine, now: SystemWallClock().now())
+        }
+        #expect(result.outcome == .ok, "\(result.message ?? "")")
+        let asked = try #require(simulator.recordedRequests.last { $0.path == "/v1/images/generations" })
+        #expect(String(decoding: asked.body, as: UTF8.self).contains(#""size":"\#(size ?? "256x256")""#), "\(String(decoding: asked.body, as: UTF8.self))")
+    }
+
     @Test(arguments: [(SimulatorBehavior.Fault.none, SimulatorTaskFault.truncatedPNG, "truncated PNG"),
                       (.garbage, .none, "not an image answer"),
                       (.truncated, .none, "")])

@@ -27,8 +27,11 @@ public struct ModelCatalog: Sendable {
     public private(set) var known: [ModelName] = []
     /// Providers serving each model, in configuration order.
     public private(set) var providersByModel: [ModelName: [ProviderID]] = [:]
+    /// The tasks each model's targets do, in `InferenceTask` order (`/v1/models`' `tasks`).
+    public private(set) var tasksByModel: [ModelName: [InferenceTask]] = [:]
 
     public init(descriptors: [TargetDescriptor]) {
+        var tasks: [ModelName: Set<InferenceTask>] = [:]
         for descriptor in descriptors {
             let target = descriptor.target
             names.insert(target.model)
@@ -40,8 +43,10 @@ public struct ModelCatalog: Sendable {
                 partnerUpstreams[descriptor.upstreamModel] = target.provider
             }
             providersByModel[target.model, default: []].append(target.provider)
+            tasks[target.model, default: []].insert(descriptor.task)
         }
         known = names.sorted()
+        tasksByModel = tasks.mapValues { present in InferenceTask.allCases.filter(present.contains) }
     }
 
     /// Resolves `text`: the whole text as a name or upstream id first (upstream ids may hold

@@ -14,11 +14,11 @@ enum MediaAnswer {
             guard !body.isEmpty, body.count % 2 == 0 else { throw TaskAnswerProblem("the PCM answer is empty or cut mid-sample") }
             measure.audioSeconds = Double(body.count) / 48_000
         } else if TaskAnswers.mediaType(contentType)?.hasPrefix("audio/") == true {
-            throw TaskAnswerProblem("the speech answer's bytes are not WAV, FLAC, MP3 or Ogg")
+            throw TaskAnswerProblem("the speech answer's bytes are not WAV, FLAC, MP3, AAC or Ogg")
         } else {
             switch try reference(in: body, keys: ["audio", "output"], what: "speech") {
             case .bytes(let bytes):
-                guard let format = MediaFormat.audio(startingWith: bytes) else { throw TaskAnswerProblem("the inline audio is not WAV, FLAC, MP3 or Ogg") }
+                guard let format = MediaFormat.audio(startingWith: bytes) else { throw TaskAnswerProblem("the inline audio is not WAV, FLAC, MP3, AAC or Ogg") }
                 try format.validate(bytes)
                 measure.audioSeconds = AudioDuration.seconds(of: bytes, format: format)
             case .url: measure.byReference = true
@@ -64,12 +64,13 @@ enum MediaAnswer {
     }
 }
 
-/// Seconds of audio where the header tells (WAV, FLAC); nil for formats that need decoding.
+/// Seconds of audio where the headers tell (WAV, FLAC, AAC's ADTS frames); nil for formats that need decoding.
 enum AudioDuration {
     static func seconds(of bytes: [UInt8], format: MediaFormat) -> Double? {
         switch format {
         case .wav: wav(bytes)
         case .flac: flac(bytes)
+        case .aac: try? ADTS.validate(bytes)
         default: nil
         }
     }

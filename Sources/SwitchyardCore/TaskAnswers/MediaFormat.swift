@@ -3,6 +3,8 @@
 enum MediaFormat: Equatable {
     case png, jpeg, webp, gif
     case wav, flac, mp3, ogg
+    /// AAC in ADTS frames (`audio/aac`).
+    case aac
     case mp4, webm
 
     static func image(startingWith bytes: [UInt8]) -> MediaFormat? {
@@ -17,6 +19,7 @@ enum MediaFormat: Equatable {
         if bytes.starts(with: Array("RIFF".utf8)), bytes.count >= 12, Array(bytes[8..<12]) == Array("WAVE".utf8) { return .wav }
         if bytes.starts(with: Array("fLaC".utf8)) { return .flac }
         if bytes.starts(with: Array("OggS".utf8)) { return .ogg }
+        if ADTS.starts(bytes) { return .aac }  // before MP3: both start with an FFF sync, ADTS has layer 00
         if bytes.starts(with: Array("ID3".utf8)) || (bytes.count >= 2 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0) { return .mp3 }
         return nil
     }
@@ -46,6 +49,7 @@ enum MediaFormat: Equatable {
         case .flac, .mp3, .ogg, .webm:
             guard bytes.count > 64 else { throw TaskAnswerProblem("the \(self) answer is only \(bytes.count) bytes") }
         case .mp4: try MP4.validate(bytes)
+        case .aac: try ADTS.validate(bytes)
         }
     }
 }

@@ -12,13 +12,20 @@ enum GatewayBody: Sendable {
     /// Reads the body under the endpoint's limit: the listener's `max_body_bytes` for JSON,
     /// `gateway.max_upload_bytes` for an upload. Past the limit the read stops (nothing more is
     /// buffered) and the caller gets 413 in the OpenAI shape.
-    static func read(_ endpoint: GatewayEndpoint, _ request: Request, jsonLimit: Int, uploadLimit: Int) async throws(OpenAIError) -> GatewayBody {
+    /// An upload also takes its bytes from the gateway-wide `uploads` budget: its declared length
+    /// before a byte is read, else each chunk as it arrives; past the budget, 503 with Retry-After.
+    static func read(_ endpoint: GatewayEndpoint, _ request: Request, jsonLimit: Int, uploadLimit: Int,
+                     uploads: UploadAllowance? = nil) async throws(OpenAIError) -> GatewayBody {
         let (limit, setting) = endpoint.bodyForm == .multipart ? (uploadLimit, "gateway.max_upload_bytes") : (jsonLimit, "listen.max_body_bytes")
         let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw tooLarge(limit: limit, setting: setting)
+        if endpoint.bodyForm == .multipart, let uploads {
+            buffer = try await collectUpload(request, limit: limit, uploads)
+        } else {
+            do {
+                buffer = try await request.body.collect(upTo: limit)
+            } catch {
+                throw tooLarge(limit: limit, setting: setting)
+            }
         }
         switch endpoint.bodyForm {
         case .json:
@@ -38,6 +45,34 @@ enum GatewayBody: Sendable {
                 throw .invalid("invalid_multipart", "the form cannot be read: \(problem.reason)")
             }
         }
+    }
+
+    /// An upload's body, each byte counted against the budget before it is kept.
+    private static func collectUpload(_ request: Request, limit: Int, _ uploads: UploadAllowance) async throws(OpenAIError) -> ByteBuffer {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared <= limit,
+           !uploads.hold.grow(by: declared, limit: uploads.limit) {
+            throw overBudget(uploads.limit)
+        }
+        var buffer = ByteBuffer()
+        do {
+            for try await chunk in request.body {
+                let size = buffer.readableBytes + chunk.readableBytes
+                guard size <= limit else { throw tooLarge(limit: limit, setting: "gateway.max_upload_bytes") }
+                guard uploads.hold.grow(by: size - uploads.hold.taken, limit: uploads.limit) else { throw overBudget(uploads.limit) }
+                buffer.writeImmutableBuffer(chunk)
+            }
+        } catch let error as OpenAIError {
+            throw error
+        } catch {
+            throw tooLarge(limit: limit, setting: "gateway.max_upload_bytes")
+        }
+        return buffer
+    }
+
+    /// 503 in the OpenAI shape: the uploads in flight hold the whole budget.
+    static func overBudget(_ limit: Int) -> OpenAIError {
+        OpenAIError(status: .serviceUnavailable, type: "server_error", code: "uploads_over_budget",
+                    message: "uploads in flight hold \(limit) bytes (gateway.upload_budget_bytes); retry shortly", retryAfterSeconds: 1)
     }
 
     /// 413 in the OpenAI shape, naming the setting that sets the limit.
@@ -84,6 +119,12 @@ enum GatewayBody: Sendable {
             form.replacing(field: "model", with: upstreamModel)
         }
     }
+}
+
+/// An upload's share of the gateway-wide budget, and the budget's size.
+struct UploadAllowance: Sendable {
+    let hold: UploadBudget.Hold
+    let limit: Int
 }
 
 extension MultipartForm.Problem {

@@ -63,6 +63,8 @@ public struct GatewayDependencies: Sendable {
     public var directory: GatewayDirectory
     let metrics: GatewayMetrics
     let inFlight = GatewaySlots()
+    /// Bytes of uploads held, for `gateway.upload_budget_bytes`.
+    let uploads: UploadBudget
     /// Hedged targets' times to first byte and hedge budgets.
     let hedges = HedgeBook()
     /// Requests and failovers per model and provider, for the status page.
@@ -75,6 +77,7 @@ public struct GatewayDependencies: Sendable {
         self.directory = directory
         self.metrics = GatewayMetrics(registry: metrics.registry)
         self.limiter = ClientLimiter(registry: metrics.registry)
+        self.uploads = UploadBudget(gauge: metrics.registry.makeGauge(descriptor: MetricName.gatewayUploadHeld))
     }
 }
 

@@ -21,12 +21,13 @@ enum GatewayRoutes {
         GatewayEndpoint.allCases.first { "/v1" + $0.upstreamPath == path }
     }
 
-    /// `GET /v1/models`: every routable model, with the providers behind it.
+    /// `GET /v1/models`: every routable model, with the providers behind it and their tasks.
     static func models(_ deps: APIDependencies) -> Response {
         guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
         let catalog = gateway.directory.current.catalog
         let data = catalog.known.map { model in
-            ModelEntry(id: model.rawValue, providers: (catalog.providersByModel[model] ?? []).map(\.rawValue))
+            ModelEntry(id: model.rawValue, providers: (catalog.providersByModel[model] ?? []).map(\.rawValue),
+                       tasks: (catalog.tasksByModel[model] ?? []).map(\.rawValue))
         }
         let bytes = modelListBody(ModelList(data: data))
         var headers: HTTPFields = [.contentType: "application/json"]
@@ -53,10 +54,13 @@ enum GatewayRoutes {
         var created = 0
         var ownedBy = "switchyard"
         var providers: [String]
+        /// Switchyard's extension: what the model's targets do (`chat`, `text-to-image` ...).
+        var tasks: [String]
 
-        init(id: String, providers: [String]) {
+        init(id: String, providers: [String], tasks: [String]) {
             self.id = id
             self.providers = providers
+            self.tasks = tasks
         }
     }
 
@@ -95,14 +99,15 @@ enum GatewayRoutes {
                                retryAfterSeconds: 1).response(ServedBy())
         }
         do {
-            let prepared = try await GatewayRequest.prepare(endpoint, request, caller: caller, deps, configuration)
+            let uploads = UploadAllowance(hold: gateway.uploads.hold(), limit: configuration.settings.uploadBudgetBytes)
+            let prepared = try await GatewayRequest.prepare(endpoint, request, caller: caller, deps, configuration, uploads: uploads)
             let forwarder = GatewayForwarder(endpoint: endpoint, request: prepared, caller: caller, deps: deps, gateway: gateway,
                                              configuration: configuration, slot: slot)
             // On the transport's executor (for plain-HTTP upstreams the event loop that read the request):
             // sending, waking on the head and reading a whole answer cost no hand-over between threads.
             return await withTaskExecutorPreference(gateway.transport.executor) { await forwarder.run() }
         } catch {
-            gateway.metrics.request(endpoint, .callerError)
+            gateway.metrics.request(endpoint, error.code == "uploads_over_budget" ? .overloaded : .callerError)
             return error.response(ServedBy())
         }
     }
@@ -123,10 +128,13 @@ struct GatewayRequest: Sendable {
     var additions: [UInt8]
     /// What the answer must be (embeddings of the asked size), checked before it goes out.
     var expectation = AnswerExpectation()
+    /// The upload's bytes in the gateway-wide budget, given back when the request is done with them.
+    var uploadHold: UploadBudget.Hold?
 
     static func prepare(_ endpoint: GatewayEndpoint, _ request: Request, caller: Caller, _ deps: APIDependencies,
-                        _ configuration: GatewayConfiguration) async throws(OpenAIError) -> GatewayRequest {
-        let body = try await GatewayBody.read(endpoint, request, jsonLimit: deps.limits.maxBodyBytes, uploadLimit: configuration.settings.maxUploadBytes)
+                        _ configuration: GatewayConfiguration, uploads: UploadAllowance? = nil) async throws(OpenAIError) -> GatewayRequest {
+        let body = try await GatewayBody.read(endpoint, request, jsonLimit: deps.limits.maxBodyBytes, uploadLimit: configuration.settings.maxUploadBytes,
+                                              uploads: uploads)
         guard let modelText = body.string("model"), !modelText.isEmpty else {
             throw .invalid("missing_model", "model: required, e.g. \"model\": \"\(configuration.catalog.known.first?.rawValue ?? "llama-3.1-8b")\"")
         }
@@ -189,7 +197,7 @@ struct GatewayRequest: Sendable {
         }
         return GatewayRequest(body: body, selection: selection, candidates: candidates, policy: policy, streaming: streaming,
                               asked: RequestNeeds.asked(needs), callerWantsUsage: callerWantsUsage, additions: additions,
-                              expectation: AnswerExpectation.of(body, endpoint: endpoint))
+                              expectation: AnswerExpectation.of(body, endpoint: endpoint), uploadHold: uploads?.hold)
     }
 
     /// The model's route for the endpoint's task (`/v1/completions` takes the model's chat targets

@@ -56,6 +56,15 @@ def test_openai_sdk_plain_and_streaming(gateway):
     assert client.completions.create(model=MODEL + ":cheapest", prompt="hi", max_tokens=4).choices[0].text
 
 
+def test_openai_sdk_lists_models_with_their_tasks(gateway):
+    models = list(sdk(gateway).models.list())
+    assert [m.id for m in models] == [MODEL]
+    assert models[0].object == "model" and models[0].owned_by == "switchyard"
+    # Switchyard's extensions ride along as extra fields of the SDK's Model.
+    assert models[0].model_extra["tasks"] == ["chat"]
+    assert models[0].model_extra["providers"] == ["a", "b", "c"]
+
+
 def test_openai_sdk_errors(gateway):
     with pytest.raises(openai.NotFoundError) as unknown:
         sdk(gateway).chat.completions.create(model="no-such-model", messages=MESSAGES)
