@@ -167,7 +167,18 @@ public actor FleetProbeDuty: ProbeDuty {
         if let retryAt, ContinuousClock.now < retryAt { throw FleetError.unreachable("\(connector.url): reconnecting") }
         if let connecting { return try await connecting.value }
         let connector = connector
-        let task = Task { try await connector.connect() }
+        let logger = logger
+        let task = Task {
+            let made = try await connector.connect()
+            do {
+                // Hosts start together: the schema may not be there yet (FleetService migrates too; the lock makes it once).
+                try await withDeadline(10, on: made, "migrating the fleet schema") { try await FleetSchema.migrate(made, logger: logger) }
+            } catch {
+                try? await made.close()
+                throw error
+            }
+            return made
+        }
         connecting = task
         defer { connecting = nil }
         let made = try await task.value

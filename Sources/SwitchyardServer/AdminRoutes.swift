@@ -61,10 +61,11 @@ struct AdminAuthorizer: Sendable {
 /// `POST /v1/admin/providers/{name}/drain|undrain` and `POST /v1/admin/reload`.
 enum AdminRoutes {
     static func setDraining(_ draining: Bool, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
+        let fleetWide = try fleetWide(request)  // a bad parameter is named before auth, as on every route
         let caller = try await deps.authorizer.caller(request, context)
         let name = try context.parameters.require("name")
         let provider = ProviderID(name)
-        if try fleetWide(request) {
+        if fleetWide {
             try await recordForFleet(provider, draining: draining, caller: caller, deps)
         }
         guard let transitions = deps.healthBook.setDraining(draining, provider: provider, at: deps.clock.now(), by: caller) else {

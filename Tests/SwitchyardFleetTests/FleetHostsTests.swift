@@ -157,7 +157,8 @@ import Testing
                         #expect(row == "h1 uid:0 true")
                         // h2's events log (written by its store's batches) says who drained it, and where.
                         let recorded = try await eventuallyOffPool(within: 10) { try hosts[1].get("/v1/events").body.contains("uid:0 on h1 (fleet)") }
-                        #expect(recorded, "h2's events do not say who drained: \(try await offPool { try hosts[1].get("/v1/events").body }.prefix(600))")
+                        let events = try await offPool { try hosts[1].get("/v1/events").body }
+                        #expect(recorded, "h2's events do not say who drained: \(events.prefix(600))")
                         // And undrained the same way.
                         #expect(try await offPool { try hosts[0].post("/v1/admin/providers/paid/undrain?fleet=true").status } == 200)
                         #expect(try await eventuallyOffPool(within: 10) { try !draining(hosts[1]) }, "h2 did not follow the fleet undrain")
