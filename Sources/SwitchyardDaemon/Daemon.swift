@@ -130,7 +130,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     ))
     let listeners: [any Service] = servers.map { PreferringExecutor(service: $0, executor: engine) }
     let services: [any Service] = [writer, EngineLifetime(engine: engine), scheduler] + listeners + reloadOnHangup + [discovery, watchdog, lifecycle] + (fleet.map { [$0] } ?? [])
-        + (drains.map { [$0] } ?? [])
+        + (drains.map { [$0] } ?? []) + (duty.map { [$0] } ?? [])
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import SwitchyardCore
 
 /// Probe duty and the fleet's probe budget on PostgreSQL. A claim is one statement: it inserts
@@ -209,5 +210,13 @@ public actor FleetProbeDuty: ProbeDuty {
             logger.notice("fleet reachable again: probe duty shared")
         }
         onAlone(now, reason)
+    }
+}
+
+extension FleetProbeDuty: Service {
+    /// Holds the claim connection until the daemon shuts down, then closes it.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
     }
 }
