@@ -26,7 +26,8 @@ struct FleetWiring {
         guard let settings = config.fleet else { return nil }
         return FleetService(parts: .init(
             settings: settings, outbox: outbox,
-            deliver: { observations in pipeline.deliverRemote(observations) },
+            // remote_weight 0 keeps peers' evidence out of health altogether (a failure would still count as consecutive).
+            deliver: { observations in if settings.remoteWeight > 0 { pipeline.deliverRemote(observations) } },
             unhealthyTargets: {
                 healthBook.stateCounts().filter { $0.key != .healthy && $0.key != .unknown }.values.reduce(0, +)
             },

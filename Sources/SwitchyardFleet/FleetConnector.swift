@@ -53,6 +53,9 @@ public struct FleetConnector: Sendable {
     /// A `FleetError` for what a connection or statement threw, naming the server, never the password.
     public func classify(_ error: any Error) -> FleetError {
         if let error = error as? FleetError { return error }
+        if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.beginError ?? error.commitError {
+            return classify(inner)
+        }
         guard let psql = error as? PSQLError else { return .unreachable("\(url): \(type(of: error))") }
         switch psql.code {
         case .server:

@@ -20,7 +20,16 @@ public enum FleetSchema {
                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """, logger: logger)
         let known = migrations.last?.version ?? 0
-        return try await connection.withTransaction(logger: logger) { connection in
+        do {
+            return try await migrateLocked(connection, migrations: migrations, known: known, logger: logger)
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    private static func migrateLocked(_ connection: PostgresConnection, migrations: [FleetMigration], known: Int,
+                                      logger: Logger) async throws -> Int {
+        try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
             let found = try await version(connection, logger: logger)
             guard found <= known else { throw FleetError.newerSchema(found: found, known: known) }

@@ -60,6 +60,8 @@ public struct StatusPageContent: Sendable {
     public var gateway: [GatewayTraffic.ModelTraffic]?
     /// Why history or events are missing (no store, or reading it failed); nil when they were read.
     public var historyProblem: String?
+    /// The fleet as this host sees it; nil without `fleet:` (no section then).
+    public var fleet: FleetStatus?
 
     /// Content as given; `windowStart` follows from `now`.
     public init(version: String, readiness: Readiness.Status, now: Timestamp, rows: [Row], events: [Transition],
@@ -106,8 +108,10 @@ public struct StatusPageContent: Sendable {
             Row(snapshot: snapshot, successRate: snapshot.stats.successProbability(at: now, halfLifeSeconds: halfLife),
                 minutes: minutes[snapshot.descriptor.target] ?? [])
         }
-        return StatusPageContent(version: deps.metrics.version, readiness: deps.readiness.current, now: now,
-                                 rows: rows, events: events, daemonEvents: daemonEvents, historyProblem: problem,
-                                 gateway: deps.gateway.flatMap { $0.directory.current.settings.enabled ? $0.traffic.snapshot() : nil })
+        var content = StatusPageContent(version: deps.metrics.version, readiness: deps.readiness.current, now: now,
+                                        rows: rows, events: events, daemonEvents: daemonEvents, historyProblem: problem,
+                                        gateway: deps.gateway.flatMap { $0.directory.current.settings.enabled ? $0.traffic.snapshot() : nil })
+        content.fleet = deps.fleet?()
+        return content
     }
 }

@@ -21,6 +21,7 @@ public enum StatusPageHTML {
         html += "<main>\n"
         targets(content, into: &html)
         gateway(content, into: &html)
+        fleet(content, into: &html)
         events(content, into: &html)
         html += """
             <footer>Refreshes every \(StatusPage.refreshSeconds) s · JSON: <a href="/v1/providers">/v1/providers</a> · \

@@ -13,7 +13,7 @@ struct Switchyard: AsyncParsableCommand {
         subcommands: [
             Serve.self, Demo.self, CheckConfig.self,
             Status.self, RouteCommand.self, Providers.self, History.self, Events.self,
-            Drain.self, Undrain.self, Reload.self,
+            Drain.self, Undrain.self, Reload.self, FleetCommand.self,
         ]
     )
 
