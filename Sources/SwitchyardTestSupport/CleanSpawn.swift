@@ -4,11 +4,14 @@ import Foundation
 /// watchdog), without Foundation's `Process`: a child started by `Process` inherits the
 /// descriptor `Process` watches to see it end, and a daemon it leaves running would hold it,
 /// so `waitUntilExit()` would wait for the daemon. Here the child gets stdin, stdout and
-/// stderr only (`closefrom(3)`), and the caller waits with `waitpid`.
-enum CleanSpawn {
+/// stderr only (`closefrom(3)`), and the caller waits with `waitpid`. Long-lived children of
+/// tests (daemons) start this way too: started by `Process` while another test's `Process`
+/// runs, they would hold that one's watched descriptor and hang its `waitUntilExit`.
+public enum CleanSpawn {
     /// Starts `argv` with `stdin` (default /dev/null) as its standard input and stdout and stderr
     /// appended to `outputPath`; `newSession` makes it a session leader (no terminal signals).
-    static func start(_ argv: [String], stdin: Int32? = nil, outputPath: String, newSession: Bool = false) throws -> pid_t {
+    public static func start(_ argv: [String], stdin: Int32? = nil, outputPath: String, newSession: Bool = false,
+                      environment: [String: String]? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -39,8 +42,11 @@ enum CleanSpawn {
 
         let arguments = argv.map { strdup($0) } + [nil]
         defer { for argument in arguments { free(argument) } }
+        let variables = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for variable in variables ?? [] { free(variable) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, argv[0], &actions, &attributes, arguments, environ)
+        let result = variables.map { posix_spawn(&pid, argv[0], &actions, &attributes, arguments, $0) }
+            ?? posix_spawn(&pid, argv[0], &actions, &attributes, arguments, environ)
         guard result == 0 else { throw PostgresClusterError.failed("spawn \(argv[0])", String(cString: strerror(result))) }
         return pid
     }
@@ -53,7 +59,7 @@ enum CleanSpawn {
     }()
 
     /// Waits for `pid` to end; its exit status (128 + signal when killed).
-    static func wait(_ pid: pid_t) -> Int32 {
+    public static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1, errno == EINTR {}
         let signal = status & 0x7F

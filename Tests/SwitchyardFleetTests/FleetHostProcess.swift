@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SwitchyardTestSupport
 
 /// One fleet host: a real `switchyard serve` process (optionally inside a network namespace)
@@ -7,7 +8,8 @@ import SwitchyardTestSupport
 final class FleetHostProcess: @unchecked Sendable {
     let name: String
     let socket: String
-    private let process: Process
+    private let pid: pid_t
+    private let stopped = Mutex(false)
 
     /// The daemon's config for host `name` of group `group`, probing `model` at `simulator` every `interval`.
     static func config(name: String, directory: String, simulator: String, interval: String, group: String = "g") -> String {
@@ -29,22 +31,10 @@ final class FleetHostProcess: @unchecked Sendable {
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: "\(directory)/\(name)", withIntermediateDirectories: true)
         let serve = [buildDirectory + "/switchyard", "serve", "--config", configPath, "--state-dir", "\(directory)/\(name)", "--log-level", "info"]
-        process = Process()
-        if let netns {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-            process.arguments = ["netns", "exec", netns] + serve
-        } else {
-            process.executableURL = URL(fileURLWithPath: serve[0])
-            process.arguments = Array(serve.dropFirst())
-        }
+        let argv = netns.map { ["/usr/sbin/ip", "netns", "exec", $0] + serve } ?? serve
         var environment = ProcessInfo.processInfo.environment
         environment["SWITCHYARD_PG_URL"] = databaseURL
-        process.environment = environment
-        FileManager.default.createFile(atPath: "\(directory)/\(name).log", contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/\(name).log"))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        pid = try CleanSpawn.start(argv, outputPath: "\(directory)/\(name).log", environment: environment)
     }
 
     /// GETs `path` over the Unix socket: the HTTP status (0 when it did not answer) and the body.
@@ -81,14 +71,17 @@ final class FleetHostProcess: @unchecked Sendable {
         return object?["fleet_problem"] as? String
     }
 
-    /// Stops the daemon (SIGTERM, then SIGKILL after 10 s) and waits for it.
+    /// Stops the daemon (SIGTERM, then SIGKILL after 10 s) and waits for it. Safe to call twice.
     func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        guard stopped.withLock({ done in defer { done = true }; return !done }) else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<200 {
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        _ = CleanSpawn.wait(pid)
     }
 }
 
