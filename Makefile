@@ -12,7 +12,7 @@ export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-nspawn build deps pyenv release clean screenshots \
-        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-hedge bench-heavy \
+        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-hedge bench-heavy bench-fleet \
         fuzz fuzz-build fuzz-replay test-sanitizers
 
 ## Install the Debian packages the build and the tests need, if any is missing.
@@ -56,6 +56,12 @@ test-nspawn: deps
 	$(SWIFT) build --product switchyard
 	$(SWIFT) build --product switchyard-sim
 	Tests/nspawn/boot-test.sh .build/debug
+
+## Fleet probe duty (README "Fleet"): three `switchyard serve` hosts on a private PostgreSQL, one target with a paid
+## completion probe every 10 s, for 10 minutes; prints how many completion probes the simulator saw (goal 60 ± 2, not 180).
+bench-fleet: deps
+	$(SWIFT) build --build-tests
+	SWITCHYARD_BENCH_FLEET=1 $(SWIFT) test --skip-build --filter FleetBenchTests
 
 ## Routing scenarios on a simulated clock and route() timings (release build).
 bench-routing: deps

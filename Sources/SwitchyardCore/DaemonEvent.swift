@@ -15,6 +15,9 @@ public struct DaemonEvent: Hashable, Sendable {
         case discoveryCut = "discovery_cut"
         /// A target's 400 said it lacks a feature (tools, structured output): routes needing it leave it out for a while.
         case capabilityLearned = "capability_learned"
+        /// The fleet's PostgreSQL could not be asked who runs a paid probe: this host probes alone within its share of
+        /// each budget; or it can be asked again and probe duty is shared once more.
+        case fleetProbeDuty = "fleet_probe_duty"
     }
 
     public var at: Timestamp

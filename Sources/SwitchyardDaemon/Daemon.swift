@@ -69,6 +69,8 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     if let recovery { StorageWiring.announce(recovery, readiness: readiness, pipeline: pipeline, now: clock.now()) }
     let engine = CurlEngine()
     let spentToday = StorageWiring.probeSpend(providers: budgeted, members: effective.budgetMembers(of:), from: store, now: clock.now(), logger: logger)
+    let duty = FleetWiring.probeDuty(config: effective, pipeline: pipeline, readiness: readiness, clock: clock,
+                                     environment: options.environment, logger: logger)
     let scheduler = ProbeScheduler(targets: probeTargets, startSpreadSeconds: options.probeStartSpreadSeconds, spentToday: spentToday, dependencies: .init(
         transport: engine, wallClock: clock, clock: engine.clock, deliver: pipeline.deliver,
         nextProbeAt: { target, now, interval in healthBook.nextProbe(of: target, after: now, interval: interval) },
@@ -76,7 +78,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
             readiness.update { $0.firstProbeRoundDone = true }
             logger.info("first probe round finished", metadata: ["targets": "\(probeTargets.count)"])
         },
-        executor: engine, wedgeAfter: options.wedgeSchedulerAfter, logger: logger
+        executor: engine, wedgeAfter: options.wedgeSchedulerAfter, logger: logger, duty: duty
     ))
     // Weak: the scheduler delivers into the pipeline, so a strong capture here would be a cycle.
     pipeline.probeRequests.connect { [weak scheduler] target in scheduler?.probeNow(target) }
@@ -90,11 +92,14 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
         healthBook: healthBook, scheduler: scheduler, metrics: metrics, readiness: readiness, adminToken: adminToken, gateway: gatewayDirectory, clientTokens: clientTokens,
         pipeline: pipeline, notifier: notifier, discoveryWake: discoveryWake, clock: clock, environment: options.environment, logger: logger
     ))
-    let admin = AdminHooks(
+    let drains = FleetWiring.drains(config: effective, healthBook: healthBook, pipeline: pipeline, clock: clock,
+                                    environment: options.environment, logger: logger)
+    var admin = AdminHooks(
         reload: { caller in await reloader.reload(caller: caller) },
         record: { transitions in pipeline.record(transitions) },
         recordEvent: { event in pipeline.record(event) }
     )
+    if let drains { admin.fleetDrain = { provider, draining, caller in try await drains.record(provider, draining: draining, caller: caller) } }
     var dependencies = APIDependencies(healthBook: healthBook, readiness: readiness, metrics: metrics, clock: clock,
                                        deliver: pipeline.deliver, history: store, stored: { await writer.waitUntilStored() },
                                        budgets: { await scheduler.budgetStatus() }, admin: admin)
@@ -128,6 +133,7 @@ public func buildServiceGroup(config: Configuration, options: DaemonOptions = Da
     ))
     let listeners: [any Service] = servers.map { PreferringExecutor(service: $0, executor: upstream.executor ?? engine) }
     let services: [any Service] = [writer, EngineLifetime(engine: engine, upstream: upstream), scheduler] + listeners + reloadOnHangup + [discovery, watchdog, lifecycle] + (fleet.map { [$0] } ?? [])
+        + (drains.map { [$0] } ?? []) + (duty.map { [$0] } ?? [])
     let group = ServiceGroup(configuration: .init(
         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
         gracefulShutdownSignals: options.shutdownSignals,

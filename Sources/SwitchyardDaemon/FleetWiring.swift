@@ -37,6 +37,48 @@ struct FleetWiring {
     }
 }
 
+extension FleetWiring {
+    /// Who runs each paid completion probe, shared through PostgreSQL (nil without `fleet:` or
+    /// with a URL that cannot be resolved: the service reports that). Probing alone, and sharing
+    /// again, are each an event and show in `/readyz` as the fleet's problem.
+    static func probeDuty(config: Configuration, pipeline: ObservationPipeline, readiness: Readiness, clock: any WallClock,
+                          environment: [String: String], logger: Logger) -> FleetProbeDuty? {
+        guard let settings = config.fleet,
+              let connector = try? FleetConnector(settings: settings, resolver: SecretResolver(environment: environment), logger: logger)
+        else { return nil }
+        var options = FleetProbeDuty.Options(group: settings.group, host: settings.host)
+        options.retentionSeconds = settings.retentionSeconds
+        let prefix = "probe duty: "
+        return FleetProbeDuty(connector: connector, options: options, logger: logger) { alone, reason in
+            readiness.update { status in
+                if alone, status.fleetProblem == nil { status.fleetProblem = prefix + (reason ?? "unreachable") }
+                if !alone, status.fleetProblem?.hasPrefix(prefix) == true { status.fleetProblem = nil }
+            }
+            let message = alone
+                ? "the fleet cannot be asked who runs paid probes (\(reason ?? "unreachable")): probing alone within this host's share of each budget"
+                : "the fleet answers again: paid probes are shared"
+            pipeline.record(DaemonEvent(at: clock.now(), kind: .fleetProbeDuty, caller: "daemon", message: message))
+        }
+    }
+}
+
+extension FleetWiring {
+    /// Fleet-wide drains: records `drain --fleet` and follows the group's (nil without `fleet:`
+    /// or with a URL that cannot be resolved). A followed drain is recorded like a local one,
+    /// by its caller and host.
+    static func drains(config: Configuration, healthBook: HealthBook, pipeline: ObservationPipeline, clock: any WallClock,
+                       environment: [String: String], logger: Logger) -> FleetDrains? {
+        guard let settings = config.fleet,
+              let connector = try? FleetConnector(settings: settings, resolver: SecretResolver(environment: environment), logger: logger)
+        else { return nil }
+        return FleetDrains(connector: connector, group: settings.group, host: settings.host, logger: logger) { row in
+            guard let transitions = healthBook.setDraining(row.draining, provider: row.provider, at: clock.now(), by: row.followedBy) else { return }
+            pipeline.record(transitions)
+            logger.notice("\(row.draining ? "drained" : "undrained") by \(row.followedBy)", metadata: ["provider": "\(row.provider)", "event": "admin"])
+        }
+    }
+}
+
 extension ObservationPipeline {
     /// Folds peers' observations into health through the same state machine (at their weight),
     /// without storing them (each host's SQLite keeps its own history) and without probing to

@@ -24,7 +24,7 @@ extension FleetMigration {
     public static var all: [FleetMigration] { [evidenceAndHosts] + later }
 
     /// Steps after version 1, appended by later work (leases, budget, drains) in version order.
-    static let later: [FleetMigration] = []
+    static let later: [FleetMigration] = [probeDutyBudgetAndDrains]
 
     /// Version 1: shared evidence rows (a sequence per row for the readers' cursors) and the hosts' heartbeats.
     static let evidenceAndHosts = FleetMigration(version: 1, name: "evidence and hosts", statements: [

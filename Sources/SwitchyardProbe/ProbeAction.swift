@@ -29,6 +29,8 @@ public struct ProbeLaunch<Instant: Sendable>: Sendable {
     public var reservation: ProbeBudget.Reservation?
     /// Asked for out of turn (to confirm reports): it reads its own model list, shared with no earlier fetch.
     public var outOfTurn = false
+    /// A completion probe in a fleet: its claim on the slot, to settle with `ProbePlan.applyDuty` before it runs.
+    public var duty: ProbeDutyClaim?
 }
 
 /// How a launched probe ended, as the plan needs it.

@@ -91,6 +91,14 @@ public struct ProbeBudget: Hashable, Sendable {
         if let costUSD { record(costUSD: costUSD, task: reservation.task, at: now) }
     }
 
+    /// Whether what is spent and reserved today stays within one host's share of the limit among
+    /// `hosts`: its part of a fleet's budget while the fleet cannot be asked (`ProbeDutyAnswer.unreachable`).
+    public mutating func withinShare(ofHosts hosts: Int, at now: Timestamp) -> Bool {
+        roll(to: now)
+        guard let limitUSD else { return true }
+        return spentUSD + reservedUSD <= limitUSD / Double(max(hosts, 1))
+    }
+
     /// The budget as the API and metrics show it.
     public mutating func status(provider: ProviderID, at now: Timestamp) -> ProbeBudgetStatus {
         let allowed = allowsCompletion(at: now)
@@ -150,6 +158,11 @@ public struct ProbeBudgetBook: Sendable {
     /// Frees a reservation and counts the probe's actual cost.
     mutating func settle(_ provider: ProviderID, _ reservation: ProbeBudget.Reservation, costUSD: Double?, at now: Timestamp) {
         budgets[provider]?.settle(reservation, costUSD: costUSD, at: now)
+    }
+
+    /// `ProbeBudget.withinShare`; true for a provider without a budget.
+    mutating func withinShare(_ provider: ProviderID, ofHosts hosts: Int, at now: Timestamp) -> Bool {
+        budgets[provider]?.withinShare(ofHosts: hosts, at: now) ?? true
     }
 
     mutating func restore(_ provider: ProviderID, spentUSD: Double, on day: Timestamp, now: Timestamp) {

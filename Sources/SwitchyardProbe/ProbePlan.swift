@@ -41,6 +41,8 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
     var random: SplitMix64
     /// Longest start-up spread: the first probes land within this many seconds.
     let startSpreadSeconds: Double
+    /// Whether completion probes first claim their slot from a fleet (`ProbeDuty`); liveness probes never do.
+    public var claimsDuty = false
 
     /// A plan for `targets`, not started; `seed` fixes its jitter, `now` is today for the budgets.
     public init(targets: [ProbeTarget], seed: UInt64, startSpreadSeconds: Double = 10, now: Timestamp) {
@@ -190,8 +192,10 @@ public struct ProbePlan<Instant: InstantProtocol & Sendable>: Sendable where Ins
             reservation = budgets.reserveCompletion(target.budgetProvider, estimateUSD: Self.estimatedCost(of: target), task: target.task, at: wallTime)
             if reservation == nil { target.settings.mode = .liveness }
         }
-        return ProbeLaunch(target: target, generation: slot.generation, planned: planned,
-                           providerLimiter: providerLimiters[target.target.provider], reservation: reservation)
+        var launch = ProbeLaunch(target: target, generation: slot.generation, planned: planned,
+                                 providerLimiter: providerLimiters[target.target.provider], reservation: reservation)
+        if claimsDuty, target.settings.mode == .completion { launch.duty = Self.dutyClaim(for: target, reservation: reservation, at: wallTime) }
+        return launch
     }
 
     /// A new generation of `target`, its first probe queued within the start-up spread after `now`.

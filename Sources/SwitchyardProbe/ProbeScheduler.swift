@@ -41,11 +41,14 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         /// Seeds the plan's jitter.
         public var seed: UInt64
         public var logger: Logger
+        /// In a fleet: who runs each paid completion probe (nil: this host alone).
+        public var duty: (any ProbeDuty)?
 
         public init(transport: any HTTPTransport, wallClock: any WallClock, clock: C, deliver: @escaping @Sendable (Observation) -> Void,
                     nextProbeAt: @escaping @Sendable (Target, Timestamp, Double) -> Timestamp,
                     onFirstRound: @escaping @Sendable () -> Void = {}, onLateness: @escaping @Sendable (Target, Double) -> Void = { _, _ in },
-                    executor: CurlEngine, wedgeAfter: Duration? = nil, seed: UInt64 = .random(in: .min ... .max), logger: Logger) {
+                    executor: CurlEngine, wedgeAfter: Duration? = nil, seed: UInt64 = .random(in: .min ... .max), logger: Logger,
+                    duty: (any ProbeDuty)? = nil) {
             self.transport = transport
             self.wallClock = wallClock
             self.clock = clock
@@ -57,6 +60,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
             self.wedgeAfter = wedgeAfter
             self.seed = seed
             self.logger = logger
+            self.duty = duty
         }
     }
 
@@ -90,6 +94,7 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         let today = dependencies.wallClock.now()
         var plan = ProbePlan<C.Instant>(targets: targets, seed: dependencies.seed, startSpreadSeconds: startSpreadSeconds, now: today)
         for (provider, spent) in spentToday { plan.restoreSpend(provider, spentUSD: spent, on: today, now: today) }
+        plan.claimsDuty = dependencies.duty != nil
         self.plan = plan
     }
 
@@ -223,11 +228,17 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
     /// the target can cancel it), delivers its observation unless canceled or stale, and tells the plan.
     @_specialize(where C == EngineClock)
     private func probe(_ launch: ProbeLaunch<C.Instant>) async {
-        let target = launch.target
         withUnsafeCurrentTask { task in
-            if let task { inFlight[target.target] = InFlightProbe(task: task, generation: launch.generation) }
+            if let task { inFlight[launch.target.target] = InFlightProbe(task: task, generation: launch.generation) }
         }
+        var launch = launch
+        if let claim = launch.duty, let duty = dependencies.duty {
+            ledger.promise(launch.target.target, within: .seconds(10))  // the claim is bounded well within this
+            launch = plan.applyDuty(await duty.claim(claim), to: launch, wallTime: dependencies.wallClock.now())
+        }
+        let target = launch.target
         let result = await measure(launch)
+        if let claim = launch.duty, let duty = dependencies.duty { await duty.settle(claim, costUSD: result?.0.costUSD) }
         if inFlight[target.target]?.generation == launch.generation { inFlight[target.target] = nil }
         var delivered = false
         if let (result, startedAt) = result, !Task.isCancelled, plan.isCurrent(target.target, generation: launch.generation) {

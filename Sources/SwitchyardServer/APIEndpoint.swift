@@ -63,7 +63,7 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     }
 
     /// Whether the route has query options (each checks its own); the others take none.
-    var takesQuery: Bool { [.route, .history, .events].contains(self) }
+    var takesQuery: Bool { [.route, .history, .events, .drain, .undrain].contains(self) }
 
     /// Whether the route is a heavy read (`HeavyReads`): it runs off the cooperative pool, a few at a time.
     var isHeavyRead: Bool { [.statusPage, .history, .metrics].contains(self) }

@@ -69,6 +69,9 @@ public struct AdminHooks: Sendable {
     public var record: @Sendable (_ transitions: [Transition]) -> Void
     /// Records a daemon-wide event (a capability the gateway learned) in the events log.
     public var recordEvent: @Sendable (DaemonEvent) -> Void
+    /// Records a drain or undrain for every host of the fleet's group (`?fleet=true`); nil without `fleet:`.
+    /// Throws when the fleet cannot be reached.
+    public var fleetDrain: (@Sendable (_ provider: ProviderID, _ draining: Bool, _ caller: String) async throws -> Void)?
 
     public init(reload: @escaping @Sendable (String) async -> ReloadOutcome = { _ in
                     ReloadOutcome(succeeded: false, message: "this daemon was started without a configuration file to reload")

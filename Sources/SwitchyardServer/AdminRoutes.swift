@@ -61,9 +61,13 @@ struct AdminAuthorizer: Sendable {
 /// `POST /v1/admin/providers/{name}/drain|undrain` and `POST /v1/admin/reload`.
 enum AdminRoutes {
     static func setDraining(_ draining: Bool, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
+        let fleetWide = try fleetWide(request)  // a bad parameter is named before auth, as on every route
         let caller = try await deps.authorizer.caller(request, context)
         let name = try context.parameters.require("name")
         let provider = ProviderID(name)
+        if fleetWide {
+            try await recordForFleet(provider, draining: draining, caller: caller, deps)
+        }
         guard let transitions = deps.healthBook.setDraining(draining, provider: provider, at: deps.clock.now(), by: caller) else {
             throw APIError.notFound("unknown_provider", "no provider named '\(name)'; configured: \(configuredProviders(deps))")
         }
@@ -71,6 +75,30 @@ enum AdminRoutes {
         if !transitions.isEmpty { _ = await deps.stored() }  // a 200 means the events log has it
         context.logger.notice("\(draining ? "drained" : "undrained") by \(caller)", metadata: ["provider": "\(provider)", "event": "admin"])
         return try JSONResponse.make(Wire.AdminDrain(caller: caller, changed: transitions.map { Wire.Event(.transition($0)) }, draining: draining, provider: provider.rawValue))
+    }
+
+    /// Whether `?fleet=true` asks for every host of the group.
+    private static func fleetWide(_ request: Request) throws -> Bool {
+        switch try QueryParameters(request, known: ["fleet"]).text("fleet") {
+        case nil, "false": false
+        case "true": true
+        case let other?: throw APIError.badParameter("fleet", "'\(other)' is not true or false")
+        }
+    }
+
+    /// Records a fleet-wide drain before this host applies it, so a 200 means every host will.
+    private static func recordForFleet(_ provider: ProviderID, draining: Bool, caller: String, _ deps: APIDependencies) async throws {
+        guard let fleetDrain = deps.admin.fleetDrain else {
+            throw APIError(.conflict, code: "fleet_not_configured", message: "fleet=true needs a fleet: section; this daemon shares nothing")
+        }
+        guard deps.healthBook.snapshots().contains(where: { $0.descriptor.target.provider == provider }) else {
+            throw APIError.notFound("unknown_provider", "no provider named '\(provider)'; configured: \(configuredProviders(deps))")
+        }
+        do {
+            try await fleetDrain(provider, draining, caller)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "fleet_unreachable", message: "the fleet's PostgreSQL did not take the drain (\(error)); nothing changed")
+        }
     }
 
     static func reload(_ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {

@@ -78,7 +78,7 @@ struct ReloadSeries: Sendable {
             lastSuccessful.set(to: 0)
         case .databaseRecovered, .discovery, .discoveryFailed, .discoveryCut:
             break  // StoreSeries and DiscoverySeries count them
-        case .capabilityLearned:
+        case .capabilityLearned, .fleetProbeDuty:
             break
         }
     }

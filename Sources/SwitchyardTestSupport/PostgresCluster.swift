@@ -10,9 +10,10 @@ import Synchronization
 /// exists on every Debian system and owns no files, so nothing is created on the machine and
 /// nothing of the user's is readable by the server. Run as any other user, it runs as that user.
 ///
-/// Nothing is left running, even if the test process dies: a watchdog (`setsid sh`) reads a
-/// pipe whose only writer is this process; when the pipe closes, by `remove()` or by the
-/// process's death, the watchdog stops the server and deletes the directory.
+/// Nothing is left running, even if the test process dies: a watchdog (`sh` in its own session)
+/// reads a socket whose only other end is this process's; when that end closes, by `remove()` or by
+/// the process's death, the watchdog stops the server and deletes the directory. The server's
+/// programs are started with `CleanSpawn`, so the server holds no descriptor of this process.
 public final class PostgresCluster: Sendable {
     /// The role the tests connect as, with `password`.
     public static let role = "switchyard"
@@ -23,18 +24,21 @@ public final class PostgresCluster: Sendable {
     public let port: Int
     /// The role's password (random per cluster).
     public let password: String
-    /// Where the server listens (default 127.0.0.1).
+    /// Where the server listens (default 127.0.0.1; a comma-separated list for more than one address).
     public let listenAddress: String
     /// The directory of initdb, pg_ctl, psql.
     public let binDirectory: String
 
-    private let watchdog: Process
-    private let watchdogInput: FileHandle
+    private let watchdog: pid_t
+    /// This end of the watchdog's socket pair (close-on-exec: no child of ours holds it).
+    private let watchdogInput: Int32
     private let removed = Mutex(false)
 
-    /// A `postgres://` URL for `database` (default `postgres`), with the role and its password.
+    /// A `postgres://` URL for `database` (default `postgres`), with the role and its password, to
+    /// `host` (default: the first listen address).
     public func url(database: String = "postgres", host: String? = nil) -> String {
-        "postgres://\(Self.role):\(password)@\(host ?? listenAddress):\(port)/\(database)"
+        let first = listenAddress.split(separator: ",").first.map(String.init) ?? "127.0.0.1"
+        return "postgres://\(Self.role):\(password)@\(host ?? first):\(port)/\(database)"
     }
 
     /// The default URL (database `postgres`).
@@ -51,7 +55,7 @@ public final class PostgresCluster: Sendable {
     public var log: String { (try? String(contentsOfFile: "\(directory)/postgres.log", encoding: .utf8)) ?? "" }
 
     private init(directory: String, port: Int, password: String, listenAddress: String, binDirectory: String,
-                 watchdog: Process, watchdogInput: FileHandle) {
+                 watchdog: pid_t, watchdogInput: Int32) {
         self.directory = directory
         self.port = port
         self.password = password
@@ -68,7 +72,7 @@ public final class PostgresCluster: Sendable {
         let directory = "/tmp/sy-pg-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         let password = UUID().uuidString.replacingOccurrences(of: "-", with: "")
-        let (watchdog, input): (Process, FileHandle)
+        let (watchdog, input): (pid_t, Int32)
         do {
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
             try password.write(toFile: "\(directory)/password", atomically: false, encoding: .utf8)
@@ -81,13 +85,13 @@ public final class PostgresCluster: Sendable {
         var cluster: PostgresCluster?
         do {
             try run(asServerUser(["\(bin)/initdb", "-D", "\(directory)/data", "-U", role, "--pwfile=\(directory)/password",
-                                  "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--locale=C", "-N"]))
+                                  "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--locale=C", "-N"]), in: directory)
             // initdb allows only loopback hosts; a partition test reaches the server over a veth address.
             let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/data/pg_hba.conf"))
             try hba.seekToEnd()
             try hba.write(contentsOf: Data("host all all 0.0.0.0/0 scram-sha-256\n".utf8))
             try hba.close()
-            var lastError: Error?
+            var lastError: (any Error)?
             for _ in 0..<5 {
                 let made = PostgresCluster(directory: directory, port: unusedLoopbackPort(), password: password,
                                            listenAddress: listenAddress, binDirectory: bin, watchdog: watchdog, watchdogInput: input)
@@ -100,8 +104,8 @@ public final class PostgresCluster: Sendable {
             guard let cluster else { throw lastError ?? PostgresClusterError.failed("start", "no attempt") }
             return cluster
         } catch {
-            try? input.close()
-            watchdog.waitUntilExit()
+            close(input)
+            _ = CleanSpawn.wait(watchdog)
             throw error
         }
     }
@@ -110,12 +114,12 @@ public final class PostgresCluster: Sendable {
     public func start() throws {
         let options = "-p \(port) -c listen_addresses=\(listenAddress) -k \(directory) -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try Self.run(Self.asServerUser(["\(binDirectory)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/postgres.log",
-                                        "-w", "-t", "60", "-o", options, "start"]), log: log)
+                                        "-w", "-t", "60", "-o", options, "start"]), in: directory, log: log)
     }
 
     /// Stops the server (fast shutdown: open connections are cut) and waits until it is gone.
     public func stop() throws {
-        try Self.run(Self.asServerUser(["\(binDirectory)/pg_ctl", "-D", "\(directory)/data", "-m", "fast", "-w", "-t", "60", "stop"]))
+        try Self.run(Self.asServerUser(["\(binDirectory)/pg_ctl", "-D", "\(directory)/data", "-m", "fast", "-w", "-t", "60", "stop"]), in: directory)
     }
 
     /// Runs SQL through psql as the test role and returns its unaligned output (one row a line).
@@ -130,8 +134,8 @@ public final class PostgresCluster: Sendable {
     public func remove() {
         let first = removed.withLock { done in defer { done = true }; return !done }
         guard first else { return }
-        try? watchdogInput.close()
-        watchdog.waitUntilExit()
+        close(watchdogInput)
+        _ = CleanSpawn.wait(watchdog)
     }
 
     // MARK: - Processes
@@ -160,32 +164,33 @@ public final class PostgresCluster: Sendable {
         isRoot ? ["/usr/sbin/runuser", "-u", "nobody", "--"] + command : command
     }
 
-    private static func run(_ command: [String], log: @autoclosure () -> String = "") throws {
-        let result = try runProgram(command[0], Array(command.dropFirst()), directory: "/")
+    private static func run(_ command: [String], in directory: String, log: @autoclosure () -> String = "") throws {
+        let result = try CleanSpawn.run(command, outputPath: "\(directory)/command.out")
         guard result.status == 0 else {
             throw PostgresClusterError.failed(URL(fileURLWithPath: command.first { $0.contains("/bin/") } ?? command[0]).lastPathComponent,
                                               result.output + log())
         }
     }
 
-    /// A `setsid sh` that waits for EOF on its stdin, then stops the server and deletes the directory.
-    private static func armWatchdog(directory: String, bin: String) throws -> (Process, FileHandle) {
+    /// A shell in its own session that waits for EOF on its stdin, then stops the server and
+    /// deletes the directory; returns its pid and this end of its socket pair.
+    private static func armWatchdog(directory: String, bin: String) throws -> (pid_t, Int32) {
         let stop = asServerUser(["\(bin)/pg_ctl", "-D", "\(directory)/data", "-m", "fast", "-w", "-t", "60", "stop"])
             .map { "'\($0)'" }.joined(separator: " ")
         let script = "cat >/dev/null; if [ -f '\(directory)/data/postmaster.pid' ]; then \(stop) >/dev/null 2>&1; fi; rm -rf '\(directory)'"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = ["/bin/sh", "-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let pipe = Pipe()
-        // Only this process may hold the writing end: the watchdog, servers and daemons a test starts must not.
-        _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
-        process.standardInput = pipe
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        try pipe.fileHandleForReading.close()
-        return (process, pipe.fileHandleForWriting)
+        // A socket pair rather than a pipe: it can be made close-on-exec atomically.
+        var ends: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw PostgresClusterError.failed("socketpair", String(cString: strerror(errno)))
+        }
+        defer { close(ends[0]) }
+        do {
+            let pid = try CleanSpawn.start(["/bin/sh", "-c", script], stdin: ends[0], outputPath: "/dev/null", newSession: true)
+            return (pid, ends[1])
+        } catch {
+            close(ends[1])
+            throw error
+        }
     }
 }
 

@@ -8,9 +8,11 @@ struct Drain: AsyncParsableCommand {
 
     @Argument(help: "The provider's name.")
     var provider: String
+    @Flag(help: "Drain it on every host of the fleet's group too (needs fleet: in the daemon's config).")
+    var fleet = false
     @OptionGroup var connection: ConnectionOptions
 
-    func run() async throws { try await AdminDrain.run(provider, draining: true, connection) }
+    func run() async throws { try await AdminDrain.run(provider, draining: true, fleet: fleet, connection) }
 }
 
 struct Undrain: AsyncParsableCommand {
@@ -18,15 +20,17 @@ struct Undrain: AsyncParsableCommand {
 
     @Argument(help: "The provider's name.")
     var provider: String
+    @Flag(help: "Undrain it on every host of the fleet's group too (needs fleet: in the daemon's config).")
+    var fleet = false
     @OptionGroup var connection: ConnectionOptions
 
-    func run() async throws { try await AdminDrain.run(provider, draining: false, connection) }
+    func run() async throws { try await AdminDrain.run(provider, draining: false, fleet: fleet, connection) }
 }
 
 /// The shared body of `drain` and `undrain`.
 enum AdminDrain {
-    static func run(_ provider: String, draining: Bool, _ connection: ConnectionOptions) async throws {
-        let path = "/v1/admin/providers/\(DaemonConnection.escape(provider))/\(draining ? "drain" : "undrain")"
+    static func run(_ provider: String, draining: Bool, fleet: Bool = false, _ connection: ConnectionOptions) async throws {
+        let path = "/v1/admin/providers/\(DaemonConnection.escape(provider))/\(draining ? "drain" : "undrain")\(fleet ? "?fleet=true" : "")"
         let data = try await connection.call { try await $0.connection.post(path) }
         if connection.json { return connection.printJSON(data) }
         let answer = try JSONDecoder().decode(Wire.AdminDrain.self, from: data)
@@ -34,7 +38,7 @@ enum AdminDrain {
         if answer.changed.isEmpty {
             print("\(answer.provider): already \(verb); nothing changed")
         } else {
-            print("\(answer.provider): \(verb) by \(answer.caller)")
+            print("\(answer.provider): \(verb) by \(answer.caller)\(fleet ? "; every host of the fleet follows" : "")")
             print(Table.render(header: ["MODEL", "FROM", "TO"], rows: answer.changed.map { [$0.model ?? "-", $0.from?.rawValue ?? "-", $0.to?.rawValue ?? "-"] }))
         }
     }

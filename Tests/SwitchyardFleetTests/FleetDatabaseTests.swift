@@ -18,14 +18,14 @@ import Testing
             let connection = try await connector.connect()
             #expect(try await FleetSchema.migrate(connection, logger: logger) == 0)
             #expect(try await FleetSchema.migrate(connection, logger: logger) == FleetSchema.currentVersion, "a second run changes nothing")
-            #expect(try await FleetSchema.version(connection, logger: logger) == 1)
+            #expect(try await FleetSchema.version(connection, logger: logger) == 2)  // 1 evidence and hosts, 2 probe duty, budget, drains
             let tables = try await offPool { try server.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'fleet_%'") }
-            #expect(tables == "fleet_evidence,fleet_hosts")
+            #expect(tables == "fleet_drains,fleet_evidence,fleet_hosts,fleet_probe_leases,fleet_probe_spend")
             // A later build migrated this database: this one refuses it rather than write rows it does not understand.
             _ = try await offPool { try server.psql("INSERT INTO switchyard_schema (version, name) VALUES (99, 'from the future')") }
             let error = await #expect(throws: FleetError.self) { try await FleetSchema.migrate(connection, logger: logger) }
             #expect(error == .newerSchema(found: 99, known: FleetSchema.currentVersion))
-            #expect(error.map { "\($0)" } == "the fleet database has schema version 99, newer than this build's 1: upgrade this host; it serves alone meanwhile")
+            #expect(error.map { "\($0)" } == "the fleet database has schema version 99, newer than this build's 2: upgrade this host; it serves alone meanwhile")
             try await connection.close()
         }
     }

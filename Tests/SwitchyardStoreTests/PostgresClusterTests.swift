@@ -21,8 +21,9 @@ import Testing
             seen = (pid, cluster.directory)
         }
         let (pid, directory) = try #require(seen)
-        #expect(!Self.isRunning(pid))
         #expect(!FileManager.default.fileExists(atPath: directory))
+        // pg_ctl saw the server's pid file go; the process itself ends (and is reaped) moments later.
+        #expect(try await eventually(within: 10) { !Self.isRunning(pid) })
     }
 
     @Test func aFailingTestLeavesNothingRunning() async throws {
@@ -34,8 +35,9 @@ import Testing
             }
         }
         let (pid, directory) = try #require(seen)
-        #expect(!Self.isRunning(pid))
         #expect(!FileManager.default.fileExists(atPath: directory))
+        // pg_ctl saw the server's pid file go; the process itself ends (and is reaped) moments later.
+        #expect(try await eventually(within: 10) { !Self.isRunning(pid) })
     }
 
     @Test func stopAndStartKeepTheURLAndTheData() async throws {
