@@ -159,7 +159,7 @@ import Testing
                     "fleet: { postgres: { url_env: \(name == "wrong-password" ? "SY_PG_WRONG" : "SY_PG_URL") }, host: \(name) }"
                 }) { hosts in
                     let expected = ["wrong-password": "PostgreSQL refused the login: postgres://switchyard@127.0.0.1:\(server.port)/postgres (sslmode=disable): password authentication failed",
-                                    "newer-schema": "the fleet database has schema version 99, newer than this build's 1"]
+                                    "newer-schema": "the fleet database has schema version 99, newer than this build's 2"]
                     for host in hosts {
                         let said = try await eventually(within: 20) { try await host.get("/readyz").body.contains(expected[host.name]!) }
                         let readyz = try await host.get("/readyz").body
