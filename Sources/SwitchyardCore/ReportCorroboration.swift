@@ -8,7 +8,8 @@
 ///   successful one drops them. Failure reports from a second caller confirm the held ones too.
 /// - While the latest probe failed, success reports are held the same way: a successful probe
 ///   (or a second caller) releases them; a failing probe drops them.
-/// - Reports that agree with the latest probe pass at once.
+/// - Reports that agree with the latest probe pass at once; a success that passes drops the
+///   failures held from before it (they would otherwise be released after it, out of order).
 /// - A failure the gateway saw first-hand (`chargedToReporter`) while the latest probe did not
 ///   fail asks for a probe and demotes the target (`demoted(at:)`: routes try it after the
 ///   others) until that probe answers, for at most `demotionSeconds`. A probe that refutes it
@@ -101,7 +102,14 @@ public struct ReportCorroboration: Hashable, Sendable {
         } else {
             mustWait = lastProbeFailed
         }
-        guard mustWait else { return Decision(apply: [observation]) }
+        guard mustWait else {
+            if !failed {
+                // This success breaks any streak the held failures before it would make: released
+                // after it (by a failing probe) they would count out of order, as if nothing had answered since.
+                held.removeAll { $0.outcome.healthVerdict == true && $0.finishedAt <= observation.finishedAt }
+            }
+            return Decision(apply: [observation])
+        }
         let callers = Set((sameSide + [observation]).map(\.reporterLabel))
         if callers.count >= 2 {
             // A second caller says the same: together they are confirmation enough.
