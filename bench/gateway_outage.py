@@ -99,7 +99,12 @@ def run_scenario(label: str, sims, make_call, before: float, outage: float, afte
         s0 = {sim.name: sim.stats() for sim in sims}
         outage_started = time.monotonic()
         top.behave(fault="server_error")
-        time.sleep(outage)
+        set_count = top.stats()["completion_requests"]  # read once the fault is in place: a lower bound
+        reached = []  # (seconds into the outage, completions at the failing provider so far), polled every 50 ms
+        while time.monotonic() - outage_started < outage:
+            reached.append((time.monotonic() - outage_started,
+                            top.stats()["completion_requests"] - s0[top.name]["completion_requests"]))
+            time.sleep(0.05)
         top.behave()
         recovered = time.monotonic()
         s1 = {sim.name: sim.stats() for sim in sims}
@@ -127,6 +132,8 @@ def run_scenario(label: str, sims, make_call, before: float, outage: float, afte
         "p99_ms_in_outage": durations[min(len(durations) - 1, int(len(durations) * 0.99))],
         "to_failing_after_first_failure": max(0, outage_to_top - 1),
         "probes_to_failing": probes_to_top,
+        "to_failing_after_fault_set": s1[top.name]["completion_requests"] - set_count,
+        "last_reached_s": next((t for t, n in reached if n == outage_to_top), None),
         "back_after_s": back_after,
         "after_share": after_share,
         "load": open("/proc/loadavg").read().split()[:3],
@@ -166,14 +173,14 @@ def start_litellm(binary: str, sims, work: str):
 
 def report(rows) -> None:
     print("| path | calls | failed (in outage) | p50 / p99 ms of a call in the outage | to the failing provider after its "
-          "first failure | its probes in the outage | traffic back to it after recovery | completions a/b/c after recovery | load |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "first failure (after the fault was set) | last seen reaching it (s into the outage) | its probes in the outage | traffic back to it after recovery | completions a/b/c after recovery | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         back = "never" if r["back_after_s"] is None else f"after {r['back_after_s']:.1f} s"
         share = "/".join(str(r["after_share"][n]) for n in NAMES)
         print(f"| {r['label']} | {r['calls']} | {r['failed']} ({r['failed_in_outage']}) | "
-              f"{r['p50_ms_in_outage']:.1f} / {r['p99_ms_in_outage']:.1f} | {r['to_failing_after_first_failure']} | "
-              f"{r['probes_to_failing']} | {back} | {share} | {' '.join(r['load'])} |")
+              f"{r['p50_ms_in_outage']:.1f} / {r['p99_ms_in_outage']:.1f} | {r['to_failing_after_first_failure']} ({r['to_failing_after_fault_set']}) | "
+              f"{'-' if r['last_reached_s'] is None else format(r['last_reached_s'], '.2f')} | {r['probes_to_failing']} | {back} | {share} | {' '.join(r['load'])} |")
 
 
 def main() -> None:
@@ -185,6 +192,7 @@ def main() -> None:
     parser.add_argument("--outage", type=float, default=20)
     parser.add_argument("--after", type=float, default=20)
     parser.add_argument("--latency-ms", type=float, default=5)
+    parser.add_argument("--gateway-only", action="store_true", help="run only the gateway scenario")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="sy-outage-")
     processes = []
@@ -207,6 +215,9 @@ def main() -> None:
         rows.append(run_scenario("Switchyard gateway (`:preferred`)", sims, gateway_call, **timing))
         daemon.terminate()
         daemon.wait(10)
+        if args.gateway_only:
+            report(rows)
+            return
 
         def direct_call():
             clients = [OpenAI(base_url=s.url + "/v1", api_key="sk-none", timeout=30) for s in sims]

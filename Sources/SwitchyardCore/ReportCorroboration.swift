@@ -8,7 +8,13 @@
 ///   successful one drops them. Failure reports from a second caller confirm the held ones too.
 /// - While the latest probe failed, success reports are held the same way: a successful probe
 ///   (or a second caller) releases them; a failing probe drops them.
-/// - Reports that agree with the latest probe pass at once.
+/// - Reports that agree with the latest probe pass at once; a success that passes drops the
+///   failures held from before it (they would otherwise be released after it, out of order).
+/// - A failure the gateway saw first-hand (`chargedToReporter`) while the latest probe did not
+///   fail asks for a probe and demotes the target (`demoted(at:)`: routes try it after the
+///   others) until that probe answers, for at most `demotionSeconds`. A probe that refutes it
+///   bars new demotions for `demotionBarSeconds`, so one caller's traffic steers routing for
+///   others at most `demotionSeconds` in every `demotionBarSeconds`.
 public struct ReportCorroboration: Hashable, Sendable {
     /// Reports waiting for confirmation, oldest first.
     public private(set) var held: [Observation] = []
@@ -18,6 +24,19 @@ public struct ReportCorroboration: Hashable, Sendable {
     public private(set) var probeRequested = false
     /// The most reports held per target; beyond it the oldest go (they only ever add weight to one side).
     public static let maxHeld = 64
+    /// When the current demotion ends at the latest (nil: not demoted).
+    public private(set) var demotedUntil: Timestamp?
+    /// Until when a refuted demotion bars a new one.
+    public private(set) var demotionBarredUntil: Timestamp?
+    /// The longest a first-hand gateway failure demotes a target without a probe confirming it.
+    public static let demotionSeconds: Double = 5
+    /// How long a probe that refuted a demotion bars the next one.
+    public static let demotionBarSeconds: Double = 30
+
+    /// Whether routes should try this target after the others at `now`.
+    public func demoted(at now: Timestamp) -> Bool {
+        demotedUntil.map { now < $0 } ?? false
+    }
 
     /// What to do with an observation.
     public struct Decision: Hashable, Sendable {
@@ -42,32 +61,66 @@ public struct ReportCorroboration: Hashable, Sendable {
         guard let failed = observation.outcome.healthVerdict else { return Decision(apply: [observation]) }
         switch observation.source {
         case .probe:
+            if !failed, demotedUntil != nil {
+                // Refuted: lifted now, and no new demotion for a while.
+                demotionBarredUntil = observation.finishedAt + Self.demotionBarSeconds
+            }
+            if !failed { demotedUntil = nil }
             lastProbeFailed = failed
             probeRequested = false
             let confirmed = held.filter { $0.outcome.healthVerdict == failed }
             held = []
             return Decision(apply: confirmed + [observation], confirmedByProbe: !confirmed.isEmpty)
         case .report:
-            let sameSide = held.filter { $0.outcome.healthVerdict == failed }
-            let mustWait: Bool
-            if failed {
-                mustWait = !lastProbeFailed && (!sameSide.isEmpty || Self.worsens(observation, health: health, policy: policy, weight: weight))
-            } else {
-                mustWait = lastProbeFailed
+            let demote = failed && demote(after: observation)
+            var decision = corroborate(observation, failed: failed, health: health, policy: policy, weight: weight)
+            if demote, !decision.probeNow, !probeRequested {
+                probeRequested = true
+                decision.probeNow = true
             }
-            guard mustWait else { return Decision(apply: [observation]) }
-            let callers = Set((sameSide + [observation]).map(\.reporterLabel))
-            if callers.count >= 2 {
-                // A second caller says the same: together they are confirmation enough.
-                held.removeAll { $0.outcome.healthVerdict == failed }
-                return Decision(apply: sameSide + [observation])
-            }
-            held.append(observation)
-            if held.count > Self.maxHeld { held.removeFirst(held.count - Self.maxHeld) }
-            let ask = failed && !probeRequested
-            if ask { probeRequested = true }
-            return Decision(apply: [], probeNow: ask)
+            return decision
         }
+    }
+
+    /// Starts a demotion for a first-hand gateway failure, unless one runs, the latest probe
+    /// failed (health decides then) or a refuted one bars it. Says whether it did.
+    private mutating func demote(after observation: Observation) -> Bool {
+        let at = observation.finishedAt
+        guard observation.chargedToReporter, !lastProbeFailed, !demoted(at: at),
+              demotionBarredUntil.map({ at >= $0 }) ?? true else { return false }
+        demotedUntil = at + Self.demotionSeconds
+        return true
+    }
+
+    /// The trust rules for one report: held until a probe or a second caller confirms, or applied.
+    private mutating func corroborate(_ observation: Observation, failed: Bool, health: TargetHealth, policy: HealthPolicy,
+                                      weight: Double) -> Decision {
+        let sameSide = held.filter { $0.outcome.healthVerdict == failed }
+        let mustWait: Bool
+        if failed {
+            mustWait = !lastProbeFailed && (!sameSide.isEmpty || Self.worsens(observation, health: health, policy: policy, weight: weight))
+        } else {
+            mustWait = lastProbeFailed
+        }
+        guard mustWait else {
+            if !failed {
+                // This success breaks any streak the held failures before it would make: released
+                // after it (by a failing probe) they would count out of order, as if nothing had answered since.
+                held.removeAll { $0.outcome.healthVerdict == true && $0.finishedAt <= observation.finishedAt }
+            }
+            return Decision(apply: [observation])
+        }
+        let callers = Set((sameSide + [observation]).map(\.reporterLabel))
+        if callers.count >= 2 {
+            // A second caller says the same: together they are confirmation enough.
+            held.removeAll { $0.outcome.healthVerdict == failed }
+            return Decision(apply: sameSide + [observation])
+        }
+        held.append(observation)
+        if held.count > Self.maxHeld { held.removeFirst(held.count - Self.maxHeld) }
+        let ask = failed && !probeRequested
+        if ask { probeRequested = true }
+        return Decision(apply: [], probeNow: ask)
     }
 
     /// Whether folding `observation` in would take the target out of rotation or keep it out longer.

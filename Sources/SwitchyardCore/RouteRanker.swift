@@ -143,6 +143,14 @@ public struct RouteRanker: Sendable {
                 }
             }
         }
+        // A target the gateway just saw fail, with a probe confirming, follows the others (not dropped; bounded in time).
+        var demoted: Set<Int> = []
+        if !panic {
+            for item in pool where snapshots[item.index].corroboration.demoted(at: now) { demoted.insert(item.index) }
+            if !demoted.isEmpty {
+                pool = pool.filter { !demoted.contains($0.index) } + pool.filter { demoted.contains($0.index) }
+            }
+        }
         // Candidates not known to meet the needs follow those known to (each group keeps its order):
         // an unknown is a risk of a wasted attempt, a known "yes" is not.
         var reordered = false
@@ -153,6 +161,9 @@ public struct RouteRanker: Sendable {
         let shown = query.limit.map { Array(pool.prefix(max($0, 0))) } ?? pool
         var candidates = shown.map { candidate(snapshots[$0.index], scored: $0, query: query, now: now) }
         if let keptReason, !candidates.isEmpty { candidates[0].reasons.insert(keptReason, at: 0) }
+        for i in candidates.indices where demoted.contains(shown[i].index) {
+            candidates[i].reasons.insert(Self.demotionReason, at: 0)
+        }
         let earliest = panic ? pool.compactMap(\.recovery).min() : nil
         var route = Route(model: query.model, strategy: query.strategy, candidates: candidates, excluded: excluded, panic: panic,
                           earliestRetryAt: earliest, generatedAt: now)
@@ -160,6 +171,9 @@ public struct RouteRanker: Sendable {
         route.shapedByNeeds = !excluded.isEmpty || reordered
         return route
     }
+
+    /// Why a candidate follows the others while a probe confirms what the gateway saw.
+    static let demotionReason = "tried after the others for at most \(Int(ReportCorroboration.demotionSeconds)) s: the gateway saw it fail; a probe is confirming"
 
     /// One candidate while ranking: an index into the snapshots and what it is sorted by.
     private struct Scored {

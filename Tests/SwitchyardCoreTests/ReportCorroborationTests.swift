@@ -114,4 +114,17 @@ private let descriptor = TargetDescriptor(target: target, upstreamModel: "m", ba
         #expect(book.snapshots()[0].corroboration.held.count == ReportCorroboration.maxHeld)
         #expect(book.snapshots()[0].corroboration.held.first?.startedAt == t0 + 1 + 0.1)
     }
+
+    /// Issue #21 (a helper saw `consecutive_failures` 3 with a successful request in between): a
+    /// success that passes drops the failures held from before it, so a failing probe later does
+    /// not release them after it, out of order.
+    @Test func aSuccessInBetweenBreaksTheStreakOfHeldFailures() {
+        let book = book()
+        #expect(book.apply(report(.failure(.serverError), at: 1, by: "app")).probeNow)
+        #expect(book.apply(report(.ok, at: 2, by: "app")) == HealthUpdate(), "agrees with the latest probe: applied")
+        #expect(book.snapshots()[0].corroboration.held.isEmpty, "the failure before it is superseded")
+        _ = book.apply(report(.failure(.serverError), at: 3, by: "app"))
+        _ = book.apply(probe(.failure(.serverError), at: 4))
+        #expect(book.snapshots()[0].health.consecutiveFailures == 2, "the failure at 3 and the probe; not the one before the success")
+    }
 }
