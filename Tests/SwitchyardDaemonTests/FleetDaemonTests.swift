@@ -70,7 +70,7 @@ import Testing
     static let quiet = Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() })
 
     @Test func aFailureReportedOnOneHostTakesTheProviderOffTheTopOfTheOthersRoute() async throws {
-        try await withScratchPostgres { server in
+        try await withPostgresCluster { server in
             let (fleet, a) = Self.simulators()
             try await fleet.withRunning(logger: Self.quiet) { ports in
                 try await Self.withHosts(["host-a", "host-b"], ports: ports, environment: ["SY_PG_URL": server.url], fleetYAML: {
@@ -149,7 +149,7 @@ import Testing
     }
 
     @Test func aWrongPasswordOrANewerSchemaLeavesTheHostServingAloneAndSaysWhy() async throws {
-        try await withScratchPostgres { server in
+        try await withPostgresCluster { server in
             let wrong = server.url.replacingOccurrences(of: server.password, with: "Wr0ngPassw0rdValue")
             _ = try await offPool { try server.psql("CREATE TABLE switchyard_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); INSERT INTO switchyard_schema VALUES (99, 'future')") }
             let (fleet, _) = Self.simulators()

@@ -13,7 +13,7 @@ import Testing
     let logger = Logger(label: "fleet-test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     @Test func migrationsCreateTheSchemaOnceAndANewerSchemaIsRefused() async throws {
-        try await withScratchPostgres { server in
+        try await withPostgresCluster { server in
             let connector = FleetConnector(url: try PostgresURL(parsing: server.url), logger: logger)
             let connection = try await connector.connect()
             #expect(try await FleetSchema.migrate(connection, logger: logger) == 0)
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func aWrongPasswordAndAWrongAddressAreClearErrorsWithoutThePassword() async throws {
-        try await withScratchPostgres { server in
+        try await withPostgresCluster { server in
             let wrong = server.url.replacingOccurrences(of: server.password, with: "Wr0ngPassw0rdValue")
             let refused = await #expect(throws: FleetError.self) {
                 try await FleetConnector(url: try PostgresURL(parsing: wrong), logger: logger).connect()
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func publishedRowsReachAPeerInCommitOrderAndAnUndecodableRowIsSkipped() async throws {
-        try await withScratchPostgres { server in
+        try await withPostgresCluster { server in
             let connector = FleetConnector(url: try PostgresURL(parsing: server.url), logger: logger)
             let writer = try await connector.connect()
             try await FleetSchema.migrate(writer, logger: logger)
