@@ -41,11 +41,17 @@ enum StatusFormat {
         return String(format: "%.1f %%", value)
     }
 
-    /// A USD amount with as many decimals as it needs: "$0.18", "$0.0004".
+    /// A USD amount with as many decimals as it needs, never in exponent form: "$0.18",
+    /// "$0.0004", "$0.000034"; below a millionth of a cent, "<$0.00000001".
     static func usd(_ value: Double) -> String {
         if value == 0 { return "$0" }
         if value >= 0.01 { return String(format: "$%.2f", value) }
-        return String(format: "$%.2g", value)
+        guard value >= 1e-8 else { return "<$0.00000001" }
+        // Two significant digits, then trailing zeros dropped.
+        let decimals = Int(-log10(value).rounded(.down)) + 2
+        var text = String(format: "%.*f", decimals, value)
+        while text.hasSuffix("0") { text.removeLast() }
+        return "$" + text
     }
 
     /// A price in one line: "$0.18 / $0.59 per Mtok" (input / output), "$0.001/request"; "—" when not configured.

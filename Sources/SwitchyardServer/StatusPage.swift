@@ -58,6 +58,8 @@ public struct StatusPageContent: Sendable {
     public var daemonEvents: [DaemonEvent]
     /// Gateway traffic per model and provider since start; nil when the gateway is off.
     public var gateway: [GatewayTraffic.ModelTraffic]?
+    /// Configured clients' spend today, limits and refusals; empty when none used the gateway.
+    public var clients: [ClientUsage] = []
     /// Why history or events are missing (no store, or reading it failed); nil when they were read.
     public var historyProblem: String?
     /// The fleet as this host sees it; nil without `fleet:` (no section then).
@@ -111,6 +113,9 @@ public struct StatusPageContent: Sendable {
         var content = StatusPageContent(version: deps.metrics.version, readiness: deps.readiness.current, now: now,
                                         rows: rows, events: events, daemonEvents: daemonEvents, historyProblem: problem,
                                         gateway: deps.gateway.flatMap { $0.directory.current.settings.enabled ? $0.traffic.snapshot() : nil })
+        if let gateway = deps.gateway, case let configuration = gateway.directory.current, configuration.settings.enabled {
+            content.clients = gateway.limiter.usage(limits: configuration.clientLimits, now: now)
+        }
         content.fleet = deps.fleet?()
         return content
     }

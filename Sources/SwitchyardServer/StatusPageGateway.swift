@@ -1,13 +1,15 @@
 import SwitchyardCore
 
 extension StatusPageHTML {
-    /// The gateway section: per model, requests, failovers and hedges (won by the hedge); per provider, answers served
-    /// and attempts failed. Omitted when the gateway is off.
+    /// The gateway section: configured clients' spend, limits and refusals; per model, requests, failovers and hedges
+    /// (won by the hedge); per provider, answers served and attempts failed. Omitted when the gateway is off.
     static func gateway(_ content: StatusPageContent, into html: inout String) {
         guard let traffic = content.gateway else { return }
         html += "<section id=\"gateway\"><h2>Gateway</h2>"
+        defer { html += "</section>\n" }
+        clients(content.clients, into: &html)
         guard !traffic.isEmpty else {
-            html += "<p class=\"note\">No gateway requests yet (POST /v1/chat/completions).</p></section>\n"
+            html += "<p class=\"note\">No gateway requests yet (POST /v1/chat/completions).</p>"
             return
         }
         html += """
@@ -33,6 +35,30 @@ extension StatusPageHTML {
             if providers.isEmpty { html += "<span class=\"none\">none</span>" }
             html += "</div></td></tr>\n"
         }
-        html += "</tbody></table></div></section>\n"
+        html += "</tbody></table></div>"
+    }
+
+    /// Configured clients: spend today against the budget, the rate, and 429s since start.
+    /// Omitted when no client has limits or used the gateway.
+    static func clients(_ clients: [ClientUsage], into html: inout String) {
+        guard !clients.isEmpty else { return }
+        html += """
+            <div class="table"><table class="clients"><thead><tr><th>Client</th><th>Spent today (UTC)</th><th>Rate</th>\
+            <th>Refused since start (rate / budget)</th></tr></thead><tbody>
+
+            """
+        for usage in clients {
+            let name = StatusFormat.escape(usage.client)
+            let spent = StatusFormat.usd(usage.spentTodayUSD)
+            let budget = usage.limits.usdPerDay.map { " of " + StatusFormat.usd($0) } ?? " (no budget)"
+            let over = usage.limits.usdPerDay.map { usage.spentTodayUSD >= $0 } ?? false
+            let rate = usage.limits.requestsPerMinute.map { "\($0)/min" } ?? "unlimited"
+            html += "<tr class=\"gw-client\" data-client=\"\(name)\" data-spent-usd=\"\(usage.spentTodayUSD)\" data-refused-rate=\"\(usage.refusedSinceStart.rate)\" data-refused-budget=\"\(usage.refusedSinceStart.budget)\">"
+            html += "<td data-label=\"Client\"><span class=\"client\">\(name)</span></td>"
+            html += "<td class=\"num\(over ? " failed" : "")\" data-label=\"Spent today\">\(spent)\(budget)</td>"
+            html += "<td class=\"num\" data-label=\"Rate\">\(rate)</td>"
+            html += "<td class=\"num\" data-label=\"Refused\">\(usage.refusedSinceStart.rate) / \(usage.refusedSinceStart.budget)</td></tr>\n"
+        }
+        html += "</tbody></table></div>"
     }
 }

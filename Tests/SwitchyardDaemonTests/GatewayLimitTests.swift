@@ -93,6 +93,12 @@ import Testing
             #expect(other.status == 200)
             #expect(Self.upstreamChats(gw) == before + 3)
             #expect(!(try await gw.metrics()).contains(#"client_refused_total{client="app""#))
+            // The status page shows the client's spend against its budget and its refusals.
+            let page = try await RawHTTP.exchange(gw.address, "GET", "/").body
+            let row = try #require(page.range(of: #"data-client="thrifty""#).map { page[$0.lowerBound...].prefix { $0 != "\n" } })
+            #expect(row.contains(#"data-refused-rate="0" data-refused-budget="4""#), "\(row)")
+            #expect(row.contains("$0.000034 of $0.00003</td>") && row.contains(#"class="num failed""#), "\(row)")
+            #expect(page.contains(#"data-client="rated""#), "a client with limits is listed before it spends")
         }
     }
 

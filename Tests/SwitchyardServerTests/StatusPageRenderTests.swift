@@ -164,4 +164,26 @@ import Testing
         #expect(page([]).contains("No gateway requests yet"))
         #expect(!page(nil).contains(#"id="gateway""#))
     }
+
+    @Test func theGatewaySectionListsClientsWithTheirSpendLimitsAndRefusals() throws {
+        var content = StatusPageContent(version: "1", readiness: Self.ready(), now: Self.now, rows: [Self.row(provider: "a", model: "m")],
+                                        events: [], historyProblem: nil, gateway: [])
+        content.clients = [
+            ClientUsage(client: "batch", spentTodayUSD: 0.5, limits: ClientLimits(requestsPerMinute: 60, usdPerDay: 0.5),
+                        refusedSinceStart: .init(rate: 2, budget: 7)),
+            ClientUsage(client: Self.hostile, spentTodayUSD: 0.0004, limits: ClientLimits()),
+        ]
+        let html = StatusPageHTML.render(content)
+        let batch = try #require(html.range(of: #"data-client="batch""#).map { html[$0.lowerBound...].prefix { $0 != "\n" } })
+        #expect(batch.contains(#"data-refused-rate="2" data-refused-budget="7""#))
+        #expect(batch.contains(#"<td class="num failed" data-label="Spent today">$0.50 of $0.50</td>"#), "at its budget: marked")
+        #expect(batch.contains(#"<td class="num" data-label="Rate">60/min</td>"#))
+        #expect(html.contains(#"<td class="num" data-label="Spent today">$0.0004 (no budget)</td>"#))
+        #expect(html.contains(#"<td class="num" data-label="Rate">unlimited</td>"#))
+        #expect(!html.contains("<script") && html.contains(#"data-client="&lt;script&gt;"#))
+        // The clients table comes with the note when no request has been routed yet.
+        #expect(html.contains("No gateway requests yet"))
+        content.clients = []
+        #expect(!StatusPageHTML.render(content).contains("gw-client"))
+    }
 }

@@ -109,6 +109,12 @@ public struct ClientAllowance: Sendable {
         spending[client] = DaySpend(day: day, usd: max(usd, spent(client, now: now)))
     }
 
+    /// Every client that has spent something on the UTC day of `now`, with what it spent.
+    public func spentToday(now: Timestamp) -> [String: Double] {
+        let today = Self.utcDay(now)
+        return spending.compactMapValues { $0.day >= today && $0.usd > 0 ? $0.usd : nil }
+    }
+
     /// What `client` has spent on the UTC day of `now` (0 once the day has rolled over).
     public func spent(_ client: String, now: Timestamp) -> Double {
         guard let current = spending[client], current.day >= Self.utcDay(now) else { return 0 }

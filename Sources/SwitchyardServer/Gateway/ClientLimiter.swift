@@ -7,6 +7,7 @@ import SwitchyardCore
 /// after each answered attempt. Unix peers and anonymous TCP callers have no limits.
 public final class ClientLimiter: Sendable {
     private let allowance = Mutex(ClientAllowance())
+    private let refusals = Mutex<[String: ClientUsage.Refusals]>([:])
     private let metrics: ClientLimitMetrics
 
     init(registry: PrometheusCollectorRegistry) {
@@ -22,11 +23,13 @@ public final class ClientLimiter: Sendable {
         case .allowed:
             return nil
         case .rateLimited(let retryAfter):
+            refusals.withLock { $0[name, default: .init()].rate += 1 }
             metrics.refused(name, reason: "rate")
             return OpenAIError(status: .tooManyRequests, type: "rate_limit_error", code: "client_rate_limited",
                                message: "client '\(name)' is over its rate of \(limits.requestsPerMinute ?? 0) requests per minute (clients[].rate); retry in \(Self.whole(retryAfter)) s",
                                retryAfterSeconds: Self.whole(retryAfter))
         case .overBudget(let retryAfter):
+            refusals.withLock { $0[name, default: .init()].budget += 1 }
             metrics.refused(name, reason: "budget")
             return OpenAIError(status: .tooManyRequests, type: "insufficient_quota", code: "client_budget_exhausted",
                                message: "client '\(name)' has spent its budget of \(limits.usdPerDay ?? 0) USD for today (clients[].budget.usd_per_day); it renews at 00:00 UTC",
@@ -39,6 +42,18 @@ public final class ClientLimiter: Sendable {
         guard case .client(let name) = caller, usd > 0 else { return }
         allowance.withLock { $0.spend(name, usd: usd, now: now) }
         metrics.spent(name, usd: usd)
+    }
+
+    /// Each client with limits, spend today or refusals since start, sorted by name: what the
+    /// status page shows. `limits` is `GatewayConfiguration.clientLimits` as configured now.
+    public func usage(limits: [String: ClientLimits], now: Timestamp) -> [ClientUsage] {
+        let spent = allowance.withLock { $0.spentToday(now: now) }
+        let refused = refusals.withLock { $0 }
+        let names = Set(limits.keys).union(spent.keys).union(refused.keys)
+        return names.sorted().map { name in
+            ClientUsage(client: name, spentTodayUSD: spent[name] ?? 0, limits: limits[name] ?? ClientLimits(),
+                        refusedSinceStart: refused[name] ?? .init())
+        }
     }
 
     /// Seeds each client's spend of today from storage (`SQLiteStore.clientSpend`) at start-up.
