@@ -13,11 +13,9 @@ struct FleetWiring {
     init?(config: Configuration) {
         guard config.fleet != nil else { return nil }
         // Completion probes are evidence other hosts use; liveness probes stay per host (each
-        // host's network path is its own). Reports are always shared.
-        let completion = Set(config.providers.flatMap { provider in
-            provider.models.filter { $0.probe.mode == .completion }.map { Target(provider: provider.name, model: $0.name) }
-        })
-        outbox = FleetOutbox { observation in observation.source == .report || completion.contains(observation.target) }
+        // host's network path is its own), including the liveness probe a host runs when a peer
+        // won the paid probe's slot. Decided per observation, so a reload's new targets publish too.
+        outbox = FleetOutbox { observation in observation.source == .report || observation.completionProbe }
     }
 
     /// The service, delivering peers' observations through `pipeline`.
