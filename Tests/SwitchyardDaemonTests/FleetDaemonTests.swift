@@ -112,12 +112,17 @@ import Testing
                     #expect(elapsed < .seconds(1), "took \(elapsed)")
                     #expect(try await hostA.top() != "a")
 
-                    // host-b says whose evidence it was, in its route's reasons and its events; it stored none of it.
+                    // host-b held host-a's clients' reports until its own probe confirmed them (host-a's
+                    // confirming probe, liveness on its own path, is not shared); its events say whose
+                    // reports they were and where they were seen; it stored none of them.
                     // (b excluded: a alone is a panic route, which lists a with its reasons.)
                     let reasons = try await hostB.get("/v1/route?model=m&exclude=b").body
-                    #expect(reasons.contains("seen by host host-a"), "\(reasons)")
-                    let events = try await eventually(within: 5) { try await hostB.get("/v1/events").body.contains("seen by host host-a (fleet)") }
-                    #expect(events)
+                    #expect(reasons.contains("server_error"), "\(reasons)")
+                    let events = try await eventually(within: 5) {
+                        try await hostB.get("/v1/events").body.contains("reported by uid:0 (seen by host host-a), confirmed by a probe")
+                    }
+                    let eventsText = try await hostB.get("/v1/events").body
+                    #expect(events, "\(eventsText.suffix(1500))")
                     let target = Target(provider: ProviderID("a"), model: ModelName("m"))
                     #expect(try hostB.daemon.store.observations(of: target).filter { $0.source == .report }.isEmpty)
                     #expect(try hostA.daemon.store.observations(of: target).filter { $0.source == .report }.count == 3)
