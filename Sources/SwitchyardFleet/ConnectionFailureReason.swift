@@ -30,7 +30,7 @@ enum ConnectionFailureReason {
         switch code {
         case ECONNREFUSED: "connection refused"
         case ETIMEDOUT: "timed out"
-        case EHOSTUNREACH, ENETUNREACH: "no route to host"
+        case EHOSTUNREACH, ENETUNREACH, EINVAL, ENETDOWN: "no route to host"  // EINVAL: a blackhole route
         case ECONNRESET, EPIPE: "connection reset"
         case ECONNABORTED: "connection aborted"
         default: "socket error \(code)"

@@ -46,8 +46,8 @@ import Testing
                             }
                             guard back else { Issue.record("trial \(trial): a did not lead again on every host"); break }
                             // The recovery's own probes are over: a host's confirming probe never comes within
-                            // 1 s of its previous probe, and this measures the report, not that floor.
-                            try await Task.sleep(for: .seconds(2))
+                            // max(1 s, interval / 4) = 2.5 s of its previous probe; this measures the report, not that floor.
+                            try await Task.sleep(for: .seconds(3))
                             var failing = fast.currentBehavior
                             failing.fault = .serverError
                             fast.setBehavior(failing)

@@ -163,6 +163,7 @@ import Testing
                               + "h3 said \(saidCut ?? "nothing"); rejoined \(String(format: "%.1f", rejoinSeconds)) s after the link came back; "
                               + "h3 route answers \(routes), errors \(errors.values.reduce(0, +)), p99 \(FleetBenchTests.ms(FleetBenchTests.percentile(seconds.values.flatMap { $0 }, 0.99))) ms; load \(FleetBenchTests.loadAverage())")
                         #expect(staleAfter.count == 2 && saidCut != nil && rejoined)
+                        #expect(saidCut?.contains("socket error") != true, "not a short reason: \(saidCut ?? "")")
                         #expect(errors.values.reduce(0, +) == 0)
                     }
                 }
