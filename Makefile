@@ -57,11 +57,13 @@ test-nspawn: deps
 	$(SWIFT) build --product switchyard-sim
 	Tests/nspawn/boot-test.sh .build/debug
 
-## Fleet probe duty (README "Fleet"): three `switchyard serve` hosts on a private PostgreSQL, one target with a paid
-## completion probe every 10 s, for 10 minutes; prints how many completion probes the simulator saw (goal 60 ± 2, not 180).
+## Fleet (README "Fleet"): three `switchyard serve` hosts on a private PostgreSQL, one target with a paid
+## completion probe every 10 s, for 10 minutes (completion probes seen, goal 60 ± 2, not 180); a report on one host
+## reaching the others' routes (20 trials); each shared probe result reaching the peers; PostgreSQL stopped for 60 s;
+## one host partitioned from it for 60 s (root and `ip netns`). About 18 minutes, one at a time.
 bench-fleet: deps
 	$(SWIFT) build --build-tests
-	SWITCHYARD_BENCH_FLEET=1 $(SWIFT) test --skip-build --filter FleetBenchTests
+	SWITCHYARD_BENCH_FLEET=1 $(SWIFT) test --skip-build --no-parallel --filter "FleetBenchTests|FleetOutageBenchTests"
 
 ## Routing scenarios on a simulated clock and route() timings (release build).
 bench-routing: deps

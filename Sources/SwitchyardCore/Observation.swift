@@ -43,6 +43,9 @@ public struct Observation: Hashable, Sendable {
     public var images: Int?
     /// The fleet host that made this observation and shared it through PostgreSQL; nil for this host's own.
     public var seenBy: String?
+    /// A probe that made a real (paid) request, in completion mode: evidence a fleet shares.
+    /// False for liveness probes (each host's network path is its own) and for reports.
+    public var completionProbe = false
     /// How much this observation weighs in health and statistics: 1 for this host's own, `fleet.remote_weight` for a peer's.
     public var evidenceWeight: Double = 1
 

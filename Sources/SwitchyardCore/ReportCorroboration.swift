@@ -151,8 +151,10 @@ extension Transition {
     /// The transition with the callers whose reports moved it named in its reason.
     func attributed(to reports: [Observation], confirmedByProbe: Bool) -> Transition {
         var callers: [String] = []
-        for report in reports where report.source == .report && !callers.contains(report.reporterLabel) {
-            callers.append(report.reporterLabel)
+        for report in reports where report.source == .report {
+            // A peer's report names the fleet host whose client sent it.
+            let caller = report.reporterLabel + (report.seenBy.map { " (seen by host \($0))" } ?? "")
+            if !callers.contains(caller) { callers.append(caller) }
         }
         guard !callers.isEmpty else { return self }
         var attributed = self

@@ -13,11 +13,9 @@ struct FleetWiring {
     init?(config: Configuration) {
         guard config.fleet != nil else { return nil }
         // Completion probes are evidence other hosts use; liveness probes stay per host (each
-        // host's network path is its own). Reports are always shared.
-        let completion = Set(config.providers.flatMap { provider in
-            provider.models.filter { $0.probe.mode == .completion }.map { Target(provider: provider.name, model: $0.name) }
-        })
-        outbox = FleetOutbox { observation in observation.source == .report || completion.contains(observation.target) }
+        // host's network path is its own), including the liveness probe a host runs when a peer
+        // won the paid probe's slot. Decided per observation, so a reload's new targets publish too.
+        outbox = FleetOutbox { observation in observation.source == .report || observation.completionProbe }
     }
 
     /// The service, delivering peers' observations through `pipeline`.
@@ -81,11 +79,14 @@ extension FleetWiring {
 
 extension ObservationPipeline {
     /// Folds peers' observations into health through the same state machine (at their weight),
-    /// without storing them (each host's SQLite keeps its own history) and without probing to
-    /// confirm (the peer that saw them did). Transitions they cause name the host that saw them.
+    /// without storing them (each host's SQLite keeps its own history). A peer's client reports
+    /// wait, like this host's, for a probe: the peer's completion probe when it shares one, else
+    /// this host's own (asked for at once; liveness stays per host, so a peer's is never shared).
+    /// Transitions they cause name the host that saw them.
     func deliverRemote(_ observations: [Observation]) {
         for observation in observations {
             let update = healthBook.apply(observation)
+            if update.probeNow { probeRequests.request(observation.target) }
             let seenBy = observation.seenBy ?? "a peer"
             record(update.transitions.map { transition in
                 var marked = transition

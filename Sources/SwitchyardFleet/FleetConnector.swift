@@ -56,7 +56,7 @@ public struct FleetConnector: Sendable {
         if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.beginError ?? error.commitError {
             return classify(inner)
         }
-        guard let psql = error as? PSQLError else { return .unreachable("\(url): \(type(of: error))") }
+        guard let psql = error as? PSQLError else { return .unreachable("\(url): \(ConnectionFailureReason.of(error))") }
         switch psql.code {
         case .server:
             let state = psql.serverInfo?[.sqlState] ?? ""
@@ -67,8 +67,12 @@ public struct FleetConnector: Sendable {
             return .server("\(url): \(message) (SQLSTATE \(state))")
         case .sslUnsupported:
             return .unreachable("\(url): the server does not offer TLS")
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
-            return .unreachable("\(url): \(psql.underlying.map { "\($0)" } ?? "\(psql.code)")")
+        case .connectionError:
+            return .unreachable("\(url): \(ConnectionFailureReason.of(psql.underlying))")
+        case .serverClosedConnection:
+            return .unreachable("\(url): the server closed the connection")
+        case .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return .unreachable("\(url): the connection closed")
         case .authMechanismRequiresPassword:
             return .authentication("\(url): the server asks for a password and the URL has none")
         default:

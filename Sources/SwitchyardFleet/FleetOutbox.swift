@@ -3,7 +3,7 @@ import SwitchyardCore
 
 /// The observations waiting to be published: a bounded queue that the pipeline fills without
 /// ever waiting (a full queue drops the oldest and counts them), and the publisher empties in
-/// batches once they are committed. A failure wakes the publisher at once; the rest wait for its tick.
+/// batches once they are committed. A failure or a probe result wakes the publisher at once; the rest wait for its tick.
 public final class FleetOutbox: ObservationSink {
     private struct State {
         var waiting: [Observation] = []
@@ -33,7 +33,9 @@ public final class FleetOutbox: ObservationSink {
                 state.dropped += excess
             }
         }
-        if !observation.outcome.isSuccess { wakeup.signal() }
+        // Failures and probe results (one per target and interval, that peers route on) go at
+        // once; client reports' successes wait for the next tick's batch.
+        if !observation.outcome.isSuccess || observation.source == .probe { wakeup.signal() }
     }
 
     public func record(_ transition: Transition) {}

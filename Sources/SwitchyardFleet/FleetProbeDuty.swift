@@ -18,7 +18,7 @@ public actor FleetProbeDuty: ProbeDuty {
         public var claimTimeoutSeconds: Double = 2
         /// The first wait before reconnecting; it doubles up to `maxRetrySeconds`.
         public var retrySeconds: Double = 1
-        public var maxRetrySeconds: Double = 30
+        public var maxRetrySeconds: Double = 5
         /// Peers heard from within this many seconds count as hosts sharing the budget.
         public var hostsWindowSeconds: Double = 120
         /// Leases older than this are pruned (`fleet.retention`).

@@ -242,7 +242,9 @@ public actor ClockedProbeScheduler<C: Clock>: Service where C.Duration == Durati
         if inFlight[target.target]?.generation == launch.generation { inFlight[target.target] = nil }
         var delivered = false
         if let (result, startedAt) = result, !Task.isCancelled, plan.isCurrent(target.target, generation: launch.generation) {
-            dependencies.deliver(result.observation(of: target.target, startedAt: startedAt))
+            var observation = result.observation(of: target.target, startedAt: startedAt)
+            observation.completionProbe = target.settings.mode == .completion  // liveness when the fleet's slot went to a peer
+            dependencies.deliver(observation)
             delivered = true
             if !result.outcome.isSuccess {
                 dependencies.logger.debug("probe failed", metadata: [

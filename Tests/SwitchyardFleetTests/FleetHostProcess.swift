@@ -8,26 +8,40 @@ import SwitchyardTestSupport
 final class FleetHostProcess: @unchecked Sendable {
     let name: String
     let socket: String
+    /// The config file the host reads (rewrite it, then `reload()`).
+    let configPath: String
+    /// The host's own SQLite database.
+    let databasePath: String
     private let pid: pid_t
     private let stopped = Mutex(false)
 
-    /// The daemon's config for host `name` of group `group`, probing `model` at `simulator` every `interval`.
-    static func config(name: String, directory: String, simulator: String, interval: String, group: String = "g") -> String {
+    /// The daemon's config for host `name` of group `group`, probing `model` at `simulator` every
+    /// `interval`; `providers` replaces the one paid provider, `extra` adds top-level sections.
+    static func config(name: String, directory: String, simulator: String, interval: String, group: String = "g",
+                       providers: String? = nil, extra: String = "") -> String {
         """
         listen: { tcp: "", unix: "\(directory)/\(name).sock" }
         probe: { interval: \(interval), timeout: 2s, connect_timeout: 500ms, mode: completion }
         fleet: { postgres: { url_env: SWITCHYARD_PG_URL }, host: \(name), group: \(group) }
+        \(extra)
         providers:
-          - { name: paid, kind: openai, base_url: "http://\(simulator)/v1", price: { per_request: 0.001 }, models: [{ name: m }] }
+        \(providers ?? Self.paidProvider(simulator: simulator))
         """
     }
 
+    /// The one paid provider `paid` with model `m` at `simulator` (a YAML list item).
+    static func paidProvider(simulator: String, name: String = "paid") -> String {
+        "  - { name: \(name), kind: openai, base_url: \"http://\(simulator)/v1\", price: { per_request: 0.001 }, models: [{ name: m }] }"
+    }
+
     /// Starts host `name`; `netns` runs it inside that network namespace (`ip netns exec`).
-    init(name: String, directory: String, simulator: String, interval: String, databaseURL: String, netns: String? = nil) throws {
+    init(name: String, directory: String, simulator: String, interval: String, databaseURL: String, netns: String? = nil,
+         providers: String? = nil, extra: String = "") throws {
         self.name = name
         socket = "\(directory)/\(name).sock"
-        let configPath = "\(directory)/\(name).yaml"
-        try Self.config(name: name, directory: directory, simulator: simulator, interval: interval)
+        configPath = "\(directory)/\(name).yaml"
+        databasePath = "\(directory)/\(name)/switchyard.db"
+        try Self.config(name: name, directory: directory, simulator: simulator, interval: interval, providers: providers, extra: extra)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: "\(directory)/\(name)", withIntermediateDirectories: true)
         let serve = [buildDirectory + "/switchyard", "serve", "--config", configPath, "--state-dir", "\(directory)/\(name)", "--log-level", "info"]
@@ -49,6 +63,21 @@ final class FleetHostProcess: @unchecked Sendable {
         let result = try runProgram("/usr/bin/curl", ["-s", "-m", "10", "-X", "POST", "--unix-socket", socket, "-w", "\n%{http_code}", "http://localhost\(path)"])
         let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    /// POSTs a JSON `body` to `path` over the Unix socket.
+    func post(_ path: String, json body: String) throws -> (status: Int, body: String) {
+        let result = try runProgram("/usr/bin/curl", ["-s", "-m", "10", "-X", "POST", "-H", "content-type: application/json", "--data-binary", body,
+                                                      "--unix-socket", socket, "-w", "\n%{http_code}", "http://localhost\(path)"])
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    /// The provider at the top of `model`'s route (a fast GET without curl, for polling); nil when it did not answer.
+    func top(_ model: String = "m") -> String? {
+        let answer = UnixHTTP.get(socket, "/v1/route?model=\(model)")
+        guard answer.status == 200, let object = try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any] else { return nil }
+        return ((object["candidates"] as? [[String: Any]])?.first?["provider"]) as? String
     }
 
     /// The parsed JSON of a 2xx GET, nil otherwise.

@@ -45,4 +45,17 @@ import Testing
         await waited
         #expect(clock.now - started < .seconds(10), "a failure ends the wait, not the 30 s tick")
     }
+
+    /// A shared probe result (one per target and interval) is what peers route on: it goes at once.
+    @Test func aProbeResultWakesThePublisherAtOnce() async {
+        let outbox = FleetOutbox()
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let waited: Void = outbox.waitForFailure(orAfter: .seconds(30))
+        var probe = Observation(target: target, source: .probe, startedAt: Timestamp(secondsSinceEpoch: 0), outcome: .ok, totalSeconds: 0.1)
+        probe.completionProbe = true
+        outbox.record(probe)
+        await waited
+        #expect(clock.now - started < .seconds(10), "a probe result ends the wait, not the 30 s tick")
+    }
 }
