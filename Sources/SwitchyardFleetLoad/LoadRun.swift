@@ -25,6 +25,11 @@ public struct LoadRun: Sendable {
         defer { cluster.remove() }
         guard let postmaster = cluster.serverPID else { throw PostgresClusterError.failed("postmaster.pid", cluster.log) }
         let environment = ["SWITCHYARD_FLEET_LOAD_URL": cluster.url]
+        // The schema first, once: hosts starting together race on CREATE TABLE IF NOT EXISTS
+        // switchyard_schema (outside the advisory lock) and the losers start by backing off.
+        let connection = try await FleetConnector(url: try PostgresURL(parsing: cluster.url), logger: logger).connect()
+        try await FleetSchema.migrate(connection, logger: logger)
+        try await connection.close()
         let start = Date().timeIntervalSince1970
         let made = try (0..<hosts).map { index in
             let settings = FleetSettings(postgres: .environment("SWITCHYARD_FLEET_LOAD_URL"), host: String(format: "load-host-%02d", index + 1),
