@@ -19,11 +19,11 @@ public struct LoadSchedule: Sendable, Equatable {
         guard count > 0, intervalSeconds > 0, to > from else { return [] }
         let step = intervalSeconds / Double(count)
         let shift = offsetSeconds.truncatingRemainder(dividingBy: intervalSeconds)
-        // Occurrence k (k = 0, 1, ...) is at shift + k * step; item k % count.
+        // Occurrence k (any integer: the pattern repeats before the shift too) is at shift + k * step; item k mod count.
         let first = Int(((from - shift) / step).rounded(.up))
         let end = Int(((to - shift) / step).rounded(.up))
         guard end > first else { return [] }
-        return (max(first, 0)..<max(end, 0)).map { (($0 % count) + count) % count }
+        return (first..<end).map { (($0 % count) + count) % count }
     }
 
     /// Events per second this schedule makes.
