@@ -40,6 +40,7 @@ public struct LoadRun: Sendable {
         emit("fleet load: \(hosts) hosts × \(shape.targets) targets; liveness every \(Int(shape.livenessSeconds)) s, paid probe every \(Int(shape.paidSeconds)) s, \(Int(shape.reportsPerSecond)) reports/s per host; retention \(Int(retentionSeconds)) s; \(Int(durationSeconds)) s, sample every \(Int(sampleSeconds)) s; \(Int(cores)) cores; CSV \(csvPath)")
         _ = FileManager.default.createFile(atPath: csvPath, contents: Data((LoadSample.csvHeader + "\n").utf8))
         let csv = try FileHandle(forWritingTo: URL(fileURLWithPath: csvPath))
+        _ = try csv.seekToEnd()  // after the header (the handle opens at offset 0)
         defer { try? csv.close() }
         emit(LoadSample.tableHeader)
         try await withThrowingTaskGroup(of: Void.self) { group in
