@@ -12,7 +12,7 @@ export SWITCHYARD_PYENV := $(PYENV)
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-nspawn build deps pyenv release clean screenshots \
-        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-hedge bench-heavy bench-fleet \
+        bench-routing bench-litellm bench-store bench-probe bench-daemon bench-clients bench-api bench-gateway bench-hedge bench-heavy bench-fleet bench-fleet-load \
         fuzz fuzz-build fuzz-replay test-sanitizers
 
 ## Install the Debian packages the build and the tests need, if any is missing.
@@ -64,6 +64,16 @@ test-nspawn: deps
 bench-fleet: deps
 	$(SWIFT) build --build-tests
 	SWITCHYARD_BENCH_FLEET=1 $(SWIFT) test --skip-build --no-parallel --filter "FleetBenchTests|FleetOutageBenchTests"
+
+## Fleet load (README "Fleet load: how far one PostgreSQL goes"): 10 simulated hosts × 1,000 targets on a private
+## PostgreSQL (liveness every 10 s, a paid probe per target every 60 s, 10 reports/s per host; retention 10 min),
+## sampled every 15 s into bench/results/fleet-load.csv. DURATION in minutes (default 60).
+DURATION ?= 60
+bench-fleet-load: deps
+	$(SWIFT) build -c release --product switchyard-fleet-load
+	@mkdir -p bench/results
+	.build/release/switchyard-fleet-load --hosts 10 --targets 1000 --duration $$(( $(DURATION) * 60 )) --sample 15 \
+		--retention 600 --csv bench/results/fleet-load.csv
 
 ## Routing scenarios on a simulated clock and route() timings (release build).
 bench-routing: deps

@@ -37,6 +37,7 @@ let package = Package(
         .executable(name: "switchyard-api-bench", targets: ["switchyard-api-bench"]),
         .library(name: "SwitchyardClient", targets: ["SwitchyardClient"]),
         .executable(name: "switchyard-fuzz", targets: ["switchyard-fuzz"]),
+        .executable(name: "switchyard-fleet-load", targets: ["switchyard-fleet-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -288,6 +289,15 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The fleet's PostgreSQL under simulated hosts (README "Fleet load"): the driver's parts, and its command.
+        .target(
+            name: "SwitchyardFleetLoad",
+            dependencies: ["SwitchyardCore", "SwitchyardConfig", "SwitchyardFleet", "SwitchyardTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "switchyard-fleet-load", dependencies: ["SwitchyardFleetLoad"], swiftSettings: strict),
+        .testTarget(name: "SwitchyardFleetLoadTests", dependencies: ["SwitchyardFleetLoad"], swiftSettings: strict),
         .testTarget(
             name: "SwitchyardClientTests",
             dependencies: ["SwitchyardClient", "SwitchyardWire", "SwitchyardDaemon", "SwitchyardConfig", "SwitchyardSimulator", "SwitchyardCore", "SwitchyardTestSupport"],
