@@ -105,7 +105,10 @@ enum GatewayRoutes {
                                              configuration: configuration, slot: slot)
             // On the transport's executor (for plain-HTTP upstreams the event loop that read the request):
             // sending, waking on the head and reading a whole answer cost no hand-over between threads.
-            return await withTaskExecutorPreference(gateway.transport.executor) { await forwarder.run() }
+            return await withTaskExecutorPreference(gateway.transport.executor) {
+                var forwarder = forwarder
+                return await forwarder.run()
+            }
         } catch {
             gateway.metrics.request(endpoint, error.code == "uploads_over_budget" ? .overloaded : .callerError)
             return error.response(ServedBy())
