@@ -33,9 +33,11 @@ struct GatewayForwarder {
                 gateway.traffic.failover(request.selection.model)
             }
             // A target another request saw fail since this one was routed goes behind the others now.
-            let now = deps.clock.now()
-            _ = DemotionSinceRouting.reorder(&request.candidates, next: next, target: { [model = request.selection.model] in Target(provider: $0.provider, model: model) },
-                                             isDemoted: { [healthBook = deps.healthBook] in healthBook.isDemoted($0, at: now) })
+            if request.followsDemotions {
+                let (now, model, before) = (deps.clock.now(), request.selection.model, request.demotedAtRouting)
+                _ = DemotionSinceRouting.reorder(&request.candidates, next: next, target: { Target(provider: $0.provider, model: model) },
+                                                 isDemoted: { [healthBook = deps.healthBook] in !before.contains($0.provider) && healthBook.isDemoted($0, at: now) })
+            }
             guard var running = send(next, secondsLeft: secondsLeft) else {
                 decision = request.policy.decide(after: .connectFailed, attempt: next, secondsLeft: secondsLeft)
                 continue
