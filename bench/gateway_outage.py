@@ -5,7 +5,8 @@ answering 500 for OUTAGE seconds, then recovering, with the callers going
   - straight to the providers (fixed order a, b, c; the SDK's own retries as shipped),
   - through LiteLLM's proxy routing the same three upstreams (if its venv exists).
 Counts, from the callers: calls and failed calls; from the simulators' `GET /_sim/stats`:
-the completion requests that reached the failing provider after its first failure, and
+the completion requests that reached the failing provider after its first failure (the
+simulator counts those that arrived after it answered its first injected 500), and
 how soon (and how much) traffic came back to it after recovery.
 Everything on 127.0.0.1, bounded in time: about (BEFORE + OUTAGE + AFTER) s per scenario.
     python bench/gateway_outage.py --bin .build/release [--litellm .build/litellm-proxy-venv/bin/litellm]
@@ -130,7 +131,8 @@ def run_scenario(label: str, sims, make_call, before: float, outage: float, afte
         "failed_in_outage": sum(1 for r in during if not r[2]),
         "p50_ms_in_outage": durations[len(durations) // 2],
         "p99_ms_in_outage": durations[min(len(durations) - 1, int(len(durations) * 0.99))],
-        "to_failing_after_first_failure": max(0, outage_to_top - 1),
+        # Exact, from the simulator: completions that arrived after it answered its first injected failure.
+        "to_failing_after_first_failure": s1[top.name]["completion_requests_after_first_failure"].get(MODEL, 0),
         "probes_to_failing": probes_to_top,
         "to_failing_after_fault_set": s1[top.name]["completion_requests"] - set_count,
         "last_reached_s": next((t for t, n in reached if n == outage_to_top), None),
@@ -173,7 +175,7 @@ def start_litellm(binary: str, sims, work: str):
 
 def report(rows) -> None:
     print("| path | calls | failed (in outage) | p50 / p99 ms of a call in the outage | to the failing provider after its "
-          "first failure (after the fault was set) | last seen reaching it (s into the outage) | its probes in the outage | traffic back to it after recovery | completions a/b/c after recovery | load |")
+          "first failure (all of them after the fault was set) | last seen reaching it (s into the outage) | its probes in the outage | traffic back to it after recovery | completions a/b/c after recovery | load |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         back = "never" if r["back_after_s"] is None else f"after {r['back_after_s']:.1f} s"

@@ -100,6 +100,7 @@ public struct DaemonConnection: Sendable {
         } else if let clientToken, !clientToken.isEmpty, path.hasPrefix("/v1/reports") {
             headers.append("Authorization: Bearer \(clientToken)")
         }
+        if method != .get { headers.append("Content-Type: application/json") }  // every body this client sends is JSON
         var request = HTTPRequest(url: "", method: method, headers: headers, body: method == .post ? Array(body) : nil,
                                   connectTimeoutSeconds: timeoutSeconds, timeoutSeconds: timeoutSeconds, maxBodyBytes: Int.max)
         switch endpoint {

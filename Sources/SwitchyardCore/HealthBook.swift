@@ -237,6 +237,11 @@ public final class HealthBook: Sendable {
         }
     }
 
+    /// Whether a first-hand gateway failure has `target` tried after the others now (`ReportCorroboration`).
+    public func isDemoted(_ target: Target, at now: Timestamp) -> Bool {
+        state.withLock { $0.snapshot(of: target)?.corroboration.demoted(at: now) } ?? false
+    }
+
     /// Every target's current state and statistics, sorted by provider then model.
     public func snapshots() -> [TargetSnapshot] {
         state.withLock { state in

@@ -173,7 +173,7 @@ public struct RouteRanker: Sendable {
     }
 
     /// Why a candidate follows the others while a probe confirms what the gateway saw.
-    static let demotionReason = "tried after the others for at most \(Int(ReportCorroboration.demotionSeconds)) s: the gateway saw it fail; a probe is confirming"
+    public static let demotionReason = "tried after the others for at most \(Int(ReportCorroboration.demotionSeconds)) s: the gateway saw it fail; a probe is confirming"
 
     /// One candidate while ranking: an index into the snapshots and what it is sorted by.
     private struct Scored {

@@ -13,7 +13,7 @@ public enum DaemonLogging {
             if journal { return JournaldLogHandler(label: label, level: parsed) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = parsed
-            return handler
+            return LazyMetadataLogHandler(handler)  // a request's id is formatted only if the request logs
         }
         return Logger(label: "switchyard")
     }

@@ -83,9 +83,10 @@ final class CurlTransfer: @unchecked Sendable {
         for line in request.headers { headerList = curl_slist_append(headerList, line) }
         if request.method != .get {
             if request.method == .put { _ = sy_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "PUT") }
-            // JSON unless the caller says otherwise (a multipart upload names its boundary).
-            if !request.headers.contains(where: { $0.utf8.count > 13 && $0.prefix(13).lowercased() == "content-type:" }) {
-                headerList = curl_slist_append(headerList, "Content-Type: application/json")
+            // The request's builder says its content type (JSON, a form with its boundary); without
+            // one, none is sent (`Content-Type:` takes out libcurl's own form-urlencoded default).
+            if !request.headers.contains(where: { $0.utf8.count >= 13 && $0.prefix(13).lowercased() == "content-type:" }) {
+                headerList = curl_slist_append(headerList, "Content-Type:")
             }
             let payload = request.body ?? []
             _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, payload.count)

@@ -7,7 +7,7 @@ extension ProbeTarget {
     /// 4.9–5.6 µs to encode a completion payload, once per probe (see ChatStreamMeter.swift).
     func streamedPost(_ url: String, payload: some Encodable, extraHeaders: [String] = [], meter: any HTTPBodyConsumer) -> HTTPRequest {
         var request = HTTPRequest(
-            url: url, method: .post, headers: authorizationHeaders + extraHeaders,
+            url: url, method: .post, headers: authorizationHeaders + ["Content-Type: application/json"] + extraHeaders,
             body: Array((try? JSONEncoder().encode(payload)) ?? Data()),
             connectTimeoutSeconds: settings.connectTimeoutSeconds, timeoutSeconds: settings.timeoutSeconds,
             idleTimeoutSeconds: settings.streamIdleTimeoutSeconds, maxBodyBytes: settings.maxBodyBytes,

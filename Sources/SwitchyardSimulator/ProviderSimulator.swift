@@ -22,6 +22,8 @@ public final class ProviderSimulator: Sendable {
     private let serverErrors = Atomic<Int>(0)
     /// Requests whose caller had closed the connection by the time the answer was ready.
     private let abandoned = Atomic<Int>(0)
+    /// Per model, completion requests that arrived after the first injected failure (`/_sim/stats`).
+    private let failureWindows = FailureWindows()
     private let burstLeft: Atomic<Int>
     private let started = ContinuousClock.now
     /// The last requests to the OpenAI POST routes, newest last (at most `maxRecorded`).
@@ -44,6 +46,7 @@ public final class ProviderSimulator: Sendable {
     /// Replaces the behaviour (what `PUT /_sim/behavior` does); a burst starts counting now.
     public func setBehavior(_ new: SimulatorBehavior) {
         behavior.withLock { $0 = new }
+        failureWindows.closeAll()
         burstLeft.store(new.burstCount, ordering: .relaxed)
     }
     /// The model-list reads (`GET /v1/models`, `/api/tags`, the Hub's model info), newest last (at most `maxRecorded`):
@@ -77,7 +80,10 @@ public final class ProviderSimulator: Sendable {
     /// tests check what a gateway forwarded, and that a caller's token never arrived.
     public var recordedRequests: [RecordedRequest] { recorded.withLock { $0 } }
 
-    func record(_ request: Request, _ body: ByteBuffer) {
+    /// Returns the request's arrival instant, for `arrived(model:at:)` once its model is known.
+    @discardableResult
+    func record(_ request: Request, _ body: ByteBuffer) -> ContinuousClock.Instant {
+        let arrival = ContinuousClock.now
         completionRequests.add(1, ordering: .relaxed)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
@@ -86,7 +92,17 @@ public final class ProviderSimulator: Sendable {
             list.append(entry)
             if list.count > Self.maxRecorded { list.removeFirst(list.count - Self.maxRecorded) }
         }
+        return arrival
     }
+
+    /// Counts a completion request for `model` that arrived at `arrival` when it came after the model's first injected failure.
+    func arrived(model: String, at arrival: ContinuousClock.Instant) {
+        failureWindows.arrived(model: model, at: arrival)
+    }
+
+    /// Per model: completion requests that arrived after the simulator answered the model's first
+    /// injected failure (5xx) under the current behaviour (or the last one that injected failures).
+    public var completionRequestsAfterFirstFailure: [String: Int] { failureWindows.counts }
 
     /// Requests served so far, control routes excluded.
     public var requestCount: Int { requests.load(ordering: .relaxed) }
@@ -149,10 +165,11 @@ public final class ProviderSimulator: Sendable {
         }
         router.post("/v1/chat/completions") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
-            self.record(request, body)
+            let arrival = self.record(request, body)
             guard let ask = try? ChatAsk.decode(Data(buffer: body)) else {
                 return self.errorResponse(.badRequest, "body is not a chat completion request")
             }
+            self.arrived(model: ask.model, at: arrival)
             if self.currentBehavior.rejectsTools, (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["tools"] != nil {
                 return self.errorResponse(.badRequest, "this model does not support tools")
             }
@@ -163,10 +180,11 @@ public final class ProviderSimulator: Sendable {
         }
         router.post("/v1/completions") { request, context in
             let body = try await request.body.collect(upTo: 1 << 20)
-            self.record(request, body)
+            let arrival = self.record(request, body)
             guard let ask = try? ChatAsk.decode(Data(buffer: body)) else {
                 return self.errorResponse(.badRequest, "body is not a completion request")
             }
+            self.arrived(model: ask.model, at: arrival)
             return try await self.answer(context, model: ask.model) { behavior, _ in SimulatorAnswers.textCompletion(ask, behavior) }
         }
         addTaskRoutes(to: router)
@@ -187,7 +205,10 @@ public final class ProviderSimulator: Sendable {
             try await self.answer(context) { _, _ in BodyPlan(format: .json, pieces: []) }
         }
         router.get("/_sim/behavior") { _, _ in SimulatorBody.response(.json(self.currentBehavior), behavior: SimulatorBehavior(models: [])) }
-        router.get("/_sim/stats") { _, _ in SimulatorBody.response(.json(self.stats), behavior: SimulatorBehavior(models: [])) }
+        router.get("/_sim/stats") { _, _ in
+            SimulatorBody.response(.json(SimulatorStats(counts: self.stats, afterFirstFailure: self.completionRequestsAfterFirstFailure)),
+                                   behavior: SimulatorBehavior(models: []))
+        }
         router.put("/_sim/behavior") { request, context in
             let new = try await request.decode(as: SimulatorBehavior.self, context: context)
             self.setBehavior(new)
@@ -225,10 +246,12 @@ public final class ProviderSimulator: Sendable {
         let elapsed = (ContinuousClock.now - started) / .seconds(1)
         if burstLeft.load(ordering: .relaxed) > 0, burstLeft.subtract(1, ordering: .relaxed).newValue >= 0 {
             serverErrors.add(1, ordering: .relaxed)
+            if let model { failureWindows.failureAnswered(model: model) }
             return errorResponse(.serviceUnavailable, "simulated 5xx burst")
         }
         if randomFailure || now.fault == .serverError || now.inOutage(secondsSinceStart: elapsed) {
             serverErrors.add(1, ordering: .relaxed)
+            if let model { failureWindows.failureAnswered(model: model) }
             return errorResponse(.internalServerError, "simulated server error")
         }
         switch now.fault {
@@ -275,6 +298,27 @@ public final class ProviderSimulator: Sendable {
     func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let body = "{\"error\":{\"message\":\"\(message)\",\"type\":\"simulated\"}}"
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// What `GET /_sim/stats` answers: the counters of `ProviderSimulator.stats` at the top level,
+/// and per model the completion requests that arrived after its first injected failure.
+struct SimulatorStats: Encodable {
+    var counts: [String: Int]
+    var afterFirstFailure: [String: Int]
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for (name, value) in counts { try container.encode(value, forKey: Key(name)) }
+        try container.encode(afterFirstFailure, forKey: Key("completion_requests_after_first_failure"))
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }
 

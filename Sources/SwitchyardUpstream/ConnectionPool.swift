@@ -25,6 +25,29 @@ final class ConnectionPool: @unchecked Sendable {
 
     var counts: Counts { Counts(opened: opened, idle: idle.values.reduce(0) { $0 + $1.count }) }
 
+    /// Upstream URLs already split, by their text: the gateway sends to a few configured ones.
+    private var urls: [String: UpstreamURL] = [:]
+    static let maxCachedURLs = 1024
+
+    /// Starts `request` as a new exchange answered through `response` (a URL that is not plain
+    /// HTTP ends it at once).
+    func start(_ request: UpstreamRequest, _ response: NIOUpstreamResponse) {
+        guard let url = url(request.url) else {
+            response.finish(.connect("not a plain-HTTP URL"))
+            return
+        }
+        start(Exchange(request: request, url: url, response: response))
+    }
+
+    /// `text` split for a socket, parsed once per distinct URL.
+    func url(_ text: String) -> UpstreamURL? {
+        if let known = urls[text] { return known }
+        guard let url = UpstreamURL(text) else { return nil }
+        if urls.count >= Self.maxCachedURLs { urls.removeAll(keepingCapacity: true) }
+        urls[text] = url
+        return url
+    }
+
     /// Sends `exchange` on an idle connection to its upstream, or on a new one.
     func start(_ exchange: Exchange) {
         guard !exchange.response.isCanceled else {

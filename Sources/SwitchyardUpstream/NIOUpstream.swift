@@ -24,15 +24,10 @@ public final class NIOUpstream: UpstreamTransport {
         let loop = affine.loop
         let pool = pools[ObjectIdentifier(loop)]!
         let response = NIOUpstreamResponse(loop: loop)
-        guard let url = UpstreamURL(request.url) else {
-            response.finish(.connect("not a plain-HTTP URL"))
-            return response
-        }
-        let exchange = Exchange(request: request, url: url, response: response)
         if loop.inEventLoop {
-            pool.start(exchange)
+            pool.start(request, response)
         } else {
-            loop.execute { pool.start(exchange) }
+            loop.execute { pool.start(request, response) }
         }
         return response
     }

@@ -46,8 +46,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             let value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
             head.headers.add(name: String(line[..<colon]), value: String(value))
         }
-        if !head.headers.contains(name: "Content-Type") {
-            head.headers.add(name: "Content-Type", value: "application/json")
+        // The request's builder says its content type; this transport adds none. It asks for the
+        // answer as sent (no compression): the gateway checks answers and passes bytes through.
+        if !head.headers.contains(name: "Accept-Encoding") {
+            head.headers.add(name: "Accept-Encoding", value: "identity")
         }
         head.headers.add(name: "Content-Length", value: String(request.body.count))
         context.write(wrapOutboundOut(.head(head)), promise: nil)

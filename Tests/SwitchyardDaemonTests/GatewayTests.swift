@@ -20,6 +20,8 @@ import Testing
             let seen = try #require(gw.simulators["a"]!.recordedRequests.last)
             #expect(seen.path == "/v1/chat/completions")
             #expect(seen.header("authorization") == "Bearer \(GatewayTestDaemon.keys["a"]!)")
+            #expect(seen.header("content-type") == "application/json", "said by the gateway, not defaulted by the transport")
+            #expect(seen.header("accept-encoding") == "identity", "the answer is checked and passed on as sent")
             for request in gw.simulators.values.flatMap(\.recordedRequests) {
                 #expect(!request.headers.values.contains { $0.contains("caller-secret-token") }, "the caller's token reached \(request.path)")
             }

@@ -162,8 +162,44 @@ import Testing
             #expect(await engine.perform(chat).status == 500)
             let stats = await engine.perform(HTTPRequest(url: "http://127.0.0.1:\(port)/_sim/stats", connectTimeoutSeconds: 1, timeoutSeconds: 2))
             #expect(stats.status == 200)
-            let counts = try JSONDecoder().decode([String: Int].self, from: Data(stats.body))
-            #expect(counts == ["requests": 4, "completion_requests": 3, "server_errors": 2, "abandoned": 0], "the liveness probe is a request, not traffic")
+            let counts = try #require(try JSONSerialization.jsonObject(with: Data(stats.body)) as? [String: Any])
+            #expect(counts.compactMapValues { $0 as? Int } == ["requests": 4, "completion_requests": 3, "server_errors": 2, "abandoned": 0],
+                    "the liveness probe is a request, not traffic")
+        }
+    }
+
+    @Test func statsCountTheCompletionRequestsThatArrivedAfterAModelsFirstInjectedFailure() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1", "m2"], latencyMs: 0))
+        try await withSimulatorAndEngine(simulator) { port, engine in
+            func chat(_ model: String) -> HTTPRequest {
+                HTTPRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions", method: .post,
+                            body: Array(#"{"model": "\#(model)", "messages": [{"role": "user", "content": "hi"}]}"#.utf8),
+                            connectTimeoutSeconds: 1, timeoutSeconds: 2)
+            }
+            func afterFirstFailure() async -> [String: Int]? {
+                let stats = await engine.perform(HTTPRequest(url: "http://127.0.0.1:\(port)/_sim/stats", connectTimeoutSeconds: 1, timeoutSeconds: 2))
+                let object = (try? JSONSerialization.jsonObject(with: Data(stats.body))) as? [String: Any]
+                return object?["completion_requests_after_first_failure"] as? [String: Int]
+            }
+            #expect(await engine.perform(chat("m1")).status == 200)
+            #expect(await afterFirstFailure() == [:], "no failure yet: nothing counted")
+            simulator.setBehavior(SimulatorBehavior(models: ["m1", "m2"], latencyMs: 0, fault: .serverError))
+            #expect(await engine.perform(chat("m1")).status == 500)  // the first failure: not counted itself
+            #expect(await afterFirstFailure() == ["m1": 0])
+            for _ in 0..<3 { #expect(await engine.perform(chat("m1")).status == 500) }
+            #expect(await engine.perform(chat("m2")).status == 500)  // m2's own first failure
+            #expect(await engine.perform(chat("m2")).status == 500)
+            #expect(await afterFirstFailure() == ["m1": 3, "m2": 1])
+            #expect(simulator.completionRequestsAfterFirstFailure == ["m1": 3, "m2": 1])
+            // Recovery closes the windows: later traffic is not counted, and the figures stay readable.
+            simulator.setBehavior(SimulatorBehavior(models: ["m1", "m2"], latencyMs: 0))
+            #expect(await engine.perform(chat("m1")).status == 200)
+            #expect(await afterFirstFailure() == ["m1": 3, "m2": 1])
+            // The next outage starts a new count at its own first failure.
+            simulator.setBehavior(SimulatorBehavior(models: ["m1", "m2"], latencyMs: 0, fault: .serverError))
+            #expect(await engine.perform(chat("m1")).status == 500)
+            #expect(await engine.perform(chat("m1")).status == 500)
+            #expect(await afterFirstFailure() == ["m1": 1, "m2": 1])
         }
     }
 }

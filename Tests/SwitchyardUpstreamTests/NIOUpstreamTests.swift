@@ -58,6 +58,20 @@ import Testing
         #expect(try await eventually(within: 5) { watch.response == nil })
     }
 
+    @Test func theTransportAddsNoContentTypeAndAsksForNoCompression() async throws {
+        let simulator = ProviderSimulator(name: "p", behavior: SimulatorBehavior(models: ["m"], latencyMs: 0))
+        try await SimulatorFleet([simulator]).withRunning { ports in
+            let transport = NIOUpstream()
+            let response = transport.send(Self.request(port: ports["p"]!, stream: false))
+            #expect(await response.head().status == 200)
+            _ = await Self.readAll(response)
+            let seen = try #require(simulator.recordedRequests.last)
+            #expect(seen.header("content-type") == nil, "the request's builder says its type")
+            #expect(seen.header("accept-encoding") == "identity")
+            #expect(seen.header("content-length") == "\(Self.request(port: 0, stream: false).body.count)")
+        }
+    }
+
     @Test func aKeptAliveConnectionCarriesTheNextRequests() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let transport = NIOUpstream(group: group)

@@ -103,7 +103,7 @@ enum GatewayBody: Sendable {
         return nil
     }
 
-    /// The upstream's content type for this body (a form keeps the caller's boundary); nil for JSON (the transport's default).
+    /// The upstream's content type for this body (a form keeps the caller's boundary); nil for JSON (`application/json`).
     var contentType: String? {
         if case .multipart(let form) = self { return form.contentType }
         return nil

@@ -10,7 +10,7 @@ extension GatewayForwarder {
         guard let upstream = configuration.upstreams[target] else { return nil }
         let attempt = Attempt(target: target, startedAt: deps.clock.now(), started: .now)
         var headers = [request.streaming ? "Accept: text/event-stream" : endpoint.answersWithBinary ? "Accept: */*" : "Accept: application/json"]
-        if let contentType = request.body.contentType { headers.append("Content-Type: \(contentType)") }  // a form's boundary
+        headers.append("Content-Type: \(request.body.contentType ?? "application/json")")  // a form says its boundary
         if let key = upstream.apiKey { headers.append("Authorization: Bearer \(key.exposedValue)") }
         let response = gateway.transport.send(UpstreamRequest(
             url: upstream.baseURL + endpoint.upstreamPath, headers: headers, body: request.upstreamBody(for: candidate),

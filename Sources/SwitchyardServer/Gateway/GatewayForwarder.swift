@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOPosix
 import SwitchyardCore
 
 /// Executes one request's `AttemptPolicy`: sends to each candidate in turn until one answers
@@ -8,7 +9,8 @@ import SwitchyardCore
 /// attempt becomes a report in the same pipeline as `POST /v1/reports`.
 struct GatewayForwarder {
     let endpoint: GatewayEndpoint
-    let request: GatewayRequest
+    /// Its candidates may be reordered between attempts (`DemotionSinceRouting`).
+    private(set) var request: GatewayRequest
     /// Who asked: the reports of its attempts carry this name.
     let caller: Caller
     let deps: APIDependencies
@@ -16,7 +18,7 @@ struct GatewayForwarder {
     let configuration: GatewayConfiguration
     let slot: GatewaySlots.Slot
 
-    func run() async -> Response {
+    mutating func run() async -> Response {
         let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.settings.requestDeadlineSeconds * 1000))
         var decision = request.policy.first
         var attempts = 0
@@ -29,6 +31,12 @@ struct GatewayForwarder {
             if attempts > 1 {
                 gateway.metrics.failover()
                 gateway.traffic.failover(request.selection.model)
+            }
+            // A target another request saw fail since this one was routed goes behind the others now.
+            if request.followsDemotions {
+                let (now, model, before) = (deps.clock.now(), request.selection.model, request.demotedAtRouting)
+                _ = DemotionSinceRouting.reorder(&request.candidates, next: next, target: { Target(provider: $0.provider, model: model) },
+                                                 isDemoted: { [healthBook = deps.healthBook] in !before.contains($0.provider) && healthBook.isDemoted($0, at: now) })
             }
             guard var running = send(next, secondsLeft: secondsLeft) else {
                 decision = request.policy.decide(after: .connectFailed, attempt: next, secondsLeft: secondsLeft)
@@ -106,14 +114,18 @@ struct GatewayForwarder {
             : HeldAnswer.Limit(bytes: configuration.settings.maxAnswerBytes, isHard: true, setting: "gateway.max_answer_bytes")
     }
 
-    /// Sends a held answer in one write (head, body and end together, with Content-Length) and
-    /// reports the attempt at once: every byte of it is in hand.
+    /// Sends a held answer in one write (head, body and end together, with Content-Length). Its
+    /// success is reported just after that write, on the same event loop (`afterThisAnswer`):
+    /// every byte of it is in hand, and the health book, store and metrics need not delay it.
     private func deliver(_ answer: HeldAnswer, head: UpstreamHead, attempt: Attempt, served: ServedBy) -> Response {
         var headers: HTTPFields = [:]
         headers[.contentType] = head.headers["content-type"] ?? "application/json"
         served.write(into: &headers)
-        report(attempt, outcome: .answered, status: head.status, ttft: answer.firstByteSeconds, usage: answer.usage, measure: answer.measure)
-        gateway.metrics.request(endpoint, .ok)
+        let forwarder = self
+        Self.afterThisAnswer {
+            forwarder.report(attempt, outcome: .answered, status: head.status, ttft: answer.firstByteSeconds, usage: answer.usage, measure: answer.measure)
+            forwarder.gateway.metrics.request(forwarder.endpoint, .ok)
+        }
         // The slot is given back when this returns: what is left is one write of bytes in hand.
         return Response(status: HTTPResponse.Status(code: head.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.bytes)))
     }
@@ -229,6 +241,12 @@ struct GatewayForwarder {
             deps.admin.recordEvent(DaemonEvent(at: now, kind: .capabilityLearned, caller: caller.label,
                                                message: "\(target.provider) \(target.model): a 400 said it does not support \(what); routes that need it leave it out until \(until.timeOfDay)"))
         }
+    }
+
+    /// Runs `work` once the current event-loop job is done (the answer it returns is written by
+    /// then: Hummingbird writes it in the same job), or at once off an event loop.
+    static func afterThisAnswer(_ work: @escaping @Sendable () -> Void) {
+        if let loop = MultiThreadedEventLoopGroup.currentEventLoop { loop.execute(work) } else { work() }
     }
 
     /// The first `cap` bytes of a body (all of it when shorter); the rest stays to be read.

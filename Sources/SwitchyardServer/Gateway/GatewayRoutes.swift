@@ -105,7 +105,10 @@ enum GatewayRoutes {
                                              configuration: configuration, slot: slot)
             // On the transport's executor (for plain-HTTP upstreams the event loop that read the request):
             // sending, waking on the head and reading a whole answer cost no hand-over between threads.
-            return await withTaskExecutorPreference(gateway.transport.executor) { await forwarder.run() }
+            return await withTaskExecutorPreference(gateway.transport.executor) {
+                var forwarder = forwarder
+                return await forwarder.run()
+            }
         } catch {
             gateway.metrics.request(endpoint, error.code == "uploads_over_budget" ? .overloaded : .callerError)
             return error.response(ServedBy())
@@ -130,6 +133,11 @@ struct GatewayRequest: Sendable {
     var expectation = AnswerExpectation()
     /// The upload's bytes in the gateway-wide budget, given back when the request is done with them.
     var uploadHold: UploadBudget.Hold?
+    /// Whether a target demoted after routing moves behind the others before its attempt: when the
+    /// route's order stands (no `provider.order` of the caller's, which wins over demotions).
+    var followsDemotions = false
+    /// Candidates the route had already demoted (placed as the route said; not moved again).
+    var demotedAtRouting: Set<ProviderID> = []
 
     static func prepare(_ endpoint: GatewayEndpoint, _ request: Request, caller: Caller, _ deps: APIDependencies,
                         _ configuration: GatewayConfiguration, uploads: UploadAllowance? = nil) async throws(OpenAIError) -> GatewayRequest {
@@ -197,7 +205,9 @@ struct GatewayRequest: Sendable {
         }
         return GatewayRequest(body: body, selection: selection, candidates: candidates, policy: policy, streaming: streaming,
                               asked: RequestNeeds.asked(needs), callerWantsUsage: callerWantsUsage, additions: additions,
-                              expectation: AnswerExpectation.of(body, endpoint: endpoint), uploadHold: uploads?.hold)
+                              expectation: AnswerExpectation.of(body, endpoint: endpoint), uploadHold: uploads?.hold,
+                              followsDemotions: preferences.order.isEmpty && candidates.count > 1,
+                              demotedAtRouting: Set(candidates.filter { $0.reasons.contains(RouteRanker.demotionReason) }.map(\.provider)))
     }
 
     /// The model's route for the endpoint's task (`/v1/completions` takes the model's chat targets
