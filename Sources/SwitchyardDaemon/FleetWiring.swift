@@ -12,10 +12,8 @@ struct FleetWiring {
     /// Nil without `fleet:`.
     init?(config: Configuration) {
         guard config.fleet != nil else { return nil }
-        // Completion probes are evidence other hosts use; liveness probes stay per host (each
-        // host's network path is its own), including the liveness probe a host runs when a peer
-        // won the paid probe's slot. Decided per observation, so a reload's new targets publish too.
-        outbox = FleetOutbox { observation in observation.source == .report || observation.completionProbe }
+        // Decided per observation, so a reload's new targets publish too.
+        outbox = FleetOutbox(shouldPublish: FleetOutbox.sharesReportsAndCompletionProbes)
     }
 
     /// The service, delivering peers' observations through `pipeline`.

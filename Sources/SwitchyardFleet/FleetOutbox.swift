@@ -23,6 +23,13 @@ public final class FleetOutbox: ObservationSink {
         self.shouldPublish = shouldPublish
     }
 
+    /// The daemon's sharing rule: client reports, and the completion probes a host really ran.
+    /// Liveness probes stay per host (each host's network path is its own), including the liveness
+    /// probe a host runs when a peer won the paid probe's slot.
+    public static let sharesReportsAndCompletionProbes: @Sendable (Observation) -> Bool = { observation in
+        observation.source == .report || observation.completionProbe
+    }
+
     public func record(_ observation: Observation) {
         guard observation.seenBy == nil, shouldPublish(observation) else { return }
         state.withLock { state in

@@ -46,19 +46,14 @@ public final class LoadHost: Sendable {
     let service: FleetService
     let duty: FleetProbeDuty
     let drains: FleetDrains
-    let completionTargets: Set<Target>
     private let counts = Tally()
 
     public init(index: Int, shape: Shape, settings: FleetSettings, environment: [String: String], logger: Logger) throws {
         self.index = index
         self.name = settings.host
         self.shape = shape
-        let targets = (0..<shape.targets).map { Self.target($0, providers: shape.providers) }
-        // The daemon's rule (FleetWiring): reports and completion-mode targets' probes are shared;
-        // liveness-mode targets' probes stay on the host. The paid targets are completion targets.
-        let completion = Set(targets)
-        completionTargets = completion
-        outbox = FleetOutbox { observation in observation.source == .report || completion.contains(observation.target) }
+        // The daemon's rule (FleetWiring): reports and the completion probes a host ran are shared.
+        outbox = FleetOutbox(shouldPublish: FleetOutbox.sharesReportsAndCompletionProbes)
         let counts = self.counts
         service = FleetService(parts: .init(
             settings: settings, outbox: outbox,
@@ -106,8 +101,7 @@ public final class LoadHost: Sendable {
     }
 
     private func feedLiveness(start: Double) async {
-        // A liveness-mode probe of each target; the daemon's rule keeps it on the host (the outbox
-        // is asked through a liveness-mode target, which is not in the completion set).
+        // A liveness-mode probe of each target; the daemon's rule keeps it on the host.
         let schedule = LoadSchedule(count: shape.targets, intervalSeconds: shape.livenessSeconds, offsetSeconds: offset)
         await ticks(start: start) { from, to in
             let due = schedule.due(from: from, to: to)
@@ -115,19 +109,13 @@ public final class LoadHost: Sendable {
             let now = SystemWallClock().now()
             var shared = 0
             for index in due {
-                let observation = Observation(target: Self.livenessTarget(index, providers: shape.providers), source: .probe,
+                let observation = Observation(target: Self.target(index, providers: shape.providers), source: .probe,
                                               startedAt: now + -0.05, outcome: .ok, httpStatus: 200, totalSeconds: 0.05)
-                if outbox.wouldShare(observation, completion: completionTargets) { shared += 1 }
+                if FleetOutbox.sharesReportsAndCompletionProbes(observation) { shared += 1 }
                 outbox.record(observation)
             }
             counts.value.withLock { $0.liveness += due.count; $0.livenessShared += shared }
         }
-    }
-
-    /// The liveness-mode twin of target `i` (the same provider and model, probed for liveness):
-    /// named apart so the daemon's sharing rule sees a liveness-mode target.
-    static func livenessTarget(_ index: Int, providers: Int) -> Target {
-        Target(provider: ProviderID("provider-\(index % max(providers, 1))"), model: ModelName("model-\(index):liveness"))
     }
 
     private func feedPaid(start: Double) async {
@@ -141,8 +129,8 @@ public final class LoadHost: Sendable {
     }
 
     /// One paid probe's claim, as the scheduler makes it: the winner publishes a completion result
-    /// and settles its cost; a host that lost the slot probes liveness only (a completion-mode
-    /// target's probe: shared, as the daemon does).
+    /// and settles its cost; a host that lost the slot probes liveness only (kept on the host, as
+    /// the daemon does).
     private func paidProbe(_ target: Target) async {
         let now = SystemWallClock().now()
         let claim = ProbeDutyClaim(target: target, budgetProvider: target.provider,
@@ -156,6 +144,7 @@ public final class LoadHost: Sendable {
             observation = Observation(target: target, source: .probe, startedAt: now, outcome: .ok, httpStatus: 200,
                                       totalSeconds: 0.8, ttftSeconds: 0.3, tokensIn: 12, tokensOut: 16, costUSD: shape.costUSD)
             observation.tokensPerSecond = 32
+            observation.completionProbe = true
         case .taken, .budgetSpent:
             break
         }
@@ -188,13 +177,6 @@ public final class LoadHost: Sendable {
             }
             counts.value.withLock { $0.reports = made }
         }
-    }
-}
-
-extension FleetOutbox {
-    /// Whether the daemon's sharing rule (FleetWiring) shares `observation`: reports, and probes of completion-mode targets.
-    func wouldShare(_ observation: Observation, completion: Set<Target>) -> Bool {
-        observation.source == .report || completion.contains(observation.target)
     }
 }
 

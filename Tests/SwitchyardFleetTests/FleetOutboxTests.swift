@@ -58,4 +58,18 @@ import Testing
         await waited
         #expect(clock.now - started < .seconds(10), "a probe result ends the wait, not the 30 s tick")
     }
+
+    /// The daemon's rule (and the load driver's): a liveness probe, a lost slot's included, stays
+    /// on the host; a completion probe the host ran and a client report are shared.
+    @Test func theDaemonsRuleSharesReportsAndCompletionProbesOnly() {
+        let outbox = FleetOutbox(shouldPublish: FleetOutbox.sharesReportsAndCompletionProbes)
+        let liveness = Observation(target: target, source: .probe, startedAt: Timestamp(secondsSinceEpoch: 0), outcome: .ok, totalSeconds: 0.1)
+        outbox.record(liveness)
+        #expect(outbox.counts.waiting == 0)
+        var completion = liveness
+        completion.completionProbe = true
+        outbox.record(completion)
+        outbox.record(Observation(target: target, source: .report, startedAt: Timestamp(secondsSinceEpoch: 0), outcome: .ok, totalSeconds: 0.1))
+        #expect(outbox.counts.waiting == 2)
+    }
 }
