@@ -1,3 +1,5 @@
+import Foundation
+
 /// The cumulative counters of PostgreSQL sampled each interval (one psql row), and the rates between two samples.
 public struct PgCounters: Equatable, Sendable {
     public var commits: Double
@@ -48,5 +50,3 @@ public struct PgCounters: Equatable, Sendable {
         public var writesPerSecond: Double { insertsPerSecond + updatesPerSecond + deletesPerSecond }
     }
 }
-
-import Foundation
