@@ -43,10 +43,14 @@ run: build
 
 ## Every test: Swift Testing suites, including the end-to-end ones on loopback. Serial, because
 ## the scheduling and streaming tests measure lateness and TTFT and a 2-core machine running
-## every suite at once (daemons, simulators, kill -9 rounds) would starve them.
+## every suite at once (daemons, simulators, kill -9 rounds) would starve them. The suites take
+## about 9 minutes; a run still going after TEST_TIMEOUT has hung and fails, and its output is
+## line-buffered so the log ends at the test that hung.
+TEST_TIMEOUT ?= 30m
 test: deps pyenv
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	timeout --kill-after=30s $(TEST_TIMEOUT) stdbuf -oL -eL $(SWIFT) test --skip-build --no-parallel \
+		|| { echo "swift test failed or hung (status $$?; 124 means still running after $(TEST_TIMEOUT))"; exit 1; }
 	$(PYENV)/bin/python -m pytest -q -p no:cacheprovider clients/python/tests
 	$(MAKE) --no-print-directory test-nspawn
 

@@ -87,12 +87,15 @@ public actor FleetProbeDuty: ProbeDuty {
     /// The group's probe spend for `provider` on UTC day `day` (for status and tests).
     public func spentUSD(provider: ProviderID, day: Int64) async throws -> Double {
         let connection = try await connected()
-        let rows = try await connection.query("""
-            SELECT COALESCE(SUM(spent_usd), 0)::float8 FROM fleet_probe_spend
-            WHERE fleet_group = \(options.group) AND provider = \(provider.rawValue) AND day = \(day)
-            """, logger: logger)
-        for try await spent in rows.decode(Double.self) { return spent }
-        return 0
+        let (group, logger) = (options.group, logger)
+        return try await withDeadline(options.claimTimeoutSeconds, on: connection, "reading the probe spend") {
+            let rows = try await connection.query("""
+                SELECT COALESCE(SUM(spent_usd), 0)::float8 FROM fleet_probe_spend
+                WHERE fleet_group = \(group) AND provider = \(provider.rawValue) AND day = \(day)
+                """, logger: logger)
+            for try await spent in rows.decode(Double.self) { return spent }
+            return 0
+        }
     }
 
     /// Closes the connection (shutdown).
@@ -139,15 +142,20 @@ public actor FleetProbeDuty: ProbeDuty {
         let now = ContinuousClock.now
         if hostsCountedAt.map({ now - $0 > .seconds(30) }) ?? true {
             hostsCountedAt = now
-            if let count = try? await hostsHeardFrom(on: connection) { hostsSeen = max(count, 1) }
+            if let count = try? await withDeadline(options.claimTimeoutSeconds, on: connection, "counting the fleet's hosts", {
+                try await self.hostsHeardFrom(on: connection)
+            }) { hostsSeen = max(count, 1) }
         }
         if prunedAt.map({ now - $0 > .seconds(60) }) ?? true {
             prunedAt = now
-            _ = try? await connection.query("""
-                DELETE FROM fleet_probe_leases WHERE ctid IN (
-                    SELECT ctid FROM fleet_probe_leases
-                    WHERE taken_at < now() - make_interval(secs => \(options.retentionSeconds)) LIMIT 1000)
-                """, logger: logger)
+            let (retention, logger) = (options.retentionSeconds, logger)
+            _ = try? await withDeadline(options.claimTimeoutSeconds, on: connection, "pruning probe leases") {
+                try await connection.query("""
+                    DELETE FROM fleet_probe_leases WHERE ctid IN (
+                        SELECT ctid FROM fleet_probe_leases
+                        WHERE taken_at < now() - make_interval(secs => \(retention)) LIMIT 1000)
+                    """, logger: logger)
+            }
         }
     }
 

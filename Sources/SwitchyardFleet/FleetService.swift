@@ -115,7 +115,7 @@ public final class FleetService: Service {
             logger.info("fleet connected", metadata: ["postgres": "\(connector.url)", "host": "\(parts.settings.host)", "group": "\(parts.settings.group)"])
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await self.publish(publisher) }
-                group.addTask { try await self.listen(peers) }
+                group.addTask { try await closingOnCancel(reader, "listening for peers' rows") { try await self.listen(peers) } }
             }
             return true
         } catch is CancellationError {
