@@ -26,8 +26,6 @@ struct SSEUsageFilter {
     private var pending: [UInt8] = []
     /// The blank line after a dropped event is dropped too.
     private var dropNextBlank = false
-    /// Whether an OpenAI `data: [DONE]` (or any event) came: the stream ended well.
-    private(set) var sawDone = false
 
     init(keepUsageChunk: Bool) { self.keepUsageChunk = keepUsageChunk }
 
@@ -52,10 +50,7 @@ struct SSEUsageFilter {
             input.removeSubrange(bad...)
         }
         // Fast path: nothing in this piece mentions a usage object.
-        if !dropNextBlank, !Self.mentionsUsage(input) {
-            if input.firstRange(of: Self.done) != nil { sawDone = true }
-            return input
-        }
+        if !dropNextBlank, !Self.mentionsUsage(input[...]) { return input }
         var out: [UInt8] = []
         out.reserveCapacity(input.count)
         var start = 0
@@ -67,7 +62,6 @@ struct SSEUsageFilter {
                 if line.allSatisfy({ $0 == 10 || $0 == 13 }) { continue }
             }
             if line.starts(with: Self.dataPrefix) {
-                if line.firstRange(of: Self.done) != nil { sawDone = true }
                 if Self.mentionsUsage(line), let usage = Self.usage(inDataLine: line) {
                     self.usage = usage
                     if !keepUsageChunk, Self.hasEmptyChoices(line) {
@@ -133,37 +127,19 @@ struct SSEUsageFilter {
     }
 
     private static let dataPrefix = Array("data:".utf8)
-    private static let done = Array("[DONE]".utf8)
     private static let usageKey = Array("\"usage\"".utf8)
     private static let usageNull = [Array("\"usage\":null".utf8), Array("\"usage\": null".utf8)]
     private static let emptyChoices = [Array("\"choices\":[]".utf8), Array("\"choices\": []".utf8)]
 
-    /// A `"usage"` key that is not `null`.
-    static func mentionsUsage(_ bytes: some Collection<UInt8>) -> Bool {
-        let array = Array(bytes)
-        guard array.firstRange(of: usageKey) != nil else { return false }
-        // Every occurrence null (OpenAI sends "usage":null on each chunk when usage is on).
-        var count = 0
-        var search = array[...]
-        while let range = search.firstRange(of: usageKey) {
-            count += 1
-            search = search[range.upperBound...]
-        }
-        let nulls = usageNull.reduce(0) { total, pattern in
-            var found = 0
-            var rest = array[...]
-            while let range = rest.firstRange(of: pattern) {
-                found += 1
-                rest = rest[range.upperBound...]
-            }
-            return total + found
-        }
-        return count > nulls
+    /// A `"usage"` key that is not `null` (OpenAI sends `"usage":null` on each chunk when usage is on).
+    static func mentionsUsage(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard ByteSearch.contains(usageKey, in: bytes) else { return false }
+        let nulls = usageNull.reduce(0) { $0 + ByteSearch.count(of: $1, in: bytes) }
+        return ByteSearch.count(of: usageKey, in: bytes) > nulls
     }
 
-    static func hasEmptyChoices(_ line: some Collection<UInt8>) -> Bool {
-        let array = Array(line)
-        return emptyChoices.contains { array.firstRange(of: $0) != nil }
+    static func hasEmptyChoices(_ line: ArraySlice<UInt8>) -> Bool {
+        emptyChoices.contains { ByteSearch.contains($0, in: line) }
     }
 
     /// The usage of one `data: {...}` line.
