@@ -63,6 +63,11 @@ public actor FleetProbeDuty: ProbeDuty {
             await housekeeping(on: connection)
             setAlone(false, nil)
             return answer
+        } catch is CancellationError {
+            // The probe was cancelled (shutdown, reload), not the fleet unreachable: a connection
+            // closed under the statement is dropped, and the next claim connects at once.
+            if connection?.isClosed == true { connection = nil }
+            return .unreachable(hostsSeen: hostsSeen)
         } catch {
             failed(error)
             return .unreachable(hostsSeen: hostsSeen)

@@ -59,6 +59,33 @@ import Testing
         }
     }
 
+    @Test func aClaimCancelledMidStatementIsNotTheFleetBeingUnreachable() async throws {
+        try await withPostgresCluster { cluster in
+            try await withHosts(["web-01"], in: cluster) { hosts in
+                let host = hosts[0]
+                #expect(await host.claim(claim(slot: 1)) == .won)
+                // Another transaction holds slot 2's lease, uncommitted: the claim's insert waits on it.
+                let blocker = try await FleetConnector(url: try PostgresURL(parsing: cluster.url), logger: logger).connect()
+                try await blocker.query("BEGIN", logger: logger)
+                try await blocker.query("""
+                    INSERT INTO fleet_probe_leases (fleet_group, provider, model, slot, host) VALUES ('g', 'paid', 'm', 2, 'web-09')
+                    """, logger: logger)
+                let second = claim(slot: 2)
+                let waiting = Task { await host.claim(second) }
+                let blocked = try await eventually(within: 5) {
+                    try await offPool { try cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") } == "1"
+                }
+                #expect(blocked)
+                waiting.cancel()  // the daemon stopping while a paid probe waits for its claim
+                _ = await waiting.value
+                #expect(await host.alone == false, "a cancelled claim does not say the fleet is unreachable")
+                try await blocker.query("ROLLBACK", logger: logger)
+                try await blocker.close()
+                #expect(await host.claim(claim(slot: 3)) == .won, "the next claim connects again at once")
+            }
+        }
+    }
+
     @Test func theDaysBudgetIsTheFleetsAndASettledCostReplacesTheEstimate() async throws {
         try await withPostgresCluster { cluster in
             try await withHosts(["a", "b"], in: cluster) { hosts in
