@@ -17,25 +17,9 @@ work=$(mktemp -d /tmp/sy-gw-XXXX)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-"$bin/switchyard-sim" --name sim --models llama-3.1-8b --latency-ms 0 --completion-tokens 8 > "$work/sim.out" 2>/dev/null &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q listening "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
-sim_port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/sim.out")
-
-port=$(free_port)
-token=bench-client-token
-cat > "$work/switchyard.yaml" <<YAML
-listen: { tcp: "127.0.0.1:$port", unix: "$work/switchyard.sock" }
-probe: { interval: 10s, timeout: 5s, mode: liveness }
-clients: [{ name: bench, token_env: SY_BENCH_TOKEN }]
-providers:
-  - { name: sim, kind: openai, base_url: "http://127.0.0.1:$sim_port/v1", models: [{ name: llama-3.1-8b }] }
-YAML
-SY_BENCH_TOKEN=$token "$bin/switchyard" serve --config "$work/switchyard.yaml" --state-dir "$work" --log-level warning &
-pids+=($!)
-for _ in $(seq 1 100); do curl -sf --unix-socket "$work/switchyard.sock" http://localhost/readyz >/dev/null 2>&1 && break; sleep 0.1; done
+source "$(dirname "$0")/gateway_pair.sh"
+start_gateway_pair "$bin" "$work"
+pids+=("$sim_pid" "$daemon_pid")
 
 body='{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Say hi"}],"max_tokens":8}'
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
