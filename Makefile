@@ -44,7 +44,7 @@ run: build
 ## Every test: Swift Testing suites, including the end-to-end ones on loopback. Serial, because
 ## the scheduling and streaming tests measure lateness and TTFT and a 2-core machine running
 ## every suite at once (daemons, simulators, kill -9 rounds) would starve them. The suites take
-## about 9 minutes; a run still going after TEST_TIMEOUT has hung and fails, and its output is
+## about 7 minutes; a run still going after TEST_TIMEOUT has hung and fails, and its output is
 ## line-buffered so the log ends at the test that hung.
 TEST_TIMEOUT ?= 30m
 test: deps pyenv

@@ -64,9 +64,8 @@ public actor FleetProbeDuty: ProbeDuty {
             setAlone(false, nil)
             return answer
         } catch is CancellationError {
-            // The probe was cancelled (shutdown, reload), not the fleet unreachable: a connection
-            // closed under the statement is dropped, and the next claim connects at once.
-            if connection?.isClosed == true { connection = nil }
+            // The probe was cancelled (shutdown, reload), not the fleet unreachable: no backoff; the
+            // next claim replaces a connection closed under the statement at once (`connected()`).
             return .unreachable(hostsSeen: hostsSeen)
         } catch {
             failed(error)
