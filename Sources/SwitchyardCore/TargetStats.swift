@@ -17,6 +17,9 @@ public struct TargetStats: Hashable, Sendable {
     /// "p50 latency 180 ms over 42 samples", …: rebuilt when a measurement arrives, so that
     /// answering a route (far more frequent than measuring) formats nothing.
     public private(set) var measurementReasons: [String] = []
+    /// The figures `measurementReasons` shows, as shown: when a sample leaves them as they
+    /// were (a full window whose rounded p50 did not move), nothing is formatted again.
+    private var shownFigures: ShownFigures?
     /// The catalog's figures, weighed until local samples outweigh them (discovered targets only).
     public private(set) var prior: CatalogPrior?
     /// What the ranker reads: each figure's local p50 blended with the prior (`CatalogPrior`),
@@ -31,6 +34,7 @@ public struct TargetStats: Hashable, Sendable {
     public mutating func setPrior(_ prior: CatalogPrior?) {
         guard prior != self.prior else { return }
         self.prior = prior
+        shownFigures = nil  // the catalog's part of the reasons changed
         refreshEstimates()
     }
 
@@ -64,6 +68,9 @@ public struct TargetStats: Hashable, Sendable {
         latencyEstimate = prior?.blend(prior?.totalSeconds, with: total) ?? total.p50
         ttftEstimate = prior?.blend(prior?.ttftSeconds, with: ttft) ?? ttft.p50
         tokensPerSecondEstimate = prior?.blend(prior?.tokensPerSecond, with: tokensPerSecond) ?? tokensPerSecond.p50
+        let figures = ShownFigures(self)
+        guard figures != shownFigures else { return }
+        shownFigures = figures
         measurementReasons = describeMeasurements()
     }
 
@@ -89,6 +96,20 @@ public struct TargetStats: Hashable, Sendable {
             reasons.append("\(Int(rate.rounded())) output tokens/s")
         }
         return reasons
+    }
+
+    /// The figures the reasons print, rounded as printed, with the sample counts they cite.
+    private struct ShownFigures: Hashable {
+        var latencyMilliseconds, ttftMilliseconds, tokensPerSecond: Int?
+        var latencySamples, ttftSamples, tokensPerSecondSamples: Int
+
+        init(_ stats: TargetStats) {
+            let milliseconds = { (seconds: Double?) in seconds.map { Int(($0 * 1000).rounded()) } }
+            latencyMilliseconds = milliseconds(stats.latencyEstimate)
+            ttftMilliseconds = milliseconds(stats.ttftEstimate)
+            tokensPerSecond = stats.tokensPerSecondEstimate.map { Int($0.rounded()) }
+            (latencySamples, ttftSamples, tokensPerSecondSamples) = (stats.total.count, stats.ttft.count, stats.tokensPerSecond.count)
+        }
     }
 
     /// "catalog" before any local sample, "catalog 420 ms blended with 1 local sample" after.

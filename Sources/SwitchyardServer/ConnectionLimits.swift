@@ -20,7 +20,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let timeout: TimeAmount
-    private var deadline: Scheduled<Void>?
+    /// When the current wait ends (nil: nothing is timed now).
+    private var due: NIODeadline?
+    /// Fires at or before `due` and looks again: moving `due` costs no timer, so a kept-alive
+    /// connection schedules one timer per `timeout`, not two per request.
+    private var check: Scheduled<Void>?
     /// Requests whose head has arrived and whose response has not been written in full.
     private var requestsInFlight = 0
 
@@ -33,28 +37,27 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        disarm()
+        stop()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        disarm()
+        stop()
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is RequestBytesArrived else { return context.fireUserInboundEventTriggered(event) }
         // Bytes while no request is open start the next request: its head is now timed.
-        if requestsInFlight == 0 && deadline == nil { arm(context) }
+        if requestsInFlight == 0 && due == nil { arm(context) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
             requestsInFlight += 1
-            disarm()
             arm(context)  // now the body must follow in time
         case .end:
-            disarm()
+            due = nil
         case .body:
             break
         }
@@ -68,16 +71,30 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.write(data, promise: promise)
     }
 
+    /// The wait starts now and ends `timeout` from now.
     private func arm(_ context: ChannelHandlerContext) {
+        let due = context.eventLoop.now + timeout
+        self.due = due
+        if check == nil { scheduleCheck(at: due, context) }
+    }
+
+    private func scheduleCheck(at deadline: NIODeadline, _ context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        deadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: timeout) {
-            loopBound.value.close(promise: nil)
+        check = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
+            check = nil
+            guard let due else { return }  // nothing timed: the next wait schedules again
+            if due <= loopBound.value.eventLoop.now {
+                loopBound.value.close(promise: nil)
+            } else {
+                scheduleCheck(at: due, loopBound.value)
+            }
         }
     }
 
-    private func disarm() {
-        deadline?.cancel()
-        deadline = nil
+    private func stop() {
+        due = nil
+        check?.cancel()
+        check = nil
     }
 }
 

@@ -20,8 +20,9 @@ final class Exchange: @unchecked Sendable {
     var retried = false
     private(set) var receivedAny = false
     private(set) var ended = false
-    private var idleTimer: Scheduled<Void>?
-    private var totalTimer: Scheduled<Void>?
+    /// One timer for both limits: it fires at the earlier of the two and looks again
+    /// (`checkTimers`), so a byte arriving moves no timer.
+    private var timer: Scheduled<Void>?
 
     init(request: UpstreamRequest, url: UpstreamURL, response: NIOUpstreamResponse) {
         self.request = request
@@ -32,8 +33,7 @@ final class Exchange: @unchecked Sendable {
 
     /// Starts the clocks: the whole transfer's limit and the idle timeout.
     func armTimers() {
-        totalTimer = loop.scheduleTask(deadline: started + Self.amount(request.totalTimeoutSeconds)) { [self] in expire() }
-        scheduleIdleCheck(at: lastActivity + Self.amount(request.idleTimeoutSeconds))
+        schedule(at: min(totalDeadline, lastActivity + Self.amount(request.idleTimeoutSeconds)))
     }
 
     /// A byte arrived (or was sent): the idle timeout starts over.
@@ -53,9 +53,8 @@ final class Exchange: @unchecked Sendable {
     func finish(_ failure: UpstreamFailure?) {
         guard !ended else { return }
         ended = true
-        idleTimer?.cancel()
-        totalTimer?.cancel()
-        (idleTimer, totalTimer) = (nil, nil)
+        timer?.cancel()
+        timer = nil
         connection = nil
         response.finish(failure)
     }
@@ -82,16 +81,24 @@ final class Exchange: @unchecked Sendable {
         connection?.abandon(self)
     }
 
-    private func scheduleIdleCheck(at deadline: NIODeadline) {
-        idleTimer = loop.scheduleTask(deadline: deadline) { [self] in
-            guard !ended else { return }
-            let due = lastActivity + Self.amount(request.idleTimeoutSeconds)
-            if response.isPaused || due > .now() {
-                // Paused by the reader, or a byte came since: not idle yet.
-                scheduleIdleCheck(at: response.isPaused ? .now() + Self.amount(request.idleTimeoutSeconds) : due)
-            } else {
-                expire()
-            }
+    private var totalDeadline: NIODeadline { started + Self.amount(request.totalTimeoutSeconds) }
+
+    private func schedule(at deadline: NIODeadline) {
+        timer = loop.scheduleTask(deadline: deadline) { [self] in checkTimers() }
+    }
+
+    /// Expires the exchange when the whole transfer's limit has passed, or no byte came for the
+    /// idle timeout while the reader was taking them; otherwise looks again when the next may pass.
+    private func checkTimers() {
+        guard !ended else { return }
+        let now = NIODeadline.now()
+        let idle = Self.amount(request.idleTimeoutSeconds)
+        // Paused by the reader: not idle, however long it takes.
+        let idleDue = response.isPaused ? now + idle : lastActivity + idle
+        if totalDeadline <= now || idleDue <= now {
+            expire()
+        } else {
+            schedule(at: min(totalDeadline, idleDue))
         }
     }
 
