@@ -4,6 +4,7 @@ import Logging
 import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardDaemon
+import SwitchyardServer
 import SwitchyardSimulator
 
 /// Options shared by the commands that load a configuration.
@@ -80,9 +81,13 @@ struct Demo: AsyncParsableCommand {
         let stateDir = self.stateDir
         try await fleet.withRunning(logger: Logger(label: "switchyard.sim", factory: { _ in SwiftLogNoOpLogHandler() })) { ports in
             let config = SwitchyardDaemon.Demo.configuration(ports: ports, tcp: tcpAddress, unixSocket: socket, stateDir: stateDir)
+            // The gateway caller starts once the TCP listener accepts: a warm start is ready (its
+            // routes meaningful) before the listener has bound, and its first call would be refused.
+            let (tcpListening, listened) = AsyncStream<Void>.makeStream()
             let daemon: Daemon
             do {
-                daemon = try buildServiceGroup(config: config, options: DaemonOptions(logger: logger))
+                daemon = try buildServiceGroup(config: config, options: DaemonOptions(
+                    listenerEvents: APIServer.Events(tcpBound: { _ in listened.yield(); listened.finish() }), logger: logger))
             } catch {
                 throw Failure.startup("\(error)")
             }
@@ -91,6 +96,7 @@ struct Demo: AsyncParsableCommand {
                 tasks.addTask { try await daemon.run() }
                 if let tcpAddress {  // the gateway caller, once the daemon serves
                     tasks.addTask {
+                        for await _ in tcpListening { break }
                         while !daemon.readiness.current.isReady { try await Task.sleep(for: .milliseconds(200)) }
                         await DemoGatewayLoop(tcp: tcpAddress).run { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
                     }
