@@ -28,12 +28,18 @@ import Testing
         try channel.writeOutbound(HTTPResponsePart.end(nil))
     }
 
+    /// Open until the last millisecond of the timeout from now, closed at it.
+    func expectClosedOneTimeoutFromNow(_ channel: EmbeddedChannel, _ loop: EmbeddedEventLoop, _ why: Comment? = nil,
+                                       sourceLocation: SourceLocation = #_sourceLocation) {
+        loop.advanceTime(by: Self.timeout - .milliseconds(1))
+        #expect(channel.isActive, why, sourceLocation: sourceLocation)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive, sourceLocation: sourceLocation)
+    }
+
     @Test func aConnectionThatSendsNoHeadIsClosedAtTheTimeout() throws {
         let (channel, loop) = try connection()
-        loop.advanceTime(by: .milliseconds(9_999))
-        #expect(channel.isActive)
-        loop.advanceTime(by: .milliseconds(1))
-        #expect(!channel.isActive)
+        expectClosedOneTimeoutFromNow(channel, loop)
     }
 
     /// Ninety seconds of quick requests, nine timeouts' worth: each moves the deadline, none trips it.
@@ -56,20 +62,14 @@ import Testing
         loop.advanceTime(by: .seconds(60))
         #expect(channel.isActive, "a kept-alive connection between requests is not the header deadline's to close")
         channel.pipeline.fireUserInboundEventTriggered(RequestBytesArrived())
-        loop.advanceTime(by: .milliseconds(9_999))
-        #expect(channel.isActive)
-        loop.advanceTime(by: .milliseconds(1))
-        #expect(!channel.isActive)
+        expectClosedOneTimeoutFromNow(channel, loop)
     }
 
     @Test func aBodyThatDoesNotFollowItsHeadInTimeClosesTheConnection() throws {
         let (channel, loop) = try connection()
         loop.advanceTime(by: .seconds(5))
         try channel.writeInbound(HTTPRequestPart.head(HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: "/v1/reports")))
-        loop.advanceTime(by: .milliseconds(9_999))
-        #expect(channel.isActive, "the body's time runs from its head, not from the connection's start")
-        loop.advanceTime(by: .milliseconds(1))
-        #expect(!channel.isActive)
+        expectClosedOneTimeoutFromNow(channel, loop, "the body's time runs from its head, not from the connection's start")
     }
 
     /// While the handler works on a request (head and body in, answer not yet out) nothing is timed.
