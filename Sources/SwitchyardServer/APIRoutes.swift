@@ -98,6 +98,20 @@ public enum APIRoutes {
         return router
     }
 
+    /// A JSON gateway request's answer as the router gives it, for `GatewayChannelHandler`, which
+    /// takes these requests off the pipeline before the router: a declared body over the cap, then
+    /// any query parameter, is refused first (in the OpenAI shape), as the middleware and `handle` do.
+    static func gatewayAnswer(_ endpoint: GatewayEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async -> Response {
+        if let refusal = GatewayRoutes.declaredTooLarge(request, maxBytes: deps.limits.maxBodyBytes) { return refusal }
+        do {
+            _ = try QueryParameters(request, known: [])
+        } catch {
+            let error = error as? APIError ?? APIError(.badRequest, code: "bad_parameter", message: "\(error)")
+            return OpenAIError(status: error.status, type: "invalid_request_error", code: error.code, message: error.message).response(ServedBy())
+        }
+        return await GatewayRoutes.forward(endpoint, request, context, deps)
+    }
+
     private static func handle(_ endpoint: APIEndpoint, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws -> Response {
         // Routes without options refuse any query parameter first, before auth or lookups.
         if !endpoint.takesQuery {

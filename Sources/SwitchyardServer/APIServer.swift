@@ -43,13 +43,17 @@ public enum APIServer {
         func peerCap() -> PeerConnectionCap {
             PeerConnectionCap(limit: limits.maxConnectionsPerPeer) { metrics.connectionRefusedForPeer() }
         }
+        // The gateway's JSON routes are answered off the pipeline, by the same code the router runs.
+        let gateway = GatewayResponder(respond: { endpoint, request, context in await APIRoutes.gatewayAnswer(endpoint, request, context, dependencies) },
+                                       maxBodyBytes: limits.maxBodyBytes,
+                                       executor: { dependencies.gateway?.transport.executor })
         func inheritedListener(_ fd: Int32, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
-            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, peers: peerCap(), onRunning: onRunning, logger: logger)
+            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, peers: peerCap(), gateway: gateway, onRunning: onRunning, logger: logger)
         }
         func boundListener(_ address: BindAddress, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
             Application(
                 responder: responder,
-                server: limits.serverBuilder(peers: peerCap()),
+                server: limits.serverBuilder(peers: peerCap(), gateway: gateway),
                 configuration: ApplicationConfiguration(address: address, serverName: "switchyard",
                                                         availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
                 onServerRunning: onRunning,

@@ -128,11 +128,9 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
-        if let text = request.headers[.contentLength], let length = Int(text), length > maxBytes {
-            let message = "request bodies are limited to \(maxBytes) bytes (listen.max_body_bytes)"
-            if GatewayRoutes.isGatewayPath(request.uri.path) {  // the OpenAI SDKs read their own error shape
-                return OpenAIError(status: .contentTooLarge, type: "invalid_request_error", code: "body_too_large", message: message).response(ServedBy())
-            }
+        if GatewayRoutes.isGatewayPath(request.uri.path) {  // the OpenAI SDKs read their own error shape
+            if let refusal = GatewayRoutes.declaredTooLarge(request, maxBytes: maxBytes) { return refusal }
+        } else if let text = request.headers[.contentLength], let length = Int(text), length > maxBytes {
             throw APIError(.contentTooLarge, code: "body_too_large", message: "request bodies are limited to \(maxBytes) bytes (listen.max_body_bytes)")
         }
         return try await next(request, context)
@@ -140,11 +138,12 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension ServerLimits {
-    /// Hummingbird's HTTP/1 server with these limits; `peers` caps connections per peer address.
-    func serverBuilder(peers: PeerConnectionCap) -> HTTPServerBuilder {
+    /// Hummingbird's HTTP/1 server with these limits; `peers` caps connections per peer address;
+    /// `gateway` answers the gateway's JSON routes off the pipeline (`GatewayChannelHandler`).
+    func serverBuilder(peers: PeerConnectionCap, gateway: GatewayResponder?) -> HTTPServerBuilder {
         let configuration = http1Configuration
         return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration), peers: peers)
+            GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration), peers: peers, gateway: gateway)
         }
     }
 

@@ -6,7 +6,6 @@ import NIOCore
 import NIOExtras
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 import SwitchyardConfig
 import SwitchyardCore
 
@@ -20,14 +19,15 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
     let responder: Responder
     let limits: ServerLimits
     let peers: PeerConnectionCap
+    /// Answers the gateway's JSON routes off the pipeline, as on the bound listeners.
+    let gateway: GatewayResponder?
     let onRunning: @Sendable (any Channel) async -> Void
     let logger: Logger
 
     func run() async throws {
         let responder = self.responder
         let logger = self.logger
-        let dates = HTTPDateCache()
-        let http1 = HTTP1Channel(responder: { request, responseWriter, channel in
+                let http1 = HTTP1Channel(responder: { request, responseWriter, channel in
             let context = Responder.Context(source: .init(channel: channel, logger: logger))
             var response: Response
             do {
@@ -35,11 +35,11 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
             } catch {
                 response = Response(status: .internalServerError)
             }
-            response.headers[.date] = dates.now()
+            response.headers[.date] = HTTPDateCache.shared.now()
             response.headers[.server] = "switchyard"
             try await responseWriter.write(response: response.head, body: response.body)
         }, configuration: limits.http1Configuration)
-        let http = GuardedHTTP1Channel(http: http1, peers: peers)
+        let http = GuardedHTTP1Channel(http: http1, peers: peers, gateway: gateway)
         // The connection cap: a slot is taken before the next connection is accepted, so beyond
         // the cap connections wait in the kernel's queue, as with the Hummingbird listeners.
         let slots = ConcurrencyLimiter(limit: limits.maxConnections)
@@ -80,25 +80,6 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
             }
         } onGracefulShutdown: {
             quiescing.initiateShutdown(promise: nil)
-        }
-    }
-}
-
-/// The `Date:` header value, formatted once per second.
-private final class HTTPDateCache: Sendable {
-    private let cached = Mutex<(second: Int, text: String)>((-1, ""))
-
-    func now() -> String {
-        var clock = time(nil)
-        return cached.withLock { cached in
-            if cached.second != clock {
-                var parts = tm()
-                gmtime_r(&clock, &parts)
-                var buffer = [Int8](repeating: 0, count: 64)
-                let length = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-                cached = (clock, String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
-            return cached.text
         }
     }
 }

@@ -43,11 +43,13 @@ final class PeerConnectionCap: Sendable {
 }
 
 /// Hummingbird's HTTP/1 channel with two guards in front: the per-peer connection cap, and the
-/// byte watcher that lets `RequestDeadlineHandler` time every request's head.
+/// byte watcher that lets `RequestDeadlineHandler` time every request's head; and, given a
+/// `gateway`, the handler that answers the gateway's JSON routes off the pipeline.
 struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
     let http: HTTP1Channel
     let peers: PeerConnectionCap
+    var gateway: GatewayResponder?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
@@ -59,7 +61,14 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return http.setup(channel: channel, logger: logger)
+        guard let gateway else { return http.setup(channel: channel, logger: logger) }
+        return http.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            // Behind Hummingbird's connection state (idle timeout, graceful shutdown), before its async bridge.
+            let operations = channel.pipeline.syncOperations
+            try operations.addHandler(GatewayChannelHandler(responder: gateway, logger: logger),
+                                      position: .after(try operations.handler(type: HTTPConnectionStateHandler.self)))
+            return value
+        }
     }
 
     func handle(value: Value, logger: Logger) async {

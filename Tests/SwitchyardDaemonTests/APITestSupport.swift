@@ -81,13 +81,7 @@ enum RawHTTP {
             if rawBody == nil, !body.isEmpty || method == "POST" { request += "Content-Length: \(body.utf8.count)\r\n" }
             request += "\r\n" + (rawBody ?? body)
             _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            var data = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                data += buffer[0..<count]
-            }
+            let data = readToEnd(fd)
             let text = String(decoding: data, as: UTF8.self)
             let parts = text.components(separatedBy: "\r\n\r\n")
             let lines = parts[0].components(separatedBy: "\r\n")
@@ -102,6 +96,17 @@ enum RawHTTP {
     }
 
     struct ConnectFailed: Error {}
+
+    /// Everything a blocking socket receives until the other side closes.
+    static func readToEnd(_ fd: Int32) -> [UInt8] {
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { return data }
+            data += buffer[0..<count]
+        }
+    }
 
     /// A connected blocking socket.
     static func connectSocket(_ address: Address) throws -> Int32 {

@@ -33,13 +33,7 @@ import Testing
                 guard count > 0 else { break }
                 sent += count
             }
-            var data = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                data += buffer[0..<count]
-            }
+            let data = RawHTTP.readToEnd(fd)
             let end = data.firstRange(of: Array("\r\n\r\n".utf8))?.lowerBound ?? data.count
             let lines = String(decoding: data[..<end], as: UTF8.self).components(separatedBy: "\r\n")
             var fields: [String: String] = [:]

@@ -18,7 +18,17 @@ enum GatewayRoutes {
 
     /// The gateway endpoint served at `path` (`/v1/images/generations` ...), if any.
     static func endpoint(atPath path: String) -> GatewayEndpoint? {
-        GatewayEndpoint.allCases.first { "/v1" + $0.upstreamPath == path }
+        endpointsByPath[path]
+    }
+
+    private static let endpointsByPath = Dictionary(uniqueKeysWithValues: GatewayEndpoint.allCases.map { ("/v1" + $0.upstreamPath, $0) })
+
+    /// The 413 for a request whose declared body is over `maxBytes` (`listen.max_body_bytes`), in
+    /// the OpenAI shape; nil when it is within.
+    static func declaredTooLarge(_ request: Request, maxBytes: Int) -> Response? {
+        guard let text = request.headers[.contentLength], let length = Int(text), length > maxBytes else { return nil }
+        return OpenAIError(status: .contentTooLarge, type: "invalid_request_error", code: "body_too_large",
+                           message: "request bodies are limited to \(maxBytes) bytes (listen.max_body_bytes)").response(ServedBy())
     }
 
     /// `GET /v1/models`: every routable model, with the providers behind it and their tasks.
