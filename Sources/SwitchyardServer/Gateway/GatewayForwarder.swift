@@ -244,7 +244,7 @@ struct GatewayForwarder {
     }
 
     /// Runs `work` once the current event-loop job is done (the answer it returns is written by
-    /// then: Hummingbird writes it in the same job), or at once off an event loop.
+    /// then: `GatewayChannelHandler`, like Hummingbird, writes it in the same job), or at once off an event loop.
     static func afterThisAnswer(_ work: @escaping @Sendable () -> Void) {
         if let loop = MultiThreadedEventLoopGroup.currentEventLoop { loop.execute(work) } else { work() }
     }
