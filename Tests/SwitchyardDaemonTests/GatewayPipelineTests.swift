@@ -61,6 +61,60 @@ import Testing
         }
     }
 
+    /// A body that is not all in when its read ends: the answer starts then, so a caller without
+    /// a valid token is refused before it has sent its body (which it never finishes here).
+    @Test func theAnswerStartsBeforeASlowBodyIsAllIn() async throws {
+        try await GatewayTestDaemon.run { gw in
+            let body = #"{"model":"m","messages":[{"role":"user","content":"never finished"}]}"#
+            let request = Self.request("POST", "/v1/chat/completions", body: body).replacingOccurrences(of: GatewayTestDaemon.callerToken, with: "wrong-token")
+            let answers = try await offPool {
+                let fd = try RawHTTP.connectSocket(gw.address)
+                defer { close(fd) }
+                var limit = timeval(tv_sec: 10, tv_usec: 0)  // a bound, should the answer never come
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+                _ = Array(request.dropLast(20).utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                let count = recv(fd, &buffer, buffer.count, 0)
+                return Self.answers(in: Array(buffer[0..<max(count, 0)]))
+            }
+            #expect(answers.map(\.status) == [401])
+        }
+    }
+
+    /// The same with a caller that finishes its body: the answer, already started (it holds the
+    /// only slot of `max_concurrent: 1`, so a second caller is refused), reads the rest as it
+    /// comes and forwards the whole body.
+    @Test func aBodyThatArrivesInPartsIsReadAsItComesAndForwardedWhole() async throws {
+        try await GatewayTestDaemon.run(gatewayYAML: "gateway: { max_concurrent: 1 }") { gw in
+            let body = #"{"model":"m","messages":[{"role":"user","content":"split-body-marker"}]}"#
+            let request = Array(Self.request("POST", "/v1/chat/completions", body: body, close: true).utf8)
+            var caller: Int32 = -1
+            // The second caller's request can race the first answer's start for the slot (then the
+            // first is refused): tried again on a new connection once the slot is free.
+            for _ in 0..<5 where caller < 0 {
+                let fd = try RawHTTP.connectSocket(gw.address)
+                _ = request.dropLast(30).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if try await gw.post("/v1/chat/completions", Self.chat).status == 503 {
+                    caller = fd
+                } else {
+                    close(fd)
+                    #expect(try await eventually(within: 5) { try await gw.post("/v1/chat/completions", Self.chat).status == 200 })
+                }
+            }
+            try #require(caller >= 0, "the first answer never held the slot")
+            let fd = caller
+            defer { close(fd) }
+            let forwardedBefore = gw.simulators["a"]!.recordedRequests.count
+            _ = request.suffix(30).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let answers = Self.answers(in: try await offPool { RawHTTP.readToEnd(fd) })
+            #expect(answers.map(\.status) == [200])
+            #expect(gw.simulators["a"]!.recordedRequests.count == forwardedBefore + 1)
+            let forwarded = try #require(gw.simulators["a"]!.recordedRequests.last)
+            #expect(String(decoding: forwarded.body, as: UTF8.self).contains("split-body-marker"))
+            #expect(try JSONSerialization.jsonObject(with: Data(forwarded.body)) is [String: Any])
+        }
+    }
+
     @Test func aCallerThatLeavesBeforeAWholeAnswerCancelsTheUpstreamAttemptAtOnce() async throws {
         try await GatewayTestDaemon.run { gw in
             // `a` answers after 1.5 s; the caller leaves as soon as `a` has the request.
