@@ -260,7 +260,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardUpstreamTests",
             dependencies: ["SwitchyardUpstream", "SwitchyardCore", "SwitchyardSimulator", "SwitchyardTestSupport",
-                           .product(name: "NIOPosix", package: "swift-nio")],
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -4,15 +4,16 @@ import SwitchyardCore
 
 /// One attempt's request and answer on its way through `NIOUpstream`: its connection, its
 /// timers (the idle timeout between bytes and the whole transfer's), and how it ended. Touched
-/// only on its event loop.
+/// only on its event loop, and timed by that loop's clock (`loop.now`: an embedded loop's manual
+/// clock in tests).
 final class Exchange: @unchecked Sendable {
     // @unchecked: confined to `loop` (every method is called on it).
     let request: UpstreamRequest
     let url: UpstreamURL
     let response: NIOUpstreamResponse
     let loop: any EventLoop
-    let started = NIODeadline.now()
-    private(set) var lastActivity = NIODeadline.now()
+    let started: NIODeadline
+    private(set) var lastActivity: NIODeadline
     /// The connection carrying it, once there is one.
     var connection: UpstreamConnection?
     /// Sent on a kept-alive connection: a close before any answer is retried once on a new one.
@@ -29,6 +30,8 @@ final class Exchange: @unchecked Sendable {
         self.url = url
         self.response = response
         loop = response.loop
+        started = loop.now
+        lastActivity = started
     }
 
     /// Starts the clocks: the whole transfer's limit and the idle timeout.
@@ -38,7 +41,7 @@ final class Exchange: @unchecked Sendable {
 
     /// A byte arrived (or was sent): the idle timeout starts over.
     func touch(received: Bool) {
-        lastActivity = .now()
+        lastActivity = loop.now
         if received { receivedAny = true }
     }
 
@@ -46,7 +49,7 @@ final class Exchange: @unchecked Sendable {
         var headers: [String: String] = [:]
         for (name, value) in head.headers { headers[name.lowercased()] = value }
         response.deliver(head: UpstreamHead(status: Int(head.status.code), headers: headers,
-                                            elapsedSeconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9))
+                                            elapsedSeconds: Double((loop.now - started).nanoseconds) / 1e9))
     }
 
     /// Ends the exchange (nil: the whole answer came); its connection is the caller's to close or keep.
@@ -66,7 +69,7 @@ final class Exchange: @unchecked Sendable {
 
     /// The reader took enough of the buffer: the connection reads again.
     func resumeReading() {
-        lastActivity = .now()  // time spent paused is not idle time
+        lastActivity = loop.now  // time spent paused is not idle time
         connection?.resumeReading(for: self)
     }
 
@@ -91,7 +94,7 @@ final class Exchange: @unchecked Sendable {
     /// idle timeout while the reader was taking them; otherwise looks again when the next may pass.
     private func checkTimers() {
         guard !ended else { return }
-        let now = NIODeadline.now()
+        let now = loop.now
         let idle = Self.amount(request.idleTimeoutSeconds)
         // Paused by the reader: not idle, however long it takes.
         let idleDue = response.isPaused ? now + idle : lastActivity + idle
