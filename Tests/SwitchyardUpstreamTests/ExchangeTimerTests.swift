@@ -16,13 +16,19 @@ import Testing
         return exchange
     }
 
+    /// Open until the last millisecond before `after` has passed, ended as a timeout at it.
+    static func expectTimesOut(_ exchange: Exchange, on loop: EmbeddedEventLoop, after: TimeAmount,
+                               sourceLocation: SourceLocation = #_sourceLocation) {
+        loop.advanceTime(by: after - .milliseconds(1))
+        #expect(!exchange.ended, sourceLocation: sourceLocation)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(exchange.ended && exchange.response.failure == .timeout, sourceLocation: sourceLocation)
+    }
+
     @Test func noByteForTheIdleTimeoutEndsItAsATimeout() {
         let loop = EmbeddedEventLoop()
         let exchange = Self.exchange(on: loop, idle: 2, total: 60)
-        loop.advanceTime(by: .milliseconds(1999))
-        #expect(!exchange.ended)
-        loop.advanceTime(by: .milliseconds(1))
-        #expect(exchange.ended && exchange.response.failure == .timeout)
+        Self.expectTimesOut(exchange, on: loop, after: .seconds(2))
     }
 
     @Test func eachByteStartsTheIdleTimeoutOver() {
@@ -30,10 +36,7 @@ import Testing
         let exchange = Self.exchange(on: loop, idle: 2, total: 60)
         loop.advanceTime(by: .milliseconds(1500))
         exchange.touch(received: true)
-        loop.advanceTime(by: .milliseconds(1999))  // 3.5 s in, 2 s less 1 ms since the byte
-        #expect(!exchange.ended)
-        loop.advanceTime(by: .milliseconds(1))
-        #expect(exchange.ended && exchange.response.failure == .timeout)
+        Self.expectTimesOut(exchange, on: loop, after: .seconds(2))  // 2 s after the byte, 3.5 s in
     }
 
     @Test func bytesThatKeepComingStopAtTheWholeTransfersLimit() {
@@ -43,10 +46,7 @@ import Testing
             loop.advanceTime(by: .milliseconds(600))
             exchange.touch(received: true)
         }
-        loop.advanceTime(by: .milliseconds(199))  // 4.999 s in
-        #expect(!exchange.ended)
-        loop.advanceTime(by: .milliseconds(1))
-        #expect(exchange.ended && exchange.response.failure == .timeout)
+        Self.expectTimesOut(exchange, on: loop, after: .milliseconds(200))  // 5 s in
     }
 
     @Test func anExchangeThatEndedSchedulesNothingMore() {
