@@ -106,8 +106,7 @@ public enum APIRoutes {
         do {
             _ = try QueryParameters(request, known: [])
         } catch {
-            let error = error as? APIError ?? APIError(.badRequest, code: "bad_parameter", message: "\(error)")
-            return OpenAIError(status: error.status, type: "invalid_request_error", code: error.code, message: error.message).response(ServedBy())
+            return OpenAIError.invalid(error as? APIError ?? APIError(.badRequest, code: "bad_parameter", message: "\(error)")).response(ServedBy())
         }
         return await GatewayRoutes.forward(endpoint, request, context, deps)
     }
@@ -118,7 +117,7 @@ public enum APIRoutes {
             do {
                 _ = try QueryParameters(request, known: [])
             } catch let error as APIError where endpoint.gatewayEndpoint != nil || endpoint == .models {
-                return OpenAIError(status: error.status, type: "invalid_request_error", code: error.code, message: error.message).response(ServedBy())
+                return OpenAIError.invalid(error).response(ServedBy())
             }
         }
         if endpoint.isHeavyRead {

@@ -46,7 +46,7 @@ public enum APIServer {
         // The gateway's JSON routes are answered off the pipeline, by the same code the router runs.
         let gateway = GatewayResponder(respond: { endpoint, request, context in await APIRoutes.gatewayAnswer(endpoint, request, context, dependencies) },
                                        maxBodyBytes: limits.maxBodyBytes,
-                                       executor: { dependencies.gateway?.transport.executor })
+                                       executor: dependencies.gateway?.transport.executor)
         func inheritedListener(_ fd: Int32, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
             InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, peers: peerCap(), gateway: gateway, onRunning: onRunning, logger: logger)
         }

@@ -27,7 +27,7 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
     func run() async throws {
         let responder = self.responder
         let logger = self.logger
-                let http1 = HTTP1Channel(responder: { request, responseWriter, channel in
+        let http1 = HTTP1Channel(responder: { request, responseWriter, channel in
             let context = Responder.Context(source: .init(channel: channel, logger: logger))
             var response: Response
             do {

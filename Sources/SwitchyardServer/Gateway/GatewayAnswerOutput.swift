@@ -37,18 +37,10 @@ final class GatewayAnswerOutput: Sendable {
         let length = response.body.contentLength
         do {
             // A stream's head goes at once (its first event may be seconds away); a whole answer's with its body.
-            if length == nil { try await sendHead(head) }
+            if length == nil { try await emit(head: head, flush: true) }
             try await response.body.write(BodyWriter(output: self, head: length == nil ? nil : head, length: length))
         } catch {
             // The caller has gone; `finish` closes what is left.
-        }
-    }
-
-    private func sendHead(_ head: HTTPResponse) async throws {
-        _ = try await onLoopThrowing { parts -> EventLoopFuture<Void>? in
-            guard parts.handler.isActive, parts.context.channel.isActive else { throw ChannelError.ioOnClosedChannel }
-            parts.context.writeAndFlush(parts.handler.wrapOutboundOut(.head(head)), promise: nil)
-            return nil
         }
     }
 
@@ -59,28 +51,24 @@ final class GatewayAnswerOutput: Sendable {
         }
     }
 
-    /// Writes `head` (when not yet sent) and a body part; flushed unless the end follows at once.
-    fileprivate func send(_ head: HTTPResponse?, _ bytes: ByteBuffer, flush: Bool) async throws {
+    /// Writes the parts given, in order: the head (when not yet sent), a body part, the end. A body
+    /// part that leaves the caller's socket full waits until it drains (backpressure).
+    fileprivate func emit(head: HTTPResponse?, body: ByteBuffer? = nil, end: Bool = false, trailers: HTTPFields? = nil,
+                          flush: Bool) async throws {
         let full: EventLoopFuture<Void>? = try await onLoopThrowing { parts in
             guard parts.handler.isActive, parts.context.channel.isActive else { throw ChannelError.ioOnClosedChannel }
-            if let head { parts.context.write(parts.handler.wrapOutboundOut(.head(head)), promise: nil) }
-            parts.context.write(parts.handler.wrapOutboundOut(.body(bytes)), promise: nil)
+            let (context, handler) = (parts.context, parts.handler)
+            if let head { context.write(handler.wrapOutboundOut(.head(head)), promise: nil) }
+            if let body { context.write(handler.wrapOutboundOut(.body(body)), promise: nil) }
+            if end {
+                context.write(handler.wrapOutboundOut(.end(trailers)), promise: nil)
+                parts.ended = true
+            }
             guard flush else { return nil }
-            parts.context.flush()
-            return parts.context.channel.isWritable ? nil : parts.handler.whenWritable(context: parts.context)
+            context.flush()
+            return body == nil || context.channel.isWritable ? nil : handler.whenWritable(context: context)
         }
         try await full?.get()
-    }
-
-    /// Writes `head` (when not yet sent) and the end, and flushes.
-    fileprivate func end(_ head: HTTPResponse?, trailers: HTTPFields?) async throws {
-        _ = try await onLoopThrowing { parts -> EventLoopFuture<Void>? in
-            guard parts.handler.isActive, parts.context.channel.isActive else { throw ChannelError.ioOnClosedChannel }
-            if let head { parts.context.write(parts.handler.wrapOutboundOut(.head(head)), promise: nil) }
-            parts.context.writeAndFlush(parts.handler.wrapOutboundOut(.end(trailers)), promise: nil)
-            parts.ended = true
-            return nil
-        }
     }
 
     private func onLoop(_ work: @escaping @Sendable (Parts) -> Void) {
@@ -112,11 +100,11 @@ final class GatewayAnswerOutput: Sendable {
         mutating func write(_ buffer: ByteBuffer) async throws {
             written += buffer.readableBytes
             // The whole declared length is in: the end follows at once, so one flush takes both.
-            try await output.send(head.take(), buffer, flush: written != length)
+            try await output.emit(head: head.take(), body: buffer, flush: written != length)
         }
 
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-            try await output.end(head.take(), trailers: trailingHeaders)
+            try await output.emit(head: head.take(), end: true, trailers: trailingHeaders, flush: true)
         }
     }
 }

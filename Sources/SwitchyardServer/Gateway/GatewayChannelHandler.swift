@@ -11,7 +11,7 @@ struct GatewayResponder: Sendable {
     /// The cap on a JSON body (`listen.max_body_bytes`).
     var maxBodyBytes: Int
     /// Where answering tasks run: the event loops, so a request stays on the thread that read it.
-    var executor: @Sendable () -> (any TaskExecutor)?
+    var executor: (any TaskExecutor)?
 }
 
 /// Answers the gateway's JSON routes (`POST /v1/chat/completions` ...) from the channel pipeline,
@@ -155,7 +155,7 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         let output = GatewayAnswerOutput(context: context, handler: self)
         let closeAfter = gathered.head.headerFields[.connection]?.lowercased() == "close"
         let (respond, endpoint) = (responder.respond, gathered.endpoint)
-        answering = Task(executorPreference: responder.executor()) {
+        answering = Task(executorPreference: responder.executor) {
             let response = await respond(endpoint, request, requestContext)
             await output.write(response)
             output.finish(closingConnection: closeAfter)

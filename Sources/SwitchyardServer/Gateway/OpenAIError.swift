@@ -18,6 +18,11 @@ struct OpenAIError: Error, Sendable {
         OpenAIError(status: .badRequest, type: "invalid_request_error", code: code, message: message)
     }
 
+    /// The API's refusal of a request (a bad query parameter ...) in this shape, its status and code kept.
+    static func invalid(_ error: APIError) -> OpenAIError {
+        OpenAIError(status: error.status, type: "invalid_request_error", code: error.code, message: error.message)
+    }
+
     func response(_ served: ServedBy) -> Response {
         let body = Body(error: .init(message: message, type: type, code: code))
         let encoder = JSONEncoder()
