@@ -51,6 +51,9 @@ enum MetricName {
     static var gatewayClientRefused: MetricNameDescriptor {
         name("gateway", "client_refused", "total", "Gateway requests refused with 429 before any upstream attempt, by configured client and reason (rate, budget).")
     }
+    static var gatewayInFlight: MetricNameDescriptor {
+        name("gateway", "requests_in_flight", "", "Gateway requests being answered now (streams until their last byte), held against gateway.max_concurrent.")
+    }
     static var gatewayUploadHeld: MetricNameDescriptor {
         name("gateway", "upload_held", "bytes", "Bytes of multipart uploads the gateway holds now, against gateway.upload_budget_bytes.")
     }

@@ -82,28 +82,19 @@ import Testing
     }
 
     /// The same with a caller that finishes its body: the answer, already started (it holds the
-    /// only slot of `max_concurrent: 1`, so a second caller is refused), reads the rest as it
-    /// comes and forwards the whole body.
+    /// only slot of `max_concurrent: 1`, so a second caller is refused, and
+    /// `switchyard_gateway_requests_in_flight` shows it), reads the rest as it comes and
+    /// forwards the whole body; its slot is given back when its answer has gone.
     @Test func aBodyThatArrivesInPartsIsReadAsItComesAndForwardedWhole() async throws {
         try await GatewayTestDaemon.run(gatewayYAML: "gateway: { max_concurrent: 1 }") { gw in
             let body = #"{"model":"m","messages":[{"role":"user","content":"split-body-marker"}]}"#
             let request = Array(Self.request("POST", "/v1/chat/completions", body: body, close: true).utf8)
-            var caller: Int32 = -1
-            // The second caller's request can race the first answer's start for the slot (then the
-            // first is refused): tried again on a new connection once the slot is free.
-            for _ in 0..<5 where caller < 0 {
-                let fd = try RawHTTP.connectSocket(gw.address)
-                _ = request.dropLast(30).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if try await gw.post("/v1/chat/completions", Self.chat).status == 503 {
-                    caller = fd
-                } else {
-                    close(fd)
-                    #expect(try await eventually(within: 5) { try await gw.post("/v1/chat/completions", Self.chat).status == 200 })
-                }
-            }
-            try #require(caller >= 0, "the first answer never held the slot")
-            let fd = caller
+            #expect(try await gw.series("switchyard_gateway_requests_in_flight") == 0)
+            let fd = try RawHTTP.connectSocket(gw.address)
             defer { close(fd) }
+            _ = request.dropLast(30).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            #expect(try await eventually(within: 5) { try await gw.series("switchyard_gateway_requests_in_flight") == 1 })
+            #expect(try await gw.post("/v1/chat/completions", Self.chat).status == 503)
             let forwardedBefore = gw.simulators["a"]!.recordedRequests.count
             _ = request.suffix(30).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             let answers = Self.answers(in: try await offPool { RawHTTP.readToEnd(fd) })
@@ -112,6 +103,7 @@ import Testing
             let forwarded = try #require(gw.simulators["a"]!.recordedRequests.last)
             #expect(String(decoding: forwarded.body, as: UTF8.self).contains("split-body-marker"))
             #expect(try JSONSerialization.jsonObject(with: Data(forwarded.body)) is [String: Any])
+            #expect(try await eventually(within: 5) { try await gw.series("switchyard_gateway_requests_in_flight") == 0 })
         }
     }
 

@@ -91,6 +91,12 @@ struct GatewayTestDaemon: Sendable {
 
     func metrics() async throws -> String { try await RawHTTP.exchange(address, "GET", "/metrics").body }
 
+    /// The value of an unlabelled series on `/metrics` now (a gauge), nil if it is not there.
+    func series(_ name: String) async throws -> Double? {
+        let line = try await metrics().split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
     /// `a` fails with `fault`; a chat asking for `a` then `b` must be answered 200 by `b` on the
     /// second attempt. Returns the answer for the test's own checks.
     @discardableResult

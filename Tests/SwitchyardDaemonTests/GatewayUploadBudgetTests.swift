@@ -11,8 +11,7 @@ import Testing
 
     /// `switchyard_gateway_upload_held_bytes` now.
     static func held(_ gw: GatewayTestDaemon) async throws -> Int? {
-        let line = try await gw.metrics().split(separator: "\n").first { $0.hasPrefix("switchyard_gateway_upload_held_bytes ") }
-        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) }
+        try await gw.series("switchyard_gateway_upload_held_bytes").map { Int($0) }
     }
 
     static func expectOverBudget(_ answer: RawHTTP.Answer, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -100,7 +100,7 @@ private func withObservedDaemon(_ body: @Sendable (_ tcpPort: Int, _ directory: 
         #expect(dashboard.panels.count >= 15)
         for metric in ["switchyard_gateway_requests_total", "switchyard_gateway_attempts_total", "switchyard_gateway_failovers_total",
                        "switchyard_gateway_client_spend_usd_total", "switchyard_gateway_client_refused_total", "switchyard_gateway_upload_held_bytes",
-                       "switchyard_discovery_targets", "switchyard_discovery_catalog_stale", "switchyard_fleet_up"] {
+                       "switchyard_gateway_requests_in_flight", "switchyard_discovery_targets", "switchyard_discovery_catalog_stale", "switchyard_fleet_up"] {
             #expect(dashboard.panels.contains { $0.expression.contains(metric) }, "the dashboard shows no \(metric)")
         }
         #expect(rules.expressions.count >= 6)

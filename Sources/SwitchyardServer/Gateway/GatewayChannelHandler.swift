@@ -24,8 +24,8 @@ struct GatewayResponder: Sendable {
 ///
 /// It sits after Hummingbird's `HTTPConnectionStateHandler`, so the idle timeout and graceful
 /// shutdown see its requests and answers like any other, and after `RequestDeadlineHandler`.
-/// HTTP/1.1 order holds: parts that arrive while it answers wait (and reads stop) until its
-/// answer has ended. A caller that goes away cancels the answering task, and with it the
+/// HTTP/1.1 order holds: parts that arrive while it answers wait (and reads stop once one
+/// waits) until its answer has ended. A caller that goes away cancels the answering task, and with it the
 /// upstream attempt. Multipart uploads stay with Hummingbird (they stream under their own budget).
 final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
@@ -195,8 +195,11 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func read(context: ChannelHandlerContext) {
-        // Held only once the answered request is all in: its body (or the part dropped) is read on.
-        if answering != nil, gathering == nil, !discardingBody {
+        // Reads go on while an answer is due (a caller that leaves is seen at once, and no epoll
+        // change is made per request), until a part of the next request waits: then they stop
+        // until the answer has ended, so what waits is at most one read's worth. The answered
+        // request's own body (or the part being dropped) is always read on.
+        if answering != nil, gathering == nil, !discardingBody, !waiting.isEmpty {
             readHeld = true
         } else {
             context.read()

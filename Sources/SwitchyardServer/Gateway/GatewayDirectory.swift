@@ -1,3 +1,4 @@
+import Prometheus
 import Synchronization
 import SwitchyardConfig
 import SwitchyardCore
@@ -62,7 +63,7 @@ public struct GatewayDependencies: Sendable {
     public var transport: any UpstreamTransport
     public var directory: GatewayDirectory
     let metrics: GatewayMetrics
-    let inFlight = GatewaySlots()
+    let inFlight: GatewaySlots
     /// Bytes of uploads held, for `gateway.upload_budget_bytes`.
     let uploads: UploadBudget
     /// Hedged targets' times to first byte and hedge budgets.
@@ -78,12 +79,16 @@ public struct GatewayDependencies: Sendable {
         self.metrics = GatewayMetrics(registry: metrics.registry)
         self.limiter = ClientLimiter(registry: metrics.registry)
         self.uploads = UploadBudget(gauge: metrics.registry.makeGauge(descriptor: MetricName.gatewayUploadHeld))
+        self.inFlight = GatewaySlots(gauge: metrics.registry.makeGauge(descriptor: MetricName.gatewayInFlight))
     }
 }
 
-/// Counts gateway requests in flight, for `gateway.max_concurrent`.
+/// Counts gateway requests in flight, for `gateway.max_concurrent`, and shows the count as a gauge.
 final class GatewaySlots: Sendable {
     private let count = Atomic<Int>(0)
+    private let gauge: Gauge
+
+    init(gauge: Gauge) { self.gauge = gauge }
 
     /// A slot, or nil when `limit` are taken. The slot is given back when it is released.
     func take(limit: Int) -> Slot? {
@@ -91,10 +96,14 @@ final class GatewaySlots: Sendable {
             count.subtract(1, ordering: .relaxed)
             return nil
         }
+        gauge.increment()
         return Slot(self)
     }
 
-    fileprivate func give() { count.subtract(1, ordering: .relaxed) }
+    fileprivate func give() {
+        count.subtract(1, ordering: .relaxed)
+        gauge.decrement()
+    }
 
     /// One request's slot; released when the last reference (the response body) goes.
     final class Slot: Sendable {
