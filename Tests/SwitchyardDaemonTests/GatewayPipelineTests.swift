@@ -107,15 +107,18 @@ import Testing
         }
     }
 
-    @Test func aCallerThatLeavesBeforeAWholeAnswerCancelsTheUpstreamAttemptAtOnce() async throws {
+    /// A caller leaves by closing its connection or, the same to the gateway (as to nginx by
+    /// default), by shutting down its sending side after the request (`halfClose`).
+    @Test(arguments: [false, true]) func aCallerThatLeavesBeforeAWholeAnswerCancelsTheUpstreamAttemptAtOnce(halfClose: Bool) async throws {
         try await GatewayTestDaemon.run { gw in
             // `a` answers after 1.5 s; the caller leaves as soon as `a` has the request.
             gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1500))
             let fd = try RawHTTP.connectSocket(gw.address)
+            defer { if halfClose { close(fd) } }
             let request = Self.request("POST", "/v1/chat/completions", body: Self.chat)
             _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             #expect(try await eventually(within: 5) { gw.simulators["a"]!.recordedRequests.count == 1 })
-            close(fd)
+            if halfClose { shutdown(fd, Int32(SHUT_WR)) } else { close(fd) }
             // The gateway closed its upstream connection when the caller left: `a` finds it closed
             // when its answer is ready (before, the gateway waited for that answer, then dropped it).
             #expect(try await eventually(within: 5) { gw.simulators["a"]!.stats["abandoned"] == 1 })
