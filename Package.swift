@@ -176,7 +176,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "SwitchyardDaemon", "SwitchyardServer", "SwitchyardClient", "SwitchyardWire", "SwitchyardConfig", "SwitchyardSimulator",
+                "SwitchyardDaemon", "SwitchyardClient", "SwitchyardWire", "SwitchyardConfig", "SwitchyardSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

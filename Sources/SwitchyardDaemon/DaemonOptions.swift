@@ -6,6 +6,10 @@ import SwitchyardServer
 import SwitchyardSystemd
 import UnixSignals
 
+/// What the listeners report as they bind (`DaemonOptions.listenerEvents`), named here so a
+/// caller of the daemon (the demo waits for the TCP listener) needs only `SwitchyardDaemon`.
+public typealias ListenerEvents = APIServer.Events
+
 /// What the wiring needs besides the configuration. Tests pass their own clock,
 /// environment and listener callbacks.
 public struct DaemonOptions: Sendable {

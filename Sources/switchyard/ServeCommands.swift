@@ -4,7 +4,6 @@ import Logging
 import SwitchyardConfig
 import SwitchyardCore
 import SwitchyardDaemon
-import SwitchyardServer
 import SwitchyardSimulator
 
 /// Options shared by the commands that load a configuration.
@@ -87,7 +86,7 @@ struct Demo: AsyncParsableCommand {
             let daemon: Daemon
             do {
                 daemon = try buildServiceGroup(config: config, options: DaemonOptions(
-                    listenerEvents: APIServer.Events(tcpBound: { _ in listened.yield(); listened.finish() }), logger: logger))
+                    listenerEvents: ListenerEvents(tcpBound: { _ in listened.yield(); listened.finish() }), logger: logger))
             } catch {
                 throw Failure.startup("\(error)")
             }
