@@ -25,8 +25,9 @@ struct GatewayResponder: Sendable {
 /// It sits after Hummingbird's `HTTPConnectionStateHandler`, so the idle timeout and graceful
 /// shutdown see its requests and answers like any other, and after `RequestDeadlineHandler`.
 /// HTTP/1.1 order holds: parts that arrive while it answers wait (and reads stop once one
-/// waits) until its answer has ended. A caller that goes away cancels the answering task, and with it the
-/// upstream attempt. Multipart uploads stay with Hummingbird (they stream under their own budget).
+/// waits) until its answer has ended. A caller that goes away (or shuts down its sending side)
+/// cancels the answering task, and with it the upstream attempt. Multipart uploads stay with
+/// Hummingbird (they stream under their own budget).
 final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
