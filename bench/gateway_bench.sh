@@ -30,32 +30,23 @@ echo
 
 # Each row is also kept (as "KEY conns qps p50 p99") for the summary at the end.
 rows="$work/rows.txt"
-run() {  # key label port [extra header]
-    local key=$1 label=$2 target=$3; shift 3
+measure() {  # key label port body connections [extra args]
+    local key=$1 label=$2 target=$3 payload=$4 connections=$5; shift 5
     echo "== $label =="
     local out
-    out=$("$bin/switchyard-api-bench" load --tcp "127.0.0.1:$target" --path /v1/chat/completions --body "$body" "$@" \
-        --connections 1,32 --seconds "$seconds" --warmup 2 | tail -n +2)
-    keep "$key" "$out"
+    out=$("$bin/switchyard-api-bench" load --tcp "127.0.0.1:$target" --path /v1/chat/completions --body "$payload" "$@" \
+        --connections "$connections" --seconds "$seconds" --warmup 2 | tail -n +2)
+    echo "$out"
+    echo "$out" | awk -v k="$key" '$1 == "tcp" { print k, $2, $3, $4, $5 }' >> "$rows"
 }
-keep() {  # key rows: prints the rows and keeps them for the summary
-    echo "$2"
-    echo "$2" | awk -v k="$1" '$1 == "tcp" { print k, $2, $3, $4, $5 }' >> "$rows"
-}
+run() { local key=$1 label=$2 target=$3; shift 3; measure "$key" "$label" "$target" "$body" 1,32 "$@"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "load average before: $(load)"
 run direct "direct to the simulator" "$sim_port"
 run gateway "through the Switchyard gateway" "$port" --header "Authorization: Bearer $token"
 # Streaming: the time to the first event of a `stream: true` answer (TTFT), 1 connection.
 stream_body='{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Say hi"}],"max_tokens":8,"stream":true}'
-ttft() {  # key label port [extra header]
-    local key=$1 label=$2 target=$3; shift 3
-    echo "== stream TTFT, $label =="
-    local out
-    out=$("$bin/switchyard-api-bench" load --tcp "127.0.0.1:$target" --path /v1/chat/completions --body "$stream_body" "$@" \
-        --connections 1 --seconds "$seconds" --warmup 2 --ttft | tail -n +2)
-    keep "$key" "$out"
-}
+ttft() { local key=$1 label=$2 target=$3; shift 3; measure "$key" "stream TTFT, $label" "$target" "$stream_body" 1 --ttft "$@"; }
 ttft ttft-direct "direct to the simulator" "$sim_port"
 ttft ttft-gateway "through the Switchyard gateway" "$port" --header "Authorization: Bearer $token"
 echo "load average after the Switchyard rows: $(load)"
