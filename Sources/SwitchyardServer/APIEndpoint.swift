@@ -9,7 +9,7 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     /// The fleet view (`fleet:`).
     case fleet
     /// The OpenAI-compatible gateway.
-    case chatCompletions, completions, embeddings, models
+    case chatCompletions, completions, embeddings, models, model
     case imagesGenerations, audioTranscriptions, audioSpeech
 
     /// The HTTP method it answers.
@@ -43,6 +43,7 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
         case .completions: "/v1/completions"
         case .embeddings: "/v1/embeddings"
         case .models: "/v1/models"
+        case .model: "/v1/models/{model}"
         case .imagesGenerations: "/v1/images/generations"
         case .audioTranscriptions: "/v1/audio/transcriptions"
         case .audioSpeech: "/v1/audio/speech"

@@ -116,7 +116,7 @@ public enum APIRoutes {
         if !endpoint.takesQuery {
             do {
                 _ = try QueryParameters(request, known: [])
-            } catch let error as APIError where endpoint.gatewayEndpoint != nil || endpoint == .models {
+            } catch let error as APIError where endpoint.gatewayEndpoint != nil || endpoint == .models || endpoint == .model {
                 return OpenAIError.invalid(error).response(ServedBy())
             }
         }
@@ -133,6 +133,8 @@ public enum APIRoutes {
             return await GatewayRoutes.forward(endpoint.gatewayEndpoint!, request, context, deps)
         case .models:
             return GatewayRoutes.models(deps)
+        case .model:
+            return GatewayRoutes.model(context.parameters.get("model") ?? "", deps)
         case .healthz:
             return try JSONResponse.make(Wire.Health(status: "ok"))
         case .readyz:

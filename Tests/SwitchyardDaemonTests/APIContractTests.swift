@@ -22,7 +22,7 @@ import Testing
             for address in [RawHTTP.Address.tcp(port: daemon.tcpPort), .unix(path: daemon.socketPath)] {
                 for operation in operations.sorted() {
                     let parts = operation.split(separator: " ")
-                    let path = String(parts[1]).replacingOccurrences(of: "{name}", with: "a")
+                    let path = String(parts[1]).replacingOccurrences(of: "{name}", with: "a").replacingOccurrences(of: "{model}", with: "m")
                     let answer = try await RawHTTP.exchange(address, String(parts[0]), path)
                     #expect(![404, 405].contains(answer.status) || answer.body.contains("unknown_"), "\(operation) on \(address): \(answer.status) \(answer.body)")
                     #expect(answer.status != 500, "\(operation) on \(address): \(answer.body)")

@@ -147,6 +147,14 @@ import Testing
             let data = try #require(models.json["data"] as? [[String: Any]])
             #expect(data.count == 1 && data[0]["id"] as? String == "m" && data[0]["providers"] as? [String] == ["a", "b"])
             #expect(data[0]["tasks"] as? [String] == ["chat"], "each model's tasks beside OpenAI's fields")
+            // /v1/models/{model} (the SDKs' models.retrieve): that entry, under the id asked for, read
+            // with the request grammar; a "/" comes as %2F; unknown: 404 in the OpenAI shape listing the known.
+            let one = try await RawHTTP.exchange(gw.address, "GET", "/v1/models/m:fastest")
+            #expect(one.status == 200 && one.json["id"] as? String == "m:fastest" && one.json["object"] as? String == "model", "\(one.payload)")
+            #expect(one.json["providers"] as? [String] == ["a", "b"] && one.json["tasks"] as? [String] == ["chat"])
+            #expect(try await RawHTTP.exchange(gw.address, "GET", "/v1/models/m-up").json["id"] as? String == "m-up")
+            expectError(try await RawHTTP.exchange(gw.address, "GET", "/v1/models/org%2Fnope"), 404, "model_not_found", "no model named 'org/nope'; configured: m")
+            expectError(try await RawHTTP.exchange(gw.address, "GET", "/v1/models/m?x=1"), 400, "bad_parameter", "x: unknown parameter")
         }
     }
 

@@ -41,7 +41,7 @@ import Testing
         try await RouterHarness.run { client, _ in
             for operation in operations {
                 let parts = operation.split(separator: " ")
-                let path = String(parts[1]).replacingOccurrences(of: "{name}", with: "a")
+                let path = String(parts[1]).replacingOccurrences(of: "{name}", with: "a").replacingOccurrences(of: "{model}", with: "m")
                 let separator = path.contains("?") ? "&" : "?"
                 let answer = try await client.send(.init(String(parts[0]))!, path + separator + "bogus=1")
                 #expect(answer.status == .badRequest, "\(operation)?bogus=1 answered \(answer.status)")

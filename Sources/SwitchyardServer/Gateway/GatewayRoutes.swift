@@ -5,7 +5,7 @@ import NIOCore
 import SwitchyardConfig
 import SwitchyardCore
 
-/// The OpenAI-compatible routes: `/v1/models` and the forwarding table of `GatewayEndpoint`.
+/// The OpenAI-compatible routes: `/v1/models`, `/v1/models/{model}` and the forwarding table of `GatewayEndpoint`.
 /// Errors are answered here, in the OpenAI shape, never thrown to the API's error middleware.
 enum GatewayRoutes {
     static let disabled = OpenAIError(status: .notFound, type: "invalid_request_error", code: "gateway_disabled",
@@ -13,7 +13,7 @@ enum GatewayRoutes {
 
     /// Whether `path` is one of the gateway's routes (answered in the OpenAI error shape).
     static func isGatewayPath(_ path: String) -> Bool {
-        path == "/v1/models" || endpoint(atPath: path) != nil
+        path == "/v1/models" || path.hasPrefix("/v1/models/") || endpoint(atPath: path) != nil
     }
 
     /// The gateway endpoint served at `path` (`/v1/images/generations` ...), if any.
@@ -35,19 +35,39 @@ enum GatewayRoutes {
     static func models(_ deps: APIDependencies) -> Response {
         guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
         let catalog = gateway.directory.current.catalog
-        let data = catalog.known.map { model in
-            ModelEntry(id: model.rawValue, providers: (catalog.providersByModel[model] ?? []).map(\.rawValue),
-                       tasks: (catalog.tasksByModel[model] ?? []).map(\.rawValue))
-        }
-        let bytes = modelListBody(ModelList(data: data))
+        return json(modelListBody(ModelList(data: catalog.known.map { entry(id: $0.rawValue, model: $0, catalog) })))
+    }
+
+    /// `GET /v1/models/{model}` (the OpenAI SDKs' `models.retrieve`): one model, as in the list,
+    /// under the id asked for. The id is percent-decoded (the SDKs send `org%2Fname`) and read
+    /// with the request grammar (an upstream id, a `:strategy` or `:provider` suffix).
+    static func model(_ text: String, _ deps: APIDependencies) -> Response {
+        guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
+        let catalog = gateway.directory.current.catalog
+        let id = text.removingPercentEncoding ?? text
+        guard let selection = catalog.resolve(id) else { return unknownModel(id, catalog).response(ServedBy()) }
+        return json(modelListBody(entry(id: id, model: selection.model, catalog)))
+    }
+
+    /// The 404 for a model name nothing resolves, listing the configured ones.
+    static func unknownModel(_ text: String, _ catalog: ModelCatalog) -> OpenAIError {
+        OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found",
+                    message: "no model named '\(text)'; configured: \(catalog.known.map(\.rawValue).joined(separator: ", "))")
+    }
+
+    private static func entry(id: String, model: ModelName, _ catalog: ModelCatalog) -> ModelEntry {
+        ModelEntry(id: id, providers: (catalog.providersByModel[model] ?? []).map(\.rawValue), tasks: (catalog.tasksByModel[model] ?? []).map(\.rawValue))
+    }
+
+    private static func json(_ bytes: Data) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         ServedBy().write(into: &headers)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// The `/v1/models` body, keys sorted, in OpenAI's snake_case.
-    static func modelListBody(_ list: ModelList) -> Data {
-        (try? modelListEncoder.encode(list)) ?? Data()
+    /// The body of `/v1/models` (or of one of its entries), keys sorted, in OpenAI's snake_case.
+    static func modelListBody(_ value: some Encodable) -> Data {
+        (try? modelListEncoder.encode(value)) ?? Data()
     }
 
     /// Made once: OpenAI's snake_case keys (`owned_by`) come from the key strategy, not per-type `CodingKeys`.
@@ -156,10 +176,7 @@ struct GatewayRequest: Sendable {
         guard let modelText = body.string("model"), !modelText.isEmpty else {
             throw .invalid("missing_model", "model: required, e.g. \"model\": \"\(configuration.catalog.known.first?.rawValue ?? "llama-3.1-8b")\"")
         }
-        guard let selection = configuration.catalog.resolve(modelText) else {
-            throw OpenAIError(status: .notFound, type: "invalid_request_error", code: "model_not_found",
-                              message: "no model named '\(modelText)'; configured: \(configuration.catalog.known.map(\.rawValue).joined(separator: ", "))")
-        }
+        guard let selection = configuration.catalog.resolve(modelText) else { throw GatewayRoutes.unknownModel(modelText, configuration.catalog) }
         if case .client(let name) = caller, let allowed = configuration.allowedModels[name], !allowed.contains(selection.model) {
             throw OpenAIError(status: .forbidden, type: "permission_error", code: "model_not_allowed",
                               message: "client '\(name)' may not use '\(selection.model)'; allowed: \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")

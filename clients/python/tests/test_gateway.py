@@ -65,6 +65,18 @@ def test_openai_sdk_lists_models_with_their_tasks(gateway):
     assert models[0].model_extra["providers"] == ["a", "b", "c"]
 
 
+def test_openai_sdk_retrieves_one_model_and_gets_its_not_found(gateway):
+    client = sdk(gateway)
+    model = client.models.retrieve(MODEL + ":fastest")
+    assert model.id == MODEL + ":fastest" and model.object == "model"
+    assert model.model_extra["providers"] == ["a", "b", "c"]
+    # The SDK sends "/" as %2F: the gateway reads the id whole.
+    with pytest.raises(openai.NotFoundError) as refused:
+        client.models.retrieve("org/no-such-model")
+    assert refused.value.code == "model_not_found"
+    assert "no model named 'org/no-such-model'" in refused.value.message
+
+
 def test_openai_sdk_errors(gateway):
     with pytest.raises(openai.NotFoundError) as unknown:
         sdk(gateway).chat.completions.create(model="no-such-model", messages=MESSAGES)
