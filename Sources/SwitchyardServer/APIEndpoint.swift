@@ -63,6 +63,9 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
         }
     }
 
+    /// Whether the route is the gateway's: its errors take the OpenAI shape the SDKs read.
+    var isGateway: Bool { gatewayEndpoint != nil || self == .models || self == .model }
+
     /// Whether the route has query options (each checks its own); the others take none.
     var takesQuery: Bool { [.route, .history, .events, .drain, .undrain].contains(self) }
 

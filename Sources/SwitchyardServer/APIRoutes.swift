@@ -116,7 +116,7 @@ public enum APIRoutes {
         if !endpoint.takesQuery {
             do {
                 _ = try QueryParameters(request, known: [])
-            } catch let error as APIError where endpoint.gatewayEndpoint != nil || endpoint == .models || endpoint == .model {
+            } catch let error as APIError where endpoint.isGateway {
                 return OpenAIError.invalid(error).response(ServedBy())
             }
         }
