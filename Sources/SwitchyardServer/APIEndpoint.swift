@@ -10,6 +10,9 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     case fleet
     /// The OpenAI-compatible gateway.
     case chatCompletions, completions, embeddings, models, model
+    /// `/v1/models/org/name`: a Hub id with its `/` unescaped, as curl users type it (`{model}` is
+    /// then the part before the `/`: the router takes one parameter name per position).
+    case namespacedModel
     case imagesGenerations, audioTranscriptions, audioSpeech
 
     /// The HTTP method it answers.
@@ -44,6 +47,7 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
         case .embeddings: "/v1/embeddings"
         case .models: "/v1/models"
         case .model: "/v1/models/{model}"
+        case .namespacedModel: "/v1/models/{model}/{name}"
         case .imagesGenerations: "/v1/images/generations"
         case .audioTranscriptions: "/v1/audio/transcriptions"
         case .audioSpeech: "/v1/audio/speech"
@@ -64,7 +68,7 @@ public enum APIEndpoint: String, CaseIterable, Sendable {
     }
 
     /// Whether the route is the gateway's: its errors take the OpenAI shape the SDKs read.
-    var isGateway: Bool { gatewayEndpoint != nil || self == .models || self == .model }
+    var isGateway: Bool { gatewayEndpoint != nil || [.models, .model, .namespacedModel].contains(self) }
 
     /// Whether the route has query options (each checks its own); the others take none.
     var takesQuery: Bool { [.route, .history, .events, .drain, .undrain].contains(self) }

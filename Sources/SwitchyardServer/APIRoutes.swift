@@ -132,9 +132,12 @@ public enum APIRoutes {
         case .chatCompletions, .completions, .embeddings, .imagesGenerations, .audioTranscriptions, .audioSpeech:
             return await GatewayRoutes.forward(endpoint.gatewayEndpoint!, request, context, deps)
         case .models:
-            return GatewayRoutes.models(deps)
+            return await GatewayRoutes.models(request, context, deps)
         case .model:
-            return GatewayRoutes.model(context.parameters.get("model") ?? "", deps)
+            return await GatewayRoutes.model(context.parameters.get("model") ?? "", request, context, deps)
+        case .namespacedModel:
+            let id = "\(context.parameters.get("model") ?? "")/\(context.parameters.get("name") ?? "")"
+            return await GatewayRoutes.model(id, request, context, deps)
         case .healthz:
             return try JSONResponse.make(Wire.Health(status: "ok"))
         case .readyz:

@@ -27,21 +27,22 @@ struct GatewayTestDaemon: Sendable {
     /// `stateDirectory`: the daemon's state directory (kept), for a test that restarts on the same
     /// state; a new temporary one by default.
     /// `providerExtra`: YAML members added to provider `a`'s or `b`'s entry (e.g. `capabilities: { tools: false }, `).
-    static func run(gatewayYAML: String = "", modelExtra: String = "", listenExtra: String = "", clientsYAML: String = "",
+    /// `model`: the name both providers serve `m-up` under.
+    static func run(model: String = "m", gatewayYAML: String = "", modelExtra: String = "", listenExtra: String = "", clientsYAML: String = "",
                     providerExtra: [String: String] = [:], stateDirectory: String? = nil,
                     _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
         if let stateDirectory {
-            try await run(in: stateDirectory, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML,
+            try await run(in: stateDirectory, model: model, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML,
                           providerExtra: providerExtra, body)
         } else {
             try await withTemporaryDirectory { directory in
-                try await run(in: directory, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML,
+                try await run(in: directory, model: model, gatewayYAML: gatewayYAML, modelExtra: modelExtra, listenExtra: listenExtra, clientsYAML: clientsYAML,
                               providerExtra: providerExtra, body)
             }
         }
     }
 
-    private static func run(in directory: String, gatewayYAML: String, modelExtra: String, listenExtra: String, clientsYAML: String,
+    private static func run(in directory: String, model: String, gatewayYAML: String, modelExtra: String, listenExtra: String, clientsYAML: String,
                             providerExtra: [String: String], _ body: @Sendable (GatewayTestDaemon) async throws -> Void) async throws {
         let simulators = [
             "a": ProviderSimulator(name: "a", behavior: SimulatorBehavior(models: ["m-up"], latencyMs: 1)),
@@ -61,9 +62,9 @@ struct GatewayTestDaemon: Sendable {
                 \(gatewayYAML)
                 providers:
                   - { name: a, kind: openai, base_url: "http://127.0.0.1:\(ports["a"]!)/v1", api_key_env: KEY_A,
-                      price: { input_per_mtok: 1, output_per_mtok: 2 }, \(providerExtra["a"] ?? "")models: [{ name: m, upstream: m-up\(modelExtra) }] }
+                      price: { input_per_mtok: 1, output_per_mtok: 2 }, \(providerExtra["a"] ?? "")models: [{ name: \(model), upstream: m-up\(modelExtra) }] }
                   - { name: b, kind: openai, base_url: "http://127.0.0.1:\(ports["b"]!)/v1", api_key_env: KEY_B,
-                      \(providerExtra["b"] ?? "")models: [{ name: m, upstream: m-up\(modelExtra) }] }
+                      \(providerExtra["b"] ?? "")models: [{ name: \(model), upstream: m-up\(modelExtra) }] }
                 """
             let config = try ConfigLoader.parse(yaml: yaml, file: "gateway-test.yaml")
             let tcpPort = Rendezvous<Int>()
@@ -87,6 +88,11 @@ struct GatewayTestDaemon: Sendable {
     /// A POST of `json` to `path` with a caller's bearer token.
     func post(_ path: String, _ json: String, token: String? = GatewayTestDaemon.callerToken) async throws -> RawHTTP.Answer {
         try await RawHTTP.exchange(address, "POST", path, headers: ["Content-Type: application/json"] + (token.map { ["Authorization: Bearer \($0)"] } ?? []), body: json)
+    }
+
+    /// A GET of `path` with a caller's bearer token.
+    func get(_ path: String, token: String? = GatewayTestDaemon.callerToken) async throws -> RawHTTP.Answer {
+        try await RawHTTP.exchange(address, "GET", path, headers: token.map { ["Authorization: Bearer \($0)"] } ?? [])
     }
 
     func metrics() async throws -> String { try await RawHTTP.exchange(address, "GET", "/metrics").body }

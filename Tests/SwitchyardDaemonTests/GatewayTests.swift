@@ -107,15 +107,6 @@ import Testing
 
     @Test func theRequestsOwnFaultsAreAnsweredAtOnceInTheOpenAIShape() async throws {
         try await GatewayTestDaemon.run(listenExtra: ", max_body_bytes: 2000") { gw in
-            func expectError(_ answer: RawHTTP.Answer, _ status: Int, _ code: String, _ fragment: String = "") {
-                #expect(answer.status == status, "\(answer.payload)")
-                let error = answer.json["error"] as? [String: Any]
-                #expect(error?["code"] as? String == code, "\(answer.payload)")
-                #expect(error?["type"] as? String != nil && error?["message"] as? String != nil)
-                let message = error?["message"] as? String ?? ""
-                #expect(fragment.isEmpty || message.contains(fragment), "\(answer.payload)")
-                #expect(answer.headers["x-switchyard-attempts"] != nil)
-            }
             expectError(try await gw.post("/v1/chat/completions", #"{"model":"nope","messages":[]}"#), 404, "model_not_found", "configured: m")
             expectError(try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[}"#), 400, "invalid_json")
             expectError(try await gw.post("/v1/chat/completions", #"{"messages":[]}"#), 400, "missing_model")
@@ -143,18 +134,19 @@ import Testing
             #expect(try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"preferred_max_latency":0.0,"max_price":6372369522437830.0}}"#).status == 200)
             #expect(try await gw.post("/v1/chat/completions", #"{"model":"\u006d","messages":[]}"#).status == 200)
             // /v1/models lists what can be routed, with the providers behind it.
-            let models = try await RawHTTP.exchange(gw.address, "GET", "/v1/models")
+            let models = try await gw.get("/v1/models")
             let data = try #require(models.json["data"] as? [[String: Any]])
             #expect(data.count == 1 && data[0]["id"] as? String == "m" && data[0]["providers"] as? [String] == ["a", "b"])
             #expect(data[0]["tasks"] as? [String] == ["chat"], "each model's tasks beside OpenAI's fields")
             // /v1/models/{model} (the SDKs' models.retrieve): that entry, under the id asked for, read
-            // with the request grammar; a "/" comes as %2F; unknown: 404 in the OpenAI shape listing the known.
-            let one = try await RawHTTP.exchange(gw.address, "GET", "/v1/models/m:fastest")
+            // with the request grammar; a "/" comes as %2F or unescaped; unknown: 404 in the OpenAI shape listing the known.
+            let one = try await gw.get("/v1/models/m:fastest")
             #expect(one.status == 200 && one.json["id"] as? String == "m:fastest" && one.json["object"] as? String == "model", "\(one.payload)")
             #expect(one.json["providers"] as? [String] == ["a", "b"] && one.json["tasks"] as? [String] == ["chat"])
-            #expect(try await RawHTTP.exchange(gw.address, "GET", "/v1/models/m-up").json["id"] as? String == "m-up")
-            expectError(try await RawHTTP.exchange(gw.address, "GET", "/v1/models/org%2Fnope"), 404, "model_not_found", "no model named 'org/nope'; configured: m")
-            expectError(try await RawHTTP.exchange(gw.address, "GET", "/v1/models/m?x=1"), 400, "bad_parameter", "x: unknown parameter")
+            #expect(try await gw.get("/v1/models/m-up").json["id"] as? String == "m-up")
+            expectError(try await gw.get("/v1/models/org%2Fnope"), 404, "model_not_found", "no model named 'org/nope'; configured: m")
+            expectError(try await gw.get("/v1/models/org/nope:a"), 404, "model_not_found", "no model named 'org/nope:a'; configured: m")
+            expectError(try await gw.get("/v1/models/m?x=1"), 400, "bad_parameter", "x: unknown parameter")
         }
     }
 
@@ -186,6 +178,38 @@ import Testing
                                                         headers: ["Content-Type: application/json"], body: Self.chat)
             #expect(viaSocket.status == 200)
             #expect(try await gw.post("/v1/chat/completions", Self.chat).status == 200)
+        }
+    }
+
+    @Test func theModelListAsksForACallerAndShowsAClientOnlyWhatItMayUse() async throws {
+        try await GatewayTestDaemon.run { gw in
+            for path in ["/v1/models", "/v1/models/m"] {
+                for token in [nil, "wrong-token"] {
+                    let refused = try await gw.get(path, token: token)
+                    #expect(refused.status == 401 && refused.headers["www-authenticate"] == "Bearer", "\(path): \(refused.payload)")
+                    #expect((refused.json["error"] as? [String: Any])?["type"] as? String == "authentication_error")
+                }
+            }
+            // `narrow` may use only `other`: it sees no model, and asking for `m` by name gets the 403 a request would.
+            let narrowList = try await gw.get("/v1/models", token: GatewayTestDaemon.narrowToken)
+            #expect(narrowList.status == 200 && (narrowList.json["data"] as? [Any])?.isEmpty == true, "\(narrowList.payload)")
+            expectError(try await gw.get("/v1/models/m", token: GatewayTestDaemon.narrowToken), 403, "model_not_allowed", "client 'narrow' may not use 'm'")
+            // The Unix socket's peer needs no token and sees every model.
+            let viaSocket = try await RawHTTP.exchange(.unix(path: gw.directory + "/switchyard.sock"), "GET", "/v1/models")
+            #expect((viaSocket.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == ["m"], "\(viaSocket.payload)")
+        }
+    }
+
+    @Test func aNamespacedModelIsRetrievedWithItsSlashEscapedOrNot() async throws {
+        try await GatewayTestDaemon.run(model: "org/m") { gw in
+            for path in ["/v1/models/org/m", "/v1/models/org%2Fm"] {
+                let one = try await gw.get(path)
+                #expect(one.status == 200 && one.json["id"] as? String == "org/m", "\(path): \(one.payload)")
+            }
+            let pinned = try await gw.get("/v1/models/org/m:b")
+            #expect(pinned.json["id"] as? String == "org/m:b" && pinned.json["providers"] as? [String] == ["a", "b"], "\(pinned.payload)")
+            expectError(try await gw.get("/v1/models/org/nope"), 404, "model_not_found", "no model named 'org/nope'; configured: org/m")
+            #expect(try await gw.post("/v1/chat/completions", #"{"model":"org/m","messages":[]}"#).status == 200)
         }
     }
 
@@ -245,4 +269,16 @@ import Testing
             #expect(try await eventually(within: 5) { try await gw.post("/v1/chat/completions", Self.chat).status == 200 })
         }
     }
+}
+
+/// An answer in the OpenAI error shape with `status`, `code` and a message containing `fragment`.
+func expectError(_ answer: RawHTTP.Answer, _ status: Int, _ code: String, _ fragment: String = "",
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(answer.status == status, "\(answer.payload)", sourceLocation: sourceLocation)
+    let error = answer.json["error"] as? [String: Any]
+    #expect(error?["code"] as? String == code, "\(answer.payload)", sourceLocation: sourceLocation)
+    #expect(error?["type"] as? String != nil && error?["message"] as? String != nil, sourceLocation: sourceLocation)
+    let message = error?["message"] as? String ?? ""
+    #expect(fragment.isEmpty || message.contains(fragment), "\(answer.payload)", sourceLocation: sourceLocation)
+    #expect(answer.headers["x-switchyard-attempts"] != nil, sourceLocation: sourceLocation)
 }

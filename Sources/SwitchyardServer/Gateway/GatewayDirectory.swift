@@ -45,6 +45,20 @@ public struct GatewayConfiguration: Sendable {
         self.allowedModels = allowedModels
         self.clientLimits = clientLimits
     }
+
+    /// Whether `caller` may use `model`: anyone but a client whose allow list (`clients[].models`) lacks it.
+    func allows(_ caller: Caller, _ model: ModelName) -> Bool {
+        guard case .client(let name) = caller, let allowed = allowedModels[name] else { return true }
+        return allowed.contains(model)
+    }
+
+    /// Refuses `model` to `caller` (403 `model_not_allowed`, naming what the client may use) unless `allows` says yes.
+    func requireAllowed(_ model: ModelName, for caller: Caller) throws(OpenAIError) {
+        guard !allows(caller, model), case .client(let name) = caller else { return }
+        let allowed = (allowedModels[name] ?? []).map(\.rawValue).sorted().joined(separator: ", ")
+        throw OpenAIError(status: .forbidden, type: "permission_error", code: "model_not_allowed",
+                          message: "client '\(name)' may not use '\(model)'; allowed: \(allowed)")
+    }
 }
 
 /// The gateway's current configuration; the wiring replaces it on reload.

@@ -31,22 +31,50 @@ enum GatewayRoutes {
                            message: "request bodies are limited to \(maxBytes) bytes (listen.max_body_bytes)").response(ServedBy())
     }
 
-    /// `GET /v1/models`: every routable model, with the providers behind it and their tasks.
-    static func models(_ deps: APIDependencies) -> Response {
+    /// `GET /v1/models`: every model the caller may use, with the providers behind it and their tasks.
+    /// On TCP it needs a client's token as the forwarding routes do; a client with an allow list sees only those models.
+    static func models(_ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async -> Response {
         guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
-        let catalog = gateway.directory.current.catalog
-        return json(modelListBody(ModelList(data: catalog.known.map { entry(id: $0.rawValue, model: $0, catalog) })))
+        let configuration = gateway.directory.current
+        do throws(OpenAIError) {
+            let caller = try await authenticate(request, context, deps)
+            let visible = configuration.catalog.known.filter { configuration.allows(caller, $0) }
+            return json(modelListBody(ModelList(data: visible.map { entry(id: $0.rawValue, model: $0, configuration.catalog) })))
+        } catch {
+            return error.response(ServedBy())
+        }
     }
 
     /// `GET /v1/models/{model}` (the OpenAI SDKs' `models.retrieve`): one model, as in the list,
-    /// under the id asked for. The id is percent-decoded (the SDKs send `org%2Fname`) and read
-    /// with the request grammar (an upstream id, a `:strategy` or `:provider` suffix).
-    static func model(_ text: String, _ deps: APIDependencies) -> Response {
+    /// under the id asked for. The id is percent-decoded (the SDKs send `org%2Fname`; a raw
+    /// `org/name` comes as two segments, joined by the router) and read with the request grammar
+    /// (an upstream id, a `:strategy` or `:provider` suffix). Callers as for `models`; a model
+    /// outside a client's allow list gets the 403 a request for it would.
+    static func model(_ text: String, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async -> Response {
         guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
-        let catalog = gateway.directory.current.catalog
+        let configuration = gateway.directory.current
         let id = text.removingPercentEncoding ?? text
-        guard let selection = catalog.resolve(id) else { return unknownModel(id, catalog).response(ServedBy()) }
-        return json(modelListBody(entry(id: id, model: selection.model, catalog)))
+        do throws(OpenAIError) {
+            let caller = try await authenticate(request, context, deps)
+            guard let selection = configuration.catalog.resolve(id) else { throw unknownModel(id, configuration.catalog) }
+            try configuration.requireAllowed(selection.model, for: caller)
+            return json(modelListBody(entry(id: id, model: selection.model, configuration.catalog)))
+        } catch {
+            return error.response(ServedBy())
+        }
+    }
+
+    /// Who is asking: the Unix peer, or on TCP the client whose bearer token came (401 in the OpenAI shape otherwise).
+    static func authenticate(_ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async throws(OpenAIError) -> Caller {
+        do {
+            return try await deps.callerAuthenticator.caller(request, context)
+        } catch let error as APIError {
+            var refused = OpenAIError(status: error.status, type: "authentication_error", code: error.code, message: error.message)
+            refused.wwwAuthenticate = error.status == .unauthorized ? "Bearer" : nil
+            throw refused
+        } catch {
+            throw OpenAIError(status: .internalServerError, type: "server_error", code: "internal", message: "internal error")
+        }
     }
 
     /// The 404 for a model name nothing resolves, listing the configured ones.
@@ -108,14 +136,10 @@ enum GatewayRoutes {
         // Who is asking: the Unix peer, or a client by its bearer token on TCP (401 otherwise).
         let caller: Caller
         do {
-            caller = try await deps.callerAuthenticator.caller(request, context)
-        } catch let error as APIError {
-            gateway.metrics.request(endpoint, .callerError)
-            var refused = OpenAIError(status: error.status, type: "authentication_error", code: error.code, message: error.message)
-            refused.wwwAuthenticate = error.status == .unauthorized ? "Bearer" : nil
-            return refused.response(ServedBy())
+            caller = try await authenticate(request, context, deps)
         } catch {
-            return OpenAIError(status: .internalServerError, type: "server_error", code: "internal", message: "internal error").response(ServedBy())
+            gateway.metrics.request(endpoint, .callerError)
+            return error.response(ServedBy())
         }
         // A client over its rate or budget is refused here, before any provider is tried.
         if let refusal = gateway.limiter.admit(caller, limits: configuration.clientLimits[caller.label], now: deps.clock.now()) {
@@ -177,10 +201,7 @@ struct GatewayRequest: Sendable {
             throw .invalid("missing_model", "model: required, e.g. \"model\": \"\(configuration.catalog.known.first?.rawValue ?? "llama-3.1-8b")\"")
         }
         guard let selection = configuration.catalog.resolve(modelText) else { throw GatewayRoutes.unknownModel(modelText, configuration.catalog) }
-        if case .client(let name) = caller, let allowed = configuration.allowedModels[name], !allowed.contains(selection.model) {
-            throw OpenAIError(status: .forbidden, type: "permission_error", code: "model_not_allowed",
-                              message: "client '\(name)' may not use '\(selection.model)'; allowed: \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
-        }
+        try configuration.requireAllowed(selection.model, for: caller)
         let json = body.json
         let preferences = try json?.member("provider").map { member throws(OpenAIError) in try ProviderPreferences.parse(json!.raw(member)) } ?? ProviderPreferences()
         let streaming = body.bool("stream") == true
