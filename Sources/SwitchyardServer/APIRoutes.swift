@@ -89,13 +89,18 @@ public enum APIRoutes {
     public static func router(_ deps: APIDependencies) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        router.add(middleware: BodyLimitMiddleware(maxBytes: deps.limits.maxBodyBytes, uploadMaxBytes: { deps.gateway?.directory.current.settings.maxUploadBytes }))
+        router.add(middleware: BodyLimitMiddleware(cap: bodyCap(deps)))
         for endpoint in APIEndpoint.allCases {
             router.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
                 try await handle(endpoint, request, context, deps)
             }
         }
         return router
+    }
+
+    /// The body caps of `deps`: `listen.max_body_bytes`, and the gateway's upload cap as it stands.
+    static func bodyCap(_ deps: APIDependencies) -> BodyCap {
+        BodyCap(maxBytes: deps.limits.maxBodyBytes, uploadMaxBytes: { deps.gateway?.directory.current.settings.maxUploadBytes })
     }
 
     /// A JSON gateway request's answer as the router gives it, for `GatewayChannelHandler`, which

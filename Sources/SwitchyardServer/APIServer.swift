@@ -47,13 +47,15 @@ public enum APIServer {
         let gateway = GatewayResponder(respond: { endpoint, request, context in await APIRoutes.gatewayAnswer(endpoint, request, context, dependencies) },
                                        maxBodyBytes: limits.maxBodyBytes,
                                        executor: dependencies.gateway?.transport.executor)
+        let bodyCap = APIRoutes.bodyCap(dependencies)
         func inheritedListener(_ fd: Int32, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
-            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, peers: peerCap(), gateway: gateway, onRunning: onRunning, logger: logger)
+            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, peers: peerCap(), bodyCap: bodyCap, gateway: gateway,
+                                  onRunning: onRunning, logger: logger)
         }
         func boundListener(_ address: BindAddress, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
             Application(
                 responder: responder,
-                server: limits.serverBuilder(peers: peerCap(), gateway: gateway),
+                server: limits.serverBuilder(peers: peerCap(), bodyCap: bodyCap, gateway: gateway),
                 configuration: ApplicationConfiguration(address: address, serverName: "switchyard",
                                                         availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
                 onServerRunning: onRunning,

@@ -113,21 +113,38 @@ final class RequestBytesWatcher: ChannelInboundHandler, RemovableChannelHandler 
     }
 }
 
+/// The most bytes a request's body may have, by route: a multipart upload's
+/// `gateway.max_upload_bytes` (read per request: reloads change it), else `listen.max_body_bytes`.
+struct BodyCap: Sendable {
+    let maxBytes: Int
+    var uploadMaxBytes: @Sendable () -> Int? = { nil }
+
+    /// The upload cap when `path` is a multipart gateway route and the gateway is on, else nil.
+    func uploadLimit(forPath path: String) -> Int? {
+        guard let endpoint = GatewayRoutes.endpoint(atPath: path), endpoint.bodyForm == .multipart else { return nil }
+        return uploadMaxBytes()
+    }
+
+    /// Whether a request to `path` declaring `contentLength` bytes is over its cap.
+    func refuses(path: String, contentLength: Int) -> Bool {
+        contentLength > (uploadLimit(forPath: path) ?? maxBytes)
+    }
+}
+
 /// Answers 413 before a handler runs when the declared body is larger than the cap;
 /// bodies without a length are capped where they are read.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
-    let maxBytes: Int
-    /// The gateway's limit for multipart uploads (`gateway.max_upload_bytes`), read per request (reloads change it).
-    var uploadMaxBytes: @Sendable () -> Int? = { nil }
+    let cap: BodyCap
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let endpoint = GatewayRoutes.endpoint(atPath: request.uri.path), endpoint.bodyForm == .multipart, let upload = uploadMaxBytes() {
+        if let upload = cap.uploadLimit(forPath: request.uri.path) {
             // An upload has its own, larger limit: a declared length over it is refused before a byte is read.
             if let text = request.headers[.contentLength], let length = Int(text), length > upload {
                 return GatewayBody.tooLarge(limit: upload, setting: "gateway.max_upload_bytes").response(ServedBy())
             }
             return try await next(request, context)
         }
+        let maxBytes = cap.maxBytes
         if GatewayRoutes.isGatewayPath(request.uri.path) {  // the OpenAI SDKs read their own error shape
             if let refusal = GatewayRoutes.declaredTooLarge(request, maxBytes: maxBytes) { return refusal }
         } else if let text = request.headers[.contentLength], let length = Int(text), length > maxBytes {
@@ -139,11 +156,12 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension ServerLimits {
     /// Hummingbird's HTTP/1 server with these limits; `peers` caps connections per peer address;
-    /// `gateway` answers the gateway's JSON routes off the pipeline (`GatewayChannelHandler`).
-    func serverBuilder(peers: PeerConnectionCap, gateway: GatewayResponder?) -> HTTPServerBuilder {
+    /// `bodyCap` decides which `Expect: 100-continue` get their 100; `gateway` answers the
+    /// gateway's JSON routes off the pipeline (`GatewayChannelHandler`).
+    func serverBuilder(peers: PeerConnectionCap, bodyCap: BodyCap, gateway: GatewayResponder?) -> HTTPServerBuilder {
         let configuration = http1Configuration
         return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration), peers: peers, gateway: gateway)
+            GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration), peers: peers, bodyCap: bodyCap, gateway: gateway)
         }
     }
 

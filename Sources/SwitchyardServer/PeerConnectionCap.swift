@@ -1,6 +1,7 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypesHTTP1
 import Synchronization
 
 /// Counts open connections per peer IP address on one listener and refuses those beyond
@@ -49,6 +50,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
     let http: HTTP1Channel
     let peers: PeerConnectionCap
+    /// Which `Expect: 100-continue` requests get their 100 (`ExpectContinueHandler`).
+    let bodyCap: BodyCap
     var gateway: GatewayResponder?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -61,12 +64,15 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        guard let gateway else { return http.setup(channel: channel, logger: logger) }
-        return http.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            // Behind Hummingbird's connection state (idle timeout, graceful shutdown), before its async bridge.
+        return http.setup(channel: channel, logger: logger).flatMapThrowing { [bodyCap, gateway] value in
             let operations = channel.pipeline.syncOperations
-            try operations.addHandler(GatewayChannelHandler(responder: gateway, logger: logger),
-                                      position: .after(try operations.handler(type: HTTPConnectionStateHandler.self)))
+            // On NIO's HTTP/1 parts (it needs the request's version), in front of the HTTPTypes codec.
+            try operations.addHandler(ExpectContinueHandler(cap: bodyCap), position: .before(try operations.handler(type: HTTP1ToHTTPServerCodec.self)))
+            if let gateway {
+                // Behind Hummingbird's connection state (idle timeout, graceful shutdown), before its async bridge.
+                try operations.addHandler(GatewayChannelHandler(responder: gateway, logger: logger),
+                                          position: .after(try operations.handler(type: HTTPConnectionStateHandler.self)))
+            }
             return value
         }
     }
