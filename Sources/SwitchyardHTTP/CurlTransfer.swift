@@ -88,6 +88,9 @@ final class CurlTransfer: @unchecked Sendable {
             if !request.headers.contains(where: { $0.utf8.count >= 13 && $0.prefix(13).lowercased() == "content-type:" }) {
                 headerList = curl_slist_append(headerList, "Content-Type:")
             }
+            // The body is all in memory: libcurl's `Expect: 100-continue` (for bodies over 1 MiB) would
+            // only add a round trip, or a whole second against a server that never says 100.
+            headerList = curl_slist_append(headerList, "Expect:")
             let payload = request.body ?? []
             _ = sy_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, payload.count)
             payload.withUnsafeBufferPointer { buffer in

@@ -23,6 +23,21 @@ import Testing
         }
     }
 
+    /// libcurl asks `Expect: 100-continue` before a body over 1 MiB and waits up to a second for
+    /// the 100 (the simulator, like many servers, never sends one): the transport sends at once.
+    @Test func aLargeBodyGoesWithoutWaitingForA100() async throws {
+        let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
+        try await withSimulatorAndEngine(simulator) { port, engine in
+            let upload = HTTPRequest(url: "http://127.0.0.1:\(port)/v1/audio/transcriptions", method: .post,
+                                     headers: ["Content-Type: multipart/form-data; boundary=b"], body: Array(repeating: UInt8(ascii: "x"), count: 2 << 20),
+                                     connectTimeoutSeconds: 1, timeoutSeconds: 5)
+            #expect(await engine.perform(upload).status == 400)  // not a form: the simulator read it all and said so
+            let recorded = try #require(simulator.recordedRequests.last)
+            #expect(recorded.body.count == 2 << 20)
+            #expect(recorded.header("expect") == nil)
+        }
+    }
+
     @Test func aCompletionProbeSaysItsBodyIsJSON() async throws {
         let simulator = ProviderSimulator(name: "sim", behavior: SimulatorBehavior(models: ["m1"], latencyMs: 0))
         try await withSimulatorAndEngine(simulator) { port, engine in
