@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 import SwitchyardSimulator
 import Testing
 
@@ -147,6 +148,31 @@ import Testing
             expectError(try await gw.get("/v1/models/org%2Fnope"), 404, "model_not_found", "no model named 'org/nope'; configured: m")
             expectError(try await gw.get("/v1/models/org/nope:a"), 404, "model_not_found", "no model named 'org/nope:a'; configured: m")
             expectError(try await gw.get("/v1/models/m?x=1"), 400, "bad_parameter", "x: unknown parameter")
+        }
+    }
+
+    /// Every provider answers 429: the caller is told the soonest `Retry-After` any of them gave
+    /// (so the SDK's retry waits that long), and each target is held back as long as it asked, not
+    /// the policy's 30 s default.
+    @Test func whenEveryProviderIsRateLimitedTheCallerWaitsTheSoonestRetryAfter() async throws {
+        try await GatewayTestDaemon.run { gw in
+            gw.simulators["a"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .rateLimited, retryAfterSeconds: 90))
+            gw.simulators["b"]!.setBehavior(SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .rateLimited, retryAfterSeconds: 7))
+            let asked = Date()
+            let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","messages":[],"provider":{"order":["a","b"]}}"#)
+            expectError(answer, 429, "upstream_rate_limited", "all 2 attempts failed")
+            #expect(answer.headers["retry-after"] == "7", "\(answer.headers)")
+            for (provider, seconds) in [("a", 90.0), ("b", 7.0)] {
+                let held = try await eventually(within: 5) {
+                    let body = try await RawHTTP.exchange(.unix(path: gw.directory + "/switchyard.sock"), "GET", "/v1/providers/\(provider)")
+                    let target = (body.json["targets"] as? [[String: Any]])?.first
+                    guard target?["state"] as? String == "rate_limited", let text = target?["retry_at"] as? String,
+                          let until = Timestamp(rfc3339: text) else { return false }
+                    let wait = until.secondsSinceEpoch - asked.timeIntervalSince1970
+                    return wait > seconds - 1 && wait < seconds + 5
+                }
+                #expect(held, "\(provider) is rate limited for about \(seconds) s")
+            }
         }
     }
 

@@ -24,6 +24,8 @@ struct GatewayForwarder {
         var attempts = 0
         var failures: [String] = []
         var lastOutcome: AttemptOutcome?
+        /// The shortest `Retry-After` of the attempts answered 429: what the caller is told if every attempt was.
+        var shortestRetryAfter: Double?
         gateway.traffic.request(request.selection.model)
         while case .tryNext(let next) = decision {
             let secondsLeft = Self.seconds(deadline - .now)
@@ -93,7 +95,9 @@ struct GatewayForwarder {
                 return deliver(response, head: head, outcome: outcome, attempt: started, served: served, prefix: prefix, prefixTTFT: firstByte)
             }
             response.cancel()
-            report(started, outcome: outcome, status: head.status, ttft: nil, usage: nil, why: why)
+            let retryAfter = head.retryAfterSeconds(now: deps.clock.now())
+            if outcome == .status(429), let retryAfter { shortestRetryAfter = min(shortestRetryAfter ?? retryAfter, retryAfter) }
+            report(started, outcome: outcome, status: head.status, ttft: nil, usage: nil, retryAfter: retryAfter, why: why)
             failures.append("\(candidate.provider): \(why ?? Self.describe(outcome))")
             lastOutcome = outcome
         }
@@ -101,7 +105,10 @@ struct GatewayForwarder {
         let served = ServedBy(provider: "", upstreamModel: "", attempts: attempts)
         let message = "all \(attempts) attempt\(attempts == 1 ? "" : "s") failed: \(failures.joined(separator: "; "))"
         if lastOutcome == .status(429) {
-            return OpenAIError(status: .tooManyRequests, type: "rate_limit_error", code: "upstream_rate_limited", message: message, retryAfterSeconds: 1).response(served)
+            // The soonest any of them said it would take a request again (1 s when none said).
+            let seconds = Int(max(1, (shortestRetryAfter ?? 1).rounded(.up)))
+            return OpenAIError(status: .tooManyRequests, type: "rate_limit_error", code: "upstream_rate_limited", message: message,
+                               retryAfterSeconds: seconds).response(served)
         }
         return OpenAIError(status: .badGateway, type: "upstream_error", code: "upstream_failed", message: message).response(served)
     }
@@ -198,8 +205,10 @@ struct GatewayForwarder {
     /// Puts the attempt into the observation pipeline (health, store, metrics), as a report.
     /// A failure that is the request's own fault counts against no provider and is not reported.
     /// `why`: what was wrong with a held answer (never its bytes), for the report's message.
+    /// `retryAfter`: the seconds the upstream's `Retry-After` asked for; a rate-limited or failing
+    /// target is then held back that long (as after a probe), not the policy's default.
     func report(_ attempt: Attempt, outcome: AttemptOutcome, status: Int?, ttft: Double?, usage: Usage?, measure: AnswerMeasure = AnswerMeasure(),
-                why: String? = nil, streamBroke: Bool = false) {
+                retryAfter: Double? = nil, why: String? = nil, streamBroke: Bool = false) {
         let errorClass = streamBroke ? (outcome == .timedOut ? ErrorClass.streamStalled : .badResponse) : AttemptPolicy.errorClass(outcome)
         if case .status(let code) = outcome, AttemptPolicy.isCallersFault(code) {
             gateway.metrics.attempt("caller_error")
@@ -222,6 +231,7 @@ struct GatewayForwarder {
             outcome: errorClass.map { .failure($0) } ?? .ok,
             httpStatus: status.flatMap { $0 > 0 ? $0 : nil }, totalSeconds: total, ttftSeconds: ttft,
             tokensIn: usage?.tokensIn, tokensOut: usage?.tokensOut, costUSD: cost,
+            retryAt: errorClass == .rateLimited || errorClass == .serverError ? retryAfter.map { attempt.startedAt + total + $0 } : nil,
             message: errorClass == nil ? nil : "gateway: \(why ?? Self.describe(outcome))"
         )
         observation.reporter = caller.label
@@ -296,6 +306,12 @@ extension Result where Success == UpstreamHead {
 
     var contentType: String? {
         if case .success(let head) = self { return head.headers["content-type"] }
+        return nil
+    }
+
+    /// The seconds the head's `Retry-After` asks for (delta-seconds or an HTTP date), if it has one.
+    func retryAfterSeconds(now: Timestamp) -> Double? {
+        if case .success(let head) = self { return RetryAfter.seconds(head.headers, now: now) }
         return nil
     }
 }

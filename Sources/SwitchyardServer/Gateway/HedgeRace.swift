@@ -96,7 +96,8 @@ struct HedgeRace {
                         }
                         // This one failed while the other still runs: report it and wait for the other.
                         settled.response.cancel()
-                        forwarder.report(settled.attempt, outcome: outcome, status: head.status, ttft: nil, usage: nil)
+                        forwarder.report(settled.attempt, outcome: outcome, status: head.status, ttft: nil, usage: nil,
+                                         retryAfter: head.retryAfterSeconds(now: forwarder.deps.clock.now()))
                         failures.append("\(settled.candidate.provider): \(GatewayForwarder.describe(outcome))")
                     }
                 }

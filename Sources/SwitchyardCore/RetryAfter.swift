@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import SwitchyardCore
 
 /// Reads `Retry-After`: delta-seconds or an HTTP date (RFC 9110).
 public enum RetryAfter {
