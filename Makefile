@@ -177,7 +177,7 @@ clean:
 ## SwiftPM links an executable's main as <module>_main, which collides with libFuzzer's own main, so the
 ## harness binary links libFuzzer without main (fuzzer_no_main) and calls LLVMFuzzerRunDriver itself.
 FUZZ_SECONDS   ?= 60
-FUZZ_HARNESSES ?= config sse ndjson model-list catalog reports query block
+FUZZ_HARNESSES ?= config sse ndjson model-list catalog reports query block retry-after
 FUZZ_RUNTIME   := $(shell ls $$(dirname $$(readlink -f $$(command -v $(SWIFT))))/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -1)
 FUZZ_FLAGS     := --scratch-path .build-fuzz -Xswiftc -sanitize=address \
                   -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \

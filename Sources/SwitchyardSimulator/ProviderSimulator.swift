@@ -257,7 +257,7 @@ public final class ProviderSimulator: Sendable {
         switch now.fault {
         case .rateLimited:
             var response = errorResponse(.tooManyRequests, "simulated rate limit")
-            response.headers[.retryAfter] = "\(now.retryAfterSeconds)"
+            response.headers[.retryAfter] = now.retryAfterText ?? "\(now.retryAfterSeconds)"
             return response
         case .unauthorized:
             return errorResponse(.unauthorized, "simulated bad credentials")

@@ -63,6 +63,9 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
     public var servedBy: String?
     /// A chat request with `tools` gets 400 "this model does not support tools", as a server without tool calling answers.
     public var rejectsTools = false
+    /// The `Retry-After` text a `rate_limited` answer carries instead of `retryAfterSeconds`: an
+    /// HTTP date, or a provider's garbage (`inf`, `1e300`).
+    public var retryAfterText: String?
     /// A broken task answer inside a 200 (an empty or wrong-length vector, a cut PNG or WAV).
     public var taskFault: SimulatorTaskFault = .none
 
@@ -124,6 +127,7 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
             tailMs: try c.decodeIfPresent(Double.self, forKey: .tailMs) ?? d.tailMs
         )
         rejectsTools = try c.decodeIfPresent(Bool.self, forKey: .rejectsTools) ?? false
+        retryAfterText = try c.decodeIfPresent(String.self, forKey: .retryAfterText)
         taskFault = try c.decodeIfPresent(SimulatorTaskFault.self, forKey: .taskFault) ?? .none
     }
 
@@ -146,6 +150,7 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
         case tailProbability = "tail_probability"
         case tailMs = "tail_ms"
         case rejectsTools = "rejects_tools"
+        case retryAfterText = "retry_after_text"
         case taskFault = "task_fault"
     }
 }

@@ -14,6 +14,7 @@ struct Harness: Sendable {
         Harness(name: "reports", run: ReportsHarness.run),
         Harness(name: "query", run: QueryHarness.run),
         Harness(name: "block", run: BlockHarness.run),
+        Harness(name: "retry-after", run: RetryAfterHarness.run),
     ]
 
     static func named(_ name: String) -> Harness? { all.first { $0.name == name } }

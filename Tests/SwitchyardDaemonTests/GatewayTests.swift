@@ -176,6 +176,28 @@ import Testing
         }
     }
 
+    /// A `Retry-After` of `inf` or `1e300` used to be believed: the daemon then trapped turning
+    /// that instant into a time of day. Now it is unreadable (as if absent), and the daemon keeps serving.
+    @Test func aProvidersGarbageRetryAfterIsNotBelieved() async throws {
+        try await GatewayTestDaemon.run { gw in
+            for (provider, text) in [("a", "1e300"), ("b", "inf")] {
+                var behavior = SimulatorBehavior(models: ["m-up"], latencyMs: 1, fault: .rateLimited)
+                behavior.retryAfterText = text
+                gw.simulators[provider]!.setBehavior(behavior)
+            }
+            let answer = try await gw.post("/v1/chat/completions", Self.chat)
+            expectError(answer, 429, "upstream_rate_limited")
+            #expect(answer.headers["retry-after"] == "1")
+            for provider in ["a", "b"] {
+                let body = try await RawHTTP.exchange(.unix(path: gw.directory + "/switchyard.sock"), "GET", "/v1/providers/\(provider)")
+                #expect(body.status == 200 && (body.json["targets"] as? [[String: Any]])?.first?["last_error"] as? String == "rate_limited",
+                        "\(body.body)")
+            }
+            #expect(try await RawHTTP.exchange(gw.address, "GET", "/").status == 200)
+            #expect(try await gw.metrics().contains("switchyard_gateway_attempts_total"))
+        }
+    }
+
     @Test func aStreamThatBreaksAfterItsFirstByteEndsWithAnErrorEvent() async throws {
         try await GatewayTestDaemon.run { gw in
             let answer = try await gw.streamedChat(breakingWith: .truncated)

@@ -4,7 +4,7 @@ import Testing
 /// The fuzz harnesses' seed corpus and every crash turned regression input (`fuzz/corpus/<name>`)
 /// replayed through a plain build of `switchyard-fuzz`: each input still satisfies its harness's invariants.
 @Suite(.timeLimit(.minutes(2))) struct FuzzCorpusTests {
-    static let harnesses = ["config", "sse", "ndjson", "model-list", "catalog", "reports", "query", "block"]
+    static let harnesses = ["config", "sse", "ndjson", "model-list", "catalog", "reports", "query", "block", "retry-after"]
 
     @Test(arguments: harnesses) func corpusReplaysCleanly(_ harness: String) throws {
         let corpus = packageRoot() + "/fuzz/corpus/" + harness

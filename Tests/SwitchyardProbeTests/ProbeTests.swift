@@ -82,6 +82,13 @@ import Testing
         #expect(RetryAfter.seconds(["retry-after": "12"], now: now) == 12)
         #expect(RetryAfter.seconds(["retry-after": "Fri, 15 Jan 2027 08:00:30 GMT"], now: now) == 30)
         #expect(RetryAfter.seconds(["retry-after": "soon"], now: now) == nil)
+        // A provider's garbage is no wait at all, and no wait is longer than a day (both were kept
+        // as is: `inf` reached the health book, the store's millisecond offsets and /v1/providers).
+        for garbage in ["inf", "-inf", "1e999", "1e300", "nan", "-5", "Infinity", "1.5", "0x10"] {
+            #expect(RetryAfter.seconds(["retry-after": garbage], now: now) == nil, "\(garbage)")
+        }
+        #expect(RetryAfter.seconds(["retry-after": "99999999999"], now: now) == RetryAfter.maxSeconds)
+        #expect(RetryAfter.seconds(["retry-after": "Fri, 15 Jan 2100 08:00:30 GMT"], now: now) == RetryAfter.maxSeconds)
     }
 }
 
