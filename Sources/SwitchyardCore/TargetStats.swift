@@ -49,10 +49,11 @@ public struct TargetStats: Hashable, Sendable {
             total.add(observation.totalSeconds)
             if let ttftSeconds = observation.ttftSeconds { ttft.add(ttftSeconds) }
             if let tokens = observation.tokensOut, tokens > 0 {
+                // Under a millisecond of generation is no measure of speed (it gave rates past Int.max).
                 let generation = observation.totalSeconds - (observation.ttftSeconds ?? 0)
-                if generation > 0 { tokensPerSecond.add(Double(tokens) / generation) }
+                if generation >= 0.001 { tokensPerSecond.add(Double(tokens) / generation) }
             }
-            if let audio = observation.audioSeconds, audio > 0 { computePerAudioSecond.add(observation.totalSeconds / audio) }
+            if let audio = observation.audioSeconds, audio >= 0.01 { computePerAudioSecond.add(observation.totalSeconds / audio) }
             refreshEstimates()
         case .failure(let errorClass):
             guard errorClass.countsAgainstHealth else { return }
@@ -78,7 +79,7 @@ public struct TargetStats: Hashable, Sendable {
     /// or "(catalog X blended with n local samples)".
     private func describeMeasurements() -> [String] {
         var reasons: [String] = []
-        let ms = { (seconds: Double) in "\(Int((seconds * 1000).rounded())) ms" }
+        let ms = { (seconds: Double) in "\(Int(saturating: seconds * 1000)) ms" }
         if let prior, prior.weighs(prior.totalSeconds, samples: total.count), let estimate = latencyEstimate {
             reasons.append("latency \(ms(estimate)) (\(Self.catalogNote(prior.totalSeconds.map(ms), samples: total.count)))")
         } else if let p50 = total.p50 {
@@ -90,10 +91,10 @@ public struct TargetStats: Hashable, Sendable {
             reasons.append("p50 TTFT \(ms(p50)) over \(ttft.count) samples")
         }
         if let prior, prior.weighs(prior.tokensPerSecond, samples: tokensPerSecond.count), let estimate = tokensPerSecondEstimate {
-            let published = prior.tokensPerSecond.map { "\(Int($0.rounded()))/s" }
-            reasons.append("\(Int(estimate.rounded())) output tokens/s (\(Self.catalogNote(published, samples: tokensPerSecond.count)))")
+            let published = prior.tokensPerSecond.map { "\(Int(saturating: $0))/s" }
+            reasons.append("\(Int(saturating: estimate)) output tokens/s (\(Self.catalogNote(published, samples: tokensPerSecond.count)))")
         } else if let rate = tokensPerSecond.p50 {
-            reasons.append("\(Int(rate.rounded())) output tokens/s")
+            reasons.append("\(Int(saturating: rate)) output tokens/s")
         }
         return reasons
     }
@@ -104,10 +105,10 @@ public struct TargetStats: Hashable, Sendable {
         var latencySamples, ttftSamples, tokensPerSecondSamples: Int
 
         init(_ stats: TargetStats) {
-            let milliseconds = { (seconds: Double?) in seconds.map { Int(($0 * 1000).rounded()) } }
+            let milliseconds = { (seconds: Double?) in seconds.map { Int(saturating: $0 * 1000) } }
             latencyMilliseconds = milliseconds(stats.latencyEstimate)
             ttftMilliseconds = milliseconds(stats.ttftEstimate)
-            tokensPerSecond = stats.tokensPerSecondEstimate.map { Int($0.rounded()) }
+            tokensPerSecond = stats.tokensPerSecondEstimate.map { Int(saturating: $0) }
             (latencySamples, ttftSamples, tokensPerSecondSamples) = (stats.total.count, stats.ttft.count, stats.tokensPerSecond.count)
         }
     }

@@ -21,9 +21,9 @@ enum TaskReasons {
 
     /// "41 s", "2.1 s", "0.12 s", "350 ms".
     static func seconds(_ value: Double) -> String {
-        if value >= 10 { return "\(Int(value.rounded())) s" }
+        if value >= 10 { return "\(Int(saturating: value)) s" }
         if value >= 1 { return "\(TypicalRequest.fixed(value, digits: 1)) s" }
         if value >= 0.1 || value == 0 { return "\(TypicalRequest.fixed(value, digits: 2)) s" }
-        return "\(Int((value * 1000).rounded())) ms"
+        return "\(Int(saturating: value * 1000)) ms"
     }
 }

@@ -68,6 +68,8 @@ public struct TypicalRequest: Hashable, Sendable {
 
     /// `value` with `digits` decimals, trailing zeros after the second dropped (no Foundation in Core).
     static func fixed(_ value: Double, digits: Int) -> String {
+        // Past 10^15 there are no decimals left to show (and Int's range ends at 9.2 * 10^18).
+        guard value.isFinite, abs(value) < 1e15 else { return value.isFinite ? "\(Int(saturating: value))" : "\(value)" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let whole = (value * scale).rounded()

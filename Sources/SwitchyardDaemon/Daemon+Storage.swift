@@ -95,7 +95,10 @@ enum StorageWiring {
         } catch {
             throw StartupError(description: "cannot read the state database \(store.path) to warm-start: \(error)")
         }
-        let restored = healthBook.warmStart(remembered)
+        // Rows stored before figures were bounded (`Observation.bounded`) are bounded as they come back.
+        var bounded = remembered
+        bounded.observations = remembered.observations.compactMap { $0.bounded() }
+        let restored = healthBook.warmStart(bounded)
         guard !restored.isEmpty else { return }
         readiness.update { $0.warmStarted = true }
         let ejected = healthBook.snapshots().filter { $0.health.state == .ejected }.count

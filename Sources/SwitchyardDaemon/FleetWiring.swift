@@ -82,7 +82,7 @@ extension ObservationPipeline {
     /// this host's own (asked for at once; liveness stays per host, so a peer's is never shared).
     /// Transitions they cause name the host that saw them.
     func deliverRemote(_ observations: [Observation]) {
-        for observation in observations {
+        for observation in observations.compactMap({ $0.bounded() }) {  // a peer's figures, bounded as this host's
             let update = healthBook.apply(observation)
             if update.probeNow { probeRequests.request(observation.target) }
             let seenBy = observation.seenBy ?? "a peer"

@@ -16,6 +16,13 @@ struct ObservationPipeline: Sendable {
     let probeRequests = ProbeRequests()
 
     func deliver(_ observation: Observation) {
+        // A provider's or caller's absurd figures are brought into range before anything derives from them.
+        guard let observation = observation.bounded() else {
+            logger.warning("dropped an observation whose start is not a believable time", metadata: [
+                "provider": "\(observation.target.provider)", "model": "\(observation.target.model)",
+            ])
+            return
+        }
         let update = healthBook.apply(observation)
         for sink in sinks { sink.record(observation) }
         record(update.transitions)

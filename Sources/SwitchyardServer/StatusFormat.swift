@@ -30,7 +30,7 @@ enum StatusFormat {
     /// "4.2 ms", "180 ms", "1.25 s".
     static func milliseconds(_ value: Double) -> String {
         if value >= 1000 { return String(format: "%.2f s", value / 1000) }
-        if value >= 10 { return "\(Int(value.rounded())) ms" }
+        if value >= 10 { return "\(Int(saturating: value)) ms" }
         return String(format: "%.1f ms", value)
     }
 
@@ -73,7 +73,7 @@ enum StatusFormat {
 
     /// How long ago, compactly: "42 s ago", "3 min ago", "2 h ago".
     static func age(_ at: Timestamp, now: Timestamp) -> String {
-        let seconds = max(0, Int((now - at).rounded()))
+        let seconds = max(0, Int(saturating: now - at))
         if seconds < 120 { return "\(seconds) s ago" }
         if seconds < 7200 { return "\(seconds / 60) min ago" }
         if seconds < 172_800 { return "\(seconds / 3600) h ago" }

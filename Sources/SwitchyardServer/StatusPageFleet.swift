@@ -23,7 +23,7 @@ extension StatusPageHTML {
             html += "<tr class=\"fleet-host\" data-host=\"\(name)\" data-stale=\"\(host.stale)\">"
             html += "<td data-label=\"Host\">\(name)\(host.isSelf ? " (this host)" : "")</td>"
             html += "<td data-label=\"Last contact\">\(age)\(host.stale ? " <span class=\"failed\">(stale)</span>" : "")</td>"
-            html += "<td class=\"num\" data-label=\"Publish lag\">\(Int((host.publishLagSeconds * 1000).rounded())) ms</td>"
+            html += "<td class=\"num\" data-label=\"Publish lag\">\(Int(saturating: host.publishLagSeconds * 1000)) ms</td>"
             html += "<td class=\"num\" data-label=\"Unhealthy targets\">\(host.unhealthyTargets)</td></tr>\n"
         }
         if fleet.hosts.isEmpty { html += "<tr><td colspan=\"4\"><span class=\"none\">no host heard from yet</span></td></tr>\n" }

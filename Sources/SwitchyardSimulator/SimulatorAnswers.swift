@@ -76,7 +76,7 @@ enum SimulatorAnswers {
             "id": AnyEncodable("chatcmpl-sim"), "object": AnyEncodable("chat.completion"), "model": AnyEncodable(ask.model),
             "choices": AnyEncodable([["index": AnyEncodable(0), "finish_reason": AnyEncodable("length"),
                                       "message": AnyEncodable(["role": "assistant", "content": String(repeating: "OK ", count: tokens)])]]),
-            "usage": AnyEncodable(usage(tokens)),
+            "usage": AnyEncodable(usage(tokens, behavior)),
         ]
         return .json(answer)
     }
@@ -88,7 +88,7 @@ enum SimulatorAnswers {
             "id": AnyEncodable("cmpl-sim"), "object": AnyEncodable("text_completion"), "model": AnyEncodable(ask.model),
             "choices": AnyEncodable([["index": AnyEncodable(0), "finish_reason": AnyEncodable("length"),
                                       "text": AnyEncodable(String(repeating: "OK ", count: tokens))]]),
-            "usage": AnyEncodable(usage(tokens)),
+            "usage": AnyEncodable(usage(tokens, behavior)),
         ] as [String: AnyEncodable])
     }
 
@@ -107,7 +107,7 @@ enum SimulatorAnswers {
                                                                                "finish_reason": AnyEncodable("length")]]))))
         if ask.streamOptions?.includeUsage == true {
             var last = chunk(ask.model, choices: [])
-            last["usage"] = AnyEncodable(usage(reasoning + content))
+            last["usage"] = AnyEncodable(usage(reasoning + content, behavior))
             pieces.append(.init(delay: 0, bytes: event(last)))
         }
         pieces.append(.init(delay: 0, bytes: Array("data: [DONE]\n\n".utf8)))
@@ -135,8 +135,10 @@ enum SimulatorAnswers {
         return BodyPlan(format: .ndjson, pieces: pieces)
     }
 
-    private static func usage(_ completion: Int) -> [String: Int] {
-        ["prompt_tokens": promptTokens, "completion_tokens": completion, "total_tokens": promptTokens + completion]
+    /// The usage object: the tokens sent, or what `behavior.claimedUsageTokens` claims for both counts.
+    private static func usage(_ completion: Int, _ behavior: SimulatorBehavior) -> [String: Int] {
+        if let claimed = behavior.claimedUsageTokens { return ["prompt_tokens": claimed, "completion_tokens": claimed, "total_tokens": claimed] }
+        return ["prompt_tokens": promptTokens, "completion_tokens": completion, "total_tokens": promptTokens + completion]
     }
 
     private static func chunk(_ model: String, choices: [[String: AnyEncodable]]) -> [String: AnyEncodable] {

@@ -66,6 +66,8 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
     /// The `Retry-After` text a `rate_limited` answer carries instead of `retryAfterSeconds`: an
     /// HTTP date, or a provider's garbage (`inf`, `1e300`).
     public var retryAfterText: String?
+    /// The token counts a completion's `usage` claims instead of the real ones: a provider's garbage (`9e18`).
+    public var claimedUsageTokens: Int?
     /// A broken task answer inside a 200 (an empty or wrong-length vector, a cut PNG or WAV).
     public var taskFault: SimulatorTaskFault = .none
 
@@ -128,6 +130,7 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
         )
         rejectsTools = try c.decodeIfPresent(Bool.self, forKey: .rejectsTools) ?? false
         retryAfterText = try c.decodeIfPresent(String.self, forKey: .retryAfterText)
+        claimedUsageTokens = try c.decodeIfPresent(Int.self, forKey: .claimedUsageTokens)
         taskFault = try c.decodeIfPresent(SimulatorTaskFault.self, forKey: .taskFault) ?? .none
     }
 
@@ -151,6 +154,7 @@ public struct SimulatorBehavior: Codable, Hashable, Sendable {
         case tailMs = "tail_ms"
         case rejectsTools = "rejects_tools"
         case retryAfterText = "retry_after_text"
+        case claimedUsageTokens = "claimed_usage_tokens"
         case taskFault = "task_fault"
     }
 }

@@ -25,8 +25,9 @@ struct Rollup: Hashable, Sendable {
         case .failure(let errorClass):
             failures[errorClass, default: 0] += 1
         }
-        tokensIn += max(0, o.tokensIn ?? 0)
-        tokensOut += max(0, o.tokensOut ?? 0)
+        // Bounded as `Observation.bounded` bounds them: rows stored before that could hold 10^18.
+        tokensIn += min(max(0, o.tokensIn ?? 0), Observation.maxTokens)
+        tokensOut += min(max(0, o.tokensOut ?? 0), Observation.maxTokens)
         costNano += StoredCodes.nanoUSD(o.costUSD ?? 0)
     }
 

@@ -198,6 +198,32 @@ import Testing
         }
     }
 
+    /// What stopped the daemon until 2026-12-06: a caller's `max_tokens` of Int.max (the context
+    /// estimate overflowed), and a provider claiming 4.6 * 10^18 tokens twice in a minute (the
+    /// minute rollup's sum overflowed; the tokens/s figure passed Int.max). Now the limit is a
+    /// trillion tokens, a claimed count is believed up to 10^8, and the daemon keeps serving.
+    @Test func absurdTokenCountsFromACallerOrAProviderAreBounded() async throws {
+        try await GatewayTestDaemon.run { gw in
+            let unlimited = try await gw.post("/v1/chat/completions", #"{"model":"m","max_tokens":9223372036854775807,"messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(unlimited.status == 200, "\(unlimited.body)")
+            var behavior = SimulatorBehavior(models: ["m-up"], latencyMs: 1)
+            behavior.claimedUsageTokens = 4_611_686_018_427_387_904
+            gw.simulators["a"]!.setBehavior(behavior)
+            for stream in [false, true, false] {
+                let answer = try await gw.post("/v1/chat/completions", #"{"model":"m","stream":\#(stream),"messages":[],"provider":{"order":["a"]}}"#)
+                #expect(answer.status == 200 && answer.headers["x-switchyard-provider"] == "a", "\(answer.body)")
+            }
+            let provider = try await RawHTTP.exchange(.unix(path: gw.directory + "/switchyard.sock"), "GET", "/v1/providers/a")
+            #expect(provider.status == 200, "\(provider.body)")
+            #expect(try await RawHTTP.exchange(gw.address, "GET", "/").status == 200)
+            #expect(try await RawHTTP.exchange(gw.address, "GET", "/v1/route?model=m").status == 200)
+            // The minute rollup sums them (it overflowed here) and history reads them back.
+            let history = try await RawHTTP.exchange(.unix(path: gw.directory + "/switchyard.sock"), "GET", "/v1/history?provider=a&model=m")
+            #expect(history.status == 200, "\(history.body)")
+            #expect(try await gw.metrics().contains("switchyard_gateway_requests_total"))
+        }
+    }
+
     @Test func aStreamThatBreaksAfterItsFirstByteEndsWithAnErrorEvent() async throws {
         try await GatewayTestDaemon.run { gw in
             let answer = try await gw.streamedChat(breakingWith: .truncated)

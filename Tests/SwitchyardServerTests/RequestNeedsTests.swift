@@ -37,6 +37,13 @@ import Testing
         #expect(needs.minContext == (800_000 + 30 + 3) / 4 + 100)
     }
 
+    /// A caller's largest `max_tokens` used to overflow the estimate and stop the daemon.
+    @Test func aLimitOfIntMaxIsATrillionTokensNotAnOverflow() throws {
+        let needs = try Self.needs(#"{"model":"m","max_tokens":9223372036854775807,"messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(needs.minContext == 8 + (1 << 40))
+        #expect(try Self.needs(#"{"model":"m","max_tokens":-9223372036854775808,"messages":[]}"#).minContext == 1)
+    }
+
     @Test func onlyToolsAndStructuredOutputCanBeRefusedByA400() {
         #expect(RequestNeeds.asked(CapabilityNeeds(tools: true, structuredOutput: true, vision: true, minContext: 9)) == [.tools, .structuredOutput])
         #expect(RequestNeeds.asked(CapabilityNeeds(vision: true)).isEmpty)

@@ -37,12 +37,13 @@ public enum CatalogParser {
             return (model.providers ?? []).compactMap { slot -> CatalogEntry? in
                 guard let offer = slot.value, !offer.provider.isEmpty, offer.provider.allSatisfy(isNameCharacter) else { return nil }
                 let price = offer.pricing.flatMap { pricing -> Price? in
-                    let input = nonNegative(pricing.input), output = nonNegative(pricing.output)
+                    let input = within(pricing.input, 0...Self.maxPricePerMTok), output = within(pricing.output, 0...Self.maxPricePerMTok)
                     return input == nil && output == nil ? nil : Price(inputPerMTok: input, outputPerMTok: output)
                 }
                 let capabilities = Capabilities(contextLength: positive(offer.contextLength), tools: offer.supportsTools,
                                                 structuredOutput: offer.supportsStructuredOutput, inputModalities: input, outputModalities: output)
-                let figures = PublishedFigures(firstTokenLatencyMs: nonNegative(offer.firstTokenLatencyMs), tokensPerSecond: nonNegative(offer.throughput),
+                let figures = PublishedFigures(firstTokenLatencyMs: within(offer.firstTokenLatencyMs, 0...Self.maxLatencyMs),
+                                               tokensPerSecond: within(offer.throughput, Self.throughputRange),
                                                status: offer.status.flatMap(CatalogStatus.init(rawValue:)))
                 return CatalogEntry(model: model.id, partner: offer.provider, price: price, capabilities: capabilities, published: figures,
                                     hubTask: hubTask(offer.task ?? model.pipelineTag))
@@ -88,7 +89,13 @@ public enum CatalogParser {
         return tag.count <= 64 && tag.allSatisfy(isNameCharacter) ? tag : "unsupported"
     }
 
-    private static func nonNegative(_ value: Double?) -> Double? { value.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
+    /// Figures past these are a catalog's garbage, dropped like a negative one: a first token
+    /// after more than a day, a speed outside 0.001–10^7 tokens/s, a price over $10^6 per million tokens.
+    static let maxLatencyMs = 86_400_000.0
+    static let throughputRange = 0.001...1e7
+    static let maxPricePerMTok = 1e6
+
+    private static func within(_ value: Double?, _ range: ClosedRange<Double>) -> Double? { value.flatMap { range.contains($0) ? $0 : nil } }
     private static func positive(_ value: Int?) -> Int? { value.flatMap { $0 > 0 ? $0 : nil } }
 
     private static func modalities(_ names: [String]) -> Set<Modality> { Set(names.compactMap(Modality.init(rawValue:))) }

@@ -36,8 +36,10 @@ enum RequestNeeds {
             needs.vision = scan.hasImage
             promptBytes = scan.textBytes
         }
-        let answer = body.integer("max_completion_tokens") ?? body.integer("max_tokens") ?? 0
-        let tokens = (promptBytes + bytesPerToken - 1) / bytesPerToken + max(answer, 0)
+        // A caller's limit is taken up to a trillion tokens: `max_tokens: 9223372036854775807` is
+        // "no limit", not an overflow (it stopped the daemon until 2026-12-06).
+        let answer = min(max(body.integer("max_completion_tokens") ?? body.integer("max_tokens") ?? 0, 0), 1 << 40)
+        let tokens = (promptBytes + bytesPerToken - 1) / bytesPerToken + answer
         if tokens > 0 { needs.minContext = tokens }
         return needs
     }
