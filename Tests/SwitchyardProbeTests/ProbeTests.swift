@@ -89,6 +89,15 @@ import Testing
         }
         #expect(RetryAfter.seconds(["retry-after": "99999999999"], now: now) == RetryAfter.maxSeconds)
         #expect(RetryAfter.seconds(["retry-after": "Fri, 15 Jan 2100 08:00:30 GMT"], now: now) == RetryAfter.maxSeconds)
+        // The obsolete forms RFC 9110 says to read, a date in the past (no wait), and near misses.
+        #expect(RetryAfter.seconds(["retry-after": "Friday, 15-Jan-27 08:00:30 GMT"], now: now) == 30)
+        #expect(RetryAfter.seconds(["retry-after": "Fri Jan 15 08:00:30 2027"], now: now) == 30)
+        #expect(RetryAfter.seconds(["retry-after": " Fri, 15 Jan 2027 08:01:00 GMT\t"], now: now) == 60)
+        #expect(RetryAfter.seconds(["retry-after": "Sun, 06 Nov 1994 08:49:37 GMT"], now: now) == 0)
+        for nearMiss in ["Fri, 15 Jan 2027 08:00:30 UTC", "Fri, 15 Foo 2027 08:00:30 GMT", "Fri, 15 Jan 2027 25:00:30 GMT",
+                         "Fri, 15 Jan 2027 08:00 GMT", "Fri, 99 Jan 2027 08:00:30 GMT", "Fri, 15 Jan 27 08:00:30 GMT"] {
+            #expect(RetryAfter.seconds(["retry-after": nearMiss], now: now) == nil, "\(nearMiss)")
+        }
     }
 }
 
