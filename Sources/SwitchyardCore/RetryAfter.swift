@@ -7,9 +7,10 @@ public enum RetryAfter {
     /// absent or unreadable. Delta-seconds are digits only: `inf`, `1e300`, `nan`, `-5` or
     /// `1.5` are unreadable. A date in the past is no wait.
     public static func seconds(_ headers: [String: String], now: Timestamp) -> Double? {
-        guard let raw = headers["retry-after"] else { return nil }
-        let value = String(raw.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-        guard !value.isEmpty else { return nil }
+        let isBlank = { (character: Character) in character == " " || character == "\t" }
+        guard let raw = headers["retry-after"], let first = raw.firstIndex(where: { !isBlank($0) }),
+              let last = raw.lastIndex(where: { !isBlank($0) }) else { return nil }
+        let value = String(raw[first...last])
         if value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
             return min(Double(value) ?? maxSeconds, maxSeconds)
         }

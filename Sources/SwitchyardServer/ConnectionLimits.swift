@@ -137,20 +137,17 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let cap: BodyCap
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let upload = cap.uploadLimit(forPath: request.uri.path) {
-            // An upload has its own, larger limit: a declared length over it is refused before a byte is read.
-            if let text = request.headers[.contentLength], let length = Int(text), length > upload {
-                return GatewayBody.tooLarge(limit: upload, setting: "gateway.max_upload_bytes").response(ServedBy())
-            }
+        let path = request.uri.path
+        guard let declared = request.headers[.contentLength].flatMap({ Int($0) }), cap.refuses(path: path, contentLength: declared) else {
             return try await next(request, context)
         }
-        let maxBytes = cap.maxBytes
-        if GatewayRoutes.isGatewayPath(request.uri.path) {  // the OpenAI SDKs read their own error shape
-            if let refusal = GatewayRoutes.declaredTooLarge(request, maxBytes: maxBytes) { return refusal }
-        } else if let text = request.headers[.contentLength], let length = Int(text), length > maxBytes {
-            throw APIError(.contentTooLarge, code: "body_too_large", message: "request bodies are limited to \(maxBytes) bytes (listen.max_body_bytes)")
+        // A declared length over the cap is refused before a byte is read: an upload against its own,
+        // larger limit; the gateway's routes in the OpenAI shape the SDKs read.
+        if let upload = cap.uploadLimit(forPath: path) {
+            return GatewayBody.tooLarge(limit: upload, setting: "gateway.max_upload_bytes").response(ServedBy())
         }
-        return try await next(request, context)
+        if GatewayRoutes.isGatewayPath(path), let refusal = GatewayRoutes.declaredTooLarge(request, maxBytes: cap.maxBytes) { return refusal }
+        throw APIError(.contentTooLarge, code: "body_too_large", message: "request bodies are limited to \(cap.maxBytes) bytes (listen.max_body_bytes)")
     }
 }
 

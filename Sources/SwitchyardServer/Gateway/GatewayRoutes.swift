@@ -34,8 +34,7 @@ enum GatewayRoutes {
     /// `GET /v1/models`: every model the caller may use, with the providers behind it and their tasks.
     /// On TCP it needs a client's token as the forwarding routes do; a client with an allow list sees only those models.
     static func models(_ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async -> Response {
-        guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
-        let configuration = gateway.directory.current
+        guard let configuration = deps.gateway?.directory.current, configuration.settings.enabled else { return disabled.response(ServedBy()) }
         do throws(OpenAIError) {
             let caller = try await authenticate(request, context, deps)
             let visible = configuration.catalog.known.filter { configuration.allows(caller, $0) }
@@ -51,8 +50,7 @@ enum GatewayRoutes {
     /// (an upstream id, a `:strategy` or `:provider` suffix). Callers as for `models`; a model
     /// outside a client's allow list gets the 403 a request for it would.
     static func model(_ text: String, _ request: Request, _ context: APIRequestContext, _ deps: APIDependencies) async -> Response {
-        guard let gateway = deps.gateway, gateway.directory.current.settings.enabled else { return disabled.response(ServedBy()) }
-        let configuration = gateway.directory.current
+        guard let configuration = deps.gateway?.directory.current, configuration.settings.enabled else { return disabled.response(ServedBy()) }
         let id = text.removingPercentEncoding ?? text
         do throws(OpenAIError) {
             let caller = try await authenticate(request, context, deps)
