@@ -4,8 +4,9 @@
 #   - straight to the simulator (the baseline),
 #   - through the Switchyard gateway (release daemon, client token, liveness probes every 10 s),
 #   - through LiteLLM's proxy (one worker) routing the same upstream, if it is installed,
-# at 1 connection (added latency p50/p99) and 32 connections (completions/s), side by side;
-# and a streamed completion's time to first event (TTFT), direct and through the gateway.
+# at 1 connection (added latency p50/p99: direct and gateway in turn, three rounds, the median
+# round's difference) and 32 connections (completions/s), side by side; and a streamed
+# completion's time to first event (TTFT), direct and through the gateway, in rounds the same way.
 # Everything shares this machine's cores with the load generator. It ends with the figures the
 # gateway's goals are stated in, computed from the rows of this run (added = through it minus direct).
 #   bench/gateway_bench.sh [seconds-per-row]      (make bench-gateway builds and installs first)
@@ -30,25 +31,36 @@ echo
 
 # Each row is also kept (as "KEY conns qps p50 p99") for the summary at the end.
 rows="$work/rows.txt"
-measure() {  # key label port body connections [extra args]
-    local key=$1 label=$2 target=$3 payload=$4 connections=$5; shift 5
+measure() {  # key label port body connections seconds [extra args]
+    local key=$1 label=$2 target=$3 payload=$4 connections=$5 length=$6; shift 6
     echo "== $label =="
     local out
     out=$("$bin/switchyard-api-bench" load --tcp "127.0.0.1:$target" --path /v1/chat/completions --body "$payload" "$@" \
-        --connections "$connections" --seconds "$seconds" --warmup 2 | tail -n +2)
+        --connections "$connections" --seconds "$length" --warmup 2 | tail -n +2)
     echo "$out"
     echo "$out" | awk -v k="$key" '$1 == "tcp" { print k, $2, $3, $4, $5 }' >> "$rows"
 }
-run() { local key=$1 label=$2 target=$3; shift 3; measure "$key" "$label" "$target" "$body" 1,32 "$@"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
-echo "load average before: $(load)"
-run direct "direct to the simulator" "$sim_port"
-run gateway "through the Switchyard gateway" "$port" --header "Authorization: Bearer $token"
-# Streaming: the time to the first event of a `stream: true` answer (TTFT), 1 connection.
+auth=(--header "Authorization: Bearer $token")
 stream_body='{"model":"llama-3.1-8b","messages":[{"role":"user","content":"Say hi"}],"max_tokens":8,"stream":true}'
-ttft() { local key=$1 label=$2 target=$3; shift 3; measure "$key" "stream TTFT, $label" "$target" "$stream_body" 1 --ttft "$@"; }
-ttft ttft-direct "direct to the simulator" "$sim_port"
-ttft ttft-gateway "through the Switchyard gateway" "$port" --header "Authorization: Bearer $token"
+# One connection (latency), direct and through the gateway in turn, three rounds of half a row's
+# length: a slow spell of this shared machine then falls on both sides of some round, and the
+# added latency is the median of the rounds'. The same for a `stream: true` answer's time to its
+# first event (TTFT).
+rounds=3
+short=$(( seconds > 5 ? seconds / 2 : seconds ))
+echo "load average before: $(load)"
+for round in $(seq 1 $rounds); do
+    measure direct "direct to the simulator, 1 connection (round $round)" "$sim_port" "$body" 1 "$short"
+    measure gateway "through the Switchyard gateway, 1 connection (round $round)" "$port" "$body" 1 "$short" "${auth[@]}"
+done
+# 32 connections (completions per second).
+measure direct "direct to the simulator, 32 connections" "$sim_port" "$body" 32 "$seconds"
+measure gateway "through the Switchyard gateway, 32 connections" "$port" "$body" 32 "$seconds" "${auth[@]}"
+for round in $(seq 1 $rounds); do
+    measure ttft-direct "stream TTFT, direct to the simulator (round $round)" "$sim_port" "$stream_body" 1 "$short" --ttft
+    measure ttft-gateway "stream TTFT, through the Switchyard gateway (round $round)" "$port" "$stream_body" 1 "$short" --ttft "${auth[@]}"
+done
 echo "load average after the Switchyard rows: $(load)"
 
 if [ -x "$litellm" ]; then
@@ -62,8 +74,9 @@ YAML
     LITELLM_MASTER_KEY=$master "$litellm" --config "$work/litellm.yaml" --host 127.0.0.1 --port "$lport" --num_workers 1 > "$work/litellm.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$lport/health/liveliness" >/dev/null 2>&1 && break; sleep 0.2; done
-    run litellm "through LiteLLM's proxy ($("$root/.build/litellm-proxy-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))'), 1 worker)" "$lport" \
-        --header "Authorization: Bearer $master"
+    version=$("$root/.build/litellm-proxy-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))')
+    measure litellm "through LiteLLM's proxy ($version, 1 worker), 1 connection" "$lport" "$body" 1 "$seconds" --header "Authorization: Bearer $master"
+    measure litellm "through LiteLLM's proxy ($version, 1 worker), 32 connections" "$lport" "$body" 32 "$seconds" --header "Authorization: Bearer $master"
     echo "load average after the LiteLLM rows: $(load)"
 else
     echo "(LiteLLM's proxy is not installed: make bench-gateway installs it into .build/litellm-proxy-venv)"
@@ -73,22 +86,31 @@ fi
 echo
 echo "summary (goals: added p50 < 0.2 ms, added p99 < 1 ms, stream TTFT within 0.5 ms, >= 5,000/s at 32 connections, LiteLLM's added p50 >= 20x ours):"
 python3 - "$rows" <<'PY'
-import sys
-rows = {}
+import statistics, sys
+rows = {}  # (key, connections) -> [(qps, p50, p99) per round]
 for line in open(sys.argv[1]):
     key, conns, qps, p50, p99 = line.split()
-    rows[(key, int(conns))] = (float(qps), float(p50), float(p99))
-def row(key, conns): return rows.get((key, conns))
-direct, gateway = row("direct", 1), row("gateway", 1)
-if direct and gateway:
-    print(f"  gateway added p50 {gateway[1] - direct[1]:.3f} ms, added p99 {gateway[2] - direct[2]:.3f} ms (direct p50 {direct[1]:.3f} ms)")
-if row("direct", 32) and row("gateway", 32):
-    print(f"  32 connections: {row('gateway', 32)[0]:,.0f}/s through the gateway, {row('direct', 32)[0]:,.0f}/s direct "
-          f"({100 * row('gateway', 32)[0] / row('direct', 32)[0]:.0f} %)")
-if row("ttft-direct", 1) and row("ttft-gateway", 1):
-    print(f"  stream TTFT added p50 {row('ttft-gateway', 1)[1] - row('ttft-direct', 1)[1]:+.3f} ms")
-litellm = row("litellm", 1)
-if litellm and direct and gateway:
-    ours, theirs = gateway[1] - direct[1], litellm[1] - direct[1]
-    print(f"  LiteLLM added p50 {theirs:.3f} ms: {theirs / ours:.0f} times the gateway's" if ours > 0 else f"  LiteLLM added p50 {theirs:.3f} ms")
+    rows.setdefault((key, int(conns)), []).append((float(qps), float(p50), float(p99)))
+def added(through, base, column):
+    """Each round's difference (through minus base, same round), and their median."""
+    pairs = list(zip(rows.get((through, 1), []), rows.get((base, 1), [])))
+    each = [t[column] - b[column] for t, b in pairs]
+    return (statistics.median(each), each) if each else (None, [])
+def rounds(each): return ", ".join(f"{value:+.3f}" for value in each)
+p50, p50s = added("gateway", "direct", 1)
+p99, p99s = added("gateway", "direct", 2)
+direct = rows.get(("direct", 1), [])
+if p50 is not None:
+    print(f"  gateway added p50 {p50:.3f} ms (rounds {rounds(p50s)}), added p99 {p99:.3f} ms (rounds {rounds(p99s)}); "
+          f"direct p50 {statistics.median(r[1] for r in direct):.3f} ms")
+if rows.get(("direct", 32)) and rows.get(("gateway", 32)):
+    through, straight = rows[("gateway", 32)][0][0], rows[("direct", 32)][0][0]
+    print(f"  32 connections: {through:,.0f}/s through the gateway, {straight:,.0f}/s direct ({100 * through / straight:.0f} %)")
+ttft, ttfts = added("ttft-gateway", "ttft-direct", 1)
+if ttft is not None:
+    print(f"  stream TTFT added p50 {ttft:+.3f} ms (rounds {rounds(ttfts)})")
+litellm = rows.get(("litellm", 1))
+if litellm and direct and p50 is not None:
+    theirs = litellm[0][1] - statistics.median(r[1] for r in direct)
+    print(f"  LiteLLM added p50 {theirs:.3f} ms: {theirs / p50:.0f} times the gateway's" if p50 > 0 else f"  LiteLLM added p50 {theirs:.3f} ms")
 PY

@@ -16,8 +16,7 @@ public struct APIRequestContext: RequestContext {
 
     /// Which kind of listener accepted the connection.
     public var listener: Listener {
-        if case .unixDomainSocket = channel.localAddress { return .unix }
-        return .tcp
+        channel.isUnixSocket ? .unix : .tcp
     }
 
     /// The peer's user id, from `SO_PEERCRED` (Unix socket only; nil elsewhere or when the kernel does not say).

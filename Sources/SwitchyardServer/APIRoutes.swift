@@ -103,6 +103,16 @@ public enum APIRoutes {
         BodyCap(maxBytes: deps.limits.maxBodyBytes, uploadMaxBytes: { deps.gateway?.directory.current.settings.maxUploadBytes })
     }
 
+    /// Which `Expect: 100-continue` requests get their 100: not one over its body cap, nor a TCP
+    /// request to a route that asks for a caller (the gateway's POSTs, reports) whose token the
+    /// authenticator, with the tokens as they are now, would refuse.
+    static func continuePolicy(_ deps: APIDependencies) -> ContinuePolicy {
+        ContinuePolicy(cap: bodyCap(deps)) { path, authorization in
+            guard path == APIEndpoint.reports.path || GatewayRoutes.endpoint(atPath: path) != nil else { return false }
+            return (try? deps.callerAuthenticator.caller(authorization: authorization)) == nil
+        }
+    }
+
     /// A JSON gateway request's answer as the router gives it, for `GatewayChannelHandler`, which
     /// takes these requests off the pipeline before the router: a declared body over the cap, then
     /// any query parameter, is refused first (in the OpenAI shape), as the middleware and `handle` do.

@@ -47,15 +47,15 @@ public enum APIServer {
         let gateway = GatewayResponder(respond: { endpoint, request, context in await APIRoutes.gatewayAnswer(endpoint, request, context, dependencies) },
                                        maxBodyBytes: limits.maxBodyBytes,
                                        executor: dependencies.gateway?.transport.executor)
-        let bodyCap = APIRoutes.bodyCap(dependencies)
+        let continuePolicy = APIRoutes.continuePolicy(dependencies)
         func inheritedListener(_ fd: Int32, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
-            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, peers: peerCap(), bodyCap: bodyCap, gateway: gateway,
+            InheritedSocketServer(descriptor: fd, responder: responder, limits: limits, peers: peerCap(), continuePolicy: continuePolicy, gateway: gateway,
                                   onRunning: onRunning, logger: logger)
         }
         func boundListener(_ address: BindAddress, onRunning: @escaping @Sendable (any Channel) async -> Void) -> any Service {
             Application(
                 responder: responder,
-                server: limits.serverBuilder(peers: peerCap(), bodyCap: bodyCap, gateway: gateway),
+                server: limits.serverBuilder(peers: peerCap(), continuePolicy: continuePolicy, gateway: gateway),
                 configuration: ApplicationConfiguration(address: address, serverName: "switchyard",
                                                         availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
                 onServerRunning: onRunning,

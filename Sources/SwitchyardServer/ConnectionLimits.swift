@@ -153,12 +153,12 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension ServerLimits {
     /// Hummingbird's HTTP/1 server with these limits; `peers` caps connections per peer address;
-    /// `bodyCap` decides which `Expect: 100-continue` get their 100; `gateway` answers the
+    /// `continuePolicy` decides which `Expect: 100-continue` get their 100; `gateway` answers the
     /// gateway's JSON routes off the pipeline (`GatewayChannelHandler`).
-    func serverBuilder(peers: PeerConnectionCap, bodyCap: BodyCap, gateway: GatewayResponder?) -> HTTPServerBuilder {
+    func serverBuilder(peers: PeerConnectionCap, continuePolicy: ContinuePolicy, gateway: GatewayResponder?) -> HTTPServerBuilder {
         let configuration = http1Configuration
         return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration), peers: peers, bodyCap: bodyCap, gateway: gateway)
+            GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration), peers: peers, continuePolicy: continuePolicy, gateway: gateway)
         }
     }
 

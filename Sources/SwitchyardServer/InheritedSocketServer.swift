@@ -19,7 +19,7 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
     let responder: Responder
     let limits: ServerLimits
     let peers: PeerConnectionCap
-    let bodyCap: BodyCap
+    let continuePolicy: ContinuePolicy
     /// Answers the gateway's JSON routes off the pipeline, as on the bound listeners.
     let gateway: GatewayResponder?
     let onRunning: @Sendable (any Channel) async -> Void
@@ -40,7 +40,7 @@ struct InheritedSocketServer<Responder: HTTPResponder>: Service where Responder.
             response.headers[.server] = "switchyard"
             try await responseWriter.write(response: response.head, body: response.body)
         }, configuration: limits.http1Configuration)
-        let http = GuardedHTTP1Channel(http: http1, peers: peers, bodyCap: bodyCap, gateway: gateway)
+        let http = GuardedHTTP1Channel(http: http1, peers: peers, continuePolicy: continuePolicy, gateway: gateway)
         // The connection cap: a slot is taken before the next connection is accepted, so beyond
         // the cap connections wait in the kernel's queue, as with the Hummingbird listeners.
         let slots = ConcurrencyLimiter(limit: limits.maxConnections)

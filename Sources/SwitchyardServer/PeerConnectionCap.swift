@@ -51,7 +51,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let http: HTTP1Channel
     let peers: PeerConnectionCap
     /// Which `Expect: 100-continue` requests get their 100 (`ExpectContinueHandler`).
-    let bodyCap: BodyCap
+    let continuePolicy: ContinuePolicy
     var gateway: GatewayResponder?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -64,10 +64,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return http.setup(channel: channel, logger: logger).flatMapThrowing { [bodyCap, gateway] value in
+        return http.setup(channel: channel, logger: logger).flatMapThrowing { [continuePolicy, gateway] value in
             let operations = channel.pipeline.syncOperations
             // On NIO's HTTP/1 parts (it needs the request's version), in front of the HTTPTypes codec.
-            try operations.addHandler(ExpectContinueHandler(cap: bodyCap), position: .before(try operations.handler(type: HTTP1ToHTTPServerCodec.self)))
+            try operations.addHandler(ExpectContinueHandler(policy: continuePolicy), position: .before(try operations.handler(type: HTTP1ToHTTPServerCodec.self)))
             if let gateway {
                 // Behind Hummingbird's connection state (idle timeout, graceful shutdown), before its async bridge.
                 try operations.addHandler(GatewayChannelHandler(responder: gateway, logger: logger),

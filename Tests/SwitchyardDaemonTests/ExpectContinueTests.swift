@@ -4,8 +4,9 @@ import Testing
 
 /// `Expect: 100-continue` (curl sends it with bodies over 1 MiB, then waits a second for the
 /// 100): the 100 comes as soon as the head is read, on the gateway's routes and the router's,
-/// on both listeners; not when the declared body is over the cap (the 413 comes instead), not
-/// before the answers to earlier pipelined requests, not to HTTP/1.0.
+/// on both listeners; not when the declared body is over the cap (the 413 comes instead), nor
+/// over TCP without a client token that would be accepted (the 401 comes instead), not before
+/// the answers to earlier pipelined requests, not to HTTP/1.0.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ExpectContinueTests {
     static let continueLine = "HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -67,6 +68,26 @@ import Testing
             let oversized = try await Self.exchange(gw.address, head: Self.head("/v1/audio/transcriptions", bodyBytes: 30_000_000), body: "")
             #expect(oversized.beforeBody.hasPrefix("HTTP/1.1 413 ") && oversized.beforeBody.contains("gateway.max_upload_bytes"), "\(oversized.beforeBody)")
             #expect(gw.simulators.values.allSatisfy { $0.recordedRequests.isEmpty })
+        }
+    }
+
+    @Test func aTCPCallerWithoutAnAcceptedTokenGets401WithoutA100() async throws {
+        try await GatewayTestDaemon.run { gw in
+            let accepted = "Authorization: Bearer \(GatewayTestDaemon.callerToken)\r\n"
+            for path in ["/v1/chat/completions", "/v1/reports", "/v1/audio/transcriptions"] {
+                for authorization in ["Authorization: Bearer not-a-client-token\r\n", "Authorization: Basic eDp5\r\n", ""] {
+                    let head = Self.head(path, bodyBytes: 5000).replacingOccurrences(of: accepted, with: authorization)
+                    let refused = try await Self.exchange(gw.address, head: head, body: "")
+                    #expect(refused.beforeBody.hasPrefix("HTTP/1.1 401 "), "\(path) with '\(authorization)': \(refused.beforeBody)")
+                }
+            }
+            // The Unix socket asks for no token: its callers are known by their uid.
+            let chat = #"{"model":"m","messages":[]}"#
+            let head = Self.head("/v1/chat/completions", bodyBytes: chat.utf8.count).replacingOccurrences(of: accepted, with: "")
+            let unix = try await Self.exchange(.unix(path: gw.directory + "/switchyard.sock"), head: head, body: chat)
+            #expect(unix.beforeBody == Self.continueLine, "\(unix.beforeBody)")
+            #expect(GatewayPipelineTests.answers(in: unix.rest).map(\.status) == [200], "\(String(decoding: unix.rest, as: UTF8.self))")
+            #expect(gw.simulators.values.map { $0.recordedRequests.count }.reduce(0, +) == 1, "only the Unix socket's request went upstream")
         }
     }
 
