@@ -5,8 +5,11 @@ public struct TargetHealth: Hashable, Sendable {
     public private(set) var since: Timestamp
     public private(set) var consecutiveFailures = 0
     public private(set) var consecutiveSuccesses = 0
-    /// How many times the circuit has opened; grows the ejection time.
+    /// How many times in a row the circuit has opened; grows the ejection time. Time in
+    /// rotation after an ejection wears it down (see `eject`).
     public private(set) var ejectionCount = 0
+    /// When the target last came back from an ejection (nil while ejected, or never ejected).
+    public private(set) var returnedAt: Timestamp?
     /// While ejected: the earliest time a half-open probe may close the circuit.
     public private(set) var ejectedUntil: Timestamp?
     /// While rate limited: when the provider said to come back.
@@ -113,6 +116,7 @@ public struct TargetHealth: Hashable, Sendable {
             }
             guard consecutiveSuccesses >= policy.successesToRecover else { return nil }
             ejectedUntil = nil
+            returnedAt = now
             return move(target, to: .healthy, at: now, reason: "recovered after \(consecutiveSuccesses) half-open successes")
         }
     }
@@ -160,6 +164,16 @@ public struct TargetHealth: Hashable, Sendable {
     }
 
     private mutating func eject(_ target: Target, at now: Timestamp, policy: HealthPolicy, because cause: String) -> Transition {
+        // Each whole base ejection time the target served since it last came back takes one
+        // ejection off the count: one that fails again at once is ejected for longer each time,
+        // one that fails now and then starts from the base again instead of staying out for good
+        // (a failed half-open probe extends by the current length, so a long count plus failures
+        // that recur on a period could keep a mostly healthy target out indefinitely).
+        if let returnedAt {
+            let served = max(0, now - returnedAt)
+            ejectionCount -= Int(min(served / policy.baseEjectionSeconds, Double(ejectionCount)))
+        }
+        returnedAt = nil
         ejectionCount += 1
         let seconds = policy.ejectionSeconds(forCount: ejectionCount)
         ejectedUntil = now + seconds

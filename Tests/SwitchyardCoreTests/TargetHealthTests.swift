@@ -61,6 +61,45 @@ private func observation(_ outcome: Outcome, at seconds: Double, retryAt: Timest
         #expect(health.ejectedUntil == t0 + 75 + 60)
     }
 
+    @Test func timeInRotationWearsTheEjectionCountDown() {
+        var health = TargetHealth(since: t0)
+        func fail(_ seconds: ClosedRange<Int>) { for second in seconds { _ = health.observe(observation(.failure(.serverError), at: Double(second)), policy: policy) } }
+        func recover(at second: Double) {
+            _ = health.observe(observation(.ok, at: second), policy: policy)
+            _ = health.observe(observation(.ok, at: second + 1), policy: policy)
+        }
+        fail(1...3)
+        recover(at: 34)
+        #expect(health.state == .healthy && health.returnedAt == t0 + 35)
+        // Back again at once: the second ejection in a row lasts 60 s.
+        fail(40...42)
+        #expect(health.ejectionCount == 2 && health.ejectedUntil == t0 + 102)
+        recover(at: 103)
+        // 47 s in rotation (one whole base time of 30 s): the third ejection counts as the second.
+        fail(149...151)
+        #expect(health.ejectionCount == 2 && health.ejectedUntil == t0 + 211)
+        recover(at: 212)
+        // 95 s in rotation forgive more than there is: the count starts over at 1 (30 s).
+        fail(306...308)
+        #expect(health.ejectionCount == 1 && health.ejectedUntil == t0 + 338)
+        #expect(health.returnedAt == nil)
+    }
+
+    @Test func aTargetThatFailsOnAPeriodKeepsComingBack() {
+        // Down 30 s of every 90 s (the demo's sim-flaky), probed every 5 s: it must return after
+        // every outage, not stay out once its ejections have grown to the period's length.
+        var health = TargetHealth(since: t0)
+        var returns = 0
+        var now = 0.0
+        while now < 1800 {
+            let down = now.truncatingRemainder(dividingBy: 90) < 30
+            let transition = health.observe(observation(down ? .failure(.serverError) : .ok, at: now), policy: policy)
+            if transition?.from == .ejected { returns += 1 }
+            now = health.nextProbe(after: t0 + now, interval: 5, policy: policy) - t0
+        }
+        #expect(returns >= 19, "back after \(returns) of 20 outages; ejections in a row: \(health.ejectionCount)")
+    }
+
     @Test func ejectionTimeIsCapped() {
         #expect(HealthPolicy().ejectionSeconds(forCount: 100) == 300)
     }
