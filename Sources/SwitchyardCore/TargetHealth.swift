@@ -137,11 +137,14 @@ public struct TargetHealth: Hashable, Sendable {
             return nil
         }
         if state == .ejected {
-            // A failure while ejected (including a failed half-open probe) extends the ejection;
-            // a rate limit extends it to the provider's Retry-After at least.
+            // A failure while ejected (including a failed half-open probe) extends the ejection by
+            // the base time: the target is still down, and is looked at again that soon. (By the
+            // current, grown length, outages that recur on a period of that length kept a mostly
+            // healthy target out for good: every half-open probe fell into the next outage.)
+            // A rate limit extends it to the provider's Retry-After at least.
             let extended = errorClass == .rateLimited
                 ? (observation.retryAt ?? now + policy.defaultRetryAfterSeconds)
-                : now + policy.ejectionSeconds(forCount: ejectionCount)
+                : now + policy.baseEjectionSeconds
             ejectedUntil = max(ejectedUntil ?? now, extended)
             return nil
         }
@@ -166,9 +169,7 @@ public struct TargetHealth: Hashable, Sendable {
     private mutating func eject(_ target: Target, at now: Timestamp, policy: HealthPolicy, because cause: String) -> Transition {
         // Each whole base ejection time the target served since it last came back takes one
         // ejection off the count: one that fails again at once is ejected for longer each time,
-        // one that fails now and then starts from the base again instead of staying out for good
-        // (a failed half-open probe extends by the current length, so a long count plus failures
-        // that recur on a period could keep a mostly healthy target out indefinitely).
+        // one that fails now and then starts from the base again.
         if let returnedAt {
             let served = max(0, now - returnedAt)
             ejectionCount -= Int(min(served / policy.baseEjectionSeconds, Double(ejectionCount)))

@@ -100,6 +100,42 @@ private func observation(_ outcome: Outcome, at seconds: Double, retryAt: Timest
         #expect(returns >= 19, "back after \(returns) of 20 outages; ejections in a row: \(health.ejectionCount)")
     }
 
+    @Test func aFailedHalfOpenProbeWaitsTheBaseTimeNotTheGrownOne() {
+        var health = TargetHealth(since: t0)
+        func fail(_ seconds: ClosedRange<Int>) { for second in seconds { _ = health.observe(observation(.failure(.serverError), at: Double(second)), policy: policy) } }
+        fail(1...3)
+        _ = health.observe(observation(.ok, at: 34), policy: policy)
+        _ = health.observe(observation(.ok, at: 35), policy: policy)
+        fail(40...42)
+        #expect(health.ejectionCount == 2 && health.ejectedUntil == t0 + 102)
+        fail(102...102)  // the half-open probe fails: looked at again 30 s later, not 60
+        #expect(health.ejectedUntil == t0 + 132)
+        #expect(health.nextProbe(after: t0 + 102, interval: 10, policy: policy) == t0 + 132)
+    }
+
+    @Test func aPeriodicOutageThatMeetsAGrownEjectionStillEndsIt() {
+        // Outages of 30 s every 90 s from 110 on, and a target whose third ejection in a row
+        // (90 s) starts with one: its ejection ends just as the next outage begins. Were a failed
+        // half-open probe to wait the grown 90 s, every probe would land in the next outage.
+        var health = TargetHealth(since: t0)
+        func observe(_ outcome: Outcome, at seconds: Double) -> Transition? { health.observe(observation(outcome, at: seconds), policy: policy) }
+        for (failures, back) in [(1...3, 33.0), (40...42, 102.0)] {
+            for second in failures { _ = observe(.failure(.serverError), at: Double(second)) }
+            _ = observe(.ok, at: back)
+            _ = observe(.ok, at: back + 1)
+        }
+        var now = 110.0
+        var back: Double?
+        while now < 1000, back == nil {
+            let down = (now - 110).truncatingRemainder(dividingBy: 90) < 30
+            if observe(down ? .failure(.serverError) : .ok, at: now)?.to == .healthy { back = now }
+            if now < 120 { #expect(health.state != .ejected || health.ejectionCount == 3) }
+            now = health.nextProbe(after: t0 + now, interval: 5, policy: policy) - t0
+        }
+        #expect(health.ejectionCount == 3)
+        #expect(back.map { $0 < 240 } == true, "back at \(back.map { "\($0) s" } ?? "no time before 1000 s")")
+    }
+
     @Test func ejectionTimeIsCapped() {
         #expect(HealthPolicy().ejectionSeconds(forCount: 100) == 300)
     }

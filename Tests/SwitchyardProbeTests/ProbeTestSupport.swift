@@ -63,8 +63,8 @@ final class SelfSignedTLSServer {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Bounded wait until it accepts connections.
-        for _ in 0..<100 where !Self.accepts(port) { usleep(20_000) }
+        // Bounded wait until it accepts connections (10 s: under a full test run openssl took over 2 s).
+        for _ in 0..<500 where !Self.accepts(port) { usleep(20_000) }
     }
 
     deinit {
