@@ -7,7 +7,8 @@ public struct HealthPolicy: Hashable, Sendable {
     public var minimumVolume: Double = 10
     /// Half-life of the outcomes behind the failure ratio.
     public var failureRatioHalfLifeSeconds: Double = 60
-    /// First ejection lasts this long; the n-th lasts n times as long, up to `maxEjectionSeconds`.
+    /// First ejection lasts this long; the n-th in a row lasts n times as long, up to
+    /// `maxEjectionSeconds` (time in rotation wears n down: `TargetHealth.eject`).
     public var baseEjectionSeconds: Double = 30
     public var maxEjectionSeconds: Double = 300
     /// Consecutive successes that close the circuit again (half-open probing).
